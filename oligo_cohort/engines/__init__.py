@@ -1,0 +1,29 @@
+"""Screening engines: each turns the loaded tables in a DuckDB connection into the result tables.
+
+`duckdb` runs the SQL models in `sql/`; `pandas` is an independent second
+implementation written from the same spec (double programming), against which
+the first is checked. Both leave `result_events`, `result_patients` and
+`result_reasons` in the connection (see docs/design.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+import duckdb
+
+from oligo_cohort.errors import UsageError
+
+ENGINES: dict[str, str] = {
+    "duckdb": "oligo_cohort.engines.duckdb_engine",
+    "pandas": "oligo_cohort.engines.pandas_engine",
+}
+
+
+def engine_runner(name: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
+    """The `run(con)` function of the named engine."""
+    if name not in ENGINES:
+        raise UsageError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
+    module = importlib.import_module(ENGINES[name])
+    return module.run

@@ -1,0 +1,25 @@
+"""The errors the package raises on purpose; the CLI turns each into a clear message and an exit code."""
+
+from __future__ import annotations
+
+
+class OligoCohortError(Exception):
+    """Base of the errors meant for the user, not for a traceback."""
+
+    exit_code = 1
+
+
+class UsageError(OligoCohortError):
+    """A command, option or protocol file is wrong (exit 2, like argparse)."""
+
+    exit_code = 2
+
+
+class InputError(OligoCohortError):
+    """The extract has fatal problems; `problems` lists every one found (exit 2)."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list) -> None:  # list[Problem]; typed loosely to avoid an import cycle
+        self.problems = problems
+        super().__init__(f"{len(problems)} fatal problem(s) in the extract")
