@@ -1,0 +1,7 @@
+"""`python -m oligo_cohort` runs the command line."""
+
+import sys
+
+from oligo_cohort.cli import main
+
+sys.exit(main())

@@ -1,0 +1,264 @@
+"""The Python API: screen an extract, look at the result, write it, read it back.
+
+>>> from oligo_cohort.api import screen
+>>> result = screen("my_extract/", as_of="2024-06-30")
+>>> result.patients.status.value_counts()
+>>> result.write("screen-out/")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from oligo_cohort.criteria import CRITERION_IDS
+from oligo_cohort.engines import engine_runner
+from oligo_cohort.errors import UsageError
+from oligo_cohort.load import LoadedExtract, load_extract, write_run_parameters
+from oligo_cohort.problems import PROBLEM_COLUMNS, problems_frame
+from oligo_cohort.protocol import Protocol, load_protocol
+from oligo_cohort.sources import ExtractSource
+
+PATIENT_COLUMNS = ("patient_id", "site_id", "status", "event_id", "screening_date", *CRITERION_IDS)
+EVENT_COLUMNS = (
+    "patient_id",
+    "site_id",
+    "event_id",
+    "screening_date",
+    "registration_date",
+    "line_number",
+    "reference_study_id",
+    "status",
+    "is_best_event",
+    *CRITERION_IDS,
+)
+REASON_COLUMNS = ("patient_id", "event_id", "criterion", "outcome", "reason")
+
+# Result tables in the connection and the order their rows are written in.
+RESULT_TABLES = {
+    "patients": ("result_patients", PATIENT_COLUMNS, "patient_id"),
+    "events": ("result_events", EVENT_COLUMNS, "patient_id, screening_date, event_id"),
+    "reasons": ("result_reasons", REASON_COLUMNS, "patient_id, criterion_order"),
+    "findings": ("findings", PROBLEM_COLUMNS, 'severity, "table", "row", "column", message'),
+}
+
+
+class ScreeningResult:
+    """The outcome of a screen: per patient, per event, the reasons, and the data-quality findings.
+
+    The tables live in a DuckDB connection (so a million-patient result is
+    written without passing through pandas); the properties give pandas
+    DataFrames whose values are exactly what the CSV files hold.
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        protocol: Protocol,
+        as_of: dt.date,
+        engine: str,
+        worklist: bool,
+        source: str = "",
+        input_files: tuple[Path, ...] = (),
+    ) -> None:
+        self.con = con
+        self.protocol = protocol
+        self.as_of = as_of
+        self.engine = engine
+        self.worklist = worklist
+        self.source = source
+        self.input_files = input_files
+
+    def query(self, name: str) -> duckdb.DuckDBPyRelation:
+        """One output table (patients, events, reasons, findings) as a DuckDB relation, in output order."""
+        table, columns, order = RESULT_TABLES[name]
+        select = ", ".join(_output_expression(c) for c in columns)
+        return self.con.sql(f"SELECT {select} FROM {table} ORDER BY {order}")
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        frame = self.query(name).df()
+        return frame.astype(object).where(frame.notna(), None)
+
+    @property
+    def patients(self) -> pd.DataFrame:
+        """One row per patient: status, best event, the 18 criterion outcomes."""
+        return self._frame("patients")
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """One row per candidate event (screening scan) with its criterion outcomes."""
+        return self._frame("events")
+
+    @property
+    def reasons(self) -> pd.DataFrame:
+        """For each patient's best event: every criterion's outcome and the facts that decided it."""
+        return self._frame("reasons")
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        """Data-quality findings that did not stop the screen."""
+        return self._frame("findings")
+
+    def counts(self) -> dict[str, int]:
+        """Patients per status."""
+        rows = self.con.execute("SELECT status, count(*) FROM result_patients GROUP BY status").fetchall()
+        return {status: int(n) for status, n in rows}
+
+    def outcome_table(self) -> pd.DataFrame:
+        """Patients per outcome of each criterion (their best event), criteria in protocol order."""
+        parts = " UNION ALL ".join(
+            f"SELECT '{c}' AS criterion, {i} AS k, {c} AS outcome FROM result_patients"
+            for i, c in enumerate(CRITERION_IDS)
+        )
+        frame = self.con.sql(
+            f"PIVOT (SELECT criterion, k, outcome FROM ({parts})) ON outcome IN ('pass', 'fail', 'unknown', 'review') "
+            "USING count(*) GROUP BY criterion, k ORDER BY k"
+        ).df()
+        return frame.drop(columns="k").set_index("criterion")
+
+    def write(self, out_dir: str | Path, *, parquet: bool = False) -> Path:
+        """Write the result files atomically into `out_dir` (see oligo_cohort.outputs)."""
+        from oligo_cohort.outputs import write_result
+
+        return write_result(self, Path(out_dir), parquet=parquet)
+
+    def manifest(self) -> dict[str, object]:
+        """What produced this result: protocol, parameters, cut-off, engine, counts."""
+        counts = {
+            name: self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            for name, (table, _, _) in RESULT_TABLES.items()
+        }
+        return {
+            "tool": "oligo-cohort",
+            "protocol": {"name": self.protocol.name, "version": self.protocol.version, "source": self.protocol.source},
+            "parameters": self.protocol.parameters.as_row(),
+            "as_of": self.as_of.isoformat(),
+            "engine": self.engine,
+            "worklist": self.worklist,
+            "rows": counts,
+            "status": dict(sorted(self.counts().items())),
+        }
+
+
+def _output_expression(column: str) -> str:
+    """Dates as ISO text, so the DataFrames hold exactly what the CSV files hold."""
+    quoted = f'"{column}"'
+    if column in ("screening_date", "registration_date"):
+        return f"strftime({quoted}, '%Y-%m-%d') AS {quoted}"
+    return quoted
+
+
+def screen(
+    source: ExtractSource,
+    *,
+    as_of: str | dt.date | None = None,
+    protocol: str | Path | Protocol = "cosmo",
+    engine: str = "duckdb",
+    worklist: bool = False,
+) -> ScreeningResult:
+    """Screen an extract (folder, DuckDB file or dict of DataFrames) for COSMO eligibility."""
+    run = engine_runner(engine)
+    chosen = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
+    loaded = load_extract(source, as_of=as_of)
+    return _screen_loaded(loaded, chosen, engine=engine, worklist=worklist, runner=run)
+
+
+def _screen_loaded(
+    loaded: LoadedExtract,
+    protocol: Protocol,
+    *,
+    engine: str = "duckdb",
+    worklist: bool = False,
+    runner=None,
+) -> ScreeningResult:
+    """Screen a loaded extract; the result tables live in (and replace any earlier ones in) its connection."""
+    run = runner or engine_runner(engine)
+    write_run_parameters(loaded, protocol, worklist=worklist)
+    run(loaded.con)
+    _store_findings(loaded)
+    _add_criterion_order(loaded.con)
+    return ScreeningResult(
+        loaded.con,
+        protocol=protocol,
+        as_of=loaded.as_of,
+        engine=engine,
+        worklist=worklist,
+        source=loaded.origin,
+        input_files=loaded.files,
+    )
+
+
+def _store_findings(loaded: LoadedExtract) -> None:
+    frame = problems_frame(loaded.findings)
+    frame = frame.astype({c: "string" for c in PROBLEM_COLUMNS if c != "row"})
+    loaded.con.register("findings_frame", frame)
+    loaded.con.execute(
+        'CREATE OR REPLACE TABLE findings AS SELECT severity, "table", "column", CAST("row" AS BIGINT) AS "row", '
+        "record_id, value, message FROM findings_frame"
+    )
+    loaded.con.unregister("findings_frame")
+
+
+def _add_criterion_order(con: duckdb.DuckDBPyConnection) -> None:
+    """Reasons are listed in protocol order, not alphabetically."""
+    con.execute("CREATE OR REPLACE TABLE criterion_order (criterion VARCHAR, criterion_order INTEGER)")
+    con.executemany("INSERT INTO criterion_order VALUES (?, ?)", [(c, i) for i, c in enumerate(CRITERION_IDS)])
+    con.execute(
+        "CREATE OR REPLACE TABLE result_reasons AS SELECT r.*, o.criterion_order "
+        "FROM result_reasons AS r JOIN criterion_order AS o USING (criterion)"
+    )
+
+
+def read_screen_dir(path: str | Path) -> ScreeningResult:
+    """Read a folder written by `oligo-cohort screen` back into a ScreeningResult."""
+    folder = Path(path)
+    manifest_file = folder / "manifest.json"
+    if not manifest_file.is_file():
+        raise UsageError(f"{folder} is not a screen output folder (no manifest.json)")
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    con = duckdb.connect()
+    for name, (table, columns, _) in RESULT_TABLES.items():
+        file = folder / f"{name}.csv"
+        if not file.is_file():
+            raise UsageError(f"{folder} lacks {name}.csv")
+        con.register("frame", pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""]))
+        casts = ", ".join(_read_back_expression(c) for c in columns)
+        con.execute(f"CREATE TABLE {table} AS SELECT {casts} FROM frame")
+        con.unregister("frame")
+    _add_criterion_order(con)
+    base = load_protocol("cosmo")
+    protocol = Protocol(
+        name=manifest["protocol"]["name"],
+        version=manifest["protocol"]["version"],
+        title=manifest["protocol"]["name"],
+        parameters=type(base.parameters)(
+            **{k: v for k, v in manifest["parameters"].items() if k in base.parameters.__dataclass_fields__}
+        ),
+        source=manifest["protocol"]["source"],
+    )
+    return ScreeningResult(
+        con,
+        protocol=protocol,
+        as_of=dt.date.fromisoformat(manifest["as_of"]),
+        engine=manifest["engine"],
+        worklist=bool(manifest["worklist"]),
+        source=str(folder),
+    )
+
+
+def _read_back_expression(column: str) -> str:
+    quoted = f'"{column}"'
+    if column in ("screening_date", "registration_date"):
+        return f"CAST({quoted} AS DATE) AS {quoted}"
+    if column in ("line_number",):
+        return f"CAST({quoted} AS INTEGER) AS {quoted}"
+    if column == "row":
+        return f"CAST({quoted} AS BIGINT) AS {quoted}"
+    if column == "is_best_event":
+        return f"CAST({quoted} AS BOOLEAN) AS {quoted}"
+    return quoted

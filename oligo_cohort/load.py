@@ -1,0 +1,150 @@
+"""Load an extract: read → validate and type → apply the data cut-off (staging SQL) → the tables the engines read.
+
+The result is a DuckDB connection holding the tables of docs/design.md ("The
+loaded tables"), the same for every engine. Fatal problems raise `InputError`
+listing every one of them; the rest are returned as findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from oligo_cohort.dictionary import tables
+from oligo_cohort.errors import InputError, UsageError
+from oligo_cohort.paths import sql_dir
+from oligo_cohort.problems import Problem
+from oligo_cohort.protocol import Protocol
+from oligo_cohort.sources import ROW, ExtractSource, read_source
+from oligo_cohort.validate import collect_problems, create_vocabulary, quote, validate_and_type
+
+OPTIONAL_TABLES = ("response_assessments", "performance_status", "observations")
+
+
+@dataclass
+class LoadedExtract:
+    """A validated extract in a DuckDB connection, with its cut-off and its non-fatal findings."""
+
+    con: duckdb.DuckDBPyConnection
+    as_of: dt.date
+    present: frozenset[str]
+    findings: list[Problem]
+    origin: str
+    files: tuple[Path, ...]
+
+
+def load_extract(
+    source: ExtractSource,
+    *,
+    as_of: str | dt.date | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> LoadedExtract:
+    """Read, validate, type and stage an extract; raise `InputError` with every fatal problem."""
+    cutoff = _parse_as_of(as_of)
+    raw = read_source(source)
+    con = con or duckdb.connect()
+    create_vocabulary(con)
+    problems = validate_and_type(con, raw)
+    fatal = [p for p in problems if p.severity == "fatal"]
+    if fatal:
+        raise InputError(fatal)
+    if cutoff is None:
+        cutoff = _latest_date(con)
+    con.execute("CREATE OR REPLACE TABLE run_cutoff AS SELECT CAST(? AS DATE) AS as_of", [cutoff])
+    for table in tables():
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS {_staging_sql(table)}")
+    findings = [p for p in problems if p.severity == "finding"]
+    findings += _cutoff_findings(con, cutoff)
+    findings += _uninferable_setting_findings(con)
+    return LoadedExtract(con, cutoff, frozenset(raw.tables), findings, raw.origin, raw.files)
+
+
+def write_run_parameters(loaded: LoadedExtract, protocol: Protocol, *, worklist: bool = False) -> None:
+    """Create the one-row `params` table the engines read: protocol parameters, cut-off, mode, tables present."""
+    row = protocol.parameters.as_row()
+    row |= {
+        "as_of": loaded.as_of,
+        "worklist": worklist,
+        **{f"has_{name}": name in loaded.present for name in OPTIONAL_TABLES},
+    }
+    names = list(row)
+    columns = ", ".join(f"? AS {quote(name)}" for name in names)
+    loaded.con.execute(f"CREATE OR REPLACE TABLE params AS SELECT {columns}", [row[n] for n in names])
+    loaded.con.execute("CREATE OR REPLACE TABLE params AS SELECT * REPLACE (CAST(as_of AS DATE) AS as_of) FROM params")
+
+
+def _parse_as_of(as_of: str | dt.date | None) -> dt.date | None:
+    if as_of is None or isinstance(as_of, dt.date):
+        return as_of
+    try:
+        return dt.date.fromisoformat(str(as_of))
+    except ValueError:
+        raise UsageError(f"--as-of {as_of!r} is not a date in YYYY-MM-DD form") from None
+
+
+def _staging_sql(table: str) -> str:
+    return (sql_dir() / "staging" / f"{table}.sql").read_text(encoding="utf-8")
+
+
+def _date_columns() -> list[tuple[str, str]]:
+    return [(t.name, c.name) for t in tables().values() for c in t.columns if c.type == "date"]
+
+
+def _latest_date(con: duckdb.DuckDBPyConnection) -> dt.date:
+    """The default cut-off: the latest date anywhere in the extract, birth dates aside (criteria.md "Time")."""
+    parts = [
+        f"SELECT max({quote(column)}) AS d FROM typed_{table}"
+        for table, column in _date_columns()
+        if column != "birth_date"
+    ]
+    latest = con.execute(f"SELECT max(d) FROM ({' UNION ALL '.join(parts)})").fetchall()[0][0]
+    if latest is None:
+        raise UsageError("the extract holds no dates to take a cut-off from; give --as-of YYYY-MM-DD")
+    return latest
+
+
+def _cutoff_findings(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[Problem]:
+    """Name every record the cut-off dropped and every date it cleared (docs/decisions.md D2)."""
+    findings: list[Problem] = []
+    for table in tables().values():
+        if table.name == "lesions":
+            continue  # dropped with their study, which is named
+        key = " || ', ' || ".join(f"'{c}=' || coalesce(CAST(t.{quote(c)} AS VARCHAR), '')" for c in table.key)
+        dropped = (
+            f"SELECT t.{ROW}, {key}, NULL, 'dated after the cut-off {as_of}: ignored' "
+            f"FROM typed_{table.name} AS t ANTI JOIN {table.name} AS s USING ({ROW}) ORDER BY t.{ROW}"
+        )
+        if table.name == "imaging":
+            dropped = dropped.replace("ignored'", "ignored with its lesions'")
+        findings += collect_problems(con, dropped, "finding", table.name, None)
+        for column in (c.name for c in table.columns if c.type == "date"):
+            col = quote(column)
+            cleared = (
+                f"SELECT t.{ROW}, {key}, CAST(t.{col} AS VARCHAR), "
+                f"'after the cut-off {as_of}: read as missing (ongoing or not yet known)' "
+                f"FROM typed_{table.name} AS t JOIN {table.name} AS s USING ({ROW}) "
+                f"WHERE t.{col} IS NOT NULL AND s.{col} IS NULL ORDER BY t.{ROW}"
+            )
+            findings += collect_problems(con, cleared, "finding", table.name, column)
+    return findings
+
+
+def _uninferable_setting_findings(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """Episodes whose setting can be inferred from no metastasis date are not counted (docs/decisions.md D10)."""
+    query = f"""
+        SELECT e.{ROW}, 'patient_id=' || e.patient_id || ', drug=' || e.drug || ', start_date=' || e.start_date,
+               coalesce(e.setting, ''),
+               'setting missing or unknown and no metastasis date (or M1) on the patient''s breast tumour: '
+               || 'not counted as metastatic treatment'
+        FROM systemic_therapy AS e
+        WHERE coalesce(e.setting, 'unknown') = 'unknown'
+          AND NOT EXISTS (
+              SELECT 1 FROM tumours AS t
+              WHERE t.patient_id = e.patient_id AND t.topography LIKE 'C50%' AND t.behaviour = '3'
+                AND (t.metastasis_date IS NOT NULL OR t.tnm_m = 'M1'))
+        ORDER BY e.{ROW}
+    """
+    return collect_problems(con, query, "finding", "systemic_therapy", "setting")

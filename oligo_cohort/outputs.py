@@ -1,0 +1,79 @@
+"""Write a screening result: CSV (and Parquet) files, the worklist, a manifest — all or nothing.
+
+Files are written into a temporary folder beside the destination and moved
+into place only when every one is complete, so an interrupted or failed run
+never leaves a half-written result. DuckDB writes the files directly from its
+tables (a million-patient result never passes through pandas).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from oligo_cohort.errors import UsageError
+from oligo_cohort.worklist import WORKLIST_COLUMNS, worklist_relation
+
+if TYPE_CHECKING:
+    from oligo_cohort.api import ScreeningResult
+
+MANIFEST = "manifest.json"
+
+
+def write_result(result: ScreeningResult, out_dir: Path, *, parquet: bool = False) -> Path:
+    """Write patients, events, reasons, findings (+ worklist in worklist mode) and a manifest into `out_dir`."""
+    _check_destination(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
+    try:
+        relations = {name: result.query(name) for name in ("patients", "events", "reasons", "findings")}
+        if result.worklist:
+            relations["worklist"] = worklist_relation(result)
+        for name, relation in relations.items():
+            relation.write_csv(str(staging / f"{name}.csv"), header=True)
+            if parquet:
+                relation.write_parquet(str(staging / f"{name}.parquet"))
+        manifest = result.manifest()
+        manifest["input_files"] = {str(p): _sha256(p) for p in result.input_files}
+        manifest["source"] = result.source
+        manifest["files"] = sorted(p.name for p in staging.iterdir())
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+        _replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _check_destination(out_dir: Path) -> None:
+    """Refuse to replace a folder that is not an earlier result (a user's files must never be lost)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} is a file, not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
+        raise UsageError(f"--out {out_dir} is a non-empty folder that is not an earlier result; choose another")
+
+
+def _replace(staging: Path, out_dir: Path) -> None:
+    if out_dir.exists():
+        previous = out_dir.with_name(f".{out_dir.name}.previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        out_dir.rename(previous)
+        staging.rename(out_dir)
+        shutil.rmtree(previous, ignore_errors=True)
+    else:
+        staging.rename(out_dir)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+__all__ = ["MANIFEST", "WORKLIST_COLUMNS", "write_result"]

@@ -1,0 +1,186 @@
+"""Read an extract as it arrives — a folder of CSV/Parquet files, a DuckDB file, or DataFrames — into text tables.
+
+Every value is read as text, with its 1-based row number, so that validation
+can name the exact row and the value as the provider wrote it, before any
+type is imposed. Input files are only read, never written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+
+from oligo_cohort.dictionary import tables
+from oligo_cohort.errors import UsageError
+from oligo_cohort.problems import Problem
+
+ROW = "_row"  # 1-based row number of a record in its source (first data row = 1)
+DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
+
+ExtractSource = str | Path | Mapping[str, pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One input table as text: its origin, its (normalised) column names and its rows."""
+
+    name: str
+    origin: str
+    data: pa.Table  # every column a string, plus ROW
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names as found (lower-cased, trimmed), without the row number."""
+        return [c for c in self.data.column_names if c != ROW]
+
+
+@dataclass(frozen=True)
+class RawExtract:
+    """The tables found in a source, and the problems met while reading them."""
+
+    tables: dict[str, RawTable]
+    problems: list[Problem]
+    origin: str
+    files: tuple[Path, ...]  # input files read (for checksums in the manifest)
+
+
+def read_source(source: ExtractSource) -> RawExtract:
+    """Read every table of the model present in `source` as text."""
+    if isinstance(source, Mapping):
+        return _read_frames(source)
+    path = Path(source)
+    if path.is_dir():
+        return _read_folder(path)
+    if path.is_file() and path.suffix.lower() in DUCKDB_SUFFIXES:
+        return _read_duckdb_file(path)
+    if path.is_file():
+        raise UsageError(
+            f"{path} is a file; give the folder holding the extract's tables, or a DuckDB database file "
+            f"({', '.join(DUCKDB_SUFFIXES)})"
+        )
+    raise UsageError(f"extract {path} does not exist")
+
+
+def _read_folder(folder: Path) -> RawExtract:
+    known = tables()
+    by_table: dict[str, list[Path]] = {}
+    problems: list[Problem] = []
+    for file in sorted(folder.iterdir()):
+        if not file.is_file() or file.name.startswith("."):
+            continue
+        stem, suffix = file.stem.lower(), file.suffix.lower()
+        if suffix not in (".csv", ".parquet"):
+            continue
+        if stem in known:
+            by_table.setdefault(stem, []).append(file)
+        else:
+            problems.append(
+                Problem("finding", stem, None, None, None, file.name, "file is not a table of the model; ignored")
+            )
+    found: dict[str, RawTable] = {}
+    files: list[Path] = []
+    for name, candidates in by_table.items():
+        if len(candidates) > 1:
+            names = ", ".join(c.name for c in candidates)
+            problems.append(Problem("fatal", name, None, None, None, names, "the table is given more than once"))
+            continue
+        file = candidates[0]
+        files.append(file)
+        try:
+            data = _read_csv(file) if file.suffix.lower() == ".csv" else _read_parquet(file)
+        except _UnreadableError as exc:
+            problems.append(Problem("fatal", name, None, None, None, file.name, str(exc)))
+            continue
+        found[name] = RawTable(name, str(file), data)
+    return RawExtract(found, problems, str(folder), tuple(files))
+
+
+class _UnreadableError(Exception):
+    pass
+
+
+def _read_csv(file: Path) -> pa.Table:
+    if file.stat().st_size == 0:
+        raise _UnreadableError("the file is empty (not even a header line)")
+    try:
+        frame = pl.read_csv(
+            file,
+            infer_schema=False,
+            encoding="utf8",
+            row_index_name=ROW,
+            row_index_offset=1,
+            raise_if_empty=True,
+        )
+    except pl.exceptions.ComputeError as exc:
+        message = str(exc).splitlines()[0]
+        if "utf-8" in message.lower() or "utf8" in message.lower():
+            raise _UnreadableError("the file is not UTF-8 text; save it as UTF-8 CSV") from None
+        raise _UnreadableError(f"the file cannot be read as CSV ({message})") from None
+    except pl.exceptions.NoDataError:
+        raise _UnreadableError("the file is empty (not even a header line)") from None
+    return _as_text_table(frame)
+
+
+def _read_parquet(file: Path) -> pa.Table:
+    try:
+        frame = pl.read_parquet(file)
+    except Exception as exc:  # polars raises several types for corrupt files
+        raise _UnreadableError(f"the file cannot be read as Parquet ({str(exc).splitlines()[0]})") from None
+    return _as_text_table(frame.with_row_index(ROW, offset=1))
+
+
+def _read_duckdb_file(path: Path) -> RawExtract:
+    found: dict[str, RawTable] = {}
+    try:
+        source = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise UsageError(f"{path} cannot be opened as a DuckDB database ({str(exc).splitlines()[0]})") from None
+    try:
+        present = {
+            name.lower(): name for (name,) in source.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }
+        for name in tables():
+            if name in present:
+                # The table name comes from the dictionary, matched against the database's own catalogue.
+                frame = pl.from_arrow(source.table(present[name]).arrow())
+                assert isinstance(frame, pl.DataFrame)
+                found[name] = RawTable(name, f"{path}:{present[name]}", _as_text_table(frame.with_row_index(ROW, 1)))
+    finally:
+        source.close()
+    return RawExtract(found, [], str(path), (path,))
+
+
+def _read_frames(frames: Mapping[str, pd.DataFrame]) -> RawExtract:
+    found: dict[str, RawTable] = {}
+    problems: list[Problem] = []
+    for name, frame in frames.items():
+        if name not in tables():
+            problems.append(Problem("finding", name, None, None, None, None, "not a table of the model; ignored"))
+            continue
+        text = frame.astype("string").astype(object).where(frame.notna(), None)
+        pl_frame = pl.from_pandas(text.reset_index(drop=True), schema_overrides=dict.fromkeys(text.columns, pl.String))
+        found[name] = RawTable(name, f"DataFrame {name}", _as_text_table(pl_frame.with_row_index(ROW, 1)))
+    return RawExtract(found, problems, "DataFrames", ())
+
+
+def _as_text_table(frame: pl.DataFrame) -> pa.Table:
+    """Every column as text with trimmed, lower-cased names; empty strings read as missing."""
+    renamed = {c: c.replace("\ufeff", "").strip().lower() for c in frame.columns if c != ROW}
+    seen: set[str] = set()
+    for original, name in renamed.items():
+        if name in seen:
+            raise _UnreadableError(f"column {original!r} appears more than once in the header")
+        seen.add(name)
+    frame = frame.rename(renamed)
+    text_cols = [c for c in frame.columns if c != ROW]
+    frame = frame.with_columns(
+        [pl.col(c).cast(pl.String).str.strip_chars().replace("", None).alias(c) for c in text_cols]
+        + [pl.col(ROW).cast(pl.Int64)]
+    )
+    return frame.to_arrow()

@@ -1,0 +1,72 @@
+"""The site worklist: patients whose screening window is still open at the cut-off, with their deadlines.
+
+A site running the trial screens "now" (`--as-of` today, `--worklist`): for
+each patient whose best event is not ineligible and whose registration window
+(S + 46 to S + 52 days under the current protocol) has not closed, it lists
+when the confirmation FDG-PET-CT is due and the last day to register.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from oligo_cohort.criteria import CRITERION_IDS
+
+if TYPE_CHECKING:
+    from oligo_cohort.api import ScreeningResult
+
+WORKLIST_COLUMNS = (
+    "patient_id",
+    "site_id",
+    "event_id",
+    "screening_date",
+    "status",
+    "pet_confirmation_from",
+    "pet_confirmation_to",
+    "pet_confirmation_done",
+    "registration_from",
+    "registration_deadline",
+    "days_left",
+    "open_criteria",
+)
+
+
+def worklist_relation(result: ScreeningResult) -> duckdb.DuckDBPyRelation:
+    """Open-window patients, soonest deadline first."""
+    p = result.protocol.parameters
+    values = {
+        "as_of": result.as_of,
+        "pet_from": p.pet_window_start_days,
+        "pet_to": p.pet_window_end_days,
+        "earliest": p.imaging_window_earliest_days,
+        "latest": p.imaging_window_latest_days,
+    }
+    open_criteria = ", ".join(
+        f"CASE WHEN pt.{c} IN ('unknown', 'review') THEN '{c}:' || pt.{c} END" for c in CRITERION_IDS
+    )
+    return result.con.sql(
+        f"""
+        SELECT
+            pt.patient_id,
+            pt.site_id,
+            pt.event_id,
+            strftime(pt.screening_date, '%Y-%m-%d') AS screening_date,
+            pt.status,
+            strftime(pt.screening_date + $pet_from, '%Y-%m-%d') AS pet_confirmation_from,
+            strftime(pt.screening_date + $pet_to, '%Y-%m-%d') AS pet_confirmation_to,
+            pt.inc_pet_confirmation = 'pass' AS pet_confirmation_done,
+            strftime(pt.screening_date + $earliest, '%Y-%m-%d') AS registration_from,
+            strftime(pt.screening_date + $latest, '%Y-%m-%d') AS registration_deadline,
+            CAST(pt.screening_date + $latest - CAST($as_of AS DATE) AS INTEGER)
+                AS days_left,
+            concat_ws('; ', {open_criteria}) AS open_criteria
+        FROM result_patients AS pt
+        WHERE pt.event_id IS NOT NULL
+          AND pt.status <> 'ineligible'
+          AND pt.screening_date + $latest >= CAST($as_of AS DATE)
+        ORDER BY registration_deadline, pt.patient_id
+        """,
+        params=values,
+    )

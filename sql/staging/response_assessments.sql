@@ -1,0 +1,17 @@
+-- Staging: overall response assessments, as of the data cut-off.
+WITH source AS (
+    SELECT * FROM typed_response_assessments
+),
+
+cutoff AS (
+    SELECT as_of FROM run_cutoff
+)
+
+SELECT
+    source._row,
+    source.patient_id,
+    source.assessment_date,
+    source.response
+FROM source
+CROSS JOIN cutoff
+WHERE source.assessment_date <= cutoff.as_of
