@@ -84,7 +84,14 @@ def test_valid_extract_loads_without_fatal_problems(tmp_path):
         ("systemic_therapy", "P2,tamoxifen,2019-12-15", "P2,tamoxifen,", "start_date", None, "required value"),
         ("imaging", "S2,007,2021-03-01,CT", "S2,007,2021-03-01,PET", "modality", "PET", "not an allowed code"),
         ("lesions", "S2,007,L1,distant,liver,19", "S2,007,L1,distant,liver,-19", "size_mm", "-19", "below 0"),
-        ("lesions", "S2,007,L1,distant,liver,19", "S2,P2,L1,distant,liver,19", "patient_id", "P2", "belongs to patient 007"),
+        (
+            "lesions",
+            "S2,007,L1,distant,liver,19",
+            "S2,P2,L1,distant,liver,19",
+            "patient_id",
+            "P2",
+            "belongs to patient 007",
+        ),
         ("lesions", "S2,007,L1,distant,liver,19", "S9,007,L1,distant,liver,19", "study_id", "S9", "not in the imaging"),
         ("lesions", "S2,007,L1,distant,liver,19", "S1,007,L1,distant,liver,19", "study_id", "S1 / L1", "duplicate"),
         ("lesions", "liver,19,", "liver,nineteen,", "size_mm", "nineteen", "not a number"),
@@ -103,7 +110,9 @@ def test_each_fatal_problem_names_table_column_row_and_value(tmp_path, table, ol
 def test_missing_required_table_and_column_are_fatal(tmp_path):
     tables = dict(VALID)
     del tables["lesions"]
-    tables["imaging"] = tables["imaging"].replace("study_id,patient_id,study_date,modality", "study_id,patient_id,study_date,kind")
+    tables["imaging"] = tables["imaging"].replace(
+        "study_id,patient_id,study_date,modality", "study_id,patient_id,study_date,kind"
+    )
     problems = fatal_problems(write_extract(tmp_path / "extract", tables))
     described = [p.describe() for p in problems]
     assert any(p.table == "lesions" and "required table is missing" in p.message for p in problems), described
@@ -128,7 +137,9 @@ def test_unknown_drug_and_extra_column_are_findings_not_fatal(tmp_path):
     tables["imaging"] = tables["imaging"].replace("modality\n", "modality,radiologist\n").replace(",CT\n", ",CT,dr x\n")
     loaded = load_extract(write_extract(tmp_path / "extract", tables))
     messages = [(f.table, f.column, f.value, f.message) for f in loaded.findings]
-    assert any(t == "systemic_therapy" and v == "XL-trial-drug" and "not in the vocabulary" in m for t, _, v, m in messages)
+    assert any(
+        t == "systemic_therapy" and v == "XL-trial-drug" and "not in the vocabulary" in m for t, _, v, m in messages
+    )
     assert any(t == "imaging" and c == "radiologist" and "ignored" in m for t, c, _, m in messages)
 
 
@@ -139,7 +150,9 @@ def test_records_after_the_cut_off_are_ignored_and_reported(tmp_path):
     end = loaded.con.execute("SELECT end_date FROM systemic_therapy WHERE drug = 'tamoxifen'").fetchall()
     assert end == [(None,)]
     assert any(f.table == "imaging" and f.record_id == "study_id=S2" for f in loaded.findings)
-    assert any(f.table == "systemic_therapy" and f.column == "end_date" and f.value == "2021-01-15" for f in loaded.findings)
+    assert any(
+        f.table == "systemic_therapy" and f.column == "end_date" and f.value == "2021-01-15" for f in loaded.findings
+    )
 
 
 def test_cli_exits_2_with_every_problem_and_writes_nothing(tmp_path, capsys):
@@ -156,6 +169,8 @@ def test_cli_exits_2_with_every_problem_and_writes_nothing(tmp_path, capsys):
 
 
 def test_cli_bad_option_is_a_clear_error(tmp_path, capsys):
-    code = main(["screen", str(write_extract(tmp_path / "e", VALID)), "--out", str(tmp_path / "o"), "--as-of", "2021-02-30"])
+    code = main(
+        ["screen", str(write_extract(tmp_path / "e", VALID)), "--out", str(tmp_path / "o"), "--as-of", "2021-02-30"]
+    )
     assert code == 2
     assert "--as-of '2021-02-30' is not a date" in capsys.readouterr().err
