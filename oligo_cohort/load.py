@@ -19,7 +19,7 @@ from oligo_cohort.paths import sql_dir
 from oligo_cohort.problems import Problem
 from oligo_cohort.protocol import Protocol
 from oligo_cohort.sources import ROW, ExtractSource, read_source
-from oligo_cohort.validate import collect_problems, create_vocabulary, quote, validate_and_type
+from oligo_cohort.validate import Check, collect_problems, create_vocabulary, quote, validate_and_type
 
 OPTIONAL_TABLES = ("response_assessments", "performance_status", "observations")
 
@@ -108,28 +108,28 @@ def _latest_date(con: duckdb.DuckDBPyConnection) -> dt.date:
 
 def _cutoff_findings(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[Problem]:
     """Name every record the cut-off dropped and every date it cleared (docs/decisions.md D2)."""
-    findings: list[Problem] = []
+    checks: list[Check] = []
     for table in tables().values():
         if table.name == "lesions":
             continue  # dropped with their study, which is named
         key = " || ', ' || ".join(f"'{c}=' || coalesce(CAST(t.{quote(c)} AS VARCHAR), '')" for c in table.key)
         dropped = (
             f"SELECT t.{ROW}, {key}, NULL, 'dated after the cut-off {as_of}: ignored' "
-            f"FROM typed_{table.name} AS t ANTI JOIN {table.name} AS s USING ({ROW}) ORDER BY t.{ROW}"
+            f"FROM typed_{table.name} AS t ANTI JOIN {table.name} AS s USING ({ROW})"
         )
         if table.name == "imaging":
             dropped = dropped.replace("ignored'", "ignored with its lesions'")
-        findings += collect_problems(con, dropped, "finding", table.name, None)
+        checks.append(Check("finding", table.name, None, dropped))
         for column in (c.name for c in table.columns if c.type == "date"):
             col = quote(column)
             cleared = (
                 f"SELECT t.{ROW}, {key}, CAST(t.{col} AS VARCHAR), "
                 f"'after the cut-off {as_of}: read as missing (ongoing or not yet known)' "
                 f"FROM typed_{table.name} AS t JOIN {table.name} AS s USING ({ROW}) "
-                f"WHERE t.{col} IS NOT NULL AND s.{col} IS NULL ORDER BY t.{ROW}"
+                f"WHERE t.{col} IS NOT NULL AND s.{col} IS NULL"
             )
-            findings += collect_problems(con, cleared, "finding", table.name, column)
-    return findings
+            checks.append(Check("finding", table.name, column, cleared))
+    return collect_problems(con, checks)
 
 
 def _uninferable_setting_findings(con: duckdb.DuckDBPyConnection) -> list[Problem]:
@@ -145,6 +145,5 @@ def _uninferable_setting_findings(con: duckdb.DuckDBPyConnection) -> list[Proble
               SELECT 1 FROM tumours AS t
               WHERE t.patient_id = e.patient_id AND t.topography LIKE 'C50%' AND t.behaviour = '3'
                 AND (t.metastasis_date IS NOT NULL OR t.tnm_m = 'M1'))
-        ORDER BY e.{ROW}
     """
-    return collect_problems(con, query, "finding", "systemic_therapy", "setting")
+    return collect_problems(con, [Check("finding", "systemic_therapy", "setting", query)])

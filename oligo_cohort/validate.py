@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+import pyarrow as pa
 
 from oligo_cohort.dictionary import Column, Table, drug_aliases, drugs, tables
 from oligo_cohort.problems import Problem, Severity
@@ -114,6 +115,7 @@ class _Rule:
 def validate_and_type(con: duckdb.DuckDBPyConnection, raw: RawExtract) -> list[Problem]:
     """Create `typed_<table>` for every model table (empty when absent) and return every problem found."""
     problems = list(raw.problems)
+    checks: list[Check] = []
     for table in tables().values():
         raw_table = raw.tables.get(table.name)
         if raw_table is None:
@@ -136,17 +138,28 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, raw: RawExtract) -> list[P
                     )
                 )
         _create_typed(con, table, present)
-        problems += _run_rules(con, table, _column_rules(table, present))
+        checks += _rule_checks(con, table, _column_rules(table, present))
+    problems += collect_problems(con, checks)
     if any(p.severity == "fatal" and p.row is None and p.message.startswith("required") for p in problems):
         return problems  # cross-table checks need the required tables and columns
     problems += _cross_table_checks(con)
     return problems
 
 
+def raw_ref(column: str, alias: str = "t") -> str:
+    """The column's value as the provider wrote it (text), kept beside the typed value for messages."""
+    return f"{alias}.{quote('raw:' + column)}"
+
+
 def _create_empty_typed(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     cols = ", ".join(f"CAST(NULL AS {_sql_type(c)}) AS {quote(c.name)}" for c in table.columns)
-    con.execute(f"CREATE OR REPLACE TABLE typed_{table.name} AS SELECT CAST(NULL AS BIGINT) AS {ROW}, {cols} LIMIT 0")
-    con.execute(f"CREATE OR REPLACE VIEW raw_{table.name} AS SELECT * FROM typed_{table.name}")
+    con.execute(f"CREATE OR REPLACE TABLE checked_{table.name} AS SELECT CAST(NULL AS BIGINT) AS {ROW}, {cols} LIMIT 0")
+    _create_typed_view(con, table)
+
+
+def _create_typed_view(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    cols = ", ".join(quote(c.name) for c in table.columns)
+    con.execute(f"CREATE OR REPLACE VIEW typed_{table.name} AS SELECT {ROW}, {cols} FROM checked_{table.name}")
 
 
 def _sql_type(col: Column) -> str:
@@ -165,10 +178,16 @@ def _raw_ref(col: Column, present: set[str]) -> str:
 
 
 def _create_typed(con: duckdb.DuckDBPyConnection, table: Table, present: set[str]) -> None:
-    cols = ", ".join(
+    """`checked_<table>`: each value typed, beside its text as written; `typed_<table>`: the typed columns."""
+    typed = ", ".join(
         f"CAST({typed_expression(c, _raw_ref(c, present))} AS {_sql_type(c)}) AS {quote(c.name)}" for c in table.columns
     )
-    con.execute(f"CREATE OR REPLACE TABLE typed_{table.name} AS SELECT r.{ROW}, {cols} FROM raw_{table.name} AS r")
+    texts = "".join(f", r.{quote(c.name)} AS {quote('raw:' + c.name)}" for c in table.columns if c.name in present)
+    con.execute(
+        f"CREATE OR REPLACE TABLE checked_{table.name} AS SELECT r.{ROW}, {typed}{texts} FROM raw_{table.name} AS r"
+    )
+    con.unregister(f"raw_{table.name}")
+    _create_typed_view(con, table)
 
 
 def _column_rules(table: Table, present: set[str]) -> list[_Rule]:
@@ -176,7 +195,7 @@ def _column_rules(table: Table, present: set[str]) -> list[_Rule]:
     for col in table.columns:
         if col.name not in present:
             continue
-        raw, typed = f"r.{quote(col.name)}", f"t.{quote(col.name)}"
+        raw, typed = raw_ref(col.name), f"t.{quote(col.name)}"
         if col.required:
             rules.append(_Rule("fatal", col.name, f"{raw} IS NULL", "required value is missing", "NULL"))
         message = _date_hint(raw) if col.type == "date" else _literal(_type_message(col))
@@ -207,56 +226,79 @@ def _duplicate_rule(table: Table, columns: tuple[str, ...]) -> _Rule:
     label = " + ".join(columns)
     condition = (
         f"t.{ROW} IN (SELECT {ROW} FROM (SELECT t.{ROW}, count(*) OVER (PARTITION BY {partition}) AS n "
-        f"FROM typed_{table.name} AS t WHERE {' AND '.join(f't.{quote(c)} IS NOT NULL' for c in columns)}) WHERE n > 1)"
+        f"FROM checked_{table.name} AS t WHERE {' AND '.join(f't.{quote(c)} IS NOT NULL' for c in columns)}) WHERE n > 1)"
     )
-    value = " || ' / ' || ".join(f"coalesce(r.{quote(c)}, '')" for c in columns)
+    value = " || ' / ' || ".join(f"coalesce({raw_ref(c)}, '')" for c in columns)
     return _Rule("fatal", columns[0], condition, f"duplicate {label}: must be unique", value)
 
 
-def _record_id(table: Table, alias: str = "r") -> str:
-    parts = [f"'{c}=' || coalesce({alias}.{quote(c)}, '')" for c in table.key]
+def _record_id(table: Table) -> str:
+    parts = [f"'{c}=' || coalesce({raw_ref(c)}, '')" for c in table.key]
     return " || ', ' || ".join(parts)
 
 
-def _run_rules(con: duckdb.DuckDBPyConnection, table: Table, rules: list[_Rule]) -> list[Problem]:
-    found: list[Problem] = []
+@dataclass(frozen=True)
+class Check:
+    """A query naming problem rows as (row, record_id, value, message), and how to label what it finds."""
+
+    severity: Severity
+    table: str
+    column: str | None
+    query: str  # no ORDER BY / LIMIT: rows are ordered and capped when collected
+
+
+def _rule_checks(con: duckdb.DuckDBPyConnection, table: Table, rules: list[_Rule]) -> list[Check]:
     present_key = all(c in _raw_columns(con, table) for c in table.key)
     record_id = _record_id(table) if present_key else "NULL"
+    checks = []
     for rule in rules:
         message = rule.message if rule.message_is_sql else _literal(rule.message)
         query = (
-            f"SELECT r.{ROW}, {record_id}, CAST({rule.value} AS VARCHAR), {message} "
-            f"FROM raw_{table.name} AS r JOIN typed_{table.name} AS t USING ({ROW}) "
-            f"WHERE {rule.condition} ORDER BY r.{ROW}"
+            f"SELECT t.{ROW}, {record_id}, CAST({rule.value} AS VARCHAR), {message} "
+            f"FROM checked_{table.name} AS t "
+            f"WHERE {rule.condition}"
         )
-        found += collect_problems(con, query, rule.severity, table.name, rule.column)
-    return found
+        checks.append(Check(rule.severity, table.name, rule.column, query))
+    return checks
 
 
 def _raw_columns(con: duckdb.DuckDBPyConnection, table: Table) -> set[str]:
-    return {row[0] for row in con.execute(f"DESCRIBE raw_{table.name}").fetchall()}
+    names = [row[0] for row in con.execute(f"DESCRIBE checked_{table.name}").fetchall()]
+    return {name.removeprefix("raw:") for name in names if name.startswith("raw:")}
 
 
-def collect_problems(
-    con: duckdb.DuckDBPyConnection, query: str, severity: Severity, table: str, column: str | None
-) -> list[Problem]:
-    count = con.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
-    if count == 0:
+def collect_problems(con: duckdb.DuckDBPyConnection, checks: list[Check]) -> list[Problem]:
+    """Run every check in one query; list up to MAX_ROWS_PER_RULE rows of each and count the rest."""
+    if not checks:
         return []
-    rows = con.execute(f"{query} LIMIT {MAX_ROWS_PER_RULE}").fetchall()
-    found = [Problem(severity, table, column, row, record, value, message) for row, record, value, message in rows]
-    if count > len(rows):
-        found.append(
-            Problem(
-                severity,
-                table,
-                column,
-                None,
-                None,
-                None,
-                f"... and {count - len(rows)} more rows with the same problem ({count} in all)",
+    union = " UNION ALL ".join(
+        f"SELECT {i} AS check_no, CAST(q0 AS BIGINT) AS row_no, CAST(q1 AS VARCHAR) AS record_id, "
+        f"CAST(q2 AS VARCHAR) AS value, CAST(q3 AS VARCHAR) AS message FROM ({c.query}) AS q(q0, q1, q2, q3)"
+        for i, c in enumerate(checks)
+    )
+    rows = con.execute(
+        f"SELECT check_no, row_no, record_id, value, message, n FROM ("
+        f"  SELECT *, row_number() OVER (PARTITION BY check_no ORDER BY row_no, record_id) AS k,"
+        f"         count(*) OVER (PARTITION BY check_no) AS n FROM ({union})"
+        f") WHERE k <= {MAX_ROWS_PER_RULE} ORDER BY check_no, k"
+    ).fetchall()
+    found: list[Problem] = []
+    for number, check in enumerate(checks):
+        mine = [r for r in rows if r[0] == number]
+        found += [Problem(check.severity, check.table, check.column, r[1], r[2], r[3], r[4]) for r in mine]
+        if mine and mine[0][5] > len(mine):
+            total = mine[0][5]
+            found.append(
+                Problem(
+                    check.severity,
+                    check.table,
+                    check.column,
+                    None,
+                    None,
+                    None,
+                    f"... and {total - len(mine)} more rows with the same problem ({total} in all)",
+                )
             )
-        )
     return found
 
 
@@ -285,7 +327,7 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection) -> list[Problem]:
                     "t.patient_id IS NOT NULL AND t.patient_id NOT IN (SELECT patient_id FROM typed_patients "
                     "WHERE patient_id IS NOT NULL)",
                     "patient is not in the patients table",
-                    "r.patient_id",
+                    raw_ref("patient_id"),
                 ),
             )
         )
@@ -298,7 +340,7 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection) -> list[Problem]:
                 "t.study_id IS NOT NULL AND t.study_id NOT IN (SELECT study_id FROM typed_imaging "
                 "WHERE study_id IS NOT NULL)",
                 "study is not in the imaging table",
-                "r.study_id",
+                raw_ref("study_id"),
             ),
         ),
         (
@@ -310,7 +352,7 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection) -> list[Problem]:
                 "AND i.patient_id <> t.patient_id)",
                 "'the study belongs to patient ' || (SELECT min(i.patient_id) FROM typed_imaging AS i "
                 "WHERE i.study_id = t.study_id)",
-                "r.patient_id",
+                raw_ref("patient_id"),
                 message_is_sql=True,
             ),
         ),
@@ -321,7 +363,7 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection) -> list[Problem]:
                 "end_date",
                 "t.end_date < t.start_date",
                 "'end date is before the start date ' || CAST(t.start_date AS VARCHAR)",
-                "r.end_date",
+                raw_ref("end_date"),
                 message_is_sql=True,
             ),
         ),
@@ -332,7 +374,7 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection) -> list[Problem]:
                 "end_date",
                 "t.end_date < t.start_date",
                 "'end date is before the start date ' || CAST(t.start_date AS VARCHAR)",
-                "r.end_date",
+                raw_ref("end_date"),
                 message_is_sql=True,
             ),
         ),
@@ -343,7 +385,7 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection) -> list[Problem]:
                 "score",
                 "t.scale IN ('WHO', 'ECOG') AND t.score > 5",
                 "'impossible value: ' || t.scale || ' scores run from 0 to 5'",
-                "r.score",
+                raw_ref("score"),
                 message_is_sql=True,
             ),
         ),
@@ -354,14 +396,12 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection) -> list[Problem]:
                 "drug",
                 "t.drug IS NOT NULL AND lower(t.drug) NOT IN (SELECT name FROM drug_lookup)",
                 "drug is not in the vocabulary: it still defines lines of therapy, but its class is unknown",
-                "r.drug",
+                raw_ref("drug"),
             ),
         ),
     ]
-    problems: list[Problem] = []
-    for name, rule in checks:
-        problems += _run_rules(con, model[name], [rule])
-    return problems
+    present = [(name, rule) for name, rule in checks if _raw_columns(con, model[name])]  # absent tables: no rows
+    return collect_problems(con, [c for name, rule in present for c in _rule_checks(con, model[name], [rule])])
 
 
 def create_vocabulary(con: duckdb.DuckDBPyConnection) -> None:
@@ -369,12 +409,12 @@ def create_vocabulary(con: duckdb.DuckDBPyConnection) -> None:
     vocabulary = [(d.drug, d.drug_class, d.subclass, d.atc, d.former_atc) for d in drugs()]
     components = [(d.drug, c) for d in drugs() for c in d.regimen_components]
     lookup = [(d.drug, d.drug) for d in drugs()] + sorted(drug_aliases().items())
-    con.execute(
-        "CREATE OR REPLACE TABLE drug_vocabulary (drug VARCHAR, drug_class VARCHAR, subclass VARCHAR, "
-        "atc VARCHAR, former_atc VARCHAR)"
-    )
-    con.executemany("INSERT INTO drug_vocabulary VALUES (?, ?, ?, ?, ?)", vocabulary)
-    con.execute("CREATE OR REPLACE TABLE drug_components (drug VARCHAR, component VARCHAR)")
-    con.executemany("INSERT INTO drug_components VALUES (?, ?)", components)
-    con.execute("CREATE OR REPLACE TABLE drug_lookup (name VARCHAR, drug VARCHAR)")
-    con.executemany("INSERT INTO drug_lookup VALUES (?, ?)", lookup)
+    for name, columns, rows in (
+        ("drug_vocabulary", ("drug", "drug_class", "subclass", "atc", "former_atc"), vocabulary),
+        ("drug_components", ("drug", "component"), components),
+        ("drug_lookup", ("name", "drug"), lookup),
+    ):
+        data = pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(columns)})
+        con.register(f"{name}_data", data)
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_data")
+        con.unregister(f"{name}_data")
