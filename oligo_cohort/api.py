@@ -20,6 +20,7 @@ from oligo_cohort.engines import engine_runner
 from oligo_cohort.errors import UsageError
 from oligo_cohort.load import LoadedExtract, load_extract, write_run_parameters
 from oligo_cohort.problems import PROBLEM_COLUMNS, problems_frame
+from oligo_cohort.progress import stage
 from oligo_cohort.protocol import Protocol, load_protocol
 from oligo_cohort.sources import ExtractSource
 
@@ -179,9 +180,10 @@ def _screen_loaded(
     """Screen a loaded extract; the result tables live in (and replace any earlier ones in) its connection."""
     run = runner or engine_runner(engine)
     write_run_parameters(loaded, protocol, worklist=worklist)
-    run(loaded.con)
-    _store_findings(loaded)
-    _add_criterion_order(loaded.con)
+    with stage(f"screen ({engine} engine)"):
+        run(loaded.con)
+        _store_findings(loaded)
+        _add_criterion_order(loaded.con)
     return ScreeningResult(
         loaded.con,
         protocol=protocol,

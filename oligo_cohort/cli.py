@@ -15,6 +15,7 @@ from pathlib import Path
 from oligo_cohort import __version__
 from oligo_cohort.engines import ENGINES
 from oligo_cohort.errors import InputError, OligoCohortError, UsageError
+from oligo_cohort.progress import RunProgress, tracking
 from oligo_cohort.protocol import shipped_protocols
 
 # Fatal problems printed on the terminal; the rest are counted (all go to --problems FILE when asked).
@@ -39,6 +40,7 @@ def _add_screen_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--engine", default="duckdb", choices=sorted(ENGINES), help="evaluation engine")
     parser.add_argument("--problems", metavar="FILE", help="also write every input problem found to this CSV file")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def _protocol_from(args: argparse.Namespace):
@@ -60,14 +62,15 @@ def cmd_screen(args: argparse.Namespace) -> int:
     """Screen an extract and write the result files."""
     from oligo_cohort.api import screen
 
-    result = screen(
-        args.extract,
-        as_of=args.as_of,
-        protocol=_protocol_from(args),
-        engine=args.engine,
-        worklist=args.worklist,
-    )
-    out = result.write(args.out, parquet=args.parquet)
+    with tracking(RunProgress(quiet=args.quiet)):
+        result = screen(
+            args.extract,
+            as_of=args.as_of,
+            protocol=_protocol_from(args),
+            engine=args.engine,
+            worklist=args.worklist,
+        )
+        out = result.write(args.out, parquet=args.parquet)
     _print_summary(result, out)
     return 0
 

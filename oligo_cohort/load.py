@@ -17,6 +17,7 @@ from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.paths import sql_dir
 from oligo_cohort.problems import Problem
+from oligo_cohort.progress import stage
 from oligo_cohort.protocol import Protocol
 from oligo_cohort.sources import ROW, ExtractSource, read_source
 from oligo_cohort.validate import Check, collect_problems, create_vocabulary, quote, validate_and_type
@@ -44,21 +45,24 @@ def load_extract(
 ) -> LoadedExtract:
     """Read, validate, type and stage an extract; raise `InputError` with every fatal problem."""
     cutoff = _parse_as_of(as_of)
-    raw = read_source(source)
+    with stage("read"):
+        raw = read_source(source)
     con = con or duckdb.connect()
-    create_vocabulary(con)
-    problems = validate_and_type(con, raw)
-    fatal = [p for p in problems if p.severity == "fatal"]
-    if fatal:
-        raise InputError(fatal)
-    if cutoff is None:
-        cutoff = _latest_date(con)
-    con.execute("CREATE OR REPLACE TABLE run_cutoff AS SELECT CAST(? AS DATE) AS as_of", [cutoff])
-    for table in tables():
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS {_staging_sql(table)}")
-    findings = [p for p in problems if p.severity == "finding"]
-    findings += _cutoff_findings(con, cutoff)
-    findings += _uninferable_setting_findings(con)
+    with stage("validate"):
+        create_vocabulary(con)
+        problems = validate_and_type(con, raw)
+        fatal = [p for p in problems if p.severity == "fatal"]
+        if fatal:
+            raise InputError(fatal)
+    with stage("stage (cut-off)"):
+        if cutoff is None:
+            cutoff = _latest_date(con)
+        con.execute("CREATE OR REPLACE TABLE run_cutoff AS SELECT CAST(? AS DATE) AS as_of", [cutoff])
+        for table in tables():
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS {_staging_sql(table)}")
+        findings = [p for p in problems if p.severity == "finding"]
+        findings += _cutoff_findings(con, cutoff)
+        findings += _uninferable_setting_findings(con)
     return LoadedExtract(con, cutoff, frozenset(raw.tables), findings, raw.origin, raw.files)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from oligo_cohort.errors import UsageError
+from oligo_cohort.progress import stage
 from oligo_cohort.worklist import WORKLIST_COLUMNS, worklist_relation
 
 if TYPE_CHECKING:
@@ -30,6 +31,16 @@ def write_result(result: ScreeningResult, out_dir: Path, *, parquet: bool = Fals
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
     try:
+        _write_files(result, staging, parquet=parquet)
+        _replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _write_files(result: ScreeningResult, staging: Path, *, parquet: bool) -> None:
+    with stage("write outputs"):
         relations = {name: result.query(name) for name in ("patients", "events", "reasons", "findings")}
         if result.worklist:
             relations["worklist"] = worklist_relation(result)
@@ -42,11 +53,6 @@ def write_result(result: ScreeningResult, out_dir: Path, *, parquet: bool = Fals
         manifest["source"] = result.source
         manifest["files"] = sorted(p.name for p in staging.iterdir())
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
-        _replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out_dir
 
 
 def _check_destination(out_dir: Path) -> None:

@@ -1,0 +1,101 @@
+"""Stages of a run: wall time and peak memory per stage, and a progress line on stderr for long runs.
+
+`stage("criteria")` marks a stage wherever it happens (loader, engines,
+writer) without passing a reporter through every call: the active
+`RunProgress` is held in a context variable. Progress lines are printed only
+on a terminal and never with `--quiet`; the measurements are always kept,
+which is what the benchmarks read.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes() -> int:
+    """The process's resident memory now (Linux /proc; 0 where unavailable)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+@dataclass
+class StageMeasure:
+    """One stage: its name, wall time and the peak resident memory seen during it."""
+
+    name: str
+    seconds: float
+    peak_rss_bytes: int
+
+
+@dataclass
+class RunProgress:
+    """Collects stage measures; prints a line per stage on a terminal unless quiet."""
+
+    quiet: bool = False
+    sample_every: float = 0.05
+    stages: list[StageMeasure] = field(default_factory=list)
+
+    @property
+    def show(self) -> bool:
+        return not self.quiet and sys.stderr.isatty()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        peak = [resident_bytes()]
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(self.sample_every):
+                peak[0] = max(peak[0], resident_bytes())
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        if self.show:
+            print(f"  {name} …", end="", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            stop.set()
+            sampler.join()
+            elapsed = time.perf_counter() - started
+            peak[0] = max(peak[0], resident_bytes())
+            self.stages.append(StageMeasure(name, elapsed, peak[0]))
+            if self.show:
+                print(f" {elapsed:.1f} s", file=sys.stderr, flush=True)
+
+
+_current: contextvars.ContextVar[RunProgress | None] = contextvars.ContextVar("oligo_cohort_progress", default=None)
+
+
+@contextmanager
+def tracking(progress: RunProgress) -> Iterator[RunProgress]:
+    """Make `progress` the reporter of every `stage()` inside this block."""
+    token = _current.set(progress)
+    try:
+        yield progress
+    finally:
+        _current.reset(token)
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Mark a stage of the current run (a no-op when nothing is tracking)."""
+    progress = _current.get()
+    if progress is None:
+        yield
+        return
+    with progress.stage(name):
+        yield

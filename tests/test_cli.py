@@ -1,0 +1,126 @@
+"""The command line end to end, as a new user runs it: demo, screen, worklist, outputs, manifest."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from oligo_cohort.api import EVENT_COLUMNS, PATIENT_COLUMNS, REASON_COLUMNS, read_screen_dir
+from oligo_cohort.cli import main
+from oligo_cohort.criteria import CRITERION_IDS
+from oligo_cohort.paths import demo_extract_dir
+from oligo_cohort.worklist import WORKLIST_COLUMNS
+
+OUTCOMES = {"pass", "fail", "unknown", "review"}
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return next(csv.reader(handle))
+
+
+@pytest.fixture(scope="module")
+def demo_output(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "demo-output"
+    assert main(["demo", "--out", str(out)]) == 0
+    return out
+
+
+def test_demo_writes_every_output_with_the_contract_columns(demo_output):
+    assert header(demo_output / "patients.csv") == list(PATIENT_COLUMNS)
+    assert header(demo_output / "events.csv") == list(EVENT_COLUMNS)
+    assert header(demo_output / "reasons.csv") == list(REASON_COLUMNS)
+    patients = read_csv(demo_output / "patients.csv")
+    events = read_csv(demo_output / "events.csv")
+    reasons = read_csv(demo_output / "reasons.csv")
+    assert patients and events
+    assert {p["status"] for p in patients} <= {"eligible", "ineligible", "unknown"}
+    assert all(p[c] in OUTCOMES for p in patients for c in CRITERION_IDS)
+    # One reasons row per patient and criterion, each with a sentence.
+    assert len(reasons) == len(patients) * len(CRITERION_IDS)
+    assert all(r["reason"].strip() for r in reasons)
+    # The patient's event is the best event of events.csv.
+    best = {(e["patient_id"], e["event_id"]) for e in events if e["is_best_event"] == "true"}
+    assert best == {(p["patient_id"], p["event_id"]) for p in patients if p["event_id"]}
+
+
+def test_status_follows_the_outcomes(demo_output):
+    for row in read_csv(demo_output / "patients.csv"):
+        outcomes = {row[c] for c in CRITERION_IDS}
+        expected = "ineligible" if "fail" in outcomes else "unknown" if "unknown" in outcomes else "eligible"
+        assert row["status"] == expected, row["patient_id"]
+
+
+def test_manifest_and_read_back(demo_output):
+    manifest = json.loads((demo_output / "manifest.json").read_text())
+    assert manifest["protocol"]["name"] == "cosmo"
+    assert manifest["parameters"]["registration_days"] == 49
+    assert manifest["rows"]["patients"] == len(read_csv(demo_output / "patients.csv"))
+    assert all(len(digest) == 64 for digest in manifest["input_files"].values())
+    result = read_screen_dir(demo_output)
+    assert result.patients.to_dict("records") == [
+        {k: (v if v != "" else None) for k, v in row.items()} for row in read_csv(demo_output / "patients.csv")
+    ]
+
+
+def test_worklist_mode_lists_open_windows_with_deadlines(tmp_path):
+    out = tmp_path / "worklist"
+    assert main(["screen", str(demo_extract_dir()), "--out", str(out), "--worklist"]) == 0
+    assert header(out / "worklist.csv") == list(WORKLIST_COLUMNS)
+    rows = read_csv(out / "worklist.csv")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert rows, "the demo extract has patients whose window is open at its cut-off"
+    for row in rows:
+        assert row["status"] != "ineligible"
+        assert int(row["days_left"]) >= 0
+        assert row["registration_from"] <= row["registration_deadline"]
+        assert row["registration_deadline"] >= manifest["as_of"]
+
+
+def test_screen_refuses_to_overwrite_a_folder_that_is_not_a_result(tmp_path, capsys):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    assert main(["screen", str(demo_extract_dir()), "--out", str(out)]) == 2
+    assert "not an earlier result" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "keep me"
+
+
+def test_parquet_twins_and_protocol_override(tmp_path):
+    out = tmp_path / "o"
+    code = main(
+        ["screen", str(demo_extract_dir()), "--out", str(out), "--parquet", "--set", "size_floor_mm=10"]
+    )
+    assert code == 0
+    assert (out / "patients.parquet").is_file() and (out / "reasons.parquet").is_file()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"]["size_floor_mm"] == 10
+    assert "size_floor_mm=10" in manifest["protocol"]["version"]
+
+
+def test_unknown_protocol_parameter_is_a_usage_error(tmp_path, capsys):
+    code = main(["screen", str(demo_extract_dir()), "--out", str(tmp_path / "o"), "--set", "floor=3"])
+    assert code == 2
+    assert "unknown protocol parameter 'floor'" in capsys.readouterr().err
+
+
+def test_installed_command_runs(tmp_path):
+    """The console script a user types, in a fresh process."""
+    done = subprocess.run(
+        [sys.executable, "-m", "oligo_cohort", "screen", str(demo_extract_dir()), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "patients:" in done.stdout

@@ -1,0 +1,92 @@
+"""Reading extracts: CSV, Parquet, DuckDB files and DataFrames give the same typed tables; ids stay text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from oligo_cohort.errors import InputError, UsageError
+from oligo_cohort.load import load_extract
+from tests.test_bad_input import VALID, write_extract
+
+
+def typed_rows(loaded, table: str) -> list[tuple]:
+    return loaded.con.execute(f"SELECT * EXCLUDE (_row) FROM {table} ORDER BY ALL").fetchall()
+
+
+@pytest.fixture
+def csv_extract(tmp_path: Path) -> Path:
+    return write_extract(tmp_path / "csv", VALID)
+
+
+def test_parquet_duckdb_and_dataframes_read_like_csv(tmp_path, csv_extract):
+    reference = load_extract(csv_extract)
+    frames = {name: pd.read_csv(csv_extract / f"{name}.csv", dtype=str) for name in VALID}
+
+    parquet = tmp_path / "parquet"
+    parquet.mkdir()
+    for name, frame in frames.items():
+        frame.to_parquet(parquet / f"{name}.parquet", index=False)
+
+    database = tmp_path / "extract.duckdb"
+    with duckdb.connect(str(database)) as con:
+        for name, frame in frames.items():
+            con.register("frame", frame)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+            con.unregister("frame")
+
+    for source in (parquet, database, frames):
+        loaded = load_extract(source)
+        assert loaded.as_of == reference.as_of
+        for table in VALID:
+            assert typed_rows(loaded, table) == typed_rows(reference, table), (source, table)
+
+
+def test_parquet_with_native_types_is_read(tmp_path, csv_extract):
+    """Dates as DATE, sizes as floats, flags as booleans: read as the values they are."""
+    folder = tmp_path / "typed"
+    folder.mkdir()
+    for name in VALID:
+        frame = pd.read_csv(csv_extract / f"{name}.csv", dtype=str)
+        for column in frame.columns:
+            if column.endswith("_date"):
+                frame[column] = pd.to_datetime(frame[column]).dt.date
+            if column in ("size_mm", "suv_max"):
+                frame[column] = frame[column].astype(float)
+            if column in ("chemotherapy", "radiotherapy"):
+                frame[column] = frame[column].map({"true": True, "false": False})
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+    assert typed_rows(load_extract(folder), "lesions") == typed_rows(load_extract(csv_extract), "lesions")
+
+
+def test_leading_zeros_bom_and_header_case_survive(tmp_path):
+    tables = dict(VALID)
+    tables["patients"] = "\ufeffPatient_ID , Site_ID,birth_date,sex,death_date\n007,AVL,1960-05-01,F,\nP2,UMCU,,,\n"
+    loaded = load_extract(write_extract(tmp_path / "e", tables))
+    assert [r[0] for r in typed_rows(loaded, "patients")] == ["007", "P2"]
+
+
+def test_not_utf8_and_empty_files_are_fatal(tmp_path):
+    folder = write_extract(tmp_path / "e", VALID)
+    (folder / "imaging.csv").write_bytes("study_id,patient_id,study_date,modality\nS1,007,2020-01-05,CT\nS\xe9,007,2021-03-01,CT\n".encode("latin-1"))
+    (folder / "lesions.csv").write_text("", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_extract(folder)
+    messages = {(p.table, p.message) for p in caught.value.problems}
+    assert ("imaging", "the file is not UTF-8 text; save it as UTF-8 CSV") in messages
+    assert ("lesions", "the file is empty (not even a header line)") in messages
+
+
+def test_header_only_optional_table_means_no_records(tmp_path):
+    tables = dict(VALID, observations="patient_id,code,start_date,end_date,value\n")
+    loaded = load_extract(write_extract(tmp_path / "e", tables))
+    assert "observations" in loaded.present
+    assert typed_rows(loaded, "observations") == []
+
+
+def test_a_missing_extract_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        load_extract(tmp_path / "nowhere")
