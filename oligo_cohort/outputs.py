@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
+
 from oligo_cohort.errors import UsageError
 from oligo_cohort.progress import stage
 from oligo_cohort.worklist import WORKLIST_COLUMNS, worklist_relation
@@ -45,7 +47,7 @@ def _write_files(result: ScreeningResult, staging: Path, *, parquet: bool) -> No
         if result.worklist:
             relations["worklist"] = worklist_relation(result)
         for name, relation in relations.items():
-            relation.write_csv(str(staging / f"{name}.csv"), header=True)
+            _spreadsheet_safe(relation).write_csv(str(staging / f"{name}.csv"), header=True)
             if parquet:
                 relation.write_parquet(str(staging / f"{name}.parquet"))
         manifest = result.manifest()
@@ -53,6 +55,24 @@ def _write_files(result: ScreeningResult, staging: Path, *, parquet: bool) -> No
         manifest["source"] = result.source
         manifest["files"] = sorted(p.name for p in staging.iterdir())
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def _spreadsheet_safe(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """Text starting with = + - @ (or a tab/CR) gets a leading apostrophe in CSV files.
+
+    Spreadsheets run such cells as formulas; ids and drug names from an
+    extract end up in the outputs, so a crafted value must not execute when an
+    analyst opens the CSV. Parquet twins keep the values unchanged.
+    """
+    columns = []
+    for name, dtype in zip(relation.columns, relation.dtypes, strict=True):
+        quoted = '"' + name.replace('"', '""') + '"'
+        if str(dtype) == "VARCHAR":
+            risky = f"regexp_matches({quoted}, '^[=+@\\t\\r-]')"
+            columns.append(f"CASE WHEN {risky} THEN chr(39) || {quoted} ELSE {quoted} END AS {quoted}")
+        else:
+            columns.append(quoted)
+    return relation.query("unsafe", f"SELECT {', '.join(columns)} FROM unsafe")
 
 
 def _check_destination(out_dir: Path) -> None:

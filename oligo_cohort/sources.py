@@ -7,6 +7,7 @@ type is imposed. Input files are only read, never written.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,11 +93,13 @@ def _read_folder(folder: Path) -> RawExtract:
             continue
         file = candidates[0]
         files.append(file)
+        notes: list[str] = []
         try:
-            data = _read_csv(file) if file.suffix.lower() == ".csv" else _read_parquet(file)
+            data = _read_csv(file, notes) if file.suffix.lower() == ".csv" else _read_parquet(file)
         except _UnreadableError as exc:
             problems.append(Problem("fatal", name, None, None, None, file.name, str(exc)))
             continue
+        problems += [Problem("finding", name, None, None, None, file.name, note) for note in notes]
         found[name] = RawTable(name, str(file), data)
     return RawExtract(found, problems, str(folder), tuple(files))
 
@@ -105,12 +108,31 @@ class _UnreadableError(Exception):
     pass
 
 
-def _read_csv(file: Path) -> pa.Table:
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _read_csv(file: Path, notes: list[str]) -> pa.Table:
+    """Read a CSV file as text; a non-UTF-8 (Latin-1) file or a `;`/tab delimiter is read, with a note."""
     if file.stat().st_size == 0:
         raise _UnreadableError("the file is empty (not even a header line)")
+    content: Path | io.BytesIO = file
+    raw = file.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Registry exports from Windows systems are often Latin-1/cp1252; every byte decodes in Latin-1.
+        content = io.BytesIO(raw.decode("latin-1").encode("utf-8"))
+        notes.append(f"not UTF-8 (first bad byte at offset {exc.start}): read as Latin-1; save as UTF-8 to be sure")
+    first_line = raw.split(b"\n", 1)[0].decode("latin-1")
+    delimiter = max(DELIMITERS, key=lambda d: (first_line.count(d), d == ","))
+    if delimiter != "," and first_line.count(delimiter) > 0:
+        notes.append(f"read with {delimiter!r} as the delimiter")
+    else:
+        delimiter = ","
     try:
         frame = pl.read_csv(
-            file,
+            content,
+            separator=delimiter,
             infer_schema=False,
             encoding="utf8",
             row_index_name=ROW,
@@ -119,8 +141,6 @@ def _read_csv(file: Path) -> pa.Table:
         )
     except pl.exceptions.ComputeError as exc:
         message = str(exc).splitlines()[0]
-        if "utf-8" in message.lower() or "utf8" in message.lower():
-            raise _UnreadableError("the file is not UTF-8 text; save it as UTF-8 CSV") from None
         raise _UnreadableError(f"the file cannot be read as CSV ({message})") from None
     except pl.exceptions.NoDataError:
         raise _UnreadableError("the file is empty (not even a header line)") from None

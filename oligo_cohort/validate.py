@@ -158,7 +158,14 @@ def _create_empty_typed(con: duckdb.DuckDBPyConnection, table: Table) -> None:
 
 
 def _create_typed_view(con: duckdb.DuckDBPyConnection, table: Table) -> None:
-    cols = ", ".join(quote(c.name) for c in table.columns)
+    """The typed columns; an implausible value (e.g. a 4,000 mm lesion) reads as missing, with a finding."""
+
+    def column(c: Column) -> str:
+        if c.plausible_max is None:
+            return quote(c.name)
+        return f"CASE WHEN {quote(c.name)} <= {c.plausible_max} THEN {quote(c.name)} END AS {quote(c.name)}"
+
+    cols = ", ".join(column(c) for c in table.columns)
     con.execute(f"CREATE OR REPLACE VIEW typed_{table.name} AS SELECT {ROW}, {cols} FROM checked_{table.name}")
 
 
@@ -210,7 +217,7 @@ def _column_rules(table: Table, present: set[str]) -> list[_Rule]:
                     "finding",
                     col.name,
                     f"{typed} > {col.plausible_max}",
-                    f"implausibly large (above {col.plausible_max:g}); kept as given",
+                    f"implausibly large (above {col.plausible_max:g}): read as missing",
                     raw,
                 )
             )
@@ -314,6 +321,18 @@ _ORPHAN_TABLES = (
 )
 
 
+# Dates that cannot precede the patient's birth (a sign of rows attached to the wrong patient).
+_EVENT_DATES = (
+    ("patients", "death_date"),
+    ("tumours", "diagnosis_date"),
+    ("systemic_therapy", "start_date"),
+    ("imaging", "study_date"),
+    ("response_assessments", "assessment_date"),
+    ("performance_status", "assessment_date"),
+    ("observations", "start_date"),
+)
+
+
 def _cross_table_checks(con: duckdb.DuckDBPyConnection) -> list[Problem]:
     model = tables()
     checks: list[tuple[str, _Rule]] = []
@@ -400,6 +419,21 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection) -> list[Problem]:
             ),
         ),
     ]
+    for name, column in _EVENT_DATES:
+        checks.append(
+            (
+                name,
+                _Rule(
+                    "fatal",
+                    column,
+                    f"t.{column} < (SELECT min(p.birth_date) FROM typed_patients AS p WHERE p.patient_id = t.patient_id)",
+                    "'dated before the patient''s birth ('  || CAST((SELECT min(p.birth_date) FROM typed_patients AS p "
+                    "WHERE p.patient_id = t.patient_id) AS VARCHAR) || ')'",
+                    raw_ref(column),
+                    message_is_sql=True,
+                ),
+            )
+        )
     present = [(name, rule) for name, rule in checks if _raw_columns(con, model[name])]  # absent tables: no rows
     return collect_problems(con, [c for name, rule in present for c in _rule_checks(con, model[name], [rule])])
 

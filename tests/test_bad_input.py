@@ -96,6 +96,8 @@ def test_valid_extract_loads_without_fatal_problems(tmp_path):
         ("lesions", "S2,007,L1,distant,liver,19", "S1,007,L1,distant,liver,19", "study_id", "S1 / L1", "duplicate"),
         ("lesions", "liver,19,", "liver,nineteen,", "size_mm", "nineteen", "not a number"),
         ("tumours", "palliative,false", "palliative,maybe", "chemotherapy", "maybe", "not a boolean"),
+        ("imaging", "S1,007,2020-01-05", "S1,007,1950-01-05", "study_date", "1950-01-05", "before the patient's birth"),
+        ("patients", "P2,UMCU,1971-03-15,F,", "P2,UMCU,1971-03-15,F,1970-01-01", "death_date", "1970-01-01", "birth"),
     ],
 )
 def test_each_fatal_problem_names_table_column_row_and_value(tmp_path, table, old, new, column, value, message):
@@ -141,6 +143,14 @@ def test_unknown_drug_and_extra_column_are_findings_not_fatal(tmp_path):
         t == "systemic_therapy" and v == "XL-trial-drug" and "not in the vocabulary" in m for t, _, v, m in messages
     )
     assert any(t == "imaging" and c == "radiologist" and "ignored" in m for t, c, _, m in messages)
+
+
+def test_implausible_size_reads_as_missing_with_a_finding(tmp_path):
+    loaded = load_extract(broken(tmp_path, "lesions", "liver,19,", "liver,4000,"))
+    assert loaded.con.execute("SELECT size_mm FROM lesions WHERE study_id = 'S2'").fetchall() == [(None,)]
+    finding = next(f for f in loaded.findings if f.column == "size_mm")
+    assert (finding.table, finding.row, finding.value) == ("lesions", 2, "4000")
+    assert "read as missing" in finding.message
 
 
 def test_records_after_the_cut_off_are_ignored_and_reported(tmp_path):

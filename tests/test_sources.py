@@ -69,15 +69,28 @@ def test_leading_zeros_bom_and_header_case_survive(tmp_path):
     assert [r[0] for r in typed_rows(loaded, "patients")] == ["007", "P2"]
 
 
-def test_not_utf8_and_empty_files_are_fatal(tmp_path):
+def test_latin1_and_semicolon_files_are_read_with_a_finding(tmp_path):
     folder = write_extract(tmp_path / "e", VALID)
-    (folder / "imaging.csv").write_bytes("study_id,patient_id,study_date,modality\nS1,007,2020-01-05,CT\nS\xe9,007,2021-03-01,CT\n".encode("latin-1"))
+    imaging = "study_id;patient_id;study_date;modality\nS1;007;2020-01-05;CT\nS2;007;2021-03-01;CT\n"
+    (folder / "imaging.csv").write_text(imaging, encoding="utf-8")
+    patients = VALID["patients"].replace("AVL", "Sint-Jos\xe9")
+    (folder / "patients.csv").write_bytes(patients.encode("latin-1"))
+    loaded = load_extract(folder)
+    assert [r[0] for r in typed_rows(loaded, "imaging")] == ["S1", "S2"]
+    assert ("007", "Sint-Jos\xe9") in [r[:2] for r in typed_rows(loaded, "patients")]
+    notes = {(f.table, f.message.split(" (")[0].split(":")[0]) for f in loaded.findings}
+    assert ("imaging", "read with ';' as the delimiter") in notes
+    assert ("patients", "not UTF-8") in notes
+
+
+def test_empty_file_is_fatal(tmp_path):
+    folder = write_extract(tmp_path / "e", VALID)
     (folder / "lesions.csv").write_text("", encoding="utf-8")
     with pytest.raises(InputError) as caught:
         load_extract(folder)
-    messages = {(p.table, p.message) for p in caught.value.problems}
-    assert ("imaging", "the file is not UTF-8 text; save it as UTF-8 CSV") in messages
-    assert ("lesions", "the file is empty (not even a header line)") in messages
+    assert ("lesions", "the file is empty (not even a header line)") in {
+        (p.table, p.message) for p in caught.value.problems
+    }
 
 
 def test_header_only_optional_table_means_no_records(tmp_path):
