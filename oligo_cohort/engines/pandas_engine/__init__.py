@@ -1,0 +1,30 @@
+"""The pandas engine: an independent second program for the screen, written from the spec (double programming).
+
+It reads the loaded tables of docs/design.md from a DuckDB connection,
+decides the 18 criteria with vectorized pandas/numpy, and registers
+`result_events`, `result_patients` and `result_reasons` back in it.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from oligo_cohort.engines.pandas_engine.criteria import decide_all
+from oligo_cohort.engines.pandas_engine.inputs import read_inputs
+from oligo_cohort.engines.pandas_engine.outcomes import best_units, outcome_matrix, register_results, result_frames
+from oligo_cohort.engines.pandas_engine.reasons import reason_rows
+from oligo_cohort.engines.pandas_engine.units import build_units
+
+__all__ = ["run"]
+
+
+def run(con: duckdb.DuckDBPyConnection) -> None:
+    """Screen the loaded extract in `con` and leave the three result tables there."""
+    inputs = read_inputs(con)
+    units = build_units(inputs)
+    decided = decide_all(units, inputs)
+    outcomes = outcome_matrix(decided)
+    best = best_units(units.units, outcomes)
+    events, patients = result_frames(units.units, outcomes, best)
+    reasons = reason_rows(inputs, units, best, decided)
+    register_results(con, inputs, events, patients, reasons)
