@@ -1,0 +1,28 @@
+"""Fixtures of the spec tests: every test runs once per engine, cases screened in session-wide batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from oligo_cohort.engines import ENGINES
+from tests.spec.harness import Case, Screened, SpecRunner
+
+
+@pytest.fixture(params=list(ENGINES))
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine under test: each spec holds for every engine."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def spec_runner() -> SpecRunner:
+    """One runner per test session: each engine screens all declared cases once."""
+    return SpecRunner()
+
+
+@pytest.fixture
+def screened(engine: str, spec_runner: SpecRunner) -> Callable[[Case], Screened]:
+    """`screened(case)`: the case's result with the engine under test."""
+    return lambda one: spec_runner.result(engine, one)
