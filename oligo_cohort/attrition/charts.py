@@ -1,0 +1,192 @@
+"""Figures for the feasibility report: the horizontal attrition bar chart and the UpSet plot of exclusion overlaps.
+
+Journal conventions: a sans-serif font (Arial/Helvetica when installed),
+black text, thin axes, colour-blind-safe blues, thousands separators; saved as
+PNG (300 dpi), SVG (text kept as text) and PDF (TrueType fonts, editable).
+The UpSet plot is drawn with matplotlib directly (no extra dependency).
+Figures are plain `Figure` objects, not pyplot ones: no global state, no
+backend switch, and a notebook shows one when it is a cell's last value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.font_manager as font_manager
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from oligo_cohort.attrition.labels import exclusion_reason
+
+FORMATS = ("png", "svg", "pdf")
+DARK = "#08519c"  # all criteria so far met
+LIGHT = "#9ecae1"  # some criteria unknown
+GREY = "#d9d9d9"
+PREFERRED_FONTS = ("Arial", "Helvetica", "Liberation Sans", "Nimbus Sans", "DejaVu Sans")
+
+
+@cache
+def font_family() -> str:
+    """The first preferred sans-serif font that is installed."""
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in PREFERRED_FONTS if name in installed), "DejaVu Sans")
+
+
+@contextlib.contextmanager
+def figure_style() -> Iterator[None]:
+    """Matplotlib settings shared by every figure of the report."""
+    with mpl.rc_context(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": [font_family()],
+            "font.size": 8.5,
+            "axes.linewidth": 0.6,
+            "axes.edgecolor": "black",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "xtick.major.width": 0.6,
+            "ytick.major.width": 0.6,
+            "svg.fonttype": "none",  # text stays text: searchable and editable
+            "pdf.fonttype": 42,
+            "figure.dpi": 100,
+            "savefig.dpi": 300,
+        }
+    ):
+        yield
+
+
+def n_text(value: object) -> str:
+    """A count with thousands separators; missing → `–`."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "–"
+    return f"{round(float(value)):,}"
+
+
+def _thousands() -> FuncFormatter:
+    """Axis tick labels with thousands separators."""
+    return FuncFormatter(lambda value, _: f"{value:,.0f}")
+
+
+def save_figure(figure: Figure, folder: Path, stem: str, formats: Sequence[str] = FORMATS) -> list[Path]:
+    """Write the figure as `<stem>.png/.svg/.pdf` in `folder`; the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    with figure_style():
+        for fmt in formats:
+            path = folder / f"{stem}.{fmt}"
+            metadata = {"Date": None} if fmt == "svg" else {"CreationDate": None} if fmt == "pdf" else None
+            figure.savefig(path, format=fmt, bbox_inches="tight", pad_inches=0.05, metadata=metadata)
+            paths.append(path)
+    return paths
+
+
+def attrition_bars_figure(table: pd.DataFrame, *, unit: str = "patients", note: str | None = None) -> Figure:
+    """Horizontal bars: units remaining after each step, split into all-known and some-unknown."""
+    steps = table.reset_index(drop=True)
+    labels = ["All " + unit] + [f"+ {label}" for label in steps["label"].iloc[1:]]
+    known = steps["remaining_if_unknown_fail"].astype(float).fillna(0).to_numpy()
+    remaining = steps["remaining"].astype(float).fillna(0).to_numpy()
+    unknown_part = np.clip(remaining - known, 0, None)
+    y = np.arange(len(steps))
+    with figure_style():
+        figure = Figure(figsize=(6.8, 0.26 * len(steps) + 1.1), layout="constrained")
+        axes = figure.subplots()
+        axes.barh(y, known, color=DARK, height=0.7, label="every criterion so far met")
+        axes.barh(y, unknown_part, left=known, color=LIGHT, height=0.7, label="some criteria unknown")
+        top = max(remaining.max(), 1)
+        for row, (total, excluded) in enumerate(zip(remaining, steps["excluded"].astype(float).fillna(0), strict=True)):
+            text = n_text(total) if row == 0 else f"{n_text(total)}  ({_excluded_text(excluded)})"
+            axes.text(total + top * 0.01, row, text, va="center", ha="left", fontsize=7.5)
+        review_rows = np.flatnonzero(steps["section"].to_numpy() == "review")
+        if review_rows.size:
+            boundary = review_rows[0] - 0.5
+            axes.axhline(boundary, color="black", lw=0.5, ls=(0, (3, 2)))
+            axes.text(top * 1.28, boundary + 0.15, "chart review", ha="right", va="top", fontsize=7, style="italic")
+        axes.set_yticks(y, labels)
+        axes.invert_yaxis()
+        axes.set_xlim(0, top * 1.3)
+        axes.xaxis.set_major_formatter(_thousands())
+        axes.set_xlabel(f"{unit.capitalize()} remaining (excluded at the step)")
+        axes.tick_params(axis="y", length=0)
+        axes.spines["left"].set_visible(False)
+        axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, fontsize=7.5, borderaxespad=0.2)
+        if note:
+            figure.text(0.0, -0.01, note, fontsize=6.5, va="top", ha="left", wrap=True)
+    return figure
+
+
+def _excluded_text(excluded: float) -> str:
+    return f"−{n_text(excluded)}" if excluded > 0 else "0 excluded"
+
+
+def upset_figure(
+    sets: pd.DataFrame,
+    set_sizes: Mapping[str, float],
+    *,
+    unit: str = "patients",
+    max_sets: int = 15,
+    note: str | None = None,
+) -> Figure:
+    """UpSet plot: units per exact combination of failed criteria (top `max_sets`), with each criterion's total.
+
+    `sets` is `failure_sets(...)` (columns criteria, n); `set_sizes` maps
+    criterion → units failing it. Combinations and criteria counted 0 are left out.
+    """
+    shown = sets[sets["n"].astype(float) > 0].head(max_sets).reset_index(drop=True)
+    members = sorted({c for combo in shown["criteria"] for c in combo}, key=lambda c: (-float(set_sizes.get(c, 0)), c))
+    with figure_style():
+        width = max(4.8, 2.6 + 0.28 * max(len(shown), 1))
+        height = 1.9 + 0.2 * max(len(members), 1)
+        figure = Figure(figsize=(width, height), layout="constrained")
+        if shown.empty:
+            figure.text(0.5, 0.5, f"No {unit} failed any criterion", ha="center", va="center")
+            return figure
+        grid = figure.add_gridspec(2, 2, width_ratios=[1, 2.8], height_ratios=[1.4, max(len(members), 1) * 0.2])
+        bars = figure.add_subplot(grid[0, 1])
+        matrix = figure.add_subplot(grid[1, 1], sharex=bars)
+        totals = figure.add_subplot(grid[1, 0], sharey=matrix)
+        x = np.arange(len(shown))
+        counts = shown["n"].astype(float).to_numpy()
+        bars.bar(x, counts, color="black", width=0.6)
+        for xi, count in zip(x, counts, strict=True):
+            bars.text(xi, count, " " + n_text(count), ha="center", va="bottom", fontsize=6.5, rotation=90)
+        bars.set_ylabel(f"{unit.capitalize()} (exact\ncombination)", fontsize=7.5)
+        bars.yaxis.set_major_formatter(_thousands())
+        bars.yaxis.set_major_locator(MaxNLocator(integer=True))
+        bars.tick_params(axis="x", bottom=False, labelbottom=False)
+        bars.set_ylim(0, counts.max() * 1.3)
+        rows = {c: i for i, c in enumerate(members)}
+        for row in range(0, len(members), 2):  # banded rows guide the eye from label to dots
+            matrix.axhspan(row - 0.5, row + 0.5, color="#f2f2f2", zorder=0, lw=0)
+        for xi, combo in zip(x, shown["criteria"], strict=True):
+            matrix.scatter([xi] * len(members), range(len(members)), s=22, color=GREY, zorder=1)
+            ys = sorted(rows[c] for c in combo)
+            matrix.plot([xi, xi], [ys[0], ys[-1]], color="black", lw=1.2, zorder=2)
+            matrix.scatter([xi] * len(ys), ys, s=22, color="black", zorder=3)
+        matrix.set_yticks(range(len(members)), [exclusion_reason(c) for c in members], fontsize=7)
+        matrix.tick_params(axis="y", left=False, labelleft=False)
+        matrix.tick_params(axis="x", bottom=False, labelbottom=False)
+        for spine in matrix.spines.values():
+            spine.set_visible(False)
+        matrix.set_ylim(len(members) - 0.5, -0.5)
+        sizes = np.array([float(set_sizes.get(c, 0)) for c in members])
+        totals.barh(range(len(members)), sizes, color=DARK, height=0.6)
+        totals.invert_xaxis()
+        totals.set_xlabel(f"{unit.capitalize()} failing", fontsize=7.5)
+        totals.xaxis.set_major_formatter(_thousands())
+        totals.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=3))
+        totals.yaxis.tick_right()
+        totals.tick_params(axis="y", length=0, labelright=True, labelleft=False, labelsize=7, pad=4)
+        totals.spines["left"].set_visible(False)
+        totals.spines["right"].set_visible(False)
+        totals.set_yticks(range(len(members)), [exclusion_reason(c) for c in members])
+        figure.add_subplot(grid[0, 0]).axis("off")
+        if note:
+            figure.text(0.0, -0.01, note, fontsize=6.5, va="top", ha="left")
+    return figure

@@ -1,0 +1,111 @@
+"""`oligo-cohort attrition SCREEN_DIR --out DIR`: attrition tables and figures from a screen output folder.
+
+The output folder holds aggregates only (tables, figures, settings.json) and,
+unless `--no-disclosure-control` is given, is disclosure-controlled and
+shareable; `disclosure.md` says which.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from oligo_cohort.attrition.bundle import (
+    CONTROLLED_NOTE,
+    SETTINGS,
+    parse_formats,
+    relative_names,
+    staged_folder,
+    write_figures,
+    write_settings,
+)
+from oligo_cohort.attrition.bundle import write_tables as write_table_files
+from oligo_cohort.attrition.charts import n_text
+from oligo_cohort.attrition.feasibility import attrition_views, result_settings
+from oligo_cohort.attrition.histogram import LEVELS
+from oligo_cohort.attrition.tables import parse_criteria_list
+from oligo_cohort.attrition.views import Options, Views, parse_rates
+from oligo_cohort.disclosure import write_statement
+
+HELP = "attrition by criterion (tables, CONSORT diagram, charts) from a screen output folder"
+
+
+def add_attrition_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `attrition` and `report`: order, criteria left out, review pass rates, disclosure."""
+    parser.add_argument(
+        "--order",
+        metavar="ID,ID,...",
+        help="criteria to apply first, in this order (the rest follow in protocol order)",
+    )
+    parser.add_argument("--drop", metavar="ID,ID,...", help="leave these criteria out (what if they were removed)")
+    parser.add_argument(
+        "--review-pass-rate",
+        dest="review_pass_rates",
+        action="append",
+        default=[],
+        metavar="ID=RATE",
+        help="assumed pass rate (0-1) of a chart-review criterion, for the expected final number (repeatable)",
+    )
+    parser.add_argument(
+        "--no-disclosure-control",
+        dest="disclosure_control",
+        action="store_false",
+        help="exact counts (small ones included), for internal use only; default: counts 1-7 shown as 0, "
+        "others rounded to the nearest 5",
+    )
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The arguments of `oligo-cohort attrition`."""
+    parser.add_argument("screen_dir", metavar="SCREEN_DIR", type=Path, help="a folder written by `oligo-cohort screen`")
+    parser.add_argument("--out", required=True, type=Path, help="output folder (replaced atomically)")
+    parser.add_argument("--by", choices=("site", "year"), help="also break attrition down by site or screening year")
+    parser.add_argument("--level", choices=LEVELS, default="patients", help="patients (best event) or events")
+    parser.add_argument("--formats", default="png,svg,pdf", metavar="png,svg,pdf", help="figure formats to write")
+    parser.add_argument("--no-figures", dest="figures", action="store_false", help="tables only (faster)")
+    add_attrition_options(parser)
+
+
+def options_from(args: argparse.Namespace, *, level: str, by: tuple[str, ...]) -> Options:
+    """Attrition options from parsed arguments."""
+    return Options(
+        level=level,
+        order=tuple(parse_criteria_list(args.order)) or None,
+        drop=tuple(parse_criteria_list(args.drop)),
+        by=by,
+        review_pass_rates=parse_rates(args.review_pass_rates),
+    )
+
+
+def format_table(views: Views) -> str:
+    """The attrition table as text for the terminal."""
+    lines = [f"{'step':>4}  {'criterion':<48} {'remaining':>10} {'excluded':>9} {'if unknown fail':>16}"]
+    for row in views.attrition.itertuples():
+        lines.append(
+            f"{row.step:>4}  {row.label[:48]:<48} {n_text(row.remaining):>10} "
+            f"{n_text(row.excluded) if row.step else '':>9} {n_text(row.remaining_if_unknown_fail):>16}"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the screen folder, compute the views, write tables and figures all-or-nothing."""
+    from oligo_cohort.api import read_screen_dir
+
+    result = read_screen_dir(args.screen_dir)
+    options = options_from(args, level=args.level, by=(args.by,) if args.by else ())
+    views = attrition_views(result, options, disclosure_control=args.disclosure_control)
+    with staged_folder(args.out, SETTINGS) as staging:
+        files = write_table_files(views, staging)
+        formats = parse_formats(args.formats)
+        if args.figures:
+            files += relative_names(write_figures(views, staging / "figures", formats=formats), staging)
+        settings = result_settings(result, options, disclosure_control=args.disclosure_control)
+        settings["screen_dir"] = Path(args.screen_dir).name
+        files.append(write_settings(staging, settings))
+        notes = [CONTROLLED_NOTE] if args.disclosure_control else []
+        write_statement(staging, applied=args.disclosure_control, files=files, notes=notes)
+    print(format_table(views))
+    control = "disclosure control applied" if args.disclosure_control else "EXACT counts: internal use only"
+    print(f"\nWrote {len(files)} files to {args.out} ({control}).")
+    return 0

@@ -1,0 +1,296 @@
+"""The CONSORT-style flow diagram, drawn from an attrition table (so its numbers are the table's numbers).
+
+Main boxes go down the page (all units → not excluded on registry data →
+potentially eligible pending chart review); beside each step a side box lists
+every exclusion reason of that section in step order with its count, `n = 0`
+included. Where unknowns are present a main box gives both bounds (every
+criterion met / some unknown). Split by site, each site gets its own column
+under the box of all units. Layout is computed in points from measured text,
+so boxes fit their text exactly at any size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Rectangle
+from matplotlib.textpath import TextToPath
+
+from oligo_cohort.attrition.charts import figure_style, font_family, n_text
+from oligo_cohort.attrition.tables import SECTION_REGISTRY, SECTION_REVIEW
+
+FONT_SIZE = 8.5
+LINE_HEIGHT = FONT_SIZE * 1.32
+PAD_X, PAD_Y = 7.0, 5.0
+ARROW_GAP = 28.0  # from the spine to a side box
+ROW_MARGIN = 12.0  # above and below a side box, between main boxes
+COLUMN_GAP = 26.0
+MAX_COLUMNS = 8
+_MEASURE = TextToPath()
+
+
+@dataclass
+class Line:
+    """One line of a box: its text, bold or not, and an indent in points."""
+
+    text: str
+    bold: bool = False
+    indent: float = 0.0
+
+
+@dataclass(eq=False)
+class Box:
+    """A box of text lines; the layout fills in its top-left corner (y grows downwards) and width."""
+
+    lines: list[Line]
+    x: float = 0.0
+    y: float = 0.0
+    width: float = 0.0
+    text_width: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.text_width = max((_width(line) for line in self.lines), default=0.0) + 2 * PAD_X
+        self.width = self.text_width
+
+    @property
+    def height(self) -> float:
+        return len(self.lines) * LINE_HEIGHT + 2 * PAD_Y - (LINE_HEIGHT - FONT_SIZE)
+
+    def texts(self) -> list[str]:
+        return [line.text for line in self.lines]
+
+
+def _font(bold: bool) -> FontProperties:
+    return FontProperties(family=font_family(), size=FONT_SIZE, weight="bold" if bold else "normal")
+
+
+def _width(line: Line) -> float:
+    if not line.text:
+        return line.indent
+    width, _, _ = _MEASURE.get_text_width_height_descent(line.text, _font(line.bold), ismath=False)
+    return width + line.indent
+
+
+def _n(value: object) -> str:
+    return f"n = {n_text(value)}"
+
+
+def _bounds(remaining: object, known: object) -> list[Line]:
+    """The unknown bounds under a count, when some units have unknown criteria."""
+    try:
+        unknown = float(remaining) - float(known)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return []
+    if np.isnan(unknown) or unknown <= 0:
+        return []
+    return [
+        Line(f"every criterion met: {_n(known)}", indent=8),
+        Line(f"some criteria unknown: {_n(unknown)}", indent=8),
+    ]
+
+
+@dataclass
+class Column:
+    """The boxes of one flow (all units, or one site): main boxes and the side box after each."""
+
+    mains: list[Box]
+    sides: list[Box]  # sides[i] hangs between mains[i] and mains[i + 1]
+
+
+def _column(table: pd.DataFrame, *, unit: str, heading: str | None, reasons: bool = True) -> Column:
+    """The boxes of one flow; without `reasons` the side boxes hold only the counts (read across from the first)."""
+    steps = table.reset_index(drop=True)
+    start = steps.iloc[0]
+    first = [Line(heading, bold=True)] if heading else [Line(f"All {unit} in the extract", bold=True)]
+    mains = [Box([*first, Line(_n(start["remaining"]))])]
+    sides: list[Box] = []
+    sections = [
+        (SECTION_REGISTRY, "Excluded on registry data", "Not excluded on registry data"),
+        (SECTION_REVIEW, "Excluded on a recorded chart-review criterion", "Potentially eligible, pending chart review"),
+    ]
+    present = [s for s in sections if (steps["section"] == s[0]).any()]
+    for index, (section, excluded_title, remaining_title) in enumerate(present):
+        rows = steps[steps["section"] == section]
+        excluded_total = _sum(rows["excluded"])
+        if reasons:
+            side = [Line(f"{excluded_title} ({_n(excluded_total)})", bold=True)]
+            side += [Line(f"{row.reason} ({_n(row.excluded)})", indent=8) for row in rows.itertuples()]
+        else:
+            side = [Line(f"Excluded ({_n(excluded_total)})", bold=True)]
+            side += [Line(_n(row.excluded), indent=8) for row in rows.itertuples()]
+        sides.append(Box(side))
+        last = rows.iloc[-1]
+        lines = [Line(remaining_title, bold=True), Line(_n(last["remaining"]))]
+        lines += _bounds(last["remaining"], last["remaining_if_unknown_fail"])
+        if index == len(present) - 1:
+            lines += _review_lines(steps)
+        mains.append(Box(lines))
+    return Column(mains=mains, sides=sides)
+
+
+def _sum(values: pd.Series) -> float:
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    return float(np.nansum(numbers))
+
+
+def _review_lines(steps: pd.DataFrame) -> list[Line]:
+    """What chart review still has to decide, and the expected number under assumed pass rates."""
+    review = steps[(steps["section"] == SECTION_REVIEW) & (pd.to_numeric(steps["to_review"]).fillna(0) > 0)]
+    lines: list[Line] = []
+    if not review.empty:
+        lines.append(Line("Chart review needed for:"))
+        lines += [Line(f"{row.label} ({_n(row.to_review)})", indent=8) for row in review.itertuples()]
+    rated = steps[pd.to_numeric(steps["assumed_pass_rate"], errors="coerce").notna()]
+    if not rated.empty:
+        expected = steps["expected_remaining"].iloc[-1]
+        rates = "; ".join(f"{row.label} {100 * float(row.assumed_pass_rate):.0f} %" for row in rated.itertuples())
+        lines.append(Line(f"Expected after chart review: n ≈ {n_text(expected)}"))
+        lines.append(Line(f"(assumed pass rates: {rates};", indent=8))
+        lines.append(Line("other chart-review criteria assumed met)", indent=8))
+    return lines
+
+
+def _layout(columns: list[Column], top: Box | None) -> tuple[float, float]:
+    """Place every box; returns the drawing's width and height in points."""
+    main_width = max(box.text_width for col in columns for box in col.mains)
+    if top is not None:
+        main_width = max(main_width, top.text_width)
+    side_widths = [max((box.text_width for box in col.sides), default=0.0) for col in columns]
+    column_widths = [main_width + (ARROW_GAP + side if side else 0.0) for side in side_widths]
+    y = 0.0
+    if top is not None:
+        top.width = main_width
+        top.y = 0.0
+        y = top.height + 2 * ROW_MARGIN + 8.0
+    rows = max(len(col.mains) for col in columns)
+    left = 0.0
+    for col, side_width, column_width in zip(columns, side_widths, column_widths, strict=True):
+        for box in col.mains:
+            box.x, box.width = left, main_width
+        for box in col.sides:
+            box.x, box.width = left + main_width + ARROW_GAP, side_width
+        left += column_width + COLUMN_GAP
+    for r in range(rows):
+        mains = [col.mains[r] for col in columns if r < len(col.mains)]
+        for box in mains:
+            box.y = y
+        y += max(box.height for box in mains)
+        sides = [col.sides[r] for col in columns if r < len(col.sides)]
+        if sides:
+            y += ROW_MARGIN
+            for box in sides:
+                box.y = y
+            y += max(box.height for box in sides) + ROW_MARGIN
+    width = left - COLUMN_GAP
+    if top is not None:
+        top.x = (width - main_width) / 2 if len(columns) > 1 else 0.0
+    return width, y
+
+
+def _draw_box(axes, box: Box, height: float) -> None:
+    top = height - box.y
+    axes.add_patch(Rectangle((box.x, top - box.height), box.width, box.height, fill=False, lw=0.8, ec="black"))
+    for i, line in enumerate(box.lines):
+        baseline = top - PAD_Y - FONT_SIZE * 0.78 - i * LINE_HEIGHT
+        axes.text(
+            box.x + PAD_X + line.indent,
+            baseline,
+            line.text,
+            fontsize=FONT_SIZE,
+            fontweight="bold" if line.bold else "normal",
+            ha="left",
+            va="baseline",
+        )
+
+
+def _arrow(axes, start: tuple[float, float], end: tuple[float, float]) -> None:
+    axes.annotate(
+        "",
+        xy=end,
+        xytext=start,
+        arrowprops={"arrowstyle": "-|>", "lw": 0.8, "color": "black", "shrinkA": 0, "shrinkB": 0, "mutation_scale": 8},
+    )
+
+
+def _draw_column(axes, col: Column, height: float) -> None:
+    spine_x = col.mains[0].x + col.mains[0].width / 2
+    for box in col.mains + col.sides:
+        _draw_box(axes, box, height)
+    for upper, lower in zip(col.mains, col.mains[1:], strict=False):
+        _arrow(axes, (spine_x, height - upper.y - upper.height), (spine_x, height - lower.y))
+    for side in col.sides:
+        middle = height - side.y - min(side.height / 2, LINE_HEIGHT)
+        _arrow(axes, (spine_x, middle), (side.x, middle))
+
+
+def consort_figure(
+    table: pd.DataFrame,
+    *,
+    unit: str = "patients",
+    overall: pd.DataFrame | None = None,
+    note: str | None = None,
+) -> Figure:
+    """The flow diagram of an attrition table; a grouped table (first column = group) gives one column per group.
+
+    `overall` (the ungrouped table) supplies the top box of a split diagram;
+    without it the top box shows the sum of the groups.
+    """
+    group = table.columns[0] if table.columns[0] != "step" else None
+    if group is None:
+        columns = [_column(table, unit=unit, heading=None)]
+        top = None
+    else:
+        labels = list(dict.fromkeys(table[group]))
+        if len(labels) > MAX_COLUMNS:
+            raise ValueError(f"{len(labels)} groups are too many for one diagram (at most {MAX_COLUMNS})")
+        name = "Site" if group == "site_id" else "Year" if group == "year" else group
+        columns = [
+            _column(
+                table[table[group] == label].drop(columns=group), unit=unit, heading=f"{name} {label}", reasons=i == 0
+            )
+            for i, label in enumerate(labels)
+        ]
+        starts = table[table["step"] == 0]["remaining"]
+        total = overall["remaining"].iloc[0] if overall is not None else _sum(starts)
+        top = Box([Line(f"All {unit} in the extract", bold=True), Line(_n(total))])
+    width, height = _layout(columns, top)
+    note_height = 2.2 * FONT_SIZE if note else 0.0
+    margin = 2.0
+    with figure_style():
+        figure = Figure(figsize=((width + 2 * margin) / 72, (height + note_height + 2 * margin) / 72))
+        axes = figure.add_axes((0, 0, 1, 1))
+        axes.set_xlim(-margin, width + margin)
+        axes.set_ylim(-note_height - margin, height + margin)
+        axes.axis("off")
+        for col in columns:
+            _draw_column(axes, col, height)
+        if top is not None:
+            _draw_box(axes, top, height)
+            _draw_split(axes, top, columns, height)
+        if note:
+            axes.text(0, -FONT_SIZE * 0.6, note, fontsize=FONT_SIZE - 1.5, ha="left", va="top", style="italic")
+    return figure
+
+
+def _draw_split(axes, top: Box, columns: list[Column], height: float) -> None:
+    """Lines from the top box down to each group's first box."""
+    centre = top.x + top.width / 2
+    bus = height - top.y - top.height - ROW_MARGIN
+    axes.plot([centre, centre], [height - top.y - top.height, bus], color="black", lw=0.8)
+    xs = [col.mains[0].x + col.mains[0].width / 2 for col in columns]
+    axes.plot([min(xs), max(xs)], [bus, bus], color="black", lw=0.8)
+    for x, col in zip(xs, columns, strict=True):
+        _arrow(axes, (x, bus), (x, height - col.mains[0].y))
+
+
+def figure_texts(figure: Figure) -> list[str]:
+    """Every text drawn in a figure (for checking a diagram against its table)."""
+    texts = [t.get_text() for t in figure.texts]
+    for axes in figure.axes:
+        texts += [t.get_text() for t in axes.texts]
+        texts += [t.get_text() for t in axes.get_yticklabels() + axes.get_xticklabels()]
+    return [t for t in texts if t]

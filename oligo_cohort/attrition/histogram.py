@@ -1,0 +1,171 @@
+"""One pass over the screening result: per unit the bitmasks of criteria failed, unknown and needing review.
+
+Bit i of each mask stands for `criteria[i]` (protocol order by default). Units
+with the same three masks (and the same group, when split by site or year) are
+counted together in a histogram, the OHDSI Circe approach: every attrition
+view — any order, any subset of criteria, per-criterion impact, overlaps — is
+a weighted sum over the histogram's rows, so reordering or dropping a criterion
+never re-reads the patients. A result with hundreds of thousands of patients
+has at most a few thousand distinct rows.
+
+A unit is a patient (its best event, `patients.csv`) or an event (`events.csv`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from oligo_cohort.criteria import CRITERION_IDS, OUTCOMES
+
+Level = Literal["patients", "events"]
+GroupBy = Literal["site", "year"]
+
+LEVELS: tuple[str, ...] = ("patients", "events")
+GROUPINGS: dict[str, str] = {"site": "site_id", "year": "year"}
+NO_EVENT_YEAR = "no event"  # the year group of patients without a screening scan
+MASK_COLUMNS = ("failed", "unknown", "review")
+
+
+@dataclass(frozen=True)
+class OutcomeHistogram:
+    """Units counted per distinct (failed, unknown, review) mask triple, optionally per group.
+
+    `frame` has the columns `[group,] failed, unknown, review, n`; masks are
+    int64 with bit i set when `criteria[i]` has that outcome.
+    """
+
+    criteria: tuple[str, ...]
+    level: str
+    group: str | None
+    frame: pd.DataFrame
+
+    @property
+    def total(self) -> int:
+        """Number of units counted."""
+        return int(self.frame["n"].sum())
+
+    def bit(self, criterion_id: str) -> int:
+        """The mask bit of one criterion."""
+        return 1 << self.criteria.index(criterion_id)
+
+    def mask_of(self, criterion_ids: Sequence[str]) -> int:
+        """The mask with the bits of the given criteria set."""
+        mask = 0
+        for criterion_id in criterion_ids:
+            mask |= self.bit(criterion_id)
+        return mask
+
+    def groups(self) -> list[str]:
+        """The group labels in display order (sorted; `no event` last); empty when not grouped."""
+        return list(self._groups)
+
+    @cached_property
+    def _groups(self) -> tuple[str, ...]:
+        if self.group is None:
+            return ()
+        labels = sorted(str(g) for g in pd.unique(self.frame[self.group]))
+        return tuple([g for g in labels if g != NO_EVENT_YEAR] + [g for g in labels if g == NO_EVENT_YEAR])
+
+    def only(self, group_value: str) -> OutcomeHistogram:
+        """The histogram of one group, ungrouped."""
+        if self.group is None:
+            raise ValueError("the histogram is not grouped")
+        rows = self.frame[self.frame[self.group] == group_value].drop(columns=self.group)
+        return replace(self, group=None, frame=rows.reset_index(drop=True))
+
+    def ungrouped(self) -> OutcomeHistogram:
+        """The same units, all groups together."""
+        if self.group is None:
+            return self
+        frame = self.frame.groupby(list(MASK_COLUMNS), as_index=False, sort=True)["n"].sum()
+        return replace(self, group=None, frame=frame)
+
+    def status_counts(self) -> dict[str, int]:
+        """Units per status over all criteria: ineligible (a fail), unknown (an unknown, no fail), eligible."""
+        failed = self.frame["failed"].to_numpy() != 0
+        unknown = self.frame["unknown"].to_numpy() != 0
+        n = self.frame["n"].to_numpy()
+        return {
+            "eligible": int(n[~failed & ~unknown].sum()),
+            "unknown": int(n[~failed & unknown].sum()),
+            "ineligible": int(n[failed].sum()),
+        }
+
+
+def outcome_masks(units: pd.DataFrame, criteria: Sequence[str] = CRITERION_IDS) -> pd.DataFrame:
+    """Per unit (row of `units`), the failed / unknown / review bitmasks over `criteria`.
+
+    Raises ValueError naming the column and value when an outcome is missing or
+    not one of pass/fail/unknown/review.
+    """
+    if len(criteria) > 62:
+        raise ValueError("at most 62 criteria fit in a mask")
+    missing = [c for c in criteria if c not in units.columns]
+    if missing:
+        raise ValueError(f"the result lacks criterion column(s): {', '.join(missing)}")
+    masks = {name: np.zeros(len(units), dtype=np.int64) for name in MASK_COLUMNS}
+    for i, criterion_id in enumerate(criteria):
+        # Factorize once per column (hashing; Arrow-native for Arrow strings), then look the few values up.
+        codes, values = pd.factorize(units[criterion_id], use_na_sentinel=True)
+        labels = [str(v) for v in values]
+        bad = [v for v in labels if v not in OUTCOMES] + (["None"] if (codes < 0).any() else [])
+        if bad:
+            raise ValueError(f"column {criterion_id} holds {bad[0]!r}, not one of {', '.join(OUTCOMES)}")
+        bit = np.int64(1 << i)
+        for name, outcome in zip(MASK_COLUMNS, ("fail", "unknown", "review"), strict=True):
+            if outcome in labels:
+                masks[name] |= np.where(codes == labels.index(outcome), bit, 0)
+    return pd.DataFrame(masks, index=units.index)
+
+
+def group_labels(units: pd.DataFrame, by: str) -> pd.Series:
+    """The group of each unit: its site, or the calendar year of its screening scan (`no event` when none)."""
+    if by == "site":
+        return units["site_id"].astype("string").fillna("(no site)").astype(object)
+    if by == "year":
+        years = units["screening_date"].astype("string").str.slice(0, 4)
+        return years.mask(years.fillna("") == "", NO_EVENT_YEAR).astype(object)
+    raise ValueError(f"cannot group by {by!r}; choose site or year")
+
+
+def build_histogram(
+    units: pd.DataFrame,
+    *,
+    level: str = "patients",
+    by: str | None = None,
+    criteria: Sequence[str] = CRITERION_IDS,
+) -> OutcomeHistogram:
+    """Count units per distinct mask triple (and group). `units` is result.patients or result.events."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    frame = outcome_masks(units, criteria)
+    keys = list(MASK_COLUMNS)
+    group = None
+    if by is not None:
+        if by not in GROUPINGS:
+            raise ValueError(f"cannot group by {by!r}; choose site or year")
+        group = GROUPINGS[by]
+        frame.insert(0, group, group_labels(units, by).to_numpy())
+        keys = [group, *keys]
+    counted = frame.groupby(keys, as_index=False, sort=True).size().rename(columns={"size": "n"})
+    counted["n"] = counted["n"].astype(np.int64)
+    return OutcomeHistogram(criteria=tuple(criteria), level=level, group=group, frame=counted)
+
+
+def histogram_of_result(result, *, level: str = "patients", by: str | None = None) -> OutcomeHistogram:
+    """The histogram of a ScreeningResult at patient level (best events) or event level."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    units = result.patients if level == "patients" else result.events
+    return build_histogram(units, level=level, by=by)
+
+
+def popcount(masks: np.ndarray) -> np.ndarray:
+    """Number of set bits of each mask."""
+    return np.bitwise_count(np.asarray(masks, dtype=np.int64)).astype(np.int64)

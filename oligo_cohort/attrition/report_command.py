@@ -1,0 +1,88 @@
+"""`oligo-cohort report EXTRACT --out DIR`: screen an extract and write the feasibility report and shareable bundle.
+
+With `--compare-protocol` (and/or `--compare-set PARAM=VALUE`) the extract is
+screened a second time and the report shows the attrition side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from oligo_cohort.attrition.command import add_attrition_options, options_from
+from oligo_cohort.attrition.whatif import protocol_with
+from oligo_cohort.engines import ENGINES
+from oligo_cohort.errors import UsageError
+from oligo_cohort.protocol import shipped_protocols
+
+HELP = "screen an extract and write the feasibility report (HTML) with its shareable bundle"
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{option} {item!r}: expected PARAM=VALUE")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The arguments of `oligo-cohort report`."""
+    shipped = " or ".join(shipped_protocols())
+    parser.add_argument("extract", help="extract folder (CSV/Parquet per table) or DuckDB database file")
+    parser.add_argument("--out", required=True, type=Path, help="output folder (replaced atomically)")
+    parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="data cut-off (default: the latest date in the extract)")
+    parser.add_argument("--protocol", default="cosmo", metavar="NAME|PATH", help=f"protocol: {shipped}, or a YAML path")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="PARAM=VALUE", help="change a parameter"
+    )
+    parser.add_argument(
+        "--compare-protocol", metavar="NAME|PATH", help="also screen under this protocol and compare side by side"
+    )
+    parser.add_argument(
+        "--compare-set",
+        dest="compare_overrides",
+        action="append",
+        default=[],
+        metavar="PARAM=VALUE",
+        help="compare with the protocol changed like this (on top of --compare-protocol, else of --protocol)",
+    )
+    parser.add_argument("--engine", default="duckdb", choices=sorted(ENGINES), help="evaluation engine")
+    parser.add_argument(
+        "--no-screen-output", dest="write_screen", action="store_false", help="do not keep the patient-level result"
+    )
+    add_attrition_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Screen (once, or twice for a comparison) and write the report folder."""
+    from oligo_cohort.api import screen
+    from oligo_cohort.attrition.feasibility import write_feasibility_report
+
+    protocol = protocol_with(args.protocol, _pairs(args.overrides, "--set"))
+    result = screen(args.extract, as_of=args.as_of, protocol=protocol, engine=args.engine)
+    compare = None
+    if args.compare_protocol or args.compare_overrides:
+        base = args.compare_protocol or protocol
+        other = protocol_with(base, _pairs(args.compare_overrides, "--compare-set"))
+        compare = screen(args.extract, as_of=result.as_of, protocol=other, engine=args.engine)
+    options = options_from(args, level="patients", by=("site", "year"))
+    out = write_feasibility_report(
+        result,
+        args.out,
+        options=options,
+        compare_result=compare,
+        disclosure_control=args.disclosure_control,
+        write_screen=args.write_screen,
+    )
+    counts = result.counts()
+    summary = ", ".join(f"{counts.get(s, 0):,} {s}" for s in ("eligible", "unknown", "ineligible"))
+    caveat = " (exact here; the report's counts are disclosure-controlled)" if args.disclosure_control else ""
+    print(f"{sum(counts.values()):,} patients screened: {summary}{caveat}")
+    print(f"Report: {out / 'shareable' / 'report.html'}")
+    print(f"Shareable bundle: {out / 'shareable'} (zipped: {out / 'shareable.zip'})")
+    if args.write_screen:
+        print(f"Patient-level result (internal only): {out / 'screen'}")
+    return 0

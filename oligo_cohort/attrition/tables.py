@@ -1,0 +1,363 @@
+"""Attrition and criterion-impact tables, every number a weighted sum over an OutcomeHistogram.
+
+Sequential attrition (in a chosen order): a unit is excluded at the first
+criterion, in that order, that it fails. `remaining` after a step counts the
+units with no fail so far — unknowns kept, the optimistic bound;
+`remaining_if_unknown_fail` counts those whose criteria so far all pass (or
+await chart review) — the pessimistic bound. Criteria that can answer `review`
+(chart review) are listed after the registry-computable ones; a recorded fail
+on them excludes like any fail, a `review` never does. With an assumed pass
+rate per review criterion, `expected_remaining` is the expected number left,
+each `review` outcome passing independently with its rate.
+
+Impact (independent of order): failing at all, failing alone (this is the
+unit's only failed criterion: the leave-one-out gain in `remaining`), unknown,
+the leave-one-out gain in the all-known count, and the exact Shapley value of
+each criterion in the game v(S) = units failing some criterion of S. That is a
+union-coverage game, whose Shapley value splits each excluded unit equally
+among the criteria it fails; the values sum to all units − units failing none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from oligo_cohort.attrition.histogram import OutcomeHistogram, popcount
+from oligo_cohort.attrition.labels import can_need_review, exclusion_reason, protocol_text, requirement
+from oligo_cohort.disclosure import apply_to_frame
+from oligo_cohort.errors import UsageError
+
+SECTION_START = "start"
+SECTION_REGISTRY = "registry"
+SECTION_REVIEW = "review"
+
+ATTRITION_COLUMNS = (
+    "step",
+    "section",
+    "criterion",
+    "label",
+    "reason",
+    "protocol_text",
+    "remaining",
+    "remaining_pct",
+    "excluded",
+    "excluded_pct",
+    "unknown",
+    "remaining_if_unknown_fail",
+    "to_review",
+    "assumed_pass_rate",
+    "expected_remaining",
+    "expected_if_unknown_fail",
+)
+ATTRITION_COUNTS = (
+    "remaining",
+    "excluded",
+    "unknown",
+    "remaining_if_unknown_fail",
+    "to_review",
+    "expected_remaining",
+    "expected_if_unknown_fail",
+)
+IMPACT_COLUMNS = (
+    "criterion",
+    "section",
+    "label",
+    "reason",
+    "units",
+    "fail",
+    "fail_pct",
+    "fail_only",
+    "unknown",
+    "review",
+    "gain_all_known",
+    "shapley",
+    "shapley_pct",
+    "shapley_if_unknown_fail",
+)
+IMPACT_COUNTS = (
+    "units",
+    "fail",
+    "fail_only",
+    "unknown",
+    "review",
+    "gain_all_known",
+    "shapley",
+    "shapley_if_unknown_fail",
+)
+
+
+@dataclass(frozen=True)
+class StepOrder:
+    """The criteria applied, in order: registry-computable ones first, then the ones that can need review."""
+
+    registry: tuple[str, ...]
+    review: tuple[str, ...]
+    dropped: tuple[str, ...] = ()
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """Every applied criterion in step order."""
+        return self.registry + self.review
+
+    def section(self, criterion_id: str) -> str:
+        """`registry` or `review`."""
+        return SECTION_REVIEW if criterion_id in self.review else SECTION_REGISTRY
+
+
+def parse_criteria_list(text: str | None) -> list[str]:
+    """`"a,b , c"` → `["a", "b", "c"]` (for --order / --drop)."""
+    if not text:
+        return []
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def resolve_order(available: Sequence[str], order: Sequence[str] | None = None, drop: Sequence[str] = ()) -> StepOrder:
+    """The step order: the listed criteria first, the rest in protocol order; review-capable ones last.
+
+    Criteria in `drop` are left out (what-if: the criterion removed). Unknown or
+    repeated ids are a UsageError.
+    """
+    listed = list(order or [])
+    for name, ids in (("order", listed), ("drop", list(drop))):
+        unknown = [c for c in ids if c not in available]
+        if unknown:
+            raise UsageError(f"--{name}: unknown criterion id(s) {', '.join(unknown)}; known: {', '.join(available)}")
+        repeated = sorted({c for c in ids if ids.count(c) > 1})
+        if repeated:
+            raise UsageError(f"--{name}: criterion id(s) listed twice: {', '.join(repeated)}")
+    both = [c for c in listed if c in drop]
+    if both:
+        raise UsageError(f"criterion id(s) both ordered and dropped: {', '.join(both)}")
+    full = listed + [c for c in available if c not in listed]
+    applied = [c for c in full if c not in drop]
+    return StepOrder(
+        registry=tuple(c for c in applied if not can_need_review(c)),
+        review=tuple(c for c in applied if can_need_review(c)),
+        dropped=tuple(c for c in available if c in drop),
+    )
+
+
+def _group_sums(hist: OutcomeHistogram, selected: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Sum of n (times `weights`) over histogram rows selected per step: (K, H) booleans → (K, G) sums."""
+    n = hist.frame["n"].to_numpy(dtype=float)
+    weighted = selected * (n if weights is None else n * weights)
+    if hist.group is None:
+        return weighted.sum(axis=1)[:, None]
+    # Rows are sorted by group (build_histogram sorts), so each group is one contiguous slice.
+    codes = pd.Categorical(hist.frame[hist.group], categories=hist.groups()).codes
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], dtype=int)
+    sums = np.add.reduceat(weighted, starts, axis=1) if len(starts) else np.zeros((len(weighted), 0))
+    out = np.zeros((len(weighted), len(hist.groups())))
+    out[:, codes[starts]] = sums
+    return out
+
+
+def _check_rates(rates: Mapping[str, float] | None, order: StepOrder) -> dict[str, float]:
+    checked: dict[str, float] = {}
+    for criterion_id, rate in (rates or {}).items():
+        if criterion_id not in order.review:
+            raise UsageError(
+                f"assumed pass rate for {criterion_id}: only criteria that need chart review take one "
+                f"({', '.join(order.review) or 'none applied'})"
+            )
+        value = float(rate)
+        if not 0.0 <= value <= 1.0:
+            raise UsageError(f"assumed pass rate for {criterion_id} must be between 0 and 1, got {rate}")
+        checked[criterion_id] = value
+    return checked
+
+
+def attrition_table(
+    hist: OutcomeHistogram,
+    order: Sequence[str] | None = None,
+    *,
+    drop: Sequence[str] = (),
+    review_pass_rates: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Sequential attrition, one row per step (step 0 = all units); per group when the histogram is grouped."""
+    steps_order = resolve_order(hist.criteria, order, drop)
+    rates = _check_rates(review_pass_rates, steps_order)
+    if hist.group is not None and not hist.groups():
+        return pd.DataFrame(columns=[hist.group, *ATTRITION_COLUMNS])
+    steps = steps_order.steps
+    failed = hist.frame["failed"].to_numpy(dtype=np.int64)
+    unknown = hist.frame["unknown"].to_numpy(dtype=np.int64)
+    review = hist.frame["review"].to_numpy(dtype=np.int64)
+    bits = np.array([hist.bit(c) for c in steps], dtype=np.int64)
+    prefix = np.bitwise_or.accumulate(np.concatenate([[0], bits])) if len(bits) else np.zeros(1, dtype=np.int64)
+    no_fail = (failed[None, :] & prefix[:, None]) == 0  # (K+1, H): no fail so far
+    all_known = ((failed | unknown)[None, :] & prefix[:, None]) == 0
+    step_bits = np.concatenate([[0], bits])[:, None]
+    # Each `review` outcome on a criterion with an assumed rate passes with that probability, independently.
+    factors = np.ones((len(steps) + 1, len(failed)))
+    for k, criterion_id in enumerate(steps, start=1):
+        if criterion_id in rates:
+            factors[k] = np.where(review & hist.bit(criterion_id), rates[criterion_id], 1.0)
+    expected_weight = np.cumprod(factors, axis=0)
+
+    remaining = _group_sums(hist, no_fail)
+    pessimistic = _group_sums(hist, all_known)
+    unknown_here = _group_sums(hist, no_fail & ((unknown[None, :] & step_bits) != 0))
+    review_here = _group_sums(hist, no_fail & ((review[None, :] & step_bits) != 0))
+    expected = _group_sums(hist, no_fail, expected_weight)
+    expected_pessimistic = _group_sums(hist, all_known, expected_weight)
+
+    groups = hist.groups() or [None]
+    n_steps, n_groups = len(steps) + 1, len(groups)
+    total = remaining[0]
+    before = np.vstack([remaining[:1], remaining[:-1]])
+    excluded = before - remaining
+    start_label = "All patients" if hist.level == "patients" else "All candidate events"
+    per_step = pd.DataFrame(
+        {
+            "step": np.arange(n_steps),
+            "section": [SECTION_START] + [steps_order.section(c) for c in steps],
+            "criterion": ["", *steps],
+            "label": [start_label] + [requirement(c) for c in steps],
+            "reason": ["", *[exclusion_reason(c) for c in steps]],
+            "protocol_text": ["", *[protocol_text(c) for c in steps]],
+            "assumed_pass_rate": [np.nan] + [rates.get(c, np.nan) for c in steps],
+        }
+    )
+    table = pd.concat([per_step] * n_groups, ignore_index=True)
+    column = lambda values: values.T.reshape(-1)  # noqa: E731 - (K, G) → group-major column
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["remaining"] = column(remaining).astype(np.int64)
+        table["remaining_pct"] = column(100.0 * remaining / total)
+        table["excluded"] = column(excluded).astype(np.int64)
+        table["excluded_pct"] = column(100.0 * excluded / before)
+    table["unknown"] = column(unknown_here).astype(np.int64)
+    table["remaining_if_unknown_fail"] = column(pessimistic).astype(np.int64)
+    table["to_review"] = column(review_here).astype(np.int64)
+    table["expected_remaining"] = column(expected) if rates else np.nan
+    table["expected_if_unknown_fail"] = column(expected_pessimistic) if rates else np.nan
+    table = table[list(ATTRITION_COLUMNS)]
+    if hist.group is not None:
+        table.insert(0, hist.group, np.repeat(np.array(groups, dtype=object), n_steps))
+    return table
+
+
+def impact_table(
+    hist: OutcomeHistogram, criteria: Sequence[str] | None = None, *, drop: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Per criterion, independent of order: fail, fail_only, unknown, review, gains and Shapley values."""
+    steps_order = resolve_order(hist.criteria, criteria, drop)
+    if hist.group is not None and not hist.groups():
+        return pd.DataFrame(columns=[hist.group, *IMPACT_COLUMNS])
+    applied = steps_order.steps
+    active = hist.mask_of(applied)
+    failed = hist.frame["failed"].to_numpy(dtype=np.int64) & active
+    unknown = hist.frame["unknown"].to_numpy(dtype=np.int64) & active
+    review = hist.frame["review"].to_numpy(dtype=np.int64) & active
+    not_pass = failed | unknown
+    bits = np.array([hist.bit(c) for c in applied], dtype=np.int64)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(failed != 0, 1.0 / popcount(failed), 0.0)
+        share_pessimistic = np.where(not_pass != 0, 1.0 / popcount(not_pass), 0.0)
+    fails = (failed[None, :] & bits) != 0
+    n_units = _group_sums(hist, np.ones((1, len(failed)), dtype=bool))[0]
+    fail = _group_sums(hist, fails)
+    fail_only = _group_sums(hist, failed[None, :] == bits)
+    unknown_n = _group_sums(hist, (unknown[None, :] & bits) != 0)
+    review_n = _group_sums(hist, (review[None, :] & bits) != 0)
+    # Leave-one-out on the all-known count: every other criterion passes, this one fails or is unknown.
+    gain_all_known = _group_sums(hist, ((not_pass[None, :] & ~bits) == 0) & ((not_pass[None, :] & bits) != 0))
+    shapley = _group_sums(hist, fails, share[None, :].repeat(len(applied), axis=0))
+    shapley_pessimistic = _group_sums(
+        hist, (not_pass[None, :] & bits) != 0, share_pessimistic[None, :].repeat(len(applied), axis=0)
+    )
+    excluded_total = shapley.sum(axis=0)
+
+    groups = hist.groups() or [None]
+    per_criterion = pd.DataFrame(
+        {
+            "criterion": list(applied),
+            "section": [steps_order.section(c) for c in applied],
+            "label": [requirement(c) for c in applied],
+            "reason": [exclusion_reason(c) for c in applied],
+        }
+    )
+    table = pd.concat([per_criterion] * len(groups), ignore_index=True)
+    column = lambda values: values.T.reshape(-1)  # noqa: E731 - (K, G) → group-major column
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["units"] = np.repeat(n_units, len(applied)).astype(np.int64)
+        table["fail"] = column(fail).astype(np.int64)
+        table["fail_pct"] = column(100.0 * fail / n_units[None, :])
+        table["fail_only"] = column(fail_only).astype(np.int64)
+        table["unknown"] = column(unknown_n).astype(np.int64)
+        table["review"] = column(review_n).astype(np.int64)
+        table["gain_all_known"] = column(gain_all_known).astype(np.int64)
+        table["shapley"] = column(shapley)
+        table["shapley_pct"] = column(100.0 * shapley / excluded_total[None, :])
+        table["shapley_if_unknown_fail"] = column(shapley_pessimistic)
+    table = table[list(IMPACT_COLUMNS)]
+    if hist.group is not None:
+        table.insert(0, hist.group, np.repeat(np.array(groups, dtype=object), len(applied)))
+    return table
+
+
+def failure_sets(
+    hist: OutcomeHistogram, criteria: Sequence[str] | None = None, *, drop: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Units per distinct set of failed criteria (units failing none left out), largest first: the UpSet data."""
+    applied = resolve_order(hist.criteria, criteria, drop).steps
+    failed = hist.frame["failed"].to_numpy(dtype=np.int64) & hist.mask_of(applied)
+    counted = (
+        pd.DataFrame({"failed": failed, "n": hist.frame["n"].to_numpy()})
+        .query("failed != 0")
+        .groupby("failed", as_index=False)["n"]
+        .sum()
+    )
+    counted["degree"] = popcount(counted["failed"].to_numpy())
+    counted = counted.sort_values(["n", "degree", "failed"], ascending=[False, True, True], ignore_index=True)
+    # The few distinct sets (not units) are spelled out as tuples of ids.
+    counted["criteria"] = [tuple(c for c in applied if mask & hist.bit(c)) for mask in counted["failed"]]
+    return counted[["criteria", "degree", "n", "failed"]]
+
+
+def _percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    num = numerator.astype("Float64")
+    den = denominator.astype("Float64")
+    return (100.0 * num / den.where(den != 0)).astype(float)
+
+
+def controlled_attrition(table: pd.DataFrame) -> pd.DataFrame:
+    """The attrition table after disclosure control; percentages recomputed from the rounded counts."""
+    out = apply_to_frame(table, [c for c in ATTRITION_COUNTS if c in table.columns])
+    keys = [c for c in table.columns[: list(table.columns).index("step")]]
+    grouped = out.groupby(keys, sort=False)["remaining"] if keys else None
+    first = grouped.transform("first") if grouped is not None else pd.Series(out["remaining"].iloc[0], index=out.index)
+    before = grouped.shift(1) if grouped is not None else out["remaining"].shift(1)
+    out["remaining_pct"] = _percent(out["remaining"], first)
+    out["excluded_pct"] = _percent(out["excluded"], before.fillna(first))
+    return out
+
+
+def controlled_impact(table: pd.DataFrame) -> pd.DataFrame:
+    """The impact table after disclosure control (Shapley values rounded like counts); percentages recomputed."""
+    out = apply_to_frame(table, [c for c in IMPACT_COUNTS if c in table.columns])
+    keys = [c for c in table.columns[: list(table.columns).index("criterion")]]
+    excluded = out.groupby(keys, sort=False)["shapley"].transform("sum") if keys else out["shapley"].sum()
+    out["fail_pct"] = _percent(out["fail"], out["units"])
+    out["shapley_pct"] = _percent(out["shapley"], pd.Series(excluded, index=out.index))
+    return out
+
+
+def status_table(hist: OutcomeHistogram) -> pd.DataFrame:
+    """Units per status (eligible, unknown, ineligible), per group when grouped, with a total row."""
+    frames = []
+    for label in hist.groups() or [None]:
+        part = hist if label is None else hist.only(label)
+        counts = part.status_counts()
+        row = {"group": label if label is not None else "all", **counts, "total": sum(counts.values())}
+        frames.append(row)
+    return pd.DataFrame(frames, columns=["group", "eligible", "unknown", "ineligible", "total"])
+
+
+def controlled_counts(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Any count table after disclosure control."""
+    return apply_to_frame(table, columns)
