@@ -1,0 +1,130 @@
+"""`oligo-cohort accrual SCREEN_DIR --target N --start YYYY-MM-DD --out DIR`: site accrual forecast with 95 % intervals."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+from pathlib import Path
+
+from oligo_cohort.accrual.assumptions import (
+    CONSENT_RATE,
+    DISCRETION_RATE,
+    DURATION_MONTHS,
+    LAT_AMENABLE_RATE,
+    PRIOR_CERTAINTY,
+    Assumptions,
+)
+from oligo_cohort.errors import UsageError
+
+HELP = "forecast trial accrual per site from a screening result (time to N with 95 % intervals, plots)"
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share in (0, 1]")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return value
+
+
+def _positive_months(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of months") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of months")
+    return value
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the accrual command's arguments."""
+    parser.add_argument("screen_dir", metavar="SCREEN_DIR", help="folder written by `oligo-cohort screen`")
+    parser.add_argument("--target", type=_positive_int, required=True, metavar="N", help="patients to enrol")
+    parser.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD", help="start of trial accrual")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (replaced atomically)")
+    parser.add_argument(
+        "--sites",
+        type=Path,
+        metavar="FILE",
+        help="candidate sites CSV: site_id, activation_date[, planned_rate per month] (default: every site, open at --start)",
+    )
+    parser.add_argument(
+        "--duration", type=_positive_months, default=DURATION_MONTHS, metavar="MONTHS",
+        help=f"planned accrual duration (default {DURATION_MONTHS:g}: COSMO's 4 years)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--consent-rate", type=_share, default=CONSENT_RATE, metavar="R",
+        help=f"share of eligible patients who consent (default {CONSENT_RATE:g}, a planning value)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--lat-amenable-rate", type=_share, default=LAT_AMENABLE_RATE, metavar="R",
+        help=f"share whose lesions are amenable to local therapy when not recorded (default {LAT_AMENABLE_RATE:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--discretion-rate", type=_share, default=DISCRETION_RATE, metavar="R",
+        help=f"share passing the clinician's medical-risk and psychosocial review (default {DISCRETION_RATE:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--prior-certainty", type=_share, default=PRIOR_CERTAINTY, metavar="P",
+        help=f"certainty of the sites' planned rates, constant-accrual model (default {PRIOR_CERTAINTY:g})",
+    )  # fmt: skip
+    parser.add_argument("--draws", type=_positive_int, metavar="N", help="simulate N draws instead of exact quantiles")
+    parser.add_argument("--seed", type=int, help="random seed for --draws")
+    parser.add_argument(
+        "--no-disclosure-control", action="store_true",
+        help="write exact counts (default: counts rounded for release outside the institution)",
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    """Forecast accrual and write the tables, figures and assumptions into --out."""
+    from oligo_cohort.accrual.rates import load_screening
+    from oligo_cohort.accrual.report import build_report, check_destination, headline, write_report
+    from oligo_cohort.accrual.sites_file import read_sites_file
+
+    assumptions = Assumptions(
+        lat_amenable_rate=args.lat_amenable_rate,
+        consent_rate=args.consent_rate,
+        discretion_rate=args.discretion_rate,
+        duration_months=args.duration,
+        prior_certainty=args.prior_certainty,
+        disclosure_control=not args.no_disclosure_control,
+    )
+    if args.seed is not None and args.draws is None:
+        raise UsageError("--seed needs --draws (the default quantiles are exact, not simulated)")
+    check_destination(args.out)  # before any work: a user's folder is never replaced
+    result = load_screening(args.screen_dir)
+    sites = read_sites_file(args.sites, args.start) if args.sites else None
+    report = build_report(
+        result, target=args.target, start=args.start, sites=sites, assumptions=assumptions,
+        draws=args.draws, seed=args.seed,
+    )  # fmt: skip
+    out = write_report(report, args.out, screen_dir=str(args.screen_dir))
+    print(f"Accrual forecast for N = {args.target} from {args.start.isoformat()} (cut-off {report.history.as_of}):")
+    for line in headline(report):
+        print(line.replace("**", ""))
+    for note in report.notes:
+        print(f"note: {note}")
+    print(f"Tables, figures and assumptions in {out}/")
+    return 0

@@ -1,0 +1,219 @@
+"""Figures of an accrual forecast: cumulative accrual fan chart, per-site expected accrual, time-to-target density.
+
+Each function draws one figure from the report's tables and returns it;
+`save` writes it as PNG (200 dpi) and SVG (vector, for print). The style is plain and print-ready:
+white background, no top/right spines, a colour-blind-safe palette
+(Okabe–Ito), the scenario named in the legend and the assumptions in the caption.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never a window
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import matplotlib.transforms as transforms
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from oligo_cohort.accrual.rates import DAYS_PER_MONTH
+
+# Okabe–Ito colours, distinguishable with colour-vision deficiency and in greyscale by line style.
+COLOURS = {"eligible": "#0072B2", "eligible_or_unknown": "#E69F00", "planned": "#009E73"}
+LINES = {"eligible": "-", "eligible_or_unknown": "--", "planned": ":"}
+SHORT = {
+    "eligible": "Eligible (conservative)",
+    "eligible_or_unknown": "Eligible or unknown (optimistic)",
+    "planned": "Planned site rates",
+}
+STYLE = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#e6e6e6",
+    "grid.linewidth": 0.6,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "axes.axisbelow": True,
+    "svg.fonttype": "none",
+}
+
+
+def _dates(start: dt.date, months: np.ndarray) -> np.ndarray:
+    return (pd.Timestamp(start) + pd.to_timedelta(np.asarray(months) * DAYS_PER_MONTH, unit="D")).to_numpy()
+
+
+def _figure(width: float, height: float) -> tuple[Figure, plt.Axes]:
+    return plt.subplots(figsize=(width, height), layout="constrained")
+
+
+def _finish(fig: Figure, ax: plt.Axes, title: str, subtitle: str, *, ncol: int = 1) -> None:
+    """Bold title, a grey subtitle with the assumptions, and the legend below the plot (never over the data)."""
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=10)
+    if subtitle:
+        # Wrapped here, not by Matplotlib: its automatic wrapping re-measures the text at every layout pass.
+        ax.set_title(textwrap.fill(subtitle, 105), loc="left", fontsize=7.5, color="#555555")
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower left", ncol=ncol, frameon=False)
+
+
+def _end_line(ax: plt.Axes, x: object, duration: float) -> None:
+    ax.axvline(x, color="#999999", lw=0.9, ls="--", label=f"planned end of accrual ({duration:g} months)")
+
+
+def fan_chart(
+    fans: dict[str, pd.DataFrame],
+    *,
+    start: dt.date,
+    target: int,
+    duration: float,
+    time_intervals: dict[str, tuple[float, float, float]],
+    site_opens: pd.DataFrame,
+    caption: str = "",
+) -> Figure:
+    """Cumulative enrolment over calendar time: median and 95 % band per scenario, target, site openings."""
+    with plt.rc_context(STYLE):
+        fig, ax = _figure(7.0, 5.0)
+        for key, frame in fans.items():
+            dates = _dates(start, frame["month"].to_numpy())
+            colour = COLOURS.get(key, "#555555")
+            ax.fill_between(dates, frame["lower"], frame["upper"], step="post", color=colour, alpha=0.16, lw=0)
+            ax.plot(dates, frame["median"], drawstyle="steps-post", color=colour, ls=LINES.get(key, "-"), lw=1.6,
+                    label=f"{SHORT.get(key, key)}: median and 95 % band")  # fmt: skip
+        ax.axhline(target, color="#333333", lw=0.9)
+        ax.annotate(f"target N = {target}", xy=(0.005, target), xycoords=("axes fraction", "data"),
+                    xytext=(0, 3), textcoords="offset points", fontsize=8, color="#333333")  # fmt: skip
+        for i, (key, (lower, median, upper)) in enumerate(time_intervals.items()):
+            colour = COLOURS.get(key, "#555555")
+            x = _dates(start, np.array([lower, median, upper]))
+            # Intervals of several scenarios sit side by side just above the target line, not on top of each other.
+            lifted = transforms.offset_copy(ax.transData, fig=fig, y=4.5 * (i + 1), units="points")
+            ax.plot([x[0], x[2]], [target, target], color=colour, lw=3.0, solid_capstyle="butt", transform=lifted)
+            ax.plot([x[1]], [target], marker="o", ms=5.5, color=colour, mec="white", mew=0.9, transform=lifted)
+        ax.plot([], [], color="#333333", marker="o", lw=3.2, ms=5, label="time to target: median and 95 % interval")
+        _end_line(ax, _dates(start, np.array([duration]))[0], duration)
+        # The question is when the target is reached: show up to 1.5 N, not the far tails.
+        ax.set_ylim(0, target * 1.5)
+        ax.set_xlim(right=_dates(start, np.array([max(frame["month"].max() for frame in fans.values())]))[0])
+        _site_markers(ax, site_opens, start)
+        ax.set_xlabel("Calendar date")
+        ax.set_ylabel("Patients enrolled (cumulative)")
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=9))
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+        _finish(fig, ax, "Predicted cumulative enrolment", caption, ncol=2)
+    return fig
+
+
+def _site_markers(ax: plt.Axes, site_opens: pd.DataFrame, start: dt.date) -> None:
+    """A triangle on the time axis where each site opens; names when few sites open after the start."""
+    if site_opens.empty:
+        return
+    months = site_opens["opens_month"].to_numpy(dtype=float)
+    dates = _dates(start, months)
+    ax.plot(dates, np.zeros(len(dates)), ls="none", marker="^", ms=6, color="#333333", clip_on=False, zorder=5,
+            label="site opens")  # fmt: skip
+    later = site_opens[months > 0].sort_values("opens_month")
+    span = max(float(np.ptp(ax.get_xlim())), 1.0)
+    gaps = np.diff(mdates.date2num(_dates(start, later["opens_month"].to_numpy(dtype=float))))
+    if 0 < len(later) <= 10 and np.all(gaps > 0.03 * span):  # names only where they do not collide
+        for name, date in zip(later["site_id"], _dates(start, later["opens_month"].to_numpy(dtype=float)), strict=True):
+            ax.annotate(str(name), xy=(date, 0), xytext=(0, 6), textcoords="offset points", rotation=90,
+                        fontsize=7, ha="center", va="bottom", color="#444444")  # fmt: skip
+
+
+def site_bars(contributions: pd.DataFrame, *, duration: float, caption: str = "") -> Figure:
+    """Expected enrolments per site by the planned end, with 95 % intervals; one bar per scenario."""
+    scenarios = list(dict.fromkeys(contributions["scenario"]))
+    order = (
+        contributions[contributions["scenario"] == scenarios[0]]
+        .sort_values(["expected", "site_id"], ascending=[True, False])["site_id"]
+        .tolist()
+    )
+    height = max(3.0, 0.32 * len(order) * max(1, len(scenarios)) ** 0.6 + 1.8)
+    with plt.rc_context(STYLE):
+        fig, ax = _figure(7.0, height)
+        positions = np.arange(len(order))
+        width = 0.8 / len(scenarios)
+        for i, key in enumerate(scenarios):
+            frame = contributions[contributions["scenario"] == key].set_index("site_id").reindex(order)
+            frame = frame[["expected", "lower", "upper"]].astype(float)
+            present = frame["expected"].notna().to_numpy()  # a site absent from a scenario (no planned rate): no bar
+            frame = frame[present]
+            y = (positions - (i - (len(scenarios) - 1) / 2) * width)[present]  # first scenario on top
+            errors = np.vstack(
+                [
+                    np.clip(frame["expected"] - frame["lower"], 0, None),
+                    np.clip(frame["upper"] - frame["expected"], 0, None),
+                ]
+            )
+            ax.barh(y, frame["expected"], height=width * 0.9, color=COLOURS.get(key, "#777777"),
+                    label=SHORT.get(key, key), xerr=errors,
+                    error_kw={"ecolor": "#333333", "elinewidth": 0.8, "capsize": 2})  # fmt: skip
+        ax.set_yticks(positions, order)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlim(left=0)
+        ax.set_xlabel(f"Patients enrolled by the planned end ({duration:g} months): expected, whiskers 95 % interval")
+        _finish(fig, ax, "Expected enrolment per site", caption, ncol=len(scenarios))
+    return fig
+
+
+def time_density(
+    densities: dict[str, pd.DataFrame],
+    intervals: dict[str, tuple[float, float, float]],
+    *,
+    target: int,
+    duration: float,
+    start: dt.date,
+    caption: str = "",
+) -> Figure:
+    """Predictive density of the time to reach the target, per scenario, with median and 95 % interval."""
+    with plt.rc_context(STYLE):
+        fig, ax = _figure(7.0, 4.6)
+        for key, frame in densities.items():
+            colour = COLOURS.get(key, "#555555")
+            lower, median, upper = intervals[key]
+            months, density = frame["month"].to_numpy(), frame["density"].to_numpy()
+            inside = (months >= lower) & (months <= upper)
+            ax.plot(months, density, color=colour, ls=LINES.get(key, "-"), lw=1.6,
+                    label=f"{SHORT.get(key, key)}: median {median:.0f} months "
+                    f"({_month_label(start, median)}), 95 % {lower:.0f}–{upper:.0f}")  # fmt: skip
+            ax.fill_between(months, 0, density, where=inside, color=colour, alpha=0.15, lw=0)
+            ax.vlines(median, 0, np.interp(median, months, density), color=colour, lw=1.0, ls=LINES.get(key, "-"))
+        _end_line(ax, duration, duration)
+        ax.set_ylim(bottom=0)
+        ax.set_xlim(left=0)
+        ax.set_xlabel("Months from the start of accrual")
+        ax.set_ylabel("Probability density (per month)")
+        _finish(fig, ax, f"Time to enrol N = {target} patients (shaded: 95 % interval)", caption)
+    return fig
+
+
+def _month_label(start: dt.date, months: float) -> str:
+    return pd.Timestamp(_dates(start, np.array([months]))[0]).strftime("%b %Y")
+
+
+def save(fig: Figure, folder: Path, name: str) -> list[Path]:
+    """Write the figure as `<name>.png` (200 dpi) and `<name>.svg`; close it."""
+    paths = [folder / f"{name}.png", folder / f"{name}.svg"]
+    # Lay the figure out once, then freeze it: each save would otherwise solve the layout again.
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+        fig.set_layout_engine("none")
+    fig.savefig(paths[0], dpi=200)
+    fig.savefig(paths[1])
+    plt.close(fig)
+    return paths

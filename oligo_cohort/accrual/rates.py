@@ -1,0 +1,158 @@
+"""Historical recruitment per site from a screening result: eligible patients per site and month, and rates.
+
+A patient counts once, at the screening date of their best event, when that
+event is `eligible` (the conservative bound) — or `eligible` or `unknown`
+(the optimistic bound: every open question resolved in the patient's favour).
+
+Exposure: each site is observed from its own first screening date (any
+event, any status) to the last screening date in the whole result. The
+common end date, rather than each site's own last event, avoids the upward
+bias of "first to last event" (k patients span only k − 1 gaps) and keeps a
+site that went quiet at the end in view. Events screened near the end whose
+confirmation scan is still pending are `unknown`: the conservative bound
+leaves them out, the optimistic bound counts them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from oligo_cohort.accrual.assumptions import REVIEW_CRITERIA, Assumptions
+from oligo_cohort.errors import UsageError
+
+if TYPE_CHECKING:
+    from oligo_cohort.api import ScreeningResult
+
+DAYS_PER_MONTH = 365.25 / 12
+CONSERVATIVE = "eligible"
+OPTIMISTIC = "eligible_or_unknown"
+BOUNDS = {CONSERVATIVE: ("eligible",), OPTIMISTIC: ("eligible", "unknown")}
+
+
+@dataclass(frozen=True)
+class History:
+    """What the screening result says about each site's past recruitment."""
+
+    patients: pd.DataFrame  # eligible or unknown patients: site_id, status, screening_date, enrol_share
+    sites: pd.DataFrame  # per site: window, exposure, counts, rates, mean enrol share
+    monthly: pd.DataFrame  # per site and calendar month: counts of both bounds
+    window_end: pd.Timestamp
+    as_of: str
+
+
+def load_screening(source: str | Path | ScreeningResult) -> ScreeningResult:
+    """A ScreeningResult from a SCREEN_DIR written by `oligo-cohort screen`, or the result itself."""
+    from oligo_cohort.api import ScreeningResult, read_screen_dir
+
+    if isinstance(source, ScreeningResult):
+        return source
+    folder = Path(source)
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder written by `oligo-cohort screen`")
+    return read_screen_dir(folder)
+
+
+def enrol_share(patients: pd.DataFrame, assumptions: Assumptions) -> pd.Series:
+    """Per patient, the probability of passing the criteria left to chart review and consent (see assumptions)."""
+    share = pd.Series(1.0, index=patients.index)
+    for criterion in REVIEW_CRITERIA:
+        if criterion in patients:
+            share = share.where(patients[criterion] != "review", share * assumptions.share(criterion))
+    return share
+
+
+def screening_history(result: ScreeningResult, assumptions: Assumptions) -> History:
+    """Counts, exposures and rates per site (see the module notes for the choices)."""
+    patients = result.patients
+    events = result.events
+    all_sites = pd.Index(sorted(set(patients["site_id"].dropna().astype(str))), name="site_id")
+    dated = events.loc[events["screening_date"].notna(), ["site_id", "screening_date"]].copy()
+    if dated.empty:
+        raise UsageError("the screening result has no screening events: there is no history to estimate rates from")
+    dated["screening_date"] = pd.to_datetime(dated["screening_date"])
+    window_end = dated["screening_date"].max()
+    first = dated.groupby("site_id")["screening_date"].min().reindex(all_sites)
+
+    counted = patients.loc[patients["status"].isin(BOUNDS[OPTIMISTIC]) & patients["screening_date"].notna()].copy()
+    counted["site_id"] = counted["site_id"].astype(str)
+    counted["screening_date"] = pd.to_datetime(counted["screening_date"])
+    counted["enrol_share"] = enrol_share(counted, assumptions)
+
+    sites = pd.DataFrame(index=all_sites)
+    sites["first_date"] = first
+    sites["window_end"] = window_end
+    exposure_days = (window_end - first).dt.days.fillna(0).astype(float)
+    sites["exposure_months"] = exposure_days / DAYS_PER_MONTH
+    for bound, statuses in BOUNDS.items():
+        chosen = counted[counted["status"].isin(statuses)]
+        sites[bound] = chosen.groupby("site_id").size().reindex(all_sites, fill_value=0).astype(int)
+        sites[f"{bound}_per_year"] = _per_year(sites[bound], sites["exposure_months"])
+        sites[f"{bound}_enrol_share"] = chosen.groupby("site_id")["enrol_share"].mean().reindex(all_sites)
+    return History(
+        patients=counted[["patient_id", "site_id", "status", "screening_date", "enrol_share"]].reset_index(drop=True),
+        sites=sites.reset_index(),
+        monthly=_monthly_counts(counted, sites),
+        window_end=window_end,
+        as_of=str(result.as_of),
+    )
+
+
+def _per_year(counts: pd.Series, months: pd.Series) -> pd.Series:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (counts / months * 12).where(months > 0)
+
+
+def _monthly_counts(counted: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Patients per site and calendar month over each site's window (months without patients included as 0)."""
+    observed = sites[sites["first_date"].notna()]
+    if observed.empty:
+        return pd.DataFrame(columns=["site_id", "month", CONSERVATIVE, OPTIMISTIC])
+    months = pd.period_range(observed["first_date"].min(), observed["window_end"].max(), freq="M")
+    grid = pd.MultiIndex.from_product([observed.index, months], names=["site_id", "month"]).to_frame(index=False)
+    starts = grid["site_id"].map(observed["first_date"].dt.to_period("M"))
+    grid = grid[grid["month"] >= starts]
+    month_of = counted.assign(month=counted["screening_date"].dt.to_period("M"))
+    for bound, statuses in BOUNDS.items():
+        tally = month_of[month_of["status"].isin(statuses)].groupby(["site_id", "month"]).size().rename(bound)
+        grid = grid.merge(tally, how="left", left_on=["site_id", "month"], right_index=True)
+        grid[bound] = grid[bound].fillna(0).astype(int)
+    grid["month"] = grid["month"].astype(str)
+    return grid.reset_index(drop=True)
+
+
+def pooled_enrol_share(history: History, bound: str, assumptions: Assumptions) -> float:
+    """Mean enrol share over the bound's patients (for sites without any); the product of the shares if none."""
+    statuses = BOUNDS[bound]
+    chosen = history.patients[history.patients["status"].isin(statuses)]
+    if chosen.empty:
+        return assumptions.lat_amenable_rate * assumptions.consent_rate * assumptions.discretion_rate**2
+    return float(chosen["enrol_share"].mean())
+
+
+def disclosure_controlled(history: History) -> tuple[History, int]:
+    """The history as it may leave the institution: every count rounded (1–7 → 0, else to the nearest 5).
+
+    Rates are recomputed from the rounded counts, so a forecast built on this
+    history reveals nothing the published counts do not. Also returns how
+    many site counts of 1–7 became 0 (those sites' forecasts lean low).
+    """
+    from oligo_cohort.disclosure import apply_to_frame
+
+    sites = apply_to_frame(history.sites, list(BOUNDS)).astype({bound: int for bound in BOUNDS})
+    zeroed = int(sum(((history.sites[b] > 0) & (sites[b] == 0)).sum() for b in BOUNDS))
+    for bound in BOUNDS:
+        sites[f"{bound}_per_year"] = _per_year(sites[bound].astype(float), sites["exposure_months"])
+    monthly = apply_to_frame(history.monthly, list(BOUNDS)).astype({bound: int for bound in BOUNDS})
+    rounded = History(
+        patients=history.patients,
+        sites=sites,
+        monthly=monthly,
+        window_end=history.window_end,
+        as_of=history.as_of,
+    )
+    return rounded, zeroed

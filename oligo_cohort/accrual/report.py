@@ -1,0 +1,377 @@
+"""An accrual forecast from a screening result: build every table and figure, and write them with their assumptions.
+
+`build_report` does the work (history → scenarios → forecasts, site
+contributions, sites needed, fan and density curves); `write_report` writes
+CSV tables, PNG+SVG figures, `assumptions.md` and a manifest into a folder,
+atomically (a temporary folder renamed into place). Counts of patients that
+leave the institution pass through disclosure control unless it is turned off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from oligo_cohort import __version__
+from oligo_cohort.accrual import planning
+from oligo_cohort.accrual.assumptions import Assumptions
+from oligo_cohort.accrual.rates import BOUNDS, History, disclosure_controlled, screening_history
+from oligo_cohort.errors import UsageError
+
+if TYPE_CHECKING:
+    from oligo_cohort.api import ScreeningResult
+
+MANIFEST = "accrual.json"
+FAN_POINTS = 160
+DENSITY_POINTS = 300
+
+
+@dataclass
+class AccrualReport:
+    """Everything an accrual forecast produces, as tables (figures are drawn from them when written)."""
+
+    target: int
+    start: dt.date
+    assumptions: Assumptions
+    history: History
+    candidates: pd.DataFrame
+    scenarios: list[planning.Scenario]
+    forecast: pd.DataFrame
+    contributions: pd.DataFrame
+    needed: pd.DataFrame
+    fans: dict[str, pd.DataFrame]
+    densities: dict[str, pd.DataFrame]
+    source: dict[str, object]
+    notes: list[str] = field(default_factory=list)
+
+    def intervals(self) -> dict[str, tuple[float, float, float]]:
+        """Time to target (lower, median, upper) per scenario."""
+        return {
+            row.scenario: (
+                row.time_to_target_lower_months,
+                row.time_to_target_median_months,
+                row.time_to_target_upper_months,
+            )
+            for row in self.forecast.itertuples()
+        }
+
+
+def build_report(
+    result: ScreeningResult,
+    *,
+    target: int,
+    start: dt.date,
+    sites: pd.DataFrame | None = None,
+    assumptions: Assumptions | None = None,
+    draws: int | None = None,
+    seed: int | None = None,
+) -> AccrualReport:
+    """Forecast accrual to `target` patients from `start` for the extract's sites (or the given candidate sites)."""
+    chosen = assumptions or Assumptions()
+    if isinstance(target, bool) or not isinstance(target, int) or target < 1:
+        raise UsageError(f"--target must be a positive whole number of patients, got {target!r}")
+    history = screening_history(result, chosen)
+    notes: list[str] = []
+    if chosen.disclosure_control:
+        exact_total = int(history.sites[list(BOUNDS)].to_numpy().sum())
+        history, zeroed = disclosure_controlled(history)
+        if exact_total and not history.sites[list(BOUNDS)].to_numpy().any():
+            raise UsageError(
+                "too few patients for a forecast that may leave the institution: every site has 1–7 eligible or "
+                "unknown patients at most, which disclosure control counts as 0. --no-disclosure-control gives an "
+                "internal forecast (not for sharing)."
+            )
+        if zeroed:
+            notes.append(
+                f"Disclosure control counted {zeroed} site count(s) of 1–7 patients as 0; those sites' forecasts "
+                "lean low (inside the institution, --no-disclosure-control gives exact forecasts not for sharing)."
+            )
+    candidates = planning.candidates_from_history(history) if sites is None else sites
+    scenarios: list[planning.Scenario] = []
+    for bound in BOUNDS:
+        try:
+            scenarios.append(planning.registry_scenario(history, bound, candidates, chosen))
+        except ValueError as exc:
+            notes.append(f"No `{bound}` forecast: {exc}.")
+    planned = planning.planned_scenario(candidates, target, chosen)
+    if planned is not None:
+        scenarios.append(planned)
+    if not scenarios:
+        raise UsageError("nothing to forecast from: " + " ".join(notes))
+    duration = chosen.duration_months
+    forecast = pd.DataFrame([planning.forecast(s, target, start, duration, draws=draws, seed=seed) for s in scenarios])
+    horizon = max(duration, float(forecast["time_to_target_upper_months"].max())) * 1.08
+    return AccrualReport(
+        target=target,
+        start=start,
+        assumptions=chosen,
+        history=history,
+        candidates=candidates,
+        scenarios=scenarios,
+        forecast=forecast,
+        contributions=pd.concat(
+            [planning.site_contributions(s, duration, start) for s in scenarios], ignore_index=True
+        ),
+        needed=pd.concat([planning.sites_needed(s, target, duration) for s in scenarios], ignore_index=True),
+        fans={s.key: planning.fan(s, np.linspace(0, horizon, FAN_POINTS)) for s in scenarios},
+        densities={s.key: _density(s, target, horizon) for s in scenarios},
+        source={"as_of": history.as_of, "history_end": history.window_end.strftime("%Y-%m-%d")},
+        notes=notes,
+    )
+
+
+def _density(scenario: planning.Scenario, target: int, horizon: float) -> pd.DataFrame:
+    months = np.linspace(0, horizon, DENSITY_POINTS)
+    return pd.DataFrame({"month": months, "density": scenario.process.time_pdf(target, months)})
+
+
+# --- tables as written ------------------------------------------------------------------------------------------
+
+
+def site_rates_table(report: AccrualReport) -> pd.DataFrame:
+    """Per site: history window, counts and rates of both bounds, and the model's expected enrolments per year."""
+    table = report.history.sites.copy()
+    table["first_date"] = table["first_date"].dt.strftime("%Y-%m-%d")
+    table["window_end"] = table["window_end"].dt.strftime("%Y-%m-%d")
+    for scenario in report.scenarios:
+        if scenario.key in BOUNDS:
+            mine = report.contributions[report.contributions["scenario"] == scenario.key]
+            table[f"{scenario.key}_enrolled_per_year_expected"] = table["site_id"].map(
+                mine.set_index("site_id")["expected_per_year"]
+            )
+    return table
+
+
+def fit_table(report: AccrualReport) -> pd.DataFrame:
+    """The fitted gamma prior per registry scenario."""
+    rows = [
+        {
+            "scenario": s.key,
+            "method": s.fit.method,
+            "centres": s.fit.centres,
+            "patients": s.fit.patients,
+            "exposure_months": s.fit.exposure,
+            "alpha": s.fit.alpha,
+            "beta": s.fit.beta,
+            "mean_rate_per_month": s.fit.mean_rate,
+            "loglik": s.fit.loglik,
+            "dispersion_score": s.fit.dispersion_score,
+        }
+        for s in report.scenarios
+        if s.fit is not None
+    ]
+    return pd.DataFrame(rows)
+
+
+def output_tables(report: AccrualReport) -> dict[str, pd.DataFrame]:
+    """Every table as written, by file name without extension."""
+    return {
+        "site_rates": site_rates_table(report),
+        "monthly_counts": report.history.monthly,
+        "forecast": report.forecast,
+        "site_forecast": report.contributions,
+        "sites_needed": report.needed,
+        "model_fit": fit_table(report),
+    }
+
+
+DISCLOSURE_NOTES = (
+    "Site counts (site_rates.csv, monthly_counts.csv) are rounded; rates are computed from the rounded counts.",
+    "Every model is fitted to the rounded counts, so no forecast, rate or parameter reveals more than they do; "
+    "sites with 1–7 patients count as 0, which makes forecasts lean low.",
+)
+
+
+# --- writing ----------------------------------------------------------------------------------------------------
+
+
+def write_report(report: AccrualReport, out_dir: str | Path, *, screen_dir: str = "") -> Path:
+    """Write tables, figures, assumptions.md and accrual.json into `out_dir`, replacing an earlier forecast there."""
+    destination = Path(out_dir)
+    check_destination(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".partial", dir=destination.parent))
+    try:
+        _write_files(report, staging, screen_dir=screen_dir)
+        _replace(staging, destination)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return destination
+
+
+def _write_files(report: AccrualReport, folder: Path, *, screen_dir: str) -> None:
+    from oligo_cohort.accrual import plots  # Matplotlib only when figures are written
+    from oligo_cohort.disclosure import write_statement
+
+    tables = output_tables(report)
+    for name, table in tables.items():
+        table.to_csv(folder / f"{name}.csv", index=False, float_format="%.6g")
+    caption = _caption(report)
+    duration = report.assumptions.duration_months
+    first = report.contributions[report.contributions["scenario"] == report.scenarios[0].key]
+    figures = {
+        "accrual_fan_chart": plots.fan_chart(
+            report.fans, start=report.start, target=report.target, duration=duration,
+            time_intervals=report.intervals(), site_opens=first[["site_id", "opens_month"]], caption=caption,
+        ),
+        "site_expected_accrual": plots.site_bars(report.contributions, duration=duration, caption=caption),
+        "time_to_target": plots.time_density(
+            report.densities, report.intervals(), target=report.target, duration=duration, start=report.start,
+            caption=caption,
+        ),
+    }  # fmt: skip
+    for name, figure in figures.items():
+        plots.save(figure, folder, name)
+    (folder / "assumptions.md").write_text(assumptions_markdown(report, screen_dir=screen_dir), encoding="utf-8")
+    applied = report.assumptions.disclosure_control
+    written = sorted(p.name for p in folder.iterdir() if p.suffix in (".csv", ".png", ".svg", ".md"))
+    write_statement(folder, applied=applied, files=written, notes=DISCLOSURE_NOTES if applied else ())
+    manifest = {
+        "tool": "oligo-cohort",
+        "version": __version__,
+        "command": "accrual",
+        "screen_dir": screen_dir,
+        "as_of": report.source["as_of"],
+        "target": report.target,
+        "start": report.start.isoformat(),
+        "assumptions": dataclasses.asdict(report.assumptions),
+        "scenarios": [s.key for s in report.scenarios],
+        "files": sorted([p.name for p in folder.iterdir()] + [MANIFEST]),
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def _caption(report: AccrualReport) -> str:
+    a = report.assumptions
+    return (
+        f"Registry history to {report.source['history_end']}; accrual from {report.start.isoformat()}. Shares passing "
+        f"review: lesions amenable {a.lat_amenable_rate:.0%}, consent {a.consent_rate:.0%}, clinician's discretion "
+        f"{a.discretion_rate:.0%} (see assumptions.md)."
+    )
+
+
+def check_destination(out_dir: Path) -> None:
+    """Refuse to replace a folder that is not an earlier forecast (a user's files must never be lost)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} is a file, not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
+        raise UsageError(
+            f"--out {out_dir} is a non-empty folder that is not an earlier accrual forecast; choose another"
+        )
+
+
+def _replace(staging: Path, out_dir: Path) -> None:
+    if out_dir.exists():
+        previous = out_dir.with_name(f".{out_dir.name}.previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        out_dir.rename(previous)
+        staging.rename(out_dir)
+        shutil.rmtree(previous, ignore_errors=True)
+    else:
+        staging.rename(out_dir)
+
+
+# --- assumptions.md ---------------------------------------------------------------------------------------------
+
+
+def headline(report: AccrualReport) -> list[str]:
+    """One sentence per scenario: when the target is reached, and what the planned duration yields."""
+    lines = []
+    needed = {key: planning.sites_needed_text(group) for key, group in report.needed.groupby("scenario", sort=False)}
+    for row in report.forecast.itertuples():
+        lines.append(
+            f"- **{row.description}**: N = {row.target} reached after {row.time_to_target_median_months:.1f} months "
+            f"(median, {row.date_median}); 95 % interval {row.time_to_target_lower_months:.1f}–"
+            f"{row.time_to_target_upper_months:.1f} months ({row.date_lower} to {row.date_upper}). "
+            f"By the planned end ({row.duration_months:g} months): {row.expected_by_end:.1f} expected "
+            f"(95 % {row.count_by_end_lower:.0f}–{row.count_by_end_upper:.0f}); "
+            f"P(target within the duration) = {_percent(row.probability_target_within_duration)}. "
+            f"{row.patients_per_year_all_open:.1f} patients per year with all {row.sites} sites open. "
+            f"Sites needed for 95 % certainty within the duration: {needed[row.scenario]}."
+        )
+    return lines
+
+
+def _percent(probability: float) -> str:
+    """A probability as a whole percentage, never rounding a possibility to 0 % or 100 %."""
+    if 0 < probability < 0.005:
+        return "<1%"
+    if 0.995 <= probability < 1:
+        return ">99%"
+    return f"{probability:.0%}"
+
+
+def assumptions_markdown(report: AccrualReport, *, screen_dir: str = "") -> str:
+    """The forecast's inputs, assumptions, models and limitations, in words, with the headline results."""
+    a = report.assumptions
+    history = report.history
+    from_file = report.candidates["activation_date"].notna().any()
+    sites_text = (
+        f"{len(report.candidates)} candidate sites from the sites file, each open from its activation date "
+        "(a site not in the extract predicts from the fitted prior of centre rates)."
+        if from_file
+        else f"every site of the extract ({len(report.candidates)}), all open from the start."
+    )
+    lines = [
+        "# Accrual forecast: inputs, assumptions and method",
+        "",
+        "## Results",
+        *headline(report),
+        "",
+        "## Inputs",
+        f"- Screening result: `{screen_dir or 'in memory'}`, data cut-off {history.as_of}.",
+        f"- Target: N = {report.target} patients enrolled; accrual starts {report.start.isoformat()}; "
+        f"planned duration {a.duration_months:g} months.",
+        f"- Sites: {sites_text}",
+        "",
+        "## Counting patients in the registry history",
+        "- A patient counts once, at the screening date of the best event: **conservative** bound when that event "
+        "is `eligible`, **optimistic** bound when it is `eligible` or `unknown` (every open question resolved in the "
+        "patient's favour).",
+        f"- Exposure: each site from its first screening date (any event) to the last screening date in the "
+        f"result ({history.window_end:%Y-%m-%d}), the same end for every site; months of 365.25/12 days. Events "
+        "whose confirmation scan is still pending are `unknown`: only the optimistic bound counts them.",
+        "",
+        "## Shares expected to pass chart review and consent",
+        *a.lines(),
+        "- Each site's registry rate is multiplied by the mean share of its counted patients (thinning a Poisson "
+        "process); a site without counted patients, and a new centre, take the mean share over all sites.",
+        "",
+        "## Models",
+        *[f"- {s.label}: {s.model}" for s in report.scenarios],
+        "- Anisimov & Fedorov (2007): centre i recruits as Poisson(λ_i), λ_i ~ Gamma(α, β) fitted by maximum "
+        "likelihood (negative binomial), posterior Gamma(α + k_i, β + τ_i). Counts by a date and times to the "
+        "target are computed exactly (convolution of the sites' negative binomials; P(T ≤ t) = P(N(t) ≥ N)).",
+        "- Sites needed: candidate sites added best first (largest expected enrolment by the planned end), then "
+        "new centres without history, opening at the start and predicting from the prior, until the target is "
+        "reached within the planned duration with 95 % probability.",
+        *[f"- {note}" for note in report.notes],
+        "",
+        "## Limitations",
+        "- The gamma prior's parameters are plugged in as if known: intervals are somewhat too narrow "
+        "(Mountain & Sherlock 2022).",
+        "- Rates are constant in time: no ramp-up after a site opens, no seasonality, no saturation of the "
+        "eligible pool by earlier enrolment.",
+        "- Registry eligibility is a proxy for referral to the trial: patients treated elsewhere, or not "
+        "recorded in the registry, are missed; the review and consent shares are assumptions, not estimates.",
+        "",
+        "## Disclosure control",
+        (
+            "- On: counts of 1–7 patients become 0 and every other count is rounded to the nearest 5 "
+            "(`oligo_cohort.disclosure`). " + " ".join(DISCLOSURE_NOTES) + " See disclosure.md."
+            if a.disclosure_control
+            else "- **Off** (`--no-disclosure-control`): exact counts; do not share these files outside the institution."
+        ),
+        "",
+    ]
+    return "\n".join(lines)
