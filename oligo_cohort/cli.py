@@ -180,7 +180,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Subcommands whose options and work live in their own package (module exposes configure(parser) and run(args)).
-_PLUGGED_COMMANDS: tuple[tuple[str, str, str], ...] = ()
+_PLUGGED_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("synth", "oligo_cohort.synth.command", "write a synthetic registry extract (realistic clinical mix, any size)"),
+    (
+        "attrition",
+        "oligo_cohort.attrition.command",
+        "attrition by criterion (tables, CONSORT diagram, charts) from a screen output folder",
+    ),
+    (
+        "report",
+        "oligo_cohort.attrition.report_command",
+        "screen an extract and write the feasibility report (HTML) with its shareable bundle",
+    ),
+    (
+        "accrual",
+        "oligo_cohort.accrual.command",
+        "site accrual: historical rates, Poisson-gamma and constant-accrual forecasts, time to target",
+    ),
+)
 
 
 def _add_plugged(sub, name: str, module: str, help_text: str) -> None:
