@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup clean
+.PHONY: demo test lint setup clean notebooks
 
 setup: $(STAMP)
 
@@ -23,6 +23,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check oligo_cohort tests
 	$(BIN)/python -m pytest -q
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks]"
+	$(BIN)/jupyter lab notebooks/
 
 lint: $(STAMP)
 	$(BIN)/ruff check oligo_cohort tests
