@@ -8,6 +8,9 @@ listing every one of them; the rest are returned as findings.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +26,10 @@ from oligo_cohort.sources import ROW, ExtractSource, read_source
 from oligo_cohort.validate import Check, collect_problems, create_vocabulary, quote, validate_and_type
 
 OPTIONAL_TABLES = ("response_assessments", "performance_status", "observations")
+THREADS_ENV = "OLIGO_COHORT_THREADS"  # DuckDB worker threads of a run (see `connect`)
+MEMORY_ENV = "OLIGO_COHORT_MEMORY_LIMIT"  # DuckDB memory limit of a run (see `connect`)
+_connections = itertools.count()
+MEMORY_LIMIT = "4GB"  # what DuckDB holds in memory before spilling; a 1 M-patient screen stays within 6 GB
 
 
 @dataclass
@@ -47,7 +54,7 @@ def load_extract(
     cutoff = _parse_as_of(as_of)
     with stage("read"):
         raw = read_source(source)
-    con = con or duckdb.connect()
+    con = con or connect()
     with stage("validate"):
         create_vocabulary(con)
         problems = validate_and_type(con, raw)
@@ -64,6 +71,32 @@ def load_extract(
         findings += _cutoff_findings(con, cutoff)
         findings += _uninferable_setting_findings(con)
     return LoadedExtract(con, cutoff, frozenset(raw.tables), findings, raw.origin, raw.files)
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory DuckDB connection, set up for extracts larger than memory.
+
+    `OLIGO_COHORT_THREADS=N` caps its worker threads (default: one per core);
+    `OLIGO_COHORT_MEMORY_LIMIT` (DuckDB syntax, e.g. `8GB`; default `MEMORY_LIMIT`) caps the memory DuckDB
+    holds before it spills tables and operators to a temporary folder. Row order is never relied on (every
+    output is sorted when written), so DuckDB need not preserve insertion order, which lets it stream and spill.
+    Results do not depend on these settings (tests/test_determinism.py); they are for large or shared machines.
+    """
+    config: dict[str, object] = {
+        "preserve_insertion_order": False,
+        "memory_limit": os.environ.get(MEMORY_ENV, "").strip() or MEMORY_LIMIT,
+        # Spilled data goes to a folder of this process (DuckDB creates and removes it), never the working folder.
+        "temp_directory": str(Path(tempfile.gettempdir()) / f"oligo-cohort-{os.getpid()}-{next(_connections)}"),
+    }
+    threads = os.environ.get(THREADS_ENV, "").strip()
+    if threads:
+        if not threads.isdigit() or int(threads) < 1:
+            raise UsageError(f"{THREADS_ENV}={threads!r}: expected a whole number of threads >= 1")
+        config["threads"] = int(threads)
+    try:
+        return duckdb.connect(config=config)
+    except duckdb.Error as exc:
+        raise UsageError(f"{MEMORY_ENV}: {str(exc).splitlines()[0]}") from None
 
 
 def write_run_parameters(loaded: LoadedExtract, protocol: Protocol, *, worklist: bool = False) -> None:

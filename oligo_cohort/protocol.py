@@ -8,6 +8,7 @@ those names or the path of a user's own file.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
@@ -148,11 +149,13 @@ def _coerce_parameters(values: dict[str, object], origin: str) -> Parameters:
                 coerced[name] = str(value)
             elif known[name] == "int":
                 number = float(value)  # type: ignore[arg-type]
-                if number != int(number):
+                if not math.isfinite(number) or number != int(number):
                     raise ValueError("must be a whole number")
                 coerced[name] = int(number)
             else:
                 coerced[name] = float(value)  # type: ignore[arg-type]
+                if not math.isfinite(coerced[name]):  # type: ignore[arg-type]
+                    raise ValueError("must be a finite number")
         except (TypeError, ValueError) as exc:
             problems.append(f"{name}={value!r}: {exc}")
             continue

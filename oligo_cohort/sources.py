@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import UsageError
@@ -33,12 +34,20 @@ class RawTable:
 
     name: str
     origin: str
-    data: pa.Table  # every column a string, plus ROW
+    data: pa.Table  # every column a string, plus ROW (no rows when `query` reads them)
+    # A DuckDB query giving the same text table straight from the file (Parquet): the rows then stream from the
+    # file into validation instead of being held in memory as text first.
+    query: str = ""
+    rows: int = 0  # the number of rows `query` gives
 
     @property
     def columns(self) -> list[str]:
         """Column names as found (lower-cased, trimmed), without the row number."""
         return [c for c in self.data.column_names if c != ROW]
+
+    @property
+    def num_rows(self) -> int:
+        return self.rows if self.query else self.data.num_rows
 
 
 @dataclass(frozen=True)
@@ -95,12 +104,15 @@ def _read_folder(folder: Path) -> RawExtract:
         files.append(file)
         notes: list[str] = []
         try:
-            data = _read_csv(file, notes) if file.suffix.lower() == ".csv" else _read_parquet(file)
+            if file.suffix.lower() == ".csv":
+                table = RawTable(name, str(file), _read_csv(file, notes))
+            else:
+                table = _parquet_table(name, file)
         except _UnreadableError as exc:
             problems.append(Problem("fatal", name, None, None, None, file.name, str(exc)))
             continue
         problems += [Problem("finding", name, None, None, None, file.name, note) for note in notes]
-        found[name] = RawTable(name, str(file), data)
+        found[name] = table
     return RawExtract(found, problems, str(folder), tuple(files))
 
 
@@ -117,6 +129,10 @@ def _read_csv(file: Path, notes: list[str]) -> pa.Table:
         raise _UnreadableError("the file is empty (not even a header line)")
     content: Path | io.BytesIO = file
     raw = file.read_bytes()
+    if b"\x00" in raw:
+        # UTF-16/UTF-32 text (Excel's "Unicode text") or a binary file: no CSV reader reads it safely.
+        kind = "UTF-16/UTF-32 text" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "text with NUL bytes"
+        raise _UnreadableError(f"the file is {kind}, not a UTF-8 or Latin-1 CSV file: save it as UTF-8 CSV")
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -147,16 +163,46 @@ def _read_csv(file: Path, notes: list[str]) -> pa.Table:
     return _as_text_table(frame)
 
 
-def _read_parquet(file: Path) -> pa.Table:
+# What `str.strip_chars()` strips (Unicode white space), for the text of Parquet values read by DuckDB.
+_WHITE_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def _parquet_table(name: str, file: Path) -> RawTable:
+    """A Parquet file as a query giving its text table: the same text as `_as_text_table`, read by DuckDB.
+
+    Only the footer is read here; the rows stream from the file when validation types them, so a table of tens
+    of millions of rows is never held in memory as text.
+    """
     try:
-        frame = pl.read_parquet(file)
-    except Exception as exc:  # polars raises several types for corrupt files
+        metadata = pq.ParquetFile(file).metadata
+        schema = metadata.schema.to_arrow_schema()
+    except Exception as exc:  # pyarrow raises several types for corrupt files
         raise _UnreadableError(f"the file cannot be read as Parquet ({str(exc).splitlines()[0]})") from None
-    return _as_text_table(frame.with_row_index(ROW, offset=1))
+    names = {c: c.replace("\ufeff", "").strip().lower() for c in schema.names}
+    if len(set(names.values())) < len(names):
+        seen: set[str] = set()
+        for original, column in names.items():
+            if column in seen:
+                raise _UnreadableError(f"column {original!r} appears more than once in the header")
+            seen.add(column)
+    quoted_file = "'" + str(file).replace("'", "''") + "'"
+    spaces = "'" + _WHITE_SPACE.replace("'", "''") + "'"
+
+    def text(original: str) -> str:
+        value = f'CAST("{original.replace(chr(34), chr(34) * 2)}" AS VARCHAR)'
+        # Trimming against the list is costly: done only when the first or last character is not printable ASCII.
+        printable = f"ascii({value}) BETWEEN 33 AND 126 AND ascii(right({value}, 1)) BETWEEN 33 AND 126"
+        return f"NULLIF(CASE WHEN {printable} THEN {value} ELSE trim({value}, {spaces}) END, '')"
+
+    texts = "".join(f', {text(original)} AS "{column.replace(chr(34), chr(34) * 2)}"' for original, column in names.items())
+    query = f"SELECT file_row_number + 1 AS {ROW}{texts} FROM read_parquet({quoted_file}, file_row_number = true)"
+    empty = pa.table({ROW: pa.array([], pa.int64()), **{c: pa.array([], pa.string()) for c in names.values()}})
+    return RawTable(name, str(file), empty, query=query, rows=metadata.num_rows)
 
 
 def _read_duckdb_file(path: Path) -> RawExtract:
     found: dict[str, RawTable] = {}
+    problems: list[Problem] = []
     try:
         source = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
@@ -170,10 +216,15 @@ def _read_duckdb_file(path: Path) -> RawExtract:
                 # The table name comes from the dictionary, matched against the database's own catalogue.
                 frame = pl.from_arrow(source.table(present[name]).arrow())
                 assert isinstance(frame, pl.DataFrame)
-                found[name] = RawTable(name, f"{path}:{present[name]}", _as_text_table(frame.with_row_index(ROW, 1)))
+                try:
+                    data = _as_text_table(frame.with_row_index(ROW, 1))
+                except _UnreadableError as exc:
+                    problems.append(Problem("fatal", name, None, None, None, present[name], str(exc)))
+                    continue
+                found[name] = RawTable(name, f"{path}:{present[name]}", data)
     finally:
         source.close()
-    return RawExtract(found, [], str(path), (path,))
+    return RawExtract(found, problems, str(path), (path,))
 
 
 def _read_frames(frames: Mapping[str, pd.DataFrame]) -> RawExtract:
@@ -185,7 +236,10 @@ def _read_frames(frames: Mapping[str, pd.DataFrame]) -> RawExtract:
             continue
         text = frame.astype("string").astype(object).where(frame.notna(), None)
         pl_frame = pl.from_pandas(text.reset_index(drop=True), schema_overrides=dict.fromkeys(text.columns, pl.String))
-        found[name] = RawTable(name, f"DataFrame {name}", _as_text_table(pl_frame.with_row_index(ROW, 1)))
+        try:
+            found[name] = RawTable(name, f"DataFrame {name}", _as_text_table(pl_frame.with_row_index(ROW, 1)))
+        except _UnreadableError as exc:
+            problems.append(Problem("fatal", name, None, None, None, None, str(exc)))
     return RawExtract(found, problems, "DataFrames", ())
 
 

@@ -119,12 +119,20 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, raw: RawExtract) -> list[P
     for table in tables().values():
         raw_table = raw.tables.get(table.name)
         if raw_table is None:
-            if table.required:
+            unreadable = any(p.table == table.name and p.severity == "fatal" for p in raw.problems)
+            if table.required and not unreadable:  # an unreadable file is already named
                 problems.append(Problem("fatal", table.name, None, None, None, None, "required table is missing"))
             _create_empty_typed(con, table)
             continue
-        con.register(f"raw_{table.name}", raw_table.data)
+        if raw_table.query:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW raw_{table.name} AS {raw_table.query}")
+        else:
+            con.register(f"raw_{table.name}", raw_table.data)
         present = set(raw_table.columns)
+        if raw_table.num_rows == 0:  # a header-only file: no records of this kind
+            severity0: Severity = "fatal" if table.name == "patients" else "finding"
+            text0 = "no patients: nothing to screen" if table.name == "patients" else "the table has no records"
+            problems.append(Problem(severity0, table.name, None, None, None, None, text0))
         for col in table.columns:
             if col.name not in present:
                 severity: Severity = "fatal" if col.required else "finding"
@@ -140,8 +148,11 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, raw: RawExtract) -> list[P
         _create_typed(con, table, present)
         checks += _rule_checks(con, table, _column_rules(table, present))
     problems += collect_problems(con, checks)
-    if any(p.severity == "fatal" and p.row is None and p.message.startswith("required") for p in problems):
-        return problems  # cross-table checks need the required tables and columns
+    if any(
+        p.severity == "fatal" and p.row is None and (p.column is None or p.message.startswith("required"))
+        for p in problems
+    ):
+        return problems  # cross-table checks need the required tables and columns (and readable files)
     problems += _cross_table_checks(con)
     return problems
 
@@ -194,6 +205,7 @@ def _create_typed(con: duckdb.DuckDBPyConnection, table: Table, present: set[str
         f"CREATE OR REPLACE TABLE checked_{table.name} AS SELECT r.{ROW}, {typed}{texts} FROM raw_{table.name} AS r"
     )
     con.unregister(f"raw_{table.name}")
+    con.execute(f"DROP VIEW IF EXISTS temp.raw_{table.name}")
     _create_typed_view(con, table)
 
 
@@ -434,7 +446,8 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection) -> list[Problem]:
                 ),
             )
         )
-    present = [(name, rule) for name, rule in checks if _raw_columns(con, model[name])]  # absent tables: no rows
+    # Absent tables have no rows; a rule on an optional column the extract leaves out has nothing to check.
+    present = [(name, rule) for name, rule in checks if rule.column in _raw_columns(con, model[name])]
     return collect_problems(con, [c for name, rule in present for c in _rule_checks(con, model[name], [rule])])
 
 

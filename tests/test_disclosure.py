@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oligo_cohort.disclosure import apply_to_frame, round_count, write_statement
+from oligo_cohort.disclosure import apply_to_frame, round_count, round_counts, write_statement
 
 
 @pytest.mark.parametrize(
@@ -63,3 +67,96 @@ def test_statement_files_say_what_applied(tmp_path):
     write_statement(tmp_path, applied=False, files=["attrition.csv"])
     assert json.loads((tmp_path / "disclosure.json").read_text())["disclosure_control"] is False
     assert "NOT applied" in (tmp_path / "disclosure.md").read_text()
+
+
+# --- Boundaries of the small-count rule (domain facts: counts <= 7 become 0, then all round to the nearest 5) ---
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [(7, 0), (8, 10), (9, 10), (11, 10), (12, 10), (13, 15), (17, 15), (18, 20), (97, 95), (98, 100), (102, 100)],
+)
+def test_boundaries_of_suppression_and_rounding(count, shown):
+    assert round_count(count) == shown
+    assert round_counts(np.array([count]))[0] == shown
+
+
+@pytest.mark.parametrize(("value", "shown"), [(7.49, 0), (7.5, 10), (12.49, 10), (12.5, 15), (0.4, 0), (np.nan, None)])
+def test_non_integer_counts_are_rounded_half_up_first(value, shown):
+    out = round_counts(np.array([value]))[0]
+    assert (np.isnan(out) and shown is None) or out == shown
+
+
+def test_array_and_scalar_rules_agree_on_every_count_up_to_1000():
+    counts = np.arange(0, 1001)
+    assert round_counts(counts).tolist() == [round_count(int(n)) for n in counts]
+    assert round_count(np.int64(8)) == 10
+
+
+def test_negative_counts_are_refused_by_the_array_rule():
+    with pytest.raises(ValueError):
+        round_counts(np.array([3.0, -0.5]))
+
+
+# --- The shareable bundle of a real screen holds aggregates only ---------------------------------------------------
+
+_FULL_DATE = re.compile(r"(?<![0-9])[0-9]{4}-[0-9]{2}-[0-9]{2}(?![0-9])")
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory):
+    from oligo_cohort.api import screen
+    from oligo_cohort.attrition.feasibility import write_feasibility_report
+    from oligo_cohort.paths import demo_extract_dir
+
+    result = screen(demo_extract_dir())
+    out = write_feasibility_report(result, tmp_path_factory.mktemp("report") / "report", formats=("svg",))
+    return result, out
+
+
+def _bundle_texts(bundle) -> dict[str, str]:
+    texts = {p.relative_to(bundle).as_posix(): p.read_text(encoding="utf-8") for p in bundle.rglob("*") if p.is_file()}
+    assert texts and all(name.endswith((".csv", ".json", ".md", ".html", ".svg")) for name in texts), sorted(texts)
+    return texts
+
+
+def test_the_shareable_bundle_has_no_patient_level_rows_or_ids(demo_report):
+    result, out = demo_report
+    bundle = out / "shareable"
+    texts = _bundle_texts(bundle)
+    ids = set(result.patients["patient_id"]) | set(result.events["event_id"].dropna())
+    assert len(ids) > 30
+    for name, text in texts.items():
+        assert "patient_id" not in text, name
+        found = [i for i in ids if re.search(rf"(?<![\w.-]){re.escape(i)}(?![\w.-])", text)]
+        assert not found, (name, found[:5])
+    # The zip holds the same files, byte for byte.
+    with zipfile.ZipFile(out / "shareable.zip") as archive:
+        zipped = {Path(n).as_posix(): archive.read(n) for n in archive.namelist() if not n.endswith("/")}
+    assert {Path(n).name for n in zipped} == {Path(n).name for n in texts}
+    for name, data in zipped.items():
+        assert b"patient_id" not in data, name
+
+
+def test_the_shareable_bundle_has_no_date_more_precise_than_a_month(demo_report):
+    """Full dates are only the run's own: the cut-off and the day the bundle was written; never a patient's."""
+    result, out = demo_report
+    allowed = {result.as_of.isoformat(), dt.datetime.now(dt.UTC).date().isoformat()}
+    for name, text in _bundle_texts(out / "shareable").items():
+        dates = set(_FULL_DATE.findall(text))
+        assert dates <= allowed, (name, sorted(dates - allowed)[:5])
+    # The patient-level result beside the bundle does hold patient dates: the check above would see them.
+    assert _FULL_DATE.search((out / "screen" / "events.csv").read_text(encoding="utf-8"))
+
+
+def test_the_shareable_counts_are_disclosure_controlled(demo_report):
+    _, out = demo_report
+    checked = 0
+    for file in (out / "shareable" / "tables").glob("*.csv"):
+        table = pd.read_csv(file)
+        for column in table.columns:
+            if column in ("n", "remaining", "excluded", "patients", "events") or column.startswith("n_"):
+                values = pd.to_numeric(table[column], errors="coerce").dropna()
+                assert ((values == 0) | ((values >= 10) & (values % 5 == 0))).all(), (file.name, column)
+                checked += 1
+    assert checked >= 5

@@ -1,0 +1,154 @@
+"""Determinism: the same extract and parameters give byte-identical output files.
+
+Across two runs, across engines (`duckdb`, `pandas`), across DuckDB thread
+counts (`OLIGO_COHORT_THREADS=1` vs `2`) and under shuffled row order of every
+input table — on the bundled demo extract and on a small synthetic one.
+
+What may differ, precisely:
+- Across engines, the free text of `reasons` (each engine of the double
+  programming words its reasons itself); patient, event, criterion and outcome
+  of every reason row are the same.
+- `manifest.json` names the engine (`engine`), and the input files by path with
+  their checksums (`input_files`, `source`): a shuffled copy of the extract is
+  another file. Every other key is identical.
+- `findings.csv` names each finding's row number in its input file (`row`), so
+  under shuffling the rows are renumbered (and the findings, sorted by row,
+  reordered); the findings themselves — every other column — are the same.
+- The result files (`patients`, `events`, `reasons`, their Parquet twins) are
+  byte-identical in every comparison.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oligo_cohort.api import screen
+from oligo_cohort.load import THREADS_ENV
+from oligo_cohort.paths import demo_extract_dir
+from oligo_cohort.synth import generate_extract
+
+AS_OF = "2024-06-30"  # fixed, so a shuffled extract cannot change the default cut-off either
+RESULT_FILES = ("patients.csv", "events.csv", "reasons.csv", "patients.parquet", "events.parquet", "reasons.parquet")
+SEED = 20240630
+
+
+@contextlib.contextmanager
+def threads(n: int | None) -> Iterator[None]:
+    before = os.environ.pop(THREADS_ENV, None)
+    if n is not None:
+        os.environ[THREADS_ENV] = str(n)
+    try:
+        yield
+    finally:
+        os.environ.pop(THREADS_ENV, None)
+        if before is not None:
+            os.environ[THREADS_ENV] = before
+
+
+def run(extract: Path, out: Path, *, engine: str = "duckdb", n_threads: int | None = None) -> Path:
+    with threads(n_threads):
+        return screen(extract, as_of=AS_OF, engine=engine).write(out, parquet=True)
+
+
+def shuffled_copy(extract: Path, folder: Path, seed: int = SEED) -> Path:
+    """Every table of `extract` with its rows in a random (seeded) order, written as CSV."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    for file in sorted(extract.iterdir()):
+        frame = pd.read_csv(file, dtype=str, keep_default_na=False)
+        order = rng.permutation(len(frame))
+        assert len(frame) < 3 or (order != np.arange(len(frame))).any(), file
+        frame.iloc[order].to_csv(folder / file.name, index=False)
+    return folder
+
+
+def file_bytes(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+def manifest(out: Path, *ignore: str) -> dict:
+    info = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return {k: v for k, v in info.items() if k not in ignore}
+
+
+def findings_without_rows(out: Path) -> list[tuple]:
+    frame = pd.read_csv(out / "findings.csv", dtype=str, keep_default_na=False).drop(columns="row")
+    return sorted(map(tuple, frame.to_numpy().tolist()))
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("synth") / "extract"
+    return generate_extract(folder, patients=60, sites=3, seed=5, fmt="csv")  # records up to 2024-12-31: some cut off
+
+
+@pytest.fixture(scope="module", params=["demo", "synthetic"])
+def outputs(request, tmp_path_factory) -> dict[str, Path]:
+    """One extract screened several ways: {label: output folder}."""
+    extract = demo_extract_dir() if request.param == "demo" else request.getfixturevalue("synthetic")
+    root = tmp_path_factory.mktemp(f"determinism-{request.param}")
+    return {
+        "threads 1": run(extract, root / "t1", n_threads=1),
+        "threads 2": run(extract, root / "t2", n_threads=2),
+        "threads 2 again": run(extract, root / "t2b", n_threads=2),
+        "pandas": run(extract, root / "pandas", engine="pandas"),
+        "shuffled": run(shuffled_copy(extract, root / "shuffled-extract"), root / "shuffled"),
+    }
+
+
+def test_the_extract_is_not_trivial(outputs):
+    """A comparison of empty files would prove nothing."""
+    patients = pd.read_csv(outputs["threads 1"] / "patients.csv")
+    assert len(patients) >= 30 and patients["status"].nunique() >= 2
+    assert len(pd.read_csv(outputs["threads 1"] / "events.csv")) >= 10
+    assert len(pd.read_csv(outputs["threads 1"] / "findings.csv")) >= 1
+
+
+def test_two_runs_are_byte_identical(outputs):
+    assert file_bytes(outputs["threads 2"]) == file_bytes(outputs["threads 2 again"])
+
+
+def test_thread_counts_give_byte_identical_files(outputs):
+    assert file_bytes(outputs["threads 1"]) == file_bytes(outputs["threads 2"])
+
+
+def test_engines_give_byte_identical_files(outputs):
+    """Every file but the free-text `reason` (each engine words its reasons itself) and the engine's name."""
+    duckdb_files, pandas_files = file_bytes(outputs["threads 2"]), file_bytes(outputs["pandas"])
+    assert duckdb_files.keys() == pandas_files.keys()
+    for name in duckdb_files.keys() - {"manifest.json", "reasons.csv", "reasons.parquet"}:
+        assert duckdb_files[name] == pandas_files[name], name
+    reasons = [pd.read_parquet(outputs[k] / "reasons.parquet").drop(columns="reason") for k in ("threads 2", "pandas")]
+    pd.testing.assert_frame_equal(*reasons)
+    assert manifest(outputs["threads 2"], "engine") == manifest(outputs["pandas"], "engine")
+    assert manifest(outputs["pandas"])["engine"] == "pandas"
+
+
+def test_shuffled_rows_give_byte_identical_results(outputs):
+    plain, shuffled = file_bytes(outputs["threads 2"]), file_bytes(outputs["shuffled"])
+    assert plain.keys() == shuffled.keys()
+    for name in RESULT_FILES:
+        assert plain[name] == shuffled[name], name
+    # Findings name rows of the input file: renumbered by the shuffle, otherwise the same findings.
+    assert findings_without_rows(outputs["threads 2"]) == findings_without_rows(outputs["shuffled"])
+    ignore = ("input_files", "source")
+    assert manifest(outputs["threads 2"], *ignore) == manifest(outputs["shuffled"], *ignore)
+    before, after = manifest(outputs["threads 2"])["input_files"], manifest(outputs["shuffled"])["input_files"]
+    assert {Path(p).name for p in before} == {Path(p).name for p in after}
+    assert before.values() != after.values()
+
+
+def test_a_bad_thread_setting_is_a_usage_error(monkeypatch):
+    from oligo_cohort.errors import UsageError
+
+    monkeypatch.setenv(THREADS_ENV, "many")
+    with pytest.raises(UsageError, match=THREADS_ENV):
+        screen(demo_extract_dir())
