@@ -39,11 +39,14 @@ EVENT_COLUMNS = (
 )
 REASON_COLUMNS = ("patient_id", "event_id", "criterion", "outcome", "reason")
 
+# Reasons are listed in protocol order, not alphabetically.
+CRITERION_ORDER = "CASE criterion " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CRITERION_IDS)) + " END"
+
 # Result tables in the connection and the order their rows are written in.
 RESULT_TABLES = {
     "patients": ("result_patients", PATIENT_COLUMNS, "patient_id"),
     "events": ("result_events", EVENT_COLUMNS, "patient_id, screening_date, event_id"),
-    "reasons": ("result_reasons", REASON_COLUMNS, "patient_id, criterion_order"),
+    "reasons": ("result_reasons", REASON_COLUMNS, f"patient_id, {CRITERION_ORDER}"),
     "findings": ("findings", PROBLEM_COLUMNS, 'severity, "table", "row", "column", message'),
 }
 
@@ -162,10 +165,19 @@ def screen(
     engine: str = "duckdb",
     worklist: bool = False,
 ) -> ScreeningResult:
-    """Screen an extract (folder, DuckDB file or dict of DataFrames) for COSMO eligibility."""
+    """Screen an extract (folder, DuckDB file or dict of DataFrames) for COSMO eligibility.
+
+    With `engine="spark"` the source may also be `oligo_cohort.engines.spark_engine.SparkTables(database)`:
+    tables of the data model held by Spark (docs/spark.md).
+    """
     run = engine_runner(engine)
     chosen = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
-    loaded = load_extract(source, as_of=as_of)
+    if getattr(source, "is_spark_tables", False):
+        if engine != "spark":
+            raise UsageError("Spark tables can only be screened with engine='spark'")
+        loaded = source.load(as_of=as_of)  # type: ignore[union-attr]
+    else:
+        loaded = load_extract(source, as_of=as_of)
     return _screen_loaded(loaded, chosen, engine=engine, worklist=worklist, runner=run)
 
 
@@ -183,7 +195,6 @@ def _screen_loaded(
     with stage(f"screen ({engine} engine)"):
         run(loaded.con)
         _store_findings(loaded)
-        _add_criterion_order(loaded.con)
     return ScreeningResult(
         loaded.con,
         protocol=protocol,
@@ -206,16 +217,6 @@ def _store_findings(loaded: LoadedExtract) -> None:
     loaded.con.unregister("findings_frame")
 
 
-def _add_criterion_order(con: duckdb.DuckDBPyConnection) -> None:
-    """Reasons are listed in protocol order, not alphabetically."""
-    con.execute("CREATE OR REPLACE TABLE criterion_order (criterion VARCHAR, criterion_order INTEGER)")
-    con.executemany("INSERT INTO criterion_order VALUES (?, ?)", [(c, i) for i, c in enumerate(CRITERION_IDS)])
-    con.execute(
-        "CREATE OR REPLACE TABLE result_reasons AS SELECT r.*, o.criterion_order "
-        "FROM result_reasons AS r JOIN criterion_order AS o USING (criterion)"
-    )
-
-
 def read_screen_dir(path: str | Path) -> ScreeningResult:
     """Read a folder written by `oligo-cohort screen` back into a ScreeningResult."""
     folder = Path(path)
@@ -232,7 +233,6 @@ def read_screen_dir(path: str | Path) -> ScreeningResult:
         casts = ", ".join(_read_back_expression(c) for c in columns)
         con.execute(f"CREATE TABLE {table} AS SELECT {casts} FROM frame")
         con.unregister("frame")
-    _add_criterion_order(con)
     base = load_protocol("cosmo")
     protocol = Protocol(
         name=manifest["protocol"]["name"],

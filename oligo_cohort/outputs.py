@@ -68,7 +68,7 @@ def _spreadsheet_safe(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelat
     for name, dtype in zip(relation.columns, relation.dtypes, strict=True):
         quoted = '"' + name.replace('"', '""') + '"'
         if str(dtype) == "VARCHAR":
-            risky = f"regexp_matches({quoted}, '^[=+@\\t\\r-]')"
+            risky = f"left({quoted}, 1) IN ('=', '+', '-', '@', chr(9), chr(13))"
             columns.append(f"CASE WHEN {risky} THEN chr(39) || {quoted} ELSE {quoted} END AS {quoted}")
         else:
             columns.append(quoted)

@@ -82,6 +82,11 @@ MODELS: tuple[Model, ...] = tuple(
 
 RESULT_TABLES: tuple[str, ...] = tuple(m.table for m in MODELS if m.is_result)
 
+# Models that `run` creates as views, not tables: each is read once, by one later model, which then streams
+# through it instead of storing it (reference_lesions: a row per reference lesion per scan, read only by
+# lesion_progression).
+STREAMED: frozenset[str] = frozenset({"reference_lesions"})
+
 
 def build_models(con: duckdb.DuckDBPyConnection, models: Iterable[Model] = MODELS) -> None:
     """Materialise the given models in order, keeping every table (tests inspect the intermediate ones)."""
@@ -114,6 +119,10 @@ def run(con: duckdb.DuckDBPyConnection) -> None:
     for table, reader in last_readers().items():
         drop_after.setdefault(reader, []).append(table)
     for model in MODELS:
-        build_models(con, [model])
+        if model.table in STREAMED:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {model.table} AS {model.sql()}")
+        else:
+            build_models(con, [model])
         for table in drop_after.get(model.table, []):
-            con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+            kind = "VIEW" if table in STREAMED else "TABLE"
+            con.execute(f"DROP {kind} IF EXISTS temp.{table}")

@@ -63,20 +63,15 @@ lesion_rules AS (
     CROSS JOIN params AS p
 )
 
+-- Only what the oligoprogression rule and the reasons read: at scale this table has a row per lesion per
+-- assessed study, so its width is its cost.
 SELECT
-    patient_id,
     scan_id,
     assessed_id,
     is_confirmation,
     lesion_id,
     location,
     organ,
-    size_mm,
-    suv_max,
-    reference_size,
-    reference_suv,
     is_new,
-    size_rule,
-    suv_rule,
     is_new OR size_rule OR suv_rule AS progressive
 FROM lesion_rules
