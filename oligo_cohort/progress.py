@@ -32,11 +32,18 @@ def resident_bytes() -> int:
 
 @dataclass
 class StageMeasure:
-    """One stage: its name, wall time and the peak resident memory seen during it."""
+    """One stage: its name, wall time, the peak resident memory seen during it, CPU time and nesting depth.
+
+    `cpu_seconds` is the process's CPU time (every thread, user + system) spent
+    in the stage; `depth` is 0 for a top-level stage, 1 for a stage marked
+    inside another, and so on (an inner stage is recorded before its outer one).
+    """
 
     name: str
     seconds: float
     peak_rss_bytes: int
+    cpu_seconds: float = 0.0
+    depth: int = 0
 
 
 @dataclass
@@ -46,6 +53,7 @@ class RunProgress:
     quiet: bool = False
     sample_every: float = 0.05
     stages: list[StageMeasure] = field(default_factory=list)
+    _depth: int = 0
 
     @property
     def show(self) -> bool:
@@ -62,18 +70,24 @@ class RunProgress:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        if self.show:
+        depth = self._depth
+        self._depth += 1
+        show = self.show and depth == 0  # an inner stage would break its outer stage's line
+        if show:
             print(f"  {name} …", end="", file=sys.stderr, flush=True)
         started = time.perf_counter()
+        cpu_started = time.process_time()
         try:
             yield
         finally:
+            self._depth = depth
             stop.set()
             sampler.join()
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
             peak[0] = max(peak[0], resident_bytes())
-            self.stages.append(StageMeasure(name, elapsed, peak[0]))
-            if self.show:
+            self.stages.append(StageMeasure(name, elapsed, peak[0], cpu, depth))
+            if show:
                 print(f" {elapsed:.1f} s", file=sys.stderr, flush=True)
 
 

@@ -349,13 +349,26 @@ def controlled_impact(table: pd.DataFrame) -> pd.DataFrame:
 
 def status_table(hist: OutcomeHistogram) -> pd.DataFrame:
     """Units per status (eligible, unknown, ineligible), per group when grouped, with a total row."""
-    frames = []
-    for label in hist.groups() or [None]:
-        part = hist if label is None else hist.only(label)
-        counts = part.status_counts()
-        row = {"group": label if label is not None else "all", **counts, "total": sum(counts.values())}
-        frames.append(row)
-    return pd.DataFrame(frames, columns=["group", "eligible", "unknown", "ineligible", "total"])
+    columns = ["group", "eligible", "unknown", "ineligible", "total"]
+    if hist.group is None:
+        counts = hist.status_counts()
+        return pd.DataFrame([{"group": "all", **counts, "total": sum(counts.values())}], columns=columns)
+    # One pass over the histogram rows for every group (not one filtered copy per group).
+    frame = hist.frame
+    failed = frame["failed"].to_numpy() != 0
+    unknown = frame["unknown"].to_numpy() != 0
+    n = frame["n"].to_numpy()
+    parts = pd.DataFrame(
+        {
+            "group": frame[hist.group].astype(str).to_numpy(),
+            "eligible": np.where(~failed & ~unknown, n, 0),
+            "unknown": np.where(~failed & unknown, n, 0),
+            "ineligible": np.where(failed, n, 0),
+        }
+    )
+    sums = parts.groupby("group", sort=False).sum().reindex(hist.groups(), fill_value=0).astype(np.int64)
+    sums["total"] = sums[["eligible", "unknown", "ineligible"]].sum(axis=1)
+    return sums.rename_axis("group").reset_index()[columns]
 
 
 def controlled_counts(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

@@ -14,17 +14,22 @@ from oligo_cohort.engines.pandas_engine.inputs import read_inputs
 from oligo_cohort.engines.pandas_engine.outcomes import best_units, outcome_matrix, register_results, result_frames
 from oligo_cohort.engines.pandas_engine.reasons import reason_rows
 from oligo_cohort.engines.pandas_engine.units import build_units
+from oligo_cohort.progress import stage
 
 __all__ = ["run"]
 
 
 def run(con: duckdb.DuckDBPyConnection) -> None:
     """Screen the loaded extract in `con` and leave the three result tables there."""
-    inputs = read_inputs(con)
-    units = build_units(inputs)
-    decided = decide_all(units, inputs)
-    outcomes = outcome_matrix(decided)
-    best = best_units(units.units, outcomes)
-    events, patients = result_frames(units.units, outcomes, best)
-    reasons = reason_rows(inputs, units, best, decided)
-    register_results(con, inputs, events, patients, reasons)
+    with stage("derived tables"):
+        inputs = read_inputs(con)
+        units = build_units(inputs)
+    with stage("criteria"):
+        decided = decide_all(units, inputs)
+    with stage("best event"):
+        outcomes = outcome_matrix(decided)
+        best = best_units(units.units, outcomes)
+        events, patients = result_frames(units.units, outcomes, best)
+    with stage("reasons"):
+        reasons = reason_rows(inputs, units, best, decided)
+        register_results(con, inputs, events, patients, reasons)

@@ -17,6 +17,17 @@ LOCAL_LOCATIONS = ("primary", "locoregional_node")
 
 
 NO_STUDY = -1  # `ref_study` of a unit without a reference study
+DENSE_KEYS = 50_000_000  # largest key space looked up through a dense table (int32: 200 MB)
+
+
+def key_lookup(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The row of each wanted key among `keys` (unique non-negative integers), -1 where absent."""
+    size = int(max(keys.max(initial=-1), wanted.max(initial=-1))) + 1
+    if size <= DENSE_KEYS:
+        table = np.full(size, -1, dtype=np.int64 if len(keys) >= 2**31 else np.int32)
+        table[keys] = np.arange(len(keys))
+        return table[wanted].astype(np.int64)
+    return pd.Index(keys).get_indexer(wanted)
 
 
 def choose_references(units: pd.DataFrame, imaging: pd.DataFrame, before_days: int, after_days: int) -> pd.DataFrame:
@@ -56,15 +67,20 @@ def choose_references(units: pd.DataFrame, imaging: pd.DataFrame, before_days: i
     )
 
 
-def line_start_reference_lesions(units: pd.DataFrame, lesions: pd.DataFrame) -> pd.DataFrame:
+def line_start_reference_lesions(units: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
     """Reference measurements per unit from its reference study: unit, lesion, ref_size, ref_suv, ref_is_pet."""
     with_ref = units.loc[units["ref_study"] != NO_STUDY, ["unit", "ref_study", "ref_is_pet"]]
-    rows = with_ref.merge(
-        lesions[["study", "lesion", "size_milli", "suv_milli"]], left_on="ref_study", right_on="study"
+    owner, rows = inputs.lesions_by_study.join(with_ref["ref_study"].to_numpy())
+    lesions = inputs.lesions
+    return pd.DataFrame(
+        {
+            "unit": with_ref["unit"].to_numpy()[owner],
+            "lesion": lesions["lesion"].to_numpy()[rows],
+            "ref_size": lesions["size_milli"].array.take(rows),
+            "ref_suv": lesions["suv_milli"].array.take(rows),
+            "ref_is_pet": with_ref["ref_is_pet"].to_numpy(dtype=bool)[owner],
+        }
     )
-    return rows.rename(columns={"size_milli": "ref_size", "suv_milli": "ref_suv"})[
-        ["unit", "lesion", "ref_size", "ref_suv", "ref_is_pet"]
-    ]
 
 
 def nadir_reference_lesions(
@@ -93,33 +109,52 @@ def nadir_reference_lesions(
 
 
 def lesion_progression(
-    pairs: pd.DataFrame, lesions: pd.DataFrame, reference: pd.DataFrame, has_reference: np.ndarray, inputs: Inputs
+    pairs: pd.DataFrame, reference: pd.DataFrame, has_reference: np.ndarray, inputs: Inputs
 ) -> pd.DataFrame:
     """Every lesion on each compared study X, with `progressive` TRUE / FALSE / NA (undetermined).
 
-    pairs: unit, x_study, x_is_pet. reference: unit, lesion, ref_size, ref_suv,
-    ref_is_pet. has_reference: bool per unit id (units are numbered 0..n-1).
+    pairs: unit, x_study, x_is_pet (one row per pair). reference: unit, lesion,
+    ref_size, ref_suv, ref_is_pet (one row per unit and lesion). has_reference:
+    bool per unit id (units are numbered 0..n-1). `pair` is the row of `pairs`.
     """
     p = inputs.p
-    columns = ["study", "lesion", "location", "organ", "size_milli", "suv_milli"]
-    rows = pairs.merge(lesions[columns], left_on="x_study", right_on="study").drop(columns="study")
-    rows = rows.merge(reference, on=["unit", "lesion"], how="left", indicator="on_reference")
-    measured = (rows.pop("on_reference") == "both").to_numpy(dtype=bool)
-    with_reference = has_reference[rows["unit"].to_numpy()]
-    size = rows["size_milli"].astype("Int64").array
-    suv = rows["suv_milli"].astype("Int64").array
-    grew = size * 100 >= rows["ref_size"].astype("Int64").array * (100 + p.size_increase_pct)
-    is_bone = pd.array((rows["organ"] == "bone").to_numpy(dtype=bool), dtype="boolean")
+    lesions = inputs.lesions
+    pair, rows = inputs.lesions_by_study.join(pairs["x_study"].to_numpy())
+    unit = pairs["unit"].to_numpy(dtype=np.int64)[pair]
+    lesion = lesions["lesion"].to_numpy(dtype=np.int64)[rows]
+    # The reference measurement of the same lesion in the same unit: one integer key per (unit, lesion).
+    span = int(lesions["lesion"].max()) + 1 if len(lesions) else 1
+    ref_keys = reference["unit"].to_numpy(dtype=np.int64) * span + reference["lesion"].to_numpy(dtype=np.int64)
+    on_ref = key_lookup(ref_keys, unit * span + lesion)
+    measured = on_ref >= 0
+    with_reference = has_reference[unit]
+    size = lesions["size_milli"].array.take(rows)
+    suv = lesions["suv_milli"].array.take(rows)
+    ref_size = reference["ref_size"].astype("Int64").array.take(on_ref, allow_fill=True)
+    ref_suv = reference["ref_suv"].astype("Int64").array.take(on_ref, allow_fill=True)
+    ref_is_pet = np.append(reference["ref_is_pet"].to_numpy(dtype=bool), False)[on_ref]  # -1: not on reference
+    organ = lesions["organ"].array.take(rows)
+    grew = size * 100 >= ref_size * (100 + p.size_increase_pct)
+    is_bone = pd.array(np.asarray(organ == "bone", dtype=bool), dtype="boolean")
     size_rule = grew & (is_bone | (size > p.size_floor_mm * 1000))
-    suv_grew = suv * 100 >= rows["ref_suv"].astype("Int64").array * (100 + p.suv_increase_pct)
-    both_pet = rows["x_is_pet"].to_numpy(dtype=bool) & rows["ref_is_pet"].fillna(False).to_numpy(dtype=bool)
+    suv_grew = suv * 100 >= ref_suv * (100 + p.suv_increase_pct)
+    both_pet = pairs["x_is_pet"].to_numpy(dtype=bool)[pair] & ref_is_pet
     suv_rule = suv_grew.copy()
     suv_rule[~both_pet] = False  # D14: no SUV rule unless both studies are FDG-PET-CT
     progressive = pd.array(~measured, dtype="boolean") | size_rule | suv_rule
     progressive[~with_reference] = pd.NA  # no reference study: every lesion undetermined
-    rows["new"] = ~measured & with_reference
-    rows["progressive"] = progressive
-    return rows
+    return pd.DataFrame(
+        {
+            "pair": pair,
+            "unit": unit,
+            "x_study": pairs["x_study"].to_numpy()[pair],
+            "lesion": lesion,
+            "location": lesions["location"].array.take(rows),
+            "organ": organ,
+            "new": ~measured & with_reference,
+            "progressive": progressive,
+        }
+    )
 
 
 def oligoprogression(progression: pd.DataFrame, pairs: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
@@ -129,29 +164,37 @@ def oligoprogression(progression: pd.DataFrame, pairs: pd.DataFrame, inputs: Inp
     unknown; both are decided in closed form from counts of progressive (T) and
     undetermined (U) lesions, split into distant and local, and their organs.
     Returns pairs with columns t_distant, t_local, u_distant, u_local, organs_t,
-    organs_all and outcome.
+    organs_all and outcome. `progression["pair"]` is the row of `pairs` of each lesion.
     """
     p = inputs.p
-    state = progression["progressive"]
+    n = len(pairs)
+    pair = progression["pair"].to_numpy(dtype=np.int64)
+    state = progression["progressive"].array
     is_t = state.fillna(False).to_numpy(dtype=bool)
-    is_u = state.isna().to_numpy()
-    local = progression["location"].isin(LOCAL_LOCATIONS).to_numpy()
-    distant = (progression["location"] == "distant").to_numpy()
-    keys = ["unit", "x_study"]
-    counts = progression[keys].assign(
-        t_distant=is_t & distant, t_local=is_t & local, u_distant=is_u & distant, u_local=is_u & local
-    )
-    counts = counts.groupby(keys, sort=False).sum()
+    is_u = state.isna()
+    location = progression["location"]
+    local = location.isin(LOCAL_LOCATIONS).to_numpy(dtype=bool)
+    distant = (location == "distant").to_numpy(dtype=bool)
+    out = pairs.reset_index(drop=True).copy()
+    for name, mask in (
+        ("t_distant", is_t & distant),
+        ("t_local", is_t & local),
+        ("u_distant", is_u & distant),
+        ("u_local", is_u & local),
+    ):
+        out[name] = np.bincount(pair[mask], minlength=n).astype(np.int64)
+    # Distinct organs per pair (a missing organ counts as one organ of its own).
+    organ = progression["organ"].array.codes.astype(np.int64) + 1
+    span = int(organ.max(initial=0)) + 1
 
-    def organ_count(mask: np.ndarray) -> pd.Series:
-        organs = progression.loc[mask, [*keys, "organ"]].drop_duplicates()
-        return organs.groupby(keys, sort=False).size()
+    def organ_count(mask: np.ndarray) -> np.ndarray:
+        seen = np.zeros((n, span), dtype=bool)  # organs are few: a pair x organ table, not a sort
+        seen[pair[mask], organ[mask]] = True
+        return seen.sum(axis=1).astype(np.int64)
 
-    counts["organs_t"] = organ_count(is_t & distant)
-    counts["organs_all"] = organ_count((is_t | is_u) & distant)
-    out = pairs.merge(counts.reset_index(), on=keys, how="left")
+    out["organs_t"] = organ_count(is_t & distant)
+    out["organs_all"] = organ_count((is_t | is_u) & distant)
     names = ["t_distant", "t_local", "u_distant", "u_local", "organs_t", "organs_all"]
-    out[names] = out[names].fillna(0).astype(np.int64)
     out["outcome"] = rule_outcome(
         *(out[n].to_numpy() for n in names),
         max_lesions=p.max_progressive_distant_lesions,

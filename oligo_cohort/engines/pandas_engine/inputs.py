@@ -5,6 +5,8 @@ Every table keeps its contract columns; dates become float day numbers
 thousandths (nullable Int64), codes categoricals, and patients, studies and
 lesions integer codes (`pid`, `study`, `lesion`) so that later merges join
 integers, not strings. Tables travel as Arrow, which keeps strings zero-copy.
+Lesions (the largest table) are ordered by study and grouped (`lesions_by_study`),
+so that the lesions of any set of studies are gathered by offsets, not merged.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from oligo_cohort.engines.pandas_engine.joins import Grouped
 from oligo_cohort.protocol import Parameters
 
 CODE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -58,6 +61,7 @@ class Inputs:
     observations: pd.DataFrame
     vocabulary: pd.DataFrame
     components: pd.DataFrame
+    lesions_by_study: Grouped  # lesion rows per study code
 
     @property
     def p(self) -> Parameters:
@@ -101,8 +105,10 @@ def _column(table: str, name: str, column: pa.ChunkedArray) -> object:
     return column.to_pandas()
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, table: str, patient_ids: pa.ChunkedArray | None) -> pd.DataFrame:
-    arrow = _arrow(con, table)
+def _fetch(
+    con: duckdb.DuckDBPyConnection, table: str, patient_ids: pa.ChunkedArray | None, arrow: pa.Table | None = None
+) -> pd.DataFrame:
+    arrow = _arrow(con, table) if arrow is None else arrow
     frame = pd.DataFrame(
         {name: _column(table, name, arrow.column(name)) for name in arrow.column_names if name != "_row"}
     )
@@ -125,52 +131,87 @@ def _settings(con: duckdb.DuckDBPyConnection) -> RunSettings:
     )
 
 
-def _text_order(values: pd.Series) -> np.ndarray:
+def _text_order(values: pa.ChunkedArray) -> np.ndarray:
     """Each value's position when the values are sorted as text (D11: ties go to the smallest study_id)."""
-    order = np.argsort(values.to_numpy(dtype=object), kind="stable")
+    order = pc.sort_indices(values).to_numpy(zero_copy_only=False)  # byte order of UTF-8 = code point order
     keys = np.empty(len(order), dtype=np.int64)
     keys[order] = np.arange(len(order))
     return keys
 
 
-def _lesions(con: duckdb.DuckDBPyConnection, patient_ids: pa.ChunkedArray, study_ids: pa.ChunkedArray) -> pd.DataFrame:
-    arrow = _arrow(con, "lesions")
-    return pd.DataFrame(
+def _dictionary_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Integer codes (-1 = missing) and the distinct values of a string column (Arrow hashing, no Python strings)."""
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, encoded.dictionary
+
+
+def _categorical(column: pa.ChunkedArray) -> pd.Categorical:
+    codes, values = _dictionary_codes(column)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(values.to_pylist(), dtype=object))
+
+
+def _lesions(
+    con: duckdb.DuckDBPyConnection, study_ids: pa.ChunkedArray, study_pid: np.ndarray
+) -> tuple[pd.DataFrame, Grouped]:
+    """Lesions with integer codes, grouped by study (rows of one study stay in their input order)."""
+    result = con.table("lesions").project("study_id, lesion_id, location, organ, size_mm, suv_max").arrow()
+    arrow = result.read_all() if isinstance(result, pa.RecordBatchReader) else result
+    # The loader checks that every lesion's study exists and belongs to the lesion's patient.
+    study = _positions(arrow.column("study_id"), study_ids)
+    grouped = Grouped.of(study, len(study_ids))
+    order = grouped.order  # rows by study: only integer arrays are reordered, never strings
+
+    def codes_of(name: str) -> tuple[np.ndarray, pd.Index]:
+        codes, values = _dictionary_codes(arrow.column(name))
+        return codes[order], pd.Index(values.to_pylist(), dtype=object)
+
+    def thousandths(name: str) -> pd.api.extensions.ExtensionArray:
+        return _thousandths(arrow.column(name)).array.take(order)
+
+    lesion, lesion_names = codes_of("lesion_id")
+    location, locations = codes_of("location")
+    organ, organs = codes_of("organ")
+    frame = pd.DataFrame(
         {
-            "pid": _positions(arrow.column("patient_id"), patient_ids),
-            # The loader checks that every lesion's study exists.
-            "study": _positions(arrow.column("study_id"), study_ids),
-            "lesion": pc.dictionary_encode(arrow.column("lesion_id"))
-            .combine_chunks()
-            .indices.to_numpy()
-            .astype(np.int64),
-            "lesion_id": arrow.column("lesion_id").to_pandas(),
-            "location": _column("lesions", "location", arrow.column("location")),
-            "organ": _column("lesions", "organ", arrow.column("organ")),
-            "size_milli": _thousandths(arrow.column("size_mm")),
-            "suv_milli": _thousandths(arrow.column("suv_max")),
+            "pid": study_pid[study[order]],
+            "study": study[order],
+            "lesion": lesion,
+            "lesion_id": pd.Categorical.from_codes(lesion, categories=lesion_names),
+            "location": pd.Categorical.from_codes(location, categories=locations),
+            "organ": pd.Categorical.from_codes(organ, categories=organs),
+            "size_milli": thousandths("size_mm"),
+            "suv_milli": thousandths("suv_max"),
         }
     )
+    return frame, Grouped(order=np.arange(len(frame), dtype=np.int64), offsets=grouped.offsets)
 
 
 def read_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
     """Fetch the loaded tables and the run parameters from the connection."""
-    patients = _fetch(con, "patients", None)
+    # Each table is fetched once: row positions are the keys (`pid`, `study`), and two scans of a table need not
+    # return its rows in the same order (the connection does not preserve insertion order).
+    patients_arrow = _arrow(con, "patients")
+    patients = _fetch(con, "patients", None, patients_arrow)
     patients["pid"] = np.arange(len(patients))
-    patient_ids = _arrow(con, "patients").column("patient_id")
-    imaging = _fetch(con, "imaging", patient_ids)
+    patient_ids = patients_arrow.column("patient_id")
+    imaging_arrow = _arrow(con, "imaging")
+    imaging = _fetch(con, "imaging", patient_ids, imaging_arrow)
     imaging["study"] = np.arange(len(imaging))
-    imaging["study_key"] = _text_order(imaging["study_id"])
+    study_ids = imaging_arrow.column("study_id")
+    imaging["study_key"] = _text_order(study_ids)
+    lesions, lesions_by_study = _lesions(con, study_ids, imaging["pid"].to_numpy())
     return Inputs(
         settings=_settings(con),
         patients=patients,
         tumours=_fetch(con, "tumours", patient_ids),
         therapy=_fetch(con, "systemic_therapy", patient_ids),
         imaging=imaging,
-        lesions=_lesions(con, patient_ids, _arrow(con, "imaging").column("study_id")),
+        lesions=lesions,
         responses=_fetch(con, "response_assessments", patient_ids),
         performance=_fetch(con, "performance_status", patient_ids),
         observations=_fetch(con, "observations", patient_ids),
         vocabulary=_fetch(con, "drug_vocabulary", None),
         components=_fetch(con, "drug_components", None),
+        lesions_by_study=lesions_by_study,
     )

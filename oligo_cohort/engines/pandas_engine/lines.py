@@ -15,6 +15,7 @@ import pandas as pd
 
 from oligo_cohort.engines.pandas_engine.calendar import ONGOING
 from oligo_cohort.engines.pandas_engine.inputs import Inputs
+from oligo_cohort.engines.pandas_engine.joins import asof_backward
 
 TREATMENT_CLASSES = ("endocrine", "targeted", "chemotherapy", "immunotherapy")
 NO_TUMOUR = -1  # tumour_pos of the "no index tumour" group (D4)
@@ -40,19 +41,13 @@ def breast_tumours(inputs: Inputs) -> pd.DataFrame:
 
 def index_tumour_positions(pid: np.ndarray, day: np.ndarray, breast: pd.DataFrame) -> np.ndarray:
     """For each (patient, day): the latest breast tumour diagnosed on or before it (ties: smallest tumour_id)."""
-    left = pd.DataFrame({"pid": pid, "day": day, "order": np.arange(len(pid))}).sort_values("day", kind="stable")
     right = breast[["pid", "diagnosis_date", "tumour_id", "tumour_pos"]].sort_values(
         ["diagnosis_date", "tumour_id"], ascending=[True, False], kind="stable"
     )
-    # merge_asof takes the last of equal keys, so sorting tumour_id descending picks the smallest on a tie.
-    found = pd.merge_asof(
-        left, right, left_on="day", right_on="diagnosis_date", by="pid", direction="backward", allow_exact_matches=True
-    )
-    out = np.full(len(pid), NO_TUMOUR, dtype=np.int64)
-    positions = found["tumour_pos"].to_numpy(dtype=np.float64, na_value=np.nan)
-    has = ~np.isnan(positions)
-    out[found["order"].to_numpy()[has]] = positions[has].astype(np.int64)
-    return out
+    # The last of equal keys wins, so sorting tumour_id descending picks the smallest on a tie.
+    found = asof_backward(pid, day, right["pid"].to_numpy(), right["diagnosis_date"].to_numpy(dtype=np.float64))
+    positions = np.append(right["tumour_pos"].to_numpy(dtype=np.int64), NO_TUMOUR)  # found = -1: the last one
+    return positions[found]
 
 
 def group_keys(pid: np.ndarray, tumour_pos: np.ndarray, n_breast: int) -> np.ndarray:
@@ -239,10 +234,10 @@ def line_of_day(gid: np.ndarray, day: np.ndarray, lines: pd.DataFrame, grace_day
     Lines of a group never share a start day, so the latest started line is the
     only one that can be active. `lines_started` counts lines started by the day.
     """
-    left = pd.DataFrame({"gid": gid, "day": day, "order": np.arange(len(gid))}).sort_values("day", kind="stable")
-    right = lines[["gid", "start", "end", "line_id", "line_number", "has_known_drug"]].sort_values("start")
-    found = pd.merge_asof(left, right, left_on="day", right_on="start", by="gid", direction="backward")
-    found = found.sort_values("order").reset_index(drop=True)
+    day = np.asarray(day, dtype=np.float64)
+    found_row = asof_backward(gid, day, lines["gid"].to_numpy(), lines["start"].to_numpy(dtype=np.float64))
+    found = lines.reset_index(drop=True).reindex(found_row)  # -1: no line started -> all missing
+    found["day"] = day
     number = found["line_number"].to_numpy(dtype=np.float64, na_value=np.nan)
     end = found["end"].to_numpy(dtype=np.float64, na_value=np.nan)
     started = ~np.isnan(number)

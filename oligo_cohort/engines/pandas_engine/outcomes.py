@@ -34,8 +34,10 @@ def _counts(outcomes: pd.DataFrame, outcome: str) -> np.ndarray:
 def statuses(outcomes: pd.DataFrame) -> pd.Categorical:
     """ineligible / unknown / eligible per unit (criteria.md "Outcomes")."""
     fails, unknowns = _counts(outcomes, "fail"), _counts(outcomes, "unknown")
-    status = np.select([fails > 0, unknowns > 0], ["ineligible", "unknown"], "eligible").astype(object)
-    return pd.Categorical(status, dtype=STATUS_TYPE)
+    codes = np.select(
+        [fails > 0, unknowns > 0], [STATUSES.index("ineligible"), STATUSES.index("unknown")], STATUSES.index("eligible")
+    )
+    return pd.Categorical.from_codes(codes.astype(np.int8), dtype=STATUS_TYPE)
 
 
 def best_units(units: pd.DataFrame, outcomes: pd.DataFrame) -> np.ndarray:

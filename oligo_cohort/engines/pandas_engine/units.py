@@ -62,7 +62,7 @@ def build_units(inputs: Inputs) -> Units:
     refs = img.choose_references(candidates, imaging, p.reference_window_before_days, p.reference_window_after_days)
     candidates = pd.concat([candidates, refs], axis=1)
 
-    reference = img.line_start_reference_lesions(candidates, inputs.lesions)
+    reference = img.line_start_reference_lesions(candidates, inputs)
     has_reference = (candidates["ref_study"] != img.NO_STUDY).to_numpy()
     if p.reference == "nadir":
         nadir, has_nadir = img.nadir_reference_lesions(
@@ -82,7 +82,7 @@ def build_units(inputs: Inputs) -> Units:
             "x_is_pet": (candidates["modality"] == img.PET).to_numpy(dtype=bool),
         }
     )
-    scan_lesions = img.lesion_progression(scan_pairs, inputs.lesions, reference, has_reference, inputs)
+    scan_lesions = img.lesion_progression(scan_pairs, reference, has_reference, inputs)
     scan_rule = img.oligoprogression(scan_lesions, scan_pairs, inputs)
     # D12: an event has at least one progressive or undetermined lesion on S.
     flagged = (scan_rule[["t_distant", "t_local", "u_distant", "u_local"]].sum(axis=1) > 0).to_numpy()
@@ -123,5 +123,5 @@ def _pet_checks(
             "x_is_pet": np.ones(len(pairs), dtype=bool),
         }
     )
-    lesions = img.lesion_progression(checks, inputs.lesions, reference, has_reference, inputs)
+    lesions = img.lesion_progression(checks, reference, has_reference, inputs)
     return img.oligoprogression(lesions, checks, inputs)
