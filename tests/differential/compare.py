@@ -1,0 +1,137 @@
+"""Screen one extract with both engines and compare their outputs exactly.
+
+The extract is loaded once (loading is shared code, not under test); each
+engine then screens the loaded tables. What `ScreeningResult.write` would put
+in `patients.csv` and `events.csv` must be identical, value for value and
+type for type (each row is rendered as a CSV line); of `reasons.csv` the
+columns patient_id, event_id, criterion and outcome must be (the reason text
+is each engine's own wording); in worklist mode the worklist too. Writing the
+files themselves is shared code and is left out to keep examples fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+from dataclasses import dataclass
+
+import duckdb
+
+from oligo_cohort.api import _screen_loaded
+from oligo_cohort.load import load_extract
+from oligo_cohort.worklist import worklist_relation
+from tests.differential.extracts import GeneratedExtract
+
+ENGINES = ("duckdb", "pandas")
+RESULT_TABLES = ("result_events", "result_patients", "result_reasons")
+# The reasons columns compared: the reason text is each engine's own wording.
+REASON_COLUMNS = ("patient_id", "event_id", "criterion", "outcome")
+
+# How rows are matched between the engines' outputs, to name the values that differ.
+KEYS = {
+    "patients.csv": ("patient_id",),
+    "events.csv": ("patient_id", "event_id"),
+    "reasons.csv": ("patient_id", "criterion"),
+    "worklist.csv": ("patient_id",),
+}
+Output = dict[str, list[str]]  # file name -> header line, then one CSV line per row
+
+
+@dataclass(frozen=True)
+class Difference:
+    file: str
+    duckdb: list[str]
+    pandas: list[str]
+
+    def render(self) -> str:
+        diff = difflib.unified_diff(self.duckdb, self.pandas, "duckdb", "pandas", n=0, lineterm="")
+        header = self.duckdb[0] if self.duckdb else ""
+        lines = [f"{self.file} (columns: {header}):", *(line for line in diff if not line.startswith("@@"))]
+        return "\n".join([*lines, *self.changed_cells()])
+
+    def changed_cells(self) -> list[str]:
+        """Rows present in both outputs (by key) with the values that differ, one line per row."""
+        key = KEYS.get(self.file)
+        if key is None or not self.duckdb or not self.pandas or self.duckdb[:2] != self.pandas[:2]:
+            return []
+        duck, pand = (_rows_by_key(lines, key) for lines in (self.duckdb, self.pandas))
+        described = []
+        for k in sorted(duck.keys() & pand.keys()):
+            cells = [f"{c}: duckdb {duck[k][c]!r}, pandas {pand[k][c]!r}" for c in duck[k] if duck[k][c] != pand[k][c]]
+            if cells:
+                described.append(f"  {'/'.join(k)}: " + "; ".join(cells))
+        only = sorted(duck.keys() ^ pand.keys())
+        described += [f"  {'/'.join(k)}: only in {'duckdb' if k in duck else 'pandas'}" for k in only]
+        return described
+
+    def patient_ids(self) -> set[str]:
+        """Patients on a differing line."""
+        if not self.duckdb or "patient_id" not in self.duckdb[0].split(","):
+            return set()
+        changed = set(self.duckdb[1:]) ^ set(self.pandas[1:])
+        rows = csv.DictReader(io.StringIO("\n".join([self.duckdb[0], *sorted(changed)])))
+        return {row["patient_id"] for row in rows if row.get("patient_id")}
+
+
+def _rows_by_key(lines: list[str], key: tuple[str, ...]) -> dict[tuple[str, ...], dict[str, str]]:
+    rows = csv.DictReader(io.StringIO("\n".join([lines[0], *lines[2:]])))  # lines[1] holds the column types
+    return {tuple(row[c] for c in key): row for row in rows}
+
+
+def _lines(relation: duckdb.DuckDBPyRelation, columns: tuple[str, ...] | None = None) -> list[str]:
+    """A relation as CSV lines (header first): values as Python renders them, so 1 and 1.0 differ."""
+    if columns is not None:
+        relation = relation.select(", ".join(f'"{c}"' for c in columns))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(relation.columns)
+    writer.writerow(str(t) for t in relation.types)
+    writer.writerows(relation.fetchall())
+    return buffer.getvalue().splitlines()
+
+
+def screen_both(extract: GeneratedExtract) -> dict[str, Output]:
+    """Load once, screen with each engine: each engine's outputs as CSV lines."""
+    loaded = load_extract(extract.source(), as_of=extract.as_of)
+    protocol = extract.protocol()
+    outputs = {}
+    try:
+        for engine in ENGINES:
+            for table in RESULT_TABLES:  # nothing of the other engine's result may linger
+                loaded.con.execute(f"DROP TABLE IF EXISTS {table}")
+            result = _screen_loaded(loaded, protocol, engine=engine, worklist=extract.worklist)
+            output = {
+                "patients.csv": _lines(result.query("patients")),
+                "events.csv": _lines(result.query("events")),
+                "reasons.csv": _lines(result.query("reasons"), REASON_COLUMNS),
+            }
+            if extract.worklist:
+                output["worklist.csv"] = _lines(worklist_relation(result))
+            outputs[engine] = output
+    finally:
+        loaded.con.close()
+    return outputs
+
+
+def differences(outputs: dict[str, Output]) -> list[Difference]:
+    """The outputs on which the engines disagree."""
+    duck, pand = (outputs[engine] for engine in ENGINES)
+    return [Difference(name, duck[name], pand[name]) for name in duck if duck[name] != pand[name]]
+
+
+def report(extract: GeneratedExtract, found: list[Difference]) -> str:
+    """The failure message: the extract as a spec case (only the patients that differ) and the differing rows."""
+    patients = set().union(*(d.patient_ids() for d in found))
+    shown = extract.only(patients) if patients else extract
+    scope = f"patients {', '.join(sorted(patients))}" if patients else "the whole extract"
+    return "\n".join(
+        [
+            f"The engines disagree ({scope}). The extract, ready to paste into a spec test (tests/spec):",
+            "",
+            shown.as_spec_case(),
+            "",
+            "Differing rows (- duckdb, + pandas):",
+            *(d.render() for d in found),
+        ]
+    )
