@@ -1,0 +1,17 @@
+"""Import adapters: OMOP CDM v5.4 (with the Oncology extension) and NKR-style registry files → a canonical extract.
+
+>>> from oligo_cohort.importers import import_omop
+>>> result = import_omop("omop_folder/")          # or a DuckDB database file
+>>> result.tables["tumours"]                        # canonical tables (pandas, text values)
+>>> result.report.criteria                          # criteria the data cannot decide
+>>> result.write("extract/")                        # CSV per table + mapping_report.md/.csv, atomically
+
+Each result validates as `oligo-cohort validate` would, and screens with
+`oligo_cohort.api.screen(result.tables)` or `screen("extract/")`.
+"""
+
+from oligo_cohort.importers.extract import ImportResult
+from oligo_cohort.importers.nkr import DEFAULT_ITEMS, import_nkr
+from oligo_cohort.importers.omop_mapping import import_omop
+
+__all__ = ["DEFAULT_ITEMS", "ImportResult", "import_nkr", "import_omop"]

@@ -1,0 +1,247 @@
+"""What every import adapter shares: source problems, date parsing, the drug matcher, the canonical frames.
+
+An adapter reads its source as text, maps it to the canonical tables of the
+data model (one pandas DataFrame per table, every value a string or None) and
+records in a `MappingReport` what it read, mapped and dropped. Fatal problems
+in the source are collected (every one, with table, column, row and value) and
+raised together as `InputError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from oligo_cohort.dictionary import drug_aliases, drugs, tables
+from oligo_cohort.problems import Problem
+
+ROW = "_row"  # 1-based row number of a record in its source table
+
+REQUIRED_TABLES = tuple(t.name for t in tables().values() if t.required)
+
+
+def canonical_columns(table: str) -> tuple[str, ...]:
+    """The data model's columns of `table`, in contract order."""
+    return tables()[table].column_names
+
+
+def empty_frame(table: str) -> pd.DataFrame:
+    """A canonical table with no rows."""
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in canonical_columns(table)})
+
+
+def canonical_frame(table: str, rows: list[dict[str, object]]) -> pd.DataFrame:
+    """Rows (dicts) as a canonical table: contract columns in order, every value text or None."""
+    if not rows:
+        return empty_frame(table)
+    frame = pd.DataFrame(rows)
+    for column in canonical_columns(table):
+        if column not in frame:
+            frame[column] = None
+    return pd.DataFrame(
+        {
+            column: pd.Series([_as_text(v) for v in frame[column]], index=frame.index, dtype=object)
+            for column in canonical_columns(table)
+        }
+    )
+
+
+def _as_text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    return text if text != "" else None
+
+
+class SourceProblems:
+    """Fatal problems found in a source, each naming table, column, row, id and value."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(
+        self,
+        table: str,
+        column: str | None,
+        row: int | None,
+        value: object,
+        message: str,
+        record_id: str | None = None,
+    ) -> None:
+        text = None if value is None else str(value)
+        self.items.append(Problem("fatal", table, column, row, record_id, text, message))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+def parse_date(value: object, *, day_first: bool = False) -> dt.date | None:
+    """A source date (ISO date or datetime; `YYYYMMDD`; with `day_first` also `DD-MM-YYYY`) or None when unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    match = _ISO.match(text) or _COMPACT.match(text)
+    try:
+        if match:
+            return dt.date(int(match[1]), int(match[2]), int(match[3]))
+        match = _DAY_FIRST.match(text) if day_first else None
+        if match:
+            return dt.date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        return None
+    return None
+
+
+def date_column(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    table: str,
+    problems: SourceProblems,
+    required: bool = False,
+    day_first: bool = False,
+    id_column: str | None = None,
+) -> list[dt.date | None]:
+    """Parse one date column of a source table; every unreadable (or missing required) value is a problem."""
+    out: list[dt.date | None] = []
+    values = frame[column] if column in frame else pd.Series([None] * len(frame), index=frame.index)
+    rows = frame[ROW] if ROW in frame else pd.Series(range(1, len(frame) + 1), index=frame.index)
+    ids = frame[id_column] if id_column and id_column in frame else None
+    for position, (value, row) in enumerate(zip(values, rows, strict=True)):
+        record = None if ids is None else _as_text(ids.iloc[position])
+        if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
+            if required:
+                problems.add(table, column, int(row), None, "a date is required here", record)
+            out.append(None)
+            continue
+        parsed = parse_date(value, day_first=day_first)
+        if parsed is None:
+            expected = "YYYY-MM-DD or DD-MM-YYYY" if day_first else "YYYY-MM-DD"
+            problems.add(table, column, int(row), value, f"not a calendar date ({expected})", record)
+        out.append(parsed)
+    return out
+
+
+def add_days(day: dt.date | None, days: object) -> dt.date | None:
+    """`day` plus a number of days given as text; None when either is missing or not a whole number."""
+    number = to_int(days)
+    if day is None or number is None:
+        return None
+    return day + dt.timedelta(days=number)
+
+
+def to_int(value: object) -> int | None:
+    """A whole number given as text (`12`, `12.0`), else None."""
+    if value is None:
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return None
+    if number != number or number != int(number):  # NaN or a fraction
+        return None
+    return int(number)
+
+
+# --- drug vocabulary -------------------------------------------------------------------------------------------
+
+ANTINEOPLASTIC_ATC_PREFIXES = ("L01", "L02")  # antineoplastic agents; endocrine therapy
+
+
+@dataclass(frozen=True)
+class DrugMatch:
+    """A source drug resolved to the project's vocabulary, or kept under its own name."""
+
+    drug: str  # vocabulary name, or the lower-cased source name when unknown
+    known: bool
+    how: str  # name, alias, contained name, ATC, former ATC, ...
+
+
+class DrugMatcher:
+    """Vocabulary names, aliases (drug_aliases.csv) and ATC codes (current and former) → vocabulary drug."""
+
+    def __init__(self) -> None:
+        vocabulary = drugs()
+        self.names = {d.drug.lower(): d.drug for d in vocabulary}
+        self.aliases = {alias.lower(): drug for alias, drug in drug_aliases().items()}
+        self.atc: dict[str, tuple[str, str]] = {}
+        for d in vocabulary:  # the first drug listed for an ATC code wins (paclitaxel before nab-paclitaxel)
+            if d.atc:
+                self.atc.setdefault(d.atc.upper(), (d.drug, "ATC"))
+            for former in filter(None, d.former_atc.split(";")):
+                self.atc.setdefault(former.strip().upper(), (d.drug, "former ATC"))
+        spellings = {**{n: n for n in self.names}, **self.aliases}
+        # Longest spelling first so that "trastuzumab emtansine" wins over "trastuzumab".
+        self._contained = sorted(spellings.items(), key=lambda item: -len(item[0]))
+        self._combinations = {
+            frozenset(d.regimen_components): d.drug for d in vocabulary if len(d.regimen_components) > 1
+        }
+
+    @staticmethod
+    def normalise(text: str) -> str:
+        return re.sub(r"\s+", " ", text.strip().lower())
+
+    def by_name(self, text: str | None) -> DrugMatch | None:
+        """Exact vocabulary name or alias (case and spacing ignored)."""
+        if not text:
+            return None
+        name = self.normalise(text)
+        if name in self.names:
+            return DrugMatch(self.names[name], True, "name")
+        if name in self.aliases:
+            alias_target = self.aliases[name]
+            return DrugMatch(self.names.get(alias_target.lower(), alias_target), True, "alias")
+        return None
+
+    def by_contained_name(self, text: str | None) -> DrugMatch | None:
+        """A vocabulary name or alias found as whole words inside a longer text (`Ibrance 125 MG Oral Capsule`)."""
+        if not text:
+            return None
+        name = self.normalise(text)
+        for spelling, drug in self._contained:
+            if re.search(rf"(?<![a-z0-9]){re.escape(spelling)}(?![a-z0-9])", name):
+                target = self.names.get(drug.lower(), drug)
+                return DrugMatch(target, True, "name in text")
+        return None
+
+    def by_atc(self, code: str | None) -> DrugMatch | None:
+        """An ATC code at substance level, current or former (e.g. trastuzumab L01FD01 or L01XC03)."""
+        if not code:
+            return None
+        found = self.atc.get(code.strip().upper().replace(" ", ""))
+        return DrugMatch(found[0], True, found[1]) if found else None
+
+    def combine(self, names: Iterable[str]) -> list[str]:
+        """Vocabulary drugs of one product; components of a fixed combination become that combination."""
+        found = sorted(set(names))
+        for components, combination in self._combinations.items():
+            if components <= set(found):
+                found = sorted((set(found) - components) | {combination})
+        return found
+
+
+ATC_CODE = re.compile(r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$")
+
+
+def looks_like_atc(text: str | None) -> bool:
+    """An ATC code at substance level (7 characters, e.g. L01EF01)."""
+    return bool(text) and bool(ATC_CODE.match(str(text).strip().upper()))

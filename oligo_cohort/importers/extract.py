@@ -1,0 +1,112 @@
+"""The end of every import: add side files, validate the canonical tables, write them atomically with the report.
+
+The imported tables are validated exactly as `oligo-cohort validate` would
+validate the folder (the same loader), before anything is written. The
+folder is written into a temporary folder beside the destination and renamed
+into place only when complete (the pattern of `oligo_cohort.outputs`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from oligo_cohort.dictionary import tables
+from oligo_cohort.errors import UsageError
+from oligo_cohort.importers.common import canonical_columns, empty_frame
+from oligo_cohort.importers.report import REPORT_CSV, REPORT_MD, MappingReport
+from oligo_cohort.outputs import _replace
+
+# Canonical tables a side folder (--imaging DIR) may add: registries rarely hold them.
+SIDE_TABLES = ("imaging", "lesions", "observations")
+
+
+@dataclass
+class ImportResult:
+    """A canonical extract built from another model, with its mapping report."""
+
+    tables: dict[str, pd.DataFrame]
+    report: MappingReport
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write `<table>.csv` per table plus mapping_report.md/.csv into `out_dir`, atomically."""
+        return write_extract(self, Path(out_dir))
+
+
+def finish_import(frames: dict[str, pd.DataFrame], report: MappingReport, side: str | Path | None) -> ImportResult:
+    """Add the side tables, fill absent required tables, validate, and complete the report."""
+    if side is not None:
+        for name, frame in read_side_folder(Path(side)).items():
+            frames[name] = frame
+            report.read(f"{name} (side file)", len(frame))
+            for column in canonical_columns(name):
+                report.source_of(name, column, f"side file {name}.{column}")
+    missing = [name for name, table in tables().items() if table.required and name not in frames]
+    for name in missing:
+        frames[name] = empty_frame(name)
+    if {"imaging", "lesions"} & set(missing):
+        report.note(
+            f"{' and '.join(n for n in ('imaging', 'lesions') if n in missing)}: the source holds no imaging studies "
+            "or lesion measurements, so the table is empty; no patient has a candidate event and the imaging "
+            "criteria fail. Give them in the canonical format with --imaging DIR."
+        )
+    ordered = {name: frames[name] for name in tables() if name in frames}
+    report.finish(ordered)
+    _validate(ordered, report)
+    return ImportResult(ordered, report)
+
+
+def read_side_folder(folder: Path) -> dict[str, pd.DataFrame]:
+    """Canonical imaging/lesions/observations tables given beside the source (CSV or Parquet)."""
+    if not folder.is_dir():
+        raise UsageError(f"--imaging {folder} is not a folder")
+    found: dict[str, pd.DataFrame] = {}
+    for file in sorted(folder.iterdir()):
+        stem, suffix = file.stem.lower(), file.suffix.lower()
+        if stem not in SIDE_TABLES or suffix not in (".csv", ".parquet"):
+            continue
+        if stem in found:
+            raise UsageError(f"--imaging {folder}: {stem} is given more than once")
+        frame = (
+            pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""])
+            if suffix == ".csv"
+            else pd.read_parquet(file).astype("string")
+        )
+        frame.columns = [str(c).strip().lower() for c in frame.columns]
+        found[stem] = frame.astype(object).where(frame.notna(), None)
+    if not found:
+        raise UsageError(f"--imaging {folder} holds none of {', '.join(f'{t}.csv' for t in SIDE_TABLES)}")
+    return found
+
+
+def _validate(frames: dict[str, pd.DataFrame], report: MappingReport) -> None:
+    """Validate the canonical tables as the screen would; fatal problems raise InputError."""
+    from oligo_cohort.load import load_extract
+
+    loaded = load_extract(frames)
+    report.findings = [finding.describe() for finding in loaded.findings]
+    loaded.con.close()
+
+
+def write_extract(result: ImportResult, out_dir: Path) -> Path:
+    """Write the extract folder atomically; refuse to replace a folder that is not an earlier import."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} is a file, not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / REPORT_CSV).is_file():
+        raise UsageError(f"--out {out_dir} is a non-empty folder that is not an earlier import; choose another")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
+    try:
+        for name, frame in result.tables.items():
+            frame.to_csv(staging / f"{name}.csv", index=False)
+        (staging / REPORT_MD).write_text(result.report.to_markdown(), encoding="utf-8")
+        (staging / REPORT_CSV).write_text(result.report.to_csv(), encoding="utf-8")
+        _replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir

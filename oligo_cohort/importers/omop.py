@@ -1,0 +1,260 @@
+"""Read an OMOP CDM v5.4 source: a folder of CSV/Parquet tables (any letter case) or a DuckDB database.
+
+Every table is exposed as a DuckDB view whose columns are text with
+lower-case names, plus `_row`, the record's 1-based row number in its file or
+table (for messages). Clinical tables are fetched into pandas with only the
+columns the mapping uses; the vocabulary (`concept`, `concept_ancestor`) is
+queried only for the concept ids the clinical rows hold, so a full Athena
+vocabulary is never loaded into memory. The source is only read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from oligo_cohort.errors import UsageError
+from oligo_cohort.importers.common import ROW, SourceProblems
+
+DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
+
+# The OMOP tables the adapter reads, with the columns each must have when present.
+OMOP_TABLES: dict[str, tuple[str, ...]] = {
+    "person": ("person_id",),
+    "death": ("person_id", "death_date"),
+    "care_site": ("care_site_id",),
+    "location": ("location_id",),
+    "observation_period": ("person_id", "observation_period_end_date"),
+    "condition_occurrence": ("person_id", "condition_start_date"),
+    "measurement": ("person_id", "measurement_date"),
+    "observation": ("person_id", "observation_date"),
+    "drug_exposure": ("person_id", "drug_exposure_start_date"),
+    "episode": ("person_id", "episode_start_date"),
+    "episode_event": ("episode_id", "event_id"),
+    "concept": ("concept_id", "concept_name", "vocabulary_id", "concept_code"),
+    "concept_ancestor": ("ancestor_concept_id", "descendant_concept_id"),
+}
+_ID = "regexp_replace(trim({}), '\\.0*$', '')"  # concept ids as text, 10.0 read as 10
+CONCEPT_COLUMNS = ("concept_id", "concept_name", "domain_id", "vocabulary_id", "concept_class_id", "concept_code")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+class OmopSource:
+    """An opened OMOP source: which tables it has and their rows as text."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.con = duckdb.connect()
+        self.origins: dict[str, str] = {}
+        self.columns: dict[str, list[str]] = {}
+        self.files: list[Path] = []
+
+    def has(self, table: str) -> bool:
+        return table in self.columns
+
+    def count(self, table: str) -> int:
+        if not self.has(table):
+            return 0
+        return int(self.con.execute(f"SELECT count(*) FROM {_ident('src_' + table)}").fetchall()[0][0])
+
+    def frame(self, table: str, columns: Iterable[str]) -> pd.DataFrame:
+        """The table's rows with these columns (absent ones all missing) and `_row`; values text or None."""
+        wanted = list(dict.fromkeys(columns))
+        present = set(self.columns.get(table, ()))
+        select = [(_ident(c) if c in present else f"CAST(NULL AS VARCHAR) AS {_ident(c)}") for c in wanted]
+        sql = f"SELECT {', '.join([*select, _ident(ROW)])} FROM {_ident('src_' + table)} ORDER BY {_ident(ROW)}"
+        return self._fetch(sql, [*wanted, ROW])
+
+    def _fetch(self, sql: str, columns: list[str]) -> pd.DataFrame:
+        rows = self.con.execute(sql).fetchall()
+        data = {}
+        for i, name in enumerate(columns):
+            if name == ROW:
+                data[name] = pd.Series([int(r[i]) for r in rows], dtype="int64")
+            else:
+                identifier = name.endswith("_id")
+                data[name] = pd.Series([_clean(r[i], identifier=identifier) for r in rows], dtype=object)
+        return pd.DataFrame(data, columns=columns)
+
+    def concepts(self, ids: Iterable[object]) -> pd.DataFrame:
+        """concept rows for these concept ids (text), empty when the source has no concept table."""
+        keys = sorted({str(i) for i in ids if i not in (None, "", "0")})
+        if not self.has("concept") or not keys:
+            return pd.DataFrame(columns=list(CONCEPT_COLUMNS))
+        self.con.execute("CREATE OR REPLACE TEMP TABLE wanted_ids (id VARCHAR)")
+        self.con.executemany("INSERT INTO wanted_ids VALUES (?)", [(k,) for k in keys])
+        cols = ", ".join(
+            f"c.{_ident(c)}" if c in self.columns["concept"] else f"NULL AS {_ident(c)}" for c in CONCEPT_COLUMNS
+        )
+        return self._fetch(
+            f"SELECT {cols} FROM src_concept AS c JOIN wanted_ids AS w ON {_ID.format('c.concept_id')} = w.id",
+            list(CONCEPT_COLUMNS),
+        )
+
+    def ancestors(self, ids: Iterable[object]) -> pd.DataFrame:
+        """Ingredient and ATC ancestors of these drug concepts (descendant_concept_id + the ancestor's concept)."""
+        keys = sorted({str(i) for i in ids if i not in (None, "", "0")})
+        columns = ["descendant_concept_id", *CONCEPT_COLUMNS]
+        if not (self.has("concept") and self.has("concept_ancestor")) or not keys:
+            return pd.DataFrame(columns=columns)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE wanted_ids (id VARCHAR)")
+        self.con.executemany("INSERT INTO wanted_ids VALUES (?)", [(k,) for k in keys])
+        cols = ", ".join(
+            f"c.{_ident(c)}" if c in self.columns["concept"] else f"NULL AS {_ident(c)}" for c in CONCEPT_COLUMNS
+        )
+        class_filter = (
+            "lower(c.concept_class_id) = 'ingredient' OR upper(c.vocabulary_id) = 'ATC'"
+            if "concept_class_id" in self.columns["concept"]
+            else "upper(c.vocabulary_id) = 'ATC'"
+        )
+        return self._fetch(
+            f"SELECT a.descendant_concept_id, {cols} FROM src_concept_ancestor AS a "
+            f"JOIN wanted_ids AS w ON {_ID.format('a.descendant_concept_id')} = w.id "
+            f"JOIN src_concept AS c ON {_ID.format('c.concept_id')} = {_ID.format('a.ancestor_concept_id')} "
+            f"WHERE {class_filter}",
+            columns,
+        )
+
+    def close(self) -> None:
+        self.con.close()
+
+
+_WHOLE = re.compile(r"^(-?\d+)\.0*$")
+
+
+def _clean(value: object, *, identifier: bool) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if identifier:  # ids written by a tool that read them as floats: 10.0 is 10
+        match = _WHOLE.match(text)
+        if match:
+            return match.group(1)
+    return text
+
+
+def open_omop(path: str | Path, problems: SourceProblems) -> OmopSource:
+    """Open a folder of OMOP tables or a DuckDB database; missing required columns are problems."""
+    location = Path(path)
+    if location.is_dir():
+        source = _open_folder(location)
+    elif location.is_file() and location.suffix.lower() in DUCKDB_SUFFIXES:
+        source = _open_duckdb(location)
+    elif location.is_file():
+        raise UsageError(
+            f"{location} is a file; give the folder holding the OMOP tables (CSV or Parquet) or a DuckDB "
+            f"database file ({', '.join(DUCKDB_SUFFIXES)})"
+        )
+    else:
+        raise UsageError(f"OMOP source {location} does not exist")
+    if not source.has("person"):
+        raise UsageError(f"{location} holds no OMOP person table (person.csv, PERSON.parquet, ...)")
+    for table, required in OMOP_TABLES.items():
+        if not source.has(table):
+            continue
+        for column in required:
+            if column not in source.columns[table]:
+                problems.add(table, column, None, None, f"required column missing from {source.origins[table]}")
+    return source
+
+
+_SUFFIXES = (".csv.gz", ".csv", ".tsv", ".txt", ".parquet")
+
+
+def _open_folder(folder: Path) -> OmopSource:
+    source = OmopSource(str(folder))
+    found: dict[str, Path] = {}
+    for file in sorted(folder.iterdir()):
+        if not file.is_file() or file.name.startswith("."):
+            continue
+        lower = file.name.lower()
+        suffix = next((s for s in _SUFFIXES if lower.endswith(s)), None)
+        if suffix is None:
+            continue
+        table = lower[: -len(suffix)]
+        if table not in OMOP_TABLES:
+            continue
+        if table in found:
+            raise UsageError(f"{folder}: the OMOP table {table} is given twice ({found[table].name}, {file.name})")
+        found[table] = file
+    for table, file in found.items():
+        if file.name.lower().endswith(".parquet"):
+            reader = f"read_parquet({_literal(str(file))})"
+        else:
+            if file.stat().st_size == 0:
+                raise UsageError(f"{file} is empty (not even a header line)")
+            delimiter = _sniff_delimiter(file)
+            quote = "'\"'" if delimiter != "\t" else "''"
+            reader = (
+                f"read_csv({_literal(str(file))}, all_varchar = true, header = true, "
+                f"delim = {_literal(delimiter)}, quote = {quote}, escape = {quote})"
+            )
+        _create_view(source, table, reader, str(file))
+        source.files.append(file)
+    return source
+
+
+def _sniff_delimiter(file: Path) -> str:
+    import gzip
+
+    opener = gzip.open if file.name.lower().endswith(".gz") else open
+    with opener(file, "rb") as handle:
+        first = handle.readline().decode("latin-1")
+    return max(("\t", ",", ";", "|"), key=lambda d: (first.count(d), d == ","))
+
+
+def _open_duckdb(path: Path) -> OmopSource:
+    source = OmopSource(str(path))
+    try:
+        source.con.execute(f"ATTACH {_literal(str(path))} AS omop_src (READ_ONLY)")
+    except duckdb.Error as exc:
+        raise UsageError(f"{path} cannot be opened as a DuckDB database ({str(exc).splitlines()[0]})") from None
+    rows = source.con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'omop_src' "
+        "UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = 'omop_src'"
+    ).fetchall()
+    by_schema: dict[str, dict[str, str]] = {}
+    for schema, name in rows:
+        by_schema.setdefault(schema, {})[name.lower()] = name
+    # The schema holding `person` is the CDM schema; the vocabulary may sit in another one.
+    ordered = sorted(by_schema, key=lambda s: (0 if "person" in by_schema[s] else 1, s))
+    for table in OMOP_TABLES:
+        for schema in ordered:
+            if table in by_schema[schema]:
+                name = by_schema[schema][table]
+                reader = f"omop_src.{_ident(schema)}.{_ident(name)}"
+                _create_view(source, table, reader, f"{path}:{schema}.{name}")
+                break
+    source.files.append(path)
+    return source
+
+
+def _create_view(source: OmopSource, table: str, reader: str, origin: str) -> None:
+    try:
+        described = source.con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+    except duckdb.Error as exc:
+        raise UsageError(f"{origin} cannot be read ({str(exc).splitlines()[0]})") from None
+    names = [row[0] for row in described]
+    lowered = [n.replace("\ufeff", "").strip().lower() for n in names]
+    if len(set(lowered)) != len(lowered):
+        raise UsageError(f"{origin}: a column appears more than once in the header")
+    select = ", ".join(f"CAST({_ident(n)} AS VARCHAR) AS {_ident(low)}" for n, low in zip(names, lowered, strict=True))
+    source.con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {_ident('src_' + table)} AS "
+        f"SELECT {select}, row_number() OVER () AS {_ident(ROW)} FROM {reader}"
+    )
+    source.origins[table] = origin
+    source.columns[table] = lowered
