@@ -16,9 +16,15 @@ import pytest
 
 from oligo_cohort.criteria import BY_ID, CRITERIA, CRITERION_IDS, STATUSES
 from oligo_cohort.demo import DEMO_DIR, expected_outcomes
-from oligo_cohort.engines import ENGINES
+from oligo_cohort.engines import CORE_ENGINES, OPTIONAL_ENGINES
 from oligo_cohort.load import load_extract
 from oligo_cohort.paths import demo_extract_dir
+
+# Every engine; optional ones (Spark) only when selected by their marker (`pytest -m spark`).
+ENGINE_PARAMS = [
+    *CORE_ENGINES,
+    *(pytest.param(name, marks=getattr(pytest.mark, extra)) for name, extra in OPTIONAL_ENGINES.items()),
+]
 
 # The latest date in the extract (birth dates aside): the default cut-off.
 DEMO_AS_OF = dt.date(2025, 3, 31)
@@ -125,14 +131,14 @@ def expected() -> pd.DataFrame:
     return expected_outcomes()
 
 
-@pytest.fixture(scope="module", params=sorted(ENGINES))
+@pytest.fixture(scope="module", params=ENGINE_PARAMS)
 def screened(request: pytest.FixtureRequest):
     from oligo_cohort.api import screen
 
     return screen(demo_extract_dir(), engine=request.param)
 
 
-@pytest.fixture(scope="module", params=sorted(ENGINES))
+@pytest.fixture(scope="module", params=ENGINE_PARAMS)
 def screened_worklist(request: pytest.FixtureRequest):
     from oligo_cohort.api import screen
 

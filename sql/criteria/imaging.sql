@@ -229,7 +229,7 @@ SELECT
         WHEN NOT has_event THEN no_event_reason
         WHEN pet_outcome IS NOT NULL
             THEN 'FDG-PET-CT ' || pet_id || ' of ' || CAST(pet_date AS VARCHAR) || ' (S + '
-                || CAST(pet_date - screening_date AS VARCHAR) || '): ' || pet_lesion_summary
+                || CAST(date_diff('day', screening_date, pet_date) AS VARCHAR) || '): ' || pet_lesion_summary
                 || ', oligoprogression rule '
                 || CASE pet_outcome WHEN 'pass' THEN 'passes' WHEN 'fail' THEN 'fails' ELSE 'undecided' END
         WHEN as_of >= pet_window_end

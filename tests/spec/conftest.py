@@ -6,11 +6,17 @@ from collections.abc import Callable
 
 import pytest
 
-from oligo_cohort.engines import ENGINES
+from oligo_cohort.engines import CORE_ENGINES, OPTIONAL_ENGINES
 from tests.spec.harness import Case, Screened, SpecRunner
 
+# Optional engines (Spark) run only when selected by their marker: `pytest -m spark tests/spec`.
+ENGINE_PARAMS = [
+    *CORE_ENGINES,
+    *(pytest.param(name, marks=getattr(pytest.mark, extra)) for name, extra in OPTIONAL_ENGINES.items()),
+]
 
-@pytest.fixture(params=list(ENGINES))
+
+@pytest.fixture(params=ENGINE_PARAMS)
 def engine(request: pytest.FixtureRequest) -> str:
     """The engine under test: each spec holds for every engine."""
     return request.param
