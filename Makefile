@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup clean notebooks
+.PHONY: demo test lint setup clean notebooks differential spark-check bench
 
 setup: $(STAMP)
 
@@ -27,6 +27,25 @@ test: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks]"
 	$(BIN)/jupyter lab notebooks/
+
+# The engines checked against each other: thousands of generated extracts (hypothesis; failures kept in
+# .hypothesis/ for replay, OLIGO_DIFFERENTIAL_EXAMPLES=N to change the number), then 100,000 synthetic patients.
+differential: $(STAMP)
+	OLIGO_DIFFERENTIAL=thorough $(BIN)/python -m pytest -q -p no:cacheprovider tests/differential
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests/engine_pandas/test_scale.py
+
+# The Spark engine (optional extra [spark]; Java 17+): spec tests of every criterion and the demo on Spark, then
+# identical patients.csv from Spark, DuckDB and pandas on the demo and a generated 2,000-patient extract.
+spark-check: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
+	nice -n 10 $(BIN)/python -m pytest -q -p no:cacheprovider -m spark tests/test_spark_engine.py tests/spec tests/test_demo_expectations.py
+
+# Benchmarks, apart from the tests: synthetic Parquet extracts of 10k, 100k and 1M patients (generated once into
+# benchmarks/.data/, git-ignored), the floor, each engine and the row-wise screen per stage -> benchmarks/results.md.
+# Options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--sizes 10k,100k --engines duckdb" or BENCH_ARGS=--quick.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check oligo_cohort tests

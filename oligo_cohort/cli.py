@@ -62,9 +62,18 @@ def cmd_screen(args: argparse.Namespace) -> int:
     """Screen an extract and write the result files."""
     from oligo_cohort.api import screen
 
+    source = args.extract
+    if args.spark_tables or args.spark_output:
+        if args.engine != "spark":
+            raise UsageError("--spark-tables and --spark-output need --engine spark")
+        from oligo_cohort.engines.spark_engine import SparkTables, configure
+
+        configure(output=args.spark_output)
+        if args.spark_tables:
+            source = SparkTables(None if args.extract in ("", "-") else args.extract)
     with tracking(RunProgress(quiet=args.quiet)):
         result = screen(
-            args.extract,
+            source,
             as_of=args.as_of,
             protocol=_protocol_from(args),
             engine=args.engine,
@@ -156,6 +165,17 @@ def build_parser() -> argparse.ArgumentParser:
     screen.add_argument("--out", required=True, type=Path, help="output folder (replaced atomically)")
     screen.add_argument("--worklist", action="store_true", help="site mode: closed windows fail; write worklist.csv")
     screen.add_argument("--parquet", action="store_true", help="also write Parquet twins of the CSV files")
+    screen.add_argument(
+        "--spark-tables",
+        action="store_true",
+        help="with --engine spark: EXTRACT names a Spark database whose tables are named as in the data model "
+        "('-' for the current database); see docs/spark.md",
+    )
+    screen.add_argument(
+        "--spark-output",
+        metavar="URI",
+        help="with --engine spark: Spark also writes the results as Parquet partitioned by site under URI",
+    )
     _add_screen_options(screen)
     screen.set_defaults(handler=cmd_screen)
 
@@ -196,6 +216,11 @@ _PLUGGED_COMMANDS: tuple[tuple[str, str, str], ...] = (
         "accrual",
         "oligo_cohort.accrual.command",
         "site accrual: historical rates, Poisson-gamma and constant-accrual forecasts, time to target",
+    ),
+    (
+        "import",
+        "oligo_cohort.importers.command",
+        "import an OMOP CDM v5.4 source or an NKR-style registry file as a canonical extract, with a mapping report",
     ),
 )
 
