@@ -12,6 +12,8 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,15 +31,8 @@ MANIFEST = "manifest.json"
 
 def write_result(result: ScreeningResult, out_dir: Path, *, parquet: bool = False) -> Path:
     """Write patients, events, reasons, findings (+ worklist in worklist mode) and a manifest into `out_dir`."""
-    _check_destination(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
-    try:
+    with staged_folder(out_dir, MANIFEST, "result") as staging:
         _write_files(result, staging, parquet=parquet)
-        _replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir
 
 
@@ -75,23 +70,36 @@ def _spreadsheet_safe(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelat
     return relation.query("unsafe", f"SELECT {', '.join(columns)} FROM unsafe")
 
 
-def _check_destination(out_dir: Path) -> None:
-    """Refuse to replace a folder that is not an earlier result (a user's files must never be lost)."""
+def check_destination(out_dir: Path, marker: str, what: str) -> None:
+    """Refuse to replace a folder that is not an earlier output of the same kind (it holds `marker`), nor a file:
+    a user's files must never be lost."""
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {out_dir} is a file, not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
-        raise UsageError(f"--out {out_dir} is a non-empty folder that is not an earlier result; choose another")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / marker).is_file():
+        raise UsageError(f"--out {out_dir} is a non-empty folder that is not an earlier {what}; choose another")
 
 
-def _replace(staging: Path, out_dir: Path) -> None:
-    if out_dir.exists():
-        previous = out_dir.with_name(f".{out_dir.name}.previous")
-        shutil.rmtree(previous, ignore_errors=True)
-        out_dir.rename(previous)
-        staging.rename(out_dir)
-        shutil.rmtree(previous, ignore_errors=True)
-    else:
-        staging.rename(out_dir)
+@contextmanager
+def staged_folder(out_dir: Path, marker: str, what: str = "output") -> Iterator[Path]:
+    """A temporary folder beside `out_dir` that replaces it when the block succeeds: every command's outputs are
+    all there or not at all, and an interrupted run never leaves a half-written folder."""
+    out_dir = Path(out_dir)
+    check_destination(out_dir, marker, what)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
+    try:
+        yield staging
+        if out_dir.exists():
+            previous = out_dir.with_name(f".{out_dir.name}.previous")
+            shutil.rmtree(previous, ignore_errors=True)
+            out_dir.rename(previous)
+            staging.rename(out_dir)
+            shutil.rmtree(previous, ignore_errors=True)
+        else:
+            staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def _sha256(path: Path) -> str:
@@ -102,4 +110,4 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-__all__ = ["MANIFEST", "WORKLIST_COLUMNS", "write_result"]
+__all__ = ["MANIFEST", "WORKLIST_COLUMNS", "check_destination", "staged_folder", "write_result"]

@@ -12,8 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,11 +19,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from oligo_cohort import __version__
+from oligo_cohort import __version__, outputs
 from oligo_cohort.accrual import planning
 from oligo_cohort.accrual.assumptions import Assumptions
 from oligo_cohort.accrual.rates import BOUNDS, History, disclosure_controlled, screening_history
 from oligo_cohort.errors import UsageError
+from oligo_cohort.outputs import staged_folder
 
 if TYPE_CHECKING:
     from oligo_cohort.api import ScreeningResult
@@ -197,15 +196,8 @@ DISCLOSURE_NOTES = (
 def write_report(report: AccrualReport, out_dir: str | Path, *, screen_dir: str = "") -> Path:
     """Write tables, figures, assumptions.md and accrual.json into `out_dir`, replacing an earlier forecast there."""
     destination = Path(out_dir)
-    check_destination(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".partial", dir=destination.parent))
-    try:
+    with staged_folder(destination, MANIFEST, "accrual forecast") as staging:
         _write_files(report, staging, screen_dir=screen_dir)
-        _replace(staging, destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return destination
 
 
@@ -262,23 +254,7 @@ def _caption(report: AccrualReport) -> str:
 
 def check_destination(out_dir: Path) -> None:
     """Refuse to replace a folder that is not an earlier forecast (a user's files must never be lost)."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {out_dir} is a file, not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
-        raise UsageError(
-            f"--out {out_dir} is a non-empty folder that is not an earlier accrual forecast; choose another"
-        )
-
-
-def _replace(staging: Path, out_dir: Path) -> None:
-    if out_dir.exists():
-        previous = out_dir.with_name(f".{out_dir.name}.previous")
-        shutil.rmtree(previous, ignore_errors=True)
-        out_dir.rename(previous)
-        staging.rename(out_dir)
-        shutil.rmtree(previous, ignore_errors=True)
-    else:
-        staging.rename(out_dir)
+    outputs.check_destination(out_dir, MANIFEST, "accrual forecast")
 
 
 # --- assumptions.md ---------------------------------------------------------------------------------------------

@@ -7,11 +7,8 @@ disclosure control on (the default) it is the shareable bundle and carries
 
 from __future__ import annotations
 
-import contextlib
 import json
-import shutil
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -28,34 +25,6 @@ CONTROLLED_NOTE = (
     "rounded counts need not add up."
 )
 PATIENT_LEVEL_FILES = ("patients.csv", "events.csv", "reasons.csv", "findings.csv", "worklist.csv")
-
-
-@contextlib.contextmanager
-def staged_folder(out_dir: Path, marker: str) -> Iterator[Path]:
-    """A temporary folder beside `out_dir` that replaces it when the block succeeds (never a half-written result).
-
-    An existing `out_dir` is replaced only when it is empty or holds `marker`
-    (an earlier output of the same kind): a user's other files are never lost.
-    """
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {out_dir} is a file, not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / marker).is_file():
-        raise UsageError(f"--out {out_dir} is a non-empty folder that is not an earlier output; choose another")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
-    try:
-        yield staging
-        if out_dir.exists():
-            previous = out_dir.with_name(f".{out_dir.name}.previous")
-            shutil.rmtree(previous, ignore_errors=True)
-            out_dir.rename(previous)
-            staging.rename(out_dir)
-            shutil.rmtree(previous, ignore_errors=True)
-        else:
-            staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> str:

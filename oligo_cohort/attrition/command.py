@@ -15,7 +15,6 @@ from oligo_cohort.attrition.bundle import (
     SETTINGS,
     parse_formats,
     relative_names,
-    staged_folder,
     write_figures,
     write_settings,
 )
@@ -26,6 +25,7 @@ from oligo_cohort.attrition.histogram import LEVELS
 from oligo_cohort.attrition.tables import parse_criteria_list
 from oligo_cohort.attrition.views import Options, Views, parse_rates
 from oligo_cohort.disclosure import write_statement
+from oligo_cohort.outputs import staged_folder
 
 HELP = "attrition by criterion (tables, CONSORT diagram, charts) from a screen output folder"
 

@@ -24,7 +24,6 @@ from oligo_cohort.attrition.bundle import (
     PATIENT_LEVEL_FILES,
     SETTINGS,
     relative_names,
-    staged_folder,
     write_figures,
     write_settings,
     write_tables,
@@ -35,6 +34,7 @@ from oligo_cohort.attrition.report import ReportContent, render_report
 from oligo_cohort.attrition.views import Options, Views, compute_views, controlled
 from oligo_cohort.attrition.whatif import WhatIf, compare_histograms, controlled_comparison, controlled_status
 from oligo_cohort.disclosure import apply_to_frame, write_statement
+from oligo_cohort.outputs import staged_folder
 
 MARKER = f"shareable/{SETTINGS}"
 INTERNAL_ONLY = "EXACT COUNTS: disclosure control was turned off; internal use only."

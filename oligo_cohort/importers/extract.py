@@ -8,8 +8,6 @@ into place only when complete (the pattern of `oligo_cohort.outputs`).
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import UsageError
 from oligo_cohort.importers.common import canonical_columns, empty_frame
 from oligo_cohort.importers.report import REPORT_CSV, REPORT_MD, MappingReport
-from oligo_cohort.outputs import _replace
+from oligo_cohort.outputs import staged_folder
 
 # Canonical tables a side folder (--imaging DIR) may add: registries rarely hold them.
 SIDE_TABLES = ("imaging", "lesions", "observations")
@@ -94,19 +92,9 @@ def _validate(frames: dict[str, pd.DataFrame], report: MappingReport) -> None:
 
 def write_extract(result: ImportResult, out_dir: Path) -> Path:
     """Write the extract folder atomically; refuse to replace a folder that is not an earlier import."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {out_dir} is a file, not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / REPORT_CSV).is_file():
-        raise UsageError(f"--out {out_dir} is a non-empty folder that is not an earlier import; choose another")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
-    try:
+    with staged_folder(out_dir, REPORT_CSV, "import") as staging:
         for name, frame in result.tables.items():
             frame.to_csv(staging / f"{name}.csv", index=False)
         (staging / REPORT_MD).write_text(result.report.to_markdown(), encoding="utf-8")
         (staging / REPORT_CSV).write_text(result.report.to_csv(), encoding="utf-8")
-        _replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir
