@@ -37,12 +37,14 @@ def write_result(result: ScreeningResult, out_dir: Path, *, parquet: bool = Fals
 
 
 def _write_files(result: ScreeningResult, staging: Path, *, parquet: bool) -> None:
+    from oligo_cohort.api import RESULT_TABLES  # api imports this module
     with stage("write outputs"):
         relations = {name: result.query(name) for name in ("patients", "events", "reasons", "findings")}
         if result.worklist:
             relations["worklist"] = worklist_relation(result)
         for name, relation in relations.items():
-            _spreadsheet_safe(relation).write_csv(str(staging / f"{name}.csv"), header=True)
+            order = RESULT_TABLES[name][2] if name in RESULT_TABLES else ""
+            _spreadsheet_safe(relation, order).write_csv(str(staging / f"{name}.csv"), header=True)
             if parquet:
                 relation.write_parquet(str(staging / f"{name}.parquet"))
         manifest = result.manifest()
@@ -52,7 +54,7 @@ def _write_files(result: ScreeningResult, staging: Path, *, parquet: bool) -> No
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
 
 
-def _spreadsheet_safe(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+def _spreadsheet_safe(relation: duckdb.DuckDBPyRelation, order: str = "") -> duckdb.DuckDBPyRelation:
     """Text starting with = + - @ (or a tab/CR) gets a leading apostrophe in CSV files.
 
     Spreadsheets run such cells as formulas; ids and drug names from an
@@ -67,7 +69,9 @@ def _spreadsheet_safe(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelat
             columns.append(f"CASE WHEN {risky} THEN chr(39) || {quoted} ELSE {quoted} END AS {quoted}")
         else:
             columns.append(quoted)
-    return relation.query("unsafe", f"SELECT {', '.join(columns)} FROM unsafe")
+    # The ORDER BY is repeated here: an ORDER BY inside a subquery does not order the rows written.
+    order_by = f" ORDER BY {order}" if order else ""
+    return relation.query("unsafe", f"SELECT {', '.join(columns)} FROM unsafe{order_by}")
 
 
 def check_destination(out_dir: Path, marker: str, what: str) -> None:
