@@ -23,7 +23,14 @@ from oligo_cohort.problems import Problem
 from oligo_cohort.progress import stage
 from oligo_cohort.protocol import Protocol
 from oligo_cohort.sources import ROW, ExtractSource, read_source
-from oligo_cohort.validate import Check, collect_problems, create_vocabulary, quote, validate_and_type
+from oligo_cohort.validate import (
+    Check,
+    collect_problems,
+    create_vocabulary,
+    drop_validation_tables,
+    quote,
+    validate_and_type,
+)
 
 OPTIONAL_TABLES = ("response_assessments", "performance_status", "observations")
 THREADS_ENV = "OLIGO_COHORT_THREADS"  # DuckDB worker threads of a run (see `connect`)
@@ -70,6 +77,8 @@ def load_extract(
         findings = [p for p in problems if p.severity == "finding"]
         findings += _cutoff_findings(con, cutoff)
         findings += _uninferable_setting_findings(con)
+        # Nothing reads the validation tables any more; at a million patients they hold gigabytes.
+        drop_validation_tables(con)
     return LoadedExtract(con, cutoff, frozenset(raw.tables), findings, raw.origin, raw.files)
 
 

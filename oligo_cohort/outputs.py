@@ -38,6 +38,7 @@ def write_result(result: ScreeningResult, out_dir: Path, *, parquet: bool = Fals
 
 def _write_files(result: ScreeningResult, staging: Path, *, parquet: bool) -> None:
     from oligo_cohort.api import RESULT_TABLES  # api imports this module
+
     with stage("write outputs"):
         relations = {name: result.query(name) for name in ("patients", "events", "reasons", "findings")}
         if result.worklist:

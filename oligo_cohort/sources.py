@@ -39,6 +39,9 @@ class RawTable:
     # file into validation instead of being held in memory as text first.
     query: str = ""
     rows: int = 0  # the number of rows `query` gives
+    # Columns `query` gives in their own Parquet type because it already is the dictionary's (a DATE column for a
+    # date, a floating-point or integer column for a number...): typed as they are, with no text round trip.
+    native: frozenset[str] = frozenset()
 
     @property
     def columns(self) -> list[str]:
@@ -187,6 +190,12 @@ def _parquet_table(name: str, file: Path) -> RawTable:
             seen.add(column)
     quoted_file = "'" + str(file).replace("'", "''") + "'"
     spaces = "'" + _WHITE_SPACE.replace("'", "''") + "'"
+    model_types = {c.name: c.type for c in tables()[name].columns}
+    native = frozenset(
+        column
+        for original, column in names.items()
+        if _NATIVE_TYPES.get(model_types.get(column, ""), lambda _: False)(schema.field(original).type)
+    )
 
     def text(original: str) -> str:
         value = f'CAST("{original.replace(chr(34), chr(34) * 2)}" AS VARCHAR)'
@@ -194,10 +203,24 @@ def _parquet_table(name: str, file: Path) -> RawTable:
         printable = f"ascii({value}) BETWEEN 33 AND 126 AND ascii(right({value}, 1)) BETWEEN 33 AND 126"
         return f"NULLIF(CASE WHEN {printable} THEN {value} ELSE trim({value}, {spaces}) END, '')"
 
-    texts = "".join(f', {text(original)} AS "{column.replace(chr(34), chr(34) * 2)}"' for original, column in names.items())
+    def column_sql(original: str, column: str) -> str:
+        value = f'"{original.replace(chr(34), chr(34) * 2)}"' if column in native else text(original)
+        return f', {value} AS "{column.replace(chr(34), chr(34) * 2)}"'
+
+    texts = "".join(column_sql(original, column) for original, column in names.items())
     query = f"SELECT file_row_number + 1 AS {ROW}{texts} FROM read_parquet({quoted_file}, file_row_number = true)"
     empty = pa.table({ROW: pa.array([], pa.int64()), **{c: pa.array([], pa.string()) for c in names.values()}})
-    return RawTable(name, str(file), empty, query=query, rows=metadata.num_rows)
+    return RawTable(name, str(file), empty, query=query, rows=metadata.num_rows, native=native)
+
+
+# Parquet types that already hold a dictionary type's values: such a column is typed as it is (a text round trip
+# costs most of the time of validating a large extract). Timestamps and text go through the text rules.
+_NATIVE_TYPES = {
+    "date": pa.types.is_date32,
+    "number": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t),
+    "integer": pa.types.is_integer,
+    "boolean": pa.types.is_boolean,
+}
 
 
 def _read_duckdb_file(path: Path) -> RawExtract:

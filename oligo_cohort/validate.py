@@ -145,7 +145,7 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, raw: RawExtract) -> list[P
                         "finding", table.name, extra, None, None, None, "column is not in the data dictionary; ignored"
                     )
                 )
-        _create_typed(con, table, present)
+        _create_typed(con, table, present, raw_table.native)
         checks += _rule_checks(con, table, _column_rules(table, present))
     problems += collect_problems(con, checks)
     if any(
@@ -164,7 +164,8 @@ def raw_ref(column: str, alias: str = "t") -> str:
 
 def _create_empty_typed(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     cols = ", ".join(f"CAST(NULL AS {_sql_type(c)}) AS {quote(c.name)}" for c in table.columns)
-    con.execute(f"CREATE OR REPLACE TABLE checked_{table.name} AS SELECT CAST(NULL AS BIGINT) AS {ROW}, {cols} LIMIT 0")
+    con.execute(f"CREATE OR REPLACE TABLE stored_{table.name} AS SELECT CAST(NULL AS BIGINT) AS {ROW}, {cols} LIMIT 0")
+    con.execute(f"CREATE OR REPLACE VIEW checked_{table.name} AS SELECT * FROM stored_{table.name}")
     _create_typed_view(con, table)
 
 
@@ -177,7 +178,15 @@ def _create_typed_view(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         return f"CASE WHEN {quote(c.name)} <= {c.plausible_max} THEN {quote(c.name)} END AS {quote(c.name)}"
 
     cols = ", ".join(column(c) for c in table.columns)
-    con.execute(f"CREATE OR REPLACE VIEW typed_{table.name} AS SELECT {ROW}, {cols} FROM checked_{table.name}")
+    con.execute(f"CREATE OR REPLACE VIEW typed_{table.name} AS SELECT {ROW}, {cols} FROM stored_{table.name}")
+
+
+def drop_validation_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop what validation created (`typed_`, `checked_`, `stored_`): nothing reads it once staging is done."""
+    for name in tables():
+        con.execute(f"DROP VIEW IF EXISTS typed_{name}")
+        con.execute(f"DROP VIEW IF EXISTS checked_{name}")
+        con.execute(f"DROP TABLE IF EXISTS stored_{name}")
 
 
 def _sql_type(col: Column) -> str:
@@ -195,17 +204,63 @@ def _raw_ref(col: Column, present: set[str]) -> str:
     return f"r.{quote(col.name)}" if col.name in present else "CAST(NULL AS VARCHAR)"
 
 
-def _create_typed(con: duckdb.DuckDBPyConnection, table: Table, present: set[str]) -> None:
-    """`checked_<table>`: each value typed, beside its text as written; `typed_<table>`: the typed columns."""
-    typed = ", ".join(
-        f"CAST({typed_expression(c, _raw_ref(c, present))} AS {_sql_type(c)}) AS {quote(c.name)}" for c in table.columns
-    )
-    texts = "".join(f", r.{quote(c.name)} AS {quote('raw:' + c.name)}" for c in table.columns if c.name in present)
-    con.execute(
-        f"CREATE OR REPLACE TABLE checked_{table.name} AS SELECT r.{ROW}, {typed}{texts} FROM raw_{table.name} AS r"
-    )
+def _native_expression(col: Column, value: str) -> str:
+    """SQL typing a value that arrives in a native type matching the column's (see sources._NATIVE_TYPES)."""
+    if col.type == "number":
+        return f"CASE WHEN isfinite(CAST({value} AS DOUBLE)) THEN TRY_CAST({value} AS DECIMAL(12, 3)) END"
+    if col.type == "integer":
+        return f"CASE WHEN abs(CAST({value} AS DOUBLE)) < 1e9 THEN CAST({value} AS INTEGER) END"
+    return value  # dates and booleans are already what the dictionary asks
+
+
+def _as_written(col: Column, typed: str) -> str:
+    """The text of a typed value as a provider would usually write it (`2020-01-31`, `CT`, `12.5`)."""
+    if col.type in ("string", "code"):
+        return typed
+    if col.type == "number":
+        return f"CAST(CAST({typed} AS DOUBLE) AS VARCHAR)"
+    return f"CAST({typed} AS VARCHAR)"
+
+
+def _create_typed(con: duckdb.DuckDBPyConnection, table: Table, present: set[str], native: frozenset[str]) -> None:
+    """`stored_<table>`: each value typed; `checked_<table>`: beside it, its text as written; `typed_<table>`.
+
+    The text as written is what problem messages quote. It is stored only where it differs from the typed
+    value's usual text (a code in other case, a rejected value, `12.50` for 12.5): at a million patients, keeping
+    every value twice made validation spill gigabytes to disk. A plain text column is its own text as written.
+    """
+    typed: list[str] = []
+    kept_texts: list[str] = []
+    as_written: list[str] = []
+    for c in table.columns:
+        name, raw = quote(c.name), _raw_ref(c, present)
+        expression = _native_expression(c, raw) if c.name in native else typed_expression(c, raw)
+        typed.append(f"CAST({expression} AS {_sql_type(c)}) AS {name}")
+        if c.name not in present:
+            continue
+        text_name = quote("raw:" + c.name)
+        plain_text = c.type == "string" and not c.normalise and c.name not in native
+        if plain_text:
+            as_written.append(f"{name} AS {text_name}")
+            continue
+        typed_text = _as_written(c, f"CAST({expression} AS {_sql_type(c)})")
+        if c.name in native:  # only a value the type check rejects needs its own text
+            differs = f"{raw} IS NOT NULL AND {expression} IS NULL"
+            original = f"CAST({raw} AS VARCHAR)"
+        else:
+            differs = f"{raw} IS DISTINCT FROM {typed_text}"
+            original = raw
+        kept_texts.append(f"CASE WHEN {differs} THEN {original} END AS {text_name}")
+        as_written.append(f"coalesce(s.{text_name}, {_as_written(c, f's.{name}')}) AS {text_name}")
+    select = ", ".join(typed + kept_texts)
+    con.execute(f"CREATE OR REPLACE TABLE stored_{table.name} AS SELECT r.{ROW}, {select} FROM raw_{table.name} AS r")
     con.unregister(f"raw_{table.name}")
     con.execute(f"DROP VIEW IF EXISTS temp.raw_{table.name}")
+    typed_columns = "".join(f", s.{quote(c.name)}" for c in table.columns)
+    texts = "".join(f", {t}" for t in as_written)
+    con.execute(
+        f"CREATE OR REPLACE VIEW checked_{table.name} AS SELECT s.{ROW}{typed_columns}{texts} FROM stored_{table.name} AS s"
+    )
     _create_typed_view(con, table)
 
 

@@ -98,9 +98,7 @@ def test_screen_refuses_to_overwrite_a_folder_that_is_not_a_result(tmp_path, cap
 
 def test_parquet_twins_and_protocol_override(tmp_path):
     out = tmp_path / "o"
-    code = main(
-        ["screen", str(demo_extract_dir()), "--out", str(out), "--parquet", "--set", "size_floor_mm=10"]
-    )
+    code = main(["screen", str(demo_extract_dir()), "--out", str(out), "--parquet", "--set", "size_floor_mm=10"])
     assert code == 0
     assert (out / "patients.parquet").is_file() and (out / "reasons.parquet").is_file()
     manifest = json.loads((out / "manifest.json").read_text())

@@ -6,10 +6,13 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.load import load_extract
+from oligo_cohort.sources import read_source
 from tests.test_bad_input import VALID, write_extract
 
 
@@ -45,12 +48,11 @@ def test_parquet_duckdb_and_dataframes_read_like_csv(tmp_path, csv_extract):
             assert typed_rows(loaded, table) == typed_rows(reference, table), (source, table)
 
 
-def test_parquet_with_native_types_is_read(tmp_path, csv_extract):
-    """Dates as DATE, sizes as floats, flags as booleans: read as the values they are."""
-    folder = tmp_path / "typed"
+def native_parquet(csv_folder: Path, folder: Path, lesions: pa.Table | None = None) -> Path:
+    """The CSV extract as Parquet with natively typed columns: DATE, float, boolean."""
     folder.mkdir()
     for name in VALID:
-        frame = pd.read_csv(csv_extract / f"{name}.csv", dtype=str)
+        frame = pd.read_csv(csv_folder / f"{name}.csv", dtype=str)
         for column in frame.columns:
             if column.endswith("_date"):
                 frame[column] = pd.to_datetime(frame[column]).dt.date
@@ -58,8 +60,45 @@ def test_parquet_with_native_types_is_read(tmp_path, csv_extract):
                 frame[column] = frame[column].astype(float)
             if column in ("chemotherapy", "radiotherapy"):
                 frame[column] = frame[column].map({"true": True, "false": False})
+        if name == "lesions" and lesions is not None:
+            pq.write_table(lesions, folder / f"{name}.parquet")
+            continue
         frame.to_parquet(folder / f"{name}.parquet", index=False)
-    assert typed_rows(load_extract(folder), "lesions") == typed_rows(load_extract(csv_extract), "lesions")
+    return folder
+
+
+def test_parquet_with_native_types_is_read(tmp_path, csv_extract):
+    """Dates as DATE, sizes as floats, flags as booleans: typed as the values they are, with no text round trip."""
+    folder = native_parquet(csv_extract, tmp_path / "typed")
+    raw = read_source(folder)
+    assert raw.tables["lesions"].native == {"size_mm", "suv_max"}
+    assert {"diagnosis_date", "chemotherapy", "radiotherapy"} <= raw.tables["tumours"].native
+    assert raw.tables["lesions"].query and "CAST" not in raw.tables["lesions"].query.split("size_mm")[0][-12:]
+    loaded, reference = load_extract(folder), load_extract(csv_extract)
+    for table in VALID:
+        assert typed_rows(loaded, table) == typed_rows(reference, table), table
+
+
+def test_rejected_native_values_are_named_as_written(tmp_path, csv_extract):
+    """A NaN or a negative float is refused as its text would be, and the message quotes the value."""
+    lesions = pa.table(
+        {
+            "study_id": ["S1", "S2", "S2"],
+            "patient_id": ["007", "007", "007"],
+            "lesion_id": ["L1", "L1", "L2"],
+            "location": ["distant", "DISTANT", "distant"],
+            "organ": ["liver", "liver", "liver"],
+            "size_mm": pa.array([10.0, float("nan"), -3.5], pa.float64()),  # a real NaN, not a null
+            "suv_max": pa.array([None, None, 4.5], pa.float64()),
+        }
+    )
+    folder = native_parquet(csv_extract, tmp_path / "typed", lesions)
+    with pytest.raises(InputError) as caught:
+        load_extract(folder)
+    named = {(p.table, p.column, p.row, p.value, p.message) for p in caught.value.problems}
+    assert ("lesions", "size_mm", 2, "nan", "not a number") in named
+    assert ("lesions", "size_mm", 3, "-3.5", "impossible value: below 0") in named
+    assert not any(p.column == "location" for p in caught.value.problems)  # "DISTANT" is a valid code
 
 
 def test_leading_zeros_bom_and_header_case_survive(tmp_path):

@@ -65,6 +65,7 @@ MODELS: tuple[Model, ...] = tuple(
         "derived/reference_lesions",
         "derived/assessed_studies",
         "derived/lesion_progression",
+        "derived/progressing_lesions",
         "derived/oligoprogression",
         "derived/candidate_events",
         "derived/screening_units",
@@ -83,9 +84,10 @@ MODELS: tuple[Model, ...] = tuple(
 RESULT_TABLES: tuple[str, ...] = tuple(m.table for m in MODELS if m.is_result)
 
 # Models that `run` creates as views, not tables: each is read once, by one later model, which then streams
-# through it instead of storing it (reference_lesions: a row per reference lesion per scan, read only by
-# lesion_progression).
-STREAMED: frozenset[str] = frozenset({"reference_lesions"})
+# through it instead of storing it. Both have a row per lesion per scan (tens of millions for a national
+# registry): reference_lesions is read only by lesion_progression, lesion_progression only by
+# progressing_lesions, which keeps the quarter of its rows that can count.
+STREAMED: frozenset[str] = frozenset({"reference_lesions", "lesion_progression"})
 
 
 def build_models(con: duckdb.DuckDBPyConnection, models: Iterable[Model] = MODELS) -> None:
@@ -115,8 +117,11 @@ def run(con: duckdb.DuckDBPyConnection) -> None:
     Each intermediate table is dropped as soon as its last reader is built, which keeps the peak memory of a
     large extract close to that of the few tables alive at once.
     """
+    last = last_readers()
     drop_after: dict[str, list[str]] = {}
-    for table, reader in last_readers().items():
+    for table, reader in last.items():
+        while reader in STREAMED and reader != table:
+            reader = last[reader]  # a view reads its inputs only when its own reader is built
         drop_after.setdefault(reader, []).append(table)
     for model in MODELS:
         if model.table in STREAMED:

@@ -38,7 +38,7 @@ rule_on_scan AS (
 ),
 
 assessed_lesions AS (
-    SELECT scan_id, assessed_id, lesion_id, location, organ, progressive FROM lesion_progression
+    SELECT scan_id, assessed_id, lesion_id, location, organ, progressive FROM progressing_lesions
 ),
 
 rule_on_confirmations AS (

@@ -21,15 +21,14 @@ WITH assessed AS (
 ),
 
 candidate_lesions AS (
-    -- Progressive (TRUE) or undetermined (NULL); lesions that are surely not progressive play no part.
+    -- Progressive (TRUE) or undetermined (NULL): progressing_lesions holds no other.
     SELECT
         scan_id,
         assessed_id,
         organ,
         location = 'distant' AS is_distant,
         progressive IS NOT NULL AS is_definite
-    FROM lesion_progression
-    WHERE progressive OR progressive IS NULL
+    FROM progressing_lesions
 ),
 
 organ_counts AS (

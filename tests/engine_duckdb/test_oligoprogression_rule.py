@@ -54,7 +54,7 @@ def random_lesions(rng: random.Random) -> list[Lesion]:
 
 
 def model_outcomes(cases: list[list[Lesion]], max_lesions: int, max_organs: int) -> list[str]:
-    """Run only the oligoprogression model on hand-made assessed_studies and lesion_progression tables."""
+    """Run only the oligoprogression models on hand-made assessed_studies and lesion_progression tables."""
     con = Registry().connect(
         "2024-12-31", max_progressive_distant_lesions=max_lesions, max_progressive_organs=max_organs
     )
@@ -64,17 +64,17 @@ def model_outcomes(cases: list[list[Lesion]], max_lesions: int, max_organs: int)
         f"FALSE AS is_confirmation FROM range({len(cases)}) AS t(i)"
     )
     con.execute(
-        "CREATE TABLE lesion_progression (scan_id VARCHAR, assessed_id VARCHAR, location VARCHAR, organ VARCHAR, "
-        "progressive BOOLEAN)"
+        "CREATE TABLE lesion_progression (scan_id VARCHAR, assessed_id VARCHAR, lesion_id VARCHAR, location VARCHAR, "
+        "organ VARCHAR, progressive BOOLEAN)"
     )
     values = [
-        (f"s{i}", f"s{i}", "distant" if lesion.distant else "primary", lesion.organ, lesion.progressive)
+        (f"s{i}", f"s{i}", f"L{j}", "distant" if lesion.distant else "primary", lesion.organ, lesion.progressive)
         for i, lesions in enumerate(cases)
-        for lesion in lesions
+        for j, lesion in enumerate(lesions)
     ]
     if values:
-        con.executemany("INSERT INTO lesion_progression VALUES (?, ?, ?, ?, ?)", values)
-    build_models(con, [model for model in MODELS if model.table == "oligoprogression"])
+        con.executemany("INSERT INTO lesion_progression VALUES (?, ?, ?, ?, ?, ?)", values)
+    build_models(con, [model for model in MODELS if model.table in ("progressing_lesions", "oligoprogression")])
     found = dict(con.execute("SELECT scan_id, outcome FROM oligoprogression").fetchall())
     return [found[f"s{i}"] for i in range(len(cases))]
 
