@@ -5,13 +5,21 @@ from __future__ import annotations
 import itertools
 import math
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oligo_cohort.attrition.histogram import build_histogram, outcome_masks
+from oligo_cohort.api import screen
+from oligo_cohort.attrition.histogram import (
+    OutcomeHistogram,
+    build_histogram,
+    histogram_of_relation,
+    histogram_of_result,
+    outcome_masks,
+)
 from oligo_cohort.attrition.tables import (
     attrition_table,
     controlled_attrition,
@@ -22,6 +30,7 @@ from oligo_cohort.attrition.tables import (
 )
 from oligo_cohort.criteria import CRITERIA, CRITERION_IDS
 from oligo_cohort.errors import UsageError
+from oligo_cohort.paths import demo_extract_dir
 from tests.test_attrition_fixtures import demo_expected_patients, random_patients, status_of
 
 REVIEW_CAPABLE = [c.id for c in CRITERIA if "review" in c.outcomes]
@@ -254,3 +263,46 @@ def test_controlled_tables_hold_no_count_from_1_to_7_and_recompute_percentages()
     impact = controlled_impact(impact_table(build_histogram(units)))
     assert (impact["shapley"].astype(int) % 5 == 0).all()
     assert np.allclose(impact["fail_pct"], 100 * impact["fail"] / impact["units"])
+
+
+def histogram_in_duckdb(units: pd.DataFrame, **kwargs) -> OutcomeHistogram:
+    con = duckdb.connect()
+    con.register("units_frame", units)
+    return histogram_of_relation(con.table("units_frame"), **kwargs)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(units=outcome_tables(), by=st.sampled_from([None, "site", "year"]))
+def test_duckdb_histogram_equals_the_pandas_one(units, by):
+    """The histogram a result's attrition views come from is counted by DuckDB; pandas counts it independently."""
+    assert_same_histogram(histogram_in_duckdb(units, by=by), build_histogram(units, by=by))
+
+
+def assert_same_histogram(got: OutcomeHistogram, expected: OutcomeHistogram) -> None:
+    """Same groups, masks and counts in the same order (the group labels' pandas dtype aside)."""
+    assert (got.group, got.criteria, got.level) == (expected.group, expected.criteria, expected.level)
+    assert all(got.frame[c].dtype == np.int64 for c in ("failed", "unknown", "review", "n"))
+    labels = {expected.group: object} if expected.group else {}
+    pd.testing.assert_frame_equal(got.frame.astype(labels), expected.frame.astype(labels))
+
+
+def test_duckdb_histogram_of_many_patients_and_of_a_screen():
+    demo_result = screen(demo_extract_dir())
+    units = random_patients(20_000, seed=7)
+    for by in (None, "site", "year"):
+        assert_same_histogram(histogram_in_duckdb(units, by=by), build_histogram(units, by=by))
+    for level in ("patients", "events"):
+        units = demo_result.patients if level == "patients" else demo_result.events
+        for by in (None, "site", "year"):
+            got = histogram_of_result(demo_result, level=level, by=by)
+            assert_same_histogram(got, build_histogram(units, level=level, by=by))
+
+
+def test_duckdb_histogram_rejects_outcomes_that_are_not_outcomes():
+    units = random_patients(3)
+    units.loc[1, "inc_age_18"] = "maybe"
+    with pytest.raises(ValueError, match="inc_age_18 holds 'maybe'"):
+        histogram_in_duckdb(units)
+    units.loc[1, "inc_age_18"] = None
+    with pytest.raises(ValueError, match="inc_age_18 holds 'None'"):
+        histogram_in_duckdb(units)

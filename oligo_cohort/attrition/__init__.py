@@ -18,7 +18,7 @@ from oligo_cohort.attrition.tables import (
     failure_sets,
     impact_table,
 )
-from oligo_cohort.attrition.views import Options, Views, compute_views, controlled
+from oligo_cohort.attrition.views import Options, Views, compute_views, controlled, result_views
 from oligo_cohort.attrition.whatif import WhatIf, compare_attrition, protocol_with, whatif
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "histogram_of_result",
     "impact_table",
     "protocol_with",
+    "result_views",
     "save_figure",
     "upset_figure",
     "whatif",

@@ -29,9 +29,9 @@ from oligo_cohort.attrition.bundle import (
     write_tables,
 )
 from oligo_cohort.attrition.charts import FORMATS
-from oligo_cohort.attrition.histogram import build_histogram
+from oligo_cohort.attrition.histogram import histogram_of_result
 from oligo_cohort.attrition.report import ReportContent, render_report
-from oligo_cohort.attrition.views import Options, Views, compute_views, controlled
+from oligo_cohort.attrition.views import Options, Views, controlled, result_views
 from oligo_cohort.attrition.whatif import WhatIf, compare_histograms, controlled_comparison, controlled_status
 from oligo_cohort.disclosure import apply_to_frame, write_statement
 from oligo_cohort.outputs import staged_folder
@@ -132,8 +132,8 @@ def _comparison(result, compare_result, options: Options, *, disclosure_control:
     if compare_result is None:
         return None
     whatif = compare_histograms(
-        build_histogram(result.patients),
-        build_histogram(compare_result.patients),
+        histogram_of_result(result),
+        histogram_of_result(compare_result),
         result.protocol,
         compare_result.protocol,
         order=options.order,
@@ -198,7 +198,7 @@ def write_feasibility_report(
     event_options = Options(
         level="events", order=options.order, drop=options.drop, review_pass_rates=options.review_pass_rates
     )
-    views = (compute_views(result.patients, options), compute_views(result.events, event_options))
+    views = (result_views(result, options), result_views(result, event_options))
     shown = (controlled(views[0]), controlled(views[1])) if disclosure_control else views
     comparison = _comparison(result, compare_result, options, disclosure_control=disclosure_control)
     findings = findings_summary(result.findings)
@@ -243,6 +243,5 @@ def write_feasibility_report(
 
 def attrition_views(result, options: Options, *, disclosure_control: bool = True) -> Views:
     """The attrition views of a result at the options' level, disclosure-controlled unless turned off."""
-    units = result.patients if options.level == "patients" else result.events
-    views = compute_views(units, options)
+    views = result_views(result, options)
     return controlled(views) if disclosure_control else views

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from oligo_cohort.attrition.histogram import OutcomeHistogram, build_histogram
+from oligo_cohort.attrition.histogram import OutcomeHistogram, build_histogram, histogram_of_result
 from oligo_cohort.attrition.tables import (
     attrition_table,
     controlled_attrition,
@@ -77,6 +77,13 @@ def compute_views(units: pd.DataFrame, options: Options) -> Views:
     """All views of `units` (result.patients or result.events) under `options`, exact counts."""
     hist = build_histogram(units, level=options.level)
     grouped: dict[str, OutcomeHistogram] = {g: build_histogram(units, level=options.level, by=g) for g in options.by}
+    return views_from_histograms(hist, grouped, options)
+
+
+def result_views(result, options: Options) -> Views:
+    """All views of a ScreeningResult under `options`, exact counts; the histograms are counted by DuckDB."""
+    hist = histogram_of_result(result, level=options.level)
+    grouped = {g: histogram_of_result(result, level=options.level, by=g) for g in options.by}
     return views_from_histograms(hist, grouped, options)
 
 
