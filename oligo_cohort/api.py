@@ -77,14 +77,15 @@ class ScreeningResult:
         self.worklist = worklist
         self.source = source
         self.input_files = input_files
+        # The screen ran without insertion order (so DuckDB could stream and spill); from here on the connection
+        # only serves outputs, which must keep their ORDER BY: DuckDB's parallel CSV/Parquet writers honour it
+        # only with insertion order on.
+        con.execute("SET preserve_insertion_order = true")
 
     def query(self, name: str) -> duckdb.DuckDBPyRelation:
         """One output table (patients, events, reasons, findings) as a DuckDB relation, in output order."""
         table, columns, order = RESULT_TABLES[name]
         select = ", ".join(_output_expression(c) for c in columns)
-        # The screen runs without insertion order (so DuckDB can stream and spill); outputs must keep the ORDER BY,
-        # which DuckDB's parallel CSV/Parquet writers honour only with it on.
-        self.con.execute("SET preserve_insertion_order = true")
         return self.con.sql(f"SELECT {select} FROM {table} ORDER BY {order}")
 
     def _frame(self, name: str) -> pd.DataFrame:

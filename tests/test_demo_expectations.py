@@ -16,6 +16,7 @@ import pytest
 
 from oligo_cohort.criteria import BY_ID, CRITERIA, CRITERION_IDS, STATUSES
 from oligo_cohort.demo import DEMO_DIR, expected_outcomes
+from oligo_cohort.dictionary import tables
 from oligo_cohort.engines import CORE_ENGINES, OPTIONAL_ENGINES
 from oligo_cohort.load import load_extract
 from oligo_cohort.paths import demo_extract_dir
@@ -37,42 +38,9 @@ OPEN_WINDOW_PATIENTS = {"00152", "01104", "20094"}
 
 COMPARED_COLUMNS = ("status", "event_id", *CRITERION_IDS)
 
-# Column order of every table, as data-model.md lists it.
-DATA_MODEL_COLUMNS = {
-    "patients": ("patient_id", "site_id", "birth_date", "sex", "death_date"),
-    "tumours": (
-        "tumour_id",
-        "patient_id",
-        "diagnosis_date",
-        "topography",
-        "morphology",
-        "behaviour",
-        "basis_of_diagnosis",
-        "tnm_m",
-        "metastasis_date",
-        "treatment_intent",
-        "chemotherapy",
-        "radiotherapy",
-        "last_treatment_date",
-    ),
-    "systemic_therapy": ("patient_id", "drug", "start_date", "end_date", "setting"),
-    "imaging": ("study_id", "patient_id", "study_date", "modality"),
-    "lesions": ("study_id", "patient_id", "lesion_id", "location", "organ", "size_mm", "suv_max"),
-    "response_assessments": ("patient_id", "assessment_date", "response"),
-    "performance_status": ("patient_id", "assessment_date", "scale", "score"),
-    "observations": ("patient_id", "code", "start_date", "end_date", "value"),
-}
-DATE_COLUMNS = {
-    "birth_date",
-    "death_date",
-    "diagnosis_date",
-    "metastasis_date",
-    "last_treatment_date",
-    "start_date",
-    "end_date",
-    "study_date",
-    "assessment_date",
-}
+# Column order of every table, as data-model.md lists it (the dictionary is held to it by tests/test_dictionary.py).
+DATA_MODEL_COLUMNS = {name: table.column_names for name, table in tables().items()}
+DATE_COLUMNS = {c.name for table in tables().values() for c in table.columns if c.type == "date"}
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -73,22 +73,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--duration", type=_positive_months, default=DURATION_MONTHS, metavar="MONTHS",
         help=f"planned accrual duration (default {DURATION_MONTHS:g}: COSMO's 4 years)",
     )  # fmt: skip
-    parser.add_argument(
-        "--consent-rate", type=_share, default=CONSENT_RATE, metavar="R",
-        help=f"share of eligible patients who consent (default {CONSENT_RATE:g}, a planning value)",
+    shares = (
+        ("--consent-rate", CONSENT_RATE, "R", "share of eligible patients who consent (default {:g}, a planning value)"),
+        ("--lat-amenable-rate", LAT_AMENABLE_RATE, "R",
+         "share whose lesions are amenable to local therapy when not recorded (default {:g})"),
+        ("--discretion-rate", DISCRETION_RATE, "R",
+         "share passing the clinician's medical-risk and psychosocial review (default {:g})"),
+        ("--prior-certainty", PRIOR_CERTAINTY, "P",
+         "certainty of the sites' planned rates, constant-accrual model (default {:g})"),
     )  # fmt: skip
-    parser.add_argument(
-        "--lat-amenable-rate", type=_share, default=LAT_AMENABLE_RATE, metavar="R",
-        help=f"share whose lesions are amenable to local therapy when not recorded (default {LAT_AMENABLE_RATE:g})",
-    )  # fmt: skip
-    parser.add_argument(
-        "--discretion-rate", type=_share, default=DISCRETION_RATE, metavar="R",
-        help=f"share passing the clinician's medical-risk and psychosocial review (default {DISCRETION_RATE:g})",
-    )  # fmt: skip
-    parser.add_argument(
-        "--prior-certainty", type=_share, default=PRIOR_CERTAINTY, metavar="P",
-        help=f"certainty of the sites' planned rates, constant-accrual model (default {PRIOR_CERTAINTY:g})",
-    )  # fmt: skip
+    for flag, default, metavar, text in shares:
+        parser.add_argument(flag, type=_share, default=default, metavar=metavar, help=text.format(default))
     parser.add_argument("--draws", type=_positive_int, metavar="N", help="simulate N draws instead of exact quantiles")
     parser.add_argument("--seed", type=int, help="random seed for --draws")
     parser.add_argument(

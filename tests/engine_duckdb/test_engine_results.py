@@ -12,37 +12,10 @@ import pytest
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.engines.duckdb_engine import MODELS, RESULT_TABLES, run
 from tests.engine_duckdb.loaded import Registry, days_after, rows
+from tests.result_contract import EVENT_COLUMNS, PATIENT_COLUMNS, REASON_COLUMNS
 
 LINE_START = "2022-01-03"
 AS_OF = "2024-12-31"
-
-EVENT_COLUMNS = [
-    ("patient_id", "VARCHAR"),
-    ("site_id", "VARCHAR"),
-    ("event_id", "VARCHAR"),
-    ("screening_date", "DATE"),
-    ("registration_date", "DATE"),
-    ("line_number", "INTEGER"),
-    ("reference_study_id", "VARCHAR"),
-    ("status", "VARCHAR"),
-    ("is_best_event", "BOOLEAN"),
-    *[(criterion, "VARCHAR") for criterion in CRITERION_IDS],
-]
-PATIENT_COLUMNS = [
-    ("patient_id", "VARCHAR"),
-    ("site_id", "VARCHAR"),
-    ("status", "VARCHAR"),
-    ("event_id", "VARCHAR"),
-    ("screening_date", "DATE"),
-    *[(criterion, "VARCHAR") for criterion in CRITERION_IDS],
-]
-REASON_COLUMNS = [
-    ("patient_id", "VARCHAR"),
-    ("event_id", "VARCHAR"),
-    ("criterion", "VARCHAR"),
-    ("outcome", "VARCHAR"),
-    ("reason", "VARCHAR"),
-]
 
 
 def registry() -> Registry:

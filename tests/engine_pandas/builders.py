@@ -13,36 +13,15 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from oligo_cohort.dictionary import tables
 from oligo_cohort.engines import pandas_engine
 from oligo_cohort.engines.pandas_engine.inputs import Inputs, read_inputs
 from oligo_cohort.engines.pandas_engine.units import Units, build_units
 from oligo_cohort.load import load_extract, write_run_parameters
 from oligo_cohort.protocol import load_protocol
 
-COLUMNS = {
-    "patients": ["patient_id", "site_id", "birth_date", "sex", "death_date"],
-    "tumours": [
-        "tumour_id",
-        "patient_id",
-        "diagnosis_date",
-        "topography",
-        "morphology",
-        "behaviour",
-        "basis_of_diagnosis",
-        "tnm_m",
-        "metastasis_date",
-        "treatment_intent",
-        "chemotherapy",
-        "radiotherapy",
-        "last_treatment_date",
-    ],
-    "systemic_therapy": ["patient_id", "drug", "start_date", "end_date", "setting"],
-    "imaging": ["study_id", "patient_id", "study_date", "modality"],
-    "lesions": ["study_id", "patient_id", "lesion_id", "location", "organ", "size_mm", "suv_max"],
-    "response_assessments": ["patient_id", "assessment_date", "response"],
-    "performance_status": ["patient_id", "assessment_date", "scale", "score"],
-    "observations": ["patient_id", "code", "start_date", "end_date", "value"],
-}
+# Every table's columns in data-model order, from the data dictionary.
+COLUMNS = {name: list(table.column_names) for name, table in tables().items()}
 REQUIRED = ("patients", "tumours", "systemic_therapy", "imaging", "lesions")
 
 

@@ -7,29 +7,9 @@ import pytest
 
 from oligo_cohort.criteria import CRITERION_IDS
 from tests.engine_pandas.builders import Extract, Screened, day, screen
+from tests.result_contract import EVENT_COLUMNS, PATIENT_COLUMNS, REASON_COLUMNS
 
 AS_OF = "2023-06-30"
-EVENT_COLUMNS = [
-    ("patient_id", "VARCHAR"),
-    ("site_id", "VARCHAR"),
-    ("event_id", "VARCHAR"),
-    ("screening_date", "DATE"),
-    ("registration_date", "DATE"),
-    ("line_number", "INTEGER"),
-    ("reference_study_id", "VARCHAR"),
-    ("status", "VARCHAR"),
-    ("is_best_event", "BOOLEAN"),
-    *((c, "VARCHAR") for c in CRITERION_IDS),
-]
-PATIENT_COLUMNS = [
-    ("patient_id", "VARCHAR"),
-    ("site_id", "VARCHAR"),
-    ("status", "VARCHAR"),
-    ("event_id", "VARCHAR"),
-    ("screening_date", "DATE"),
-    *((c, "VARCHAR") for c in CRITERION_IDS),
-]
-REASON_COLUMNS = [(c, "VARCHAR") for c in ("patient_id", "event_id", "criterion", "outcome", "reason")]
 
 
 def _extract() -> Extract:
