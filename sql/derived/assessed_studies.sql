@@ -6,7 +6,8 @@
 -- 6 weeks (42 days) after the first screening scan."
 -- docs/decisions.md D17: each such PET is assessed with the lesion rule against S's reference.
 WITH scans AS (
-    SELECT patient_id, study_id AS scan_id, screening_date, modality, reference_basis FROM reference_studies
+    SELECT patient_id, study_id AS scan_id, screening_date, modality, reference_basis, reference_study_id
+    FROM reference_studies
 ),
 
 pet_studies AS (
@@ -18,6 +19,7 @@ screening_scan AS (
         scans.patient_id,
         scans.scan_id,
         scans.reference_basis,
+        scans.reference_study_id,
         scans.scan_id AS assessed_id,
         scans.screening_date AS assessed_date,
         scans.modality AS assessed_modality,
@@ -30,6 +32,7 @@ confirmation_pets AS (
         scans.patient_id,
         scans.scan_id,
         scans.reference_basis,
+        scans.reference_study_id,
         pet_studies.study_id,
         pet_studies.study_date,
         pet_studies.modality,

@@ -14,8 +14,23 @@
 --
 -- Exact arithmetic: sizes and SUVs are DECIMAL(12,3), so "+20 %" is compared as size * 100 >= ref * (100 + pct).
 WITH assessed AS (
-    SELECT patient_id, scan_id, reference_basis, assessed_id, assessed_date, assessed_modality, is_confirmation
+    SELECT
+        patient_id,
+        scan_id,
+        reference_basis,
+        -- The reference_lesions key: the reference study (line-start basis) or the scan's own nadir.
+        CASE WHEN reference_basis = 'nadir' THEN scan_id ELSE reference_study_id END AS reference_key,
+        assessed_id,
+        assessed_date,
+        assessed_modality,
+        is_confirmation,
+        -- The thresholds travel with each study, so that deciding a lesion is a filter on one row (joined in
+        -- per lesion, DuckDB evaluates the rule as a nested-loop join condition).
+        p.size_increase_pct,
+        CAST(p.size_floor_mm AS DECIMAL(12, 3)) AS size_floor_mm,
+        p.suv_increase_pct
     FROM assessed_studies
+    CROSS JOIN params AS p
 ),
 
 measured AS (
@@ -23,7 +38,8 @@ measured AS (
 ),
 
 reference AS (
-    SELECT scan_id, lesion_id, reference_size, reference_suv, reference_is_pet FROM reference_lesions
+    SELECT reference_basis, reference_key, lesion_id, reference_size, reference_suv, reference_is_pet
+    FROM reference_lesions
 ),
 
 assessed_lesions AS (
@@ -42,7 +58,8 @@ compared AS (
         reference.reference_is_pet
     FROM assessed_lesions
     LEFT JOIN reference
-        ON reference.scan_id = assessed_lesions.scan_id
+        ON reference.reference_basis = assessed_lesions.reference_basis
+        AND reference.reference_key = assessed_lesions.reference_key
         AND reference.lesion_id = assessed_lesions.lesion_id
 ),
 
@@ -51,16 +68,15 @@ lesion_rules AS (
         compared.*,
         -- Without any reference, whether the lesion is new is unknown (NULL): every lesion is undetermined.
         CASE WHEN compared.reference_basis IS NOT NULL THEN NOT compared.on_reference END AS is_new,
-        compared.size_mm * 100 >= compared.reference_size * (100 + p.size_increase_pct)
-            AND (compared.organ = 'bone' OR compared.size_mm > CAST(p.size_floor_mm AS DECIMAL(12, 3)))
+        compared.size_mm * 100 >= compared.reference_size * (100 + compared.size_increase_pct)
+            AND (compared.organ = 'bone' OR compared.size_mm > compared.size_floor_mm)
             AS size_rule,
         CASE
             WHEN compared.assessed_modality = 'FDG-PET-CT' AND compared.reference_is_pet
-                THEN compared.suv_max * 100 >= compared.reference_suv * (100 + p.suv_increase_pct)
+                THEN compared.suv_max * 100 >= compared.reference_suv * (100 + compared.suv_increase_pct)
             ELSE FALSE
         END AS suv_rule
     FROM compared
-    CROSS JOIN params AS p
 )
 
 -- Only what the oligoprogression rule and the reasons read: at scale this table has a row per lesion per

@@ -1,4 +1,5 @@
--- Derived: for each possible screening scan, the reference measurement of every lesion known before it.
+-- Derived: the reference measurement of every lesion, per reference: a reference study (line-start basis) or, with
+-- the nadir option, a screening scan's own nadir.
 --
 -- criteria.md: a lesion on S "has no measurement on the reference study (a new lesion)"; size and SUV are
 -- compared with the reference study's. "(A protocol option may choose the nadir instead: per lesion, the smallest
@@ -7,42 +8,51 @@
 -- missing sizes), D15 (nadir: smallest size_mm, and for an FDG-PET-CT scan the smallest suv_max, over studies of
 -- the modality of S dated in [window start, S)).
 --
--- One row per (scan, lesion): reference_size, reference_suv, and whether the SUV comes from FDG-PET-CT
--- (the SUV rule needs PET on both sides). A confirmation PET is compared with the same rows as its scan.
+-- One row per (reference_basis, reference_key, lesion): reference_size, reference_suv, and whether the SUV comes
+-- from FDG-PET-CT (the SUV rule needs PET on both sides). The key is the reference study itself for the
+-- line-start basis: every scan of a line shares its reference, so its lesions are listed once, not once per scan
+-- (at a national registry's scale, tens of millions of rows fewer). A nadir differs per scan, so its key is the
+-- scan. A confirmation PET is compared with the same rows as its scan.
 WITH scans AS (
-    SELECT patient_id, study_id AS scan_id, screening_date, modality, window_start, reference_study_id,
-           reference_basis
+    SELECT patient_id, study_id AS scan_id, screening_date, modality, window_start, reference_basis
     FROM reference_studies
 ),
 
-lesion_rows AS (
-    SELECT lesions.patient_id, lesions.study_id, lesions.lesion_id, lesions.size_mm, lesions.suv_max,
-           imaging.study_date, imaging.modality
-    FROM lesions
-    JOIN imaging ON imaging.study_id = lesions.study_id
+line_start_references AS (
+    SELECT DISTINCT reference_study_id, reference_modality
+    FROM reference_studies
+    WHERE reference_basis = 'line_start'
 ),
 
 line_start_reference AS (
     SELECT
-        scans.scan_id,
-        lesion_rows.lesion_id,
-        lesion_rows.size_mm AS reference_size,
-        lesion_rows.suv_max AS reference_suv,
-        lesion_rows.modality = 'FDG-PET-CT' AS reference_is_pet
-    FROM scans
-    JOIN lesion_rows ON lesion_rows.study_id = scans.reference_study_id
-    WHERE scans.reference_basis = 'line_start'
+        'line_start' AS reference_basis,
+        lesions.study_id AS reference_key,
+        lesions.lesion_id,
+        lesions.size_mm AS reference_size,
+        lesions.suv_max AS reference_suv,
+        line_start_references.reference_modality = 'FDG-PET-CT' AS reference_is_pet
+    FROM lesions
+    JOIN line_start_references ON line_start_references.reference_study_id = lesions.study_id
+),
+
+nadir_lesion_rows AS (
+    SELECT imaging.patient_id, lesions.lesion_id, lesions.size_mm, lesions.suv_max, imaging.study_date,
+           imaging.modality
+    FROM lesions
+    JOIN imaging ON imaging.study_id = lesions.study_id
 ),
 
 nadir_reference AS (
     SELECT
-        scans.scan_id,
+        'nadir' AS reference_basis,
+        scans.scan_id AS reference_key,
         lesion_rows.lesion_id,
         min(lesion_rows.size_mm) AS reference_size,
         min(lesion_rows.suv_max) AS reference_suv,
         scans.modality = 'FDG-PET-CT' AS reference_is_pet
     FROM scans
-    JOIN lesion_rows
+    JOIN nadir_lesion_rows AS lesion_rows
         ON lesion_rows.patient_id = scans.patient_id
         AND lesion_rows.modality = scans.modality
         AND lesion_rows.study_date >= scans.window_start
@@ -51,6 +61,8 @@ nadir_reference AS (
     GROUP BY scans.scan_id, lesion_rows.lesion_id, scans.modality
 )
 
-SELECT scan_id, lesion_id, reference_size, reference_suv, reference_is_pet FROM line_start_reference
+SELECT reference_basis, reference_key, lesion_id, reference_size, reference_suv, reference_is_pet
+FROM line_start_reference
 UNION ALL
-SELECT scan_id, lesion_id, reference_size, reference_suv, reference_is_pet FROM nadir_reference
+SELECT reference_basis, reference_key, lesion_id, reference_size, reference_suv, reference_is_pet
+FROM nadir_reference
