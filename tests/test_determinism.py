@@ -31,6 +31,7 @@ import pandas as pd
 import pytest
 
 from oligo_cohort.api import screen
+from oligo_cohort.engines.duckdb_engine import SLICE_ENV
 from oligo_cohort.load import THREADS_ENV
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.synth import generate_extract
@@ -41,20 +42,27 @@ SEED = 20240630
 
 
 @contextlib.contextmanager
-def threads(n: int | None) -> Iterator[None]:
-    before = os.environ.pop(THREADS_ENV, None)
-    if n is not None:
-        os.environ[THREADS_ENV] = str(n)
+def setting(name: str, value: int | None) -> Iterator[None]:
+    before = os.environ.pop(name, None)
+    if value is not None:
+        os.environ[name] = str(value)
     try:
         yield
     finally:
-        os.environ.pop(THREADS_ENV, None)
+        os.environ.pop(name, None)
         if before is not None:
-            os.environ[THREADS_ENV] = before
+            os.environ[name] = before
 
 
-def run(extract: Path, out: Path, *, engine: str = "duckdb", n_threads: int | None = None) -> Path:
-    with threads(n_threads):
+def run(
+    extract: Path,
+    out: Path,
+    *,
+    engine: str = "duckdb",
+    n_threads: int | None = None,
+    slice_patients: int | None = None,
+) -> Path:
+    with setting(THREADS_ENV, n_threads), setting(SLICE_ENV, slice_patients):
         return screen(extract, as_of=AS_OF, engine=engine).write(out, parquet=True)
 
 
@@ -99,6 +107,8 @@ def outputs(request, tmp_path_factory) -> dict[str, Path]:
         "threads 1": run(extract, root / "t1", n_threads=1),
         "threads 2": run(extract, root / "t2", n_threads=2),
         "threads 2 again": run(extract, root / "t2b", n_threads=2),
+        # A handful of patients per slice: the demo is screened in 5 slices, the synthetic extract in 9.
+        "patient slices": run(extract, root / "sliced", n_threads=2, slice_patients=7),
         "pandas": run(extract, root / "pandas", engine="pandas"),
         "shuffled": run(shuffled_copy(extract, root / "shuffled-extract"), root / "shuffled"),
     }
@@ -118,6 +128,11 @@ def test_two_runs_are_byte_identical(outputs):
 
 def test_thread_counts_give_byte_identical_files(outputs):
     assert file_bytes(outputs["threads 1"]) == file_bytes(outputs["threads 2"])
+
+
+def test_patient_slices_give_byte_identical_files(outputs):
+    """A large extract is screened in slices of patients (duckdb_engine.SLICE_PATIENTS); nothing may depend on it."""
+    assert file_bytes(outputs["patient slices"]) == file_bytes(outputs["threads 2"])
 
 
 def test_engines_give_byte_identical_files(outputs):
@@ -144,6 +159,35 @@ def test_shuffled_rows_give_byte_identical_results(outputs):
     before, after = manifest(outputs["threads 2"])["input_files"], manifest(outputs["shuffled"])["input_files"]
     assert {Path(p).name for p in before} == {Path(p).name for p in after}
     assert before.values() != after.values()
+
+
+def test_slices_are_screened_one_after_another(monkeypatch):
+    from oligo_cohort.engines import duckdb_engine
+
+    screened: list[tuple[int, int]] = []
+    original = duckdb_engine._screen_slice
+
+    def spy(con, number: int, slices: int) -> None:
+        screened.append((number, slices))
+        original(con, number, slices)
+
+    monkeypatch.setattr(duckdb_engine, "_screen_slice", spy)
+    monkeypatch.setenv(SLICE_ENV, "10")
+    result = screen(demo_extract_dir())
+    assert screened == [(0, 4), (1, 4), (2, 4), (3, 4)]  # 34 patients, 10 at a time
+    assert sum(result.counts().values()) == 34
+    tables = {name for (name,) in result.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    schemas = {name for (name,) in result.con.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()}
+    assert {"result_events", "result_patients", "result_reasons"} <= tables
+    assert duckdb_engine.SLICE_SCHEMA not in schemas
+
+
+def test_a_bad_slice_setting_is_a_usage_error(monkeypatch):
+    from oligo_cohort.errors import UsageError
+
+    monkeypatch.setenv(SLICE_ENV, "0")
+    with pytest.raises(UsageError, match=SLICE_ENV):
+        screen(demo_extract_dir())
 
 
 def test_a_bad_thread_setting_is_a_usage_error(monkeypatch):

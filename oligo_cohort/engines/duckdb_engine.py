@@ -10,6 +10,7 @@ three result tables are ordinary tables, which the API extends and writes.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from oligo_cohort.dictionary import tables
+from oligo_cohort.errors import UsageError
 from oligo_cohort.paths import sql_dir
 
 
@@ -111,11 +114,69 @@ def last_readers(models: tuple[Model, ...] = MODELS) -> dict[str, str]:
     return last
 
 
-def run(con: duckdb.DuckDBPyConnection) -> None:
+# Patients screened at once. Every criterion is decided within one patient, so a large extract is screened in
+# slices of patients (by a hash of patient_id) whose results are appended: the intermediate tables of a slice
+# (about 1 GB per 100,000 patients) then fit in memory instead of spilling to disk, which made a million patients
+# screened at once take super-linear time.
+SLICE_PATIENTS = 250_000
+SLICE_SCHEMA = "patient_slice"
+SLICE_ENV = "OLIGO_COHORT_SLICE_PATIENTS"
+
+
+def run(con: duckdb.DuckDBPyConnection, *, slice_patients: int | None = None) -> None:
     """Screen the loaded tables in `con`: leave result_events, result_patients and result_reasons in it.
 
-    Each intermediate table is dropped as soon as its last reader is built, which keeps the peak memory of a
-    large extract close to that of the few tables alive at once.
+    Up to `slice_patients` patients (default `SLICE_PATIENTS`, or `OLIGO_COHORT_SLICE_PATIENTS`) are screened
+    at once; the results do not depend on it (tests/engine_duckdb/test_slices.py).
+    """
+    size = slice_patients or _slice_patients_setting()
+    patients = con.execute("SELECT count(*) FROM main.patients").fetchall()[0][0]
+    slices = max(1, -(-patients // size))
+    if slices == 1:
+        _run_models(con)
+        return
+    for number in range(slices):
+        _screen_slice(con, number, slices)
+
+
+def _slice_patients_setting() -> int:
+    text = os.environ.get(SLICE_ENV, "").strip()
+    if not text:
+        return SLICE_PATIENTS
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"{SLICE_ENV}={text!r}: expected a whole number of patients >= 1")
+    return int(text)
+
+
+def _screen_slice(con: duckdb.DuckDBPyConnection, number: int, slices: int) -> None:
+    """Screen the patients of one slice: its share of the input tables copied aside, the results appended to main."""
+    con.execute(f"DROP SCHEMA IF EXISTS {SLICE_SCHEMA} CASCADE")
+    con.execute(f"CREATE SCHEMA {SLICE_SCHEMA}")
+    for table in tables():
+        # Copied once per slice (the models read the big tables several times; a filtered view would hash every
+        # patient_id of the whole table on each read).
+        con.execute(
+            f"CREATE TABLE {SLICE_SCHEMA}.{table} AS SELECT * FROM main.{table} "
+            f"WHERE hash(patient_id) % {slices} = {number}"
+        )
+    # Unqualified names now find the slice's tables first, and new tables land in the slice's schema.
+    con.execute(f"SET search_path = '{SLICE_SCHEMA},main'")
+    try:
+        _run_models(con)
+    finally:
+        con.execute("RESET search_path")
+    for table in RESULT_TABLES:
+        if number == 0:
+            con.execute(f"CREATE OR REPLACE TABLE main.{table} AS SELECT * FROM {SLICE_SCHEMA}.{table}")
+        else:
+            con.execute(f"INSERT INTO main.{table} SELECT * FROM {SLICE_SCHEMA}.{table}")
+    con.execute(f"DROP SCHEMA {SLICE_SCHEMA} CASCADE")
+
+
+def _run_models(con: duckdb.DuckDBPyConnection) -> None:
+    """Run every model in order; each intermediate table is dropped as soon as its last reader is built.
+
+    That keeps the peak memory close to that of the few tables alive at once.
     """
     last = last_readers()
     drop_after: dict[str, list[str]] = {}
