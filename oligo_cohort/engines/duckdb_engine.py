@@ -115,9 +115,8 @@ def last_readers(models: tuple[Model, ...] = MODELS) -> dict[str, str]:
 
 
 # Patients screened at once. Every criterion is decided within one patient, so a large extract is screened in
-# slices of patients (by a hash of patient_id) whose results are appended: the intermediate tables of a slice
-# (about 1 GB per 100,000 patients) then fit in memory instead of spilling to disk, which made a million patients
-# screened at once take super-linear time.
+# slices of patients (by a hash of patient_id) whose results are appended. The intermediate tables take about
+# 1 GB per 100,000 patients; screened at once, a million patients' spilled some 20 GB to disk, in slices 8 GB.
 SLICE_PATIENTS = 250_000
 SLICE_SCHEMA = "patient_slice"
 SLICE_ENV = "OLIGO_COHORT_SLICE_PATIENTS"
@@ -127,7 +126,7 @@ def run(con: duckdb.DuckDBPyConnection, *, slice_patients: int | None = None) ->
     """Screen the loaded tables in `con`: leave result_events, result_patients and result_reasons in it.
 
     Up to `slice_patients` patients (default `SLICE_PATIENTS`, or `OLIGO_COHORT_SLICE_PATIENTS`) are screened
-    at once; the results do not depend on it (tests/engine_duckdb/test_slices.py).
+    at once; the results do not depend on it (tests/test_determinism.py).
     """
     size = slice_patients or _slice_patients_setting()
     patients = con.execute("SELECT count(*) FROM main.patients").fetchall()[0][0]
