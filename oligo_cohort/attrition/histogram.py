@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from oligo_cohort.criteria import CRITERION_IDS, OUTCOMES
+from oligo_cohort.validate import quote
 
 Level = Literal["patients", "events"]
 GroupBy = Literal["site", "year"]
@@ -105,11 +106,7 @@ def outcome_masks(units: pd.DataFrame, criteria: Sequence[str] = CRITERION_IDS) 
     Raises ValueError naming the column and value when an outcome is missing or
     not one of pass/fail/unknown/review.
     """
-    if len(criteria) > 62:
-        raise ValueError("at most 62 criteria fit in a mask")
-    missing = [c for c in criteria if c not in units.columns]
-    if missing:
-        raise ValueError(f"the result lacks criterion column(s): {', '.join(missing)}")
+    _require_criteria(criteria, units.columns)
     masks = {name: np.zeros(len(units), dtype=np.int64) for name in MASK_COLUMNS}
     for i, criterion_id in enumerate(criteria):
         # Factorize once per column (hashing; Arrow-native for Arrow strings), then look the few values up.
@@ -143,15 +140,11 @@ def build_histogram(
     criteria: Sequence[str] = CRITERION_IDS,
 ) -> OutcomeHistogram:
     """Count units per distinct mask triple (and group). `units` is result.patients or result.events."""
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    _require_level(level)
     frame = outcome_masks(units, criteria)
     keys = list(MASK_COLUMNS)
-    group = None
-    if by is not None:
-        if by not in GROUPINGS:
-            raise ValueError(f"cannot group by {by!r}; choose site or year")
-        group = GROUPINGS[by]
+    group = _group_column(by)
+    if by is not None and group is not None:
         frame.insert(0, group, group_labels(units, by).to_numpy())
         keys = [group, *keys]
     counted = frame.groupby(keys, as_index=False, sort=True).size().rename(columns={"size": "n"})
@@ -167,8 +160,7 @@ def histogram_of_result(
     Counted by DuckDB where the result lives, so a million patients' rows never travel to pandas (which took a
     minute at that size); `build_histogram` counts the same from a DataFrame, and the tests hold them equal.
     """
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    _require_level(level)
     return histogram_of_relation(result.query(level), level=level, by=by, criteria=criteria)
 
 
@@ -180,14 +172,11 @@ def histogram_of_relation(
     criteria: Sequence[str] = CRITERION_IDS,
 ) -> OutcomeHistogram:
     """`build_histogram` for a DuckDB relation of patient or event rows, counted in SQL."""
-    if len(criteria) > 62:
-        raise ValueError("at most 62 criteria fit in a mask")
-    missing = [c for c in criteria if c not in units.columns]
-    if missing:
-        raise ValueError(f"the result lacks criterion column(s): {', '.join(missing)}")
+    _require_level(level)
+    _require_criteria(criteria, units.columns)
     allowed = ", ".join(f"'{o}'" for o in OUTCOMES)
     checks = ", ".join(
-        f"min(CASE WHEN {_column(c)} IS NULL THEN 'None' WHEN {_column(c)} NOT IN ({allowed}) THEN {_column(c)} END)"
+        f"min(CASE WHEN {quote(c)} IS NULL THEN 'None' WHEN {quote(c)} NOT IN ({allowed}) THEN {quote(c)} END)"
         for c in criteria
     )
     bad = units.query("units", f"SELECT {checks} FROM units").fetchall()[0]
@@ -195,15 +184,12 @@ def histogram_of_relation(
         if value is not None:
             raise ValueError(f"column {criterion_id} holds {value!r}, not one of {', '.join(OUTCOMES)}")
     masks = [
-        " + ".join(f"(CAST({_column(c)} = '{outcome}' AS BIGINT) << {i})" for i, c in enumerate(criteria)) or "0"
+        " + ".join(f"(CAST({quote(c)} = '{outcome}' AS BIGINT) << {i})" for i, c in enumerate(criteria)) or "0"
         for outcome in ("fail", "unknown", "review")
     ]
     keys = [f"CAST({m} AS BIGINT) AS {name}" for m, name in zip(masks, MASK_COLUMNS, strict=True)]
-    group = None
-    if by is not None:
-        if by not in GROUPINGS:
-            raise ValueError(f"cannot group by {by!r}; choose site or year")
-        group = GROUPINGS[by]
+    group = _group_column(by)
+    if by is not None and group is not None:
         keys.insert(0, f"{_group_sql(by)} AS {group}")
     names = [group] if group else []
     names += list(MASK_COLUMNS)
@@ -217,8 +203,27 @@ def histogram_of_relation(
     return OutcomeHistogram(criteria=tuple(criteria), level=level, group=group, frame=frame)
 
 
-def _column(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _require_level(level: str) -> None:
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+
+
+def _require_criteria(criteria: Sequence[str], columns: Sequence[str]) -> None:
+    """The criteria fit in a mask and every one is a column of the units."""
+    if len(criteria) > 62:
+        raise ValueError("at most 62 criteria fit in a mask")
+    missing = [c for c in criteria if c not in columns]
+    if missing:
+        raise ValueError(f"the result lacks criterion column(s): {', '.join(missing)}")
+
+
+def _group_column(by: str | None) -> str | None:
+    """The histogram's group column for a grouping (None when ungrouped)."""
+    if by is None:
+        return None
+    if by not in GROUPINGS:
+        raise ValueError(f"cannot group by {by!r}; choose site or year")
+    return GROUPINGS[by]
 
 
 def _group_sql(by: str) -> str:

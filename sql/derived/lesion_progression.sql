@@ -79,7 +79,7 @@ lesion_rules AS (
     FROM compared
 )
 
--- Only what the oligoprogression rule and the reasons read: at scale this table has a row per lesion per
+-- Only what progressing_lesions keeps for the rule and its reasons: at scale this view has a row per lesion per
 -- assessed study, so its width is its cost.
 SELECT
     scan_id,
