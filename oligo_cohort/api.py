@@ -18,37 +18,13 @@ import pandas as pd
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.engines import engine_runner
 from oligo_cohort.errors import UsageError
+from oligo_cohort.explain import EXPLAIN_CHOICES, Explain, explain_reasons
 from oligo_cohort.load import LoadedExtract, load_extract, write_run_parameters
 from oligo_cohort.problems import PROBLEM_COLUMNS, problems_frame
 from oligo_cohort.progress import stage
 from oligo_cohort.protocol import Protocol, load_protocol
+from oligo_cohort.results import DATE_COLUMNS, RESULT_TABLES
 from oligo_cohort.sources import ExtractSource
-
-PATIENT_COLUMNS = ("patient_id", "site_id", "status", "event_id", "screening_date", *CRITERION_IDS)
-EVENT_COLUMNS = (
-    "patient_id",
-    "site_id",
-    "event_id",
-    "screening_date",
-    "registration_date",
-    "line_number",
-    "reference_study_id",
-    "status",
-    "is_best_event",
-    *CRITERION_IDS,
-)
-REASON_COLUMNS = ("patient_id", "event_id", "criterion", "outcome", "reason")
-
-# Reasons are listed in protocol order, not alphabetically.
-CRITERION_ORDER = "CASE criterion " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CRITERION_IDS)) + " END"
-
-# Result tables in the connection and the order their rows are written in.
-RESULT_TABLES = {
-    "patients": ("result_patients", PATIENT_COLUMNS, "patient_id"),
-    "events": ("result_events", EVENT_COLUMNS, "patient_id, screening_date, event_id"),
-    "reasons": ("result_reasons", REASON_COLUMNS, f"patient_id, {CRITERION_ORDER}"),
-    "findings": ("findings", PROBLEM_COLUMNS, 'severity, "table", "row", "column", message'),
-}
 
 
 class ScreeningResult:
@@ -84,9 +60,9 @@ class ScreeningResult:
 
     def query(self, name: str) -> duckdb.DuckDBPyRelation:
         """One output table (patients, events, reasons, findings) as a DuckDB relation, in output order."""
-        table, columns, order = RESULT_TABLES[name]
-        select = ", ".join(_output_expression(c) for c in columns)
-        return self.con.sql(f"SELECT {select} FROM {table} ORDER BY {order}")
+        result = RESULT_TABLES[name]
+        select = ", ".join(_output_expression(c) for c in result.columns)
+        return self.con.sql(f"SELECT {select} FROM {result.table} ORDER BY {result.order}")
 
     def _frame(self, name: str) -> pd.DataFrame:
         frame = self.query(name).df()
@@ -138,8 +114,8 @@ class ScreeningResult:
     def manifest(self) -> dict[str, object]:
         """What produced this result: protocol, parameters, cut-off, engine, counts."""
         counts = {
-            name: self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-            for name, (table, _, _) in RESULT_TABLES.items()
+            name: self.con.execute(f"SELECT count(*) FROM {result.table}").fetchall()[0][0]
+            for name, result in RESULT_TABLES.items()
         }
         return {
             "tool": "oligo-cohort",
@@ -156,7 +132,7 @@ class ScreeningResult:
 def _output_expression(column: str) -> str:
     """Dates as ISO text, so the DataFrames hold exactly what the CSV files hold."""
     quoted = f'"{column}"'
-    if column in ("screening_date", "registration_date"):
+    if column in DATE_COLUMNS:
         return f"strftime({quoted}, '%Y-%m-%d') AS {quoted}"
     return quoted
 
@@ -168,8 +144,11 @@ def screen(
     protocol: str | Path | Protocol = "cosmo",
     engine: str = "duckdb",
     worklist: bool = False,
+    explain: Explain = "best-event",
 ) -> ScreeningResult:
     """Screen an extract (folder, DuckDB file or dict of DataFrames) for COSMO eligibility.
+
+    `explain="all-events"` gives reasons for every candidate event, not only each patient's best.
 
     With `engine="spark"` the source may also be `oligo_cohort.engines.spark_engine.SparkTables(database)`:
     tables of the data model held by Spark (docs/spark.md).
@@ -182,7 +161,7 @@ def screen(
         loaded = source.load(as_of=as_of)  # type: ignore[union-attr]
     else:
         loaded = load_extract(source, as_of=as_of)
-    return _screen_loaded(loaded, chosen, engine=engine, worklist=worklist, runner=run)
+    return _screen_loaded(loaded, chosen, engine=engine, worklist=worklist, explain=explain, runner=run)
 
 
 def _screen_loaded(
@@ -191,13 +170,18 @@ def _screen_loaded(
     *,
     engine: str = "duckdb",
     worklist: bool = False,
+    explain: Explain = "best-event",
     runner=None,
 ) -> ScreeningResult:
     """Screen a loaded extract; the result tables live in (and replace any earlier ones in) its connection."""
+    if explain not in EXPLAIN_CHOICES:
+        raise UsageError(f"explain={explain!r}: choose one of {', '.join(EXPLAIN_CHOICES)}")
     run = runner or engine_runner(engine)
-    write_run_parameters(loaded, protocol, worklist=worklist)
+    write_run_parameters(loaded, protocol, worklist=worklist, explain_all_events=explain == "all-events")
     with stage(f"screen ({engine} engine)"):
         run(loaded.con)
+    with stage("explain"):
+        explain_reasons(loaded.con)
         _store_findings(loaded)
     return ScreeningResult(
         loaded.con,
@@ -229,13 +213,13 @@ def read_screen_dir(path: str | Path) -> ScreeningResult:
         raise UsageError(f"{folder} is not a screen output folder (no manifest.json)")
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     con = duckdb.connect()
-    for name, (table, columns, _) in RESULT_TABLES.items():
+    for name, result in RESULT_TABLES.items():
         file = folder / f"{name}.csv"
         if not file.is_file():
             raise UsageError(f"{folder} lacks {name}.csv")
         con.register("frame", pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""]))
-        casts = ", ".join(_read_back_expression(c) for c in columns)
-        con.execute(f"CREATE TABLE {table} AS SELECT {casts} FROM frame")
+        casts = ", ".join(_read_back_expression(c) for c in result.columns)
+        con.execute(f"CREATE TABLE {result.table} AS SELECT {casts} FROM frame")
         con.unregister("frame")
     base = load_protocol("cosmo")
     protocol = Protocol(
@@ -259,7 +243,7 @@ def read_screen_dir(path: str | Path) -> ScreeningResult:
 
 def _read_back_expression(column: str) -> str:
     quoted = f'"{column}"'
-    if column in ("screening_date", "registration_date"):
+    if column in DATE_COLUMNS:
         return f"CAST({quoted} AS DATE) AS {quoted}"
     if column in ("line_number",):
         return f"CAST({quoted} AS INTEGER) AS {quoted}"

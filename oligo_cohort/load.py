@@ -111,18 +111,43 @@ def connect() -> duckdb.DuckDBPyConnection:
         raise UsageError(f"{MEMORY_ENV}: {str(exc).splitlines()[0]}") from None
 
 
-def write_run_parameters(loaded: LoadedExtract, protocol: Protocol, *, worklist: bool = False) -> None:
+def write_run_parameters(
+    loaded: LoadedExtract, protocol: Protocol, *, worklist: bool = False, explain_all_events: bool = False
+) -> None:
     """Create the one-row `params` table the engines read: protocol parameters, cut-off, mode, tables present."""
-    row = protocol.parameters.as_row()
+    create_params(
+        loaded.con,
+        protocol,
+        as_of=loaded.as_of,
+        present=loaded.present,
+        worklist=worklist,
+        explain_all_events=explain_all_events,
+    )
+
+
+def create_params(
+    con: duckdb.DuckDBPyConnection,
+    protocol: Protocol,
+    *,
+    as_of: dt.date | str,
+    present: frozenset[str] | set[str],
+    worklist: bool = False,
+    explain_all_events: bool = False,
+    **overrides: object,
+) -> None:
+    """The `params` table: every protocol parameter (`overrides` replacing some), the cut-off, the run's mode and
+    which optional tables the extract holds."""
+    row = protocol.parameters.as_row() | overrides
     row |= {
-        "as_of": loaded.as_of,
+        "as_of": as_of,
         "worklist": worklist,
-        **{f"has_{name}": name in loaded.present for name in OPTIONAL_TABLES},
+        "explain_all_events": explain_all_events,
+        **{f"has_{name}": name in present for name in OPTIONAL_TABLES},
     }
     names = list(row)
     columns = ", ".join(f"? AS {quote(name)}" for name in names)
-    loaded.con.execute(f"CREATE OR REPLACE TABLE params AS SELECT {columns}", [row[n] for n in names])
-    loaded.con.execute("CREATE OR REPLACE TABLE params AS SELECT * REPLACE (CAST(as_of AS DATE) AS as_of) FROM params")
+    con.execute(f"CREATE OR REPLACE TABLE params AS SELECT {columns}", [row[n] for n in names])
+    con.execute("CREATE OR REPLACE TABLE params AS SELECT * REPLACE (CAST(as_of AS DATE) AS as_of) FROM params")
 
 
 def _parse_as_of(as_of: str | dt.date | None) -> dt.date | None:

@@ -28,4 +28,6 @@ PATIENT_COLUMNS = [
     ("screening_date", "DATE"),
     *[(criterion, "VARCHAR") for criterion in CRITERION_IDS],
 ]
-REASON_COLUMNS = [(column, "VARCHAR") for column in ("patient_id", "event_id", "criterion", "outcome", "reason")]
+REASON_COLUMNS = [
+    (column, "VARCHAR") for column in ("patient_id", "event_id", "criterion", "outcome", "rule", "reason")
+]

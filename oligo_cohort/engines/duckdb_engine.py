@@ -1,90 +1,23 @@
-"""The DuckDB engine: runs the SQL models of `sql/derived`, `sql/criteria` and `sql/outcomes` in a fixed order.
+"""The DuckDB engine: runs the SQL models of `sql/derived`, `sql/criteria` and `sql/outcomes` in order.
 
-Each model file is one SELECT statement; the runner materialises it as a table
-named after the file (`sql/derived/lines_of_therapy.sql` → `lines_of_therapy`).
-Criterion groups are named `criteria_<group>` so that `criteria/imaging.sql`
-and `criteria/observations.sql` do not shadow the input tables of those names.
-Intermediate models are temporary tables, dropped once the results exist; the
-three result tables are ordinary tables, which the API extends and writes.
+Each model (`oligo_cohort.engines.models`) is one SELECT statement, which the
+runner materialises as the table named after its file. Intermediate models are
+temporary tables, dropped once their last reader is built; the result tables
+(`oligo_cohort.results`) are ordinary tables, which the API explains and writes.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import duckdb
 
 from oligo_cohort.dictionary import tables
+from oligo_cohort.engines.models import MODELS, RESULT_TABLES, Model, last_readers
 from oligo_cohort.errors import UsageError
-from oligo_cohort.paths import sql_dir
 
-
-@dataclass(frozen=True)
-class Model:
-    """One SQL model: its file under sql/ and the table it becomes."""
-
-    path: str  # relative to sql/, without ".sql"
-
-    @property
-    def folder(self) -> str:
-        return self.path.split("/")[0]
-
-    @property
-    def table(self) -> str:
-        stem = Path(self.path).name
-        return f"criteria_{stem}" if self.folder == "criteria" else stem
-
-    @property
-    def is_result(self) -> bool:
-        return self.table.startswith("result_")
-
-    def sql(self) -> str:
-        return _read_sql(self.path)
-
-    def reads(self, table: str) -> bool:
-        """Whether this model's SQL names `table` (a model it depends on)."""
-        return re.search(rf"\b{re.escape(table)}\b", self.sql()) is not None
-
-
-@cache
-def _read_sql(path: str) -> str:
-    return (sql_dir() / f"{path}.sql").read_text(encoding="utf-8")
-
-
-# Execution order: every model reads only the loaded tables and the models above it.
-MODELS: tuple[Model, ...] = tuple(
-    Model(path)
-    for path in (
-        "derived/index_tumours",
-        "derived/metastatic_episodes",
-        "derived/lines_of_therapy",
-        "derived/scan_lines",
-        "derived/reference_studies",
-        "derived/reference_lesions",
-        "derived/assessed_studies",
-        "derived/lesion_progression",
-        "derived/progressing_lesions",
-        "derived/oligoprogression",
-        "derived/candidate_events",
-        "derived/screening_units",
-        "criteria/diagnosis",
-        "criteria/therapy",
-        "criteria/imaging",
-        "criteria/patient",
-        "criteria/observations",
-        "outcomes/unit_outcomes",
-        "outcomes/result_events",
-        "outcomes/result_patients",
-        "outcomes/result_reasons",
-    )
-)
-
-RESULT_TABLES: tuple[str, ...] = tuple(m.table for m in MODELS if m.is_result)
+__all__ = ["MODELS", "RESULT_TABLES", "Model", "build_models", "last_readers", "run"]
 
 # Models that `run` creates as views, not tables: each is read once, by one later model, which then streams
 # through it instead of storing it. Both have a row per lesion per scan (tens of millions for a national
@@ -101,17 +34,6 @@ def build_models(con: duckdb.DuckDBPyConnection, models: Iterable[Model] = MODEL
             con.execute(f"CREATE OR REPLACE {kind} {model.table} AS {model.sql()}")
         except duckdb.Error as exc:
             raise RuntimeError(f"SQL model sql/{model.path}.sql failed: {exc}") from exc
-
-
-def last_readers(models: tuple[Model, ...] = MODELS) -> dict[str, str]:
-    """For each intermediate table, the last model that reads it (after which it can be dropped)."""
-    last: dict[str, str] = {}
-    for position, model in enumerate(models):
-        if model.is_result:
-            continue
-        readers = [later.table for later in models[position + 1 :] if later.reads(model.table)]
-        last[model.table] = readers[-1] if readers else model.table
-    return last
 
 
 # Patients screened at once. Every criterion is decided within one patient, so a large extract is screened in

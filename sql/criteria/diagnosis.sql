@@ -1,4 +1,6 @@
 -- Criteria: the breast cancer diagnosis (inc_invasive_breast_cancer, inc_metastatic), one row per screening unit.
+-- Records: inc_invasive_breast_cancer, inc_metastatic (each the rule taken and its facts; oligo_cohort.criteria).
+-- Decides: inc_invasive_breast_cancer, inc_metastatic.
 --
 -- Protocol: "Histologically confirmed invasive breast cancer"; "MBC according to TNM-staging".
 -- criteria.md inc_invasive_breast_cancer: "index tumour exists and basis_of_diagnosis is histology_primary/
@@ -6,9 +8,10 @@
 -- missing/unknown -> unknown".
 -- criteria.md inc_metastatic: "tnm_m = M1, or metastasis_date <= S -> pass; no index tumour, or a metastasis
 -- date after S, or tnm_m = M0 with no metastasis date -> fail; else unknown".
--- docs/decisions.md D4 (the index tumour is the latest breast tumour, C50 behaviour 3, diagnosed on or before S).
+-- docs/decisions.md D4 (the index tumour is the latest breast tumour, C50 behaviour 3, diagnosed on or before S),
+-- D23 (M1 with a metastasis date after S passes).
 WITH units AS (
-    SELECT unit_id, patient_id, context_no, screening_date FROM screening_units
+    SELECT unit_id, patient_id, context_no, has_event, screening_date FROM screening_units
 ),
 
 index_tumour AS (
@@ -20,62 +23,55 @@ index_tumour AS (
 unit_tumour AS (
     SELECT
         units.unit_id,
+        units.has_event,
         units.screening_date,
         index_tumour.tumour_id,
-        index_tumour.diagnosis_date,
-        index_tumour.topography,
+        index_tumour.topography AS tumour_topography,
+        index_tumour.diagnosis_date AS tumour_diagnosis_date,
         index_tumour.basis_of_diagnosis,
         index_tumour.tnm_m,
-        index_tumour.metastasis_date,
-        'tumour ' || index_tumour.tumour_id || ' (' || index_tumour.topography || ', diagnosed '
-            || CAST(index_tumour.diagnosis_date AS VARCHAR) || ')' AS tumour_label
+        index_tumour.metastasis_date
     FROM units
     LEFT JOIN index_tumour
         ON index_tumour.patient_id = units.patient_id
         AND index_tumour.context_no = units.context_no
-),
-
-no_index_reason AS (
-    SELECT 'no invasive breast tumour (C50, behaviour 3) diagnosed on or before ' AS text
 )
 
 SELECT
-    unit_tumour.unit_id,
+    unit_id,
 
     -- inc_invasive_breast_cancer: the index tumour's most valid basis of diagnosis.
-    CASE
-        WHEN unit_tumour.tumour_id IS NULL THEN 'fail'
-        WHEN unit_tumour.basis_of_diagnosis IN ('histology_primary', 'histology_metastasis') THEN 'pass'
-        WHEN unit_tumour.basis_of_diagnosis IN ('cytology', 'clinical', 'death_certificate') THEN 'fail'
-        ELSE 'unknown'
-    END AS inc_invasive_breast_cancer,
-    CASE
-        WHEN unit_tumour.tumour_id IS NULL THEN no_index_reason.text || CAST(unit_tumour.screening_date AS VARCHAR)
-        WHEN unit_tumour.basis_of_diagnosis IS NULL OR unit_tumour.basis_of_diagnosis = 'unknown'
-            THEN unit_tumour.tumour_label || ': basis of diagnosis not recorded'
-        ELSE unit_tumour.tumour_label || ': basis of diagnosis ' || unit_tumour.basis_of_diagnosis
-    END AS inc_invasive_breast_cancer_reason,
+    struct_pack(
+        rule := CASE
+            WHEN tumour_id IS NULL THEN 'no_index_tumour'
+            WHEN basis_of_diagnosis IN ('histology_primary', 'histology_metastasis') THEN 'histological'
+            WHEN basis_of_diagnosis IN ('cytology', 'clinical', 'death_certificate') THEN 'not_histological'
+            ELSE 'basis_not_recorded'
+        END,
+        has_event,
+        screening_date,
+        tumour_id,
+        tumour_topography,
+        tumour_diagnosis_date,
+        basis_of_diagnosis
+    ) AS inc_invasive_breast_cancer,
 
     -- inc_metastatic: M1 at diagnosis, or a first distant metastasis on or before S.
-    CASE
-        WHEN unit_tumour.tumour_id IS NULL THEN 'fail'
-        WHEN unit_tumour.tnm_m = 'M1' OR unit_tumour.metastasis_date <= unit_tumour.screening_date THEN 'pass'
-        WHEN unit_tumour.metastasis_date > unit_tumour.screening_date THEN 'fail'
-        WHEN unit_tumour.tnm_m = 'M0' AND unit_tumour.metastasis_date IS NULL THEN 'fail'
-        ELSE 'unknown'
-    END AS inc_metastatic,
-    CASE
-        WHEN unit_tumour.tumour_id IS NULL THEN no_index_reason.text || CAST(unit_tumour.screening_date AS VARCHAR)
-        WHEN unit_tumour.tnm_m = 'M1' THEN unit_tumour.tumour_label || ': M1 at diagnosis'
-        WHEN unit_tumour.metastasis_date <= unit_tumour.screening_date
-            THEN unit_tumour.tumour_label || ': first distant metastasis '
-                || CAST(unit_tumour.metastasis_date AS VARCHAR)
-        WHEN unit_tumour.metastasis_date > unit_tumour.screening_date
-            THEN unit_tumour.tumour_label || ': first distant metastasis '
-                || CAST(unit_tumour.metastasis_date AS VARCHAR) || ', after the screening date '
-                || CAST(unit_tumour.screening_date AS VARCHAR)
-        ELSE unit_tumour.tumour_label || ': ' || coalesce(unit_tumour.tnm_m, 'M category not recorded')
-            || ' and no metastasis date'
-    END AS inc_metastatic_reason
+    struct_pack(
+        rule := CASE
+            WHEN tumour_id IS NULL THEN 'no_index_tumour'
+            WHEN tnm_m = 'M1' THEN 'm1_at_diagnosis'
+            WHEN metastasis_date <= screening_date THEN 'metastasis_by_screening'
+            WHEN metastasis_date > screening_date THEN 'metastasis_after_screening'
+            WHEN tnm_m = 'M0' THEN 'm0_without_metastasis'
+            ELSE 'metastasis_not_recorded'
+        END,
+        has_event,
+        screening_date,
+        tumour_id,
+        tumour_topography,
+        tumour_diagnosis_date,
+        tnm_m,
+        metastasis_date
+    ) AS inc_metastatic
 FROM unit_tumour
-CROSS JOIN no_index_reason

@@ -1,5 +1,7 @@
 -- Criteria decided by clinical observations or chart review (inc_lat_amenable, inc_informed_consent,
 -- exc_pregnancy, exc_medical_risk, exc_psychosocial), one row per screening unit.
+-- Records: inc_lat_amenable, inc_informed_consent, exc_pregnancy, exc_medical_risk, exc_psychosocial.
+-- Decides: inc_lat_amenable, inc_informed_consent, exc_pregnancy, exc_medical_risk, exc_psychosocial.
 --
 -- Protocol: "Lesion(s) must be amenable to resection, radiotherapy or radiofrequency ablation with the intent of
 -- local obliteration"; "Signed written informed consent before patient registration [...]"; exclusions "Current
@@ -9,9 +11,11 @@
 -- criteria.md: inc_lat_amenable "latest lat_amenable observation on or before R: true -> pass, false -> fail;
 -- none -> review". inc_informed_consent "informed_consent observation on or before R: true -> pass, false -> fail;
 -- none -> review". exc_pregnancy "no observations table -> review; a true pregnant/breastfeeding observation
--- starting on or before R and not ended before S -> fail; else pass". exc_medical_risk, exc_psychosocial: review.
--- docs/decisions.md D18 (true and false on the latest date -> review; informed consent, like lat_amenable, is
--- read from its latest observation on or before R).
+-- starting on or before R and not ended before S -> fail; else pass". exc_medical_risk "latest medical_risk
+-- observation on or before R: true -> fail, false -> pass, missing value -> unknown; none (or no observations
+-- table) -> review"; exc_psychosocial the same of compliance_risk.
+-- docs/decisions.md D18 (true and false on the latest date -> review), D31 (informed consent, like lat_amenable,
+-- is read from its latest observation on or before R), D36 (the pregnancy quoted: the earliest current one).
 WITH units AS (
     SELECT unit_id, patient_id, screening_date, registration_date FROM screening_units
 ),
@@ -21,7 +25,7 @@ observed AS (
 ),
 
 answers_by_date AS (
-    -- lat_amenable and informed_consent recorded on or before R, per date (a date may hold true and false).
+    -- Observations read from their latest record on or before R, per date (a date may hold true and false).
     SELECT
         units.unit_id,
         observed.code,
@@ -31,27 +35,23 @@ answers_by_date AS (
     FROM units
     JOIN observed
         ON observed.patient_id = units.patient_id
-        AND observed.code IN ('lat_amenable', 'informed_consent')
+        AND observed.code IN ('lat_amenable', 'informed_consent', 'medical_risk', 'compliance_risk')
         AND observed.start_date <= units.registration_date
     GROUP BY units.unit_id, observed.code, observed.start_date
 ),
 
 latest_answers AS (
-    -- The latest date of each code; D18: true and false on it -> review.
+    -- The latest date of each code; D18: true and false on it -> conflicting.
     SELECT
         unit_id,
         code,
+        start_date AS observation_date,
         CASE
-            WHEN any_true AND any_false THEN 'review'
-            WHEN any_true THEN 'pass'
-            ELSE 'fail'
-        END AS outcome,
-        code || CASE
-            WHEN any_true AND any_false
-                THEN ' both true and false on ' || CAST(start_date AS VARCHAR) || ': chart review'
-            WHEN any_true THEN ' true on ' || CAST(start_date AS VARCHAR)
-            ELSE ' false on ' || CAST(start_date AS VARCHAR)
-        END AS reason
+            WHEN any_true AND any_false THEN 'conflicting'
+            WHEN any_true THEN 'recorded_true'
+            WHEN any_false THEN 'recorded_false'
+            ELSE 'recorded_without_value'
+        END AS rule
     FROM (
         SELECT
             answers_by_date.*,
@@ -61,31 +61,46 @@ latest_answers AS (
     WHERE recency = 1
 ),
 
-pregnancies AS (
-    -- A true pregnant/breastfeeding observation starting on or before R and not ended before S.
-    SELECT
-        units.unit_id,
-        min(observed.code || ' from ' || CAST(observed.start_date AS VARCHAR)
-            || coalesce(' to ' || CAST(observed.end_date AS VARCHAR), ' (not ended)')) AS current_pregnancy
-    FROM units
-    JOIN observed
-        ON observed.patient_id = units.patient_id
-        AND observed.code IN ('pregnant', 'breastfeeding')
-        AND observed.value
-        AND observed.start_date <= units.registration_date
-        AND (observed.end_date IS NULL OR observed.end_date >= units.screening_date)
-    GROUP BY units.unit_id
+current_pregnancies AS (
+    -- A true pregnant/breastfeeding observation starting on or before R and not ended before S; D36: the
+    -- earliest started (then by code, then the one not ended or ending last).
+    SELECT unit_id, code AS pregnancy_code, start_date AS pregnancy_start, end_date AS pregnancy_end
+    FROM (
+        SELECT
+            units.unit_id,
+            observed.code,
+            observed.start_date,
+            observed.end_date,
+            row_number() OVER (
+                PARTITION BY units.unit_id
+                ORDER BY observed.start_date, observed.code, observed.end_date DESC NULLS FIRST
+            ) AS preference
+        FROM units
+        JOIN observed
+            ON observed.patient_id = units.patient_id
+            AND observed.code IN ('pregnant', 'breastfeeding')
+            AND observed.value
+            AND observed.start_date <= units.registration_date
+            AND (observed.end_date IS NULL OR observed.end_date >= units.screening_date)
+    ) AS ranked
+    WHERE preference = 1
 ),
 
 unit_facts AS (
     SELECT
         units.*,
         p.has_observations,
-        lat_amenable.outcome AS lat_amenable_outcome,
-        lat_amenable.reason AS lat_amenable_answer,
-        informed_consent.outcome AS informed_consent_outcome,
-        informed_consent.reason AS informed_consent_answer,
-        pregnancies.current_pregnancy
+        lat_amenable.rule AS lat_amenable_rule,
+        lat_amenable.observation_date AS lat_amenable_date,
+        informed_consent.rule AS informed_consent_rule,
+        informed_consent.observation_date AS informed_consent_date,
+        medical_risk.rule AS medical_risk_rule,
+        medical_risk.observation_date AS medical_risk_date,
+        compliance_risk.rule AS compliance_risk_rule,
+        compliance_risk.observation_date AS compliance_risk_date,
+        current_pregnancies.pregnancy_code,
+        current_pregnancies.pregnancy_start,
+        current_pregnancies.pregnancy_end
     FROM units
     CROSS JOIN params AS p
     LEFT JOIN latest_answers AS lat_amenable
@@ -94,44 +109,57 @@ unit_facts AS (
     LEFT JOIN latest_answers AS informed_consent
         ON informed_consent.unit_id = units.unit_id
         AND informed_consent.code = 'informed_consent'
-    LEFT JOIN pregnancies ON pregnancies.unit_id = units.unit_id
+    LEFT JOIN latest_answers AS medical_risk
+        ON medical_risk.unit_id = units.unit_id
+        AND medical_risk.code = 'medical_risk'
+    LEFT JOIN latest_answers AS compliance_risk
+        ON compliance_risk.unit_id = units.unit_id
+        AND compliance_risk.code = 'compliance_risk'
+    LEFT JOIN current_pregnancies ON current_pregnancies.unit_id = units.unit_id
 )
 
 SELECT
     unit_id,
 
     -- inc_lat_amenable: the latest lat_amenable observation on or before R, else chart review.
-    coalesce(lat_amenable_outcome, 'review') AS inc_lat_amenable,
-    coalesce(
-        lat_amenable_answer,
-        'no lat_amenable observation on or before registration ' || CAST(registration_date AS VARCHAR)
-            || ': chart review'
-    ) AS inc_lat_amenable_reason,
+    struct_pack(
+        rule := coalesce(lat_amenable_rule, 'not_recorded'),
+        registration_date,
+        observation_date := lat_amenable_date
+    ) AS inc_lat_amenable,
 
     -- inc_informed_consent: the latest informed_consent observation on or before R, else chart review.
-    coalesce(informed_consent_outcome, 'review') AS inc_informed_consent,
-    coalesce(
-        informed_consent_answer,
-        'no informed_consent observation on or before registration ' || CAST(registration_date AS VARCHAR)
-            || ': chart review'
-    ) AS inc_informed_consent_reason,
+    struct_pack(
+        rule := coalesce(informed_consent_rule, 'not_recorded'),
+        registration_date,
+        observation_date := informed_consent_date
+    ) AS inc_informed_consent,
 
     -- exc_pregnancy: an extract with observations is taken to record pregnancies; without them, chart review.
-    CASE
-        WHEN NOT has_observations THEN 'review'
-        WHEN current_pregnancy IS NOT NULL THEN 'fail'
-        ELSE 'pass'
-    END AS exc_pregnancy,
-    CASE
-        WHEN NOT has_observations THEN 'no observations in the extract: chart review'
-        WHEN current_pregnancy IS NOT NULL THEN current_pregnancy
-        ELSE 'no pregnancy or breastfeeding recorded between ' || CAST(screening_date AS VARCHAR) || ' and '
-            || CAST(registration_date AS VARCHAR)
-    END AS exc_pregnancy_reason,
+    struct_pack(
+        rule := CASE
+            WHEN NOT has_observations THEN 'no_observations_table'
+            WHEN pregnancy_code IS NOT NULL THEN 'current'
+            ELSE 'none_current'
+        END,
+        screening_date,
+        registration_date,
+        pregnancy_code,
+        pregnancy_start,
+        pregnancy_end
+    ) AS exc_pregnancy,
 
-    -- exc_medical_risk and exc_psychosocial: never in registry data.
-    'review' AS exc_medical_risk,
-    'medical risk is the clinician''s judgement: chart review' AS exc_medical_risk_reason,
-    'review' AS exc_psychosocial,
-    'psychosocial and geographical conditions are not in registry data: chart review' AS exc_psychosocial_reason
+    -- exc_medical_risk: the latest medical_risk observation on or before R (true: the risk excludes).
+    struct_pack(
+        rule := coalesce(medical_risk_rule, 'not_recorded'),
+        registration_date,
+        observation_date := medical_risk_date
+    ) AS exc_medical_risk,
+
+    -- exc_psychosocial: the latest compliance_risk observation on or before R (true: the risk excludes).
+    struct_pack(
+        rule := coalesce(compliance_risk_rule, 'not_recorded'),
+        registration_date,
+        observation_date := compliance_risk_date
+    ) AS exc_psychosocial
 FROM unit_facts

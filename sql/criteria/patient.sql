@@ -1,4 +1,6 @@
 -- Criteria: the patient (inc_age_18, inc_who_ps_0_1, exc_other_malignancy), one row per screening unit.
+-- Records: inc_age_18, inc_who_ps_0_1, exc_other_malignancy.
+-- Decides: inc_age_18, inc_who_ps_0_1, exc_other_malignancy.
 --
 -- Protocol: "Age >=18"; "World Health Organization (WHO) Performance Status 0 or 1"; exclusion "Other malignancy
 -- except carcinoma in situ and basal-cell and squamous cell carcinoma of the skin, unless the other malignancy was
@@ -12,9 +14,19 @@
 -- decided [...] -> unknown; else pass".
 -- docs/decisions.md D3 (full years: a 29 February birthday is reached on 1 March in non-leap years; R - 5 years
 -- clamps at month end), D18 (several assessments on the latest date: the worst), D19 (KPS strictly between 60
--- and 80: unknown), D20 (skin C44 without morphology: possibly an other malignancy; Kleene over tumours).
+-- and 80: unknown), D20 (skin C44 without morphology: possibly an other malignancy; Kleene over tumours), D35
+-- (the tumour quoted: the first excluding one, else the first undecidable, else the first; in diagnosis order).
 WITH units AS (
-    SELECT unit_id, patient_id, screening_date, registration_date, birth_date FROM screening_units
+    SELECT
+        screening_units.unit_id,
+        screening_units.patient_id,
+        screening_units.screening_date,
+        screening_units.registration_date,
+        screening_units.birth_date,
+        -- D3: R - 5 years clamps at month end (29 Feb -> 28 Feb).
+        CAST(screening_units.registration_date - to_years(p.other_malignancy_years) AS DATE) AS exemption_date
+    FROM screening_units
+    CROSS JOIN params AS p
 ),
 
 assessments AS (
@@ -36,12 +48,12 @@ assessments_in_window AS (
         assessments.scale,
         assessments.score,
         CASE
-            WHEN assessments.scale IN ('WHO', 'ECOG') AND assessments.score <= 1 THEN 'pass'
-            WHEN assessments.scale IN ('WHO', 'ECOG') THEN 'fail'
-            WHEN assessments.score >= 80 THEN 'pass'
-            WHEN assessments.score <= 60 THEN 'fail'
-            ELSE 'unknown'  -- D19: KPS strictly between 60 and 80 (70 maps to ECOG 1 or 2)
-        END AS outcome
+            WHEN assessments.scale IN ('WHO', 'ECOG') AND assessments.score <= 1 THEN 'good'
+            WHEN assessments.scale IN ('WHO', 'ECOG') THEN 'poor'
+            WHEN assessments.score >= 80 THEN 'kps_good'
+            WHEN assessments.score <= 60 THEN 'kps_poor'
+            ELSE 'kps_ambiguous'  -- D19: KPS strictly between 60 and 80 (70 maps to ECOG 1 or 2)
+        END AS rule
     FROM units
     CROSS JOIN params AS p
     JOIN assessments
@@ -60,7 +72,7 @@ latest_assessment AS (
                 PARTITION BY unit_id
                 ORDER BY
                     assessment_date DESC,
-                    CASE outcome WHEN 'fail' THEN 0 WHEN 'unknown' THEN 1 ELSE 2 END,
+                    CASE WHEN rule IN ('poor', 'kps_poor') THEN 0 WHEN rule = 'kps_ambiguous' THEN 1 ELSE 2 END,
                     scale,
                     score
             ) AS preference
@@ -72,6 +84,12 @@ latest_assessment AS (
 unit_other_tumours AS (
     SELECT
         units.unit_id,
+        other_tumours.tumour_id,
+        other_tumours.topography,
+        other_tumours.morphology,
+        other_tumours.diagnosis_date,
+        other_tumours.treatment_intent,
+        other_tumours.last_treatment_date,
         -- Kleene: skin C44 with unknown morphology may or may not be a BCC/SCC (D20).
         CASE
             WHEN other_tumours.topography NOT LIKE 'C44%' THEN TRUE
@@ -90,56 +108,68 @@ unit_other_tumours AS (
         -- D3: R - 5 years clamps at month end (29 Feb -> 28 Feb).
         CASE
             WHEN other_tumours.last_treatment_date IS NOT NULL
-                THEN other_tumours.last_treatment_date
-                    <= CAST(units.registration_date - to_years(p.other_malignancy_years) AS DATE)
-            WHEN other_tumours.diagnosis_date
-                    > CAST(units.registration_date - to_years(p.other_malignancy_years) AS DATE) THEN FALSE
-        END AS treated_long_ago,
-        other_tumours.topography || coalesce(' ' || other_tumours.morphology, '') || ' diagnosed '
-            || CAST(other_tumours.diagnosis_date AS VARCHAR) AS tumour_label
+                THEN other_tumours.last_treatment_date <= units.exemption_date
+            WHEN other_tumours.diagnosis_date > units.exemption_date THEN FALSE
+        END AS treated_long_ago
     FROM units
-    CROSS JOIN params AS p
     JOIN other_tumours
         ON other_tumours.patient_id = units.patient_id
         AND other_tumours.diagnosis_date <= units.registration_date
 ),
 
-tumour_exclusion AS (
-    -- Kleene: the exclusion applies = other malignancy AND NOT exempt.
+tumour_rules AS (
+    -- Kleene: the exclusion applies = other malignancy AND NOT exempt; the rule names the first condition that
+    -- decides it (for an excluding tumour the first exemption condition that is false, for an undecidable one the
+    -- first that is missing).
     SELECT
         unit_other_tumours.*,
-        is_other_malignancy
-            AND NOT (curative_intent AND without_chemotherapy AND without_radiotherapy AND treated_long_ago)
-            AS excludes
+        CASE
+            WHEN is_other_malignancy
+                AND NOT (curative_intent AND without_chemotherapy AND without_radiotherapy AND treated_long_ago)
+                THEN CASE
+                    WHEN NOT curative_intent THEN 'not_curative'
+                    WHEN NOT without_chemotherapy THEN 'chemotherapy'
+                    WHEN NOT without_radiotherapy THEN 'radiotherapy'
+                    WHEN last_treatment_date IS NOT NULL THEN 'treated_recently'
+                    ELSE 'diagnosed_recently'
+                END
+            WHEN (is_other_malignancy
+                AND NOT (curative_intent AND without_chemotherapy AND without_radiotherapy AND treated_long_ago))
+                IS NULL
+                THEN CASE
+                    WHEN is_other_malignancy IS NULL THEN 'skin_morphology_missing'
+                    WHEN curative_intent IS NULL THEN 'intent_missing'
+                    WHEN without_chemotherapy IS NULL THEN 'chemotherapy_missing'
+                    WHEN without_radiotherapy IS NULL THEN 'radiotherapy_missing'
+                    ELSE 'last_treatment_missing'
+                END
+            WHEN NOT is_other_malignancy THEN 'skin_carcinoma'
+            ELSE 'exempt'
+        END AS rule
     FROM unit_other_tumours
 ),
 
-malignancy_summary AS (
-    SELECT
-        unit_id,
-        bool_or(excludes) AS any_excludes,
-        bool_or(excludes IS NULL) AS any_undecided,
-        string_agg(CASE WHEN excludes THEN tumour_label END, '; ' ORDER BY tumour_label) AS excluding,
-        string_agg(
-            CASE WHEN excludes IS NULL THEN tumour_label || ' (' || concat_ws(
-                ', ',
-                CASE WHEN is_other_malignancy IS NULL THEN 'skin morphology not recorded' END,
-                CASE WHEN curative_intent IS NULL THEN 'intent not recorded' END,
-                CASE WHEN without_chemotherapy IS NULL THEN 'chemotherapy not recorded' END,
-                CASE WHEN without_radiotherapy IS NULL THEN 'radiotherapy not recorded' END,
-                CASE WHEN treated_long_ago IS NULL THEN 'last treatment date not recorded' END
-            ) || ')' END,
-            '; ' ORDER BY tumour_label
-        ) AS undecided,
-        string_agg(
-            CASE WHEN NOT excludes THEN tumour_label || CASE
-                WHEN NOT is_other_malignancy THEN ' (skin BCC/SCC)'
-                ELSE ' (exempt: curative, no chemotherapy or radiotherapy, treated long enough ago)'
-            END END,
-            '; ' ORDER BY tumour_label
-        ) AS not_excluding
-    FROM tumour_exclusion
-    GROUP BY unit_id
+deciding_tumour AS (
+    -- D35: an excluding tumour, else an undecidable one, else any; the first diagnosed (then the smallest id).
+    SELECT *
+    FROM (
+        SELECT
+            tumour_rules.*,
+            count(*) OVER (PARTITION BY unit_id) AS other_tumours,
+            row_number() OVER (
+                PARTITION BY unit_id
+                ORDER BY
+                    CASE
+                        WHEN rule IN ('skin_carcinoma', 'exempt') THEN 2
+                        WHEN rule LIKE '%_missing' THEN 1
+                        ELSE 0
+                    END,
+                    diagnosis_date,
+                    tumour_id
+            ) AS preference
+        FROM tumour_rules
+    ) AS ranked
+    WHERE preference = 1
 ),
 
 unit_facts AS (
@@ -153,66 +183,68 @@ unit_facts AS (
                       AND day(units.registration_date) < day(units.birth_date))
                     THEN 1
                 ELSE 0
-            END AS full_years,
+            END AS age_years,
         p.min_age_years,
         p.has_performance_status,
-        units.screening_date - p.performance_status_window_days AS performance_window_start,
-        latest.assessment_date AS performance_date,
-        latest.scale AS performance_scale,
-        latest.score AS performance_score,
-        latest.outcome AS performance_outcome,
-        malignancy.any_excludes,
-        malignancy.any_undecided,
-        malignancy.excluding,
-        malignancy.undecided,
-        malignancy.not_excluding
+        units.screening_date - p.performance_status_window_days AS ps_window_start,
+        latest.assessment_date AS ps_date,
+        latest.scale AS ps_scale,
+        latest.score AS ps_score,
+        latest.rule AS ps_rule,
+        other.rule AS other_rule,
+        other.tumour_id AS other_tumour_id,
+        other.topography AS other_topography,
+        other.morphology AS other_morphology,
+        other.diagnosis_date AS other_diagnosis_date,
+        other.treatment_intent AS other_treatment_intent,
+        other.last_treatment_date AS other_last_treatment_date,
+        coalesce(other.other_tumours, 0) AS other_tumours
     FROM units
     CROSS JOIN params AS p
     LEFT JOIN latest_assessment AS latest ON latest.unit_id = units.unit_id
-    LEFT JOIN malignancy_summary AS malignancy ON malignancy.unit_id = units.unit_id
+    LEFT JOIN deciding_tumour AS other ON other.unit_id = units.unit_id
 )
 
 SELECT
     unit_id,
 
     -- inc_age_18: full years at R.
-    CASE
-        WHEN full_years IS NULL THEN 'unknown'
-        WHEN full_years >= min_age_years THEN 'pass'
-        ELSE 'fail'
-    END AS inc_age_18,
-    CASE
-        WHEN full_years IS NULL THEN 'no birth date'
-        ELSE 'age ' || CAST(full_years AS VARCHAR) || ' at registration ' || CAST(registration_date AS VARCHAR)
-            || ' (born ' || CAST(birth_date AS VARCHAR) || ')'
-    END AS inc_age_18_reason,
+    struct_pack(
+        rule := CASE
+            WHEN age_years IS NULL THEN 'no_birth_date'
+            WHEN age_years >= min_age_years THEN 'adult'
+            ELSE 'under_age'
+        END,
+        registration_date,
+        birth_date,
+        age_years
+    ) AS inc_age_18,
 
-    -- inc_who_ps_0_1: the latest assessment in [S - 60 days, R].
-    coalesce(performance_outcome, 'unknown') AS inc_who_ps_0_1,
-    CASE
-        WHEN performance_outcome IS NULL AND NOT has_performance_status THEN 'no performance status in the extract'
-        WHEN performance_outcome IS NULL
-            THEN 'no performance status in [' || CAST(performance_window_start AS VARCHAR) || ', '
-                || CAST(registration_date AS VARCHAR) || ']'
-        ELSE performance_scale || ' ' || CAST(performance_score AS VARCHAR) || ' on '
-            || CAST(performance_date AS VARCHAR) || CASE
-                WHEN performance_scale <> 'KPS' THEN ''
-                WHEN performance_outcome = 'unknown' THEN ': maps to ECOG 1 or 2'
-                WHEN performance_outcome = 'pass' THEN ': maps to ECOG 0 or 1'
-                ELSE ': maps to ECOG 2 or worse'
-            END
-    END AS inc_who_ps_0_1_reason,
+    -- inc_who_ps_0_1: the latest assessment in [S - 60 days, R], the worst on its date.
+    struct_pack(
+        rule := CASE
+            WHEN ps_rule IS NOT NULL THEN ps_rule
+            WHEN NOT has_performance_status THEN 'no_performance_table'
+            ELSE 'none_in_window'
+        END,
+        registration_date,
+        ps_window_start,
+        ps_date,
+        ps_scale,
+        ps_score
+    ) AS inc_who_ps_0_1,
 
     -- exc_other_malignancy: any non-exempt other malignancy excludes; an undecidable exemption is unknown.
-    CASE
-        WHEN any_excludes THEN 'fail'
-        WHEN any_undecided THEN 'unknown'
-        ELSE 'pass'
-    END AS exc_other_malignancy,
-    CASE
-        WHEN any_excludes THEN 'other malignancy, not exempt: ' || excluding
-        WHEN any_undecided THEN 'exemption undecidable: ' || undecided
-        WHEN not_excluding IS NOT NULL THEN 'no excluding malignancy: ' || not_excluding
-        ELSE 'no other malignancy diagnosed on or before ' || CAST(registration_date AS VARCHAR)
-    END AS exc_other_malignancy_reason
+    struct_pack(
+        rule := coalesce(other_rule, 'none'),
+        registration_date,
+        exemption_date,
+        other_tumour_id,
+        other_topography,
+        other_morphology,
+        other_diagnosis_date,
+        other_treatment_intent,
+        other_last_treatment_date,
+        other_tumours
+    ) AS exc_other_malignancy
 FROM unit_facts

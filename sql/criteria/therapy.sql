@@ -1,5 +1,7 @@
 -- Criteria: the systemic therapy (inc_therapy_class, inc_line_1_or_2, inc_disease_control_6m,
 -- exc_more_than_two_lines), one row per screening unit.
+-- Records: inc_therapy_class, inc_line_1_or_2, inc_disease_control_6m, exc_more_than_two_lines.
+-- Decides: inc_therapy_class, inc_line_1_or_2, inc_disease_control_6m, exc_more_than_two_lines.
 --
 -- Protocol: "Systemic treatment can be either endocrine, targeted, chemotherapy or immune-checkpoint blockade";
 -- "Oligoprogression should occur during first- or second-line systemic therapy"; "Patients should be on systemic
@@ -10,7 +12,8 @@
 -- pass; 3 or more, or no active line -> fail". inc_disease_control_6m "S < line start + 6 months, or any PD
 -- assessment strictly between line start and S -> fail; else at least one CR/PR/SD strictly between them -> pass;
 -- else unknown". exc_more_than_two_lines "more than 2 metastatic lines started on or before S -> fail; else pass".
--- docs/decisions.md D3 (calendar months clamp at month end), D16 (no active line: inc_disease_control_6m fails).
+-- docs/decisions.md D3 (calendar months clamp at month end), D16 (no active line: inc_disease_control_6m fails),
+-- D34 (the response quoted: the latest CR/PR/SD, the least of them on a tie).
 WITH units AS (
     SELECT
         unit_id,
@@ -22,8 +25,7 @@ WITH units AS (
         line_start,
         line_drugs,
         line_drug_classes,
-        line_has_known_drug,
-        CASE WHEN has_event THEN 'the scan ' ELSE 'the cut-off ' END || CAST(screening_date AS VARCHAR) AS at_label
+        line_has_known_drug
     FROM screening_units
 ),
 
@@ -35,95 +37,119 @@ unit_lines AS (
     SELECT
         units.*,
         -- D3: DuckDB's month arithmetic clamps at month end (31 Aug + 6 months = 28/29 Feb).
-        CAST(units.line_start + to_months(p.min_months_on_line) AS DATE) AS months_on_line_reached,
-        p.min_months_on_line,
+        CAST(units.line_start + to_months(p.min_months_on_line) AS DATE) AS enough_months_date,
         p.max_line_number,
         p.max_lines_before_scan,
-        p.has_response_assessments,
-        'line ' || CAST(units.line_number AS VARCHAR) || ' (started ' || CAST(units.line_start AS VARCHAR) || ': '
-            || units.line_drugs || ')' AS line_label
+        p.has_response_assessments
     FROM units
     CROSS JOIN params AS p
 ),
 
 responses_on_line AS (
-    -- Assessments strictly between the line start and S: the first PD, and the latest CR/PR/SD with its value
-    -- ("2023-12-19 PR": ISO dates sort in time, so the maximum of the text is the latest).
+    -- Assessments strictly between the line start and S.
     SELECT
         unit_lines.unit_id,
-        min(CASE WHEN responses.response = 'PD' THEN responses.assessment_date END) AS first_progression,
-        max(
-            CASE
-                WHEN responses.response IN ('CR', 'PR', 'SD')
-                    THEN CAST(responses.assessment_date AS VARCHAR) || ' ' || responses.response
-            END
-        ) AS latest_control
+        responses.assessment_date,
+        responses.response
     FROM unit_lines
     JOIN responses
         ON responses.patient_id = unit_lines.patient_id
         AND responses.assessment_date > unit_lines.line_start
         AND responses.assessment_date < unit_lines.screening_date
-    GROUP BY unit_lines.unit_id
+),
+
+first_progression AS (
+    SELECT unit_id, min(assessment_date) AS first_progression_date
+    FROM responses_on_line
+    WHERE response = 'PD'
+    GROUP BY unit_id
+),
+
+latest_control AS (
+    -- D34: the latest CR/PR/SD; of several on that date the least (SD, then PR, then CR).
+    SELECT unit_id, assessment_date AS control_date, response AS control_response
+    FROM (
+        SELECT
+            responses_on_line.*,
+            row_number() OVER (
+                PARTITION BY unit_id
+                ORDER BY assessment_date DESC, CASE response WHEN 'SD' THEN 0 WHEN 'PR' THEN 1 ELSE 2 END
+            ) AS recency
+        FROM responses_on_line
+        WHERE response IN ('CR', 'PR', 'SD')
+    ) AS ranked
+    WHERE recency = 1
 ),
 
 unit_facts AS (
     SELECT
         unit_lines.*,
-        responses_on_line.first_progression,
-        -- "PR on 2023-12-19"
-        substr(responses_on_line.latest_control, 12) || ' on ' || substr(responses_on_line.latest_control, 1, 10)
-            AS latest_control,
-        'no metastatic line active at ' || unit_lines.at_label AS no_line_reason
+        first_progression.first_progression_date,
+        latest_control.control_date,
+        latest_control.control_response
     FROM unit_lines
-    LEFT JOIN responses_on_line ON responses_on_line.unit_id = unit_lines.unit_id
+    LEFT JOIN first_progression ON first_progression.unit_id = unit_lines.unit_id
+    LEFT JOIN latest_control ON latest_control.unit_id = unit_lines.unit_id
 )
 
 SELECT
     unit_id,
 
     -- inc_therapy_class: a drug of a treatment class in the active line.
-    CASE
-        WHEN line_number IS NULL THEN 'fail'
-        WHEN line_has_known_drug THEN 'pass'
-        ELSE 'unknown'
-    END AS inc_therapy_class,
-    CASE
-        WHEN line_number IS NULL THEN no_line_reason
-        WHEN line_has_known_drug THEN line_label || ': ' || line_drug_classes
-        ELSE line_label || ': only drugs not in the vocabulary'
-    END AS inc_therapy_class_reason,
+    struct_pack(
+        rule := CASE
+            WHEN line_number IS NULL THEN 'no_active_line'
+            WHEN line_has_known_drug THEN 'treatment_class'
+            ELSE 'only_unknown_drugs'
+        END,
+        has_event,
+        screening_date,
+        line_number,
+        line_start,
+        line_drugs,
+        line_drug_classes
+    ) AS inc_therapy_class,
 
     -- inc_line_1_or_2: the active line's number.
-    CASE WHEN line_number <= max_line_number THEN 'pass' ELSE 'fail' END AS inc_line_1_or_2,
-    CASE
-        WHEN line_number IS NULL THEN no_line_reason
-        ELSE line_label || ' active at ' || at_label
-    END AS inc_line_1_or_2_reason,
+    struct_pack(
+        rule := CASE
+            WHEN line_number IS NULL THEN 'no_active_line'
+            WHEN line_number <= max_line_number THEN 'allowed_line'
+            ELSE 'later_line'
+        END,
+        has_event,
+        screening_date,
+        line_number,
+        line_start,
+        line_drugs
+    ) AS inc_line_1_or_2,
 
     -- inc_disease_control_6m: long enough on the line, no PD during it, and a CR/PR/SD recorded.
-    CASE
-        WHEN line_number IS NULL THEN 'fail'
-        WHEN screening_date < months_on_line_reached THEN 'fail'
-        WHEN first_progression IS NOT NULL THEN 'fail'
-        WHEN latest_control IS NOT NULL THEN 'pass'
-        ELSE 'unknown'
-    END AS inc_disease_control_6m,
-    CASE
-        WHEN line_number IS NULL THEN no_line_reason
-        WHEN screening_date < months_on_line_reached
-            THEN line_label || ': ' || at_label || ' is before ' || CAST(min_months_on_line AS VARCHAR)
-                || ' months on the line (' || CAST(months_on_line_reached AS VARCHAR) || ')'
-        WHEN first_progression IS NOT NULL
-            THEN 'PD on ' || CAST(first_progression AS VARCHAR) || ', during ' || line_label
-        WHEN latest_control IS NOT NULL
-            THEN latest_control || ' and no PD during ' || line_label || ', ' || CAST(min_months_on_line AS VARCHAR)
-                || ' months reached ' || CAST(months_on_line_reached AS VARCHAR)
-        WHEN NOT has_response_assessments THEN line_label || ': no response assessments in the extract'
-        ELSE line_label || ': no CR/PR/SD recorded between the line start and ' || at_label
-    END AS inc_disease_control_6m_reason,
+    struct_pack(
+        rule := CASE
+            WHEN line_number IS NULL THEN 'no_active_line'
+            WHEN screening_date < enough_months_date THEN 'too_soon'
+            WHEN first_progression_date IS NOT NULL THEN 'progression_on_line'
+            WHEN control_date IS NOT NULL THEN 'disease_controlled'
+            WHEN NOT has_response_assessments THEN 'no_response_table'
+            ELSE 'no_response_recorded'
+        END,
+        has_event,
+        screening_date,
+        line_number,
+        line_start,
+        line_drugs,
+        enough_months_date,
+        first_progression_date,
+        control_date,
+        control_response
+    ) AS inc_disease_control_6m,
 
     -- exc_more_than_two_lines: lines started on or before S.
-    CASE WHEN lines_started > max_lines_before_scan THEN 'fail' ELSE 'pass' END AS exc_more_than_two_lines,
-    CAST(lines_started AS VARCHAR) || ' metastatic line' || CASE WHEN lines_started = 1 THEN '' ELSE 's' END
-        || ' started on or before ' || at_label AS exc_more_than_two_lines_reason
+    struct_pack(
+        rule := CASE WHEN lines_started > max_lines_before_scan THEN 'too_many_lines' ELSE 'within_limit' END,
+        has_event,
+        screening_date,
+        lines_started
+    ) AS exc_more_than_two_lines
 FROM unit_facts

@@ -14,22 +14,7 @@ SELECT
     status,
     event_id,
     CASE WHEN has_event THEN screening_date END AS screening_date,
-    inc_invasive_breast_cancer,
-    inc_metastatic,
-    inc_oligoprogression,
-    inc_therapy_class,
-    inc_line_1_or_2,
-    inc_disease_control_6m,
-    inc_same_modality,
-    inc_imaging_window,
-    inc_pet_confirmation,
-    inc_lat_amenable,
-    inc_age_18,
-    inc_who_ps_0_1,
-    inc_informed_consent,
-    exc_more_than_two_lines,
-    exc_other_malignancy,
-    exc_pregnancy,
-    exc_medical_risk,
-    exc_psychosocial
+{% for c in criteria %}
+    {{ c.id }}{{ "," if not loop.last }}
+{% endfor %}
 FROM best_units

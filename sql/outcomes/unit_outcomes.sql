@@ -5,8 +5,7 @@
 -- else eligible (the review criteria remain for chart review)." "Time": "The patient's result is that of the best
 -- event: fewest fail, then fewest unknown, then earliest S, then smallest study_id."
 -- A patient without an event has exactly one (event-less) unit, which is therefore their best.
--- The criterion tables are those of sql/criteria/<group>.sql, named criteria_<group>; their reasons are read
--- only for the best units (result_reasons).
+-- Each criterion's outcome is that of the rule its group table records (the mapping is oligo_cohort.criteria's).
 WITH units AS (
     SELECT unit_id, patient_id, site_id, event_id, has_event, screening_date, registration_date, line_number,
            reference_study_id
@@ -16,71 +15,28 @@ WITH units AS (
 criteria AS (
     SELECT
         units.*,
-        criteria_diagnosis.inc_invasive_breast_cancer,
-        criteria_diagnosis.inc_metastatic,
-        criteria_imaging.inc_oligoprogression,
-        criteria_therapy.inc_therapy_class,
-        criteria_therapy.inc_line_1_or_2,
-        criteria_therapy.inc_disease_control_6m,
-        criteria_imaging.inc_same_modality,
-        criteria_imaging.inc_imaging_window,
-        criteria_imaging.inc_pet_confirmation,
-        criteria_observations.inc_lat_amenable,
-        criteria_patient.inc_age_18,
-        criteria_patient.inc_who_ps_0_1,
-        criteria_observations.inc_informed_consent,
-        criteria_therapy.exc_more_than_two_lines,
-        criteria_patient.exc_other_malignancy,
-        criteria_observations.exc_pregnancy,
-        criteria_observations.exc_medical_risk,
-        criteria_observations.exc_psychosocial
+{% for c in criteria %}
+        {{ c.outcome(c.table ~ "." ~ c.id ~ ".rule") }} AS {{ c.id }}{{ "," if not loop.last }}
+{% endfor %}
     FROM units
-    JOIN criteria_diagnosis ON criteria_diagnosis.unit_id = units.unit_id
-    JOIN criteria_therapy ON criteria_therapy.unit_id = units.unit_id
-    JOIN criteria_imaging ON criteria_imaging.unit_id = units.unit_id
-    JOIN criteria_patient ON criteria_patient.unit_id = units.unit_id
-    JOIN criteria_observations ON criteria_observations.unit_id = units.unit_id
+{% for table in criteria_tables %}
+    JOIN {{ table }} ON {{ table }}.unit_id = units.unit_id
+{% endfor %}
 ),
 
 counted AS (
     SELECT
         criteria.*,
-        CASE WHEN inc_invasive_breast_cancer = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN inc_metastatic = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN inc_oligoprogression = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN inc_therapy_class = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN inc_line_1_or_2 = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN inc_disease_control_6m = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN inc_same_modality = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN inc_imaging_window = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN inc_pet_confirmation = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN inc_lat_amenable = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN inc_age_18 = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN inc_who_ps_0_1 = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN inc_informed_consent = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN exc_more_than_two_lines = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN exc_other_malignancy = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN exc_pregnancy = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN exc_medical_risk = 'fail' THEN 1 ELSE 0 END
-            + CASE WHEN exc_psychosocial = 'fail' THEN 1 ELSE 0 END AS failed_criteria,
-        CASE WHEN inc_invasive_breast_cancer = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN inc_metastatic = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN inc_oligoprogression = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN inc_therapy_class = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN inc_line_1_or_2 = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN inc_disease_control_6m = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN inc_same_modality = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN inc_imaging_window = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN inc_pet_confirmation = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN inc_lat_amenable = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN inc_age_18 = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN inc_who_ps_0_1 = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN inc_informed_consent = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN exc_more_than_two_lines = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN exc_other_malignancy = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN exc_pregnancy = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN exc_medical_risk = 'unknown' THEN 1 ELSE 0 END
-            + CASE WHEN exc_psychosocial = 'unknown' THEN 1 ELSE 0 END AS unknown_criteria
+        0
+{% for c in criteria %}
+            + CASE WHEN {{ c.id }} = 'fail' THEN 1 ELSE 0 END
+{% endfor %}
+            AS failed_criteria,
+        0
+{% for c in criteria %}
+            + CASE WHEN {{ c.id }} = 'unknown' THEN 1 ELSE 0 END
+{% endfor %}
+            AS unknown_criteria
     FROM criteria
 ),
 

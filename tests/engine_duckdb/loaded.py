@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from oligo_cohort.engines.duckdb_engine import MODELS, build_models
+from oligo_cohort.load import OPTIONAL_TABLES, create_params
 from oligo_cohort.paths import dictionary_dir
 from oligo_cohort.protocol import load_protocol
 
@@ -84,8 +85,6 @@ CONTRACT: dict[str, tuple[tuple[str, str], ...]] = {
         ("value", "BOOLEAN"),
     ),
 }
-
-OPTIONAL_TABLES = ("response_assessments", "performance_status", "observations")
 
 
 def days_after(date: str, days: int) -> str:
@@ -191,11 +190,7 @@ def _create_vocabulary(con: duckdb.DuckDBPyConnection) -> None:
 def _create_params(
     con: duckdb.DuckDBPyConnection, as_of: str, worklist: bool, present: set[str], **parameters: Any
 ) -> None:
-    row = load_protocol("cosmo").parameters.as_row() | parameters
-    row |= {"as_of": as_of, "worklist": worklist, **{f"has_{name}": name in present for name in OPTIONAL_TABLES}}
-    names = list(row)
-    con.execute(f"CREATE TABLE params AS SELECT {', '.join(f'? AS {n}' for n in names)}", [row[n] for n in names])
-    con.execute("CREATE OR REPLACE TABLE params AS SELECT * REPLACE (CAST(as_of AS DATE) AS as_of) FROM params")
+    create_params(con, load_protocol("cosmo"), as_of=as_of, present=present, worklist=worklist, **parameters)
 
 
 def build(con: duckdb.DuckDBPyConnection, until: str | None = None) -> duckdb.DuckDBPyConnection:

@@ -11,6 +11,7 @@ import pytest
 
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.engines.duckdb_engine import MODELS, RESULT_TABLES, run
+from oligo_cohort.explain import explain_reasons
 from tests.engine_duckdb.loaded import Registry, days_after, rows
 from tests.result_contract import EVENT_COLUMNS, PATIENT_COLUMNS, REASON_COLUMNS
 
@@ -45,6 +46,7 @@ def registry() -> Registry:
 def screened() -> duckdb.DuckDBPyConnection:
     con = registry().connect(AS_OF)
     run(con)
+    explain_reasons(con)
     return con
 
 
@@ -128,11 +130,17 @@ def test_reasons_cover_the_18_criteria_of_each_best_unit(screened: duckdb.DuckDB
 def test_reasons_name_the_deciding_facts(screened: duckdb.DuckDBPyConnection) -> None:
     reasons = dict(rows(screened, "SELECT criterion, reason FROM result_reasons WHERE patient_id = 'p1'"))
     assert reasons["inc_oligoprogression"] == (
-        "CT S2 against CT ref of 2021-12-27: 1 progressive distant lesion: liver L1"
+        "CT S2 of 2022-09-01 compared with CT ref of 2021-12-27: 1 progressive distant lesion: liver L1"
     )
-    assert reasons["inc_line_1_or_2"] == "line 1 (started 2022-01-03: letrozole) active at the scan 2022-09-01"
+    assert reasons["inc_line_1_or_2"] == "line 1 (started 2022-01-03: letrozole) active at the scan of 2022-09-01"
     assert reasons["inc_who_ps_0_1"] == "ECOG 1 on 2022-08-20"
-    assert reasons["inc_pet_confirmation"] == "no FDG-PET-CT in [2022-10-06, 2022-10-20]"
+    assert reasons["inc_pet_confirmation"] == (
+        "no FDG-PET-CT between 2022-10-06 and 2022-10-20 to confirm the progression"
+    )
+    assert reasons["inc_disease_control_6m"] == (
+        "line 1 (started 2022-01-03: letrozole): SD assessed on 2022-04-01, no progressive disease, 6 months on the "
+        "line reached on 2022-07-03"
+    )
 
 
 def test_run_can_be_repeated_on_the_same_connection(screened: duckdb.DuckDBPyConnection) -> None:

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from oligo_cohort.engines.duckdb_engine import run
+from oligo_cohort.explain import explain_reasons
 from oligo_cohort.load import load_extract, write_run_parameters
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.protocol import load_protocol
@@ -43,6 +44,7 @@ def unprefixed(table: str, columns: tuple[str, ...]) -> str:
 def single_and_copies() -> tuple[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection]:
     single = demo_connection()
     run(single)
+    explain_reasons(single)
     copies = demo_connection()
     for table, columns in ID_COLUMNS.items():
         renamed = ", ".join(f"CAST(k.range AS VARCHAR) || '~' || t.{c} AS {c}" for c in columns)
@@ -51,6 +53,7 @@ def single_and_copies() -> tuple[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConne
             f"FROM {table} AS t CROSS JOIN range({COPIES}) AS k"
         )
     run(copies)
+    explain_reasons(copies)
     return single, copies
 
 
@@ -80,7 +83,7 @@ def test_reasons_of_every_copy_are_the_single_extracts(
     # Reasons name study ids; the copy prefix is stripped wherever an id appears.
     strip = (
         "SELECT regexp_replace(patient_id, '^[0-9]+~', ''), regexp_replace(event_id, '^[0-9]+~', ''), criterion, "
-        "outcome, regexp_replace(reason, '[0-9]+~', '', 'g') FROM result_reasons"
+        "outcome, rule, regexp_replace(reason, '[0-9]+~', '', 'g') FROM result_reasons"
     )
     expected = sorted(single.execute("SELECT * FROM result_reasons").fetchall(), key=repr)
     assert sorted(copies.execute(strip).fetchall(), key=repr) == sorted(expected * COPIES, key=repr)

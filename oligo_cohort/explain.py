@@ -1,0 +1,86 @@
+"""Decide, then explain: the one step that turns the facts behind each decision into a reason, for every engine.
+
+An engine records, for each screening unit it was asked to explain, the rule
+each criterion took and its facts (`result_facts`: a struct per criterion,
+see `oligo_cohort.results`). This step says them in the words of the rule
+(`oligo_cohort.criteria`, compiled by `oligo_cohort.wording`) inside the
+database, so a million patients' reasons take one query, and the DuckDB,
+pandas and Spark engines give the same sentences for the same facts.
+
+By default only each patient's best event is explained (that is what
+`reasons.csv` shows); `explain="all-events"` explains every candidate event.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import duckdb
+
+from oligo_cohort.criteria import CRITERIA, Criterion
+from oligo_cohort.facts import FACTS
+from oligo_cohort.results import FACTS_TABLE
+from oligo_cohort.wording import literal
+
+Explain = Literal["best-event", "all-events"]
+EXPLAIN_CHOICES: tuple[Explain, ...] = ("best-event", "all-events")
+
+
+def _fact_column(criterion: Criterion):
+    return lambda fact: f"facts.{criterion.id}.{fact}"
+
+
+def rule_outcome_sql(criterion: Criterion, rule: str) -> str:
+    """SQL: the outcome of the rule named by the expression `rule`."""
+    branches = " ".join(f"WHEN {literal(r.name)} THEN {literal(r.outcome)}" for r in criterion.rules)
+    return f"CASE {rule} {branches} END"
+
+
+def reason_sql(criterion: Criterion) -> str:
+    """SQL: the reason of a unit's rule for this criterion, from the facts it recorded."""
+    column = _fact_column(criterion)
+    branches = " ".join(f"WHEN {literal(r.name)} THEN {r.says.sql(column)}" for r in criterion.rules)
+    return f"CASE facts.{criterion.id}.rule {branches} END"
+
+
+def reasons_sql(facts_table: str = FACTS_TABLE) -> str:
+    """SQL: 18 reason rows per unit of `facts_table` (patient_id, event_id, criterion, outcome, rule, reason)."""
+    parts = [
+        f"SELECT facts.patient_id, facts.event_id, {literal(c.id)} AS criterion, "
+        f"{rule_outcome_sql(c, f'facts.{c.id}.rule')} AS outcome, facts.{c.id}.rule AS rule, "
+        f"{reason_sql(c)} AS reason "
+        f"FROM {facts_table} AS facts CROSS JOIN params AS p"
+        for c in CRITERIA
+    ]
+    return "\nUNION ALL\n".join(parts)
+
+
+def facts_sql(facts_table: str = FACTS_TABLE) -> str:
+    """SQL: the facts in long, typed form, one row per unit and criterion, one column per fact.
+
+    A criterion's own facts are filled, the others missing; lists are sorted, an empty list is missing, so that
+    two engines' facts compare row by row.
+    """
+    parts = []
+    for c in CRITERIA:
+        own = set(c.facts)
+        columns = []
+        for fact in FACTS.values():
+            if fact.name not in own:
+                columns.append(f"CAST(NULL AS {fact.sql_type}) AS {fact.name}")
+            elif fact.type == "text_list":
+                value = f"facts.{c.id}.{fact.name}"
+                columns.append(f"CASE WHEN array_length({value}) > 0 THEN list_sort({value}) END AS {fact.name}")
+            else:
+                columns.append(f"CAST(facts.{c.id}.{fact.name} AS {fact.sql_type}) AS {fact.name}")
+        parts.append(
+            f"SELECT facts.patient_id, facts.event_id, {literal(c.id)} AS criterion, facts.{c.id}.rule AS rule, "
+            + ", ".join(columns)
+            + f" FROM {facts_table} AS facts"
+        )
+    return "\nUNION ALL\n".join(parts)
+
+
+def explain_reasons(con: duckdb.DuckDBPyConnection) -> None:
+    """Turn `result_facts` into `result_reasons` (18 rows per unit explained)."""
+    con.execute(f"CREATE OR REPLACE TABLE result_reasons AS {reasons_sql()}")

@@ -1,0 +1,61 @@
+"""The result contract: the tables a screen leaves, their columns and the order their rows are written in.
+
+Every engine leaves `result_patients`, `result_events` and `result_facts` in
+the run's DuckDB connection; the explain step adds `result_reasons`; loading
+adds `findings`. The API, the writer, the worklist and the tests read the
+names and columns from here, and the criterion columns follow `CRITERION_IDS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from oligo_cohort.criteria import CRITERION_IDS
+
+PATIENT_COLUMNS: tuple[str, ...] = ("patient_id", "site_id", "status", "event_id", "screening_date", *CRITERION_IDS)
+EVENT_COLUMNS: tuple[str, ...] = (
+    "patient_id",
+    "site_id",
+    "event_id",
+    "screening_date",
+    "registration_date",
+    "line_number",
+    "reference_study_id",
+    "status",
+    "is_best_event",
+    *CRITERION_IDS,
+)
+REASON_COLUMNS: tuple[str, ...] = ("patient_id", "event_id", "criterion", "outcome", "rule", "reason")
+FINDING_COLUMNS: tuple[str, ...] = ("severity", "table", "column", "row", "record_id", "value", "message")
+
+# Criteria in protocol order (not alphabetical), as a SQL sort key.
+CRITERION_ORDER = "CASE criterion " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CRITERION_IDS)) + " END"
+
+
+@dataclass(frozen=True)
+class ResultTable:
+    """One output table: the table holding it in the connection, its columns, the order of its rows."""
+
+    name: str  # the output file's name (patients.csv)
+    table: str
+    columns: tuple[str, ...]
+    order: str
+
+
+RESULT_TABLES: dict[str, ResultTable] = {
+    t.name: t
+    for t in (
+        ResultTable("patients", "result_patients", PATIENT_COLUMNS, "patient_id"),
+        ResultTable("events", "result_events", EVENT_COLUMNS, "patient_id, screening_date, event_id"),
+        ResultTable(
+            "reasons", "result_reasons", REASON_COLUMNS, f"patient_id, event_id NULLS FIRST, {CRITERION_ORDER}"
+        ),
+        ResultTable("findings", "findings", FINDING_COLUMNS, 'severity, "table", "row", "column", message'),
+    )
+}
+
+# Columns holding dates (written as YYYY-MM-DD).
+DATE_COLUMNS = frozenset({"screening_date", "registration_date"})
+
+# What the engines leave for the explain step: one row per unit to explain, a struct per criterion (rule + facts).
+FACTS_TABLE = "result_facts"
