@@ -151,8 +151,12 @@ def _write_problems(problems, path: Path) -> None:
     print(f"wrote every problem to {path}", file=sys.stderr)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand; of the plugged ones only `command`'s options are set up.
+
+    A plugged command's module (and what it imports: matplotlib, scipy…) is imported only when that command
+    runs, so `oligo-cohort --help` and every other command start without it.
+    """
     parser = argparse.ArgumentParser(
         prog="oligo-cohort",
         description="Pre-screen registry extracts for the COSMO oligoprogression trial.",
@@ -195,7 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     dictionary.set_defaults(handler=cmd_dictionary)
 
     for name, module, help_text in _PLUGGED_COMMANDS:
-        _add_plugged(sub, name, module, help_text)
+        plugged = sub.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            _configure_plugged(plugged, module)
     return parser
 
 
@@ -225,19 +231,24 @@ _PLUGGED_COMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _add_plugged(sub, name: str, module: str, help_text: str) -> None:
+def _configure_plugged(parser: argparse.ArgumentParser, module: str) -> None:
     import importlib
 
     command = importlib.import_module(module)
-    parser = sub.add_parser(name, help=help_text)
     command.configure(parser)
     parser.set_defaults(handler=command.run)
 
 
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line (the first word that is not an option)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `oligo-cohort` command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_chosen_command(words))
+    args = parser.parse_args(words)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -21,6 +21,7 @@ import duckdb
 
 from oligo_cohort.errors import UsageError
 from oligo_cohort.progress import stage
+from oligo_cohort.results import RESULT_TABLES
 from oligo_cohort.worklist import WORKLIST_COLUMNS, worklist_relation
 
 if TYPE_CHECKING:
@@ -37,14 +38,12 @@ def write_result(result: ScreeningResult, out_dir: Path, *, parquet: bool = Fals
 
 
 def _write_files(result: ScreeningResult, staging: Path, *, parquet: bool) -> None:
-    from oligo_cohort.api import RESULT_TABLES  # api imports this module
-
     with stage("write outputs"):
         relations = {name: result.query(name) for name in ("patients", "events", "reasons", "findings")}
         if result.worklist:
             relations["worklist"] = worklist_relation(result)
         for name, relation in relations.items():
-            order = RESULT_TABLES[name][2] if name in RESULT_TABLES else ""
+            order = RESULT_TABLES[name].order if name in RESULT_TABLES else ""
             _spreadsheet_safe(relation, order).write_csv(str(staging / f"{name}.csv"), header=True)
             if parquet:
                 relation.write_parquet(str(staging / f"{name}.parquet"))

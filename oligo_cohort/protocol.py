@@ -14,8 +14,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
 from oligo_cohort.errors import UsageError
 
 ReferenceStrategy = Literal["line_start", "nadir"]
@@ -111,6 +109,8 @@ def load_protocol(name_or_path: str | Path = "cosmo") -> Protocol:
 
 
 def _parse(text: str, origin: str) -> Protocol:
+    import yaml  # only when a protocol is read: the CLI starts without it
+
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -17,11 +17,11 @@ import pytest
 
 from oligo_cohort.accrual.assumptions import Assumptions
 from oligo_cohort.accrual.rates import DAYS_PER_MONTH, enrol_share, load_screening, screening_history
-from oligo_cohort.api import EVENT_COLUMNS, PATIENT_COLUMNS, REASON_COLUMNS
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.errors import UsageError
 from oligo_cohort.problems import PROBLEM_COLUMNS
 from oligo_cohort.protocol import load_protocol
+from oligo_cohort.results import EVENT_COLUMNS, PATIENT_COLUMNS, REASON_COLUMNS
 
 REVIEW_BY_DEFAULT = ("inc_lat_amenable", "inc_informed_consent", "exc_medical_risk", "exc_psychosocial")
 

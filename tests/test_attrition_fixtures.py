@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oligo_cohort.api import EVENT_COLUMNS, PATIENT_COLUMNS, REASON_COLUMNS
 from oligo_cohort.criteria import CRITERIA, CRITERION_IDS
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.problems import PROBLEM_COLUMNS
 from oligo_cohort.protocol import load_protocol
+from oligo_cohort.results import EVENT_COLUMNS, PATIENT_COLUMNS, REASON_COLUMNS
 
 SITES = ("AVL", "UMCU", "MST")
 YEARS = ("2023-03-01", "2024-06-15", None)
@@ -81,7 +81,7 @@ def write_screen_dir(folder: Path, patients: pd.DataFrame, events: pd.DataFrame 
     patients.to_csv(folder / "patients.csv", index=False)
     events.to_csv(folder / "events.csv", index=False)
     reasons = patients.melt(id_vars=["patient_id", "event_id"], value_vars=list(CRITERION_IDS), var_name="criterion")
-    reasons = reasons.rename(columns={"value": "outcome"}).assign(reason="hand-built")
+    reasons = reasons.rename(columns={"value": "outcome"}).assign(rule="hand_built", reason="hand-built")
     reasons[list(REASON_COLUMNS)].to_csv(folder / "reasons.csv", index=False)
     findings = pd.DataFrame([["warning", "systemic_therapy", "drug", 3, "x", "AZD9833", "unknown drug"]])
     findings.set_axis(list(PROBLEM_COLUMNS), axis=1).to_csv(folder / "findings.csv", index=False)

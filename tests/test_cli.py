@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from oligo_cohort.api import EVENT_COLUMNS, PATIENT_COLUMNS, REASON_COLUMNS, read_screen_dir
+from oligo_cohort.api import read_screen_dir
 from oligo_cohort.cli import main
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.paths import demo_extract_dir
+from oligo_cohort.results import EVENT_COLUMNS, PATIENT_COLUMNS, REASON_COLUMNS
 from oligo_cohort.worklist import WORKLIST_COLUMNS
 
 OUTCOMES = {"pass", "fail", "unknown", "review"}

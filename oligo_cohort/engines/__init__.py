@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from oligo_cohort.errors import UsageError
+
+if TYPE_CHECKING:
+    import duckdb
 
 ENGINES: dict[str, str] = {
     "duckdb": "oligo_cohort.engines.duckdb_engine",

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 import duckdb
 
 from oligo_cohort.dictionary import tables
-from oligo_cohort.engines.models import MODELS, RESULT_TABLES, Model, last_readers
+from oligo_cohort.engines.models import ENGINE_RESULTS, MODELS, Model, last_readers
 from oligo_cohort.errors import UsageError
 
-__all__ = ["MODELS", "RESULT_TABLES", "Model", "build_models", "last_readers", "run"]
+__all__ = ["ENGINE_RESULTS", "MODELS", "Model", "build_models", "last_readers", "run"]
 
 # Models that `run` creates as views, not tables: each is read once, by one later model, which then streams
 # through it instead of storing it. Both have a row per lesion per scan (tens of millions for a national
@@ -86,7 +86,7 @@ def _screen_slice(con: duckdb.DuckDBPyConnection, number: int, slices: int) -> N
         _run_models(con)
     finally:
         con.execute("RESET search_path")
-    for table in RESULT_TABLES:
+    for table in ENGINE_RESULTS:
         if number == 0:
             con.execute(f"CREATE OR REPLACE TABLE main.{table} AS SELECT * FROM {SLICE_SCHEMA}.{table}")
         else:

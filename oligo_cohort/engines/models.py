@@ -121,7 +121,8 @@ MODELS: tuple[Model, ...] = tuple(
     )
 )
 
-RESULT_TABLES: tuple[str, ...] = tuple(m.table for m in MODELS if m.is_result)
+# The tables every engine leaves (oligo_cohort.results): appended slice by slice, brought back from Spark.
+ENGINE_RESULTS: tuple[str, ...] = tuple(m.table for m in MODELS if m.is_result)
 
 
 def last_readers(models: tuple[Model, ...] = MODELS) -> dict[str, str]:

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from oligo_cohort.engines.duckdb_engine import MODELS, RESULT_TABLES, Model, last_readers
+from oligo_cohort.engines.models import ENGINE_RESULTS, MODELS, Model, last_readers
 from oligo_cohort.errors import UsageError
 
 if TYPE_CHECKING:
@@ -432,7 +432,7 @@ def build(spark: SparkSession) -> dict[str, DataFrame]:
         for table in drop_after.get(model.table, []):
             cached.pop(table).unpersist()
             spark.catalog.dropTempView(table)
-    return {table: cached[table] for table in RESULT_TABLES}
+    return {table: cached[table] for table in ENGINE_RESULTS}
 
 
 def run_program(spark: SparkSession, program: Program, view: str) -> DataFrame:

@@ -15,7 +15,7 @@
 -- observation on or before R: true -> fail, false -> pass, missing value -> unknown; none (or no observations
 -- table) -> review"; exc_psychosocial the same of compliance_risk.
 -- docs/decisions.md D18 (true and false on the latest date -> review), D31 (informed consent, like lat_amenable,
--- is read from its latest observation on or before R), D36 (the pregnancy quoted: the earliest current one).
+-- is read from its latest observation on or before R), D36 (the pregnancy recorded: the earliest current one).
 WITH units AS (
     SELECT unit_id, patient_id, screening_date, registration_date FROM screening_units
 ),

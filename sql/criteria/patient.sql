@@ -15,7 +15,7 @@
 -- docs/decisions.md D3 (full years: a 29 February birthday is reached on 1 March in non-leap years; R - 5 years
 -- clamps at month end), D18 (several assessments on the latest date: the worst), D19 (KPS strictly between 60
 -- and 80: unknown), D20 (skin C44 without morphology: possibly an other malignancy; Kleene over tumours), D35
--- (the tumour quoted: the first excluding one, else the first undecidable, else the first; in diagnosis order).
+-- (the tumour recorded: the first excluding one, else the first undecidable, else the first; in diagnosis order).
 WITH units AS (
     SELECT
         screening_units.unit_id,

@@ -13,7 +13,7 @@
 -- assessment strictly between line start and S -> fail; else at least one CR/PR/SD strictly between them -> pass;
 -- else unknown". exc_more_than_two_lines "more than 2 metastatic lines started on or before S -> fail; else pass".
 -- docs/decisions.md D3 (calendar months clamp at month end), D16 (no active line: inc_disease_control_6m fails),
--- D34 (the response quoted: the latest CR/PR/SD, the least of them on a tie).
+-- D34 (the response recorded: the latest CR/PR/SD, the least of them on a tie).
 WITH units AS (
     SELECT
         unit_id,

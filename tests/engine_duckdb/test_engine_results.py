@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from oligo_cohort.criteria import CRITERION_IDS
-from oligo_cohort.engines.duckdb_engine import MODELS, RESULT_TABLES, run
+from oligo_cohort.engines.duckdb_engine import ENGINE_RESULTS, MODELS, run
 from oligo_cohort.explain import explain_reasons
 from tests.engine_duckdb.loaded import Registry, days_after, rows
 from tests.result_contract import EVENT_COLUMNS, PATIENT_COLUMNS, REASON_COLUMNS
@@ -62,7 +62,7 @@ def test_result_tables_have_the_designed_columns_and_types(screened: duckdb.Duck
 
 def test_only_the_result_tables_remain(screened: duckdb.DuckDBPyConnection) -> None:
     tables = {name for (name,) in screened.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    assert set(RESULT_TABLES) <= tables
+    assert set(ENGINE_RESULTS) <= tables
     assert not tables & {model.table for model in MODELS if not model.is_result}
 
 
