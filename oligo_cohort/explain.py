@@ -13,6 +13,7 @@ By default only each patient's best event is explained (that is what
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 import duckdb
@@ -43,14 +44,15 @@ def reason_sql(criterion: Criterion) -> str:
     return f"CASE facts.{criterion.id}.rule {branches} END"
 
 
-def reasons_sql(facts_table: str = FACTS_TABLE) -> str:
-    """SQL: 18 reason rows per unit of `facts_table` (patient_id, event_id, criterion, outcome, rule, reason)."""
+def reasons_sql(facts_table: str = FACTS_TABLE, criteria: Iterable[Criterion] = CRITERIA) -> str:
+    """SQL: a reason row per unit of `facts_table` and criterion (patient_id, event_id, criterion, outcome, rule,
+    reason)."""
     parts = [
         f"SELECT facts.patient_id, facts.event_id, {literal(c.id)} AS criterion, "
         f"{rule_outcome_sql(c, f'facts.{c.id}.rule')} AS outcome, facts.{c.id}.rule AS rule, "
         f"{reason_sql(c)} AS reason "
         f"FROM {facts_table} AS facts CROSS JOIN params AS p"
-        for c in CRITERIA
+        for c in criteria
     ]
     return "\nUNION ALL\n".join(parts)
 

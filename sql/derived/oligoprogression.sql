@@ -1,4 +1,5 @@
 -- Derived: the oligoprogression rule on each assessed study (a screening scan S, or a confirmation PET of S).
+-- Decides: inc_oligoprogression (recorded per screening unit in criteria/imaging.sql).
 --
 -- Protocol: "Oligoprogression defined as one or two distant metastatic lesions, limited to one organ, or the
 -- primary tumor or locoregional lymph nodes".

@@ -15,7 +15,13 @@ SELECT
     units.event_id,
     units.is_best,
 {% for c in criteria %}
-    {{ c.table }}.{{ c.id }}{{ "," if not loop.last }}
+    -- {{ c.id }}: the rule and the facts in their declared types (oligo_cohort/facts.py).
+    struct_pack(
+        rule := {{ c.table }}.{{ c.id }}.rule{{ "," if c.facts }}
+{% for name, type in c.facts %}
+        {{ name }} := CAST({{ c.table }}.{{ c.id }}.{{ name }} AS {{ type }}){{ "," if not loop.last }}
+{% endfor %}
+    ) AS {{ c.id }}{{ "," if not loop.last }}
 {% endfor %}
 FROM units
 {% for table in criteria_tables %}
