@@ -62,7 +62,7 @@ class ScreeningResult:
         """One output table (patients, events, reasons, findings) as a DuckDB relation, in output order."""
         result = RESULT_TABLES[name]
         select = ", ".join(_output_expression(c) for c in result.columns)
-        return self.con.sql(f"SELECT {select} FROM {result.table} ORDER BY {result.order}")
+        return self.con.sql(f"SELECT {select} FROM {result.table}{result.order_by}")
 
     def _frame(self, name: str) -> pd.DataFrame:
         frame = self.query(name).df()

@@ -78,6 +78,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
             protocol=_protocol_from(args),
             engine=args.engine,
             worklist=args.worklist,
+            explain=args.explain,
         )
         out = result.write(args.out, parquet=args.parquet)
     _print_summary(result, out)
@@ -169,6 +170,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     screen.add_argument("--out", required=True, type=Path, help="output folder (replaced atomically)")
     screen.add_argument("--worklist", action="store_true", help="site mode: closed windows fail; write worklist.csv")
     screen.add_argument("--parquet", action="store_true", help="also write Parquet twins of the CSV files")
+    screen.add_argument(
+        "--explain",
+        choices=("best-event", "all-events"),
+        default="best-event",
+        help="reasons.csv explains each patient's best event (default) or every candidate event",
+    )
     screen.add_argument(
         "--spark-tables",
         action="store_true",

@@ -43,7 +43,8 @@ def _write_files(result: ScreeningResult, staging: Path, *, parquet: bool) -> No
         if result.worklist:
             relations["worklist"] = worklist_relation(result)
         for name, relation in relations.items():
-            order = RESULT_TABLES[name].order if name in RESULT_TABLES else ""
+            table = RESULT_TABLES.get(name)
+            order = table.order if table and not table.stored_in_order else ""
             _spreadsheet_safe(relation, order).write_csv(str(staging / f"{name}.csv"), header=True)
             if parquet:
                 relation.write_parquet(str(staging / f"{name}.parquet"))

@@ -40,6 +40,14 @@ class ResultTable:
     table: str
     columns: tuple[str, ...]
     order: str
+    # The table is created in this order (insertion order kept), so reading it needs no sort: tens of millions of
+    # reason rows are written as they are stored.
+    stored_in_order: bool = False
+
+    @property
+    def order_by(self) -> str:
+        """The ORDER BY clause that reads the table in output order ('' when it is stored so)."""
+        return "" if self.stored_in_order else f" ORDER BY {self.order}"
 
 
 RESULT_TABLES: dict[str, ResultTable] = {

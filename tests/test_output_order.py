@@ -9,20 +9,28 @@ back on; this checks the order beyond one chunk of rows.
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from oligo_cohort.api import screen
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.synth import generate_extract
 
 
-def test_files_are_sorted_beyond_one_chunk_of_rows(tmp_path):
+@pytest.mark.parametrize("explain", ["best-event", "all-events"])
+def test_files_are_sorted_beyond_one_chunk_of_rows(tmp_path, explain):
     extract = generate_extract(tmp_path / "extract", patients=1500, sites=3, seed=5, fmt="parquet")
-    out = screen(extract).write(tmp_path / "out")
+    out = screen(extract, explain=explain).write(tmp_path / "out")
     events = pd.read_csv(out / "events.csv", dtype=str, keep_default_na=False)
     reasons = pd.read_csv(out / "reasons.csv", dtype=str, keep_default_na=False)
     assert len(events) > 2048 and len(reasons) > 2048
     key = events[["patient_id", "screening_date", "event_id"]]
     assert key.equals(key.sort_values(list(key.columns)).reset_index(drop=True))
+    # Reasons are stored in this order (oligo_cohort.explain), not sorted when written: the order is checked here.
     rank = reasons["criterion"].map({c: i for i, c in enumerate(CRITERION_IDS)})
-    order = pd.DataFrame({"patient": reasons["patient_id"], "rank": rank})
-    assert order.equals(order.sort_values(["patient", "rank"]).reset_index(drop=True))
+    order = pd.DataFrame({"patient": reasons["patient_id"], "event": reasons["event_id"], "rank": rank})
+    assert order.equals(order.sort_values(["patient", "event", "rank"]).reset_index(drop=True))
+    events_explained = reasons.groupby("patient_id")["event_id"].nunique()
+    if explain == "all-events":
+        assert (events_explained > 1).any()
+    else:
+        assert (events_explained == 1).all()
