@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from oligo_cohort.criteria import CRITERION_IDS
+from oligo_cohort.database import connect
 from oligo_cohort.engines import engine_runner
 from oligo_cohort.errors import UsageError
 from oligo_cohort.load import LoadedExtract, load_extract, write_run_parameters
@@ -228,7 +229,7 @@ def read_screen_dir(path: str | Path) -> ScreeningResult:
     if not manifest_file.is_file():
         raise UsageError(f"{folder} is not a screen output folder (no manifest.json)")
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-    con = duckdb.connect()
+    con = connect()
     for name, (table, columns, _) in RESULT_TABLES.items():
         file = folder / f"{name}.csv"
         if not file.is_file():

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from oligo_cohort.database import connect
 from oligo_cohort.errors import UsageError
 from oligo_cohort.importers.common import ROW, SourceProblems
 
@@ -55,7 +56,7 @@ class OmopSource:
 
     def __init__(self, origin: str) -> None:
         self.origin = origin
-        self.con = duckdb.connect()
+        self.con = connect()
         self.origins: dict[str, str] = {}
         self.columns: dict[str, list[str]] = {}
         self.files: list[Path] = []
