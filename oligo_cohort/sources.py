@@ -11,6 +11,7 @@ import csv
 import errno
 import io
 import os
+import re
 import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -95,6 +96,7 @@ _MAGIC = (
     (0, b"SQLite format 3\x00", "SQLite database"),
     (0, b"PGDMP", "PostgreSQL dump"),
     (0, b"PK\x03\x04", "zip archive (an Excel .xlsx workbook?)"),
+    (0, b"PK\x05\x06", "zip archive (an Excel .xlsx workbook?)"),
     (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Excel .xls workbook"),
     (0, b"PAR1", "Parquet file"),
     (0, b"\x1f\x8b", "gzip archive"),
@@ -335,6 +337,9 @@ def _parquet_table(name: str, file: Path) -> RawTable:
     quoted_file = "'" + str(file).replace("'", "''") + "'"
     spaces = "'" + _WHITE_SPACE.replace("'", "''") + "'"
     model_types = {c.name: c.type for c in tables()[name].columns}
+    for original, column in names.items():
+        if column in model_types and pa.types.is_nested(schema.field(original).type):
+            raise UnreadableError(_nested_message(original, str(schema.field(original).type)))
     native = frozenset(
         column
         for original, column in names.items()
@@ -357,28 +362,29 @@ def _parquet_table(name: str, file: Path) -> RawTable:
     return RawTable(name, str(file), empty, query=query, rows=metadata.num_rows, native=native)
 
 
-def reread_parquet_as_text(table: RawTable, error: str) -> tuple[RawTable, list[tuple[str, int, str]]]:
+def reread_parquet_as_text(table: RawTable, error: BaseException) -> tuple[RawTable, list[tuple[str, int, str, str]]]:
     """Read a Parquet file DuckDB could not stream, value by value, as text held in memory.
 
-    Text that is not UTF-8 is read as Latin-1, as in a CSV file, with a note (column, row, what) for the first
-    such value of each column. A file pyarrow cannot read either is unreadable: `UnreadableError`, with both
+    Text that is not UTF-8 is read as Latin-1, as in a CSV file, with a note (column, row, value, what) for the
+    first such value of each column. A file pyarrow cannot read either is unreadable: `UnreadableError`, with both
     readers' reasons.
     """
     file = Path(table.origin)
     wanted = [c.name for c in tables()[table.name].columns]
-    notes: list[tuple[str, int, str]] = []
+    notes: list[tuple[str, int, str, str]] = []
     try:
         parquet = pq.ParquetFile(file)
         names = [n for n in parquet.schema_arrow.names if n.replace("\ufeff", "").strip().lower() in wanted]
         data = parquet.read(columns=names)
     except Exception as exc:  # corrupt pages, unsupported encodings...
-        raise UnreadableError(f"the file cannot be read as Parquet ({error}; {_first_line(exc)})") from None
+        reasons = f"{_first_line(error)}; {_first_line(exc)}"
+        raise UnreadableError(f"the file cannot be read as Parquet ({reasons})") from None
     columns: dict[str, pa.Array] = {}
     for original in names:
         values, note = _as_text_values(data.column(original).combine_chunks())
         if note:
-            row, what = note
-            notes.append((original.replace("\ufeff", "").strip().lower(), row, what))
+            row, value, what = note
+            notes.append((original.replace("\ufeff", "").strip().lower(), row, value, f"{what} ({file.name})"))
         columns[original] = values
     frame = pl.from_arrow(pa.table(columns) if columns else pa.table({"_": pa.nulls(data.num_rows)}).drop(["_"]))
     assert isinstance(frame, pl.DataFrame)
@@ -391,7 +397,7 @@ def reread_parquet_as_text(table: RawTable, error: str) -> tuple[RawTable, list[
     return RawTable(table.name, table.origin, text), notes
 
 
-def _as_text_values(values: pa.Array) -> tuple[pa.Array, tuple[int, str] | None]:
+def _as_text_values(values: pa.Array) -> tuple[pa.Array, tuple[int, str, str] | None]:
     """A column's values as text; text that is not UTF-8 decodes as Latin-1 (the first such value noted)."""
     kind = values.type
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind)):
@@ -399,7 +405,7 @@ def _as_text_values(values: pa.Array) -> tuple[pa.Array, tuple[int, str] | None]
             return values.cast(pa.string()), None
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return pa.array([None if v is None else str(v) for v in values.to_pylist()], pa.string()), None
-    note: tuple[int, str] | None = None
+    note: tuple[int, str, str] | None = None
     texts: list[str | None] = []
     for row, value in enumerate(values.cast(pa.binary()).to_pylist(), start=1):
         if value is None:
@@ -410,12 +416,15 @@ def _as_text_values(values: pa.Array) -> tuple[pa.Array, tuple[int, str] | None]
         except UnicodeDecodeError as exc:
             texts.append(value.decode("latin-1"))
             if note is None:
-                note = (row, f"not UTF-8 (first bad byte at offset {exc.start}): read as Latin-1; write text as UTF-8")
+                what = f"not UTF-8 (first bad byte at offset {exc.start}): read as Latin-1; write text as UTF-8"
+                note = (row, texts[-1], what)
     return pa.array(texts, pa.string()), note
 
 
 def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    """The first line of a reader's error, its control characters escaped (it may quote bytes of the file)."""
+    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 # Parquet types that already hold a dictionary type's values: such a column is typed as it is (a text round trip
@@ -487,16 +496,16 @@ def _duckdb_tables(source: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[st
 
 
 def _duckdb_text_table(source: duckdb.DuckDBPyConnection, name: str, schema: str, table: str) -> pa.Table:
-    columns = [
-        column
-        for (column,) in source.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
-            "AND schema_name = ? AND table_name = ? ORDER BY column_index",
-            [schema, table],
-        ).fetchall()
-    ]
-    _check_unique(columns)
+    columns: list[tuple[str, str]] = source.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = ? AND table_name = ? ORDER BY column_index",
+        [schema, table],
+    ).fetchall()
+    _check_unique([column for column, _ in columns])
     wanted = set(tables()[name].column_names)
+    for column, data_type in columns:
+        if column.strip().lower() in wanted and _NESTED_DUCKDB_TYPE.match(data_type):
+            raise UnreadableError(_nested_message(column, data_type))
 
     def ident(text: str) -> str:
         return '"' + text.replace('"', '""') + '"'
@@ -504,12 +513,20 @@ def _duckdb_text_table(source: duckdb.DuckDBPyConnection, name: str, schema: str
     # Identifiers come from the file's own catalogue, quoted; no value of the file becomes SQL text.
     selected = "".join(
         f", CAST({ident(c)} AS VARCHAR) AS {ident(c)}" if c.strip().lower() in wanted else f", NULL AS {ident(c)}"
-        for c in columns
+        for c, _ in columns
     )
     rows = source.sql(f"SELECT rowid + 1 AS {ROW}{selected} FROM {ident(schema)}.{ident(table)} ORDER BY rowid")
     frame = pl.from_arrow(rows.to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     return _as_text_table(frame)
+
+
+# DuckDB's names of the types holding several values in one cell: LIST (INTEGER[]), ARRAY (INTEGER[3]), STRUCT...
+_NESTED_DUCKDB_TYPE = re.compile(r"(STRUCT|MAP|UNION)\(|.*\[[0-9]*\]$")
+
+
+def _nested_message(column: str, data_type: str) -> str:
+    return f"column {column!r} is of type {data_type}: several values in one cell, where the model has one"
 
 
 def _read_frames(frames: Mapping[str, pd.DataFrame]) -> RawExtract:

@@ -220,9 +220,8 @@ def _create_typed_streaming(
         return raw_table
     except duckdb.Error as exc:
         con.execute(f"DROP VIEW IF EXISTS temp.raw_{table.name}")
-        reread, notes = reread_parquet_as_text(raw_table, str(exc).splitlines()[0])
-    file = Path(raw_table.origin).name
-    problems += [Problem("finding", table.name, column, row, None, file, note) for column, row, note in notes]
+        reread, notes = reread_parquet_as_text(raw_table, exc)
+    problems += [Problem("finding", table.name, column, row, None, value, note) for column, row, value, note in notes]
     con.register(f"raw_{table.name}", reread.data)
     _create_typed(con, table, set(reread.columns), reread.native, dates)
     return reread
