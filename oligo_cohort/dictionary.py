@@ -148,6 +148,12 @@ def render_markdown() -> str:
         "DuckDB database file with tables of these names. Dates are ISO `YYYY-MM-DD`; an empty cell is",
         "missing; codes are matched case-insensitively; ids are strings (leading zeros matter).",
         "",
+        "A CSV file has a header naming each column once, and every record has as many fields as the",
+        "header. A number is written with ASCII digits, an optional sign, decimal point and exponent",
+        "(`12`, `-0.5`, `1e3`; not `1_000`, `4,000`, `inf` or `nan`). A date later than the day of the run",
+        f"or before {EARLIEST_PLAUSIBLE_DATE.isoformat()} is implausible: a finding, and read as missing (a record whose own",
+        "date it is, such as a study's, is then left out).",
+        "",
     ]
     for table in tables().values():
         need = "required" if table.required else "optional"
