@@ -68,6 +68,14 @@ def load_extract(
     con = con or connect()
     try:
         return _validate_and_stage(con, raw, cutoff, run_day)
+    except (duckdb.OutOfMemoryException, duckdb.IOException) as exc:
+        if own:
+            close(con)
+        # Not a problem of the extract but of the machine: too little memory, or no room to spill.
+        raise UsageError(
+            f"loading the extract stopped: {str(exc).splitlines()[0]} (raise {MEMORY_ENV}, "
+            "or free space in the temporary folder)"
+        ) from None
     except BaseException:
         if own:
             close(con)

@@ -244,3 +244,16 @@ def test_usable_memory_limits(tmpdir_env, monkeypatch, limit, setting):
     con = connect()
     assert con.execute("SELECT current_setting('memory_limit')").fetchall() == [(setting,)]
     close(con)
+
+
+def test_running_out_of_memory_or_disk_while_loading_is_a_message(tmp_path, tmpdir_env, monkeypatch, capsys):
+    import oligo_cohort.load as load
+
+    def exhausted(*_args, **_kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block of size 256.0 KiB")
+
+    monkeypatch.setattr(load, "validate_and_type", exhausted)
+    code = main(["screen", str(DEMO), "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Out of Memory Error" in err and "OLIGO_COHORT_MEMORY_LIMIT" in err
+    assert "Traceback" not in err and spill_folders(tmpdir_env) == []
