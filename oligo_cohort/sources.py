@@ -23,6 +23,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from oligo_cohort.database import close, connect
 from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import UsageError
 from oligo_cohort.problems import Problem
@@ -443,8 +444,6 @@ def _read_duckdb_file(path: Path) -> RawExtract:
     Every value is cast to text by DuckDB itself (a LIST, STRUCT, UNION, BLOB, INTERVAL... becomes its text and
     is then refused by the column's type, if the dictionary has the column); other columns are not read.
     """
-    from oligo_cohort.database import connect
-
     found: dict[str, RawTable] = {}
     problems: list[Problem] = []
     try:
@@ -476,7 +475,7 @@ def _read_duckdb_file(path: Path) -> RawExtract:
     except duckdb.Error as exc:
         raise UsageError(f"{path} cannot be read as a DuckDB database ({_first_line(exc)})") from None
     finally:
-        source.close()
+        close(source)
     return RawExtract(found, problems, str(path), (path,))
 
 

@@ -24,6 +24,7 @@ import pytest
 from oligo_cohort import database
 from oligo_cohort.cli import main
 from oligo_cohort.database import SAFE_SETTINGS, SPILL_PREFIX, close, connect, spill_folder
+from oligo_cohort.errors import UsageError
 from oligo_cohort.paths import demo_extract_dir
 
 PACKAGE = Path(database.__file__).parent
@@ -66,11 +67,18 @@ def spill_folders(parent: Path) -> list[Path]:
     return sorted(parent.glob(f"{SPILL_PREFIX}*"))
 
 
+# `duckdb.connect(...)`, and the module-level functions that run on DuckDB's default connection (which has none
+# of the package's settings: it would load extensions on its own).
+OPENS_DUCKDB = re.compile(
+    r"\bduckdb\.(connect|sql|query|execute|table|values|df|arrow|default_connection|read_\w+|from_\w+)\("
+)
+
+
 def test_no_module_opens_duckdb_but_the_connection_factory():
     callers = [
         path.relative_to(PACKAGE).as_posix()
         for path in sorted(PACKAGE.rglob("*.py"))
-        if re.search(r"\bduckdb\.connect\(", path.read_text(encoding="utf-8"))
+        if OPENS_DUCKDB.search(path.read_text(encoding="utf-8"))
     ]
     assert callers == ["database.py"]
 
@@ -217,6 +225,17 @@ def test_an_unusable_tmpdir_stops_the_run(tmp_path, monkeypatch, capsys, kind):
     err = capsys.readouterr().err
     assert code == 2 and f"TMPDIR={str(target)!r}" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_tmpdir_the_user_cannot_write_is_refused_even_for_root(tmp_path, monkeypatch):
+    """As root every folder is writable, so the check is shown with what `os.access` would say for a user."""
+    target = tmp_path / "read-only"
+    target.mkdir()
+    monkeypatch.setenv("TMPDIR", str(target))
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == target else real(path, mode))
+    with pytest.raises(UsageError, match="the temporary folder is not writable"):
+        database.temporary_parent()
 
 
 @pytest.mark.parametrize(
