@@ -25,6 +25,7 @@ Parquet files keep the values unchanged (no spreadsheet opens them).
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Collection
 from pathlib import Path
@@ -69,7 +70,11 @@ def write_csv(
             raise TypeError("a DuckDB relation is written to a file path")
         inert_relation(table, number_columns, order).write_csv(str(destination), header=True)
     else:
-        inert_frame(table, number_columns).to_csv(destination, index=False, float_format=float_format)
+        frame = inert_frame(table, number_columns)
+        # Python's CSV writer quotes a field holding a newline but not one holding a lone carriage return, which
+        # readers take for the end of a row: a table with such text is written with every text field quoted.
+        quoting = csv.QUOTE_NONNUMERIC if _holds_carriage_return(frame) else csv.QUOTE_MINIMAL
+        frame.to_csv(destination, index=False, float_format=float_format, quoting=quoting)
 
 
 def inert_frame(frame: pd.DataFrame, number_columns: Collection[str] = ()) -> pd.DataFrame:
@@ -84,6 +89,14 @@ def inert_frame(frame: pd.DataFrame, number_columns: Collection[str] = ()) -> pd
         keep_numbers = column in number_columns
         out[column] = values.map(lambda v, keep=keep_numbers: _cell(v, keep), na_action="ignore")
     return out
+
+
+def _holds_carriage_return(frame: pd.DataFrame) -> bool:
+    return any(
+        frame[column].map(lambda v: isinstance(v, str) and "\r" in v, na_action="ignore").any()
+        for column in frame.columns
+        if pd.api.types.is_object_dtype(frame[column]) or pd.api.types.is_string_dtype(frame[column])
+    )
 
 
 def _cell(value: object, keep_numbers: bool) -> object:

@@ -22,7 +22,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--patients", type=int, required=True, metavar="N", help="number of patients")
     parser.add_argument("--sites", type=int, required=True, metavar="K", help="number of treating hospitals")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="new or empty folder (or an earlier synthetic extract)")
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="new or empty folder (or an earlier synthetic extract)"
+    )
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     parser.add_argument(
         "--format", dest="fmt", choices=FORMATS, default="parquet", help="file format (default parquet)"
