@@ -44,6 +44,7 @@ MANIFEST = "manifest.json"
 STATUSES = ("eligible", "ineligible", "unknown")
 OUTCOMES = ("pass", "fail", "unknown", "review")
 DATE_COLUMNS = ("screening_date", "registration_date")
+EARLIEST = "1900-01-01"
 MAX_LISTED = 20  # problems listed in the message
 PER_CHECK = 5  # rows listed per column and kind of problem
 
@@ -67,7 +68,8 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     rows: dict[str, int] = {}
     for name, (table, columns, _) in RESULT_TABLES.items():
-        count = _load_table(con, folder / f"{name}.csv", table, columns, problems)
+        as_of = manifest["as_of"] if manifest else None
+        count = _load_table(con, folder / f"{name}.csv", table, columns, problems, as_of)
         if count is not None:
             rows[name] = count
     recorded = manifest.get("rows") if manifest else None
@@ -199,7 +201,12 @@ def _read_header(path: Path, problems: list[str]) -> list[str] | None:
 
 
 def _load_table(
-    con: duckdb.DuckDBPyConnection, path: Path, table: str, columns: tuple[str, ...], problems: list[str]
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    columns: tuple[str, ...],
+    problems: list[str],
+    as_of: dt.date | None,
 ) -> int | None:
     """Read one CSV file into `table` with the result's types; its row count, or None with the problems listed."""
     if not path.is_file():
@@ -227,7 +234,7 @@ def _load_table(
     except duckdb.Error as exc:
         problems.append(f"{path.name}: {_csv_error(exc)}")
         return None
-    found = _value_problems(con, raw, path.name, columns)
+    found = _value_problems(con, raw, path.name, columns, as_of)
     if found:
         problems.extend(found)
         con.execute(f"DROP TABLE {raw}")
@@ -268,9 +275,13 @@ def _listed(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{_sql_text(v)}'" for v in values) + ")"
 
 
-def _checks(columns: tuple[str, ...]) -> list[tuple[str, str, str]]:
+def _checks(columns: tuple[str, ...], as_of: dt.date | None) -> list[tuple[str, str, str]]:
     """(column, SQL condition that is true for a bad value, what the value should be) for each checked column."""
     checks: list[tuple[str, str, str]] = []
+    if as_of is not None:
+        # A screening scan is on or before the cut-off (later records are dropped); registration closes at most
+        # one protocol window later. Anything else was edited, and would stretch accrual windows to year 9999.
+        latest = {"screening_date": as_of, "registration_date": as_of + dt.timedelta(days=366)}
     for column in columns:
         q = _quoted(column)
         value = f"NULLIF({q}, '')"
@@ -287,6 +298,12 @@ def _checks(columns: tuple[str, ...]) -> list[tuple[str, str, str]]:
         elif column in DATE_COLUMNS:
             bad = f"NOT regexp_full_match({q}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') OR try_strptime({q}, '%Y-%m-%d') IS NULL"
             checks.append((column, f"{value} IS NOT NULL AND ({bad})", "a date YYYY-MM-DD"))
+            if as_of is not None:
+                day = f"CAST(try_strptime({q}, '%Y-%m-%d') AS DATE)"
+                outside = f"{day} < DATE '{EARLIEST}' OR {day} > DATE '{latest[column].isoformat()}'"
+                checks.append(
+                    (column, f"{value} IS NOT NULL AND ({outside})", f"a date from {EARLIEST} to {latest[column]}")
+                )
         elif column in ("line_number", "row"):
             digits = 9 if column == "line_number" else 18  # INTEGER / BIGINT without overflow
             bad = f"NOT regexp_full_match({q}, '-?[0-9]{{1,{digits}}}')"
@@ -298,16 +315,27 @@ def _checks(columns: tuple[str, ...]) -> list[tuple[str, str, str]]:
     return checks
 
 
-def _value_problems(con: duckdb.DuckDBPyConnection, raw: str, file: str, columns: tuple[str, ...]) -> list[str]:
+def _value_problems(
+    con: duckdb.DuckDBPyConnection, raw: str, file: str, columns: tuple[str, ...], as_of: dt.date | None
+) -> list[str]:
+    checks = _checks(columns, as_of)
     found: list[str] = []
-    for column, bad, expected in _checks(columns):
-        rows = con.execute(
-            f"SELECT rowid + 1, {_quoted(column)} FROM {raw} WHERE {bad} ORDER BY rowid LIMIT {PER_CHECK + 1}"
-        ).fetchall()
-        for row, value in rows[:PER_CHECK]:
-            found.append(f"{file} row {row}, column {column}: value {value!r} is not {expected}")
-        if len(rows) > PER_CHECK:
-            found.append(f"{file}, column {column}: ... and more rows like these")
+    if checks:
+        # One query for every check (a round trip each would cost more than the scans).
+        parts = [
+            f"(SELECT {k} AS k, rowid + 1 AS r, {_quoted(column)} AS v FROM {raw} WHERE {bad} "
+            f"ORDER BY rowid LIMIT {PER_CHECK + 1})"
+            for k, (column, bad, _) in enumerate(checks)
+        ]
+        rows = con.execute(f"SELECT k, r, v FROM ({' UNION ALL '.join(parts)}) ORDER BY k, r").fetchall()
+        shown: dict[int, int] = {}
+        for k, row, value in rows:
+            column, _, expected = checks[k]
+            shown[k] = shown.get(k, 0) + 1
+            if shown[k] <= PER_CHECK:
+                found.append(f"{file} row {row}, column {column}: value {value or ''!r} is not {expected}")
+            else:
+                found.append(f"{file}, column {column}: ... and more rows like these")
     if file == "patients.csv":
         twice = con.execute(
             f"SELECT {_text('patient_id')} AS id, min(rowid) + 1, count(*) FROM {raw} "

@@ -117,8 +117,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--seed needs --draws (the default quantiles are exact, not simulated)")
     # Before any work: a user's folder is never replaced, nor an input.
     with OutputFolder(args.out, KIND, inputs=[args.screen_dir, args.sites]) as destination:
+        sites = read_sites_file(args.sites, args.start) if args.sites else None  # a small file: checked first
         result = load_screening(args.screen_dir)
-        sites = read_sites_file(args.sites, args.start) if args.sites else None
         report = build_report(
             result, target=args.target, start=args.start, sites=sites, assumptions=assumptions,
             draws=args.draws, seed=args.seed,
