@@ -338,8 +338,8 @@ def _failed(exc: BaseException, args: argparse.Namespace) -> int:
         return exc.exit_code
     if isinstance(exc, MemoryError | duckdb.OutOfMemoryException):
         _say(
-            "oligo-cohort: error: out of memory. Lower OLIGO_COHORT_MEMORY_LIMIT or OLIGO_COHORT_SLICE_PATIENTS, "
-            "or run on a machine with more memory"
+            "oligo-cohort: error: out of memory. Screen in smaller slices (OLIGO_COHORT_SLICE_PATIENTS), change "
+            "DuckDB's memory cap (OLIGO_COHORT_MEMORY_LIMIT), or run on a machine with more memory"
         )
         return 2
     if isinstance(exc, OSError) and exc.strerror:

@@ -502,3 +502,35 @@ def test_refusals_take_no_time(tmp_path, screen_dir):
     started = time.perf_counter()
     assert main(["report", str(demo_extract_dir()), "--out", str(mine)]) == 2
     assert time.perf_counter() - started < 1.0
+
+
+# --- the last line of defence -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unexpected_error_is_one_line_exit_1_and_nothing_half_written(tmp_path, monkeypatch, capsys, debug):
+    import oligo_cohort.outputs as outputs
+
+    def broken(*args, **kwargs):
+        raise ValueError("an internal inconsistency")
+
+    monkeypatch.setattr(outputs, "write_csv", broken)
+    if debug:
+        monkeypatch.setenv("OLIGO_COHORT_DEBUG", "1")
+    assert main(["screen", str(demo_extract_dir()), "--out", str(tmp_path / "new" / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "internal error (ValueError: an internal inconsistency). This is a bug" in err
+    assert ("Traceback" in err) == debug
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_running_out_of_memory_is_a_message(tmp_path, monkeypatch, capsys):
+    import oligo_cohort.api
+
+    def exhausted(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256 KiB")
+
+    monkeypatch.setattr(oligo_cohort.api, "load_extract", exhausted)
+    assert main(["screen", str(demo_extract_dir()), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert "out of memory" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
