@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import secrets
@@ -49,6 +48,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; the final renames still detect a concurrent winner
+    fcntl = None  # type: ignore[assignment]
 
 from oligo_cohort import __version__
 from oligo_cohort.errors import UsageError
@@ -61,6 +65,7 @@ KINDS = ("screen", "attrition", "report", "accrual", "import", "synth")
 OS_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 LOCK_SIGNATURE = b"oligo-cohort output lock\n"
 _SHOWN = 8  # names listed in a refusal
+_OPEN_FLAGS = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
 
 
 class DestinationError(UsageError):
@@ -312,7 +317,7 @@ def _writable_ancestor(target: Path, option: str) -> Path:
 def _read_only(folder: Path) -> bool:
     try:
         return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-    except OSError:
+    except (OSError, AttributeError):
         return False
 
 
@@ -453,8 +458,9 @@ class OutputFolder:
             self.check()
             self._made = _make_parents(self.path.parent)
             self._acquire_lock()
-            self.check()  # again: the folder may have changed while this run waited for nothing
+            self.check()  # again, under the lock: another run may have written the folder meanwhile
         except BaseException:
+            self._claims -= 1
             self._release(failed=True)
             raise
         return self
@@ -481,10 +487,17 @@ class OutputFolder:
             self._made = []
 
     def _acquire_lock(self) -> None:
+        if fcntl is None:
+            return
         path = self.path.parent / f".{self.path.name}.oligo-cohort.lock"
         for _ in range(50):
             try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+                try:
+                    fd, created = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o666), True
+                except FileExistsError:
+                    fd, created = os.open(path, os.O_RDWR | _OPEN_FLAGS), False  # left by a run that was killed?
+            except FileNotFoundError:
+                continue  # removed in between by the run that held it
             except OSError as exc:
                 raise DestinationError(f"{self.option} {self.path}: cannot write beside it ({exc.strerror})") from None
             try:
@@ -497,8 +510,8 @@ class OutputFolder:
                 ) from None
             except OSError:
                 os.close(fd)  # no locks on this file system: the final renames still detect a concurrent winner
-                with contextlib.suppress(OSError):
-                    if path.stat().st_size == 0:
+                if created:
+                    with contextlib.suppress(OSError):
                         path.unlink()
                 return
             try:
@@ -704,7 +717,7 @@ class OutputFile:
             path = parent / f".{self.path.name}.{secrets.token_hex(4)}.partial"
             try:
                 # Created with the user's umask (not mkstemp's 0600): the file becomes the output.
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o666))
             except FileExistsError:
                 continue
             except OSError as exc:
