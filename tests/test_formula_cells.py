@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -238,10 +239,10 @@ def test_frames_are_written_inert_and_read_back_exactly(values, numbers):
     assert [int(r[1]) for r in rows] == numbers[:n]  # negative numbers stay numbers
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(st.one_of(texts, st.none()), min_size=1, max_size=6))
-def test_relations_are_written_like_frames(tmp_path_factory, values):
-    folder = tmp_path_factory.mktemp("rel")
+def test_relations_are_written_like_frames(scratch, values):
+    folder = Path(tempfile.mkdtemp(dir=scratch))
     con = duckdb.connect()
     con.register("frame", pd.DataFrame({"text": pd.Series(values, dtype=object), "n": range(len(values))}))
     relation = con.sql("SELECT text, n - 3 AS n FROM frame")
@@ -264,3 +265,9 @@ def test_number_columns_keep_plain_numbers_and_make_anything_else_inert(number, 
     assert rows[0] == [number]
     expected = text if NUMBER.fullmatch(text) else inert(text)
     assert (rows[1] or [""])[0] == expected
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    """One folder for the generated examples (a numbered temporary folder per example gets slow)."""
+    return tmp_path_factory.mktemp("examples")

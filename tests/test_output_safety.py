@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -84,8 +85,8 @@ def parents(names) -> set[str]:
     listed=st.sets(st.sampled_from([*NAMES, "figures/", "notes/", "x/"])),
     marker=st.sampled_from(MARKERS),
 )
-def test_a_folder_is_replaced_only_when_its_marker_lists_everything_in_it(tmp_path_factory, files, listed, marker):
-    parent = tmp_path_factory.mktemp("rule")
+def test_a_folder_is_replaced_only_when_its_marker_lists_everything_in_it(scratch, files, listed, marker):
+    parent = Path(tempfile.mkdtemp(dir=scratch))
     out = parent / "out"
     out.mkdir()
     for name in files:
@@ -534,3 +535,9 @@ def test_running_out_of_memory_is_a_message(tmp_path, monkeypatch, capsys):
     assert main(["screen", str(demo_extract_dir()), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     assert "out of memory" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    """One folder for the generated examples (a numbered temporary folder per example gets slow)."""
+    return tmp_path_factory.mktemp("examples")

@@ -6,7 +6,8 @@ site's own estimate of patients enrolled per month; it feeds the
 constant-accrual forecast. A site missing from the extract has no history and
 predicts from the fitted prior of centre rates. Every problem in the file is
 reported at once, with its line: a file that is not UTF-8 CSV, a column named
-twice or missing, an empty or repeated site, a date that is not YYYY-MM-DD, a
+twice or missing, a line with more or fewer fields than the header (a line of
+empty fields is skipped), an empty or repeated site, a date that is not YYYY-MM-DD, a
 planned rate that is not a finite number from 0 to `MAX_PLANNED_RATE`. A site
 name that a spreadsheet would run as a formula is kept as written: the CSV
 outputs write it inert (oligo_cohort.csv_output).
