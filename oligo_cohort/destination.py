@@ -405,6 +405,9 @@ class OutputFolder:
             raise DestinationError(f"{reason}; an output folder must be apart from the inputs")
         if target == Path(target.anchor):
             raise DestinationError(f"{self.option} {target} is the root folder; choose a folder of its own")
+        if resolved(os.getcwd()).is_relative_to(target):
+            # Replacing it would pull the folder away from under this shell (and this run).
+            raise DestinationError(f"{self.option} {target} is or holds the current folder; choose a folder beside it")
         if target.exists() and not target.is_dir():
             raise DestinationError(f"{self.option} {target} is a file, not a folder; choose a folder")
         _writable_ancestor(target, self.option)

@@ -541,3 +541,14 @@ def test_running_out_of_memory_is_a_message(tmp_path, monkeypatch, capsys):
 def scratch(tmp_path_factory) -> Path:
     """One folder for the generated examples (a numbered temporary folder per example gets slow)."""
     return tmp_path_factory.mktemp("examples")
+
+
+def test_the_current_folder_is_never_replaced(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with staged_output(out, "screen") as staging:
+        (staging / "a.csv").write_text("1\n", encoding="utf-8")
+    monkeypatch.chdir(out)
+    with pytest.raises(DestinationError, match="current folder"):
+        OutputFolder(".", "screen").check()
+    with pytest.raises(DestinationError, match="current folder"):
+        OutputFolder(tmp_path, "screen").check()
