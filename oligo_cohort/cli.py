@@ -316,7 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stdout.flush()  # a closed pipe shows here, not at exit
                 return code
             except BaseException as exc:  # the last line of defence: every outcome is a message and an exit code
-                return _failed(exc, args)
+                with interruption.ignored():
+                    return _failed(exc, args)
 
 
 def _failed(exc: BaseException, args: argparse.Namespace) -> int:

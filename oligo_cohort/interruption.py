@@ -34,6 +34,7 @@ class Terminated(KeyboardInterrupt):
 _received: list[int] = []
 _deferring = 0
 _pending = False
+_ignoring = 0
 
 
 def _exception(signum: int) -> KeyboardInterrupt:
@@ -43,6 +44,8 @@ def _exception(signum: int) -> KeyboardInterrupt:
 def _handler(signum: int, frame: object) -> None:
     global _pending
     _received.append(signum)
+    if _ignoring:
+        return
     if _deferring:
         _pending = True
         return
@@ -92,6 +95,18 @@ def raise_if_interrupted() -> None:
     """Raise the interrupt again if a signal arrived (its exception may have been caught and dropped on the way)."""
     if _received and not _deferring:
         raise _exception(_received[0])
+
+
+@contextmanager
+def ignored() -> Iterator[None]:
+    """Record signals without raising them: the run is already ending (a second Ctrl-C must not turn its last
+    message into a traceback)."""
+    global _ignoring
+    _ignoring += 1
+    try:
+        yield
+    finally:
+        _ignoring -= 1
 
 
 @contextmanager

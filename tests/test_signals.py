@@ -165,3 +165,43 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path, argv):
     assert done.stderr == ""
     if argv[0] == "screen":  # the result was complete before the summary was printed
         assert (tmp_path / "out" / MARKER).is_file()
+
+
+# --- the mechanism, in this process --------------------------------------------------------------------------
+
+
+def test_a_signal_in_a_critical_section_is_raised_when_it_ends():
+    from oligo_cohort import interruption
+
+    done = []
+    with interruption.signals_handled(), pytest.raises(interruption.Terminated), interruption.deferred():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)
+        done.append("the section finished")
+    assert done == ["the section finished"]
+
+
+def test_a_swallowed_interrupt_still_stops_the_run_at_the_next_stage():
+    from oligo_cohort import interruption
+    from oligo_cohort.progress import stage
+
+    with interruption.signals_handled():
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        except KeyboardInterrupt:
+            pass  # what a careless caller might do with DuckDB's "query interrupted"
+        with pytest.raises(KeyboardInterrupt), stage("next"):
+            pass
+        assert interruption.stopped_by(RuntimeError("Query interrupted")) == signal.SIGINT
+    with stage("outside a run"):  # the next run starts afresh
+        pass
+
+
+def test_a_second_signal_while_the_run_reports_its_end_is_ignored():
+    from oligo_cohort import interruption
+
+    with interruption.signals_handled(), interruption.ignored():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        assert interruption.received() == signal.SIGINT
