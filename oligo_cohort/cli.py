@@ -305,19 +305,22 @@ def _add_plugged(sub, name: str, module: str, help_text: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `oligo-cohort` command."""
-    with escaped_output():
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        handler: Callable[[argparse.Namespace], int] = args.handler
-        with interruption.signals_handled():
-            try:
-                args.problems_file = problems_destination(args)
-                code = handler(args)
-                sys.stdout.flush()  # a closed pipe shows here, not at exit
-                return code
-            except BaseException as exc:  # the last line of defence: every outcome is a message and an exit code
-                with interruption.ignored():
+    args = argparse.Namespace()
+    with escaped_output(), interruption.signals_handled():
+        try:
+            args = build_parser().parse_args(argv)  # exits (SystemExit) on --help or a bad option, as argparse does
+            args.problems_file = problems_destination(args)
+            handler: Callable[[argparse.Namespace], int] = args.handler
+            code = handler(args)
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+            return code
+        except BaseException as exc:  # the last line of defence: every outcome is a message and an exit code
+            with interruption.ignored():
+                try:
                     return _failed(exc, args)
+                except BrokenPipeError:  # even stderr is gone
+                    _silence_stdout()
+                    return 141
 
 
 def _failed(exc: BaseException, args: argparse.Namespace) -> int:
