@@ -55,7 +55,8 @@ def rows_of(path: Path) -> list[list[str]]:
 
 def write_rows(path: Path, rows: list[list[str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
+        # Every field quoted: Python leaves a lone carriage return unquoted otherwise (a row break to readers).
+        csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)
 
 
 # --- the oracle: which values a result can hold ------------------------------------------------------------------
