@@ -9,14 +9,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
 from oligo_cohort.criteria import CRITERION_IDS
-from oligo_cohort.database import connect
 from oligo_cohort.engines import engine_runner
 from oligo_cohort.errors import UsageError
 from oligo_cohort.load import LoadedExtract, load_extract, write_run_parameters
@@ -24,6 +23,9 @@ from oligo_cohort.problems import PROBLEM_COLUMNS, problems_frame
 from oligo_cohort.progress import stage
 from oligo_cohort.protocol import Protocol, load_protocol
 from oligo_cohort.sources import ExtractSource
+
+if TYPE_CHECKING:
+    from oligo_cohort.destination import OutputFolder
 
 PATIENT_COLUMNS = ("patient_id", "site_id", "status", "event_id", "screening_date", *CRITERION_IDS)
 EVENT_COLUMNS = (
@@ -130,11 +132,15 @@ class ScreeningResult:
         ).df()
         return frame.drop(columns="k").set_index("criterion")
 
-    def write(self, out_dir: str | Path, *, parquet: bool = False) -> Path:
-        """Write the result files atomically into `out_dir` (see oligo_cohort.outputs)."""
+    def write(self, out_dir: str | Path | OutputFolder, *, parquet: bool = False) -> Path:
+        """Write the result files atomically into `out_dir` (see oligo_cohort.outputs).
+
+        `out_dir` is replaced only when it is empty or an earlier screen result, never when it is or holds an
+        input (oligo_cohort.destination); otherwise a DestinationError (a UsageError) says why.
+        """
         from oligo_cohort.outputs import write_result
 
-        return write_result(self, Path(out_dir), parquet=parquet)
+        return write_result(self, out_dir, parquet=parquet)
 
     def manifest(self) -> dict[str, object]:
         """What produced this result: protocol, parameters, cut-off, engine, counts."""
@@ -223,49 +229,11 @@ def _store_findings(loaded: LoadedExtract) -> None:
 
 
 def read_screen_dir(path: str | Path) -> ScreeningResult:
-    """Read a folder written by `oligo-cohort screen` back into a ScreeningResult."""
-    folder = Path(path)
-    manifest_file = folder / "manifest.json"
-    if not manifest_file.is_file():
-        raise UsageError(f"{folder} is not a screen output folder (no manifest.json)")
-    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-    con = connect()
-    for name, (table, columns, _) in RESULT_TABLES.items():
-        file = folder / f"{name}.csv"
-        if not file.is_file():
-            raise UsageError(f"{folder} lacks {name}.csv")
-        con.register("frame", pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""]))
-        casts = ", ".join(_read_back_expression(c) for c in columns)
-        con.execute(f"CREATE TABLE {table} AS SELECT {casts} FROM frame")
-        con.unregister("frame")
-    base = load_protocol("cosmo")
-    protocol = Protocol(
-        name=manifest["protocol"]["name"],
-        version=manifest["protocol"]["version"],
-        title=manifest["protocol"]["name"],
-        parameters=type(base.parameters)(
-            **{k: v for k, v in manifest["parameters"].items() if k in base.parameters.__dataclass_fields__}
-        ),
-        source=manifest["protocol"]["source"],
-    )
-    return ScreeningResult(
-        con,
-        protocol=protocol,
-        as_of=dt.date.fromisoformat(manifest["as_of"]),
-        engine=manifest["engine"],
-        worklist=bool(manifest["worklist"]),
-        source=str(folder),
-    )
+    """Read a folder written by `oligo-cohort screen` back into a ScreeningResult.
 
+    Every file is checked on the way (oligo_cohort.screen_folder): a missing, damaged or edited folder is a
+    `ScreenFolderError` (a UsageError, exit 2) listing each problem with its file, row, column and value.
+    """
+    from oligo_cohort.screen_folder import read_screen_folder
 
-def _read_back_expression(column: str) -> str:
-    quoted = f'"{column}"'
-    if column in ("screening_date", "registration_date"):
-        return f"CAST({quoted} AS DATE) AS {quoted}"
-    if column in ("line_number",):
-        return f"CAST({quoted} AS INTEGER) AS {quoted}"
-    if column == "row":
-        return f"CAST({quoted} AS BIGINT) AS {quoted}"
-    if column == "is_best_event":
-        return f"CAST({quoted} AS BOOLEAN) AS {quoted}"
-    return quoted
+    return read_screen_folder(path)

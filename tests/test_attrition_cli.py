@@ -15,6 +15,7 @@ from oligo_cohort.attrition import command, report_command
 from oligo_cohort.attrition.bundle import PATIENT_LEVEL_FILES
 from oligo_cohort.attrition.feasibility import write_feasibility_report
 from oligo_cohort.attrition.views import Options
+from oligo_cohort.destination import MARKER
 from oligo_cohort.disclosure import round_count
 from oligo_cohort.errors import UsageError
 from tests.test_attrition_fixtures import demo_expected_patients, random_patients, write_screen_dir
@@ -35,7 +36,7 @@ def test_attrition_writes_controlled_tables_figures_and_a_statement(screen_dir, 
     out = tmp_path / "attrition"
     args = parse(command, [str(screen_dir), "--out", str(out), "--by", "site", "--formats", "svg"])
     assert command.run(args) == 0
-    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != MARKER}
     for name in ("attrition.csv", "impact.csv", "status.csv", "exclusion_combinations.csv", "attrition_by_site.csv"):
         assert name in written
     for stem in ("consort", "attrition_bars", "upset", "consort_by_site"):
@@ -92,7 +93,7 @@ def test_user_errors_are_usage_errors_and_leave_nothing_behind(screen_dir, tmp_p
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
-    with pytest.raises(UsageError, match="non-empty"):
+    with pytest.raises(UsageError, match="not an empty folder"):
         command.run(parse(command, [str(screen_dir), "--out", str(mine), "--no-figures"]))
     assert (mine / "notes.txt").read_text() == "keep me"
 

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from oligo_cohort.criteria import CRITERIA
+from oligo_cohort.destination import MARKER
 from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import UsageError
 from oligo_cohort.load import load_extract
@@ -22,8 +23,13 @@ from oligo_cohort.synth.summary import summarise_extract
 TABLES = tuple(tables())
 
 
+def table_files(folder: Path) -> list[Path]:
+    """The extract's files, without the output marker."""
+    return [f for f in sorted(folder.iterdir()) if f.name != MARKER]
+
+
 def digests(folder: Path) -> dict[str, str]:
-    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(folder.iterdir())}
+    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in table_files(folder)}
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +177,7 @@ def test_optional_tables_can_be_left_out(tmp_path):
     folder = generate_extract(
         tmp_path / "x", patients=300, sites=3, omit_tables=["observations", "response_assessments"], fmt="csv"
     )
-    assert sorted(f.name for f in folder.iterdir()) == sorted(
+    assert sorted(f.name for f in table_files(folder)) == sorted(
         f"{t}.csv" for t in TABLES if t not in ("observations", "response_assessments")
     )
     assert load_extract(folder).present == frozenset(TABLES) - {"observations", "response_assessments"}
@@ -215,7 +221,7 @@ def test_the_command_writes_the_extract_and_its_profile(tmp_path, capsys):
     assert f"Wrote 400 patients at 3 sites (csv, with realistic imperfections) to {out}" in printed
     assert "## Rows per table" in printed and "- patients: 400" in printed
     assert "inc_oligoprogression" in printed and "eligible:" in printed
-    assert sorted(f.suffix for f in out.iterdir()) == [".csv"] * 8
+    assert sorted(f.suffix for f in table_files(out)) == [".csv"] * 8
 
 
 def test_large_extracts_are_profiled_on_a_sample_of_patients(imperfect_extract):

@@ -62,7 +62,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("screen_dir", metavar="SCREEN_DIR", help="folder written by `oligo-cohort screen`")
     parser.add_argument("--target", type=_positive_int, required=True, metavar="N", help="patients to enrol")
     parser.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD", help="start of trial accrual")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (replaced atomically)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="output folder (new, or an earlier forecast: replaced whole)",
+    )
     parser.add_argument(
         "--sites",
         type=Path,
@@ -95,8 +101,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Forecast accrual and write the tables, figures and assumptions into --out."""
     from oligo_cohort.accrual.rates import load_screening
-    from oligo_cohort.accrual.report import build_report, check_destination, headline, write_report
+    from oligo_cohort.accrual.report import KIND, build_report, headline, write_report
     from oligo_cohort.accrual.sites_file import read_sites_file
+    from oligo_cohort.destination import OutputFolder
 
     assumptions = Assumptions(
         lat_amenable_rate=args.lat_amenable_rate,
@@ -108,14 +115,15 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.seed is not None and args.draws is None:
         raise UsageError("--seed needs --draws (the default quantiles are exact, not simulated)")
-    check_destination(args.out)  # before any work: a user's folder is never replaced
-    result = load_screening(args.screen_dir)
-    sites = read_sites_file(args.sites, args.start) if args.sites else None
-    report = build_report(
-        result, target=args.target, start=args.start, sites=sites, assumptions=assumptions,
-        draws=args.draws, seed=args.seed,
-    )  # fmt: skip
-    out = write_report(report, args.out, screen_dir=str(args.screen_dir))
+    # Before any work: a user's folder is never replaced, nor an input.
+    with OutputFolder(args.out, KIND, inputs=[args.screen_dir, args.sites]) as destination:
+        sites = read_sites_file(args.sites, args.start) if args.sites else None  # a small file: checked first
+        result = load_screening(args.screen_dir)
+        report = build_report(
+            result, target=args.target, start=args.start, sites=sites, assumptions=assumptions,
+            draws=args.draws, seed=args.seed,
+        )  # fmt: skip
+        out = write_report(report, destination, screen_dir=str(args.screen_dir))
     print(f"Accrual forecast for N = {args.target} from {args.start.isoformat()} (cut-off {report.history.as_of}):")
     for line in headline(report):
         print(line.replace("**", ""))

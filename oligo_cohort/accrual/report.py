@@ -19,17 +19,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from oligo_cohort import __version__, outputs
+from oligo_cohort import __version__
 from oligo_cohort.accrual import planning
 from oligo_cohort.accrual.assumptions import Assumptions
 from oligo_cohort.accrual.rates import BOUNDS, History, disclosure_controlled, screening_history
+from oligo_cohort.csv_output import write_csv
+from oligo_cohort.destination import OutputFolder, staged_output
 from oligo_cohort.errors import UsageError
-from oligo_cohort.outputs import staged_folder
 
 if TYPE_CHECKING:
     from oligo_cohort.api import ScreeningResult
 
 MANIFEST = "accrual.json"
+KIND = "accrual"
 FAN_POINTS = 160
 DENSITY_POINTS = 300
 
@@ -193,12 +195,15 @@ DISCLOSURE_NOTES = (
 # --- writing ----------------------------------------------------------------------------------------------------
 
 
-def write_report(report: AccrualReport, out_dir: str | Path, *, screen_dir: str = "") -> Path:
-    """Write tables, figures, assumptions.md and accrual.json into `out_dir`, replacing an earlier forecast there."""
-    destination = Path(out_dir)
-    with staged_folder(destination, MANIFEST, "accrual forecast") as staging:
+def write_report(report: AccrualReport, out_dir: str | Path | OutputFolder, *, screen_dir: str = "") -> Path:
+    """Write tables, figures, assumptions.md and accrual.json into `out_dir`, replacing an earlier forecast there.
+
+    Any other non-empty folder, or one that is or holds an input, is refused (oligo_cohort.destination).
+    """
+    inputs = [screen_dir] if screen_dir else []
+    with staged_output(out_dir, KIND, inputs=inputs) as staging:
         _write_files(report, staging, screen_dir=screen_dir)
-    return destination
+    return out_dir.requested if isinstance(out_dir, OutputFolder) else Path(out_dir)
 
 
 def _write_files(report: AccrualReport, folder: Path, *, screen_dir: str) -> None:
@@ -207,7 +212,7 @@ def _write_files(report: AccrualReport, folder: Path, *, screen_dir: str) -> Non
 
     tables = output_tables(report)
     for name, table in tables.items():
-        table.to_csv(folder / f"{name}.csv", index=False, float_format="%.6g")
+        write_csv(table, folder / f"{name}.csv", float_format="%.6g")
     caption = _caption(report)
     duration = report.assumptions.duration_months
     first = report.contributions[report.contributions["scenario"] == report.scenarios[0].key]
@@ -250,11 +255,6 @@ def _caption(report: AccrualReport) -> str:
         f"review: lesions amenable {a.lat_amenable_rate:.0%}, consent {a.consent_rate:.0%}, clinician's discretion "
         f"{a.discretion_rate:.0%} (see assumptions.md)."
     )
-
-
-def check_destination(out_dir: Path) -> None:
-    """Refuse to replace a folder that is not an earlier forecast (a user's files must never be lost)."""
-    outputs.check_destination(out_dir, MANIFEST, "accrual forecast")
 
 
 # --- assumptions.md ---------------------------------------------------------------------------------------------

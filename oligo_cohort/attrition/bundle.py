@@ -16,6 +16,7 @@ import pandas as pd
 from oligo_cohort.attrition.charts import FORMATS, attrition_bars_figure, save_figure, upset_figure
 from oligo_cohort.attrition.consort import MAX_COLUMNS, consort_figure
 from oligo_cohort.attrition.views import Views, sets_for_csv
+from oligo_cohort.csv_output import write_csv
 from oligo_cohort.disclosure import ROUND_TO, SUPPRESS_UP_TO
 from oligo_cohort.errors import UsageError
 
@@ -32,7 +33,7 @@ def _csv(frame: pd.DataFrame, path: Path) -> str:
     for column in out.columns:
         if column.endswith("_pct") or column.startswith("shapley") or column.startswith("expected"):
             out[column] = pd.to_numeric(out[column], errors="coerce").round(3)
-    out.to_csv(path, index=False)
+    write_csv(out, path)
     return path.name
 
 

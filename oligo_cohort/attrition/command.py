@@ -12,7 +12,6 @@ from pathlib import Path
 
 from oligo_cohort.attrition.bundle import (
     CONTROLLED_NOTE,
-    SETTINGS,
     parse_formats,
     relative_names,
     write_figures,
@@ -24,8 +23,8 @@ from oligo_cohort.attrition.feasibility import attrition_views, result_settings
 from oligo_cohort.attrition.histogram import LEVELS
 from oligo_cohort.attrition.tables import parse_criteria_list
 from oligo_cohort.attrition.views import Options, Views, parse_rates
+from oligo_cohort.destination import OutputFolder
 from oligo_cohort.disclosure import write_statement
-from oligo_cohort.outputs import staged_folder
 
 HELP = "attrition by criterion (tables, CONSORT diagram, charts) from a screen output folder"
 
@@ -58,7 +57,9 @@ def add_attrition_options(parser: argparse.ArgumentParser) -> None:
 def configure(parser: argparse.ArgumentParser) -> None:
     """The arguments of `oligo-cohort attrition`."""
     parser.add_argument("screen_dir", metavar="SCREEN_DIR", type=Path, help="a folder written by `oligo-cohort screen`")
-    parser.add_argument("--out", required=True, type=Path, help="output folder (replaced atomically)")
+    parser.add_argument(
+        "--out", required=True, type=Path, help="output folder (new, or an earlier attrition output: replaced whole)"
+    )
     parser.add_argument("--by", choices=("site", "year"), help="also break attrition down by site or screening year")
     parser.add_argument("--level", choices=LEVELS, default="patients", help="patients (best event) or events")
     parser.add_argument("--formats", default="png,svg,pdf", metavar="png,svg,pdf", help="figure formats to write")
@@ -92,19 +93,21 @@ def run(args: argparse.Namespace) -> int:
     """Read the screen folder, compute the views, write tables and figures all-or-nothing."""
     from oligo_cohort.api import read_screen_dir
 
-    result = read_screen_dir(args.screen_dir)
-    options = options_from(args, level=args.level, by=(args.by,) if args.by else ())
-    views = attrition_views(result, options, disclosure_control=args.disclosure_control)
-    with staged_folder(args.out, SETTINGS) as staging:
-        files = write_table_files(views, staging)
-        formats = parse_formats(args.formats)
-        if args.figures:
-            files += relative_names(write_figures(views, staging / "figures", formats=formats), staging)
-        settings = result_settings(result, options, disclosure_control=args.disclosure_control)
-        settings["screen_dir"] = Path(args.screen_dir).name
-        files.append(write_settings(staging, settings))
-        notes = [CONTROLLED_NOTE] if args.disclosure_control else []
-        write_statement(staging, applied=args.disclosure_control, files=files, notes=notes)
+    formats = parse_formats(args.formats)
+    # The destination is checked and claimed before the screen folder is read.
+    with OutputFolder(args.out, "attrition", inputs=[args.screen_dir]) as destination:
+        result = read_screen_dir(args.screen_dir)
+        options = options_from(args, level=args.level, by=(args.by,) if args.by else ())
+        views = attrition_views(result, options, disclosure_control=args.disclosure_control)
+        with destination.staging() as staging:
+            files = write_table_files(views, staging)
+            if args.figures:
+                files += relative_names(write_figures(views, staging / "figures", formats=formats), staging)
+            settings = result_settings(result, options, disclosure_control=args.disclosure_control)
+            settings["screen_dir"] = Path(args.screen_dir).name
+            files.append(write_settings(staging, settings))
+            notes = [CONTROLLED_NOTE] if args.disclosure_control else []
+            write_statement(staging, applied=args.disclosure_control, files=files, notes=notes)
     print(format_table(views))
     control = "disclosure control applied" if args.disclosure_control else "EXACT counts: internal use only"
     print(f"\nWrote {len(files)} files to {args.out} ({control}).")

@@ -22,7 +22,6 @@ import pandas as pd
 from oligo_cohort.attrition.bundle import (
     CONTROLLED_NOTE,
     PATIENT_LEVEL_FILES,
-    SETTINGS,
     relative_names,
     write_figures,
     write_settings,
@@ -33,10 +32,12 @@ from oligo_cohort.attrition.histogram import histogram_of_result
 from oligo_cohort.attrition.report import ReportContent, render_report
 from oligo_cohort.attrition.views import Options, Views, controlled, result_views
 from oligo_cohort.attrition.whatif import WhatIf, compare_histograms, controlled_comparison, controlled_status
+from oligo_cohort.csv_output import write_csv
+from oligo_cohort.destination import OutputFolder, staged_output
 from oligo_cohort.disclosure import apply_to_frame, write_statement
-from oligo_cohort.outputs import staged_folder
+from oligo_cohort.outputs import result_inputs
 
-MARKER = f"shareable/{SETTINGS}"
+KIND = "report"
 INTERNAL_ONLY = "EXACT COUNTS: disclosure control was turned off; internal use only."
 README = """Feasibility report written by oligo-cohort.
 
@@ -156,8 +157,8 @@ def _comparison(result, compare_result, options: Options, *, disclosure_control:
 def _write_comparison(comparison: _Comparison | None, tables: Path) -> list[str]:
     if comparison is None:
         return []
-    comparison.table.to_csv(tables / "whatif_patients.csv", index=False)
-    comparison.status.to_csv(tables / "whatif_status.csv", index=False)
+    write_csv(comparison.table, tables / "whatif_patients.csv")
+    write_csv(comparison.status, tables / "whatif_status.csv")
     return ["tables/whatif_patients.csv", "tables/whatif_status.csv"]
 
 
@@ -185,7 +186,7 @@ def _content(result, shown: tuple[Views, Views], comparison: _Comparison | None,
 
 def write_feasibility_report(
     result,
-    out_dir: str | Path,
+    out_dir: str | Path | OutputFolder,
     *,
     options: Options | None = None,
     compare_result=None,
@@ -193,7 +194,10 @@ def write_feasibility_report(
     write_screen: bool = True,
     formats: Sequence[str] = FORMATS,
 ) -> Path:
-    """Write the report, the shareable bundle and (unless `write_screen` is false) the patient-level result."""
+    """Write the report, the shareable bundle and (unless `write_screen` is false) the patient-level result.
+
+    `out_dir` is replaced only when it is empty or an earlier report (oligo_cohort.destination).
+    """
     options = options or Options(by=("site", "year"))
     event_options = Options(
         level="events", order=options.order, drop=options.drop, review_pass_rates=options.review_pass_rates
@@ -209,12 +213,12 @@ def write_feasibility_report(
         settings["compare_protocol"] = comparison.protocol_b
     # The report embeds the SVG files, so SVG is always among the formats written.
     formats = tuple(dict.fromkeys([*formats, "svg"]))
-    with staged_folder(Path(out_dir), MARKER) as staging:
+    with staged_output(out_dir, KIND, inputs=result_inputs(result)) as staging:
         bundle = staging / "shareable"
         (bundle / "tables").mkdir(parents=True)
         files = [f"tables/{name}" for name in write_tables(shown[0], bundle / "tables", "_patients")]
         files += [f"tables/{name}" for name in write_tables(shown[1], bundle / "tables", "_events")]
-        findings.to_csv(bundle / "tables" / "findings_summary.csv", index=False)
+        write_csv(findings, bundle / "tables" / "findings_summary.csv")
         files += ["tables/findings_summary.csv", *_write_comparison(comparison, bundle / "tables")]
         patient_figures = write_figures(shown[0], bundle / "figures", "_patients", formats)
         files += relative_names(patient_figures, bundle)
@@ -238,7 +242,7 @@ def write_feasibility_report(
         (staging / "README.txt").write_text(README.format(control=control), encoding="utf-8")
         if write_screen:
             result.write(staging / "screen")
-    return Path(out_dir)
+    return out_dir.requested if isinstance(out_dir, OutputFolder) else Path(out_dir)
 
 
 def attrition_views(result, options: Options, *, disclosure_control: bool = True) -> Views:

@@ -32,7 +32,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """The arguments of `oligo-cohort report`."""
     shipped = " or ".join(shipped_protocols())
     parser.add_argument("extract", help="extract folder (CSV/Parquet per table) or DuckDB database file")
-    parser.add_argument("--out", required=True, type=Path, help="output folder (replaced atomically)")
+    parser.add_argument(
+        "--out", required=True, type=Path, help="output folder (new, or an earlier report: replaced whole)"
+    )
     parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="data cut-off (default: the latest date in the extract)")
     parser.add_argument("--protocol", default="cosmo", metavar="NAME|PATH", help=f"protocol: {shipped}, or a YAML path")
     parser.add_argument(
@@ -60,23 +62,28 @@ def run(args: argparse.Namespace) -> int:
     """Screen (once, or twice for a comparison) and write the report folder."""
     from oligo_cohort.api import screen
     from oligo_cohort.attrition.feasibility import write_feasibility_report
+    from oligo_cohort.cli import protocol_paths
+    from oligo_cohort.destination import OutputFolder
 
-    protocol = protocol_with(args.protocol, _pairs(args.overrides, "--set"))
-    result = screen(args.extract, as_of=args.as_of, protocol=protocol, engine=args.engine)
-    compare = None
-    if args.compare_protocol or args.compare_overrides:
-        base = args.compare_protocol or protocol
-        other = protocol_with(base, _pairs(args.compare_overrides, "--compare-set"))
-        compare = screen(args.extract, as_of=result.as_of, protocol=other, engine=args.engine)
-    options = options_from(args, level="patients", by=("site", "year"))
-    out = write_feasibility_report(
-        result,
-        args.out,
-        options=options,
-        compare_result=compare,
-        disclosure_control=args.disclosure_control,
-        write_screen=args.write_screen,
-    )
+    inputs = [args.extract, *protocol_paths(args.protocol), *protocol_paths(args.compare_protocol)]
+    # The destination is checked and claimed before the (long) screens.
+    with OutputFolder(args.out, "report", inputs=inputs) as destination:
+        protocol = protocol_with(args.protocol, _pairs(args.overrides, "--set"))
+        result = screen(args.extract, as_of=args.as_of, protocol=protocol, engine=args.engine)
+        compare = None
+        if args.compare_protocol or args.compare_overrides:
+            base = args.compare_protocol or protocol
+            other = protocol_with(base, _pairs(args.compare_overrides, "--compare-set"))
+            compare = screen(args.extract, as_of=result.as_of, protocol=other, engine=args.engine)
+        options = options_from(args, level="patients", by=("site", "year"))
+        out = write_feasibility_report(
+            result,
+            destination,
+            options=options,
+            compare_result=compare,
+            disclosure_control=args.disclosure_control,
+            write_screen=args.write_screen,
+        )
     counts = result.counts()
     summary = ", ".join(f"{counts.get(s, 0):,} {s}" for s in ("eligible", "unknown", "ineligible"))
     caveat = " (exact here; the report's counts are disclosure-controlled)" if args.disclosure_control else ""

@@ -11,13 +11,13 @@ candidate event fails).
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from oligo_cohort.criteria import CRITERIA, FAILED_WITHOUT_EVENT, Criterion
+from oligo_cohort.csv_output import write_csv
 from oligo_cohort.dictionary import tables
 
 REPORT_MD = "mapping_report.md"
@@ -255,11 +255,9 @@ class MappingReport:
         return out
 
     def to_csv(self) -> str:
+        """mapping_report.csv as text, written as every CSV file of the package is (oligo_cohort.csv_output)."""
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(REPORT_COLUMNS), lineterminator="\n")
-        writer.writeheader()
-        for row in self.rows():
-            writer.writerow({k: _safe(v) for k, v in row.items()})
+        write_csv(pd.DataFrame(self.rows(), columns=list(REPORT_COLUMNS), dtype=object), buffer)
         return buffer.getvalue()
 
     def to_markdown(self) -> str:
@@ -314,10 +312,3 @@ class MappingReport:
 
 def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _safe(value: object) -> object:
-    """Text starting with = + - @ gets a leading apostrophe (spreadsheets run such cells as formulas)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
