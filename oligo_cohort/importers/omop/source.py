@@ -1,4 +1,4 @@
-"""Read an OMOP CDM v5.4 source: a folder of CSV/Parquet tables (any letter case) or a DuckDB database.
+"""Reading an OMOP CDM v5.4 source: a folder of CSV/Parquet tables (any letter case) or a DuckDB database.
 
 Every table is exposed as a DuckDB view whose columns are text with
 lower-case names, plus `_row`, the record's 1-based row number in its file or
@@ -89,45 +89,70 @@ class OmopSource:
 
     def concepts(self, ids: Iterable[object]) -> pd.DataFrame:
         """concept rows for these concept ids (text), empty when the source has no concept table."""
-        keys = sorted({str(i) for i in ids if i not in (None, "", "0")})
-        if not self.has("concept") or not keys:
+        if not self.has("concept") or not self._wanted(ids):
             return pd.DataFrame(columns=list(CONCEPT_COLUMNS))
-        self.con.execute("CREATE OR REPLACE TEMP TABLE wanted_ids (id VARCHAR)")
-        self.con.executemany("INSERT INTO wanted_ids VALUES (?)", [(k,) for k in keys])
-        cols = ", ".join(
-            f"c.{_ident(c)}" if c in self.columns["concept"] else f"NULL AS {_ident(c)}" for c in CONCEPT_COLUMNS
-        )
         return self._fetch(
-            f"SELECT {cols} FROM src_concept AS c JOIN wanted_ids AS w ON {_ID.format('c.concept_id')} = w.id",
+            f"SELECT {self._concept_columns()} FROM src_concept AS c "
+            f"JOIN wanted_ids AS w ON {_ID.format('c.concept_id')} = w.id",
             list(CONCEPT_COLUMNS),
         )
 
     def ancestors(self, ids: Iterable[object]) -> pd.DataFrame:
         """Ingredient and ATC ancestors of these drug concepts (descendant_concept_id + the ancestor's concept)."""
-        keys = sorted({str(i) for i in ids if i not in (None, "", "0")})
         columns = ["descendant_concept_id", *CONCEPT_COLUMNS]
-        if not (self.has("concept") and self.has("concept_ancestor")) or not keys:
+        if not (self.has("concept") and self.has("concept_ancestor")) or not self._wanted(ids):
             return pd.DataFrame(columns=columns)
-        self.con.execute("CREATE OR REPLACE TEMP TABLE wanted_ids (id VARCHAR)")
-        self.con.executemany("INSERT INTO wanted_ids VALUES (?)", [(k,) for k in keys])
-        cols = ", ".join(
-            f"c.{_ident(c)}" if c in self.columns["concept"] else f"NULL AS {_ident(c)}" for c in CONCEPT_COLUMNS
-        )
         class_filter = (
             "lower(c.concept_class_id) = 'ingredient' OR upper(c.vocabulary_id) = 'ATC'"
             if "concept_class_id" in self.columns["concept"]
             else "upper(c.vocabulary_id) = 'ATC'"
         )
         return self._fetch(
-            f"SELECT a.descendant_concept_id, {cols} FROM src_concept_ancestor AS a "
+            f"SELECT a.descendant_concept_id, {self._concept_columns()} FROM src_concept_ancestor AS a "
             f"JOIN wanted_ids AS w ON {_ID.format('a.descendant_concept_id')} = w.id "
             f"JOIN src_concept AS c ON {_ID.format('c.concept_id')} = {_ID.format('a.ancestor_concept_id')} "
             f"WHERE {class_filter}",
             columns,
         )
 
+    def _wanted(self, ids: Iterable[object]) -> bool:
+        """Fill the temporary table `wanted_ids` with these concept ids (0 and empty left out); False when none."""
+        keys = sorted({str(i) for i in ids if i not in (None, "", "0")})
+        if not keys:
+            return False
+        self.con.execute("CREATE OR REPLACE TEMP TABLE wanted_ids (id VARCHAR)")
+        self.con.executemany("INSERT INTO wanted_ids VALUES (?)", [(k,) for k in keys])
+        return True
+
+    def _concept_columns(self) -> str:
+        """The select list of `concept` (alias c): every column of CONCEPT_COLUMNS, NULL where the source lacks it."""
+        present = self.columns["concept"]
+        return ", ".join(f"c.{_ident(c)}" if c in present else f"NULL AS {_ident(c)}" for c in CONCEPT_COLUMNS)
+
     def close(self) -> None:
         self.con.close()
+
+
+class Concepts:
+    """concept rows by id (text), fetched from the source on demand and kept for the rest of the import."""
+
+    def __init__(self, source: OmopSource) -> None:
+        self.source = source
+        self.rows: dict[str, dict[str, str | None]] = {}
+
+    def load(self, ids: Iterable[object]) -> None:
+        """Fetch the rows of these concept ids not fetched yet (an id the source lacks reads as an empty row)."""
+        wanted = {str(i) for i in ids if i is not None} - set(self.rows)
+        if not wanted:
+            return
+        for record in self.source.concepts(wanted).to_dict("records"):
+            self.rows[str(record["concept_id"])] = record
+        for key in wanted:
+            self.rows.setdefault(key, {})
+
+    def get(self, concept_id: object) -> dict[str, str | None]:
+        """The concept row of a loaded id; empty for None or an unknown id."""
+        return self.rows.get(str(concept_id), {}) if concept_id is not None else {}
 
 
 _WHOLE = re.compile(r"^(-?\d+)\.0*$")
