@@ -28,7 +28,10 @@ from oligo_cohort.importers.common import (
     SourceProblems,
     add_days,
     canonical_frame,
+    names_unique,
+    nul_bytes,
     parse_date,
+    to_days,
     to_int,
 )
 from oligo_cohort.importers.extract import ImportResult, finish_import
@@ -77,6 +80,8 @@ DEFAULT_ITEMS: dict[str, str] = {
 }
 MAX_NUMBERED = 30
 
+Record = tuple[int, list[str | None]]  # a data row's number (1 = the first) and its values as text
+
 SEX = {"1": "M", "2": "F", "9": "U"}
 # ENCR basis of diagnosis (most valid basis).
 BASIS = {
@@ -94,6 +99,7 @@ RESPONSE = {"CR": "CR", "PR": "PR", "SD": "SD", "PD": "PD", "NE": "NE", "MR": "S
 REGIONAL_NODES = ("C77.0", "C77.1", "C77.3")  # supraclavicular, internal mammary, axillary: N, not M
 TOPOGRAPHY = re.compile(r"^C(\d{2})\.?(\d)$", re.IGNORECASE)
 MORPHOLOGY = re.compile(r"^(\d{4})(?:/?(\d))?$")
+M_CODES = re.compile(r"^(?:0(?:\(I\+\)|\(MOL\+\))?|1[A-D]?|X|9)$")  # M after its c/p/y prefix, upper case
 
 
 def load_item_map(path: str | Path | None) -> dict[str, str]:
@@ -125,40 +131,90 @@ def load_item_map(path: str | Path | None) -> dict[str, str]:
     return items
 
 
-def read_flat_file(path: str | Path) -> tuple[pd.DataFrame, str]:
-    """The file's rows as text with lower-case column names and `_row` (CSV with , ; tab or |, or Parquet)."""
+def read_flat_file(path: str | Path, problems: SourceProblems) -> tuple[pd.DataFrame, str, list[str]]:
+    """The file's rows as text with lower-case column names and `_row` (CSV with , ; tab or |, or Parquet), and
+    notes on how it was read. What makes rows unreadable — a column named twice, a row with more or fewer fields
+    than the header, a NUL byte — is added to `problems`, each naming file, column, row and value."""
     file = Path(path)
     if not file.is_file():
         raise UsageError(
             f"NKR file {file} does not exist" if not file.exists() else f"{file} is a folder; give the NKR file"
         )
+    notes: list[str] = []
     if file.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(file).astype("string")
+        try:
+            frame = pd.read_parquet(file).astype("string")
+        except Exception as exc:  # pyarrow raises many kinds for damaged or unusual files: all mean unreadable
+            raise UsageError(f"{file} cannot be read as Parquet ({str(exc).splitlines()[0][:200]})") from None
+        names = [str(c) for c in frame.columns]
+        records = [
+            (number, [_text(v) for v in row])
+            for number, row in enumerate(frame.itertuples(index=False, name=None), start=1)
+        ]
     else:
-        raw = file.read_bytes()
-        if not raw.strip():
-            raise UsageError(f"{file} is empty (not even a header line)")
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-        first = text.split("\n", 1)[0]
-        delimiter = max((",", ";", "\t", "|"), key=lambda d: (first.count(d), d == ","))
-        try:
-            frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_values=[""])
-        except (pd.errors.ParserError, ValueError) as exc:
-            raise UsageError(f"{file} cannot be read as a delimited file ({str(exc).splitlines()[0]})") from None
-    frame.columns = [str(c).replace("\ufeff", "").strip().lower() for c in frame.columns]
-    if len(set(frame.columns)) != len(frame.columns):
-        raise UsageError(f"{file}: a column appears more than once in the header")
+        names, records = _read_delimited(file, problems, notes)
+    return _as_frame(file.name, names, records, problems), str(file), notes
+
+
+def _read_delimited(file: Path, problems: SourceProblems, notes: list[str]) -> tuple[list[str], list[Record]]:
+    """Header and rows of a delimited text file (UTF-8, else Latin-1), a trailing delimiter on every row dropped."""
+    raw = file.read_bytes()
+    if not raw.strip():
+        raise UsageError(f"{file} is empty (not even a header line)")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise UsageError(f"{file} is UTF-16 text (Excel's 'Unicode text'): save it as UTF-8 CSV")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Registry exports from Windows systems are often Latin-1/cp1252; every byte decodes in Latin-1.
+        text = raw.decode("latin-1")
+        notes.append(f"{file.name} is not UTF-8 (first bad byte at offset {exc.start}): read as Latin-1")
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t", "|"), key=lambda d: (first.count(d), d == ","))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = [row for row in reader if row]  # blank lines are not rows
+    except csv.Error as exc:
+        raise UsageError(f"{file} cannot be read as a delimited file (line {reader.line_num}: {exc})") from None
+    if not rows:
+        raise UsageError(f"{file} is empty (not even a header line)")
+    header, data = rows[0], rows[1:]
+    width = len(header)
+    if data and all(len(row) == width + 1 and not row[-1].strip() for row in data):
+        data = [row[:-1] for row in data]  # a delimiter closing every data row: no column of its own
+        notes.append(f"{file.name}: every row ends with a delimiter; the empty last field is not a column")
+    if header and not header[-1].strip() and all(len(row) == width and not row[-1].strip() for row in data):
+        header, data = header[:-1], [row[:-1] for row in data]  # the header closed by a delimiter too
+        width -= 1
+    records: list[Record] = []
+    for number, row in enumerate(data, start=1):
+        if len(row) != width:
+            missing = header[len(row)].strip().lower() if len(row) < width else None
+            problems.add(
+                file.name,
+                missing,
+                number,
+                delimiter.join(row),
+                f"the row has {len(row)} fields where the header has {width}",
+            )
+            continue
+        records.append((number, [_text(v) for v in row]))
+    return header, records
+
+
+def _as_frame(table: str, names: list[str], records: list[list[str | None]], problems: SourceProblems) -> pd.DataFrame:
+    """The records as a frame of text with lower-case names and `_row`; a name given twice is a problem."""
+    columns = [str(c).replace("\ufeff", "").strip().lower() for c in names]
+    names_unique(table, columns, problems)
+    unique = list(dict.fromkeys(c for c in columns if c))
+    keep = [columns.index(c) for c in unique]
     frame = pd.DataFrame(
-        {
-            column: pd.Series([_text(v) for v in frame[column]], index=frame.index, dtype=object)
-            for column in frame.columns
-        }
+        {c: pd.Series([r[k] for _, r in records], dtype=object) for c, k in zip(unique, keep, strict=True)},
+        columns=unique,
     )
-    frame[ROW] = range(1, len(frame) + 1)
-    return frame, str(file)
+    frame[ROW] = pd.Series([number for number, _ in records], dtype="int64")
+    nul_bytes(table, frame, unique, problems)
+    return frame
 
 
 def import_nkr(
@@ -170,10 +226,14 @@ def import_nkr(
         if isinstance(items, dict)
         else load_item_map(items)
     )
-    frame, origin = read_flat_file(source)
+    problems = SourceProblems()
+    frame, origin, notes = read_flat_file(source, problems)
+    if problems:
+        raise InputError(problems.items)
     report = MappingReport("NKR-style registry extract", origin)
     report.read(Path(origin).name, len(frame))
-    problems = SourceProblems()
+    for note in notes:
+        report.note(note)
     adapter = _NkrAdapter(frame, item_map, report, problems, Path(origin).name)
     frames = adapter.run()
     if problems:
@@ -224,9 +284,9 @@ class _NkrAdapter:
         value = self.get(record, key, n)
         if value is None:
             return None
-        days = to_int(value)
+        days = to_days(value)
         if days is None:
-            self.bad(record, key, value, "not a whole number of days", n)
+            self.bad(record, key, value, "not a whole number of days (at most 150 years)", n)
         return days
 
     def approximate(self, what: str) -> None:
@@ -326,9 +386,10 @@ class _NkrAdapter:
         row["site_id"] = row["site_id"] or self.get(record, "hospital")
         if row["birth_date"] is None:
             birth = self.date(record, "birth_date") if self.has("birth_date") else None
-            age = to_int(self.get(record, "age")) if self.has("age") else None
-            if birth is None and age is not None:
-                if not 0 <= age <= 120:
+            age_text = self.get(record, "age") if self.has("age") else None
+            age = to_int(age_text)
+            if birth is None and age_text is not None:
+                if age is None or not 0 <= age <= 120:
                     self.bad(record, "age", self.get(record, "age"), "not an age in years (0-120)")
                 else:
                     birth = _years_before(incidence, age)
@@ -414,13 +475,9 @@ class _NkrAdapter:
         value = self.get(record, key)
         if value is None:
             return None
-        code = re.sub(r"^[CPY]*M?", "", value.strip().upper())
-        if code.startswith("0"):
-            return "M0"
-        if code.startswith("1"):
-            return "M1"
-        if code in ("X", "9"):
-            return "MX"
+        code = re.sub(r"^[CPY]*M?", "", value.strip().upper().replace(" ", ""))
+        if M_CODES.match(code):
+            return {"0": "M0", "1": "M1"}.get(code[0], "MX")
         self.bad(record, key, value, "not a TNM M category (0, 0(i+), 1, 1a-c, X)")
         return None
 
@@ -431,7 +488,7 @@ class _NkrAdapter:
         if value is None or value == "9":
             return None
         number = to_int(value)
-        if number is None:
+        if number is None or not 0 <= number <= 8:
             self.bad(record, key, value, "not a treatment code (0 no, 1-8 yes, 9 unknown)")
             return None
         return number > 0
@@ -505,10 +562,10 @@ class _NkrAdapter:
         if value is None:
             return
         score = to_int(value)
-        if score is None or score == 9:
+        if score == 9:
             self.report.drop(self.table, "performance_status", "performance status unknown (9)")
             return
-        if not 0 <= score <= 5:
+        if score is None or not 0 <= score <= 5:
             self.bad(record, "performance_status", value, "not a WHO performance status (0-5, 9 unknown)")
             return
         interval = (
@@ -561,7 +618,7 @@ class _NkrAdapter:
             tumours[(pid, key)] = {
                 "tumour_id": f"{pid}-{key}",
                 "patient_id": pid,
-                "diagnosis_date": incidence - dt.timedelta(days=abs(interval)),
+                "diagnosis_date": add_days(incidence, -abs(interval)),
                 "topography": f"C{m.group(1)}.{m.group(2)}",
                 "morphology": morphology,
                 "behaviour": "3",
@@ -638,7 +695,10 @@ def _text(value: object) -> str | None:
     return text or None
 
 
-def _years_before(day: dt.date, years: int) -> dt.date:
+def _years_before(day: dt.date, years: int) -> dt.date | None:
+    """The same day `years` earlier (28 February for 29 February); None before year 1."""
+    if day.year - years < dt.MINYEAR:
+        return None
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February

@@ -45,6 +45,8 @@ def import_omop(source: str | Path, *, imaging: str | Path | None = None, gap_da
         report = MappingReport("OMOP CDM v5.4", src.origin)
         for table in src.columns:
             report.read(table, src.count(table))
+        for note in src.notes:
+            report.note(note)
         if problems:
             raise InputError(problems.items)
         frames = map_tables(OmopImport(src, report, problems, gap_days))

@@ -20,7 +20,7 @@ from oligo_cohort.importers.common import (
     canonical_frame,
     date_column,
     looks_like_atc,
-    to_int,
+    to_days,
 )
 from oligo_cohort.importers.omop.context import OmopImport
 from oligo_cohort.importers.omop.lineage import record_lineage
@@ -71,10 +71,9 @@ def systemic_therapy(run: OmopImport) -> pd.DataFrame:
             continue
         if r["start"] is None:
             continue
-        end = r["end"]
+        end = r["end"] or _supplied_until(run, r)
         if end is None:
-            supply = to_int(r["days_supply"])
-            end = add_days(r["start"], supply - 1) if supply and supply > 0 else r["start"]
+            continue
         if end < r["start"]:
             run.problems.add(
                 "drug_exposure",
@@ -97,6 +96,33 @@ def systemic_therapy(run: OmopImport) -> pd.DataFrame:
             )
     rows = _episodes(run, exposures, data_end)
     return canonical_frame("systemic_therapy", rows)
+
+
+def _supplied_until(run: OmopImport, r: dict) -> dt.date | None:
+    """The last day of an exposure without an end date: start + days_supply - 1, else the start day; None when
+    days_supply is not a usable number of days (a problem)."""
+    supply = to_days(r["days_supply"])
+    if supply is None and r["days_supply"] is not None:
+        run.problems.add(
+            "drug_exposure",
+            "days_supply",
+            r[ROW],
+            r["days_supply"],
+            "not a whole number of days (at most 150 years)",
+            r["drug_exposure_id"],
+        )
+        return None
+    end = add_days(r["start"], supply - 1) if supply and supply > 0 else r["start"]
+    if end is None:
+        run.problems.add(
+            "drug_exposure",
+            "days_supply",
+            r[ROW],
+            r["days_supply"],
+            "the start date plus the days supplied lies beyond the calendar",
+            r["drug_exposure_id"],
+        )
+    return end
 
 
 def _resolve_drugs(run: OmopImport, de: pd.DataFrame) -> list[list[str] | str]:

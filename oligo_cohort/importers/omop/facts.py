@@ -13,7 +13,7 @@ import re
 
 import pandas as pd
 
-from oligo_cohort.importers.common import ROW, date_column, to_int
+from oligo_cohort.importers.common import MAX_WHOLE, ROW, date_column, to_int, to_number
 from oligo_cohort.importers.omop.context import OmopImport
 
 ECOG_LOINC = "89247-1"  # ECOG Performance Status score
@@ -228,7 +228,7 @@ def _classify_fact(run: OmopImport, r: dict) -> tuple[str | None, object]:
     elif re.search(r"\bwho\b.*performance|performance status", lowered):
         scale = "WHO"
     if scale:
-        return "performance_status", (scale, _score(r, value_concept))
+        return "performance_status", (scale, _score(run, r, value_concept))
     # Disease response.
     status = DISEASE_STATUS_CONCEPTS.get(r["concept_id"] or "") or DISEASE_STATUS_CONCEPTS.get(
         r["value_concept_id"] or ""
@@ -274,15 +274,20 @@ def _classify_fact(run: OmopImport, r: dict) -> tuple[str | None, object]:
     return None, None
 
 
-def _score(r: dict, value_concept: dict) -> int | None:
-    """A performance-status score: the number, else a LOINC answer, else the digits of the value."""
-    number = r["value_number"]
-    if number is not None:
-        try:
-            value = float(number)
-            return int(value) if value == int(value) else None
-        except ValueError:
-            pass
+def _score(run: OmopImport, r: dict, value_concept: dict) -> int | None:
+    """A performance-status score: the number, else a LOINC answer, else the digits of the value.
+
+    A value_as_number that is not a finite number (text, `nan`, `inf`, `1e400`) is a problem: the source's
+    numeric column is damaged, and its answer concept or text cannot be trusted to stand in for it.
+    """
+    if r["value_number"] is not None:
+        number = to_number(r["value_number"])
+        if number is None or abs(number) > MAX_WHOLE:
+            run.problems.add(
+                r["table"], "value_as_number", int(r["row"]), r["value_number"], "not a number of a usable size"
+            )
+            return None
+        return int(number) if number == number.to_integral_value() else None
     code = value_concept.get("concept_code")
     if code in ECOG_ANSWERS:
         return ECOG_ANSWERS[code]

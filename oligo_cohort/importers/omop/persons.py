@@ -84,6 +84,9 @@ def _birth_from_parts(run: OmopImport, record: dict) -> tuple[dt.date | None, bo
         )
         return None, True
     month, day = to_int(record["month_of_birth"]), to_int(record["day_of_birth"])
+    for column, number in (("month_of_birth", month), ("day_of_birth", day)):
+        if number is None and record[column] is not None:
+            run.problems.add("person", column, record[ROW], record[column], "not a whole number", record["person_id"])
     if month is None or not 1 <= month <= 12:
         return dt.date(year, 12, 31), False
     last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
