@@ -158,6 +158,52 @@ def test_nkr_unreadable_files_are_refused(tmp_path: Path, content: bytes) -> Non
         import_nkr(path)
 
 
+BOMB = (
+    "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "patient_id: *i\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("patient_id: patient\n".encode("utf-16"), "is not UTF-8 text"),
+        (b"patient_id: !!python/object/apply:os.system [echo]\n", "is not a YAML mapping"),
+        (b"patient_id: [a, b]\n", "patient_id: expected an item name"),
+        (BOMB.encode(), "expected an item name"),
+        (b"patient_id: [unclosed\n", "is not a YAML mapping"),
+    ],
+    ids=["UTF-16", "YAML tag", "a list", "an alias bomb", "broken YAML"],
+)
+def test_an_unusable_items_file_is_refused(tmp_path: Path, content: bytes, expected: str) -> None:
+    items = tmp_path / "items.yaml"
+    items.write_bytes(content)
+    path = tmp_path / "nkr.csv"
+    path.write_text(nkr_text(), encoding="utf-8")
+    with pytest.raises(UsageError, match=expected):
+        import_nkr(path, items=items)
+
+
+def test_side_files_are_read_as_flat_files(tmp_path: Path) -> None:
+    """A side folder's files are read like the NKR file: any delimiter; a short row is a problem naming it."""
+    side = tmp_path / "side"
+    side.mkdir()
+    (side / "imaging.csv").write_text("study_id;patient_id;study_date;modality\n1-a;101;2023-01-05;CT\n", "utf-8")
+    path = tmp_path / "nkr.csv"
+    path.write_text(nkr_text(), encoding="utf-8")
+    assert import_nkr(path, imaging=side).tables["imaging"].values.tolist() == [["1-a", "101", "2023-01-05", "CT"]]
+    (side / "lesions.csv").write_text("study_id,patient_id,lesion_id,location,organ\n1-a,101,L1\n", "utf-8")
+    with pytest.raises(InputError) as caught:
+        import_nkr(path, imaging=side)
+    assert [p.describe() for p in caught.value.problems] == [
+        "lesions.csv.location row 1: value '1-a,101,L1': the row has 3 fields where the header has 5"
+    ]
+
+
 # --- OMOP ---------------------------------------------------------------------------------------------------
 
 

@@ -28,13 +28,12 @@ from oligo_cohort.importers.common import (
     SourceProblems,
     add_days,
     canonical_frame,
-    names_unique,
-    nul_bytes,
     parse_date,
     to_days,
     to_int,
 )
 from oligo_cohort.importers.extract import ImportResult, finish_import
+from oligo_cohort.importers.flat_files import read_flat_file
 from oligo_cohort.importers.report import MappingReport
 
 # Key → item name. `{n}` marks numbered items (1, 2, ... until a number is absent from the file).
@@ -80,8 +79,6 @@ DEFAULT_ITEMS: dict[str, str] = {
 }
 MAX_NUMBERED = 30
 
-Record = tuple[int, list[str | None]]  # a data row's number (1 = the first) and its values as text
-
 SEX = {"1": "M", "2": "F", "9": "U"}
 # ENCR basis of diagnosis (most valid basis).
 BASIS = {
@@ -110,14 +107,23 @@ def load_item_map(path: str | Path | None) -> dict[str, str]:
     file = Path(path)
     if not file.is_file():
         raise UsageError(f"--items {file} does not exist")
-    text = file.read_text(encoding="utf-8")
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--items {file} is not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
     if file.suffix.lower() == ".csv":
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = list(csv.reader(io.StringIO(text, newline="")))
         pairs = {r[0].strip(): r[1].strip() for r in rows if len(r) >= 2 and r[0].strip() and r[0].strip() != "key"}
     else:
-        loaded = yaml.safe_load(text) or {}
+        try:
+            loaded = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise UsageError(f"--items {file} is not a YAML mapping ({str(exc).splitlines()[0]})") from None
         if not isinstance(loaded, dict):
             raise UsageError(f"--items {file}: expected a mapping of key: item name")
+        odd = [str(k) for k, v in loaded.items() if not isinstance(v, str | int)]
+        if odd:  # a list or mapping (an alias, say) is no item name: never turned into text
+            raise UsageError(f"--items {file}: {', '.join(odd)}: expected an item name")
         pairs = {str(k): str(v) for k, v in loaded.items()}
     unknown = sorted(set(pairs) - set(DEFAULT_ITEMS))
     if unknown:
@@ -131,92 +137,6 @@ def load_item_map(path: str | Path | None) -> dict[str, str]:
     return items
 
 
-def read_flat_file(path: str | Path, problems: SourceProblems) -> tuple[pd.DataFrame, str, list[str]]:
-    """The file's rows as text with lower-case column names and `_row` (CSV with , ; tab or |, or Parquet), and
-    notes on how it was read. What makes rows unreadable — a column named twice, a row with more or fewer fields
-    than the header, a NUL byte — is added to `problems`, each naming file, column, row and value."""
-    file = Path(path)
-    if not file.is_file():
-        raise UsageError(
-            f"NKR file {file} does not exist" if not file.exists() else f"{file} is a folder; give the NKR file"
-        )
-    notes: list[str] = []
-    if file.suffix.lower() == ".parquet":
-        try:
-            frame = pd.read_parquet(file).astype("string")
-        except Exception as exc:  # pyarrow raises many kinds for damaged or unusual files: all mean unreadable
-            raise UsageError(f"{file} cannot be read as Parquet ({str(exc).splitlines()[0][:200]})") from None
-        names = [str(c) for c in frame.columns]
-        records = [
-            (number, [_text(v) for v in row])
-            for number, row in enumerate(frame.itertuples(index=False, name=None), start=1)
-        ]
-    else:
-        names, records = _read_delimited(file, problems, notes)
-    return _as_frame(file.name, names, records, problems), str(file), notes
-
-
-def _read_delimited(file: Path, problems: SourceProblems, notes: list[str]) -> tuple[list[str], list[Record]]:
-    """Header and rows of a delimited text file (UTF-8, else Latin-1), a trailing delimiter on every row dropped."""
-    raw = file.read_bytes()
-    if not raw.strip():
-        raise UsageError(f"{file} is empty (not even a header line)")
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise UsageError(f"{file} is UTF-16 text (Excel's 'Unicode text'): save it as UTF-8 CSV")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        # Registry exports from Windows systems are often Latin-1/cp1252; every byte decodes in Latin-1.
-        text = raw.decode("latin-1")
-        notes.append(f"{file.name} is not UTF-8 (first bad byte at offset {exc.start}): read as Latin-1")
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t", "|"), key=lambda d: (first.count(d), d == ","))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        rows = [row for row in reader if row]  # blank lines are not rows
-    except csv.Error as exc:
-        raise UsageError(f"{file} cannot be read as a delimited file (line {reader.line_num}: {exc})") from None
-    if not rows:
-        raise UsageError(f"{file} is empty (not even a header line)")
-    header, data = rows[0], rows[1:]
-    width = len(header)
-    if data and all(len(row) == width + 1 and not row[-1].strip() for row in data):
-        data = [row[:-1] for row in data]  # a delimiter closing every data row: no column of its own
-        notes.append(f"{file.name}: every row ends with a delimiter; the empty last field is not a column")
-    if header and not header[-1].strip() and all(len(row) == width and not row[-1].strip() for row in data):
-        header, data = header[:-1], [row[:-1] for row in data]  # the header closed by a delimiter too
-        width -= 1
-    records: list[Record] = []
-    for number, row in enumerate(data, start=1):
-        if len(row) != width:
-            missing = header[len(row)].strip().lower() if len(row) < width else None
-            problems.add(
-                file.name,
-                missing,
-                number,
-                delimiter.join(row),
-                f"the row has {len(row)} fields where the header has {width}",
-            )
-            continue
-        records.append((number, [_text(v) for v in row]))
-    return header, records
-
-
-def _as_frame(table: str, names: list[str], records: list[list[str | None]], problems: SourceProblems) -> pd.DataFrame:
-    """The records as a frame of text with lower-case names and `_row`; a name given twice is a problem."""
-    columns = [str(c).replace("\ufeff", "").strip().lower() for c in names]
-    names_unique(table, columns, problems)
-    unique = list(dict.fromkeys(c for c in columns if c))
-    keep = [columns.index(c) for c in unique]
-    frame = pd.DataFrame(
-        {c: pd.Series([r[k] for _, r in records], dtype=object) for c, k in zip(unique, keep, strict=True)},
-        columns=unique,
-    )
-    frame[ROW] = pd.Series([number for number, _ in records], dtype="int64")
-    nul_bytes(table, frame, unique, problems)
-    return frame
-
-
 def import_nkr(
     source: str | Path, *, items: str | Path | dict[str, str] | None = None, imaging: str | Path | None = None
 ) -> ImportResult:
@@ -226,8 +146,15 @@ def import_nkr(
         if isinstance(items, dict)
         else load_item_map(items)
     )
+    file = Path(source)
+    if not file.is_file():
+        raise UsageError(
+            f"NKR file {file} does not exist" if not file.exists() else f"{file} is a folder; give the NKR file"
+        )
     problems = SourceProblems()
-    frame, origin, notes = read_flat_file(source, problems)
+    notes: list[str] = []
+    frame = read_flat_file(file, problems, notes)
+    origin = str(file)
     if problems:
         raise InputError(problems.items)
     report = MappingReport("NKR-style registry extract", origin)
@@ -686,13 +613,6 @@ class _NkrAdapter:
             "tumours.treatment_intent has no NKR item in this layout: it stays empty, so exc_other_malignancy is unknown "
             "for patients with another primary unless no exemption could apply."
         )
-
-
-def _text(value: object) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def _years_before(day: dt.date, years: int) -> dt.date | None:
