@@ -20,7 +20,6 @@ from oligo_cohort.accrual.rates import DAYS_PER_MONTH
 from oligo_cohort.errors import UsageError
 
 REQUIRED = ("site_id", "activation_date")
-OPTIONAL = ("planned_rate",)
 
 
 def read_sites_file(path: str | Path, start: dt.date) -> pd.DataFrame:

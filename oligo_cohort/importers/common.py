@@ -22,8 +22,6 @@ from oligo_cohort.problems import Problem
 
 ROW = "_row"  # 1-based row number of a record in its source table
 
-REQUIRED_TABLES = tuple(t.name for t in tables().values() if t.required)
-
 
 def canonical_columns(table: str) -> tuple[str, ...]:
     """The data model's columns of `table`, in contract order."""
