@@ -77,88 +77,55 @@ def response_of(texts: list[str]) -> str | None:
     return None
 
 
+# Where each field of a fact comes from, per source table: the columns to read, the first filled one wins.
+FACT_SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
+    "measurement": {
+        "person_id": ("person_id",),
+        "concept_id": ("measurement_concept_id",),
+        "source_concept_id": ("measurement_source_concept_id",),
+        "source_value": ("measurement_source_value",),
+        "value_number": ("value_as_number",),
+        "value_concept_id": ("value_as_concept_id",),
+        "value_text": ("value_source_value",),
+        # the Oncology extension's link to the condition a modifier describes (and its older columns)
+        "event_id": ("measurement_event_id", "modifier_of_event_id"),
+        "event_field": ("meas_event_field_concept_id", "modifier_of_field_concept_id"),
+    },
+    "observation": {
+        "person_id": ("person_id",),
+        "concept_id": ("observation_concept_id",),
+        "source_concept_id": ("observation_source_concept_id",),
+        "source_value": ("observation_source_value",),
+        "value_number": ("value_as_number",),
+        "value_concept_id": ("value_as_concept_id",),
+        "value_text": ("value_source_value", "value_as_string"),
+        "event_id": ("observation_event_id",),
+        "event_field": ("obs_event_field_concept_id",),
+    },
+}
+
+
+def _fact_rows(run: OmopImport, table: str) -> pd.DataFrame:
+    """The rows of `measurement` or `observation` as facts: `table`, `row`, `date` and the FACT_SOURCES fields."""
+    sources = FACT_SOURCES[table]
+    date = f"{table}_date"
+    frame = run.src.frame(table, [date, *(column for columns in sources.values() for column in columns)])
+    rows: dict[str, object] = {
+        "table": table,
+        "row": frame[ROW],
+        "date": date_column(frame, date, table=table, problems=run.problems, required=True),
+    }
+    for field, columns in sources.items():
+        value = frame[columns[0]]
+        for fallback in columns[1:]:
+            value = value.where(value.notna(), frame[fallback])
+        rows[field] = value
+    return pd.DataFrame(rows)
+
+
 def facts(run: OmopImport) -> pd.DataFrame:
     """measurement and observation rows in one frame, each classified (PS, response, M, metastasis, basis)."""
-    parts = []
-    if run.src.has("measurement"):
-        m = run.src.frame(
-            "measurement",
-            [
-                "measurement_id",
-                "person_id",
-                "measurement_concept_id",
-                "measurement_date",
-                "value_as_number",
-                "value_as_concept_id",
-                "measurement_source_value",
-                "measurement_source_concept_id",
-                "value_source_value",
-                "measurement_event_id",
-                "meas_event_field_concept_id",
-                "modifier_of_event_id",
-                "modifier_of_field_concept_id",
-            ],
-        )
-        m["date"] = date_column(m, "measurement_date", table="measurement", problems=run.problems, required=True)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "table": "measurement",
-                    "row": m[ROW],
-                    "person_id": m["person_id"],
-                    "date": m["date"],
-                    "concept_id": m["measurement_concept_id"],
-                    "source_concept_id": m["measurement_source_concept_id"],
-                    "source_value": m["measurement_source_value"],
-                    "value_number": m["value_as_number"],
-                    "value_concept_id": m["value_as_concept_id"],
-                    "value_text": m["value_source_value"],
-                    "event_id": m["measurement_event_id"].where(
-                        m["measurement_event_id"].notna(), m["modifier_of_event_id"]
-                    ),
-                    "event_field": m["meas_event_field_concept_id"].where(
-                        m["meas_event_field_concept_id"].notna(), m["modifier_of_field_concept_id"]
-                    ),
-                }
-            )
-        )
-    if run.src.has("observation"):
-        o = run.src.frame(
-            "observation",
-            [
-                "observation_id",
-                "person_id",
-                "observation_concept_id",
-                "observation_date",
-                "value_as_number",
-                "value_as_string",
-                "value_as_concept_id",
-                "observation_source_value",
-                "observation_source_concept_id",
-                "value_source_value",
-                "observation_event_id",
-                "obs_event_field_concept_id",
-            ],
-        )
-        o["date"] = date_column(o, "observation_date", table="observation", problems=run.problems, required=True)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "table": "observation",
-                    "row": o[ROW],
-                    "person_id": o["person_id"],
-                    "date": o["date"],
-                    "concept_id": o["observation_concept_id"],
-                    "source_concept_id": o["observation_source_concept_id"],
-                    "source_value": o["observation_source_value"],
-                    "value_number": o["value_as_number"],
-                    "value_concept_id": o["value_as_concept_id"],
-                    "value_text": o["value_source_value"].where(o["value_source_value"].notna(), o["value_as_string"]),
-                    "event_id": o["observation_event_id"],
-                    "event_field": o["obs_event_field_concept_id"],
-                }
-            )
-        )
+    parts = [_fact_rows(run, table) for table in FACT_SOURCES if run.src.has(table)]
     if not parts:
         return pd.DataFrame(columns=["table", "row", "person_id", "date", "kind", "value"])
     facts = pd.concat(parts, ignore_index=True).astype(object)
