@@ -60,7 +60,7 @@ responses_on_line AS (
 ),
 
 progression_on_line AS (
-    -- Any PD fails the criterion, whatever else was recorded, the same day included; the first is quoted.
+    -- Any PD fails the criterion, whatever else was recorded, the same day included; the reason names the first.
     SELECT
         unit_id,
         min(assessment_date) AS first_progression
@@ -71,7 +71,7 @@ progression_on_line AS (
 
 controls_on_line AS (
     -- The CR/PR/SD assessments, latest first, for the reason. Two on one day: the least favourable comes first
-    -- (SD, then PR, then CR), so that the reason never quotes more control than was recorded.
+    -- (SD, then PR, then CR), so that the reason never claims more control than was recorded.
     SELECT
         unit_id,
         assessment_date,
