@@ -285,6 +285,38 @@ def test_omop_a_delimiter_closing_every_row_shifts_no_column(tmp_path: Path, omo
     assert_same_tables(import_omop(folder).tables, omop_baseline)
 
 
+def _gzipped(folder: Path) -> None:
+    import gzip
+
+    for path in list(folder.glob("*.csv")):
+        with gzip.open(f"{path}.gz", "wb") as packed:
+            packed.write(path.read_bytes())
+        path.unlink()
+
+
+def _resaved(folder: Path, suffix: str, delimiter: str) -> None:
+    for path in list(folder.glob("*.csv")):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        path.unlink()
+        frame.to_csv(path.with_suffix(suffix), sep=delimiter, index=False)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        lambda f: [p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes().replace(b"\n", b"\r\n")) for p in f.glob("*.csv")],
+        _gzipped,
+        lambda f: _resaved(f, ".tsv", "\t"),
+        lambda f: _resaved(f, ".csv", ";"),
+    ],
+    ids=["BOM and CRLF", "gzip", "tab-separated", "semicolons"],
+)
+def test_omop_csv_dialects_read_the_same(tmp_path: Path, omop_baseline, variant) -> None:
+    folder = write_folder(omop_tables(), tmp_path / "cdm")
+    variant(folder)
+    assert_same_tables(import_omop(folder).tables, omop_baseline)
+
+
 def test_omop_latin1_is_read_as_latin1_with_a_note(tmp_path: Path) -> None:
     tables = omop_tables()
     tables["care_site"].loc[0, "care_site_source_value"] = "Zoë"

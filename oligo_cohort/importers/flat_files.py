@@ -31,7 +31,8 @@ def read_flat_file(file: Path, problems: SourceProblems, notes: list[str]) -> pd
         try:
             frame = pd.read_parquet(file).astype("string")
         except Exception as exc:  # pyarrow raises many kinds for damaged or unusual files: all mean unreadable
-            raise UsageError(f"{file} cannot be read as Parquet ({str(exc).splitlines()[0][:200]})") from None
+            why = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise UsageError(f"{file} cannot be read as Parquet ({why})") from None
         names = [str(c) for c in frame.columns]
         records = [
             (number, [_text(v) for v in row])

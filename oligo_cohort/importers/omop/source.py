@@ -318,7 +318,7 @@ def _first_records(file: Path, delimiter: str) -> tuple[list[str], list[str] | N
 
     opener = gzip.open if file.name.lower().endswith(".gz") else open
     with opener(file, "rb") as handle:
-        head = b"".join(handle.readline() for _ in range(2)).decode("latin-1")
+        head = b"".join(handle.readline() for _ in range(2)).removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
     records = [r for r in csv.reader(io.StringIO(head, newline=""), delimiter=delimiter, quoting=quoting) if r]
     return (records[0] if records else []), (records[1] if len(records) > 1 else None)
