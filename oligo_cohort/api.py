@@ -178,7 +178,7 @@ def screen(
 ) -> ScreeningResult:
     """Screen an extract (folder, DuckDB file or dict of DataFrames) for COSMO eligibility.
 
-    With `engine="spark"` the source may also be `oligo_cohort.engines.spark_engine.SparkTables(database)`:
+    With `engine="spark"` the source may also be `oligo_cohort.engines.spark.SparkTables(database)`:
     tables of the data model held by Spark (docs/spark.md).
     """
     run = engine_runner(engine)

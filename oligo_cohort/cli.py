@@ -91,7 +91,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
     if args.spark_tables or args.spark_output:
         if args.engine != "spark":
             raise UsageError("--spark-tables and --spark-output need --engine spark")
-        from oligo_cohort.engines.spark_engine import SparkTables, configure
+        from oligo_cohort.engines.spark import SparkTables, configure
 
         configure(output=args.spark_output)
         if args.spark_tables:

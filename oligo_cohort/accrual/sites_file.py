@@ -28,7 +28,6 @@ from oligo_cohort.accrual.rates import DAYS_PER_MONTH
 from oligo_cohort.errors import UsageError
 
 REQUIRED = ("site_id", "activation_date")
-OPTIONAL = ("planned_rate",)
 # Patients enrolled per month at one site: far above any trial site's rate (COSMO's sites plan a few a year),
 # low enough that the forecast's count distributions stay small.
 MAX_PLANNED_RATE = 100.0

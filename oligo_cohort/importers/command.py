@@ -8,7 +8,6 @@ from pathlib import Path
 
 from oligo_cohort.errors import InputError
 
-HELP = "import an OMOP CDM v5.4 source or an NKR-style registry file as a canonical extract, with a mapping report"
 MAX_PRINTED = 200
 
 

@@ -47,35 +47,55 @@ unit_lines AS (
 ),
 
 responses_on_line AS (
-    -- Assessments strictly between the line start and S: the first PD, and the latest CR/PR/SD with its value
-    -- ("2023-12-19 PR": ISO dates sort in time, so the maximum of the text is the latest).
+    -- Assessments strictly between the line start and S (criteria.md: on either day they do not count).
     SELECT
         unit_lines.unit_id,
-        min(CASE WHEN responses.response = 'PD' THEN responses.assessment_date END) AS first_progression,
-        max(
-            CASE
-                WHEN responses.response IN ('CR', 'PR', 'SD')
-                    THEN CAST(responses.assessment_date AS VARCHAR) || ' ' || responses.response
-            END
-        ) AS latest_control
+        responses.assessment_date,
+        responses.response
     FROM unit_lines
     JOIN responses
         ON responses.patient_id = unit_lines.patient_id
         AND responses.assessment_date > unit_lines.line_start
         AND responses.assessment_date < unit_lines.screening_date
-    GROUP BY unit_lines.unit_id
+),
+
+progression_on_line AS (
+    -- Any PD fails the criterion, whatever else was recorded, the same day included; the reason names the first.
+    SELECT
+        unit_id,
+        min(assessment_date) AS first_progression
+    FROM responses_on_line
+    WHERE response = 'PD'
+    GROUP BY unit_id
+),
+
+controls_on_line AS (
+    -- The CR/PR/SD assessments, latest first, for the reason. Two on one day: the least favourable comes first
+    -- (SD, then PR, then CR), so that the reason never claims more control than was recorded.
+    SELECT
+        unit_id,
+        assessment_date,
+        response,
+        row_number() OVER (
+            PARTITION BY unit_id
+            ORDER BY assessment_date DESC, CASE response WHEN 'SD' THEN 1 WHEN 'PR' THEN 2 ELSE 3 END
+        ) AS recency
+    FROM responses_on_line
+    WHERE response IN ('CR', 'PR', 'SD')
 ),
 
 unit_facts AS (
     SELECT
         unit_lines.*,
-        responses_on_line.first_progression,
+        progression_on_line.first_progression,
         -- "PR on 2023-12-19"
-        substr(responses_on_line.latest_control, 12) || ' on ' || substr(responses_on_line.latest_control, 1, 10)
-            AS latest_control,
+        controls_on_line.response || ' on ' || CAST(controls_on_line.assessment_date AS VARCHAR) AS latest_control,
         'no metastatic line active at ' || unit_lines.at_label AS no_line_reason
     FROM unit_lines
-    LEFT JOIN responses_on_line ON responses_on_line.unit_id = unit_lines.unit_id
+    LEFT JOIN progression_on_line ON progression_on_line.unit_id = unit_lines.unit_id
+    LEFT JOIN controls_on_line
+        ON controls_on_line.unit_id = unit_lines.unit_id
+        AND controls_on_line.recency = 1
 )
 
 SELECT
