@@ -115,12 +115,15 @@ def test_every_controlled_table_adds_up_and_agrees_with_the_others(mix, drop, da
 def test_a_controlled_what_if_adds_up_on_each_side(a, b):
     a["n"], b["n"] = max(a["n"], 1), max(b["n"], 1)
     hist_a, hist_b = build_histogram(generated_units(**a)), build_histogram(generated_units(**b))
-    table = controlled_comparison(compare_attrition(attrition_table(hist_a), attrition_table(hist_b, drop=["inc_age_18"])))
+    table = controlled_comparison(
+        compare_attrition(attrition_table(hist_a), attrition_table(hist_b, drop=["inc_age_18"]))
+    )
     for side in ("a", "b"):
         steps = table[table[f"step_{side}"].notna()].sort_values(f"step_{side}")
         assert_flow_adds_up(
-            steps.rename(columns={f"{c}_{side}": c for c in ("remaining", "excluded", "remaining_if_unknown_fail")})
-            .assign(unknown=0, to_review=0)
+            steps.rename(
+                columns={f"{c}_{side}": c for c in ("remaining", "excluded", "remaining_if_unknown_fail")}
+            ).assign(unknown=0, to_review=0)
         )
     assert (table["excluded_diff"] == table["excluded_b"] - table["excluded_a"]).all()
     status = controlled_status(compare_status(hist_a, hist_b)).set_index("status")
