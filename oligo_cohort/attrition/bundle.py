@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from oligo_cohort.attrition.charts import DEFAULT_FORMATS, FORMATS
 from oligo_cohort.attrition.views import Views, sets_for_csv
 from oligo_cohort.disclosure import SHORT_RULE, DisclosureChoice
 from oligo_cohort.errors import UsageError
 
 SETTINGS = "settings.json"
 CONTROLLED_NOTE = SHORT_RULE
+FORMATS = ("png", "svg", "pdf")  # the formats a figure can be written in
+# PDF only when asked for: embedding subset fonts made it the slowest format by far.
+DEFAULT_FORMATS = ("png", "svg")
 PATIENT_LEVEL_FILES = ("patients.csv", "events.csv", "reasons.csv", "findings.csv", "worklist.csv")
 
 
@@ -74,11 +76,13 @@ def write_figures(
     formats: Sequence[str] = DEFAULT_FORMATS,
     *,
     note: str | None = None,
+    site_formats: Sequence[str] | None = None,
 ) -> dict[str, list[Path]]:
     """CONSORT diagram, attrition bars, UpSet plot and one CONSORT per site in `folder`; the paths per figure stem.
 
     Every site gets its diagram, whatever their number (a diagram per site, in
-    site order, stems `consort<suffix>_site_<site>`).
+    site order, stems `consort<suffix>_site_<site>`), in `site_formats`
+    (default: `formats`).
     """
     from oligo_cohort.attrition.charts import attrition_bars_figure, save_figure, upset_figure
     from oligo_cohort.attrition.consort import consort_figure, site_figures
@@ -97,7 +101,7 @@ def write_figures(
         sites = [str(site) for site in dict.fromkeys(site_table.iloc[:, 0])]
         drawn = site_figures(site_table, unit=views.unit, note=note)
         for stem, (_, figure) in zip(site_stems(sites, f"consort{suffix}_site"), drawn, strict=True):
-            written[stem] = save_figure(figure, folder, stem, formats)
+            written[stem] = save_figure(figure, folder, stem, site_formats or formats)
     return written
 
 

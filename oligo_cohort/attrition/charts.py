@@ -22,16 +22,17 @@ import matplotlib as mpl
 import matplotlib.font_manager as font_manager
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from oligo_cohort.attrition.labels import exclusion_reason
+from oligo_cohort.attrition.bundle import DEFAULT_FORMATS
+from oligo_cohort.attrition.labels import exclusion_reason, n_text
 
-FORMATS = ("png", "svg", "pdf")  # the formats a figure can be written in
-DEFAULT_FORMATS = ("png", "svg")
 DARK = "#08519c"  # all criteria so far met
 LIGHT = "#9ecae1"  # some criteria unknown
 GREY = "#d9d9d9"
+PAD_INCHES = 0.05  # white margin around a saved figure
 PREFERRED_FONTS = ("Arial", "Helvetica", "Liberation Sans", "Nimbus Sans", "DejaVu Sans")
 
 
@@ -65,13 +66,6 @@ def figure_style() -> Iterator[None]:
         yield
 
 
-def n_text(value: object) -> str:
-    """A count with thousands separators; missing → `–`."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return "–"
-    return f"{round(float(value)):,}"
-
-
 def _thousands() -> FuncFormatter:
     """Axis tick labels with thousands separators."""
     return FuncFormatter(lambda value, _: f"{value:,.0f}")
@@ -87,10 +81,13 @@ def save_figure(figure: Figure, folder: Path, stem: str, formats: Sequence[str] 
         if engine is not None:
             engine.execute(figure)
             figure.set_layout_engine("none")
+        # Measure the drawn extent once (labels may sit beyond the axes) instead of once per format.
+        renderer = FigureCanvasAgg(figure).get_renderer()
+        extent = figure.get_tightbbox(renderer).padded(PAD_INCHES)
         for fmt in formats:
             path = folder / f"{stem}.{fmt}"
             metadata = {"Date": None} if fmt == "svg" else {"CreationDate": None} if fmt == "pdf" else None
-            figure.savefig(path, format=fmt, bbox_inches="tight", pad_inches=0.05, metadata=metadata)
+            figure.savefig(path, format=fmt, bbox_inches=extent, metadata=metadata)
             paths.append(path)
     return paths
 

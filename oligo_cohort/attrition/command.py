@@ -20,9 +20,8 @@ from oligo_cohort.attrition.bundle import (
     write_settings,
 )
 from oligo_cohort.attrition.bundle import write_tables as write_table_files
-from oligo_cohort.attrition.charts import n_text
-from oligo_cohort.attrition.feasibility import attrition_views, disclosure_for, result_settings
 from oligo_cohort.attrition.histogram import LEVELS
+from oligo_cohort.attrition.labels import n_text
 from oligo_cohort.attrition.tables import parse_criteria_list
 from oligo_cohort.attrition.views import Options, Views, parse_rates
 from oligo_cohort.disclosure import write_statement
@@ -103,6 +102,7 @@ def format_table(views: Views) -> str:
 def run(args: argparse.Namespace) -> int:
     """Read the screen folder, compute the views, write tables and figures all-or-nothing."""
     from oligo_cohort.api import read_screen_dir
+    from oligo_cohort.attrition.feasibility import attrition_views, disclosure_for, result_settings
 
     result = read_screen_dir(args.screen_dir)
     options = options_from(args, level=args.level, by=(args.by,) if args.by else ())

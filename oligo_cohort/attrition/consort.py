@@ -24,7 +24,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 from matplotlib.textpath import TextToPath
 
-from oligo_cohort.attrition.charts import figure_style, font_family, n_text
+from oligo_cohort.attrition.charts import figure_style, font_family
+from oligo_cohort.attrition.labels import n_text
 from oligo_cohort.attrition.tables import SECTION_REGISTRY, SECTION_REVIEW
 
 FONT_SIZE = 8.5

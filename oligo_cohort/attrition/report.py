@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from oligo_cohort.attrition.charts import n_text
+from oligo_cohort.attrition.labels import n_text
 from oligo_cohort.attrition.tables import SECTION_REGISTRY, SECTION_REVIEW
 from oligo_cohort.attrition.views import Views
 from oligo_cohort.disclosure import DERIVED_TEXT, RULE_TEXT, DisclosureChoice
