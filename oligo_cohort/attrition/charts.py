@@ -116,9 +116,8 @@ def attrition_bars_figure(table: pd.DataFrame, *, unit: str = "patients", note: 
         review_rows = np.flatnonzero(steps["section"].to_numpy() == "review")
         if review_rows.size:
             boundary = review_rows[0] - 0.5
-            axes.axhline(boundary, color="black", lw=0.5, ls=(0, (3, 2)))
-            axes.text(1.0, boundary + 0.15, "chart review", ha="right", va="top", fontsize=7, style="italic",
-                      transform=axes.get_yaxis_transform())  # fmt: skip
+            # Named in the legend, not beside the line, where it would meet the count labels.
+            axes.axhline(boundary, color="black", lw=0.5, ls=(0, (3, 2)), label="below: criteria needing chart review")
         axes.set_yticks(y, labels)
         axes.invert_yaxis()
         axes.set_xlim(0, top)

@@ -112,12 +112,11 @@ def provenance(
     import duckdb
 
     protocol = result.protocol
-    source = Path(str(protocol.source).split(" (")[0]).name
     control = {"applied": "applied (counts controlled; see the note below)", "synthetic": "not needed: synthetic data"}
     facts = {
         "Tool": f"oligo-cohort {__version__} (Python {platform.python_version()}, DuckDB {duckdb.__version__})",
         "Protocol": protocol.title,
-        "Protocol version": f"{protocol.name}, {protocol.version} (from {source})",
+        "Protocol version": f"{protocol.name}, {protocol.version} (from {protocol.source})",
         "Data cut-off": result.as_of.isoformat(),
         "Extract": Path(str(result.source)).name if result.source else "(in memory)",
         "Engine": result.engine,
@@ -286,6 +285,7 @@ def _accrual(
     figures.mkdir(parents=True, exist_ok=True)
     paths = save(figure, figures, "accrual_fan_chart")  # PNG and SVG, as every accrual figure
     section.forecast = table
+    section.duration = f"{a.duration_months:g} months"
     section.figure_svg = next(p for p in paths if p.suffix == ".svg").read_text(encoding="utf-8")
     section.notes = [
         *report.notes,

@@ -43,6 +43,7 @@ th, td { padding: 3px 8px; border-bottom: 1px solid #e3e3e3; text-align: left; v
 th { border-bottom: 1.5px solid #333; font-weight: bold; }
 th.num, td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 tr.section td { font-style: italic; background: #f4f4f4; }
+td.label { min-width: 13em; }
 tr.total td { border-top: 1.5px solid #333; font-weight: bold; }
 caption { caption-side: top; text-align: left; font-size: 0.9em; color: var(--muted); padding-bottom: 0.2em; }
 figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; display: block; }
@@ -62,7 +63,8 @@ figcaption { font-size: 0.9em; color: #333; margin-top: 0.3em; }
 dl.provenance { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.15em 1em; margin: 0.5em 0; }
 dl.provenance dt { font-weight: bold; } dl.provenance dd { margin: 0; overflow-wrap: anywhere; }
 code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 0.85em; }
-.muted { color: var(--muted); }
+.muted { color: var(--muted); font-size: 0.88em; }
+.keep { break-inside: avoid; page-break-inside: avoid; }
 .wide { overflow-x: auto; }
 .signature { margin-top: 2em; display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 1em 2em; }
 .signature div { border-top: 1px solid #333; padding-top: 0.2em; font-size: 0.9em; color: var(--muted); }
@@ -82,7 +84,8 @@ code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 0.85em; 
   thead { display: table-header-group; }
   table { font-size: 8.5pt; } th, td { padding: 2px 5px; }
   .wide { overflow: visible; }
-  section.site-figure { break-before: page; page-break-before: always; }
+  section.site-figures { break-before: page; page-break-before: always; }
+  section.site-figure + section.site-figure { break-before: page; page-break-before: always; }
   .summary { break-after: page; page-break-after: always; }
   a { color: inherit; text-decoration: none; }
 }
@@ -112,6 +115,7 @@ class AccrualSection:
     figure_svg: str | None = None
     notes: Sequence[str] = ()
     unavailable: str | None = None  # why no forecast could be made
+    duration: str = "48 months"  # the planned accrual duration, as worded
 
 
 @dataclass
@@ -163,6 +167,8 @@ def _cell(value: object, kind: str) -> str:
         return f'<td class="num">{"–" if number is None else f"{100 * number:.0f} %"}</td>'
     if kind == "diff":
         return f'<td class="num">{"–" if number is None else f"{int(number):+,}"}</td>'
+    if kind == "label":
+        return f'<td class="label">{_esc("" if value is None or value is pd.NA else value)}</td>'
     if kind == "code":
         return f"<td><code>{_esc('' if value is None or value is pd.NA else value)}</code></td>"
     return f"<td>{_esc('' if value is None or value is pd.NA else value)}</td>"
@@ -180,7 +186,7 @@ def html_table(
 
     The last `total_rows` rows are set off as totals.
     """
-    head = "".join(f'<th class="{"num" if kind not in ("text", "code") else ""}">{_esc(header)}</th>'
+    head = "".join(f'<th class="{"num" if kind not in ("text", "code", "label") else ""}">{_esc(header)}</th>'
                    for _, header, kind in columns)  # fmt: skip
     rows, previous = [], None
     records = frame.to_dict("records")
@@ -331,6 +337,22 @@ def _summary(content: ReportContent) -> list[str]:
                 f"assumed pass rates: {_esc(rates)}; other chart-review criteria assumed met",
             )
         )
+    accrual = content.accrual
+    if accrual is not None and accrual.forecast is not None and not accrual.forecast.empty:
+        rows = accrual.forecast.set_index("scenario")
+        registry = [key for key in ("eligible_or_unknown", "eligible") if key in rows.index]
+        months = [str(rows.loc[key, "median"]).split(" (")[-1].rstrip(")") for key in registry]
+        chances = " / ".join(str(rows.loc[key, "probability"]) for key in registry)
+        cards.append(
+            _card(
+                f"Target N = {accrual.target:,} reached (median)",
+                " – ".join(dict.fromkeys(months)),
+                "registry rates: eligible or unknown (optimistic) – eligible only (conservative); "
+                f"P(within {_esc(accrual.duration)}) = {_esc(chances)}; see Accrual forecast",
+            )
+        )
+    elif accrual is not None and accrual.unavailable:
+        cards.append(_card(f"Target N = {accrual.target:,}", "no forecast", _esc(accrual.unavailable)))
     top = top_criteria(views.impact)
     excluded_total = pd.to_numeric(views.impact["shapley"], errors="coerce").sum()
     top_rows = "".join(
@@ -352,7 +374,7 @@ def _summary(content: ReportContent) -> list[str]:
         "<p class='muted'>Share: each excluded patient is shared equally among the criteria they fail "
         "(Shapley value); fail: patients failing the criterion at all.</p></div>",
         f"<div>{sites}</div></div>",
-        f"<p>{_banner_text(content.disclosure)}</p>",
+        _short_banner(content.disclosure),
         "</section>",
     ]
     return parts
@@ -411,9 +433,20 @@ def _banner_text(choice: DisclosureChoice) -> str:
     )
 
 
+def _css(choice: DisclosureChoice) -> str:
+    return "note" if choice.applied else "synthetic" if choice.mode == "synthetic" else "internal"
+
+
+def _short_banner(choice: DisclosureChoice) -> str:
+    """One sentence in the summary: how the counts were controlled, or why they are exact."""
+    return f'<p class="{_css(choice)}">{_esc(choice.banner())}</p>'
+
+
 def _banner(choice: DisclosureChoice) -> str:
-    css = "note" if choice.applied else "synthetic" if choice.mode == "synthetic" else "internal"
-    return f'<p class="{css}">{_banner_text(choice)}</p>'
+    """The full statement after the provenance (the synthetic case is said in full in the summary already)."""
+    if choice.mode == "synthetic":
+        return ""
+    return f'<p class="{_css(choice)}">{_banner_text(choice)}</p>'
 
 
 # --- provenance -----------------------------------------------------------------------------------------------------
@@ -431,7 +464,7 @@ def _provenance(content: ReportContent) -> list[str]:
 
 ATTRITION_COLUMNS = (
     ("step", "Step", "text"),
-    ("label", "Criterion", "text"),
+    ("label", "Criterion", "label"),
     ("remaining", "Remaining", "n"),
     ("excluded", "Excluded", "n"),
     ("excluded_pct", "Excluded %", "pct"),
@@ -440,7 +473,7 @@ ATTRITION_COLUMNS = (
     ("to_review", "Needs chart review", "n"),
 )
 IMPACT_COLUMNS = (
-    ("label", "Criterion", "text"),
+    ("label", "Criterion", "label"),
     ("fail", "Fail", "n"),
     ("fail_pct", "Fail %", "pct"),
     ("fail_only", "Fail only (gain if dropped)", "n"),
@@ -534,9 +567,9 @@ def _breakdown_section(content: ReportContent) -> list[str]:
                 f" Each {grouping} is disclosure-controlled on its own, so the rows sum to "
                 f"{n_text(summary['screened'].iloc[-1])}, not to the {n_text(total)} screened in all."
             )
-        parts.append(f"<h3>By {name}</h3>")
+        columns = [("group", name.capitalize(), "text"), *GROUP_COLUMNS]
         parts.append(
-            html_table(summary, [("group", name.capitalize(), "text"), *GROUP_COLUMNS], caption=caption, total_rows=1)
+            f'<div class="keep"><h3>By {name}</h3>{html_table(summary, columns, caption=caption, total_rows=1)}</div>'
         )
     if not parts:
         return []
@@ -552,13 +585,14 @@ def _site_figures_section(content: ReportContent) -> list[str]:
         return []
     note = _control_note(content.patients)
     parts = [
+        '<section class="site-figures">',
         "<h2>Flow of patients by site</h2>",
         f"<p>One diagram per site ({len(content.site_figures)}), every exclusion spelled out.{note}</p>",
     ]
     for site, svg in content.site_figures:
         parts.append(f'<section class="site-figure">{_figure(svg, f"Site {site}: flow of {content.patients.unit}.")}'
                      "</section>")  # fmt: skip
-    return parts
+    return [*parts, "</section>"]
 
 
 def _whatif_section(content: ReportContent) -> list[str]:
