@@ -38,9 +38,12 @@ _EXPORTS = {
     "save_figure": "charts",
     "site_figures": "consort",
     "upset_figure": "charts",
-    "whatif": "whatif",
     "write_feasibility_report": "feasibility",
 }
+
+# `whatif` is both a submodule and the function it exports: importing the submodule (as the report does) would
+# bind the package attribute to the module, so the function is bound here, eagerly (no Matplotlib behind it).
+from oligo_cohort.attrition.whatif import whatif  # noqa: E402
 
 __all__ = [
     "Options",
@@ -92,4 +95,4 @@ if TYPE_CHECKING:
         impact_table,
     )
     from oligo_cohort.attrition.views import Options, Views, compute_views, controlled, result_views
-    from oligo_cohort.attrition.whatif import WhatIf, compare_attrition, protocol_with, whatif
+    from oligo_cohort.attrition.whatif import WhatIf, compare_attrition, protocol_with
