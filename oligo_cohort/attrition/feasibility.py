@@ -240,6 +240,15 @@ def _month(start: dt.date, months: float) -> str:
     return (pd.Timestamp(start) + pd.to_timedelta(months * DAYS_PER_MONTH, unit="D")).strftime("%b %Y")
 
 
+def _probability(value: float) -> str:
+    """A probability as a whole percentage that never rounds a possibility to 0 % or a doubt to 100 %."""
+    if 0 < value < 0.005:
+        return "< 1 %"
+    if 0.995 <= value < 1:
+        return "> 99 %"
+    return f"{100 * value:.0f} %"
+
+
 def _accrual(
     result, target: int, start: dt.date, choice: DisclosureChoice, figures: Path
 ) -> tuple[AccrualSection, list[Path], pd.DataFrame | None]:
@@ -266,7 +275,7 @@ def _accrual(
                 f"({_month(start, row.time_to_target_lower_months)} – {_month(start, row.time_to_target_upper_months)})",
                 "by_end": f"{row.expected_by_end:.1f} ({row.count_by_end_lower:.0f}–{row.count_by_end_upper:.0f}) "
                 f"in {row.duration_months:g} months",
-                "probability": f"{100 * row.probability_target_within_duration:.0f} %",
+                "probability": _probability(row.probability_target_within_duration),
                 "per_year": f"{row.patients_per_year_all_open:.1f} ({row.sites} sites)",
             }
         )
