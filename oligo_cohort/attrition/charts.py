@@ -22,7 +22,6 @@ import matplotlib as mpl
 import matplotlib.font_manager as font_manager
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -81,13 +80,12 @@ def save_figure(figure: Figure, folder: Path, stem: str, formats: Sequence[str] 
         if engine is not None:
             engine.execute(figure)
             figure.set_layout_engine("none")
-        # Measure the drawn extent once (labels may sit beyond the axes) instead of once per format.
-        renderer = FigureCanvasAgg(figure).get_renderer()
-        extent = figure.get_tightbbox(renderer).padded(PAD_INCHES)
         for fmt in formats:
             path = folder / f"{stem}.{fmt}"
             metadata = {"Date": None} if fmt == "svg" else {"CreationDate": None} if fmt == "pdf" else None
-            figure.savefig(path, format=fmt, bbox_inches=extent, metadata=metadata)
+            # "tight" measures with each format's own renderer: one extent for all formats, measured once with
+            # Agg at screen resolution, clipped labels that sit beyond the axes.
+            figure.savefig(path, format=fmt, bbox_inches="tight", pad_inches=PAD_INCHES, metadata=metadata)
             paths.append(path)
     return paths
 
@@ -127,7 +125,11 @@ def attrition_bars_figure(table: pd.DataFrame, *, unit: str = "patients", note: 
         axes.set_xlabel(f"{unit.capitalize()} remaining (excluded at the step)")
         axes.tick_params(axis="y", length=0)
         axes.spines["left"].set_visible(False)
-        axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, fontsize=7.5, borderaxespad=0.2)
+        # A figure legend above the axes, from the figure's left edge: it never runs past the right edge.
+        handles, names = axes.get_legend_handles_labels()
+        order = sorted(range(len(names)), key=lambda i: names[i].startswith("below"))
+        figure.legend([handles[i] for i in order], [names[i] for i in order], loc="outside upper left", ncol=2,
+                      frameon=False, fontsize=7.5)  # fmt: skip
         if note:
             figure.text(0.0, -0.01, note, fontsize=6.5, va="top", ha="left", wrap=True)
     return figure
@@ -175,16 +177,20 @@ def upset_figure(
         bars.bar(x, counts, color="black", width=0.6)
         for xi, count in zip(x, counts, strict=True):
             bars.text(xi, count, " " + n_text(count), ha="center", va="bottom", fontsize=6.5, rotation=90)
-        bars.set_ylabel(f"{unit.capitalize()} (exact\ncombination)", fontsize=7.5)
         bars.yaxis.set_major_formatter(_thousands())
         bars.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
         bars.tick_params(axis="x", bottom=False, labelbottom=False)
         bars.set_ylim(0, counts.max() * 1.35)
         rest = counted.iloc[len(shown) :]
-        caption = f"{len(shown)} largest of {len(counted):,} combinations"
+        # The unit is named in the title rather than a y label, whose margin would also push the dot matrix below
+        # away from the criterion names.
+        caption = f"{unit.capitalize()} per exact combination of failed criteria"
         if len(rest):
-            caption += f"; the other {len(rest):,} hold n = {n_text(rest['n'].astype(float).sum())}"
-        bars.set_title(caption, fontsize=7, loc="right", pad=2)
+            caption += f":\nthe {len(shown)} largest of {len(counted):,}; the other {len(rest):,} hold "
+            caption += f"n = {n_text(rest['n'].astype(float).sum())}"
+        else:
+            caption += f" (all {len(counted):,})"
+        bars.set_title(caption, fontsize=7.5, loc="left", pad=4)
         rows = {c: i for i, c in enumerate(members)}
         for row in range(0, len(members), 2):  # banded rows guide the eye from label to dots
             matrix.axhspan(row - 0.5, row + 0.5, color="#f2f2f2", zorder=0, lw=0)
