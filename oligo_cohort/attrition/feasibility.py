@@ -116,7 +116,7 @@ def provenance(
     facts = {
         "Tool": f"oligo-cohort {__version__} (Python {platform.python_version()}, DuckDB {duckdb.__version__})",
         "Protocol": protocol.title,
-        "Protocol version": f"{protocol.name}, {protocol.version} (from {protocol.source})",
+        "Protocol version": f"{protocol.name}, {protocol.version}; file: {protocol.source}",
         "Data cut-off": result.as_of.isoformat(),
         "Extract": Path(str(result.source)).name if result.source else "(in memory)",
         "Engine": result.engine,
