@@ -610,11 +610,13 @@ def _whatif_section(content: ReportContent) -> list[str]:
                 [("label", "Parameter", "text"), ("a", "A", "text"), ("b", "B", "text"), ("parameter", "Name", "code")],
             )
         )
+    note = _control_note(content.patients)
     if content.whatif_status is not None:
         parts.append(
             html_table(
                 content.whatif_status,
                 [("status", "Status", "text"), ("a", "A", "n"), ("b", "B", "n"), ("diff", "B − A", "diff")],
+                caption="Patients per status under each protocol; each side adds up to its total." + note,
             )
         )
     parts.append(
@@ -632,6 +634,8 @@ def _whatif_section(content: ReportContent) -> list[str]:
                 ("remaining_if_unknown_fail_b", "If unknown fail B", "n"),
             ],
             section_breaks=True,
+            caption="Attrition under each protocol, matched by criterion; on each side remaining before − excluded "
+            "= remaining after." + note,
         )
     )
     return parts
@@ -683,7 +687,9 @@ def _assumptions_section(content: ReportContent) -> list[str]:
         parts.append("<h3>Data-quality findings (not fatal)</h3>")
         parts.append(
             html_table(
-                content.findings, [("severity", "Severity", "text"), ("table", "Table", "text"), ("n", "Findings", "n")]
+                content.findings,
+                [("severity", "Severity", "text"), ("table", "Table", "text"), ("n", "Findings", "n")],
+                caption="Findings per table (no record ids or values)." + _control_note(content.patients),
             )
         )
     return parts
