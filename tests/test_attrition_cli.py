@@ -39,15 +39,17 @@ def test_attrition_writes_controlled_tables_figures_and_a_statement(screen_dir, 
     written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != MARKER}
     for name in ("attrition.csv", "impact.csv", "status.csv", "exclusion_combinations.csv", "attrition_by_site.csv"):
         assert name in written
-    for stem in ("consort", "attrition_bars", "upset", "consort_by_site"):
+    for stem in ("consort", "attrition_bars", "upset", *(f"consort_site_{site}" for site in ("AVL", "MST", "UMCU"))):
         assert f"figures/{stem}.svg" in written
     assert not written & set(PATIENT_LEVEL_FILES)
     statement = json.loads((out / "disclosure.json").read_text())
     assert statement["disclosure_control"] is True
     assert set(statement["files"]) == written - {"disclosure.json", "disclosure.md"}
     table = pd.read_csv(out / "attrition.csv")
-    for column in ("remaining", "excluded", "remaining_if_unknown_fail"):
+    for column in ("remaining", "remaining_if_unknown_fail"):
         assert not table[column].between(1, 7).any() and (table[column] % 5 == 0).all()
+    # Excluded = difference of the controlled remaining counts: the table adds up as printed.
+    assert (table["remaining"].shift(1).fillna(table["remaining"]) - table["excluded"] == table["remaining"]).all()
     assert table["remaining"].iloc[0] == 3_000
     settings = json.loads((out / "settings.json").read_text())
     assert settings["protocol"]["name"] == "cosmo" and settings["attrition"]["breakdowns"] == ["site"]
@@ -111,7 +113,8 @@ def test_report_command_options_parse():
             "inc_lat_amenable=0.6",
         ],
     )
-    assert args.compare_protocol == "cosmo-earlier-amendment" and args.disclosure_control is True
+    # Control is decided per run: on, except for the synthetic demo (None = automatic).
+    assert args.compare_protocol == "cosmo-earlier-amendment" and args.disclosure_control is None
     assert args.review_pass_rates == ["inc_lat_amenable=0.6"]
 
 
@@ -176,7 +179,13 @@ def test_demo_screen_attrition_ties_to_the_status_counts(tmp_path):
     events = attrition_table(histogram_of_result(result, level="events"))
     assert events["remaining"].iloc[0] == len(result.events)
     result.write(tmp_path / "screen")
+    # The demo is synthetic: exact counts by default, controlled when asked for.
     out = tmp_path / "attrition"
     assert command.run(parse(command, [str(tmp_path / "screen"), "--out", str(out), "--no-figures"])) == 0
-    written = pd.read_csv(out / "attrition.csv")
+    assert pd.read_csv(out / "attrition.csv")["remaining"].tolist() == table["remaining"].tolist()
+    assert json.loads((out / "disclosure.json").read_text())["mode"] == "synthetic"
+    forced = tmp_path / "forced"
+    argv = [str(tmp_path / "screen"), "--out", str(forced), "--no-figures", "--disclosure-control"]
+    assert command.run(parse(command, argv)) == 0
+    written = pd.read_csv(forced / "attrition.csv")
     assert written["remaining"].tolist() == [round_count(n) for n in table["remaining"]]

@@ -94,7 +94,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed for --draws")
     parser.add_argument(
         "--no-disclosure-control", action="store_true",
-        help="write exact counts (default: counts rounded for release outside the institution)",
+        help="write exact counts, for internal use only (default: counts rounded for release outside the "
+        "institution; exact for the bundled demo, which is synthetic)",
     )  # fmt: skip
 
 
@@ -104,21 +105,25 @@ def run(args: argparse.Namespace) -> int:
     from oligo_cohort.accrual.report import KIND, build_report, headline, write_report
     from oligo_cohort.accrual.sites_file import read_sites_file
     from oligo_cohort.destination import OutputFolder
+    from oligo_cohort.disclosure import choose, synthetic_source
 
-    assumptions = Assumptions(
-        lat_amenable_rate=args.lat_amenable_rate,
-        consent_rate=args.consent_rate,
-        discretion_rate=args.discretion_rate,
-        duration_months=args.duration,
-        prior_certainty=args.prior_certainty,
-        disclosure_control=not args.no_disclosure_control,
-    )
     if args.seed is not None and args.draws is None:
         raise UsageError("--seed needs --draws (the default quantiles are exact, not simulated)")
     # Before any work: a user's folder is never replaced, nor an input.
     with OutputFolder(args.out, KIND, inputs=[args.screen_dir, args.sites]) as destination:
         sites = read_sites_file(args.sites, args.start) if args.sites else None  # a small file: checked first
         result = load_screening(args.screen_dir)
+        # On by default; off when asked (exact counts, internal only) or for the bundled demo, which is synthetic.
+        choice = choose(False if args.no_disclosure_control else None, synthetic_source=synthetic_source(result))
+        assumptions = Assumptions(
+            lat_amenable_rate=args.lat_amenable_rate,
+            consent_rate=args.consent_rate,
+            discretion_rate=args.discretion_rate,
+            duration_months=args.duration,
+            prior_certainty=args.prior_certainty,
+            disclosure_control=choice.applied,
+            synthetic_source=choice.synthetic_source,
+        )
         report = build_report(
             result, target=args.target, start=args.start, sites=sites, assumptions=assumptions,
             draws=args.draws, seed=args.seed,
@@ -129,5 +134,6 @@ def run(args: argparse.Namespace) -> int:
         print(line.replace("**", ""))
     for note in report.notes:
         print(f"note: {note}")
+    print(choice.banner())
     print(f"Tables, figures and assumptions in {out}/")
     return 0

@@ -88,8 +88,9 @@ def build_report(
         if exact_total and not history.sites[list(BOUNDS)].to_numpy().any():
             raise UsageError(
                 "too few patients for a forecast that may leave the institution: every site has 1–7 eligible or "
-                "unknown patients at most, which disclosure control counts as 0. --no-disclosure-control gives an "
-                "internal forecast (not for sharing)."
+                "unknown patients, and disclosure control counts 1–7 as 0, so a shareable forecast would have "
+                "nothing to start from. Either screen a longer registry period or more sites, or run "
+                "with --no-disclosure-control for an internal forecast whose files must not leave the institution."
             )
         if zeroed:
             notes.append(
@@ -232,7 +233,8 @@ def _write_files(report: AccrualReport, folder: Path, *, screen_dir: str) -> Non
     (folder / "assumptions.md").write_text(assumptions_markdown(report, screen_dir=screen_dir), encoding="utf-8")
     applied = report.assumptions.disclosure_control
     written = sorted(p.name for p in folder.iterdir() if p.suffix in (".csv", ".png", ".svg", ".md"))
-    write_statement(folder, applied=applied, files=written, notes=DISCLOSURE_NOTES if applied else ())
+    write_statement(folder, applied=applied, files=written, notes=DISCLOSURE_NOTES if applied else (),
+                    synthetic=report.assumptions.synthetic_source or None)  # fmt: skip
     manifest = {
         "tool": "oligo-cohort",
         "version": __version__,
@@ -346,6 +348,8 @@ def assumptions_markdown(report: AccrualReport, *, screen_dir: str = "") -> str:
             "- On: counts of 1–7 patients become 0 and every other count is rounded to the nearest 5 "
             "(`oligo_cohort.disclosure`). " + " ".join(DISCLOSURE_NOTES) + " See disclosure.md."
             if a.disclosure_control
+            else f"- Not needed: synthetic data ({a.synthetic_source}); the counts are exact."
+            if a.synthetic_source
             else "- **Off** (`--no-disclosure-control`): exact counts; do not share these files outside the institution."
         ),
         "",

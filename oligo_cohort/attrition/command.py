@@ -12,15 +12,15 @@ from pathlib import Path
 
 from oligo_cohort.attrition.bundle import (
     CONTROLLED_NOTE,
+    figure_note,
     parse_formats,
     relative_names,
     write_figures,
     write_settings,
 )
 from oligo_cohort.attrition.bundle import write_tables as write_table_files
-from oligo_cohort.attrition.charts import n_text
-from oligo_cohort.attrition.feasibility import attrition_views, result_settings
 from oligo_cohort.attrition.histogram import LEVELS
+from oligo_cohort.attrition.labels import n_text
 from oligo_cohort.attrition.tables import parse_criteria_list
 from oligo_cohort.attrition.views import Options, Views, parse_rates
 from oligo_cohort.destination import OutputFolder
@@ -45,12 +45,21 @@ def add_attrition_options(parser: argparse.ArgumentParser) -> None:
         metavar="ID=RATE",
         help="assumed pass rate (0-1) of a chart-review criterion, for the expected final number (repeatable)",
     )
-    parser.add_argument(
+    control = parser.add_mutually_exclusive_group()
+    control.add_argument(
         "--no-disclosure-control",
         dest="disclosure_control",
         action="store_false",
+        default=None,
         help="exact counts (small ones included), for internal use only; default: counts 1-7 shown as 0, "
-        "others rounded to the nearest 5",
+        "others rounded to the nearest 5 (and exact counts for the bundled demo, which is synthetic)",
+    )
+    control.add_argument(
+        "--disclosure-control",
+        dest="disclosure_control",
+        action="store_true",
+        default=None,
+        help="apply disclosure control even to synthetic data (to see what a shareable bundle looks like)",
     )
 
 
@@ -62,7 +71,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--by", choices=("site", "year"), help="also break attrition down by site or screening year")
     parser.add_argument("--level", choices=LEVELS, default="patients", help="patients (best event) or events")
-    parser.add_argument("--formats", default="png,svg,pdf", metavar="png,svg,pdf", help="figure formats to write")
+    parser.add_argument(
+        "--formats", default="png,svg", metavar="png,svg,pdf", help="figure formats to write (default png,svg)"
+    )
     parser.add_argument("--no-figures", dest="figures", action="store_false", help="tables only (faster)")
     add_attrition_options(parser)
 
@@ -92,23 +103,29 @@ def format_table(views: Views) -> str:
 def run(args: argparse.Namespace) -> int:
     """Read the screen folder, compute the views, write tables and figures all-or-nothing."""
     from oligo_cohort.api import read_screen_dir
+    from oligo_cohort.attrition.feasibility import attrition_views, disclosure_for, result_settings
 
     formats = parse_formats(args.formats)
     # The destination is checked and claimed before the screen folder is read.
     with OutputFolder(args.out, "attrition", inputs=[args.screen_dir]) as destination:
         result = read_screen_dir(args.screen_dir)
         options = options_from(args, level=args.level, by=(args.by,) if args.by else ())
-        views = attrition_views(result, options, disclosure_control=args.disclosure_control)
+        choice = disclosure_for(result, args.disclosure_control)
+        views = attrition_views(result, options, disclosure_control=choice.applied)
         with destination.staging() as staging:
             files = write_table_files(views, staging)
             if args.figures:
-                files += relative_names(write_figures(views, staging / "figures", formats=formats), staging)
-            settings = result_settings(result, options, disclosure_control=args.disclosure_control)
+                written = write_figures(views, staging / "figures", formats=formats, note=figure_note(views, choice))
+                files += relative_names(written, staging)
+            settings = result_settings(result, options, disclosure_control=choice.applied)
+            settings["disclosure"] = choice.mode
             settings["screen_dir"] = Path(args.screen_dir).name
             files.append(write_settings(staging, settings))
-            notes = [CONTROLLED_NOTE] if args.disclosure_control else []
-            write_statement(staging, applied=args.disclosure_control, files=files, notes=notes)
+            notes = [CONTROLLED_NOTE] if choice.applied else []
+            write_statement(
+                staging, applied=choice.applied, files=files, notes=notes, synthetic=choice.synthetic_source or None
+            )
     print(format_table(views))
-    control = "disclosure control applied" if args.disclosure_control else "EXACT counts: internal use only"
-    print(f"\nWrote {len(files)} files to {args.out} ({control}).")
+    print(f"\n{choice.banner()}")
+    print(f"Wrote {len(files)} files to {args.out}.")
     return 0

@@ -7,6 +7,7 @@ screened a second time and the report shows the attrition side by side.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 from oligo_cohort.attrition.command import add_attrition_options, options_from
@@ -55,16 +56,48 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-screen-output", dest="write_screen", action="store_false", help="do not keep the patient-level result"
     )
+    parser.add_argument("--author", metavar="NAME", help="who ran the report (shown in its provenance block)")
+    parser.add_argument(
+        "--target", type=_positive_int, metavar="N", help="add an accrual forecast: patients to enrol (see `accrual`)"
+    )
+    parser.add_argument(
+        "--start", type=_date, metavar="YYYY-MM-DD", help="start of trial accrual for --target (default: the day "
+        "after the cut-off)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--formats", default="png,svg", metavar="png,svg,pdf", help="figure formats to write (default png,svg)"
+    )
     add_attrition_options(parser)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return value
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
 def run(args: argparse.Namespace) -> int:
     """Screen (once, or twice for a comparison) and write the report folder."""
     from oligo_cohort.api import screen
-    from oligo_cohort.attrition.feasibility import write_feasibility_report
+    from oligo_cohort.attrition.bundle import parse_formats
+    from oligo_cohort.attrition.feasibility import disclosure_for, write_feasibility_report
     from oligo_cohort.cli import protocol_paths
     from oligo_cohort.destination import OutputFolder
 
+    if args.start is not None and args.target is None:
+        raise UsageError("--start needs --target (the accrual forecast's number of patients)")
+    formats = parse_formats(args.formats)
     inputs = [args.extract, *protocol_paths(args.protocol), *protocol_paths(args.compare_protocol)]
     # The destination is checked and claimed before the (long) screens.
     with OutputFolder(args.out, "report", inputs=inputs) as destination:
@@ -76,18 +109,24 @@ def run(args: argparse.Namespace) -> int:
             other = protocol_with(base, _pairs(args.compare_overrides, "--compare-set"))
             compare = screen(args.extract, as_of=result.as_of, protocol=other, engine=args.engine)
         options = options_from(args, level="patients", by=("site", "year"))
+        choice = disclosure_for(result, args.disclosure_control)
         out = write_feasibility_report(
             result,
             destination,
             options=options,
             compare_result=compare,
-            disclosure_control=args.disclosure_control,
+            disclosure_control=choice,
             write_screen=args.write_screen,
+            formats=formats,
+            author=args.author,
+            target=args.target,
+            start=args.start,
         )
     counts = result.counts()
     summary = ", ".join(f"{counts.get(s, 0):,} {s}" for s in ("eligible", "unknown", "ineligible"))
-    caveat = " (exact here; the report's counts are disclosure-controlled)" if args.disclosure_control else ""
+    caveat = " (exact here; the report's counts are disclosure-controlled)" if choice.applied else ""
     print(f"{sum(counts.values()):,} patients screened: {summary}{caveat}")
+    print(choice.banner())
     print(f"Report: {out / 'shareable' / 'report.html'}")
     print(f"Shareable bundle: {out / 'shareable'} (zipped: {out / 'shareable.zip'})")
     if args.write_screen:
