@@ -49,8 +49,8 @@ CRITERION_INPUTS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("other_primaries.last_treatment_date",),
     ),
     "exc_pregnancy": (("observations",),),
-    "exc_medical_risk": (),
-    "exc_psychosocial": (),
+    "exc_medical_risk": (("observations",),),
+    "exc_psychosocial": (("observations",),),
 }
 
 # When a whole table is empty, these criteria decide instead of falling back; the phrase (from the
@@ -71,6 +71,8 @@ def outcome_when_missing(criterion: Criterion, missing: tuple[str, ...] = ()) ->
     """The outcome a criterion falls back to when the data it reads is absent."""
     if criterion.id in FAILED_WITHOUT_EVENT and any(m.split(".")[0] in ("imaging", "lesions") for m in missing):
         return "fail"  # no imaging → no candidate event (criteria.md "Time")
+    if "review" in criterion.outcomes and any(m.split(".")[0] == "observations" for m in missing):
+        return "review"  # no observation recorded: chart review, even where a missing value reads as unknown
     if "unknown" in criterion.outcomes:
         return "unknown"
     if "review" in criterion.outcomes:
