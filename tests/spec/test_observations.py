@@ -245,3 +245,19 @@ def test_a_risk_observation_without_a_value_is_unknown(engine, code, criterion, 
     reason = reasons.loc[reasons["criterion"] == criterion, "reason"].iloc[0]
     if expected == "unknown":
         assert f"{code} recorded without a value on 2023-03-20" in reason
+
+
+@pytest.mark.parametrize(
+    ("code", "criterion"),
+    [
+        pytest.param("lat_amenable", "inc_lat_amenable", id="lat_amenable"),
+        pytest.param("informed_consent", "inc_informed_consent", id="informed_consent"),
+    ],
+)
+def test_amenability_or_consent_without_a_value_is_unknown(engine, code, criterion):
+    """D34 read the same way for the two inclusion observations: the baseline's record loses its value."""
+    loaded = load_extract(build_case().source(), as_of=AS_OF)
+    loaded.con.execute("UPDATE observations SET value = NULL WHERE code = ?", [code])
+    result = _screen_loaded(loaded, load_protocol("cosmo"), engine=engine)
+    events = result.events
+    assert_only_changes(events[events["event_id"] == "S"].iloc[0].to_dict(), **{criterion: "unknown"})
