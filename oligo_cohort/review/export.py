@@ -25,7 +25,7 @@ from oligo_cohort.api import ScreeningResult, read_screen_dir
 from oligo_cohort.criteria import CRITERION_IDS, STATUSES
 from oligo_cohort.errors import UsageError
 from oligo_cohort.outputs import staged_folder
-from oligo_cohort.review.cells import formula_safe
+from oligo_cohort.review.cells import formula_safe, unescape
 from oligo_cohort.review.facts import RegistryFacts, lesion_text, registry_facts
 from oligo_cohort.review.items import ITEM_ORDER, Item, items_for
 from oligo_cohort.review.workbook import write_workbook
@@ -88,14 +88,15 @@ def review_rows(
     screen = read_screen_dir(screen_dir)
     manifest = json.loads((Path(screen_dir) / "manifest.json").read_text(encoding="utf-8"))
     chosen_statuses = _statuses(statuses)
-    patients = screen.patients
+    # The screen's CSV files are formula-safe: ids starting with = + - @ carry an apostrophe there.
+    patients = _unescaped(screen.patients, ("patient_id", "site_id", "event_id"))
     chosen_sites = _sites(sites, patients)
     selected = patients[patients["status"].isin(chosen_statuses)]
     if chosen_sites is not None:
         selected = selected[selected["site_id"].isin(chosen_sites)]
     source = _extract_of(manifest, extract, screen_dir)
     facts = registry_facts(source, as_of=screen.as_of, protocol=screen.protocol, patients=selected["patient_id"])
-    reasons = screen.reasons
+    reasons = _unescaped(screen.reasons, ("patient_id", "event_id"))
     reason_of = {(r.patient_id, r.criterion): r.reason for r in reasons.itertuples(index=False)}
     latest = screen.protocol.parameters.imaging_window_latest_days
     rows = [
@@ -205,6 +206,14 @@ def _context(patient: dict[str, object], unit: dict[str, object], facts: Registr
     if other:
         text += f" Also open, not asked here: {', '.join(other)}."
     return text
+
+
+def _unescaped(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    unescaped = frame.copy()
+    for column in columns:
+        values = [unescape(v) if isinstance(v, str) else None for v in frame[column]]
+        unescaped[column] = pd.Series(values, index=frame.index, dtype=object)
+    return unescaped
 
 
 def _statuses(statuses: Sequence[str]) -> tuple[str, ...]:
