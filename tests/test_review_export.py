@@ -52,7 +52,7 @@ def expected_items(patients: pd.DataFrame) -> set[tuple[str, str]]:
 
 
 def test_every_open_item_of_every_eligible_or_unknown_patient_is_asked_once(demo_screen, demo_export):
-    export, out = demo_export
+    _, out = demo_export
     patients = read_screen_dir(demo_screen).patients
     rows = read_rows(out / "review.csv")
     asked = [(r["patient_id"], r["item"]) for r in rows]
@@ -175,7 +175,7 @@ def test_an_extract_changed_since_the_screen_is_refused_and_a_moved_one_can_be_n
     assert len(review_rows(demo_screen, extract=moved).rows) > 0
     with (moved / "performance_status.csv").open("a", encoding="utf-8") as handle:
         handle.write("00217,2024-05-01,WHO,1\n")
-    with pytest.raises(UsageError, match="performance_status.csv missing or changed"):
+    with pytest.raises(UsageError, match=r"performance_status\.csv missing or changed"):
         review_rows(demo_screen, extract=moved)
 
 
@@ -186,7 +186,7 @@ def test_an_export_with_answers_typed_in_is_never_replaced(demo_screen, tmp_path
     book = load_workbook(out / "review.xlsx")
     book.worksheets[0]["J2"] = "yes"
     book.save(out / "review.xlsx")
-    with pytest.raises(UsageError, match="review.xlsx changed since it was exported"):
+    with pytest.raises(UsageError, match=r"review\.xlsx changed since it was exported"):
         export_review(demo_screen, out)
     assert load_workbook(out / "review.xlsx").worksheets[0]["J2"].value == "yes"
 
