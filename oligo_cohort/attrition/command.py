@@ -64,6 +64,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--formats", default="png,svg,pdf", metavar="png,svg,pdf", help="figure formats to write")
     parser.add_argument("--no-figures", dest="figures", action="store_false", help="tables only (faster)")
     add_attrition_options(parser)
+    # Chart review stage (oligo_cohort.review.flow): the screen of the reviewed extract.
+    parser.add_argument(
+        "--after-review",
+        type=Path,
+        metavar="SCREEN_DIR",
+        help="screen of the extract written by `review import` (same cut-off): add the chart review stage",
+    )
 
 
 def options_from(args: argparse.Namespace, *, level: str, by: tuple[str, ...]) -> Options:
@@ -95,17 +102,31 @@ def run(args: argparse.Namespace) -> int:
     result = read_screen_dir(args.screen_dir)
     options = options_from(args, level=args.level, by=(args.by,) if args.by else ())
     views = attrition_views(result, options, disclosure_control=args.disclosure_control)
+    review_stage = _review_stage(args)  # chart review stage (oligo_cohort.review.flow)
     with staged_folder(args.out, SETTINGS) as staging:
         files = write_table_files(views, staging)
         formats = parse_formats(args.formats)
         if args.figures:
             files += relative_names(write_figures(views, staging / "figures", formats=formats), staging)
+        if review_stage is not None:  # chart review stage
+            files += review_stage.write_into(staging, figures=args.figures, formats=formats)
         settings = result_settings(result, options, disclosure_control=args.disclosure_control)
         settings["screen_dir"] = Path(args.screen_dir).name
         files.append(write_settings(staging, settings))
         notes = [CONTROLLED_NOTE] if args.disclosure_control else []
         write_statement(staging, applied=args.disclosure_control, files=files, notes=notes)
     print(format_table(views))
+    if review_stage is not None:  # chart review stage
+        print("\n" + review_stage.text())
     control = "disclosure control applied" if args.disclosure_control else "EXACT counts: internal use only"
     print(f"\nWrote {len(files)} files to {args.out} ({control}).")
     return 0
+
+
+def _review_stage(args: argparse.Namespace):
+    """The chart review stage when `--after-review` is given (oligo_cohort.review.flow), else None."""
+    if args.after_review is None:
+        return None
+    from oligo_cohort.review.flow import stage_for_screens
+
+    return stage_for_screens(args.screen_dir, args.after_review, disclosure_control=args.disclosure_control)

@@ -192,8 +192,12 @@ def write_feasibility_report(
     disclosure_control: bool = True,
     write_screen: bool = True,
     formats: Sequence[str] = FORMATS,
+    extra_sections: Sequence = (),
 ) -> Path:
-    """Write the report, the shareable bundle and (unless `write_screen` is false) the patient-level result."""
+    """Write the report, the shareable bundle and (unless `write_screen` is false) the patient-level result.
+
+    `extra_sections`: aggregate sections from other modules (the chart review stage, `oligo_cohort.review.flow`),
+    each with `write(tables_dir) -> file names` and `html() -> str`, already disclosure-controlled as the report."""
     options = options or Options(by=("site", "year"))
     event_options = Options(
         level="events", order=options.order, drop=options.drop, review_pass_rates=options.review_pass_rates
@@ -216,6 +220,8 @@ def write_feasibility_report(
         files += [f"tables/{name}" for name in write_tables(shown[1], bundle / "tables", "_events")]
         findings.to_csv(bundle / "tables" / "findings_summary.csv", index=False)
         files += ["tables/findings_summary.csv", *_write_comparison(comparison, bundle / "tables")]
+        for section in extra_sections:  # sections added by other modules (chart review stage)
+            files += [f"tables/{name}" for name in section.write(bundle / "tables")]
         patient_figures = write_figures(shown[0], bundle / "figures", "_patients", formats)
         files += relative_names(patient_figures, bundle)
         files += relative_names(write_figures(shown[1], bundle / "figures", "_events", formats), bundle)
@@ -227,6 +233,7 @@ def write_feasibility_report(
             disclosure_control=disclosure_control,
             assumptions=_assumptions(options, result),
             figures=_svgs(patient_figures, "_patients"),
+            extra_html=tuple(section.html() for section in extra_sections),
         )
         (bundle / "report.html").write_text(render_report(content), encoding="utf-8")
         files += ["report.html", write_settings(bundle, settings)]

@@ -66,6 +66,7 @@ class ReportContent:
     disclosure_control: bool = True
     assumptions: Sequence[str] = field(default_factory=tuple)
     figures: Mapping[str, str] = field(default_factory=dict)  # consort, attrition_bars, upset, consort_by_site → SVG
+    extra_html: Sequence[str] = ()  # sections added by other modules (the chart review stage), before the assumptions
 
 
 def _esc(value: object) -> str:
@@ -290,6 +291,7 @@ def render_report(content: ReportContent) -> str:
         ),
         *_breakdown_section(content.patients, content.figures),
         *_whatif_section(content),
+        *content.extra_html,
         *_assumptions_section(content),
         f"<p><small>Generated {dt.datetime.now().replace(microsecond=0).isoformat(sep=' ')} by oligo-cohort.</small></p>",
     ]

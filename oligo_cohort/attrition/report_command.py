@@ -54,6 +54,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--no-screen-output", dest="write_screen", action="store_false", help="do not keep the patient-level result"
     )
     add_attrition_options(parser)
+    # Chart review stage (oligo_cohort.review.flow): the reviewed extract, screened at the same cut-off.
+    parser.add_argument(
+        "--after-review",
+        metavar="NEW_EXTRACT",
+        help="extract written by `review import`: screen it too and add the chart review stage to the report",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         other = protocol_with(base, _pairs(args.compare_overrides, "--compare-set"))
         compare = screen(args.extract, as_of=result.as_of, protocol=other, engine=args.engine)
     options = options_from(args, level="patients", by=("site", "year"))
+    review_stage = _review_stage(args, result)  # chart review stage (oligo_cohort.review.flow)
     out = write_feasibility_report(
         result,
         args.out,
@@ -76,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         compare_result=compare,
         disclosure_control=args.disclosure_control,
         write_screen=args.write_screen,
+        extra_sections=(review_stage,) if review_stage is not None else (),  # chart review stage
     )
     counts = result.counts()
     summary = ", ".join(f"{counts.get(s, 0):,} {s}" for s in ("eligible", "unknown", "ineligible"))
@@ -86,3 +94,12 @@ def run(args: argparse.Namespace) -> int:
     if args.write_screen:
         print(f"Patient-level result (internal only): {out / 'screen'}")
     return 0
+
+
+def _review_stage(args: argparse.Namespace, result):
+    """The chart review stage when `--after-review` is given (oligo_cohort.review.flow), else None."""
+    if args.after_review is None:
+        return None
+    from oligo_cohort.review.flow import stage_for_extract
+
+    return stage_for_extract(result, args.after_review, engine=args.engine, disclosure_control=args.disclosure_control)
