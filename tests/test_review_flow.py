@@ -103,7 +103,9 @@ def test_attrition_after_review_writes_the_stage_beside_the_attrition(reviewed, 
 
 def test_attrition_after_review_needs_the_screen_of_a_reviewed_extract(reviewed, tmp_path, capsys):
     base, _ = reviewed
-    code = main(["attrition", str(base / "before"), "--out", str(tmp_path / "x"), "--after-review", str(base / "before")])
+    code = main(
+        ["attrition", str(base / "before"), "--out", str(tmp_path / "x"), "--after-review", str(base / "before")]
+    )
     assert code == 2 and "not screened from a reviewed extract" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 

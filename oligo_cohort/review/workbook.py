@@ -27,7 +27,10 @@ HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")
 ANSWER_FILL = PatternFill("solid", fgColor="FFF4CC")  # where the nurse types
 WRAPPED = {"question": 60, "facts": 70, "note": 30}  # column -> width (characters); wrapped text
 MAX_WIDTH = 40
+# Dates (YYYY-MM-DD and a margin) and the columns typed into, wide enough for the drop-down arrow and a name.
+MIN_WIDTHS = {"screening_date": 15, "deadline": 13, "answer_date": 13, "answer": 12, "answered_by": 16}
 LINE_HEIGHT = 15.0  # points per line of wrapped text
+CHARACTERS_PER_WIDTH = 1.1  # a width unit is one digit wide; text averages a little narrower
 
 HEADER_NOTES = {
     "item": "What is asked (an observation code of the data model, who_ps or response).",
@@ -93,9 +96,9 @@ def _fill_sheet(sheet: Worksheet, rows: pd.DataFrame, columns: Sequence[str], an
             if name in WRAPPED:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
                 text = "" if record[name] is None else str(record[name])
-                lines = max(lines, math.ceil(len(text) / (WRAPPED[name] - 2)) if text else 1)
+                lines = max(lines, math.ceil(len(text) / (WRAPPED[name] * CHARACTERS_PER_WIDTH)) if text else 1)
             else:
-                cell.alignment = Alignment(vertical="top")
+                cell.alignment = Alignment(horizontal="left", vertical="top")
         sheet.row_dimensions[r].height = LINE_HEIGHT * lines
         allowed = str(record["allowed_answers"])
         if allowed not in lists:
@@ -112,6 +115,13 @@ def _fill_sheet(sheet: Worksheet, rows: pd.DataFrame, columns: Sequence[str], an
     sheet.freeze_panes = "B2"  # the header row and the patient id stay in view
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
     _fit_widths(sheet, rows, columns)
+    # Printed (a chart review is often done on paper): landscape, one page wide, the header on every page.
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.print_title_rows = "1:1"
 
 
 def _set(cell, value: object) -> None:
@@ -158,8 +168,8 @@ def _fit_widths(sheet: Worksheet, rows: pd.DataFrame, columns: Sequence[str]) ->
     for k, name in enumerate(columns, start=1):
         if name in WRAPPED:
             width = WRAPPED[name]
-        elif name in ("screening_date", "deadline", "answer_date"):
-            width = max(len(name), 10) + 2
+        elif name in MIN_WIDTHS:
+            width = MIN_WIDTHS[name]
         else:
             values = rows[name].dropna().astype(str) if len(rows) else pd.Series(dtype=str)
             longest = int(values.str.len().max()) if len(values) else 0
