@@ -90,7 +90,8 @@ def test_screens_at_different_cutoffs_are_not_compared(reviewed):
 def test_attrition_after_review_writes_the_stage_beside_the_attrition(reviewed, tmp_path, capsys):
     base, _ = reviewed
     out = tmp_path / "attrition"
-    code = main(["attrition", str(base / "before"), "--out", str(out), "--after-review", str(base / "after")])
+    arguments = ["attrition", str(base / "before"), "--out", str(out), "--after-review", str(base / "after")]
+    code = main([*arguments, "--formats", "svg"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "Chart review stage (disclosure-controlled)" in printed

@@ -213,44 +213,45 @@ def test_a_conflict_with_a_registry_record_is_kept_and_the_rule_that_decides_nam
     )
 
 
-@pytest.mark.parametrize(
-    ("registry", "answer_date", "counts", "outcome"),
-    [
-        pytest.param(
-            "00242,lat_amenable,2024-05-01,,false", "2024-03-20", "the answer counts", "pass", id="registry after R"
-        ),
-        pytest.param(
-            "00242,lat_amenable,2024-03-10,,true\n00242,lat_amenable,2024-03-10,,false",
-            "2024-03-10",
-            "chart review (D18)",
-            "review",
-            id="same day as a registry conflict",
-        ),
-        pytest.param(
-            "00242,lat_amenable,2024-03-10,,true\n00242,lat_amenable,2024-03-10,,false",
-            "2024-03-20",
-            "the answer counts",
-            "pass",
-            id="later than a registry conflict",
-        ),
-    ],
-)
-def test_which_observation_counts_follows_the_latest_on_or_before_r(tmp_path, registry, answer_date, counts, outcome):
+# Three patients, three registry situations for lat_amenable (R: 00242 2024-04-22, 00224 2024-07-01, 00174
+# 2024-11-04): a record after R (not read), and true and false on one day before R (D18: review), answered on
+# that same day or later.
+OBSERVATION_CONFLICTS = {
+    "00242": ("00242,lat_amenable,2024-05-01,,false", "2024-03-20", "the answer counts", "pass"),
+    "00224": (
+        "00224,lat_amenable,2024-06-10,,true\n00224,lat_amenable,2024-06-10,,false",
+        "2024-06-10",
+        "chart review (D18)",
+        "review",
+    ),
+    "00174": (
+        "00174,lat_amenable,2024-10-01,,true\n00174,lat_amenable,2024-10-01,,false",
+        "2024-10-20",
+        "the answer counts",
+        "pass",
+    ),
+}
+
+
+def test_which_observation_counts_follows_the_latest_on_or_before_r(tmp_path):
     extract = tmp_path / "extract"
     shutil.copytree(demo_extract_dir(), extract)
     with (extract / "observations.csv").open("a", encoding="utf-8") as handle:
-        handle.write(registry + "\n")
+        handle.write("\n".join(registry for registry, *_ in OBSERVATION_CONFLICTS.values()) + "\n")
     screen(extract).write(tmp_path / "screen")
     rows = export_review(tmp_path / "screen", tmp_path / "review").rows
-    rows = rows[(rows["patient_id"] == "00242") & (rows["item"] == "lat_amenable")]
-    assert len(rows) == 1  # still open: review
+    rows = rows[rows["patient_id"].isin(list(OBSERVATION_CONFLICTS)) & (rows["item"] == "lat_amenable")]
+    assert len(rows) == 3  # each still open: review
     answers = filled_csv(rows, tmp_path / "answers.csv")
-    edit_csv(answers, {("00242", "lat_amenable"): {"answer_date": answer_date}})
+    edit_csv(answers, {(p, "lat_amenable"): {"answer_date": v[1]} for p, v in OBSERVATION_CONFLICTS.items()})
     result = import_answers([answers], extract, tmp_path / "reviewed", today=TODAY)
-    audit = result.records.audit.iloc[0]
-    assert audit["conflict"].startswith("registry: lat_amenable") and counts in audit["counts"]
-    after = screen(tmp_path / "reviewed", as_of=read_screen_dir(tmp_path / "screen").as_of)
-    assert after.patients.set_index("patient_id").loc["00242", "inc_lat_amenable"] == outcome
+    audit = result.records.audit.set_index("patient_id")
+    after = screen(tmp_path / "reviewed", as_of=read_screen_dir(tmp_path / "screen").as_of).patients
+    outcome = after.set_index("patient_id")["inc_lat_amenable"]
+    for patient_id, (_, _, counts, expected) in OBSERVATION_CONFLICTS.items():
+        assert audit.loc[patient_id, "conflict"].startswith("registry: lat_amenable")
+        assert counts in audit.loc[patient_id, "counts"], audit.loc[patient_id, "counts"]
+        assert outcome[patient_id] == expected, patient_id
 
 
 def test_answers_dated_after_the_cutoff_are_kept_with_a_warning(demo, tmp_path, capsys):
@@ -357,3 +358,21 @@ def test_a_second_round_keeps_the_audit_of_the_first(demo, tmp_path):
     )
     observations = pd.read_csv(tmp_path / "round-2" / "observations.csv", dtype=str)
     assert {"00217", "01011"} <= set(observations["patient_id"])
+
+
+def test_a_sheet_of_the_nurses_own_is_skipped_and_a_renamed_header_is_named(demo, tmp_path):
+    _, review, rows = demo
+    workbook = tmp_path / "answers.xlsx"
+    shutil.copy(review / "review.xlsx", workbook)
+    book = load_workbook(workbook)
+    notes = book.create_sheet("notes")
+    notes["A1"], notes["A2"] = "to call back", "00217"
+    book.save(workbook)
+    result = import_answers([workbook], demo_extract_dir(), tmp_path / "reviewed", today=TODAY)
+    assert len(result.records.audit) == len(rows) and set(result.records.audit["action"]) == {"not answered"}
+    book["AVL"]["L1"] = "reviewer"
+    book.save(workbook)
+    with pytest.raises(AnswerFileError) as raised:
+        import_answers([workbook], demo_extract_dir(), tmp_path / "reviewed-2", today=TODAY)
+    problems = [(p.sheet, p.column, p.message) for p in raised.value.problems]
+    assert problems == [("AVL", "answered_by", "required column missing from the header row")]

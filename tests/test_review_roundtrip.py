@@ -34,7 +34,7 @@ UNFAVOURABLE = {"yes": "no", "no": "yes", "0": "3", "CR": "PD"}
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory) -> Path:
-    return generate_extract(tmp_path_factory.mktemp("synth") / "extract", patients=1500, sites=4, seed=7, fmt="csv")
+    return generate_extract(tmp_path_factory.mktemp("synth") / "extract", patients=800, sites=4, seed=7, fmt="csv")
 
 
 @pytest.fixture(params=["demo", "synthetic"])

@@ -172,6 +172,8 @@ def _read_workbook(path: Path, name: str) -> tuple[list[AnswerRow], list[AnswerP
             if first is None:
                 continue  # an empty sheet asks nothing
             header = [str(c.value).strip().lower() if c.value is not None else "" for c in first]
+            if not set(REQUIRED_COLUMNS) & set(header):
+                continue  # a sheet of the nurse's own (notes, a list): not a review sheet
             trouble = _header_problems(header, name, sheet.title)
             if trouble:
                 problems += trouble
