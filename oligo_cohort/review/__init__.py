@@ -9,5 +9,6 @@ The items that can be asked, and why: `oligo_cohort.review.items` and docs/chart
 """
 
 from oligo_cohort.review.export import REVIEW_COLUMNS, ReviewExport, export_review, review_rows
+from oligo_cohort.review.importer import ReviewImport, import_answers
 
-__all__ = ["REVIEW_COLUMNS", "ReviewExport", "export_review", "review_rows"]
+__all__ = ["REVIEW_COLUMNS", "ReviewExport", "ReviewImport", "export_review", "import_answers", "review_rows"]
