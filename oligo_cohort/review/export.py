@@ -187,9 +187,7 @@ def _context(patient: dict[str, object], unit: dict[str, object], facts: Registr
     """The screening event in one sentence or two: scan, registration date, line, lesions, status."""
     event_id = unit["event_id"]
     if event_id:
-        lesions = facts.lesions[
-            (facts.lesions["patient_id"] == unit["patient_id"]) & (facts.lesions["event_id"] == event_id)
-        ]
+        lesions = facts.lesions_of(str(unit["patient_id"]), str(event_id))
         text = (
             f"Screening scan {event_id} on {unit['screening_date']} ({unit['modality']}); planned registration R "
             f"{unit['registration_date']}; progressing: {lesion_text(lesions)}."
@@ -304,9 +302,9 @@ def _refuse_filled_export(out_dir: Path) -> None:
         )
 
 
-def write_review_csv(rows: pd.DataFrame, path: Path) -> None:
+def write_review_csv(rows: pd.DataFrame, path: str | Path) -> None:
     """The rows as CSV: dates in ISO form, every text cell formula-safe."""
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with Path(path).open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(REVIEW_COLUMNS)
         for record in rows[list(REVIEW_COLUMNS)].itertuples(index=False, name=None):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 
@@ -53,11 +54,31 @@ class RegistryFacts:
 
     def unit(self, patient_id: str, event_id: str | None) -> dict[str, object] | None:
         """The screening unit of a patient's event (or of a patient without an event), None if there is none."""
-        units = self.units
-        same = units["patient_id"] == patient_id
-        same &= units["event_id"].isna() if not event_id else units["event_id"] == event_id
-        rows = units[same]
-        return None if rows.empty else rows.iloc[0].to_dict()
+        return self._units_by_key.get((patient_id, event_id or None))
+
+    def records_of(self, table: str, patient_id: str) -> pd.DataFrame:
+        """A patient's rows of `observations`, `performance` or `responses` (an empty frame when none)."""
+        groups = self._records_by_patient[table]
+        return groups.get(patient_id, getattr(self, table).iloc[0:0])
+
+    def lesions_of(self, patient_id: str, event_id: str) -> pd.DataFrame:
+        """The progressive and undetermined lesions on one screening scan."""
+        return self._lesions_by_event.get((patient_id, event_id), self.lesions.iloc[0:0])
+
+    @cached_property
+    def _lesions_by_event(self) -> dict[tuple[str, str], pd.DataFrame]:
+        return dict(tuple(self.lesions.groupby(["patient_id", "event_id"], sort=False)))
+
+    @cached_property
+    def _units_by_key(self) -> dict[tuple[str, str | None], dict[str, object]]:
+        return {(row["patient_id"], row["event_id"]): row for row in self.units.to_dict("records")}
+
+    @cached_property
+    def _records_by_patient(self) -> dict[str, dict[str, pd.DataFrame]]:
+        return {
+            table: dict(tuple(getattr(self, table).groupby("patient_id", sort=False)))
+            for table in ("observations", "performance", "responses")
+        }
 
 
 def registry_facts(

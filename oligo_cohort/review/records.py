@@ -152,16 +152,16 @@ def _already_recorded(answer: Answer, record: dict[str, object], facts: Registry
     """Whether the extract already holds exactly this record (it is then not added twice)."""
     day = answer.answer_date
     if answer.item.table == "observations":
-        frame = facts.observations
+        frame = facts.records_of("observations", answer.patient_id)
         same = (frame["code"] == answer.item.code) & (frame["value"] == (record["value"] == "true"))
         same &= frame["start_date"] == day
     elif answer.item.table == "performance_status":
-        frame = facts.performance
+        frame = facts.records_of("performance", answer.patient_id)
         same = (frame["scale"] == "WHO") & (frame["score"] == int(answer.answer)) & (frame["assessment_date"] == day)
     else:
-        frame = facts.responses
+        frame = facts.records_of("responses", answer.patient_id)
         same = (frame["response"] == answer.answer) & (frame["assessment_date"] == day)
-    return bool((same & (frame["patient_id"] == answer.patient_id)).any())
+    return bool(same.any())
 
 
 # --- Conflicts with registry records -------------------------------------------------------------------------------
@@ -179,13 +179,9 @@ def _conflict(answer: Answer, facts: RegistryFacts, parameters: Parameters) -> t
     return _response_conflict(answer, facts)
 
 
-def _patient_rows(frame: pd.DataFrame, patient_id: str) -> pd.DataFrame:
-    return frame[frame["patient_id"] == patient_id]
-
-
 def _observation_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | None, str | None]:
     code, said = answer.item.code, answer.answer == YES
-    rows = _patient_rows(facts.observations, answer.patient_id)
+    rows = facts.records_of("observations", answer.patient_id)
     rows = rows[rows["code"] == code]
     other = rows[rows["value"] != said]
     if other.empty:
@@ -207,7 +203,7 @@ def _observation_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | N
 
 def _pregnancy_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | None, str | None]:
     code, said = answer.item.code, answer.answer == YES
-    rows = _patient_rows(facts.observations, answer.patient_id)
+    rows = facts.records_of("observations", answer.patient_id)
     rows = rows[(rows["code"] == code) & (rows["value"] != said)]
     if rows.empty:
         return None, None
@@ -236,7 +232,7 @@ def _performance_conflict(
 ) -> tuple[str | None, str | None]:
     s, r = answer.unit["screening_date"], answer.unit["registration_date"]
     start = s - dt.timedelta(days=parameters.performance_status_window_days)  # type: ignore[operator]
-    rows = _patient_rows(facts.performance, answer.patient_id)
+    rows = facts.records_of("performance", answer.patient_id)
     rows = rows[(rows["assessment_date"] >= start) & (rows["assessment_date"] <= r)]
     said = ps_verdict("WHO", int(answer.answer))
     verdicts = [ps_verdict(scale, int(score)) for scale, score in zip(rows["scale"], rows["score"], strict=True)]
@@ -261,7 +257,7 @@ def _response_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | None
     start, s = answer.unit["line_start"], answer.unit["screening_date"]
     if start is None:
         return None, None
-    rows = _patient_rows(facts.responses, answer.patient_id)
+    rows = facts.records_of("responses", answer.patient_id)
     rows = rows[(rows["assessment_date"] > start) & (rows["assessment_date"] < s)]  # type: ignore[operator]
     said_pd = answer.answer == "PD"
     other = rows[(rows["response"] == "PD") != said_pd]

@@ -31,6 +31,8 @@ def fill_answers(
     """
     overrides = overrides or {}
     filled = rows.copy()
+    for column in ("answer", "answer_date", "answered_by"):
+        filled[column] = filled[column].astype(object)  # rows read from a CSV file hold text columns
     for k, row in filled.iterrows():
         key = (str(row["patient_id"]), str(row["item"]))
         if key in skip or row["screening_date"] is None or pd.isna(row["screening_date"]):
