@@ -291,6 +291,11 @@ _PLUGGED_COMMANDS: tuple[tuple[str, str, str], ...] = (
         "oligo_cohort.importers.command",
         "import an OMOP CDM v5.4 source or an NKR-style registry file as a canonical extract, with a mapping report",
     ),
+    (
+        "review",
+        "oligo_cohort.review.command",
+        "chart review: export the open questions of a screen, import the answers",
+    ),
 )
 
 

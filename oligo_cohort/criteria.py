@@ -233,8 +233,11 @@ CRITERIA: tuple[Criterion, ...] = (
             "Presence of any medical condition that would place the patient at unusual risk, up to the "
             "discretion of the clinician"
         ),
-        decided_as="Always review (clinician's judgement).",
-        outcomes=("review",),
+        decided_as=(
+            "Latest medical_risk observation on or before R: true -> fail, false -> pass, missing value -> unknown; "
+            "none (or no observations table) -> review."
+        ),
+        outcomes=("pass", "fail", "unknown", "review"),
         sql="criteria/observations.sql",
     ),
     Criterion(
@@ -244,8 +247,11 @@ CRITERIA: tuple[Criterion, ...] = (
             "Presence of any psychological, familial, sociological, or geographical condition potentially "
             "hampering compliance with the study protocol and follow-up schedule"
         ),
-        decided_as="Always review (chart review).",
-        outcomes=("review",),
+        decided_as=(
+            "Latest compliance_risk observation on or before R: true -> fail, false -> pass, missing value -> "
+            "unknown; none (or no observations table) -> review."
+        ),
+        outcomes=("pass", "fail", "unknown", "review"),
         sql="criteria/observations.sql",
     ),
 )

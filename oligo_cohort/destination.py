@@ -61,7 +61,7 @@ from oligo_cohort.interruption import deferred, raise_if_interrupted
 TOOL = "oligo-cohort"
 MARKER = ".oligo-cohort-output.json"
 MARKER_FORMAT = 1
-KINDS = ("screen", "attrition", "report", "accrual", "import", "synth")
+KINDS = ("screen", "attrition", "report", "accrual", "import", "synth", "review-export", "reviewed-extract")
 OS_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 LOCK_SIGNATURE = b"oligo-cohort output lock\n"
 _SHOWN = 8  # names listed in a refusal

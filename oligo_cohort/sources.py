@@ -76,7 +76,7 @@ def read_source(source: ExtractSource) -> RawExtract:
     kind = file_kind(path)
     if kind == "folder":
         return _read_folder(path)
-    if kind == "DuckDB database":
+    if kind == DUCKDB_FILE:
         return _read_duckdb_file(path)
     if kind == "missing":
         raise UsageError(f"extract {path} does not exist")
@@ -90,10 +90,11 @@ def read_source(source: ExtractSource) -> RawExtract:
 
 
 # What a path is, told from the file system and the file's first bytes, before anything opens it as a table.
+DUCKDB_FILE = "DuckDB database"
 _NOT_FILES = ("named pipe (FIFO)", "socket", "device", "broken link", "link loop")
 _EXPORT_FIRST = ("SQLite database", "PostgreSQL dump", "zip archive (an Excel .xlsx workbook?)", "Excel .xls workbook")
 _MAGIC = (
-    (8, b"DUCK", "DuckDB database"),
+    (8, b"DUCK", DUCKDB_FILE),
     (0, b"SQLite format 3\x00", "SQLite database"),
     (0, b"PGDMP", "PostgreSQL dump"),
     (0, b"PK\x03\x04", "zip archive (an Excel .xlsx workbook?)"),

@@ -76,6 +76,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-figures", dest="figures", action="store_false", help="tables only (faster)")
     add_attrition_options(parser)
+    # Chart review stage (oligo_cohort.review.flow): the screen of the reviewed extract.
+    parser.add_argument(
+        "--after-review",
+        type=Path,
+        metavar="SCREEN_DIR",
+        help="screen of the extract written by `review import` (same cut-off): add the chart review stage",
+    )
 
 
 def options_from(args: argparse.Namespace, *, level: str, by: tuple[str, ...]) -> Options:
@@ -107,16 +114,20 @@ def run(args: argparse.Namespace) -> int:
 
     formats = parse_formats(args.formats)
     # The destination is checked and claimed before the screen folder is read.
-    with OutputFolder(args.out, "attrition", inputs=[args.screen_dir]) as destination:
+    inputs = [args.screen_dir, *([args.after_review] if args.after_review else [])]
+    with OutputFolder(args.out, "attrition", inputs=inputs) as destination:
         result = read_screen_dir(args.screen_dir)
         options = options_from(args, level=args.level, by=(args.by,) if args.by else ())
         choice = disclosure_for(result, args.disclosure_control)
         views = attrition_views(result, options, disclosure_control=choice.applied)
+        review_stage = _review_stage(args, choice.applied)  # chart review stage (oligo_cohort.review.flow)
         with destination.staging() as staging:
             files = write_table_files(views, staging)
             if args.figures:
                 written = write_figures(views, staging / "figures", formats=formats, note=figure_note(views, choice))
                 files += relative_names(written, staging)
+            if review_stage is not None:  # chart review stage
+                files += review_stage.write_into(staging, figures=args.figures, formats=formats)
             settings = result_settings(result, options, disclosure_control=choice.applied)
             settings["disclosure"] = choice.mode
             settings["screen_dir"] = Path(args.screen_dir).name
@@ -126,6 +137,17 @@ def run(args: argparse.Namespace) -> int:
                 staging, applied=choice.applied, files=files, notes=notes, synthetic=choice.synthetic_source or None
             )
     print(format_table(views))
+    if review_stage is not None:  # chart review stage
+        print("\n" + review_stage.text())
     print(f"\n{choice.banner()}")
     print(f"Wrote {len(files)} files to {args.out}.")
     return 0
+
+
+def _review_stage(args: argparse.Namespace, disclosure_control: bool):
+    """The chart review stage when `--after-review` is given (oligo_cohort.review.flow), else None."""
+    if args.after_review is None:
+        return None
+    from oligo_cohort.review.flow import stage_for_screens
+
+    return stage_for_screens(args.screen_dir, args.after_review, disclosure_control=disclosure_control)

@@ -338,6 +338,7 @@ def write_feasibility_report(
     author: str | None = None,
     target: int | None = None,
     start: dt.date | None = None,
+    extra_sections: Sequence = (),
 ) -> Path:
     """Write the report, the shareable bundle and (unless `write_screen` is false) the patient-level result.
 
@@ -346,7 +347,9 @@ def write_feasibility_report(
     demo extract, whose exact counts are shown and said to be synthetic; True
     forces it on; False gives exact counts for internal use only. With a
     `target` (and accrual `start`, default the day after the cut-off) the
-    report has an accrual section.
+    report has an accrual section. `extra_sections`: aggregate sections from other modules (the chart review
+    stage, `oligo_cohort.review.flow`), each with `write(tables_dir) -> file names` and `html() -> str`, already
+    disclosure-controlled as the report.
     """
     choice = disclosure_for(result, disclosure_control)
     applied = choice.applied
@@ -379,6 +382,8 @@ def write_feasibility_report(
         files += [f"tables/{name}" for name in write_tables(shown[1], bundle / "tables", "_events")]
         write_csv(findings, bundle / "tables" / "findings_summary.csv")
         files += ["tables/findings_summary.csv", *_write_comparison(comparison, bundle / "tables")]
+        for section in extra_sections:  # sections added by other modules (chart review stage)
+            files += [f"tables/{name}" for name in section.write(bundle / "tables")]
         # The per-site diagrams are embedded (SVG) and printed from the report; a PNG of each would dominate its
         # run time at 40 sites (0.4 s apiece), so they are vector only (`attrition --by site` writes PNGs too).
         site_formats = tuple(f for f in formats if f != "png")
@@ -409,6 +414,7 @@ def write_feasibility_report(
             site_figures=[(site, svgs[stem.replace("_patients", "", 1)]) for site, stem in zip(site_ids, sites, strict=True)],
             input_files=input_checksums(result),
             accrual=accrual,
+            extra_html=tuple(section.html() for section in extra_sections),
         )  # fmt: skip
         (bundle / "report.html").write_text(render_report(content), encoding="utf-8")
         files += ["report.html", write_settings(bundle, settings)]

@@ -139,6 +139,7 @@ class ReportContent:
     input_files: Sequence[tuple[str, str]] = ()  # (file name, SHA-256)
     accrual: AccrualSection | None = None
     subtitle: str = ""
+    extra_html: Sequence[str] = ()  # sections added by other modules (the chart review stage), before the assumptions
 
     @property
     def disclosure_control(self) -> bool:
@@ -721,6 +722,7 @@ def render_report(content: ReportContent) -> str:
         *_breakdown_section(content),
         *_whatif_section(content),
         *_accrual_section(content),
+        *content.extra_html,
         *_assumptions_section(content),
         *_signature(),
         *_site_figures_section(content),

@@ -68,6 +68,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--formats", default="png,svg", metavar="png,svg,pdf", help="figure formats to write (default png,svg)"
     )
     add_attrition_options(parser)
+    # Chart review stage (oligo_cohort.review.flow): the reviewed extract, screened at the same cut-off.
+    parser.add_argument(
+        "--after-review",
+        metavar="NEW_EXTRACT",
+        help="extract written by `review import`: screen it too and add the chart review stage to the report",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -99,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--start needs --target (the accrual forecast's number of patients)")
     formats = parse_formats(args.formats)
     inputs = [args.extract, *protocol_paths(args.protocol), *protocol_paths(args.compare_protocol)]
+    inputs += [args.after_review] if args.after_review else []
     # The destination is checked and claimed before the (long) screens.
     with OutputFolder(args.out, "report", inputs=inputs) as destination:
         protocol = protocol_with(args.protocol, _pairs(args.overrides, "--set"))
@@ -110,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
             compare = screen(args.extract, as_of=result.as_of, protocol=other, engine=args.engine)
         options = options_from(args, level="patients", by=("site", "year"))
         choice = disclosure_for(result, args.disclosure_control)
+        review_stage = _review_stage(args, result, choice.applied)  # chart review stage (oligo_cohort.review.flow)
         out = write_feasibility_report(
             result,
             destination,
@@ -121,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
             author=args.author,
             target=args.target,
             start=args.start,
+            extra_sections=(review_stage,) if review_stage is not None else (),  # chart review stage
         )
     counts = result.counts()
     summary = ", ".join(f"{counts.get(s, 0):,} {s}" for s in ("eligible", "unknown", "ineligible"))
@@ -132,3 +141,12 @@ def run(args: argparse.Namespace) -> int:
     if args.write_screen:
         print(f"Patient-level result (internal only): {out / 'screen'}")
     return 0
+
+
+def _review_stage(args: argparse.Namespace, result, disclosure_control: bool):
+    """The chart review stage when `--after-review` is given (oligo_cohort.review.flow), else None."""
+    if args.after_review is None:
+        return None
+    from oligo_cohort.review.flow import stage_for_extract
+
+    return stage_for_extract(result, args.after_review, engine=args.engine, disclosure_control=disclosure_control)

@@ -19,7 +19,12 @@ import pyarrow as pa
 from oligo_cohort.destination import OutputFolder, staged_output
 from oligo_cohort.errors import UsageError
 from oligo_cohort.synth.arrays import day_number
-from oligo_cohort.synth.clinical import make_observations, make_performance_status
+from oligo_cohort.synth.clinical import (
+    combine_observations,
+    make_observations,
+    make_performance_status,
+    make_risk_observations,
+)
 from oligo_cohort.synth.cohort import Sites, make_patients, make_sites
 from oligo_cohort.synth.course import make_course
 from oligo_cohort.synth.lesions import baseline_lesions, evolve
@@ -34,6 +39,7 @@ DEFAULT_BATCH_SIZE = 100_000
 OPTIONAL_TABLES = ("response_assessments", "performance_status", "observations")
 _SITES_STREAM = 0
 _BLOCK_STREAM = 1
+_RISK_STREAM = 2  # medical_risk / compliance_risk observations: their own stream leaves every other record as it was
 
 Progress = Callable[[int, int], None]  # (patients written, patients in total)
 
@@ -101,7 +107,12 @@ def generate_block(
         lesions=make_lesion_rows(rng, studies, course, lesions, sizes),
         responses=make_responses(rng, studies, course, sizes),
         performance=make_performance_status(rng, patients, sites, course, studies, last_day),
-        observations=make_observations(rng, patients, course, studies, last_day),
+        observations=combine_observations(
+            make_observations(rng, patients, course, studies, last_day),
+            make_risk_observations(
+                np.random.default_rng([seed, _RISK_STREAM, block]), patients, course, studies, last_day
+            ),
+        ),
     )
     return assemble(rng, data, sites, imperfect=imperfect, id_width=id_width)
 
