@@ -160,7 +160,15 @@ def _read_regular(path: Path, size: int = -1) -> bytes:
         os.close(fd)
 
 
+# Extracts this tool writes (`import`, `review import`): their CSV tables went through the one CSV writer, which
+# marks formula-like text inert with a leading apostrophe; read back, the apostrophe comes off again, so an id
+# such as `-00107` is the same id in every table and in every screen of the extract.
+TOOL_EXTRACTS = ("import", "reviewed-extract")
+
+
 def _read_folder(folder: Path) -> RawExtract:
+    from oligo_cohort.destination import Marker
+
     known = tables()
     by_table: dict[str, list[Path]] = {}
     problems: list[Problem] = []
@@ -168,10 +176,14 @@ def _read_folder(folder: Path) -> RawExtract:
         entries = sorted(folder.iterdir())
     except OSError as exc:
         raise UsageError(f"the extract folder {folder} cannot be read ({exc.strerror})") from None
+    marker = Marker.read(folder)
+    written_by_tool = marker is not None and marker.kind in TOOL_EXTRACTS
     for file in entries:
         stem, suffix = file.stem.lower(), file.suffix.lower()
         if file.name.startswith(".") or suffix not in (".csv", ".parquet"):
             continue
+        if written_by_tool and stem not in known and file.name in marker.entries:
+            continue  # the tool's own report beside the tables (mapping_report.csv, review_audit.csv)
         if stem not in known:
             problems.append(
                 Problem("finding", stem, None, None, None, file.name, "file is not a table of the model; ignored")
@@ -195,7 +207,8 @@ def _read_folder(folder: Path) -> RawExtract:
         notes: list[str] = []
         try:
             if file.suffix.lower() == ".csv":
-                table = RawTable(name, str(file), _read_csv(file, notes))
+                text = _read_csv(file, notes)
+                table = RawTable(name, str(file), _without_inert_marks(text) if written_by_tool else text)
             else:
                 table = _parquet_table(name, file)
         except UnreadableError as exc:
@@ -213,6 +226,21 @@ class UnreadableError(Exception):
 DELIMITERS = (",", ";", "\t", "|")
 # A cell may be long (free text, a long id): the csv module's 128 KiB field limit must not refuse it.
 csv.field_size_limit(2**31 - 1)
+
+
+def _without_inert_marks(table: pa.Table) -> pa.Table:
+    """Text as it was before the CSV writer marked it inert (csv_output.read_back, column-wise)."""
+    import pyarrow.compute as pc
+
+    from oligo_cohort.csv_output import INERT_MARK
+
+    columns = []
+    for name in table.column_names:
+        column = table[name]
+        if name != ROW and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            column = pc.if_else(pc.starts_with(column, INERT_MARK), pc.utf8_slice_codeunits(column, 1), column)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names)
 
 
 def _read_csv(file: Path, notes: list[str]) -> pa.Table:

@@ -271,3 +271,13 @@ def test_number_columns_keep_plain_numbers_and_make_anything_else_inert(number, 
 def scratch(tmp_path_factory) -> Path:
     """One folder for the generated examples (a numbered temporary folder per example gets slow)."""
     return tmp_path_factory.mktemp("examples")
+
+
+def test_an_imported_extract_reads_back_the_values_as_they_were(outputs):
+    """The imported tables carry the inert mark in CSV; screening the extract reads the values without it, so an id
+    or a site starting with a formula character is the same in every table (sources.TOOL_EXTRACTS)."""
+    from oligo_cohort.api import screen
+
+    patients = screen(outputs["nkr"]).patients
+    assert "-UMCU" in set(patients["site_id"]) and not any(s.startswith(INERT_MARK) for s in patients["site_id"])
+    assert not any(p.startswith(INERT_MARK) for p in patients["patient_id"])

@@ -4,7 +4,7 @@ A date later than the day of the run, or before 1900-01-01, is a typing error
 or a placeholder (`9999-12-31`). It is reported as a finding naming table,
 column, row, record id and value; it reads as missing, and a record whose own
 date it is (a study, a tumour's diagnosis, a therapy's start...) is left out,
-as a record after the cut-off is (docs/decisions.md D34). It never moves the
+as a record after the cut-off is (docs/decisions.md D35). It never moves the
 default cut-off: the property test injects generated typo dates into one
 patient of the demo extract and checks that every other patient's rows in
 patients.csv, events.csv and reasons.csv are byte-identical to the clean run.

@@ -11,7 +11,6 @@ manifest, or given with `extract=`), checked unchanged against the manifest's ch
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import json
@@ -23,7 +22,7 @@ import pandas as pd
 
 from oligo_cohort.api import ScreeningResult, read_screen_dir
 from oligo_cohort.criteria import CRITERION_IDS, STATUSES
-from oligo_cohort.csv_output import inert
+from oligo_cohort.csv_output import write_csv
 from oligo_cohort.destination import OutputFolder, staged_output
 from oligo_cohort.errors import UsageError
 from oligo_cohort.review.facts import RegistryFacts, lesion_text, registry_facts
@@ -298,12 +297,9 @@ def _refuse_filled_export(out_dir: Path) -> None:
 
 
 def write_review_csv(rows: pd.DataFrame, path: str | Path) -> None:
-    """The rows as CSV: dates in ISO form, every text cell formula-safe."""
-    with Path(path).open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(REVIEW_COLUMNS)
-        for record in rows[list(REVIEW_COLUMNS)].itertuples(index=False, name=None):
-            writer.writerow([_csv_cell(value) for value in record])
+    """The rows as CSV, through the one CSV writer: dates in ISO form, every text cell formula-safe."""
+    text = [[_csv_cell(value) for value in record] for record in rows[list(REVIEW_COLUMNS)].itertuples(index=False)]
+    write_csv(pd.DataFrame(text, columns=list(REVIEW_COLUMNS), dtype=object), Path(path))
 
 
 def _csv_cell(value: object) -> str:
@@ -311,4 +307,4 @@ def _csv_cell(value: object) -> str:
         return ""
     if isinstance(value, dt.date):
         return value.isoformat()
-    return inert(str(value))
+    return str(value)

@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 from oligo_cohort.api import ScreeningResult, read_screen_dir
 from oligo_cohort.attrition.labels import exclusion_reason
 from oligo_cohort.criteria import CRITERION_IDS, STATUSES
-from oligo_cohort.csv_output import read_back
+from oligo_cohort.csv_output import read_back, write_csv
 from oligo_cohort.disclosure import apply_to_frame
 from oligo_cohort.errors import UsageError
 from oligo_cohort.review.items import ITEMS
@@ -82,7 +82,7 @@ class ReviewFlow:
         """Write the tables as CSV into `folder`; the file names written."""
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in self.tables.items():
-            frame.to_csv(folder / name, index=False)
+            write_csv(frame, folder / name)
         return list(self.tables)
 
     def write_into(self, folder: Path, *, figures: bool = True, formats: tuple[str, ...] = ("png", "svg")) -> list[str]:

@@ -5,7 +5,7 @@ of the same kind that says otherwise, the answer is still added and the audit li
 that decides which one the screen reads (each criterion's own rule in criteria.md):
 
 - an observation deciding `inc_lat_amenable`, `inc_informed_consent`, `exc_medical_risk` or `exc_psychosocial`:
-  the latest on or before R counts; true and false on that same day -> chart review (D18, D34);
+  the latest on or before R counts; true and false on that same day -> chart review (D18, D43);
 - `pregnant` / `breastfeeding`: any true observation current between S and R excludes, whichever is later;
 - a performance status: the latest assessment in [S - 60 days, R] counts; on one day, the worst (D18);
 - a response: any PD between the line start and S fails the criterion, whatever else is recorded.

@@ -13,17 +13,16 @@ is moved into place, so a reviewed extract that the screen would refuse is never
 
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from oligo_cohort.csv_output import inert
+from oligo_cohort.csv_output import read_back, write_csv
+from oligo_cohort.database import connect
 from oligo_cohort.destination import OutputFolder, staged_output
 from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import UsageError
@@ -79,7 +78,7 @@ def _copy_folder(extract: Path, staging: Path, records: dict[str, pd.DataFrame])
 
 
 def _copy_database(extract: Path, staging: Path, records: dict[str, pd.DataFrame]) -> None:
-    source = duckdb.connect(str(extract), read_only=True)
+    source = connect(extract, read_only=True)
     try:
         present = {
             name.lower(): name for (name,) in source.execute("SELECT table_name FROM duckdb_tables()").fetchall()
@@ -146,10 +145,9 @@ def _texts(values: tuple[object, ...]) -> list[str]:
 
 
 def _write_csv(path: Path, columns: list[str], rows: list[list[str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        writer.writerows(rows)
+    """Text rows through the one CSV writer (formula-like text marked inert; the loader takes the mark off again
+    for an extract this tool wrote: sources.TOOL_EXTRACTS)."""
+    write_csv(pd.DataFrame(rows, columns=columns, dtype=object), path)
 
 
 def _write_audit(extract: Path, target: Path, audit: pd.DataFrame) -> None:
@@ -157,10 +155,12 @@ def _write_audit(extract: Path, target: Path, audit: pd.DataFrame) -> None:
     earlier = extract / AUDIT_FILE if extract.is_dir() else None
     frame = audit.reindex(columns=list(AUDIT_COLUMNS))
     if earlier is not None and earlier.is_file():
-        before = pd.read_csv(earlier, dtype=str, keep_default_na=False, na_values=[""])
+        before = pd.read_csv(earlier, dtype=str, keep_default_na=False, na_values=[""]).map(
+            lambda v: read_back(v) if isinstance(v, str) else v
+        )
         frame = pd.concat([before.reindex(columns=list(AUDIT_COLUMNS)), frame], ignore_index=True)
     text = frame.astype(object).where(frame.notna(), None)
-    rows = [[inert(v) for v in _texts(r)] for r in text.itertuples(index=False, name=None)]
+    rows = [_texts(r) for r in text.itertuples(index=False, name=None)]
     _write_csv(target, list(AUDIT_COLUMNS), rows)  # notes are free text: formula-safe for a spreadsheet
 
 

@@ -13,7 +13,7 @@
 -- medical_risk / compliance_risk observation on or before R: true -> fail, false -> pass, missing value ->
 -- unknown; none (or no observations table) -> review".
 -- docs/decisions.md D18 (true and false on the latest date -> review), D31 (informed consent is read from its
--- latest observation on or before R, like lat_amenable), D34 (a record without a value on the latest date, and no
+-- latest observation on or before R, like lat_amenable), D43 (a record without a value on the latest date, and no
 -- true one that day -> unknown).
 WITH units AS (
     SELECT unit_id, patient_id, screening_date, registration_date FROM screening_units
@@ -43,7 +43,7 @@ answers_by_date AS (
 
 latest_answers AS (
     -- The latest date of each code, read as one answer: true and false that day -> both (D18); else a true
-    -- record -> true; else a record without a value -> missing (D34); else false.
+    -- record -> true; else a record without a value -> missing (D43); else false.
     SELECT
         unit_id,
         code,

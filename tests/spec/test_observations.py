@@ -171,7 +171,7 @@ def test_medical_and_compliance_risk_from_the_latest_observation_on_or_before_re
     screened, code, criterion, rows, expected
 ):
     """The latest observation on or before R decides: true (condition present) fails, false passes; none, or true
-    and false on that day (D18, D34): review. Only the criterion of that code changes."""
+    and false on that day (D18, D43): review. Only the criterion of that code changes."""
     assert_only_changes(screened(RISK_SPECS[(code, rows)]).event("S"), **{criterion: expected})
 
 
@@ -216,7 +216,7 @@ def test_without_a_risk_observation_both_are_left_to_chart_review(screened, spec
 
 # A record without a value: the data model requires `value`, so the loader refuses one; a table handed to an engine
 # without the loader (Spark tables are taken as typed) can still hold one. Decided as criteria.md says: a missing
-# value -> unknown (D34: a true record on the same day still fails, a false one cannot outweigh the missing one).
+# value -> unknown (D43: a true record on the same day still fails, a false one cannot outweigh the missing one).
 MISSING_VALUE_CASES = [
     pytest.param([("2023-03-20", None)], "unknown", id="the only record has no value"),
     pytest.param([("2023-03-10", "true"), ("2023-03-20", None)], "unknown", id="the latest record has no value"),
@@ -255,7 +255,7 @@ def test_a_risk_observation_without_a_value_is_unknown(engine, code, criterion, 
     ],
 )
 def test_amenability_or_consent_without_a_value_is_unknown(engine, code, criterion):
-    """D34 read the same way for the two inclusion observations: the baseline's record loses its value."""
+    """D43 read the same way for the two inclusion observations: the baseline's record loses its value."""
     loaded = load_extract(build_case().source(), as_of=AS_OF)
     loaded.con.execute("UPDATE observations SET value = NULL WHERE code = ?", [code])
     result = _screen_loaded(loaded, load_protocol("cosmo"), engine=engine)

@@ -157,7 +157,7 @@ def pet_confirmation(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, unit
     return pd.DataFrame({"outcome": outcome, "n_pet": n_pet, "due": due})
 
 
-# The latest record's answer on or before R (criteria.md; D18, D34).
+# The latest record's answer on or before R (criteria.md; D18, D43).
 TRUE, FALSE, BOTH, MISSING, NONE = "true", "false", "both", "missing", "none"
 
 
@@ -165,7 +165,7 @@ def _latest_answer(u: pd.DataFrame, inputs: Inputs, code: str) -> pd.DataFrame:
     """The latest `code` observation on or before R per unit: its date and answer (true, false, both, missing, none).
 
     True and false on that date -> both (D18); else a true record -> true; else a record without a value -> missing
-    (D34; only tables that bypass the loader can hold one); else false. No record on or before R -> none.
+    (D43; only tables that bypass the loader can hold one); else false. No record on or before R -> none.
     """
     observations = inputs.observations
     records = observations.loc[observations["code"] == code, ["pid", "start_date", "value"]]
