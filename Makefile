@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup clean notebooks differential spark-check bench
+.PHONY: demo test lint setup clean notebooks differential spark-check bench report-check
 
 setup: $(STAMP)
 
@@ -47,9 +47,15 @@ BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
+# The demo's feasibility report as a browser shows and prints it: headless Chromium screenshots (1280 px and
+# 390 px wide) and the A4 PDF with a PNG per page, in report-check/ (git-ignored), to look at. Needs Chromium
+# (apt-get install chromium; poppler-utils for the page PNGs); the same runs as a slow test.
+report-check: $(STAMP)
+	$(BIN)/python -m tests.report_rendering report-check
+
 lint: $(STAMP)
 	$(BIN)/ruff check oligo_cohort tests
 	$(BIN)/ruff format --check oligo_cohort tests
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache
+	rm -rf $(VENV) demo-output .pytest_cache report-check

@@ -9,8 +9,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -25,6 +25,9 @@ from oligo_cohort.progress import stage
 from oligo_cohort.protocol import Protocol, load_protocol
 from oligo_cohort.results import DATE_COLUMNS, RESULT_TABLES
 from oligo_cohort.sources import ExtractSource
+
+if TYPE_CHECKING:
+    from oligo_cohort.destination import OutputFolder
 
 
 class ScreeningResult:
@@ -105,11 +108,15 @@ class ScreeningResult:
         ).df()
         return frame.drop(columns="k").set_index("criterion")
 
-    def write(self, out_dir: str | Path, *, parquet: bool = False) -> Path:
-        """Write the result files atomically into `out_dir` (see oligo_cohort.outputs)."""
+    def write(self, out_dir: str | Path | OutputFolder, *, parquet: bool = False) -> Path:
+        """Write the result files atomically into `out_dir` (see oligo_cohort.outputs).
+
+        `out_dir` is replaced only when it is empty or an earlier screen result, never when it is or holds an
+        input (oligo_cohort.destination); otherwise a DestinationError (a UsageError) says why.
+        """
         from oligo_cohort.outputs import write_result
 
-        return write_result(self, Path(out_dir), parquet=parquet)
+        return write_result(self, out_dir, parquet=parquet)
 
     def manifest(self) -> dict[str, object]:
         """What produced this result: protocol, parameters, cut-off, engine, counts."""
@@ -150,7 +157,7 @@ def screen(
 
     `explain="all-events"` gives reasons for every candidate event, not only each patient's best.
 
-    With `engine="spark"` the source may also be `oligo_cohort.engines.spark_engine.SparkTables(database)`:
+    With `engine="spark"` the source may also be `oligo_cohort.engines.spark.SparkTables(database)`:
     tables of the data model held by Spark (docs/spark.md).
     """
     run = engine_runner(engine)
@@ -206,49 +213,11 @@ def _store_findings(loaded: LoadedExtract) -> None:
 
 
 def read_screen_dir(path: str | Path) -> ScreeningResult:
-    """Read a folder written by `oligo-cohort screen` back into a ScreeningResult."""
-    folder = Path(path)
-    manifest_file = folder / "manifest.json"
-    if not manifest_file.is_file():
-        raise UsageError(f"{folder} is not a screen output folder (no manifest.json)")
-    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-    con = duckdb.connect()
-    for name, result in RESULT_TABLES.items():
-        file = folder / f"{name}.csv"
-        if not file.is_file():
-            raise UsageError(f"{folder} lacks {name}.csv")
-        con.register("frame", pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""]))
-        casts = ", ".join(_read_back_expression(c) for c in result.columns)
-        con.execute(f"CREATE TABLE {result.table} AS SELECT {casts} FROM frame")
-        con.unregister("frame")
-    base = load_protocol("cosmo")
-    protocol = Protocol(
-        name=manifest["protocol"]["name"],
-        version=manifest["protocol"]["version"],
-        title=manifest["protocol"]["name"],
-        parameters=type(base.parameters)(
-            **{k: v for k, v in manifest["parameters"].items() if k in base.parameters.__dataclass_fields__}
-        ),
-        source=manifest["protocol"]["source"],
-    )
-    return ScreeningResult(
-        con,
-        protocol=protocol,
-        as_of=dt.date.fromisoformat(manifest["as_of"]),
-        engine=manifest["engine"],
-        worklist=bool(manifest["worklist"]),
-        source=str(folder),
-    )
+    """Read a folder written by `oligo-cohort screen` back into a ScreeningResult.
 
+    Every file is checked on the way (oligo_cohort.screen_folder): a missing, damaged or edited folder is a
+    `ScreenFolderError` (a UsageError, exit 2) listing each problem with its file, row, column and value.
+    """
+    from oligo_cohort.screen_folder import read_screen_folder
 
-def _read_back_expression(column: str) -> str:
-    quoted = f'"{column}"'
-    if column in DATE_COLUMNS:
-        return f"CAST({quoted} AS DATE) AS {quoted}"
-    if column in ("line_number",):
-        return f"CAST({quoted} AS INTEGER) AS {quoted}"
-    if column == "row":
-        return f"CAST({quoted} AS BIGINT) AS {quoted}"
-    if column == "is_best_event":
-        return f"CAST({quoted} AS BOOLEAN) AS {quoted}"
-    return quoted
+    return read_screen_folder(path)

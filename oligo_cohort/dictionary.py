@@ -8,6 +8,7 @@ contract with data providers is written down once.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
@@ -17,6 +18,13 @@ import yaml
 from oligo_cohort.paths import dictionary_dir
 
 ColumnType = Literal["string", "date", "number", "integer", "boolean", "code"]
+
+# How a number is written in an extract (and in a protocol file): optional sign, ASCII digits with an optional
+# decimal point, optional exponent. Nothing else: not `1_000` or `2_4` (which Python's float() and DuckDB's casts
+# accept), not `inf`/`nan`, not `0x1F`, not `4,000`. One rule, used by validation (SQL) and by protocol files.
+NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+# Dates before this are placeholders or typing errors (criteria.md "Time"), as are dates after the day of the run.
+EARLIEST_PLAUSIBLE_DATE = dt.date(1900, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -139,6 +147,12 @@ def render_markdown() -> str:
         "An extract is a folder holding one `<table>.csv` or `<table>.parquet` per table below, or a",
         "DuckDB database file with tables of these names. Dates are ISO `YYYY-MM-DD`; an empty cell is",
         "missing; codes are matched case-insensitively; ids are strings (leading zeros matter).",
+        "",
+        "A CSV file has a header naming each column once, and every record has as many fields as the",
+        "header. A number is written with ASCII digits, an optional sign, decimal point and exponent",
+        "(`12`, `-0.5`, `1e3`; not `1_000`, `4,000`, `inf` or `nan`). A date later than the day of the run",
+        f"or before {EARLIEST_PLAUSIBLE_DATE.isoformat()} is implausible: a finding, and read as missing (a record whose own",
+        "date it is, such as a study's, is then left out).",
         "",
     ]
     for table in tables().values():

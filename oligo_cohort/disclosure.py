@@ -1,17 +1,31 @@
-"""Statistical disclosure control for every aggregate meant to leave the institution.
+"""Statistical disclosure control for every aggregate meant to leave the institution, kept consistent.
 
-The rule is OpenSAFELY's: a count from 1 to 7 is suppressed (shown as 0), every
-other count is rounded to the nearest multiple of 5. Each count is treated on
-its own, so rounded counts need not add up; percentages and differences shown
-next to them are recomputed from the rounded counts (never from the exact
-ones), so they reveal nothing more.
+The rule is OpenSAFELY's: a count from 1 to 7 is suppressed (shown as 0),
+every other count is rounded to the nearest multiple of 5. Rounding each cell
+on its own breaks the sums a reader checks (35 patients, 0 excluded at every
+step, 15 left), so counts that are *parts of a total shown beside them* are
+not rounded on their own: they are derived from controlled running totals
+(`controlled_parts`). The running totals are the published, controlled counts;
+each part is their difference, exact arithmetic on published numbers, so it
+reveals nothing the totals do not — and every table adds up as printed. This is
+the practice OpenSAFELY's output checkers ask for: derive totals and
+differences from the rounded counts, never from the exact ones.
+
+Whether control applies is decided once per run (`choose`): on by default, off
+when the user opts out (exact counts that must stay inside the institution),
+and off for the bundled demo extract, which is synthetic (no real patient is
+counted), so that the demo and the notebooks show numbers that can be checked
+by hand.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +36,24 @@ ROUND_TO = 5
 
 RULE_TEXT = (
     f"Counts from 1 to {SUPPRESS_UP_TO} are suppressed (shown as 0); every other count is rounded to the "
-    f"nearest multiple of {ROUND_TO}. Non-integer counts (expected numbers, Shapley values) are first rounded to "
-    "a whole number. Each count is rounded on its own, so rounded counts need not add up; percentages and "
-    "differences are computed from the rounded counts."
+    f"nearest multiple of {ROUND_TO}. Non-integer counts (expected numbers) are first rounded to a whole number."
 )
+DERIVED_TEXT = (
+    "Counts that are parts of a total shown beside them are derived from controlled running totals so that "
+    "every table adds up as printed: patients excluded at a step = controlled remaining before − controlled "
+    "remaining after; patients per status, Shapley shares and exclusion combinations = differences of controlled "
+    "running totals. A derived count can be any multiple of 5 (5 included) and differs from the true count by "
+    "at most 9. Percentages are computed from the controlled counts."
+)
+SHORT_RULE = (
+    f"Disclosure control: counts 1–{SUPPRESS_UP_TO} shown as 0, others rounded to the nearest {ROUND_TO}; "
+    "excluded counts are differences of the rounded remaining counts, so every flow adds up."
+)
+
+APPLIED = "applied"
+OPTED_OUT = "opted out"
+SYNTHETIC = "synthetic"
+BUNDLED_DEMO = "the bundled demo extract"
 
 
 def round_count(n: int) -> int:
@@ -50,6 +78,21 @@ def round_counts(values: np.ndarray) -> np.ndarray:
     return np.where(present, np.where(whole <= SUPPRESS_UP_TO, 0.0, rounded), np.nan)
 
 
+def controlled_parts(parts: Sequence[float] | np.ndarray, *, offset: float = 0.0) -> np.ndarray:
+    """Controlled parts of a whole that add up to the controlled whole: differences of controlled running totals.
+
+    `controlled_parts([5, 3, 20])` → running totals 5, 8, 28 → controlled 0, 10, 30 → parts 0, 10, 20 (sum 30 =
+    `round_count(28)`). With an `offset` the running total starts there (units counted before these parts, e.g.
+    those failing no criterion), so the parts add up to controlled(offset + sum) − controlled(offset). The rule is
+    monotone, so no part is negative; missing parts count as 0.
+    """
+    values = np.nan_to_num(np.asarray(parts, dtype=float), nan=0.0)
+    if (values < 0).any() or offset < 0:
+        raise ValueError("counts must not be negative")
+    running = round_counts(offset + np.cumsum(values))
+    return np.diff(running, prepend=round_counts(np.array([offset]))[0])
+
+
 def apply_to_frame(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     """A copy of `df` with the count `columns` disclosure-controlled (nullable integers; missing stays missing)."""
     out = df.copy()
@@ -59,11 +102,121 @@ def apply_to_frame(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     return out
 
 
-def statement(*, applied: bool, files: Sequence[str] = (), notes: Sequence[str] = ()) -> dict[str, object]:
+# --- whether control applies -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisclosureChoice:
+    """Whether disclosure control applies to a run's outputs, and why (`applied`, `opted out`, `synthetic`)."""
+
+    mode: str
+    synthetic_source: str = ""
+
+    @property
+    def applied(self) -> bool:
+        """True when counts are controlled."""
+        return self.mode == APPLIED
+
+    def banner(self) -> str:
+        """The one plain sentence a user is told about the counts of this run."""
+        if self.mode == APPLIED:
+            return SHORT_RULE
+        if self.mode == SYNTHETIC:
+            return (
+                f"Synthetic data ({self.synthetic_source}): exact counts are shown, without disclosure control, "
+                "because no real patient is counted."
+            )
+        return (
+            "Disclosure control is OFF: these outputs hold exact counts, small ones included, and must not leave "
+            "the institution."
+        )
+
+
+def choose(requested: bool | None, *, synthetic_source: str | None = None) -> DisclosureChoice:
+    """On unless the user opts out (`requested=False`) or the data are synthetic; `requested=True` forces it on."""
+    if requested is False:
+        return DisclosureChoice(OPTED_OUT)
+    if requested is None and synthetic_source:
+        return DisclosureChoice(SYNTHETIC, synthetic_source)
+    return DisclosureChoice(APPLIED)
+
+
+@cache
+def _demo_files() -> dict[str, tuple[int, str]]:
+    """File name → (size, SHA-256) of each table of the bundled demo extract."""
+    from oligo_cohort.paths import demo_extract_dir
+
+    return {path.name: (path.stat().st_size, sha256_of(path)) for path in sorted(demo_extract_dir().glob("*.csv"))}
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_bundled_demo(input_files: Sequence[Path]) -> bool:
+    """True when the input files are exactly the bundled demo extract's tables (same names, sizes and content)."""
+    demo = _demo_files()
+    files = [Path(p) for p in input_files]
+    if sorted(p.name for p in files) != sorted(demo):
+        return False
+    # Sizes first: a real extract is never hashed in full just to learn it is not the demo.
+    if any(not p.is_file() or p.stat().st_size != demo[p.name][0] for p in files):
+        return False
+    return all(sha256_of(p) == demo[p.name][1] for p in files)
+
+
+def digests_are_bundled_demo(digests: Iterable[str]) -> bool:
+    """True when a screen manifest's input checksums are exactly those of the bundled demo extract."""
+    return sorted(digests) == sorted(digest for _, digest in _demo_files().values())
+
+
+def synthetic_source(result) -> str | None:
+    """`the bundled demo extract` when a ScreeningResult screened it (fresh or read from a screen folder), else None.
+
+    Recognised by the input files' checksums (a fresh result) or the screen manifest's (a result read back), so
+    a real extract can never be taken for the demo; anything else, synthetic or not, keeps control on.
+    """
+    files = tuple(getattr(result, "input_files", ()) or ())
+    if files:
+        return BUNDLED_DEMO if is_bundled_demo(files) else None
+    manifest = Path(str(getattr(result, "source", "") or "")) / "manifest.json"
+    if manifest.is_file():
+        try:
+            digests = json.loads(manifest.read_text(encoding="utf-8")).get("input_files") or {}
+        except (OSError, ValueError):
+            return None
+        if isinstance(digests, dict) and digests_are_bundled_demo(str(v) for v in digests.values()):
+            return BUNDLED_DEMO
+    return None
+
+
+# --- the statement beside the files ------------------------------------------------------------------------------
+
+
+def statement(
+    *,
+    applied: bool,
+    files: Sequence[str] = (),
+    notes: Sequence[str] = (),
+    synthetic: str | None = None,
+) -> dict[str, object]:
     """What disclosure control did to a bundle of files, as a JSON-ready dict."""
+    if applied:
+        mode, rule = APPLIED, RULE_TEXT
+    elif synthetic:
+        mode, rule = SYNTHETIC, f"none: synthetic data ({synthetic}), exact counts"
+    else:
+        mode, rule = OPTED_OUT, "none: exact counts, for internal use only (do not share)"
     return {
         "disclosure_control": applied,
-        "rule": RULE_TEXT if applied else "none: exact counts, for internal use only (do not share)",
+        "mode": mode,
+        "rule": rule,
+        "derived_counts": DERIVED_TEXT if applied else None,
         "suppress_up_to": SUPPRESS_UP_TO if applied else None,
         "round_to": ROUND_TO if applied else None,
         "files": list(files),
@@ -72,12 +225,34 @@ def statement(*, applied: bool, files: Sequence[str] = (), notes: Sequence[str] 
     }
 
 
-def write_statement(folder: Path, *, applied: bool, files: Sequence[str] = (), notes: Sequence[str] = ()) -> None:
+def write_statement(
+    folder: Path,
+    *,
+    applied: bool,
+    files: Sequence[str] = (),
+    notes: Sequence[str] = (),
+    synthetic: str | None = None,
+) -> None:
     """Write `disclosure.json` and `disclosure.md` into `folder`, stating which rule applied to which files."""
-    info = statement(applied=applied, files=files, notes=notes)
+    info = statement(applied=applied, files=files, notes=notes, synthetic=synthetic)
     (folder / "disclosure.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     if applied:
-        head = ["# Disclosure control: applied", "", RULE_TEXT, "", "A count shown as 0 means 0 to 7."]
+        head = [
+            "# Disclosure control: applied",
+            "",
+            RULE_TEXT,
+            "",
+            DERIVED_TEXT,
+            "",
+            "A count shown as 0 means 0 to 7.",
+        ]
+    elif synthetic:
+        head = [
+            "# Disclosure control: not needed (synthetic data)",
+            "",
+            f"These files describe synthetic data ({synthetic}): no real patient is counted, so the counts are "
+            "exact. Outputs of a real extract are disclosure-controlled by default.",
+        ]
     else:
         head = [
             "# Disclosure control: NOT applied",
@@ -94,12 +269,25 @@ def write_statement(folder: Path, *, applied: bool, files: Sequence[str] = (), n
 
 
 __all__ = [
+    "APPLIED",
+    "BUNDLED_DEMO",
+    "DERIVED_TEXT",
+    "OPTED_OUT",
     "ROUND_TO",
     "RULE_TEXT",
+    "SHORT_RULE",
     "SUPPRESS_UP_TO",
+    "SYNTHETIC",
+    "DisclosureChoice",
     "apply_to_frame",
+    "choose",
+    "controlled_parts",
+    "digests_are_bundled_demo",
+    "is_bundled_demo",
     "round_count",
     "round_counts",
+    "sha256_of",
     "statement",
+    "synthetic_source",
     "write_statement",
 ]

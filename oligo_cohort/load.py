@@ -8,35 +8,33 @@ listing every one of them; the rest are returned as findings.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import os
-import tempfile
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from oligo_cohort.dictionary import tables
+from oligo_cohort.database import MEMORY_ENV as MEMORY_ENV
+from oligo_cohort.database import THREADS_ENV as THREADS_ENV
+from oligo_cohort.database import close, connect
+from oligo_cohort.dictionary import EARLIEST_PLAUSIBLE_DATE, tables
 from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.paths import sql_dir
 from oligo_cohort.problems import Problem
 from oligo_cohort.progress import stage
 from oligo_cohort.protocol import Protocol
-from oligo_cohort.sources import ROW, ExtractSource, read_source
+from oligo_cohort.sources import ROW, ExtractSource, RawExtract, read_source
 from oligo_cohort.validate import (
     Check,
     collect_problems,
     create_vocabulary,
     drop_validation_tables,
     quote,
+    record_date_columns,
     validate_and_type,
 )
 
 OPTIONAL_TABLES = ("response_assessments", "performance_status", "observations")
-THREADS_ENV = "OLIGO_COHORT_THREADS"  # DuckDB worker threads of a run (see `connect`)
-MEMORY_ENV = "OLIGO_COHORT_MEMORY_LIMIT"  # DuckDB memory limit of a run (see `connect`)
-_connections = itertools.count()
-MEMORY_LIMIT = "4GB"  # what DuckDB holds in memory before spilling; a 1 M-patient screen stays within 6 GB
 
 
 @dataclass
@@ -57,14 +55,37 @@ def load_extract(
     as_of: str | dt.date | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> LoadedExtract:
-    """Read, validate, type and stage an extract; raise `InputError` with every fatal problem."""
-    cutoff = _parse_as_of(as_of)
+    """Read, validate, type and stage an extract; raise `InputError` with every fatal problem.
+
+    A connection made here is closed (its spill folder removed) when loading fails; on success it belongs to the
+    result, and goes when that is dropped or the process ends (`oligo_cohort.database`).
+    """
+    run_day = dt.date.today()  # one day for the whole run, should it pass midnight
+    cutoff = _parse_as_of(as_of, run_day)
     with stage("read"):
         raw = read_source(source)
+    own = con is None
     con = con or connect()
+    try:
+        return _validate_and_stage(con, raw, cutoff, run_day)
+    except (duckdb.OutOfMemoryException, duckdb.IOException) as exc:
+        if own:
+            close(con)
+        # Not a problem of the extract but of the machine: too little memory, or no room to spill.
+        raise UsageError(
+            f"loading the extract stopped: {str(exc).splitlines()[0]} (raise {MEMORY_ENV}, "
+            "or free space in the temporary folder)"
+        ) from None
+    except BaseException:
+        if own:
+            close(con)
+        raise
+
+
+def _validate_and_stage(con: duckdb.DuckDBPyConnection, raw: RawExtract, cutoff: dt.date | None, run_day: dt.date):
     with stage("validate"):
         create_vocabulary(con)
-        problems = validate_and_type(con, raw)
+        problems = validate_and_type(con, raw, run_day=run_day)
         fatal = [p for p in problems if p.severity == "fatal"]
         if fatal:
             raise InputError(fatal)
@@ -80,35 +101,6 @@ def load_extract(
         # Nothing reads the validation tables any more; at a million patients they hold gigabytes.
         drop_validation_tables(con)
     return LoadedExtract(con, cutoff, frozenset(raw.tables), findings, raw.origin, raw.files)
-
-
-def connect() -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory DuckDB connection, set up for extracts larger than memory.
-
-    `OLIGO_COHORT_THREADS=N` caps its worker threads (default: one per core);
-    `OLIGO_COHORT_MEMORY_LIMIT` (DuckDB syntax, e.g. `8GB`; default `MEMORY_LIMIT`) caps the memory DuckDB
-    holds before it spills tables and operators to a temporary folder. Row order is never relied on (every
-    output is sorted when written), so DuckDB need not preserve insertion order, which lets it stream and spill.
-    Results do not depend on these settings (tests/test_determinism.py); they are for large or shared machines.
-    """
-    config: dict[str, object] = {
-        "preserve_insertion_order": False,
-        # An in-memory database has nothing to make durable, yet DuckDB checkpoints it every 16 MB of changes,
-        # which cost seconds per result table at 100k patients; never.
-        "checkpoint_threshold": "1TB",
-        "memory_limit": os.environ.get(MEMORY_ENV, "").strip() or MEMORY_LIMIT,
-        # Spilled data goes to a folder of this process (DuckDB creates and removes it), never the working folder.
-        "temp_directory": str(Path(tempfile.gettempdir()) / f"oligo-cohort-{os.getpid()}-{next(_connections)}"),
-    }
-    threads = os.environ.get(THREADS_ENV, "").strip()
-    if threads:
-        if not threads.isdigit() or int(threads) < 1:
-            raise UsageError(f"{THREADS_ENV}={threads!r}: expected a whole number of threads >= 1")
-        config["threads"] = int(threads)
-    try:
-        return duckdb.connect(config=config)
-    except duckdb.Error as exc:
-        raise UsageError(f"{MEMORY_ENV}: {str(exc).splitlines()[0]}") from None
 
 
 def write_run_parameters(
@@ -150,13 +142,30 @@ def create_params(
     con.execute("CREATE OR REPLACE TABLE params AS SELECT * REPLACE (CAST(as_of AS DATE) AS as_of) FROM params")
 
 
-def _parse_as_of(as_of: str | dt.date | None) -> dt.date | None:
-    if as_of is None or isinstance(as_of, dt.date):
-        return as_of
-    try:
-        return dt.date.fromisoformat(str(as_of))
-    except ValueError:
-        raise UsageError(f"--as-of {as_of!r} is not a date in YYYY-MM-DD form") from None
+def _parse_as_of(as_of: str | dt.date | None, run_day: dt.date | None = None) -> dt.date | None:
+    """The cut-off the user gave, checked: a date in YYYY-MM-DD form, neither after today nor before 1900.
+
+    A cut-off after the day of the run would read days that have not happened yet as days on which nothing
+    happened (windows "still open", no death, no progression): refused, as is one before 1900 (criteria.md "Time").
+    """
+    if as_of is None:
+        return None
+    if isinstance(as_of, dt.datetime):
+        as_of = as_of.date()
+    if not isinstance(as_of, dt.date):
+        text = str(as_of).strip()
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            raise UsageError(f"--as-of {as_of!r} is not a date in YYYY-MM-DD form")
+        try:
+            as_of = dt.date.fromisoformat(text)
+        except ValueError:
+            raise UsageError(f"--as-of {text!r} is not a date: no such day in the calendar") from None
+    today = run_day or dt.date.today()
+    if as_of > today:
+        raise UsageError(f"--as-of {as_of} is later than today ({today}): a data cut-off cannot lie in the future")
+    if as_of < EARLIEST_PLAUSIBLE_DATE:
+        raise UsageError(f"--as-of {as_of} is before {EARLIEST_PLAUSIBLE_DATE}: not a plausible data cut-off")
+    return as_of
 
 
 def _staging_sql(table: str) -> str:
@@ -168,7 +177,11 @@ def _date_columns() -> list[tuple[str, str]]:
 
 
 def _latest_date(con: duckdb.DuckDBPyConnection) -> dt.date:
-    """The default cut-off: the latest date anywhere in the extract, birth dates aside (criteria.md "Time")."""
+    """The default cut-off: the latest date anywhere in the extract, birth dates aside (criteria.md "Time").
+
+    It reads the typed views, where an implausible date (after the day of the run, before 1900) is already
+    missing: one patient's `9999-12-31` never moves the cut-off of everyone else.
+    """
     parts = [
         f"SELECT max({quote(column)}) AS d FROM typed_{table}"
         for table, column in _date_columns()
@@ -187,9 +200,11 @@ def _cutoff_findings(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[Pro
         if table.name == "lesions":
             continue  # dropped with their study, which is named
         key = " || ', ' || ".join(f"'{c}=' || coalesce(CAST(t.{quote(c)} AS VARCHAR), '')" for c in table.key)
+        # A record whose own date is implausible (missing in typed_) is named by validation's finding instead.
+        dated = " AND ".join(f"t.{quote(c)} IS NOT NULL" for c in record_date_columns(table)) or "true"
         dropped = (
             f"SELECT t.{ROW}, {key}, NULL, 'dated after the cut-off {as_of}: ignored' "
-            f"FROM typed_{table.name} AS t ANTI JOIN {table.name} AS s USING ({ROW})"
+            f"FROM typed_{table.name} AS t ANTI JOIN {table.name} AS s USING ({ROW}) WHERE {dated}"
         )
         if table.name == "imaging":
             dropped = dropped.replace("ignored'", "ignored with its lesions'")

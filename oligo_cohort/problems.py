@@ -25,7 +25,9 @@ class Problem:
     message: str
 
     def describe(self) -> str:
-        """One line for a terminal: where, what value, what is wrong."""
+        """One line for a terminal: where, what value, what is wrong (control characters and newlines escaped)."""
+        from oligo_cohort.terminal import one_line
+
         where = self.table
         if self.column:
             where += f".{self.column}"
@@ -34,7 +36,7 @@ class Problem:
         if self.record_id:
             where += f" ({self.record_id})"
         value = "" if self.value is None else f" value {_shorten(self.value)!r}:"
-        return f"{where}:{value} {self.message}"
+        return one_line(f"{where}:{value} {self.message}")
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

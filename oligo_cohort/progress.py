@@ -4,7 +4,8 @@
 writer) without passing a reporter through every call: the active
 `RunProgress` is held in a context variable. Progress lines are printed only
 on a terminal and never with `--quiet`; the measurements are always kept,
-which is what the benchmarks read.
+which is what the benchmarks read. Stage boundaries are also where an
+interrupted run stops for sure (`oligo_cohort.interruption`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from oligo_cohort.interruption import raise_if_interrupted
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -106,10 +109,16 @@ def tracking(progress: RunProgress) -> Iterator[RunProgress]:
 
 @contextmanager
 def stage(name: str) -> Iterator[None]:
-    """Mark a stage of the current run (a no-op when nothing is tracking)."""
+    """Mark a stage of the current run (only a check for interrupts when nothing is tracking).
+
+    Each stage boundary stops the run if Ctrl-C or SIGTERM arrived, even when the interrupt's exception was
+    caught and dropped on the way (a DuckDB error handled as an input problem, say).
+    """
+    raise_if_interrupted()
     progress = _current.get()
     if progress is None:
         yield
-        return
-    with progress.stage(name):
-        yield
+    else:
+        with progress.stage(name):
+            yield
+    raise_if_interrupted()

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+from oligo_cohort.dictionary import NUMBER_PATTERN
 from oligo_cohort.errors import UsageError
+from oligo_cohort.yaml_input import load_yaml_file, load_yaml_text
 
 ReferenceStrategy = Literal["line_start", "nadir"]
 
@@ -86,6 +89,36 @@ class Protocol:
         return dataclasses.replace(self, parameters=params, version=f"{self.version} ({label})")
 
 
+# The range each parameter may take (inclusive) and its unit: wide enough for any amendment, narrow enough that a
+# typing error (`1e300`, `-7`, `36500` days) is refused with its name and value instead of screening nonsense.
+_DAYS = (0, 3650, "days")
+_PERCENT = (0, 1000, "%")
+_COUNT = (0, 100, "")
+PARAMETER_RANGES: dict[str, tuple[float, float, str]] = {
+    "size_increase_pct": _PERCENT,
+    "size_floor_mm": (0, 1000, "mm"),
+    "suv_increase_pct": _PERCENT,
+    "max_progressive_distant_lesions": _COUNT,
+    "max_progressive_organs": _COUNT,
+    "reference_window_before_days": _DAYS,
+    "reference_window_after_days": _DAYS,
+    "registration_days": _DAYS,
+    "imaging_window_earliest_days": _DAYS,
+    "imaging_window_latest_days": _DAYS,
+    "pet_confirmation_days": _DAYS,
+    "pet_confirmation_tolerance_days": _DAYS,
+    "min_months_on_line": (0, 120, "months"),
+    "max_line_number": _COUNT,
+    "max_lines_before_scan": _COUNT,
+    "regimen_window_days": _DAYS,
+    "line_gap_days": _DAYS,
+    "line_end_grace_days": _DAYS,
+    "performance_status_window_days": _DAYS,
+    "other_malignancy_years": (0, 100, "years"),
+    "min_age_years": (0, 120, "years"),
+}
+REFERENCE_STRATEGIES = ("line_start", "nadir")
+
 SHIPPED = ("cosmo", "cosmo-earlier-amendment")
 
 
@@ -99,24 +132,22 @@ def load_protocol(name_or_path: str | Path = "cosmo") -> Protocol:
     text_name = str(name_or_path)
     if text_name in SHIPPED:
         ref = resources.files("oligo_cohort.protocols").joinpath(f"{text_name}.yaml")
-        return _parse(ref.read_text(encoding="utf-8"), origin=f"{text_name} (shipped)")
+        origin = f"{text_name} (shipped)"
+        return _parse(load_yaml_text(ref.read_text(encoding="utf-8"), f"protocol file {origin}"), origin)
     path = Path(name_or_path)
     if not path.is_file():
         raise UsageError(
             f"protocol {text_name!r} is neither a shipped protocol ({', '.join(SHIPPED)}) nor a readable file"
         )
-    return _parse(path.read_text(encoding="utf-8"), origin=str(path))
+    return _parse(load_yaml_file(path, f"protocol file {path}"), origin=str(path))
 
 
-def _parse(text: str, origin: str) -> Protocol:
-    import yaml  # only when a protocol is read: the CLI starts without it
-
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise UsageError(f"protocol file {origin}: not valid YAML ({exc})") from None
+def _parse(doc: object, origin: str) -> Protocol:
     if not isinstance(doc, dict) or not isinstance(doc.get("parameters"), dict):
         raise UsageError(f"protocol file {origin}: expected a mapping with a 'parameters' mapping")
+    for key in ("name", "version", "title"):
+        if key in doc and not isinstance(doc[key], str | int | float):
+            raise UsageError(f"protocol file {origin}: '{key}' must be a line of text")
     for key in ("name", "version"):
         if not doc.get(key):
             raise UsageError(f"protocol file {origin}: '{key}' is missing")
@@ -133,7 +164,7 @@ def _parse(text: str, origin: str) -> Protocol:
 def _coerce_parameters(values: dict[str, object], origin: str) -> Parameters:
     """Check a protocol file's parameters: every one present, none unknown, each of its type."""
     known = {f.name: f.type for f in fields(Parameters)}
-    unknown = sorted(set(values) - set(known))
+    unknown = sorted(str(name) for name in set(values) - set(known))
     if unknown:
         raise UsageError(f"protocol file {origin}: unknown parameter(s) {', '.join(unknown)}")
     missing = sorted(set(known) - set(values))
@@ -143,24 +174,9 @@ def _coerce_parameters(values: dict[str, object], origin: str) -> Parameters:
     coerced: dict[str, object] = {}
     for name, value in values.items():
         try:
-            if name == "reference":
-                if str(value) not in ("line_start", "nadir"):
-                    raise ValueError("must be line_start or nadir")
-                coerced[name] = str(value)
-            elif known[name] == "int":
-                number = float(value)  # type: ignore[arg-type]
-                if not math.isfinite(number) or number != int(number):
-                    raise ValueError("must be a whole number")
-                coerced[name] = int(number)
-            else:
-                coerced[name] = float(value)  # type: ignore[arg-type]
-                if not math.isfinite(coerced[name]):  # type: ignore[arg-type]
-                    raise ValueError("must be a finite number")
-        except (TypeError, ValueError) as exc:
-            problems.append(f"{name}={value!r}: {exc}")
-            continue
-        if name != "reference" and coerced[name] < 0:  # type: ignore[operator]
-            problems.append(f"{name}={value!r}: must not be negative")
+            coerced[name] = _parameter_value(name, value, whole=known[name] == "int")
+        except ValueError as exc:
+            problems.append(f"{name}={_shown(value)}: {exc}")
     if problems:
         raise UsageError(f"protocol file {origin}: " + "; ".join(problems))
     params = Parameters(**coerced)  # type: ignore[arg-type]
@@ -169,3 +185,39 @@ def _coerce_parameters(values: dict[str, object], origin: str) -> Parameters:
     if params.pet_confirmation_tolerance_days > params.pet_confirmation_days:
         raise UsageError(f"protocol file {origin}: pet_confirmation_tolerance_days exceeds pet_confirmation_days")
     return params
+
+
+def _parameter_value(name: str, value: object, *, whole: bool) -> object:
+    """One parameter's value checked: its kind (a number, not a boolean; a whole number of days) and its range.
+
+    A value from `--set` arrives as text and must be written as a number is in an extract (`NUMBER_PATTERN`:
+    not `1_000`, `inf` or `nan`); a value in the file must be a YAML number (`true` is not one).
+    """
+    if name == "reference":
+        if not isinstance(value, str) or value not in REFERENCE_STRATEGIES:
+            raise ValueError(f"must be {' or '.join(REFERENCE_STRATEGIES)}")
+        return value
+    if isinstance(value, bool):
+        raise ValueError("a boolean (true/false), not a number")
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > 40 or not re.fullmatch(NUMBER_PATTERN, text):
+            raise ValueError("not a number")
+        value = int(text) if re.fullmatch(r"[+-]?[0-9]+", text) else float(text)
+    if not isinstance(value, int | float):
+        raise ValueError("not a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("not a finite number")
+    low, high, unit = PARAMETER_RANGES[name]
+    if not low <= value <= high:
+        raise ValueError(f"out of range: from {low:g} to {high:g}{' ' + unit if unit else ''}")
+    if whole:
+        if value != int(value):
+            raise ValueError("must be a whole number")
+        return int(value)
+    return float(value)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"

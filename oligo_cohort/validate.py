@@ -9,14 +9,24 @@ dictionary ever appear in the generated SQL text; input values never do.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from oligo_cohort.dictionary import Column, Table, drug_aliases, drugs, tables
+from oligo_cohort.dictionary import (
+    EARLIEST_PLAUSIBLE_DATE,
+    NUMBER_PATTERN,
+    Column,
+    Table,
+    drug_aliases,
+    drugs,
+    tables,
+)
 from oligo_cohort.problems import Problem, Severity
-from oligo_cohort.sources import ROW, RawExtract
+from oligo_cohort.sources import ROW, RawExtract, RawTable, UnreadableError, reread_parquet_as_text
 
 # At most this many rows are listed per rule; the rest are counted in one summary line.
 MAX_ROWS_PER_RULE = 1000
@@ -48,10 +58,12 @@ def typed_expression(col: Column, raw: str) -> str:
             f"THEN CAST(try_strptime(left({raw}, 10), '%Y-%m-%d') AS DATE) END"
         )
     if col.type == "number":
-        return f"CASE WHEN isfinite(TRY_CAST({raw} AS DOUBLE)) THEN TRY_CAST(TRY_CAST({raw} AS DOUBLE) AS DECIMAL(12, 3)) END"
+        number = f"regexp_full_match({raw}, {_literal(NUMBER_PATTERN)}) AND isfinite(TRY_CAST({raw} AS DOUBLE))"
+        return f"CASE WHEN {number} THEN TRY_CAST(TRY_CAST({raw} AS DOUBLE) AS DECIMAL(12, 3)) END"
     if col.type == "integer":
         as_double = f"TRY_CAST({raw} AS DOUBLE)"
-        return f"CASE WHEN {as_double} = floor({as_double}) AND abs({as_double}) < 1e9 THEN CAST({as_double} AS INTEGER) END"
+        whole = f"regexp_full_match({raw}, {_literal(NUMBER_PATTERN)}) AND {as_double} = floor({as_double})"
+        return f"CASE WHEN {whole} AND abs({as_double}) < 1e9 THEN CAST({as_double} AS INTEGER) END"
     if col.type == "boolean":
         trues = ", ".join(_literal(v) for v in _TRUE)
         falses = ", ".join(_literal(v) for v in _FALSE)
@@ -74,6 +86,10 @@ def _code_expression(col: Column, raw: str) -> str:
         whens = " ".join(f"WHEN {_literal(v.lower())} THEN {_literal(v)}" for v in col.values)
         return f"CASE lower({raw}) {whens} END"
     return raw
+
+
+# As a CSV file holding NUL bytes is refused (sources.py), so is a Parquet, DuckDB or DataFrame value holding one.
+_NUL_MESSAGE = "text with NUL bytes: save the extract's text as UTF-8 without NUL bytes"
 
 
 def _type_message(col: Column) -> str:
@@ -112,8 +128,39 @@ class _Rule:
     message_is_sql: bool = False
 
 
-def validate_and_type(con: duckdb.DuckDBPyConnection, raw: RawExtract) -> list[Problem]:
-    """Create `typed_<table>` for every model table (empty when absent) and return every problem found."""
+@dataclass(frozen=True)
+class PlausibleDates:
+    """The dates a record can plausibly carry: from 1900-01-01 to the day of the run (criteria.md "Time")."""
+
+    latest: dt.date  # the day of the run
+    earliest: dt.date = EARLIEST_PLAUSIBLE_DATE
+
+    def holds(self, value: str) -> str:
+        """SQL: the date `value` is plausible (NULL when the value is)."""
+        return f"{value} BETWEEN DATE '{self.earliest.isoformat()}' AND DATE '{self.latest.isoformat()}'"
+
+    def reason(self, value: str) -> str:
+        """SQL: why the (implausible) date `value` is implausible."""
+        return (
+            f"CASE WHEN {value} < DATE '{self.earliest.isoformat()}' THEN 'before {self.earliest.isoformat()}' "
+            f"ELSE 'later than the day of the run, {self.latest.isoformat()}' END"
+        )
+
+
+def record_date_columns(table: Table) -> tuple[str, ...]:
+    """The dates that place a record in time (its required dates): an unusable one leaves the record out."""
+    return tuple(c.name for c in table.columns if c.type == "date" and c.required)
+
+
+def validate_and_type(
+    con: duckdb.DuckDBPyConnection, raw: RawExtract, *, run_day: dt.date | None = None
+) -> list[Problem]:
+    """Create `typed_<table>` for every model table (empty when absent) and return every problem found.
+
+    A date later than `run_day` (default: today) or before 1900-01-01 is implausible: a finding, and in
+    `typed_<table>` it reads as missing (the record is left out when it is the record's own date).
+    """
+    dates = PlausibleDates(run_day or dt.date.today())
     problems = list(raw.problems)
     checks: list[Check] = []
     for table in tables().values():
@@ -122,12 +169,8 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, raw: RawExtract) -> list[P
             unreadable = any(p.table == table.name and p.severity == "fatal" for p in raw.problems)
             if table.required and not unreadable:  # an unreadable file is already named
                 problems.append(Problem("fatal", table.name, None, None, None, None, "required table is missing"))
-            _create_empty_typed(con, table)
+            _create_empty_typed(con, table, dates)
             continue
-        if raw_table.query:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW raw_{table.name} AS {raw_table.query}")
-        else:
-            con.register(f"raw_{table.name}", raw_table.data)
         present = set(raw_table.columns)
         if raw_table.num_rows == 0:  # a header-only file: no records of this kind
             severity0: Severity = "fatal" if table.name == "patients" else "finding"
@@ -145,16 +188,43 @@ def validate_and_type(con: duckdb.DuckDBPyConnection, raw: RawExtract) -> list[P
                         "finding", table.name, extra, None, None, None, "column is not in the data dictionary; ignored"
                     )
                 )
-        _create_typed(con, table, present, raw_table.native)
-        checks += _rule_checks(con, table, _column_rules(table, present))
+        try:
+            raw_table = _create_typed_streaming(con, table, raw_table, dates, problems)
+        except UnreadableError as exc:
+            problems.append(Problem("fatal", table.name, None, None, None, Path(raw_table.origin).name, str(exc)))
+            _create_empty_typed(con, table, dates)
+            continue
+        checks += _rule_checks(con, table, _column_rules(table, present, dates))
     problems += collect_problems(con, checks)
     if any(
         p.severity == "fatal" and p.row is None and (p.column is None or p.message.startswith("required"))
         for p in problems
     ):
         return problems  # cross-table checks need the required tables and columns (and readable files)
-    problems += _cross_table_checks(con)
+    problems += _cross_table_checks(con, dates)
     return problems
+
+
+def _create_typed_streaming(
+    con: duckdb.DuckDBPyConnection, table: Table, raw_table: RawTable, dates: PlausibleDates, problems: list[Problem]
+) -> RawTable:
+    """Type a table. A Parquet file's rows stream from the file only now, so only now can a damaged page, or text
+    that is not UTF-8, show: the file is then read again value by value to name what is wrong (`sources`)."""
+    if not raw_table.query:
+        con.register(f"raw_{table.name}", raw_table.data)
+        _create_typed(con, table, set(raw_table.columns), raw_table.native, dates)
+        return raw_table
+    con.execute(f"CREATE OR REPLACE TEMP VIEW raw_{table.name} AS {raw_table.query}")
+    try:
+        _create_typed(con, table, set(raw_table.columns), raw_table.native, dates)
+        return raw_table
+    except duckdb.Error as exc:
+        con.execute(f"DROP VIEW IF EXISTS temp.raw_{table.name}")
+        reread, notes = reread_parquet_as_text(raw_table, exc)
+    problems += [Problem("finding", table.name, column, row, None, value, note) for column, row, value, note in notes]
+    con.register(f"raw_{table.name}", reread.data)
+    _create_typed(con, table, set(reread.columns), reread.native, dates)
+    return reread
 
 
 def raw_ref(column: str, alias: str = "t") -> str:
@@ -162,17 +232,23 @@ def raw_ref(column: str, alias: str = "t") -> str:
     return f"{alias}.{quote('raw:' + column)}"
 
 
-def _create_empty_typed(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+def _create_empty_typed(con: duckdb.DuckDBPyConnection, table: Table, dates: PlausibleDates) -> None:
     cols = ", ".join(f"CAST(NULL AS {_sql_type(c)}) AS {quote(c.name)}" for c in table.columns)
     con.execute(f"CREATE OR REPLACE TABLE stored_{table.name} AS SELECT CAST(NULL AS BIGINT) AS {ROW}, {cols} LIMIT 0")
     con.execute(f"CREATE OR REPLACE VIEW checked_{table.name} AS SELECT * FROM stored_{table.name}")
-    _create_typed_view(con, table)
+    _create_typed_view(con, table, dates)
 
 
-def _create_typed_view(con: duckdb.DuckDBPyConnection, table: Table) -> None:
-    """The typed columns; an implausible value (e.g. a 4,000 mm lesion) reads as missing, with a finding."""
+def _create_typed_view(con: duckdb.DuckDBPyConnection, table: Table, dates: PlausibleDates) -> None:
+    """The typed columns; an implausible value (a 4,000 mm lesion, a date in 9999) reads as missing, with a finding.
+
+    Every reader of the extract reads these views: the default cut-off, the cross-table checks, staging (where a
+    record whose own date reads as missing is left out). So an implausible date is used nowhere.
+    """
 
     def column(c: Column) -> str:
+        if c.type == "date":
+            return f"CASE WHEN {dates.holds(quote(c.name))} THEN {quote(c.name)} END AS {quote(c.name)}"
         if c.plausible_max is None:
             return quote(c.name)
         return f"CASE WHEN {quote(c.name)} <= {c.plausible_max} THEN {quote(c.name)} END AS {quote(c.name)}"
@@ -222,7 +298,9 @@ def _as_written(col: Column, typed: str) -> str:
     return f"CAST({typed} AS VARCHAR)"
 
 
-def _create_typed(con: duckdb.DuckDBPyConnection, table: Table, present: set[str], native: frozenset[str]) -> None:
+def _create_typed(
+    con: duckdb.DuckDBPyConnection, table: Table, present: set[str], native: frozenset[str], dates: PlausibleDates
+) -> None:
     """`stored_<table>`: each value typed; `checked_<table>`: beside it, its text as written; `typed_<table>`.
 
     The text as written is what problem messages quote. It is stored only where it differs from the typed
@@ -261,10 +339,10 @@ def _create_typed(con: duckdb.DuckDBPyConnection, table: Table, present: set[str
     con.execute(
         f"CREATE OR REPLACE VIEW checked_{table.name} AS SELECT s.{ROW}{typed_columns}{texts} FROM stored_{table.name} AS s"
     )
-    _create_typed_view(con, table)
+    _create_typed_view(con, table, dates)
 
 
-def _column_rules(table: Table, present: set[str]) -> list[_Rule]:
+def _column_rules(table: Table, present: set[str], dates: PlausibleDates) -> list[_Rule]:
     rules: list[_Rule] = []
     for col in table.columns:
         if col.name not in present:
@@ -274,6 +352,18 @@ def _column_rules(table: Table, present: set[str]) -> list[_Rule]:
             rules.append(_Rule("fatal", col.name, f"{raw} IS NULL", "required value is missing", "NULL"))
         message = _date_hint(raw) if col.type == "date" else _literal(_type_message(col))
         rules.append(_Rule("fatal", col.name, f"{raw} IS NOT NULL AND {typed} IS NULL", message, raw, True))
+        if col.type == "string":
+            # A code, date or number holding a NUL byte is refused by its type; plain text would pass unnoticed.
+            rules.append(_Rule("fatal", col.name, f"contains({raw}, chr(0))", _NUL_MESSAGE, raw))
+        if col.type == "date":
+            if col.required:
+                ignored = (
+                    "the study is ignored with its lesions" if table.name == "imaging" else "the record is ignored"
+                )
+            else:
+                ignored = "read as missing"
+            implausible = f"'implausible date (' || {dates.reason(typed)} || '): {ignored}'"
+            rules.append(_Rule("finding", col.name, f"NOT {dates.holds(typed)}", implausible, raw, True))
         if col.min is not None:
             rules.append(_Rule("fatal", col.name, f"{typed} < {col.min}", f"impossible value: below {col.min:g}", raw))
         if col.max is not None:
@@ -400,7 +490,7 @@ _EVENT_DATES = (
 )
 
 
-def _cross_table_checks(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+def _cross_table_checks(con: duckdb.DuckDBPyConnection, dates: PlausibleDates) -> list[Problem]:
     model = tables()
     checks: list[tuple[str, _Rule]] = []
     for name in _ORPHAN_TABLES:
@@ -447,7 +537,7 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection) -> list[Problem]:
             _Rule(
                 "fatal",
                 "end_date",
-                "t.end_date < t.start_date",
+                f"t.end_date < t.start_date AND {dates.holds('t.end_date')} AND {dates.holds('t.start_date')}",
                 "'end date is before the start date ' || CAST(t.start_date AS VARCHAR)",
                 raw_ref("end_date"),
                 message_is_sql=True,
@@ -458,7 +548,7 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection) -> list[Problem]:
             _Rule(
                 "fatal",
                 "end_date",
-                "t.end_date < t.start_date",
+                f"t.end_date < t.start_date AND {dates.holds('t.end_date')} AND {dates.holds('t.start_date')}",
                 "'end date is before the start date ' || CAST(t.start_date AS VARCHAR)",
                 raw_ref("end_date"),
                 message_is_sql=True,
@@ -493,6 +583,7 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection) -> list[Problem]:
                 _Rule(
                     "fatal",
                     column,
+                    f"{dates.holds(f't.{column}')} AND "
                     f"t.{column} < (SELECT min(p.birth_date) FROM typed_patients AS p WHERE p.patient_id = t.patient_id)",
                     "'dated before the patient''s birth ('  || CAST((SELECT min(p.birth_date) FROM typed_patients AS p "
                     "WHERE p.patient_id = t.patient_id) AS VARCHAR) || ')'",

@@ -158,14 +158,17 @@ def test_a_rerun_replaces_the_earlier_forecast_but_never_a_users_folder(screen_d
     out = tmp_path / "forecast"
     argv = [str(screen_dir), "--target", "30", "--start", "2025-01-01", "--out", str(out)]
     assert accrual_command.run(parse(argv)) == 0
-    (out / "stale.csv").write_text("from an earlier run", encoding="utf-8")
+    (out / "notes.csv").write_text("a user's file", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"notes\.csv"):  # a file the tool did not write is never deleted
+        accrual_command.run(parse([*argv, "--no-disclosure-control"]))
+    assert (out / "notes.csv").read_text(encoding="utf-8") == "a user's file"
+    (out / "notes.csv").unlink()
     assert accrual_command.run(parse([*argv, "--no-disclosure-control"])) == 0
-    assert not (out / "stale.csv").exists()
     assert json.loads((out / "accrual.json").read_text(encoding="utf-8"))["assumptions"]["disclosure_control"] is False
     other = tmp_path / "mine"
     other.mkdir()
     (other / "notes.txt").write_text("keep me", encoding="utf-8")
-    with pytest.raises(UsageError, match="not an earlier accrual forecast"):
+    with pytest.raises(UsageError, match="not an empty folder nor an earlier `accrual` output"):
         accrual_command.run(parse([str(screen_dir), "--target", "30", "--start", "2025-01-01", "--out", str(other)]))
     assert (other / "notes.txt").read_text(encoding="utf-8") == "keep me"
 
@@ -197,7 +200,7 @@ def test_a_bad_sites_file_lists_every_problem(tmp_path):
     message = str(error.value)
     assert "line 2: activation_date '2025-02-30' is not a date" in message
     assert "site_id 'A' appears more than once" in message
-    assert "line 3: planned_rate '-2' is not a non-negative number" in message
+    assert "line 3: planned_rate '-2' is not a number from 0 to 100" in message
     assert "line 4: site_id is empty" in message
     assert "line 4: planned_rate 'x'" in message
     missing = tmp_path / "columns.csv"

@@ -15,6 +15,7 @@ from oligo_cohort.attrition import command, report_command
 from oligo_cohort.attrition.bundle import PATIENT_LEVEL_FILES
 from oligo_cohort.attrition.feasibility import write_feasibility_report
 from oligo_cohort.attrition.views import Options
+from oligo_cohort.destination import MARKER
 from oligo_cohort.disclosure import round_count
 from oligo_cohort.errors import UsageError
 from tests.test_attrition_fixtures import demo_expected_patients, random_patients, write_screen_dir
@@ -35,18 +36,20 @@ def test_attrition_writes_controlled_tables_figures_and_a_statement(screen_dir, 
     out = tmp_path / "attrition"
     args = parse(command, [str(screen_dir), "--out", str(out), "--by", "site", "--formats", "svg"])
     assert command.run(args) == 0
-    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != MARKER}
     for name in ("attrition.csv", "impact.csv", "status.csv", "exclusion_combinations.csv", "attrition_by_site.csv"):
         assert name in written
-    for stem in ("consort", "attrition_bars", "upset", "consort_by_site"):
+    for stem in ("consort", "attrition_bars", "upset", *(f"consort_site_{site}" for site in ("AVL", "MST", "UMCU"))):
         assert f"figures/{stem}.svg" in written
     assert not written & set(PATIENT_LEVEL_FILES)
     statement = json.loads((out / "disclosure.json").read_text())
     assert statement["disclosure_control"] is True
     assert set(statement["files"]) == written - {"disclosure.json", "disclosure.md"}
     table = pd.read_csv(out / "attrition.csv")
-    for column in ("remaining", "excluded", "remaining_if_unknown_fail"):
+    for column in ("remaining", "remaining_if_unknown_fail"):
         assert not table[column].between(1, 7).any() and (table[column] % 5 == 0).all()
+    # Excluded = difference of the controlled remaining counts: the table adds up as printed.
+    assert (table["remaining"].shift(1).fillna(table["remaining"]) - table["excluded"] == table["remaining"]).all()
     assert table["remaining"].iloc[0] == 3_000
     settings = json.loads((out / "settings.json").read_text())
     assert settings["protocol"]["name"] == "cosmo" and settings["attrition"]["breakdowns"] == ["site"]
@@ -92,7 +95,7 @@ def test_user_errors_are_usage_errors_and_leave_nothing_behind(screen_dir, tmp_p
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
-    with pytest.raises(UsageError, match="non-empty"):
+    with pytest.raises(UsageError, match="not an empty folder"):
         command.run(parse(command, [str(screen_dir), "--out", str(mine), "--no-figures"]))
     assert (mine / "notes.txt").read_text() == "keep me"
 
@@ -110,7 +113,8 @@ def test_report_command_options_parse():
             "inc_lat_amenable=0.6",
         ],
     )
-    assert args.compare_protocol == "cosmo-earlier-amendment" and args.disclosure_control is True
+    # Control is decided per run: on, except for the synthetic demo (None = automatic).
+    assert args.compare_protocol == "cosmo-earlier-amendment" and args.disclosure_control is None
     assert args.review_pass_rates == ["inc_lat_amenable=0.6"]
 
 
@@ -175,7 +179,13 @@ def test_demo_screen_attrition_ties_to_the_status_counts(tmp_path):
     events = attrition_table(histogram_of_result(result, level="events"))
     assert events["remaining"].iloc[0] == len(result.events)
     result.write(tmp_path / "screen")
+    # The demo is synthetic: exact counts by default, controlled when asked for.
     out = tmp_path / "attrition"
     assert command.run(parse(command, [str(tmp_path / "screen"), "--out", str(out), "--no-figures"])) == 0
-    written = pd.read_csv(out / "attrition.csv")
+    assert pd.read_csv(out / "attrition.csv")["remaining"].tolist() == table["remaining"].tolist()
+    assert json.loads((out / "disclosure.json").read_text())["mode"] == "synthetic"
+    forced = tmp_path / "forced"
+    argv = [str(tmp_path / "screen"), "--out", str(forced), "--no-figures", "--disclosure-control"]
+    assert command.run(parse(command, argv)) == 0
+    written = pd.read_csv(forced / "attrition.csv")
     assert written["remaining"].tolist() == [round_count(n) for n in table["remaining"]]

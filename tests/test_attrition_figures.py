@@ -56,7 +56,7 @@ def test_criteria_that_excluded_nobody_are_shown_with_n_0(units):
 
 def test_consort_files_carry_the_same_text(table, tmp_path):
     figure = consort_figure(table, note="a note")
-    paths = save_figure(figure, tmp_path, "consort")
+    paths = save_figure(figure, tmp_path, "consort", ("png", "svg", "pdf"))
     assert sorted(p.suffix for p in paths) == [".pdf", ".png", ".svg"]
     assert all(p.stat().st_size > 1000 for p in paths)
     svg = paths[[p.suffix for p in paths].index(".svg")].read_text(encoding="utf-8")
@@ -76,19 +76,18 @@ def test_consort_split_by_site_has_a_column_per_site_under_the_total(units, tabl
         assert f"Site {site}" in texts
         assert f"n = {start:,}" in texts
     assert f"n = {len(units):,}" in texts
-    # Reasons are spelled out once (first site), the other columns give counts read across.
-    first = sorted(set(units["site_id"]))[0]
-    first_rows = by_site[(by_site["site_id"] == first) & (by_site["step"] > 0)]
-    assert all(f"{r.reason} (n = {r.excluded:,})" in texts for r in first_rows.itertuples())
+    # Every site's exclusion boxes spell out their reasons.
+    for site in sorted(set(units["site_id"])):
+        rows = by_site[(by_site["site_id"] == site) & (by_site["step"] > 0)]
+        assert all(f"{r.reason} (n = {r.excluded:,})" in texts for r in rows.itertuples())
 
 
 def test_bars_and_upset_show_the_table_counts(units, table):
     bars = attrition_bars_figure(table)
     texts = figure_texts(bars)
     assert "All patients" in texts and f"{table['remaining'].iloc[0]:,}" in texts
-    for row in table.iloc[1:].itertuples():
-        excluded = f"−{row.excluded:,}" if row.excluded else "0 excluded"
-        assert f"{row.remaining:,}  ({excluded})" in texts
+    for row in table.iloc[1:].itertuples():  # one label convention on every step
+        assert f"{row.remaining:,} ({row.excluded:,} excluded)" in texts
         assert f"+ {row.label}" in texts
     hist = build_histogram(units)
     sets = failure_sets(hist)

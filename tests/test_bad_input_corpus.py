@@ -364,7 +364,11 @@ def test_encodings_and_delimiters_read_as_the_clean_extract(tmp_path, capsys, ba
 def test_extra_column_and_extra_file_are_ignored_with_a_finding(tmp_path, capsys, baseline):
     case = Case(
         "extra column",
-        (("imaging", "modality\n", "modality,radiologist\n"), ("imaging", ",CT\n", ",CT,=cmd|' /C calc'!A0\n")),
+        (
+            ("imaging", "modality\n", "modality,radiologist\n"),
+            ("imaging", ",CT\n", ",CT,=cmd|' /C calc'!A0\n"),
+            ("imaging", "2021-03-01,CT\n", "2021-03-01,CT,\n"),  # every record has the header's fields
+        ),
         files={"radiology_notes.csv": b"patient_id,note\n007,secret\n"},
     )
     out, patients, findings = screen_ok(tmp_path, case, capsys)

@@ -93,7 +93,7 @@ def test_screen_refuses_to_overwrite_a_folder_that_is_not_a_result(tmp_path, cap
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
     assert main(["screen", str(demo_extract_dir()), "--out", str(out)]) == 2
-    assert "not an earlier result" in capsys.readouterr().err
+    assert "not an empty folder nor an earlier `screen` output" in capsys.readouterr().err
     assert (out / "notes.txt").read_text() == "keep me"
 
 

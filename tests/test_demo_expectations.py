@@ -30,8 +30,11 @@ ENGINE_PARAMS = [
 # The latest date in the extract (birth dates aside): the default cut-off.
 DEMO_AS_OF = dt.date(2025, 3, 31)
 
-# exc_pregnancy is `review` only when the observations table is absent; the demo has one.
-UNSHOWABLE_OUTCOMES = frozenset({("exc_pregnancy", "review")})
+# exc_pregnancy is `review` only when the observations table is absent; the demo has one. A medical_risk or
+# compliance_risk observation without a value (`unknown`) cannot pass the loader: the data model requires `value`.
+UNSHOWABLE_OUTCOMES = frozenset(
+    {("exc_pregnancy", "review"), ("exc_medical_risk", "unknown"), ("exc_psychosocial", "unknown")}
+)
 
 # Patients whose screening scan is recent enough that the registration window is open at the cut-off.
 OPEN_WINDOW_PATIENTS = {"00152", "01104", "20094"}

@@ -16,8 +16,9 @@ pytest.importorskip("pyspark")
 pytest.importorskip("sqlglot")
 
 from oligo_cohort.api import screen  # noqa: E402
-from oligo_cohort.engines import spark_engine  # noqa: E402
+from oligo_cohort.engines import spark as spark_engine  # noqa: E402
 from oligo_cohort.engines.duckdb_engine import MODELS  # noqa: E402
+from oligo_cohort.engines.spark.handoff import input_tables  # noqa: E402
 from oligo_cohort.paths import demo_extract_dir  # noqa: E402
 
 OUTPUT_FILES = ("patients.csv", "events.csv", "reasons.csv")
@@ -108,7 +109,7 @@ def test_spark_tables_and_partitioned_output(tmp_path: Path) -> None:
 
     spark = spark_engine.session()
     loaded = load_extract(demo_extract_dir())
-    for table in spark_engine._input_tables():  # the lake: the loaded tables, as Spark sees them
+    for table in input_tables():  # the lake: the loaded tables, as Spark sees them
         path = tmp_path / "lake" / f"{table}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         loaded.con.execute(f"COPY {table} TO '{path}' (FORMAT parquet)")

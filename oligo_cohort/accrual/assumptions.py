@@ -43,6 +43,7 @@ class Assumptions:
     duration_months: float = DURATION_MONTHS
     prior_certainty: float = PRIOR_CERTAINTY
     disclosure_control: bool = True
+    synthetic_source: str = ""  # set when the data are synthetic (control off, counts exact, nothing to protect)
 
     def __post_init__(self) -> None:
         for name in ("lat_amenable_rate", "consent_rate", "discretion_rate"):

@@ -62,7 +62,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("screen_dir", metavar="SCREEN_DIR", help="folder written by `oligo-cohort screen`")
     parser.add_argument("--target", type=_positive_int, required=True, metavar="N", help="patients to enrol")
     parser.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD", help="start of trial accrual")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (replaced atomically)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="output folder (new, or an earlier forecast: replaced whole)",
+    )
     parser.add_argument(
         "--sites",
         type=Path,
@@ -88,38 +94,46 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed for --draws")
     parser.add_argument(
         "--no-disclosure-control", action="store_true",
-        help="write exact counts (default: counts rounded for release outside the institution)",
+        help="write exact counts, for internal use only (default: counts rounded for release outside the "
+        "institution; exact for the bundled demo, which is synthetic)",
     )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     """Forecast accrual and write the tables, figures and assumptions into --out."""
     from oligo_cohort.accrual.rates import load_screening
-    from oligo_cohort.accrual.report import build_report, check_destination, headline, write_report
+    from oligo_cohort.accrual.report import KIND, build_report, headline, write_report
     from oligo_cohort.accrual.sites_file import read_sites_file
+    from oligo_cohort.destination import OutputFolder
+    from oligo_cohort.disclosure import choose, synthetic_source
 
-    assumptions = Assumptions(
-        lat_amenable_rate=args.lat_amenable_rate,
-        consent_rate=args.consent_rate,
-        discretion_rate=args.discretion_rate,
-        duration_months=args.duration,
-        prior_certainty=args.prior_certainty,
-        disclosure_control=not args.no_disclosure_control,
-    )
     if args.seed is not None and args.draws is None:
         raise UsageError("--seed needs --draws (the default quantiles are exact, not simulated)")
-    check_destination(args.out)  # before any work: a user's folder is never replaced
-    result = load_screening(args.screen_dir)
-    sites = read_sites_file(args.sites, args.start) if args.sites else None
-    report = build_report(
-        result, target=args.target, start=args.start, sites=sites, assumptions=assumptions,
-        draws=args.draws, seed=args.seed,
-    )  # fmt: skip
-    out = write_report(report, args.out, screen_dir=str(args.screen_dir))
+    # Before any work: a user's folder is never replaced, nor an input.
+    with OutputFolder(args.out, KIND, inputs=[args.screen_dir, args.sites]) as destination:
+        sites = read_sites_file(args.sites, args.start) if args.sites else None  # a small file: checked first
+        result = load_screening(args.screen_dir)
+        # On by default; off when asked (exact counts, internal only) or for the bundled demo, which is synthetic.
+        choice = choose(False if args.no_disclosure_control else None, synthetic_source=synthetic_source(result))
+        assumptions = Assumptions(
+            lat_amenable_rate=args.lat_amenable_rate,
+            consent_rate=args.consent_rate,
+            discretion_rate=args.discretion_rate,
+            duration_months=args.duration,
+            prior_certainty=args.prior_certainty,
+            disclosure_control=choice.applied,
+            synthetic_source=choice.synthetic_source,
+        )
+        report = build_report(
+            result, target=args.target, start=args.start, sites=sites, assumptions=assumptions,
+            draws=args.draws, seed=args.seed,
+        )  # fmt: skip
+        out = write_report(report, destination, screen_dir=str(args.screen_dir))
     print(f"Accrual forecast for N = {args.target} from {args.start.isoformat()} (cut-off {report.history.as_of}):")
     for line in headline(report):
         print(line.replace("**", ""))
     for note in report.notes:
         print(f"note: {note}")
+    print(choice.banner())
     print(f"Tables, figures and assumptions in {out}/")
     return 0

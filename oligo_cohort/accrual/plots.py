@@ -70,6 +70,40 @@ def _finish(fig: Figure, ax: plt.Axes, title: str, subtitle: str, *, ncol: int =
     fig.legend(handles, labels, loc="outside lower left", ncol=ncol, frameon=False)
 
 
+def horizon_months(
+    intervals: dict[str, tuple[float, float, float]], duration: float, *, whole_interval: bool = False
+) -> float:
+    """How far the time axis reaches, in months from the start: the planned duration and the fastest scenario's
+    time to target with room to spare, but never further than the slowest interval needs.
+
+    A demo forecast whose conservative 95 % interval ends in 2100 would otherwise stretch the axis over 75 years
+    and squash the question — is the target reached within the planned duration? — into its first tenth.
+    Scenarios whose median lies beyond the axis are named at its right edge. With `whole_interval` the axis
+    reaches past the fastest scenario's whole 95 % interval (a density shows its mass, not only its median).
+    """
+    medians = [m for _, m, _ in intervals.values() if np.isfinite(m)]
+    uppers = [u for _, _, u in intervals.values() if np.isfinite(u)]
+    fastest = min(intervals.values(), key=lambda bounds: bounds[1]) if intervals else (0.0, 0.0, 0.0)
+    reach = 1.1 * fastest[2] if whole_interval and np.isfinite(fastest[2]) else 1.25 * fastest[1]
+    wanted = max(1.5 * duration, reach if medians else 0.0)
+    needed = 1.05 * max([duration, *uppers])
+    return float(min(wanted, needed))
+
+
+def _beyond(ax: plt.Axes, intervals: dict[str, tuple[float, float, float]], right: float, y: float, start: dt.date,
+            *, fig: Figure | None = None) -> None:  # fmt: skip
+    """Name, at the right edge of the axis, the scenarios whose median time to target lies beyond it."""
+    for i, (key, (_, median, upper)) in enumerate(intervals.items()):
+        if np.isfinite(median) and median <= right:
+            continue
+        when = f"median {_month_label(start, median)}" if np.isfinite(median) else "median beyond the horizon"
+        if np.isfinite(upper):
+            when += f", 95 % by {_month_label(start, upper)}"
+        ax.annotate(f"{SHORT.get(key, key)}: {when} →", xy=(0.995, y), xycoords=("axes fraction", "data"),
+                    xytext=(0, 6 + 11 * i), textcoords="offset points", ha="right", va="bottom", fontsize=7.5,
+                    color=COLOURS.get(key, "#555555"))  # fmt: skip
+
+
 def _end_line(ax: plt.Axes, x: object, duration: float) -> None:
     ax.axvline(x, color="#999999", lw=0.9, ls="--", label=f"planned end of accrual ({duration:g} months)")
 
@@ -107,7 +141,9 @@ def fan_chart(
         _end_line(ax, _dates(start, np.array([duration]))[0], duration)
         # The question is when the target is reached: show up to 1.5 N, not the far tails.
         ax.set_ylim(0, target * 1.5)
-        ax.set_xlim(right=_dates(start, np.array([max(frame["month"].max() for frame in fans.values())]))[0])
+        right = horizon_months(time_intervals, duration)
+        ax.set_xlim(_dates(start, np.array([-0.02 * right]))[0], _dates(start, np.array([right]))[0])
+        _beyond(ax, time_intervals, right, target * 1.12, start)
         _site_markers(ax, site_opens, start)
         ax.set_xlabel("Calendar date")
         ax.set_ylabel("Patients enrolled (cumulative)")
@@ -193,8 +229,12 @@ def time_density(
             ax.fill_between(months, 0, density, where=inside, color=colour, alpha=0.15, lw=0)
             ax.vlines(median, 0, np.interp(median, months, density), color=colour, lw=1.0, ls=LINES.get(key, "-"))
         _end_line(ax, duration, duration)
-        ax.set_ylim(bottom=0)
-        ax.set_xlim(left=0)
+        right = horizon_months(intervals, duration, whole_interval=True)
+        visible = [f["density"][f["month"] <= right].max() for f in densities.values() if (f["month"] <= right).any()]
+        top = max(visible, default=1.0) or 1.0
+        ax.set_ylim(0, top * 1.18)  # room above the curves for the note on scenarios beyond the axis
+        ax.set_xlim(0, right)
+        _beyond(ax, intervals, right, top * 1.02, start)
         ax.set_xlabel("Months from the start of accrual")
         ax.set_ylabel("Probability density (per month)")
         _finish(fig, ax, f"Time to enrol N = {target} patients (shaded: 95 % interval)", caption)

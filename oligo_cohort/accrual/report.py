@@ -19,17 +19,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from oligo_cohort import __version__, outputs
+from oligo_cohort import __version__
 from oligo_cohort.accrual import planning
 from oligo_cohort.accrual.assumptions import Assumptions
 from oligo_cohort.accrual.rates import BOUNDS, History, disclosure_controlled, screening_history
+from oligo_cohort.csv_output import write_csv
+from oligo_cohort.destination import OutputFolder, staged_output
 from oligo_cohort.errors import UsageError
-from oligo_cohort.outputs import staged_folder
 
 if TYPE_CHECKING:
     from oligo_cohort.api import ScreeningResult
 
 MANIFEST = "accrual.json"
+KIND = "accrual"
 FAN_POINTS = 160
 DENSITY_POINTS = 300
 
@@ -86,8 +88,9 @@ def build_report(
         if exact_total and not history.sites[list(BOUNDS)].to_numpy().any():
             raise UsageError(
                 "too few patients for a forecast that may leave the institution: every site has 1–7 eligible or "
-                "unknown patients at most, which disclosure control counts as 0. --no-disclosure-control gives an "
-                "internal forecast (not for sharing)."
+                "unknown patients, and disclosure control counts 1–7 as 0, so a shareable forecast would have "
+                "nothing to start from. Either screen a longer registry period or more sites, or run "
+                "with --no-disclosure-control for an internal forecast whose files must not leave the institution."
             )
         if zeroed:
             notes.append(
@@ -193,12 +196,15 @@ DISCLOSURE_NOTES = (
 # --- writing ----------------------------------------------------------------------------------------------------
 
 
-def write_report(report: AccrualReport, out_dir: str | Path, *, screen_dir: str = "") -> Path:
-    """Write tables, figures, assumptions.md and accrual.json into `out_dir`, replacing an earlier forecast there."""
-    destination = Path(out_dir)
-    with staged_folder(destination, MANIFEST, "accrual forecast") as staging:
+def write_report(report: AccrualReport, out_dir: str | Path | OutputFolder, *, screen_dir: str = "") -> Path:
+    """Write tables, figures, assumptions.md and accrual.json into `out_dir`, replacing an earlier forecast there.
+
+    Any other non-empty folder, or one that is or holds an input, is refused (oligo_cohort.destination).
+    """
+    inputs = [screen_dir] if screen_dir else []
+    with staged_output(out_dir, KIND, inputs=inputs) as staging:
         _write_files(report, staging, screen_dir=screen_dir)
-    return destination
+    return out_dir.requested if isinstance(out_dir, OutputFolder) else Path(out_dir)
 
 
 def _write_files(report: AccrualReport, folder: Path, *, screen_dir: str) -> None:
@@ -207,7 +213,7 @@ def _write_files(report: AccrualReport, folder: Path, *, screen_dir: str) -> Non
 
     tables = output_tables(report)
     for name, table in tables.items():
-        table.to_csv(folder / f"{name}.csv", index=False, float_format="%.6g")
+        write_csv(table, folder / f"{name}.csv", float_format="%.6g")
     caption = _caption(report)
     duration = report.assumptions.duration_months
     first = report.contributions[report.contributions["scenario"] == report.scenarios[0].key]
@@ -227,7 +233,8 @@ def _write_files(report: AccrualReport, folder: Path, *, screen_dir: str) -> Non
     (folder / "assumptions.md").write_text(assumptions_markdown(report, screen_dir=screen_dir), encoding="utf-8")
     applied = report.assumptions.disclosure_control
     written = sorted(p.name for p in folder.iterdir() if p.suffix in (".csv", ".png", ".svg", ".md"))
-    write_statement(folder, applied=applied, files=written, notes=DISCLOSURE_NOTES if applied else ())
+    write_statement(folder, applied=applied, files=written, notes=DISCLOSURE_NOTES if applied else (),
+                    synthetic=report.assumptions.synthetic_source or None)  # fmt: skip
     manifest = {
         "tool": "oligo-cohort",
         "version": __version__,
@@ -250,11 +257,6 @@ def _caption(report: AccrualReport) -> str:
         f"review: lesions amenable {a.lat_amenable_rate:.0%}, consent {a.consent_rate:.0%}, clinician's discretion "
         f"{a.discretion_rate:.0%} (see assumptions.md)."
     )
-
-
-def check_destination(out_dir: Path) -> None:
-    """Refuse to replace a folder that is not an earlier forecast (a user's files must never be lost)."""
-    outputs.check_destination(out_dir, MANIFEST, "accrual forecast")
 
 
 # --- assumptions.md ---------------------------------------------------------------------------------------------
@@ -346,6 +348,8 @@ def assumptions_markdown(report: AccrualReport, *, screen_dir: str = "") -> str:
             "- On: counts of 1–7 patients become 0 and every other count is rounded to the nearest 5 "
             "(`oligo_cohort.disclosure`). " + " ".join(DISCLOSURE_NOTES) + " See disclosure.md."
             if a.disclosure_control
+            else f"- Not needed: synthetic data ({a.synthetic_source}); the counts are exact."
+            if a.synthetic_source
             else "- **Off** (`--no-disclosure-control`): exact counts; do not share these files outside the institution."
         ),
         "",

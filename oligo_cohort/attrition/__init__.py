@@ -7,19 +7,43 @@
 Definitions are in docs/attrition.md and in `oligo_cohort.attrition.tables`.
 """
 
-from oligo_cohort.attrition.charts import attrition_bars_figure, save_figure, upset_figure
-from oligo_cohort.attrition.consort import consort_figure
-from oligo_cohort.attrition.feasibility import write_feasibility_report
-from oligo_cohort.attrition.histogram import OutcomeHistogram, build_histogram, histogram_of_result
-from oligo_cohort.attrition.tables import (
-    attrition_table,
-    controlled_attrition,
-    controlled_impact,
-    failure_sets,
-    impact_table,
-)
-from oligo_cohort.attrition.views import Options, Views, compute_views, controlled, result_views
-from oligo_cohort.attrition.whatif import WhatIf, compare_attrition, protocol_with, whatif
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+# Public name -> module. Loaded on first use, so that the command line (which imports the `attrition` and
+# `report` command modules to build its parser) does not pay for Matplotlib and DuckDB on every start.
+_EXPORTS = {
+    "Options": "views",
+    "OutcomeHistogram": "histogram",
+    "Views": "views",
+    "WhatIf": "whatif",
+    "attrition_bars_figure": "charts",
+    "attrition_table": "tables",
+    "build_histogram": "histogram",
+    "compare_attrition": "whatif",
+    "compute_views": "views",
+    "consort_figure": "consort",
+    "controlled": "views",
+    "controlled_attrition": "tables",
+    "controlled_impact": "tables",
+    "controlled_sets": "tables",
+    "controlled_status": "tables",
+    "failure_sets": "tables",
+    "histogram_of_result": "histogram",
+    "impact_table": "tables",
+    "protocol_with": "whatif",
+    "result_views": "views",
+    "save_figure": "charts",
+    "site_figures": "consort",
+    "upset_figure": "charts",
+    "write_feasibility_report": "feasibility",
+}
+
+# `whatif` is both a submodule and the function it exports: importing the submodule (as the report does) would
+# bind the package attribute to the module, so the function is bound here, eagerly (no Matplotlib behind it).
+from oligo_cohort.attrition.whatif import whatif  # noqa: E402
 
 __all__ = [
     "Options",
@@ -35,13 +59,40 @@ __all__ = [
     "controlled",
     "controlled_attrition",
     "controlled_impact",
+    "controlled_sets",
+    "controlled_status",
     "failure_sets",
     "histogram_of_result",
     "impact_table",
     "protocol_with",
     "result_views",
     "save_figure",
+    "site_figures",
     "upset_figure",
     "whatif",
     "write_feasibility_report",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+
+
+if TYPE_CHECKING:
+    from oligo_cohort.attrition.charts import attrition_bars_figure, save_figure, upset_figure
+    from oligo_cohort.attrition.consort import consort_figure, site_figures
+    from oligo_cohort.attrition.feasibility import write_feasibility_report
+    from oligo_cohort.attrition.histogram import OutcomeHistogram, build_histogram, histogram_of_result
+    from oligo_cohort.attrition.tables import (
+        attrition_table,
+        controlled_attrition,
+        controlled_impact,
+        controlled_sets,
+        controlled_status,
+        failure_sets,
+        impact_table,
+    )
+    from oligo_cohort.attrition.views import Options, Views, compute_views, controlled, result_views
+    from oligo_cohort.attrition.whatif import WhatIf, compare_attrition, protocol_with

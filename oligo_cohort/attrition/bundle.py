@@ -8,22 +8,22 @@ disclosure control on (the default) it is the shareable bundle and carries
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from oligo_cohort.attrition.charts import FORMATS, attrition_bars_figure, save_figure, upset_figure
-from oligo_cohort.attrition.consort import MAX_COLUMNS, consort_figure
 from oligo_cohort.attrition.views import Views, sets_for_csv
-from oligo_cohort.disclosure import ROUND_TO, SUPPRESS_UP_TO
+from oligo_cohort.csv_output import write_csv
+from oligo_cohort.disclosure import SHORT_RULE, DisclosureChoice
 from oligo_cohort.errors import UsageError
 
 SETTINGS = "settings.json"
-CONTROLLED_NOTE = (
-    f"Disclosure control: counts of 1–{SUPPRESS_UP_TO} shown as 0, others rounded to the nearest {ROUND_TO}; "
-    "rounded counts need not add up."
-)
+CONTROLLED_NOTE = SHORT_RULE
+FORMATS = ("png", "svg", "pdf")  # the formats a figure can be written in
+# PDF only when asked for: embedding subset fonts made it the slowest format by far.
+DEFAULT_FORMATS = ("png", "svg")
 PATIENT_LEVEL_FILES = ("patients.csv", "events.csv", "reasons.csv", "findings.csv", "worklist.csv")
 
 
@@ -32,7 +32,7 @@ def _csv(frame: pd.DataFrame, path: Path) -> str:
     for column in out.columns:
         if column.endswith("_pct") or column.startswith("shapley") or column.startswith("expected"):
             out[column] = pd.to_numeric(out[column], errors="coerce").round(3)
-    out.to_csv(path, index=False)
+    write_csv(out, path)
     return path.name
 
 
@@ -50,30 +50,65 @@ def write_tables(views: Views, folder: Path, suffix: str = "") -> list[str]:
     return written
 
 
-def figure_note(views: Views) -> str | None:
-    """The footnote a figure of these views carries."""
-    return CONTROLLED_NOTE if views.controlled else None
+def figure_note(views: Views, choice: DisclosureChoice | None = None) -> str | None:
+    """The footnote a figure of these views carries: how its counts were controlled, or why they are exact."""
+    if views.controlled:
+        return CONTROLLED_NOTE
+    if choice is None:
+        return None
+    if choice.mode == "synthetic":
+        return f"Synthetic data ({choice.synthetic_source}): exact counts."
+    return "Exact counts (no disclosure control): internal use only, must not leave the institution."
+
+
+def site_stems(sites: Sequence[str], prefix: str) -> list[str]:
+    """A file stem per site: `<prefix>_<site>` with the site id made file-safe, numbered where that collides."""
+    safe = [re.sub(r"[^A-Za-z0-9_-]+", "_", site).strip("_") or "site" for site in sites]
+    if len({s.lower() for s in safe}) < len(safe):
+        width = len(str(len(sites)))
+        safe = [f"{i:0{width}d}_{s}" for i, s in enumerate(safe, start=1)]
+    return [f"{prefix}_{s}" for s in safe]
 
 
 def write_figures(
-    views: Views, folder: Path, suffix: str = "", formats: Sequence[str] = FORMATS
+    views: Views,
+    folder: Path,
+    suffix: str = "",
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    *,
+    note: str | None = None,
+    site_formats: Sequence[str] | None = None,
 ) -> dict[str, list[Path]]:
-    """CONSORT diagram, attrition bars and UpSet plot in `folder`, in each format; the paths per figure stem."""
-    note = figure_note(views)
+    """CONSORT diagram, attrition bars, UpSet plot and one CONSORT per site in `folder`; the paths per figure stem.
+
+    Every site gets its diagram, whatever their number (a diagram per site, in
+    site order, stems `consort<suffix>_site_<site>`), in `site_formats`
+    (default: `formats`).
+    """
+    from oligo_cohort.attrition.charts import attrition_bars_figure, save_figure, upset_figure
+    from oligo_cohort.attrition.consort import consort_figure, site_figures
+
+    note = note if note is not None else figure_note(views)
     figures = {
         f"consort{suffix}": lambda: consort_figure(views.attrition, unit=views.unit, note=note),
         f"attrition_bars{suffix}": lambda: attrition_bars_figure(views.attrition, unit=views.unit, note=note),
         f"upset{suffix}": lambda: upset_figure(views.sets, views.set_sizes(), unit=views.unit, note=note),
     }
-    site_table = views.by.get("site")
-    if site_table is not None and site_table.iloc[:, 0].nunique() <= MAX_COLUMNS:
-        figures[f"consort{suffix}_by_site"] = lambda: consort_figure(
-            site_table, unit=views.unit, overall=views.attrition, note=note
-        )
     written: dict[str, list[Path]] = {}
     for stem, draw in figures.items():
         written[stem] = save_figure(draw(), folder, stem, formats)  # one figure alive at a time
+    site_table = views.by.get("site")
+    if site_table is not None and len(site_table):
+        sites = [str(site) for site in dict.fromkeys(site_table.iloc[:, 0])]
+        drawn = site_figures(site_table, unit=views.unit, note=note)
+        for stem, (_, figure) in zip(site_stems(sites, f"consort{suffix}_site"), drawn, strict=True):
+            written[stem] = save_figure(figure, folder, stem, site_formats or formats)
     return written
+
+
+def site_figure_stems(written: dict[str, list[Path]], suffix: str = "") -> list[str]:
+    """The stems of the per-site diagrams among written figures, in site order."""
+    return [stem for stem in written if stem.startswith(f"consort{suffix}_site_")]
 
 
 def relative_names(written: dict[str, list[Path]], root: Path) -> list[str]:
@@ -83,7 +118,7 @@ def relative_names(written: dict[str, list[Path]], root: Path) -> list[str]:
 
 def parse_formats(text: str | None) -> tuple[str, ...]:
     """`"png,svg"` → `("png", "svg")`; unknown formats are a UsageError."""
-    chosen = tuple(part.strip().lower() for part in (text or ",".join(FORMATS)).split(",") if part.strip())
+    chosen = tuple(part.strip().lower() for part in (text or ",".join(DEFAULT_FORMATS)).split(",") if part.strip())
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
         raise UsageError(f"--formats: choose from {', '.join(FORMATS)} (got {text!r})")

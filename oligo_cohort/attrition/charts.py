@@ -2,8 +2,11 @@
 
 Journal conventions: a sans-serif font (Arial/Helvetica when installed),
 black text, thin axes, colour-blind-safe blues, thousands separators; saved as
-PNG (300 dpi), SVG (text kept as text) and PDF (TrueType fonts, editable).
-The UpSet plot is drawn with matplotlib directly (no extra dependency).
+PNG (300 dpi) and SVG (text kept as text) by default, and PDF (TrueType fonts,
+editable) when asked for: embedding subset fonts made PDF the slowest format.
+Counts are written at the ends of the bars rather than read off tick labels,
+so no axis of numbers can collide at any size. The UpSet plot is drawn with
+matplotlib directly (no extra dependency).
 Figures are plain `Figure` objects, not pyplot ones: no global state, no
 backend switch, and a notebook shows one when it is a cell's last value.
 """
@@ -22,12 +25,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from oligo_cohort.attrition.labels import exclusion_reason
+from oligo_cohort.attrition.bundle import DEFAULT_FORMATS
+from oligo_cohort.attrition.labels import exclusion_reason, n_text
 
-FORMATS = ("png", "svg", "pdf")
 DARK = "#08519c"  # all criteria so far met
 LIGHT = "#9ecae1"  # some criteria unknown
 GREY = "#d9d9d9"
+PAD_INCHES = 0.05  # white margin around a saved figure
 PREFERRED_FONTS = ("Arial", "Helvetica", "Liberation Sans", "Nimbus Sans", "DejaVu Sans")
 
 
@@ -61,33 +65,37 @@ def figure_style() -> Iterator[None]:
         yield
 
 
-def n_text(value: object) -> str:
-    """A count with thousands separators; missing → `–`."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return "–"
-    return f"{round(float(value)):,}"
-
-
 def _thousands() -> FuncFormatter:
     """Axis tick labels with thousands separators."""
     return FuncFormatter(lambda value, _: f"{value:,.0f}")
 
 
-def save_figure(figure: Figure, folder: Path, stem: str, formats: Sequence[str] = FORMATS) -> list[Path]:
-    """Write the figure as `<stem>.png/.svg/.pdf` in `folder`; the paths written."""
+def save_figure(figure: Figure, folder: Path, stem: str, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
+    """Write the figure as `<stem>.<format>` in `folder` for each format (PNG and SVG by default); the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     with figure_style():
+        # Lay the figure out once: every format would otherwise solve a constrained layout again.
+        engine = figure.get_layout_engine()
+        if engine is not None:
+            engine.execute(figure)
+            figure.set_layout_engine("none")
         for fmt in formats:
             path = folder / f"{stem}.{fmt}"
             metadata = {"Date": None} if fmt == "svg" else {"CreationDate": None} if fmt == "pdf" else None
-            figure.savefig(path, format=fmt, bbox_inches="tight", pad_inches=0.05, metadata=metadata)
+            # "tight" measures with each format's own renderer: one extent for all formats, measured once with
+            # Agg at screen resolution, clipped labels that sit beyond the axes.
+            figure.savefig(path, format=fmt, bbox_inches="tight", pad_inches=PAD_INCHES, metadata=metadata)
             paths.append(path)
     return paths
 
 
 def attrition_bars_figure(table: pd.DataFrame, *, unit: str = "patients", note: str | None = None) -> Figure:
-    """Horizontal bars: units remaining after each step, split into all-known and some-unknown."""
+    """Horizontal bars: units remaining after each step, split into all-known and some-unknown.
+
+    One label convention on every step: `remaining (k excluded)`; the axis ends
+    at the largest count and the labels sit beyond the bars.
+    """
     steps = table.reset_index(drop=True)
     labels = ["All " + unit] + [f"+ {label}" for label in steps["label"].iloc[1:]]
     known = steps["remaining_if_unknown_fail"].astype(float).fillna(0).to_numpy()
@@ -101,28 +109,35 @@ def attrition_bars_figure(table: pd.DataFrame, *, unit: str = "patients", note: 
         axes.barh(y, unknown_part, left=known, color=LIGHT, height=0.7, label="some criteria unknown")
         top = max(remaining.max(), 1)
         for row, (total, excluded) in enumerate(zip(remaining, steps["excluded"].astype(float).fillna(0), strict=True)):
-            text = n_text(total) if row == 0 else f"{n_text(total)}  ({_excluded_text(excluded)})"
-            axes.text(total + top * 0.01, row, text, va="center", ha="left", fontsize=7.5)
+            axes.annotate(bar_label(total, excluded, first=row == 0), (total, row), xytext=(3, 0),
+                          textcoords="offset points", va="center", ha="left", fontsize=7.5, annotation_clip=False)  # fmt: skip
         review_rows = np.flatnonzero(steps["section"].to_numpy() == "review")
         if review_rows.size:
             boundary = review_rows[0] - 0.5
-            axes.axhline(boundary, color="black", lw=0.5, ls=(0, (3, 2)))
-            axes.text(top * 1.28, boundary + 0.15, "chart review", ha="right", va="top", fontsize=7, style="italic")
+            # Named in the legend, not beside the line, where it would meet the count labels.
+            axes.axhline(boundary, color="black", lw=0.5, ls=(0, (3, 2)), label="below: criteria needing chart review")
         axes.set_yticks(y, labels)
         axes.invert_yaxis()
-        axes.set_xlim(0, top * 1.3)
+        axes.set_xlim(0, top)
+        axes.margins(x=0)
         axes.xaxis.set_major_formatter(_thousands())
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         axes.set_xlabel(f"{unit.capitalize()} remaining (excluded at the step)")
         axes.tick_params(axis="y", length=0)
         axes.spines["left"].set_visible(False)
-        axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, fontsize=7.5, borderaxespad=0.2)
+        # A figure legend above the axes, from the figure's left edge: it never runs past the right edge.
+        handles, names = axes.get_legend_handles_labels()
+        order = sorted(range(len(names)), key=lambda i: names[i].startswith("below"))
+        figure.legend([handles[i] for i in order], [names[i] for i in order], loc="outside upper left", ncol=2,
+                      frameon=False, fontsize=7.5)  # fmt: skip
         if note:
             figure.text(0.0, -0.01, note, fontsize=6.5, va="top", ha="left", wrap=True)
     return figure
 
 
-def _excluded_text(excluded: float) -> str:
-    return f"−{n_text(excluded)}" if excluded > 0 else "0 excluded"
+def bar_label(remaining: float, excluded: float, *, first: bool = False) -> str:
+    """The label of an attrition bar: `1,234 (56 excluded)`; the first bar (all units) has no exclusion."""
+    return n_text(remaining) if first else f"{n_text(remaining)} ({n_text(excluded)} excluded)"
 
 
 def upset_figure(
@@ -136,18 +151,24 @@ def upset_figure(
     """UpSet plot: units per exact combination of failed criteria (top `max_sets`), with each criterion's total.
 
     `sets` is `failure_sets(...)` (columns criteria, n); `set_sizes` maps
-    criterion → units failing it. Combinations and criteria counted 0 are left out.
+    criterion → units failing it. Combinations and criteria counted 0 are left
+    out; a line under the bars says how many units the combinations not drawn
+    hold, so the bars and that line add up to every excluded unit.
     """
-    shown = sets[sets["n"].astype(float) > 0].head(max_sets).reset_index(drop=True)
+    counted = sets[sets["n"].astype(float) > 0]
+    shown = counted.head(max_sets).reset_index(drop=True)
     members = sorted({c for combo in shown["criteria"] for c in combo}, key=lambda c: (-float(set_sizes.get(c, 0)), c))
     with figure_style():
-        width = max(4.8, 2.6 + 0.28 * max(len(shown), 1))
-        height = 1.9 + 0.2 * max(len(members), 1)
+        width = max(5.6, 3.4 + 0.28 * max(len(shown), 1))
+        height = 2.1 + 0.2 * max(len(members), 1)
         figure = Figure(figsize=(width, height), layout="constrained")
         if shown.empty:
-            figure.text(0.5, 0.5, f"No {unit} failed any criterion", ha="center", va="center")
+            figure.set_size_inches(5.6, 0.8 if not note else 1.0)
+            figure.text(0.02, 0.6, f"No {unit} excluded by any criterion.", ha="left", va="center")
+            if note:
+                figure.text(0.02, 0.15, note, fontsize=6.5, va="bottom", ha="left")
             return figure
-        grid = figure.add_gridspec(2, 2, width_ratios=[1, 2.8], height_ratios=[1.4, max(len(members), 1) * 0.2])
+        grid = figure.add_gridspec(2, 2, width_ratios=[1.15, 2.8], height_ratios=[1.4, max(len(members), 1) * 0.2])
         bars = figure.add_subplot(grid[0, 1])
         matrix = figure.add_subplot(grid[1, 1], sharex=bars)
         totals = figure.add_subplot(grid[1, 0], sharey=matrix)
@@ -156,11 +177,20 @@ def upset_figure(
         bars.bar(x, counts, color="black", width=0.6)
         for xi, count in zip(x, counts, strict=True):
             bars.text(xi, count, " " + n_text(count), ha="center", va="bottom", fontsize=6.5, rotation=90)
-        bars.set_ylabel(f"{unit.capitalize()} (exact\ncombination)", fontsize=7.5)
         bars.yaxis.set_major_formatter(_thousands())
-        bars.yaxis.set_major_locator(MaxNLocator(integer=True))
+        bars.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
         bars.tick_params(axis="x", bottom=False, labelbottom=False)
-        bars.set_ylim(0, counts.max() * 1.3)
+        bars.set_ylim(0, counts.max() * 1.35)
+        rest = counted.iloc[len(shown) :]
+        # The unit is named in the title rather than a y label, whose margin would also push the dot matrix below
+        # away from the criterion names.
+        caption = f"{unit.capitalize()} per exact combination of failed criteria"
+        if len(rest):
+            caption += f":\nthe {len(shown)} largest of {len(counted):,}; the other {len(rest):,} hold "
+            caption += f"n = {n_text(rest['n'].astype(float).sum())}"
+        else:
+            caption += f" (all {len(counted):,})"
+        bars.set_title(caption, fontsize=7.5, loc="left", pad=4)
         rows = {c: i for i, c in enumerate(members)}
         for row in range(0, len(members), 2):  # banded rows guide the eye from label to dots
             matrix.axhspan(row - 0.5, row + 0.5, color="#f2f2f2", zorder=0, lw=0)
@@ -177,14 +207,17 @@ def upset_figure(
         matrix.set_ylim(len(members) - 0.5, -0.5)
         sizes = np.array([float(set_sizes.get(c, 0)) for c in members])
         totals.barh(range(len(members)), sizes, color=DARK, height=0.6)
-        totals.invert_xaxis()
-        totals.set_xlabel(f"{unit.capitalize()} failing", fontsize=7.5)
-        totals.xaxis.set_major_formatter(_thousands())
-        totals.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=3))
+        # Each total is written at its bar's end: no tick labels that could run into each other at any count.
+        for row, size in enumerate(sizes):
+            totals.annotate(n_text(size), (size, row), xytext=(-2, 0), textcoords="offset points", ha="right",
+                            va="center", fontsize=6.5, annotation_clip=False)  # fmt: skip
+        totals.set_xlim(max(sizes.max(), 1) * 1.45, 0)
+        totals.set_xlabel(f"{unit.capitalize()} failing\n(any combination)", fontsize=7.5)
+        totals.tick_params(axis="x", bottom=False, labelbottom=False)
         totals.yaxis.tick_right()
         totals.tick_params(axis="y", length=0, labelright=True, labelleft=False, labelsize=7, pad=4)
-        totals.spines["left"].set_visible(False)
-        totals.spines["right"].set_visible(False)
+        for side in ("left", "right", "bottom"):
+            totals.spines[side].set_visible(False)
         totals.set_yticks(range(len(members)), [exclusion_reason(c) for c in members])
         figure.add_subplot(grid[0, 0]).axis("off")
         if note:

@@ -12,20 +12,19 @@ from pathlib import Path
 
 from oligo_cohort.attrition.bundle import (
     CONTROLLED_NOTE,
-    SETTINGS,
+    figure_note,
     parse_formats,
     relative_names,
     write_figures,
     write_settings,
 )
 from oligo_cohort.attrition.bundle import write_tables as write_table_files
-from oligo_cohort.attrition.charts import n_text
-from oligo_cohort.attrition.feasibility import attrition_views, result_settings
 from oligo_cohort.attrition.histogram import LEVELS
+from oligo_cohort.attrition.labels import n_text
 from oligo_cohort.attrition.tables import parse_criteria_list
 from oligo_cohort.attrition.views import Options, Views, parse_rates
+from oligo_cohort.destination import OutputFolder
 from oligo_cohort.disclosure import write_statement
-from oligo_cohort.outputs import staged_folder
 
 HELP = "attrition by criterion (tables, CONSORT diagram, charts) from a screen output folder"
 
@@ -46,24 +45,44 @@ def add_attrition_options(parser: argparse.ArgumentParser) -> None:
         metavar="ID=RATE",
         help="assumed pass rate (0-1) of a chart-review criterion, for the expected final number (repeatable)",
     )
-    parser.add_argument(
+    control = parser.add_mutually_exclusive_group()
+    control.add_argument(
         "--no-disclosure-control",
         dest="disclosure_control",
         action="store_false",
+        default=None,
         help="exact counts (small ones included), for internal use only; default: counts 1-7 shown as 0, "
-        "others rounded to the nearest 5",
+        "others rounded to the nearest 5 (and exact counts for the bundled demo, which is synthetic)",
+    )
+    control.add_argument(
+        "--disclosure-control",
+        dest="disclosure_control",
+        action="store_true",
+        default=None,
+        help="apply disclosure control even to synthetic data (to see what a shareable bundle looks like)",
     )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """The arguments of `oligo-cohort attrition`."""
     parser.add_argument("screen_dir", metavar="SCREEN_DIR", type=Path, help="a folder written by `oligo-cohort screen`")
-    parser.add_argument("--out", required=True, type=Path, help="output folder (replaced atomically)")
+    parser.add_argument(
+        "--out", required=True, type=Path, help="output folder (new, or an earlier attrition output: replaced whole)"
+    )
     parser.add_argument("--by", choices=("site", "year"), help="also break attrition down by site or screening year")
     parser.add_argument("--level", choices=LEVELS, default="patients", help="patients (best event) or events")
-    parser.add_argument("--formats", default="png,svg,pdf", metavar="png,svg,pdf", help="figure formats to write")
+    parser.add_argument(
+        "--formats", default="png,svg", metavar="png,svg,pdf", help="figure formats to write (default png,svg)"
+    )
     parser.add_argument("--no-figures", dest="figures", action="store_false", help="tables only (faster)")
     add_attrition_options(parser)
+    # Chart review stage (oligo_cohort.review.flow): the screen of the reviewed extract.
+    parser.add_argument(
+        "--after-review",
+        type=Path,
+        metavar="SCREEN_DIR",
+        help="screen of the extract written by `review import` (same cut-off): add the chart review stage",
+    )
 
 
 def options_from(args: argparse.Namespace, *, level: str, by: tuple[str, ...]) -> Options:
@@ -91,21 +110,44 @@ def format_table(views: Views) -> str:
 def run(args: argparse.Namespace) -> int:
     """Read the screen folder, compute the views, write tables and figures all-or-nothing."""
     from oligo_cohort.api import read_screen_dir
+    from oligo_cohort.attrition.feasibility import attrition_views, disclosure_for, result_settings
 
-    result = read_screen_dir(args.screen_dir)
-    options = options_from(args, level=args.level, by=(args.by,) if args.by else ())
-    views = attrition_views(result, options, disclosure_control=args.disclosure_control)
-    with staged_folder(args.out, SETTINGS) as staging:
-        files = write_table_files(views, staging)
-        formats = parse_formats(args.formats)
-        if args.figures:
-            files += relative_names(write_figures(views, staging / "figures", formats=formats), staging)
-        settings = result_settings(result, options, disclosure_control=args.disclosure_control)
-        settings["screen_dir"] = Path(args.screen_dir).name
-        files.append(write_settings(staging, settings))
-        notes = [CONTROLLED_NOTE] if args.disclosure_control else []
-        write_statement(staging, applied=args.disclosure_control, files=files, notes=notes)
+    formats = parse_formats(args.formats)
+    # The destination is checked and claimed before the screen folder is read.
+    inputs = [args.screen_dir, *([args.after_review] if args.after_review else [])]
+    with OutputFolder(args.out, "attrition", inputs=inputs) as destination:
+        result = read_screen_dir(args.screen_dir)
+        options = options_from(args, level=args.level, by=(args.by,) if args.by else ())
+        choice = disclosure_for(result, args.disclosure_control)
+        views = attrition_views(result, options, disclosure_control=choice.applied)
+        review_stage = _review_stage(args, choice.applied)  # chart review stage (oligo_cohort.review.flow)
+        with destination.staging() as staging:
+            files = write_table_files(views, staging)
+            if args.figures:
+                written = write_figures(views, staging / "figures", formats=formats, note=figure_note(views, choice))
+                files += relative_names(written, staging)
+            if review_stage is not None:  # chart review stage
+                files += review_stage.write_into(staging, figures=args.figures, formats=formats)
+            settings = result_settings(result, options, disclosure_control=choice.applied)
+            settings["disclosure"] = choice.mode
+            settings["screen_dir"] = Path(args.screen_dir).name
+            files.append(write_settings(staging, settings))
+            notes = [CONTROLLED_NOTE] if choice.applied else []
+            write_statement(
+                staging, applied=choice.applied, files=files, notes=notes, synthetic=choice.synthetic_source or None
+            )
     print(format_table(views))
-    control = "disclosure control applied" if args.disclosure_control else "EXACT counts: internal use only"
-    print(f"\nWrote {len(files)} files to {args.out} ({control}).")
+    if review_stage is not None:  # chart review stage
+        print("\n" + review_stage.text())
+    print(f"\n{choice.banner()}")
+    print(f"Wrote {len(files)} files to {args.out}.")
     return 0
+
+
+def _review_stage(args: argparse.Namespace, disclosure_control: bool):
+    """The chart review stage when `--after-review` is given (oligo_cohort.review.flow), else None."""
+    if args.after_review is None:
+        return None
+    from oligo_cohort.review.flow import stage_for_screens
+
+    return stage_for_screens(args.screen_dir, args.after_review, disclosure_control=disclosure_control)

@@ -4,13 +4,17 @@ Main boxes go down the page (all units → not excluded on registry data →
 potentially eligible pending chart review); beside each step a side box lists
 every exclusion reason of that section in step order with its count, `n = 0`
 included. Where unknowns are present a main box gives both bounds (every
-criterion met / some unknown). Split by site, each site gets its own column
-under the box of all units. Layout is computed in points from measured text,
-so boxes fit their text exactly at any size.
+criterion met / some unknown). Split by site, each site gets its own
+column under the box of all units, every exclusion box spelled out; for the
+files of a report (any number of sites) `site_figures` draws one complete
+diagram per site instead, so that no site is dropped and each stays readable
+on a printed page. Layout is computed in points from measured text, so boxes
+fit their text exactly at any size.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +24,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 from matplotlib.textpath import TextToPath
 
-from oligo_cohort.attrition.charts import figure_style, font_family, n_text
+from oligo_cohort.attrition.charts import figure_style, font_family
+from oligo_cohort.attrition.labels import n_text
 from oligo_cohort.attrition.tables import SECTION_REGISTRY, SECTION_REVIEW
 
 FONT_SIZE = 8.5
@@ -29,7 +34,6 @@ PAD_X, PAD_Y = 7.0, 5.0
 ARROW_GAP = 28.0  # from the spine to a side box
 ROW_MARGIN = 12.0  # above and below a side box, between main boxes
 COLUMN_GAP = 26.0
-MAX_COLUMNS = 8
 _MEASURE = TextToPath()
 
 
@@ -101,8 +105,8 @@ class Column:
     sides: list[Box]  # sides[i] hangs between mains[i] and mains[i + 1]
 
 
-def _column(table: pd.DataFrame, *, unit: str, heading: str | None, reasons: bool = True) -> Column:
-    """The boxes of one flow; without `reasons` the side boxes hold only the counts (read across from the first)."""
+def _column(table: pd.DataFrame, *, unit: str, heading: str | None) -> Column:
+    """The boxes of one flow, every exclusion reason spelled out with its count."""
     steps = table.reset_index(drop=True)
     start = steps.iloc[0]
     first = [Line(heading, bold=True)] if heading else [Line(f"All {unit} in the extract", bold=True)]
@@ -116,12 +120,8 @@ def _column(table: pd.DataFrame, *, unit: str, heading: str | None, reasons: boo
     for index, (section, excluded_title, remaining_title) in enumerate(present):
         rows = steps[steps["section"] == section]
         excluded_total = _sum(rows["excluded"])
-        if reasons:
-            side = [Line(f"{excluded_title} ({_n(excluded_total)})", bold=True)]
-            side += [Line(f"{row.reason} ({_n(row.excluded)})", indent=8) for row in rows.itertuples()]
-        else:
-            side = [Line(f"Excluded ({_n(excluded_total)})", bold=True)]
-            side += [Line(_n(row.excluded), indent=8) for row in rows.itertuples()]
+        side = [Line(f"{excluded_title} ({_n(excluded_total)})", bold=True)]
+        side += [Line(f"{row.reason} ({_n(row.excluded)})", indent=8) for row in rows.itertuples()]
         sides.append(Box(side))
         last = rows.iloc[-1]
         lines = [Line(remaining_title, bold=True), Line(_n(last["remaining"]))]
@@ -227,36 +227,42 @@ def _draw_column(axes, col: Column, height: float) -> None:
         _arrow(axes, (spine_x, middle), (side.x, middle))
 
 
+GROUP_NAMES = {"site_id": "Site", "year": "Year"}
+
+
 def consort_figure(
     table: pd.DataFrame,
     *,
     unit: str = "patients",
     overall: pd.DataFrame | None = None,
     note: str | None = None,
+    heading: str | None = None,
 ) -> Figure:
     """The flow diagram of an attrition table; a grouped table (first column = group) gives one column per group.
 
     `overall` (the ungrouped table) supplies the top box of a split diagram;
-    without it the top box shows the sum of the groups.
+    without it the top box shows the sum of the groups. When the groups'
+    starting counts do not add up to the top box (each disclosure-controlled
+    on its own), the top box says so and gives their sum. `heading` replaces
+    "All patients in the extract" in the first box of an ungrouped diagram.
     """
     group = table.columns[0] if table.columns[0] != "step" else None
     if group is None:
-        columns = [_column(table, unit=unit, heading=None)]
+        columns = [_column(table, unit=unit, heading=heading)]
         top = None
     else:
         labels = list(dict.fromkeys(table[group]))
-        if len(labels) > MAX_COLUMNS:
-            raise ValueError(f"{len(labels)} groups are too many for one diagram (at most {MAX_COLUMNS})")
-        name = "Site" if group == "site_id" else "Year" if group == "year" else group
+        name = GROUP_NAMES.get(group, group)
         columns = [
-            _column(
-                table[table[group] == label].drop(columns=group), unit=unit, heading=f"{name} {label}", reasons=i == 0
-            )
-            for i, label in enumerate(labels)
+            _column(table[table[group] == label].drop(columns=group), unit=unit, heading=f"{name} {label}")
+            for label in labels
         ]
-        starts = table[table["step"] == 0]["remaining"]
-        total = overall["remaining"].iloc[0] if overall is not None else _sum(starts)
-        top = Box([Line(f"All {unit} in the extract", bold=True), Line(_n(total))])
+        starts = _sum(table[table["step"] == 0]["remaining"])
+        total = overall["remaining"].iloc[0] if overall is not None else starts
+        lines = [Line(f"All {unit} in the extract", bold=True), Line(_n(total))]
+        if float(total) != starts:
+            lines.append(Line(f"{name}s below sum to {_n(starts)}: each is disclosure-controlled on its own", indent=8))
+        top = Box(lines)
     width, height = _layout(columns, top)
     note_height = 2.2 * FONT_SIZE if note else 0.0
     margin = 2.0
@@ -274,6 +280,24 @@ def consort_figure(
         if note:
             axes.text(0, -FONT_SIZE * 0.6, note, fontsize=FONT_SIZE - 1.5, ha="left", va="top", style="italic")
     return figure
+
+
+def site_figures(
+    table: pd.DataFrame, *, unit: str = "patients", note: str | None = None
+) -> Iterator[tuple[str, Figure]]:
+    """One complete flow diagram per group of a grouped attrition table (any number of groups), in table order.
+
+    Each is headed by its group ("Site AVL: all patients") and spells out every
+    exclusion box, so each can stand on a page of its own. Drawn one at a time
+    (a generator), so a report of 40 sites never holds 40 figures.
+    """
+    group = table.columns[0]
+    if group == "step":
+        raise ValueError("site_figures needs a grouped attrition table (first column = group)")
+    name = GROUP_NAMES.get(group, group)
+    for label in dict.fromkeys(table[group]):
+        rows = table[table[group] == label].drop(columns=group)
+        yield str(label), consort_figure(rows, unit=unit, note=note, heading=f"{name} {label}: all {unit}")
 
 
 def _draw_split(axes, top: Box, columns: list[Column], height: float) -> None:

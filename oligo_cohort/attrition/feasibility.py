@@ -12,6 +12,9 @@ The whole folder is written all-or-nothing.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import platform
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,24 +22,37 @@ from pathlib import Path
 
 import pandas as pd
 
+from oligo_cohort import __version__
 from oligo_cohort.attrition.bundle import (
     CONTROLLED_NOTE,
+    DEFAULT_FORMATS,
     PATIENT_LEVEL_FILES,
-    SETTINGS,
+    figure_note,
     relative_names,
+    site_figure_stems,
     write_figures,
     write_settings,
     write_tables,
 )
-from oligo_cohort.attrition.charts import FORMATS
 from oligo_cohort.attrition.histogram import histogram_of_result
-from oligo_cohort.attrition.report import ReportContent, render_report
+from oligo_cohort.attrition.report import AccrualSection, ReportContent, render_report
 from oligo_cohort.attrition.views import Options, Views, controlled, result_views
 from oligo_cohort.attrition.whatif import WhatIf, compare_histograms, controlled_comparison, controlled_status
-from oligo_cohort.disclosure import apply_to_frame, write_statement
-from oligo_cohort.outputs import staged_folder
+from oligo_cohort.csv_output import write_csv
+from oligo_cohort.destination import OutputFolder, staged_output
+from oligo_cohort.disclosure import (
+    DisclosureChoice,
+    apply_to_frame,
+    choose,
+    sha256_of,
+    synthetic_source,
+    write_statement,
+)
+from oligo_cohort.errors import UsageError
+from oligo_cohort.outputs import result_inputs
+from oligo_cohort.parameter_labels import parameter_label, parameter_value
 
-MARKER = f"shareable/{SETTINGS}"
+KIND = "report"
 INTERNAL_ONLY = "EXACT COUNTS: disclosure control was turned off; internal use only."
 README = """Feasibility report written by oligo-cohort.
 
@@ -47,9 +63,18 @@ screen/         The patient-level screening result (patients.csv, events.csv, re
 """
 
 
+def disclosure_for(result, requested: bool | DisclosureChoice | None) -> DisclosureChoice:
+    """The disclosure choice of a run: as requested (True forces control on, False opts out), else automatic —
+    on, except for the bundled synthetic demo extract."""
+    if isinstance(requested, DisclosureChoice):
+        return requested
+    return choose(requested, synthetic_source=synthetic_source(result))
+
+
 def result_settings(result, options: Options, *, disclosure_control: bool) -> dict[str, object]:
     """What produced a report: protocol, parameters, cut-off, engine, options, disclosure control."""
     return {
+        "tool": {"name": "oligo-cohort", "version": __version__},
         "protocol": {
             "name": result.protocol.name,
             "version": result.protocol.version,
@@ -66,6 +91,45 @@ def result_settings(result, options: Options, *, disclosure_control: bool) -> di
     }
 
 
+def input_checksums(result) -> list[tuple[str, str]]:
+    """(file name, SHA-256) of each input file: hashed for a fresh result, from the manifest of a screen folder."""
+    files = tuple(getattr(result, "input_files", ()) or ())
+    if files:
+        return [(Path(p).name, sha256_of(Path(p))) for p in files]
+    manifest = Path(str(result.source or "")) / "manifest.json"
+    if manifest.is_file():
+        try:
+            recorded = json.loads(manifest.read_text(encoding="utf-8")).get("input_files") or {}
+        except (OSError, ValueError):
+            return []
+        return sorted((Path(path).name, str(digest)) for path, digest in recorded.items())
+    return []
+
+
+def provenance(
+    result, choice: DisclosureChoice, *, author: str | None = None, compared: str | None = None
+) -> dict[str, str]:
+    """What produced the report, as label → value: tool, protocol and amendment, cut-off, extract, engine, run."""
+    import duckdb
+
+    protocol = result.protocol
+    control = {"applied": "applied (counts controlled; see the note below)", "synthetic": "not needed: synthetic data"}
+    facts = {
+        "Tool": f"oligo-cohort {__version__} (Python {platform.python_version()}, DuckDB {duckdb.__version__})",
+        "Protocol": protocol.title,
+        "Protocol version": f"{protocol.name}, {protocol.version}; file: {protocol.source}",
+        "Data cut-off": result.as_of.isoformat(),
+        "Extract": Path(str(result.source)).name if result.source else "(in memory)",
+        "Engine": result.engine,
+        "Report written": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "Run by": author or "not stated (give --author)",
+        "Disclosure control": control.get(choice.mode, "OFF: exact counts, internal use only"),
+    }
+    if compared:
+        facts["Compared with"] = compared
+    return facts
+
+
 def findings_summary(findings: pd.DataFrame) -> pd.DataFrame:
     """Data-quality findings counted by severity and table (no record ids, values or messages)."""
     if findings.empty:
@@ -74,11 +138,18 @@ def findings_summary(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 def differing_parameters(whatif: WhatIf) -> pd.DataFrame:
-    """The protocol parameters that differ between the two sides of a what-if."""
+    """The protocol parameters that differ between the two sides of a what-if, with human labels and units."""
     a = whatif.protocol_a.parameters.as_row()
     b = whatif.protocol_b.parameters.as_row()
     names = [k for k in a if a[k] != b.get(k)]
-    return pd.DataFrame({"parameter": names, "a": [str(a[k]) for k in names], "b": [str(b[k]) for k in names]})
+    return pd.DataFrame(
+        {
+            "parameter": names,
+            "label": [parameter_label(k) for k in names],
+            "a": [parameter_value(k, a[k]) for k in names],
+            "b": [parameter_value(k, b[k]) for k in names],
+        }
+    )
 
 
 def _assumptions(options: Options, result) -> list[str]:
@@ -156,22 +227,94 @@ def _comparison(result, compare_result, options: Options, *, disclosure_control:
 def _write_comparison(comparison: _Comparison | None, tables: Path) -> list[str]:
     if comparison is None:
         return []
-    comparison.table.to_csv(tables / "whatif_patients.csv", index=False)
-    comparison.status.to_csv(tables / "whatif_status.csv", index=False)
+    write_csv(comparison.table, tables / "whatif_patients.csv")
+    write_csv(comparison.status, tables / "whatif_status.csv")
     return ["tables/whatif_patients.csv", "tables/whatif_status.csv"]
 
 
-def _content(result, shown: tuple[Views, Views], comparison: _Comparison | None, **extra) -> ReportContent:
+def _month(start: dt.date, months: float) -> str:
+    """A forecast date to the month ("Oct 2031"); a forecast is no more precise, and the bundle holds no days."""
+    from oligo_cohort.accrual.rates import DAYS_PER_MONTH
+
+    if not pd.notna(months) or months == float("inf"):
+        return "not within the horizon"
+    return (pd.Timestamp(start) + pd.to_timedelta(months * DAYS_PER_MONTH, unit="D")).strftime("%b %Y")
+
+
+def _probability(value: float) -> str:
+    """A probability as a whole percentage that never rounds a possibility to 0 % or a doubt to 100 %."""
+    if 0 < value < 0.005:
+        return "< 1 %"
+    if 0.995 <= value < 1:
+        return "> 99 %"
+    return f"{100 * value:.0f} %"
+
+
+def _accrual(
+    result, target: int, start: dt.date, choice: DisclosureChoice, figures: Path
+) -> tuple[AccrualSection, list[Path], pd.DataFrame | None]:
+    """The accrual section (forecast from the registry history of every site), its figure files and table."""
+    from oligo_cohort.accrual import Assumptions, build_report
+    from oligo_cohort.accrual.plots import fan_chart, save
+
+    section = AccrualSection(target=target, start=start.isoformat())
+    try:
+        report = build_report(
+            result, target=target, start=start, assumptions=Assumptions(disclosure_control=choice.applied)
+        )
+    except UsageError as error:
+        section.unavailable = str(error)
+        return section, [], None
+    rows = []
+    for row in report.forecast.itertuples():
+        rows.append(
+            {
+                "scenario": row.scenario,
+                "description": row.description,
+                "median": f"{row.time_to_target_median_months:.0f} months ({_month(start, row.time_to_target_median_months)})",
+                "interval": f"{row.time_to_target_lower_months:.0f}–{row.time_to_target_upper_months:.0f} months "
+                f"({_month(start, row.time_to_target_lower_months)} – {_month(start, row.time_to_target_upper_months)})",
+                "by_end": f"{row.expected_by_end:.1f} ({row.count_by_end_lower:.0f}–{row.count_by_end_upper:.0f}) "
+                f"in {row.duration_months:g} months",
+                "probability": _probability(row.probability_target_within_duration),
+                "per_year": f"{row.patients_per_year_all_open:.1f} ({row.sites} sites)",
+            }
+        )
+    table = pd.DataFrame(rows)
+    a = report.assumptions
+    caption = (
+        f"Registry history to the cut-off ({result.as_of:%b %Y}); accrual from {start:%b %Y}. Shares passing review: "
+        f"lesions amenable {a.lat_amenable_rate:.0%}, consent {a.consent_rate:.0%}, clinician's discretion "
+        f"{a.discretion_rate:.0%}."
+    )
+    first = report.contributions[report.contributions["scenario"] == report.scenarios[0].key]
+    figure = fan_chart(
+        report.fans, start=start, target=target, duration=a.duration_months, time_intervals=report.intervals(),
+        site_opens=first[["site_id", "opens_month"]], caption=caption,
+    )  # fmt: skip
+    figures.mkdir(parents=True, exist_ok=True)
+    paths = save(figure, figures, "accrual_fan_chart")  # PNG and SVG, as every accrual figure
+    section.forecast = table
+    section.duration = f"{a.duration_months:g} months"
+    section.figure_svg = next(p for p in paths if p.suffix == ".svg").read_text(encoding="utf-8")
+    section.notes = [
+        *report.notes,
+        f"Shares expected to pass chart review and consent: lesions amenable {a.lat_amenable_rate:.0%}, consent "
+        f"{a.consent_rate:.0%}, clinician's discretion {a.discretion_rate:.0%} (planning values; see docs).",
+        "Rates are constant in time (no ramp-up, no seasonality); intervals are somewhat too narrow because the "
+        "fitted prior is plugged in as if known.",
+    ]
+    return section, paths, table
+
+
+def _content(
+    result, shown: tuple[Views, Views], comparison: _Comparison | None, facts: dict[str, str], **extra
+) -> ReportContent:
     protocol = result.protocol
     return ReportContent(
         title=f"COSMO feasibility report — {protocol.name} ({protocol.version})",
-        facts={
-            "Extract": Path(str(result.source)).name if result.source else "(in memory)",
-            "Protocol": f"{protocol.title} — {protocol.name}, version {protocol.version}",
-            "Data cut-off": result.as_of.isoformat(),
-            "Engine": result.engine,
-            "Compared with": comparison.labels[1] if comparison is not None else "—",
-        },
+        subtitle=f"{protocol.title}. Registry pre-screening; data cut-off {result.as_of.isoformat()}.",
+        facts=facts,
         parameters=protocol.parameters.as_row(),
         patients=shown[0],
         events=shown[1],
@@ -185,60 +328,111 @@ def _content(result, shown: tuple[Views, Views], comparison: _Comparison | None,
 
 def write_feasibility_report(
     result,
-    out_dir: str | Path,
+    out_dir: str | Path | OutputFolder,
     *,
     options: Options | None = None,
     compare_result=None,
-    disclosure_control: bool = True,
+    disclosure_control: bool | DisclosureChoice | None = None,
     write_screen: bool = True,
-    formats: Sequence[str] = FORMATS,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    author: str | None = None,
+    target: int | None = None,
+    start: dt.date | None = None,
+    extra_sections: Sequence = (),
 ) -> Path:
-    """Write the report, the shareable bundle and (unless `write_screen` is false) the patient-level result."""
+    """Write the report, the shareable bundle and (unless `write_screen` is false) the patient-level result.
+
+    `out_dir` is replaced only when it is empty or an earlier report (oligo_cohort.destination).
+    `disclosure_control`: None (default) = on, except for the bundled synthetic
+    demo extract, whose exact counts are shown and said to be synthetic; True
+    forces it on; False gives exact counts for internal use only. With a
+    `target` (and accrual `start`, default the day after the cut-off) the
+    report has an accrual section. `extra_sections`: aggregate sections from other modules (the chart review
+    stage, `oligo_cohort.review.flow`), each with `write(tables_dir) -> file names` and `html() -> str`, already
+    disclosure-controlled as the report.
+    """
+    choice = disclosure_for(result, disclosure_control)
+    applied = choice.applied
     options = options or Options(by=("site", "year"))
     event_options = Options(
         level="events", order=options.order, drop=options.drop, review_pass_rates=options.review_pass_rates
     )
     views = (result_views(result, options), result_views(result, event_options))
-    shown = (controlled(views[0]), controlled(views[1])) if disclosure_control else views
-    comparison = _comparison(result, compare_result, options, disclosure_control=disclosure_control)
+    shown = (controlled(views[0]), controlled(views[1])) if applied else views
+    comparison = _comparison(result, compare_result, options, disclosure_control=applied)
     findings = findings_summary(result.findings)
-    if disclosure_control:
+    if applied:
         findings = apply_to_frame(findings, ["n"])
-    settings = result_settings(result, options, disclosure_control=disclosure_control)
+    settings = result_settings(result, options, disclosure_control=applied)
+    settings["disclosure"] = choice.mode
+    settings["author"] = author or ""
     if comparison is not None:
         settings["compare_protocol"] = comparison.protocol_b
+    if target is not None:
+        start = start or result.as_of + dt.timedelta(days=1)
+        settings["accrual"] = {"target": target, "start": start.isoformat()}
     # The report embeds the SVG files, so SVG is always among the formats written.
     formats = tuple(dict.fromkeys([*formats, "svg"]))
-    with staged_folder(Path(out_dir), MARKER) as staging:
+    note = figure_note(shown[0], choice)
+    facts = provenance(result, choice, author=author, compared=comparison.labels[1] if comparison else None)
+    with staged_output(out_dir, KIND, inputs=result_inputs(result)) as staging:
         bundle = staging / "shareable"
         (bundle / "tables").mkdir(parents=True)
         files = [f"tables/{name}" for name in write_tables(shown[0], bundle / "tables", "_patients")]
         files += [f"tables/{name}" for name in write_tables(shown[1], bundle / "tables", "_events")]
-        findings.to_csv(bundle / "tables" / "findings_summary.csv", index=False)
+        write_csv(findings, bundle / "tables" / "findings_summary.csv")
         files += ["tables/findings_summary.csv", *_write_comparison(comparison, bundle / "tables")]
-        patient_figures = write_figures(shown[0], bundle / "figures", "_patients", formats)
+        for section in extra_sections:  # sections added by other modules (chart review stage)
+            files += [f"tables/{name}" for name in section.write(bundle / "tables")]
+        # The per-site diagrams are embedded (SVG) and printed from the report; a PNG of each would dominate its
+        # run time at 40 sites (0.4 s apiece), so they are vector only (`attrition --by site` writes PNGs too).
+        site_formats = tuple(f for f in formats if f != "png")
+        patient_figures = write_figures(
+            shown[0], bundle / "figures", "_patients", formats, note=note, site_formats=site_formats
+        )
         files += relative_names(patient_figures, bundle)
-        files += relative_names(write_figures(shown[1], bundle / "figures", "_events", formats), bundle)
+        # Event-level attrition is a table in the report; its figures come from `attrition --level events`.
+        accrual = None
+        if target is not None and start is not None:
+            accrual, accrual_files, accrual_table = _accrual(result, target, start, choice, bundle / "figures")
+            files += [p.relative_to(bundle).as_posix() for p in accrual_files]
+            if accrual_table is not None:
+                write_csv(accrual_table, bundle / "tables" / "accrual_forecast.csv")
+                files.append("tables/accrual_forecast.csv")
+        svgs = _svgs(patient_figures, "_patients")
+        sites = site_figure_stems(patient_figures, "_patients")
+        site_ids = list(dict.fromkeys(shown[0].by["site"].iloc[:, 0].astype(str))) if "site" in shown[0].by else []
         content = _content(
             result,
             shown,
             comparison,
+            facts,
             findings=findings,
-            disclosure_control=disclosure_control,
+            disclosure=choice,
             assumptions=_assumptions(options, result),
-            figures=_svgs(patient_figures, "_patients"),
-        )
+            figures=svgs,
+            site_figures=[(site, svgs[stem.replace("_patients", "", 1)]) for site, stem in zip(site_ids, sites, strict=True)],
+            input_files=input_checksums(result),
+            accrual=accrual,
+            extra_html=tuple(section.html() for section in extra_sections),
+        )  # fmt: skip
         (bundle / "report.html").write_text(render_report(content), encoding="utf-8")
         files += ["report.html", write_settings(bundle, settings)]
-        notes = [CONTROLLED_NOTE] if disclosure_control else []
-        write_statement(bundle, applied=disclosure_control, files=files, notes=notes)
+        notes = [CONTROLLED_NOTE] if applied else []
+        write_statement(bundle, applied=applied, files=files, notes=notes, synthetic=choice.synthetic_source or None)
         _check_aggregates_only(bundle)
         shutil.make_archive(str(staging / "shareable"), "zip", root_dir=bundle)
-        control = "Disclosure control applied." if disclosure_control else INTERNAL_ONLY
+        control = (
+            "Disclosure control applied."
+            if applied
+            else "Synthetic data: exact counts."
+            if choice.mode == "synthetic"
+            else INTERNAL_ONLY
+        )
         (staging / "README.txt").write_text(README.format(control=control), encoding="utf-8")
         if write_screen:
             result.write(staging / "screen")
-    return Path(out_dir)
+    return out_dir.requested if isinstance(out_dir, OutputFolder) else Path(out_dir)
 
 
 def attrition_views(result, options: Options, *, disclosure_control: bool = True) -> Views:

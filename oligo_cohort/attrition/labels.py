@@ -1,10 +1,14 @@
-"""Short wording of each criterion for tables and figures: what it requires, and why a patient was excluded.
+"""Wording for tables and figures: what each criterion requires, why a patient was excluded, how a count reads.
 
 The protocol text (oligo_cohort.criteria) is too long for a flow-diagram box;
 these phrases are what a feasibility report prints beside the counts.
 """
 
 from __future__ import annotations
+
+import math
+
+import pandas as pd
 
 from oligo_cohort.criteria import BY_ID, CRITERION_IDS
 
@@ -57,3 +61,14 @@ def protocol_text(criterion_id: str) -> str:
 def can_need_review(criterion_id: str) -> bool:
     """True for criteria that can answer `review` (chart review): listed after the registry-computable ones."""
     return criterion_id in BY_ID and "review" in BY_ID[criterion_id].outcomes
+
+
+def n_text(value: object) -> str:
+    """A count with thousands separators (`12,345`); missing → `–`."""
+    if value is None or value is pd.NA:
+        return "–"
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "–"
+    return "–" if math.isnan(number) else f"{round(number):,}"

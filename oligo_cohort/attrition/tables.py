@@ -28,7 +28,7 @@ import pandas as pd
 
 from oligo_cohort.attrition.histogram import OutcomeHistogram, popcount
 from oligo_cohort.attrition.labels import can_need_review, exclusion_reason, protocol_text, requirement
-from oligo_cohort.disclosure import apply_to_frame
+from oligo_cohort.disclosure import apply_to_frame, controlled_parts
 from oligo_cohort.errors import UsageError
 
 SECTION_START = "start"
@@ -325,26 +325,85 @@ def _percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return (100.0 * num / den.where(den != 0)).astype(float)
 
 
+def _group_keys(table: pd.DataFrame, first_column: str) -> list[str]:
+    """The group columns in front of a table's own columns (none for an ungrouped table)."""
+    return list(table.columns[: list(table.columns).index(first_column)])
+
+
+# Counts controlled cell by cell; `excluded` is derived from the controlled `remaining` (see controlled_attrition).
+ATTRITION_ROUNDED = tuple(c for c in ATTRITION_COUNTS if c != "excluded")
+
+
 def controlled_attrition(table: pd.DataFrame) -> pd.DataFrame:
-    """The attrition table after disclosure control; percentages recomputed from the rounded counts."""
-    out = apply_to_frame(table, [c for c in ATTRITION_COUNTS if c in table.columns])
-    keys = [c for c in table.columns[: list(table.columns).index("step")]]
-    grouped = out.groupby(keys, sort=False)["remaining"] if keys else None
-    first = grouped.transform("first") if grouped is not None else pd.Series(out["remaining"].iloc[0], index=out.index)
-    before = grouped.shift(1) if grouped is not None else out["remaining"].shift(1)
-    out["remaining_pct"] = _percent(out["remaining"], first)
-    out["excluded_pct"] = _percent(out["excluded"], before.fillna(first))
+    """The attrition table after disclosure control, adding up as printed.
+
+    `remaining` and the other counts are controlled cell by cell; `excluded` is
+    the difference of consecutive controlled `remaining` counts (the rule is
+    monotone, so it is never negative), so remaining before − excluded =
+    remaining after on every row, and a section's exclusions sum to its drop.
+    Percentages are recomputed from the controlled counts.
+    """
+    out = apply_to_frame(table, [c for c in ATTRITION_ROUNDED if c in table.columns])
+    keys = _group_keys(table, "step")
+    remaining = out["remaining"].astype("Int64")
+    before = remaining.groupby([out[k] for k in keys], sort=False).shift(1) if keys else remaining.shift(1)
+    first = remaining.groupby([out[k] for k in keys], sort=False).transform("first") if keys else remaining.iloc[0]
+    before = before.fillna(remaining)  # step 0: nothing excluded
+    out["excluded"] = (before - remaining).astype("Int64")
+    out["remaining_pct"] = _percent(remaining, pd.Series(first, index=out.index))
+    out["excluded_pct"] = _percent(out["excluded"], before)
     return out
 
 
+def _parts_by_group(table: pd.DataFrame, keys: list[str], column: str, offset: pd.Series) -> pd.Series:
+    """`controlled_parts` of `column` within each group, the running total starting at the group's `offset`."""
+    values = pd.to_numeric(table[column], errors="coerce").astype(float)
+    if not keys:
+        return pd.Series(controlled_parts(values.to_numpy(), offset=float(offset.iloc[0])), index=table.index)
+    parts = pd.Series(0.0, index=table.index)
+    for _, rows in table.groupby(keys, sort=False).groups.items():
+        parts.loc[rows] = controlled_parts(values.loc[rows].to_numpy(), offset=float(offset.loc[rows[0]]))
+    return parts
+
+
 def controlled_impact(table: pd.DataFrame) -> pd.DataFrame:
-    """The impact table after disclosure control (Shapley values rounded like counts); percentages recomputed."""
-    out = apply_to_frame(table, [c for c in IMPACT_COUNTS if c in table.columns])
-    keys = [c for c in table.columns[: list(table.columns).index("criterion")]]
+    """The impact table after disclosure control; the Shapley values add up to the controlled exclusions.
+
+    Counts per criterion (fail, fail only, unknown, review, gains) are
+    controlled cell by cell; they overlap and are not meant to add up. The
+    Shapley values share every excluded unit among criteria, so they are parts
+    of a whole: controlled as differences of controlled running totals that
+    start at the units failing none, they sum to controlled(all units) −
+    controlled(units failing none) — the attrition's total exclusions and, with
+    every criterion applied, the status table's ineligible count.
+    """
+    out = apply_to_frame(table, [c for c in IMPACT_COUNTS if c in table.columns and not c.startswith("shapley")])
+    keys = _group_keys(table, "criterion")
+    units = pd.to_numeric(table["units"]).astype(float)
+    for column in ("shapley", "shapley_if_unknown_fail"):
+        share = pd.to_numeric(table[column]).astype(float)
+        total = share.groupby([table[k] for k in keys], sort=False).transform("sum") if keys else share.sum()
+        offset = (units - total).round()  # units failing none (or, pessimistic, all known)
+        out[column] = _parts_by_group(table, keys, column, pd.Series(offset, index=table.index)).astype("Int64")
     excluded = out.groupby(keys, sort=False)["shapley"].transform("sum") if keys else out["shapley"].sum()
     out["fail_pct"] = _percent(out["fail"], out["units"])
     out["shapley_pct"] = _percent(out["shapley"], pd.Series(excluded, index=out.index))
     return out
+
+
+def controlled_sets(sets: pd.DataFrame, units: int) -> pd.DataFrame:
+    """Exclusion combinations after disclosure control, adding up to the controlled number of units excluded.
+
+    The combinations are parts of the units failing some criterion: each is a
+    difference of controlled running totals (largest first, starting at the
+    `units` − excluded failing none), so together they equal controlled(units)
+    − controlled(units failing none), the attrition's total exclusions.
+    Combinations controlled to 0 are left out.
+    """
+    n = pd.to_numeric(sets["n"]).astype(float).to_numpy()
+    out = sets.copy()
+    out["n"] = controlled_parts(n, offset=float(units) - float(n.sum())).astype(np.int64)
+    return out[out["n"] > 0].reset_index(drop=True)
 
 
 def status_table(hist: OutcomeHistogram) -> pd.DataFrame:
@@ -371,6 +430,27 @@ def status_table(hist: OutcomeHistogram) -> pd.DataFrame:
     return sums.rename_axis("group").reset_index()[columns]
 
 
+def controlled_status(table: pd.DataFrame) -> pd.DataFrame:
+    """A status table after disclosure control, each row adding up to its controlled total.
+
+    The statuses are parts of the total in the order eligible, unknown,
+    ineligible: controlled running totals give eligible = controlled(E),
+    eligible + unknown = controlled(E + U) and total = controlled(all), exactly
+    the attrition's last `remaining_if_unknown_fail`, last `remaining` and first
+    `remaining` — so the status table and the attrition never contradict each other.
+    """
+    out = table.copy()
+    parts = (
+        np.vstack([controlled_parts(row) for row in table[["eligible", "unknown", "ineligible"]].to_numpy(dtype=float)])
+        if len(table)
+        else np.zeros((0, 3))
+    )
+    for i, column in enumerate(("eligible", "unknown", "ineligible")):
+        out[column] = parts[:, i].astype(np.int64)
+    out["total"] = out[["eligible", "unknown", "ineligible"]].sum(axis=1).astype(np.int64)
+    return out
+
+
 def controlled_counts(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Any count table after disclosure control."""
+    """Any count table after disclosure control, cell by cell (for counts that are not parts of a total shown)."""
     return apply_to_frame(table, columns)

@@ -17,8 +17,9 @@ from oligo_cohort.attrition.histogram import OutcomeHistogram, build_histogram, 
 from oligo_cohort.attrition.tables import (
     attrition_table,
     controlled_attrition,
-    controlled_counts,
     controlled_impact,
+    controlled_sets,
+    controlled_status,
     failure_sets,
     impact_table,
     resolve_order,
@@ -103,18 +104,18 @@ def views_from_histograms(hist: OutcomeHistogram, grouped: Mapping[str, OutcomeH
 
 
 def controlled(views: Views) -> Views:
-    """The disclosure-controlled copy of the views (combinations rounded to 0 are left out)."""
+    """The disclosure-controlled copy of the views, every table adding up as printed (see tables.controlled_*)."""
     if views.controlled:
         return views
-    sets = controlled_counts(views.sets, ["n"])
+    units = int(views.attrition["remaining"].iloc[0]) if len(views.attrition) else 0
     return replace(
         views,
         attrition=controlled_attrition(views.attrition),
         impact=controlled_impact(views.impact),
-        status=controlled_counts(views.status, STATUS_COUNTS),
-        sets=sets[sets["n"] > 0].reset_index(drop=True),
+        status=controlled_status(views.status),
+        sets=controlled_sets(views.sets, units),
         by={g: controlled_attrition(t) for g, t in views.by.items()},
-        status_by={g: controlled_counts(t, STATUS_COUNTS) for g, t in views.status_by.items()},
+        status_by={g: controlled_status(t) for g, t in views.status_by.items()},
         controlled=True,
     )
 

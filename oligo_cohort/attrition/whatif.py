@@ -17,7 +17,7 @@ import pandas as pd
 
 from oligo_cohort.attrition.histogram import OutcomeHistogram, histogram_of_result
 from oligo_cohort.attrition.tables import attrition_table
-from oligo_cohort.disclosure import apply_to_frame
+from oligo_cohort.disclosure import apply_to_frame, controlled_parts
 from oligo_cohort.protocol import Protocol, load_protocol
 
 COMPARED = ("remaining", "excluded", "remaining_if_unknown_fail")
@@ -75,9 +75,20 @@ def compare_attrition(table_a: pd.DataFrame, table_b: pd.DataFrame) -> pd.DataFr
 
 
 def controlled_comparison(table: pd.DataFrame) -> pd.DataFrame:
-    """The side-by-side table after disclosure control: each side rounded, differences taken of rounded counts."""
-    sides = [f"{name}_{side}" for name in COMPARED for side in ("a", "b")]
+    """The side-by-side table after disclosure control, each side adding up as printed.
+
+    Each side's `remaining` and `remaining_if_unknown_fail` are controlled cell
+    by cell; its `excluded` is the difference of its consecutive controlled
+    `remaining` counts in its own step order (as in `controlled_attrition`);
+    differences B − A are taken of the controlled counts.
+    """
+    sides = [f"{name}_{side}" for name in COMPARED if name != "excluded" for side in ("a", "b")]
     out = apply_to_frame(table, sides)
+    for side in ("a", "b"):
+        applied = out[out[f"step_{side}"].notna()].sort_values(f"step_{side}", kind="stable")
+        remaining = applied[f"remaining_{side}"].astype("Int64")
+        excluded = (remaining.shift(1).fillna(remaining) - remaining).astype("Int64")
+        out[f"excluded_{side}"] = excluded.reindex(out.index).astype("Int64")
     for name in COMPARED:
         out[f"{name}_diff"] = out[f"{name}_b"] - out[f"{name}_a"]
     return out
@@ -95,8 +106,16 @@ def compare_status(hist_a: OutcomeHistogram, hist_b: OutcomeHistogram) -> pd.Dat
 
 
 def controlled_status(table: pd.DataFrame) -> pd.DataFrame:
-    """Status comparison after disclosure control (difference of the rounded counts)."""
-    out = apply_to_frame(table, ["a", "b"])
+    """Status comparison after disclosure control: each side's statuses add up to its total (see
+    tables.controlled_status); the difference is taken of the controlled counts."""
+    out = table.copy()
+    statuses = ["eligible", "unknown", "ineligible"]
+    rows = out.set_index("status")
+    for side in ("a", "b"):
+        parts = controlled_parts(rows.loc[statuses, side].to_numpy(dtype=float))
+        values = dict(zip(statuses, parts, strict=True))
+        values["total"] = float(parts.sum())
+        out[side] = out["status"].map(values).astype(np.int64)
     out["diff"] = out["b"] - out["a"]
     return out
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 ENGINES: dict[str, str] = {
     "duckdb": "oligo_cohort.engines.duckdb_engine",
     "pandas": "oligo_cohort.engines.pandas_engine",
-    "spark": "oligo_cohort.engines.spark_engine",
+    "spark": "oligo_cohort.engines.spark",
 }
 
 # Engines that need an optional extra (`pip install 'oligo-cohort[spark]'`, plus Java): not in the default test run.

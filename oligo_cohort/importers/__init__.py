@@ -12,6 +12,6 @@ Each result validates as `oligo-cohort validate` would, and screens with
 
 from oligo_cohort.importers.extract import ImportResult
 from oligo_cohort.importers.nkr import DEFAULT_ITEMS, import_nkr
-from oligo_cohort.importers.omop_mapping import import_omop
+from oligo_cohort.importers.omop import import_omop
 
 __all__ = ["DEFAULT_ITEMS", "ImportResult", "import_nkr", "import_omop"]

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from oligo_cohort.errors import InputError
 
-HELP = "import an OMOP CDM v5.4 source or an NKR-style registry file as a canonical extract, with a mapping report"
 MAX_PRINTED = 200
 
 
@@ -43,8 +42,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import, validate and write; source problems are listed with exit code 2 and nothing is written."""
+    from oligo_cohort.destination import OutputFolder
     from oligo_cohort.importers import import_nkr, import_omop
 
+    destination = OutputFolder(args.out, "import", inputs=[args.source, args.imaging, args.items])
+    destination.check()  # before the source is read; the folder is claimed (locked) when written
     try:
         if args.kind == "omop":
             if args.items:
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  ... and {len(problems) - MAX_PRINTED} more", file=sys.stderr)
         print("No output was written.", file=sys.stderr)
         return exc.exit_code
-    out = result.write(args.out)
+    out = result.write(destination)
     report = result.report
     print(f"Imported {report.kind} from {report.source} into {out}/")
     for table, n in report.mapped.items():

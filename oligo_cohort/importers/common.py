@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pandas as pd
 
@@ -20,8 +21,6 @@ from oligo_cohort.dictionary import drug_aliases, drugs, tables
 from oligo_cohort.problems import Problem
 
 ROW = "_row"  # 1-based row number of a record in its source table
-
-REQUIRED_TABLES = tuple(t.name for t in tables().values() if t.required)
 
 
 def canonical_columns(table: str) -> tuple[str, ...]:
@@ -85,6 +84,31 @@ class SourceProblems:
         return bool(self.items)
 
 
+def names_unique(table: str, names: list[str], problems: SourceProblems) -> bool:
+    """Whether no column name (as given: lower-case; empty names aside) occurs twice in a header; each name given
+    twice is a problem, since which of the two columns holds the data cannot be known."""
+    first_at: dict[str, int] = {}
+    unique = True
+    for position, name in enumerate(names, start=1):
+        if name and name in first_at:
+            problems.add(
+                table, name, None, None, f"named twice in the header (columns {first_at[name]} and {position})"
+            )
+            unique = False
+        first_at.setdefault(name, position)
+    return unique
+
+
+def nul_bytes(table: str, frame: pd.DataFrame, columns: Iterable[str], problems: SourceProblems) -> None:
+    """Each value of these columns holding a NUL byte is a problem: no text holds one, the file is damaged."""
+    for column in columns:
+        damaged = frame[column].map(lambda v: isinstance(v, str) and "\x00" in v)
+        for row, value in zip(frame.loc[damaged, ROW], frame.loc[damaged, column], strict=True):
+            problems.add(
+                table, column, int(row), value.replace("\x00", "\\x00"), "holds a NUL byte: the file is damaged"
+            )
+
+
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -141,25 +165,48 @@ def date_column(
     return out
 
 
-def add_days(day: dt.date | None, days: object) -> dt.date | None:
-    """`day` plus a number of days given as text; None when either is missing or not a whole number."""
-    number = to_int(days)
-    if day is None or number is None:
+# A plain decimal number as registries write them: no thousands separators, no `2_4`, no `inf`/`nan`, ASCII
+# digits only (Python's own float() and int() accept all of those).
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?$")
+MAX_WHOLE = 10**9  # no count, code, score or day count of a registry reaches it: beyond it is a typing error
+MAX_DAYS = 150 * 366  # an interval of more than 150 years between two events of one patient is a typing error
+
+
+def to_number(value: object) -> Decimal | None:
+    """A finite number given as text (`12`, `12.5`, `1e3`, `-0`), else None (`nan`, `inf`, `1e400`, text)."""
+    if value is None:
         return None
-    return day + dt.timedelta(days=number)
+    text = str(value).strip()
+    if len(text) > 100 or not _NUMBER.match(text):
+        return None
+    number = Decimal(text)
+    return number if number.is_finite() and abs(number) <= Decimal(10) ** 100 else None
 
 
 def to_int(value: object) -> int | None:
-    """A whole number given as text (`12`, `12.0`), else None."""
-    if value is None:
-        return None
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        return None
-    if number != number or number != int(number):  # NaN or a fraction
+    """A whole number given as text (`12`, `12.0`, `-0`) of at most a billion, else None."""
+    number = to_number(value)
+    if number is None or number != number.to_integral_value() or abs(number) > MAX_WHOLE:
         return None
     return int(number)
+
+
+def to_days(value: object) -> int | None:
+    """A number of days given as text, at most 150 years either way, else None."""
+    days = to_int(value)
+    return days if days is not None and abs(days) <= MAX_DAYS else None
+
+
+def add_days(day: dt.date | None, days: object) -> dt.date | None:
+    """`day` plus a number of days (text or int, as `to_days` reads it); None when either is missing or unusable,
+    or the sum lies outside the calendar (before year 1, after 9999)."""
+    number = to_days(days)
+    if day is None or number is None:
+        return None
+    try:
+        return day + dt.timedelta(days=number)
+    except OverflowError:
+        return None
 
 
 # --- drug vocabulary -------------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 The imported tables are validated exactly as `oligo-cohort validate` would
 validate the folder (the same loader), before anything is written. The
-folder is written into a temporary folder beside the destination and renamed
-into place only when complete (the pattern of `oligo_cohort.outputs`).
+folder is written through `oligo_cohort.destination` (a temporary folder beside
+the destination, renamed into place only when complete; only an earlier import
+is ever replaced) and every CSV file through `oligo_cohort.csv_output`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from oligo_cohort.csv_output import write_csv
+from oligo_cohort.destination import OutputFolder, staged_output
 from oligo_cohort.dictionary import tables
-from oligo_cohort.errors import UsageError
-from oligo_cohort.importers.common import canonical_columns, empty_frame
+from oligo_cohort.errors import InputError, UsageError
+from oligo_cohort.importers.common import ROW, SourceProblems, canonical_columns, empty_frame
+from oligo_cohort.importers.flat_files import read_flat_file
 from oligo_cohort.importers.report import REPORT_CSV, REPORT_MD, MappingReport
-from oligo_cohort.outputs import staged_folder
 
 # Canonical tables a side folder (--imaging DIR) may add: registries rarely hold them.
 SIDE_TABLES = ("imaging", "lesions", "observations")
@@ -30,15 +33,18 @@ class ImportResult:
     tables: dict[str, pd.DataFrame]
     report: MappingReport
 
-    def write(self, out_dir: str | Path) -> Path:
+    def write(self, out_dir: str | Path | OutputFolder) -> Path:
         """Write `<table>.csv` per table plus mapping_report.md/.csv into `out_dir`, atomically."""
-        return write_extract(self, Path(out_dir))
+        return write_extract(self, out_dir)
 
 
 def finish_import(frames: dict[str, pd.DataFrame], report: MappingReport, side: str | Path | None) -> ImportResult:
     """Add the side tables, fill absent required tables, validate, and complete the report."""
     if side is not None:
-        for name, frame in read_side_folder(Path(side)).items():
+        side_tables, notes = read_side_folder(Path(side))
+        for note in notes:
+            report.note(note)
+        for name, frame in side_tables.items():
             frames[name] = frame
             report.read(f"{name} (side file)", len(frame))
             for column in canonical_columns(name):
@@ -58,27 +64,26 @@ def finish_import(frames: dict[str, pd.DataFrame], report: MappingReport, side: 
     return ImportResult(ordered, report)
 
 
-def read_side_folder(folder: Path) -> dict[str, pd.DataFrame]:
-    """Canonical imaging/lesions/observations tables given beside the source (CSV or Parquet)."""
+def read_side_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """Canonical imaging/lesions/observations tables given beside the source (CSV or Parquet), read as the NKR
+    file is (`flat_files`); and notes on how they were read. Unreadable rows raise InputError."""
     if not folder.is_dir():
         raise UsageError(f"--imaging {folder} is not a folder")
     found: dict[str, pd.DataFrame] = {}
+    problems = SourceProblems()
+    notes: list[str] = []
     for file in sorted(folder.iterdir()):
         stem, suffix = file.stem.lower(), file.suffix.lower()
-        if stem not in SIDE_TABLES or suffix not in (".csv", ".parquet"):
+        if stem not in SIDE_TABLES or suffix not in (".csv", ".parquet") or not file.is_file():
             continue
         if stem in found:
             raise UsageError(f"--imaging {folder}: {stem} is given more than once")
-        frame = (
-            pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""])
-            if suffix == ".csv"
-            else pd.read_parquet(file).astype("string")
-        )
-        frame.columns = [str(c).strip().lower() for c in frame.columns]
-        found[stem] = frame.astype(object).where(frame.notna(), None)
+        found[stem] = read_flat_file(file, problems, notes).drop(columns=ROW)
+    if problems:
+        raise InputError(problems.items)
     if not found:
         raise UsageError(f"--imaging {folder} holds none of {', '.join(f'{t}.csv' for t in SIDE_TABLES)}")
-    return found
+    return found, notes
 
 
 def _validate(frames: dict[str, pd.DataFrame], report: MappingReport) -> None:
@@ -90,11 +95,14 @@ def _validate(frames: dict[str, pd.DataFrame], report: MappingReport) -> None:
     loaded.con.close()
 
 
-def write_extract(result: ImportResult, out_dir: Path) -> Path:
+def write_extract(result: ImportResult, out_dir: str | Path | OutputFolder) -> Path:
     """Write the extract folder atomically; refuse to replace a folder that is not an earlier import."""
-    with staged_folder(out_dir, REPORT_CSV, "import") as staging:
+    known = tables()
+    with staged_output(out_dir, "import", inputs=[result.report.source]) as staging:
         for name, frame in result.tables.items():
-            frame.to_csv(staging / f"{name}.csv", index=False)
+            # Numbers, dates and flags have been validated: they are written as they are; text is made inert.
+            typed = [c.name for c in known[name].columns if c.type in ("number", "integer", "date", "boolean")]
+            write_csv(frame, staging / f"{name}.csv", number_columns=typed)
         (staging / REPORT_MD).write_text(result.report.to_markdown(), encoding="utf-8")
         (staging / REPORT_CSV).write_text(result.report.to_csv(), encoding="utf-8")
-    return out_dir
+    return out_dir.requested if isinstance(out_dir, OutputFolder) else Path(out_dir)

@@ -29,9 +29,11 @@ from oligo_cohort.importers.common import (
     add_days,
     canonical_frame,
     parse_date,
+    to_days,
     to_int,
 )
 from oligo_cohort.importers.extract import ImportResult, finish_import
+from oligo_cohort.importers.flat_files import read_flat_file
 from oligo_cohort.importers.report import MappingReport
 
 # Key → item name. `{n}` marks numbered items (1, 2, ... until a number is absent from the file).
@@ -94,6 +96,7 @@ RESPONSE = {"CR": "CR", "PR": "PR", "SD": "SD", "PD": "PD", "NE": "NE", "MR": "S
 REGIONAL_NODES = ("C77.0", "C77.1", "C77.3")  # supraclavicular, internal mammary, axillary: N, not M
 TOPOGRAPHY = re.compile(r"^C(\d{2})\.?(\d)$", re.IGNORECASE)
 MORPHOLOGY = re.compile(r"^(\d{4})(?:/?(\d))?$")
+M_CODES = re.compile(r"^(?:0(?:\(I\+\)|\(MOL\+\))?|1[A-D]?|X|9)$")  # M after its c/p/y prefix, upper case
 
 
 def load_item_map(path: str | Path | None) -> dict[str, str]:
@@ -104,14 +107,23 @@ def load_item_map(path: str | Path | None) -> dict[str, str]:
     file = Path(path)
     if not file.is_file():
         raise UsageError(f"--items {file} does not exist")
-    text = file.read_text(encoding="utf-8")
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--items {file} is not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
     if file.suffix.lower() == ".csv":
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = list(csv.reader(io.StringIO(text, newline="")))
         pairs = {r[0].strip(): r[1].strip() for r in rows if len(r) >= 2 and r[0].strip() and r[0].strip() != "key"}
     else:
-        loaded = yaml.safe_load(text) or {}
+        try:
+            loaded = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise UsageError(f"--items {file} is not a YAML mapping ({str(exc).splitlines()[0]})") from None
         if not isinstance(loaded, dict):
             raise UsageError(f"--items {file}: expected a mapping of key: item name")
+        odd = [str(k) for k, v in loaded.items() if not isinstance(v, str | int)]
+        if odd:  # a list or mapping (an alias, say) is no item name: never turned into text
+            raise UsageError(f"--items {file}: {', '.join(odd)}: expected an item name")
         pairs = {str(k): str(v) for k, v in loaded.items()}
     unknown = sorted(set(pairs) - set(DEFAULT_ITEMS))
     if unknown:
@@ -125,42 +137,6 @@ def load_item_map(path: str | Path | None) -> dict[str, str]:
     return items
 
 
-def read_flat_file(path: str | Path) -> tuple[pd.DataFrame, str]:
-    """The file's rows as text with lower-case column names and `_row` (CSV with , ; tab or |, or Parquet)."""
-    file = Path(path)
-    if not file.is_file():
-        raise UsageError(
-            f"NKR file {file} does not exist" if not file.exists() else f"{file} is a folder; give the NKR file"
-        )
-    if file.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(file).astype("string")
-    else:
-        raw = file.read_bytes()
-        if not raw.strip():
-            raise UsageError(f"{file} is empty (not even a header line)")
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-        first = text.split("\n", 1)[0]
-        delimiter = max((",", ";", "\t", "|"), key=lambda d: (first.count(d), d == ","))
-        try:
-            frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_values=[""])
-        except (pd.errors.ParserError, ValueError) as exc:
-            raise UsageError(f"{file} cannot be read as a delimited file ({str(exc).splitlines()[0]})") from None
-    frame.columns = [str(c).replace("\ufeff", "").strip().lower() for c in frame.columns]
-    if len(set(frame.columns)) != len(frame.columns):
-        raise UsageError(f"{file}: a column appears more than once in the header")
-    frame = pd.DataFrame(
-        {
-            column: pd.Series([_text(v) for v in frame[column]], index=frame.index, dtype=object)
-            for column in frame.columns
-        }
-    )
-    frame[ROW] = range(1, len(frame) + 1)
-    return frame, str(file)
-
-
 def import_nkr(
     source: str | Path, *, items: str | Path | dict[str, str] | None = None, imaging: str | Path | None = None
 ) -> ImportResult:
@@ -170,10 +146,21 @@ def import_nkr(
         if isinstance(items, dict)
         else load_item_map(items)
     )
-    frame, origin = read_flat_file(source)
+    file = Path(source)
+    if not file.is_file():
+        raise UsageError(
+            f"NKR file {file} does not exist" if not file.exists() else f"{file} is a folder; give the NKR file"
+        )
+    problems = SourceProblems()
+    notes: list[str] = []
+    frame = read_flat_file(file, problems, notes)
+    origin = str(file)
+    if problems:
+        raise InputError(problems.items)
     report = MappingReport("NKR-style registry extract", origin)
     report.read(Path(origin).name, len(frame))
-    problems = SourceProblems()
+    for note in notes:
+        report.note(note)
     adapter = _NkrAdapter(frame, item_map, report, problems, Path(origin).name)
     frames = adapter.run()
     if problems:
@@ -224,9 +211,9 @@ class _NkrAdapter:
         value = self.get(record, key, n)
         if value is None:
             return None
-        days = to_int(value)
+        days = to_days(value)
         if days is None:
-            self.bad(record, key, value, "not a whole number of days", n)
+            self.bad(record, key, value, "not a whole number of days (at most 150 years)", n)
         return days
 
     def approximate(self, what: str) -> None:
@@ -326,9 +313,10 @@ class _NkrAdapter:
         row["site_id"] = row["site_id"] or self.get(record, "hospital")
         if row["birth_date"] is None:
             birth = self.date(record, "birth_date") if self.has("birth_date") else None
-            age = to_int(self.get(record, "age")) if self.has("age") else None
-            if birth is None and age is not None:
-                if not 0 <= age <= 120:
+            age_text = self.get(record, "age") if self.has("age") else None
+            age = to_int(age_text)
+            if birth is None and age_text is not None:
+                if age is None or not 0 <= age <= 120:
                     self.bad(record, "age", self.get(record, "age"), "not an age in years (0-120)")
                 else:
                     birth = _years_before(incidence, age)
@@ -414,13 +402,9 @@ class _NkrAdapter:
         value = self.get(record, key)
         if value is None:
             return None
-        code = re.sub(r"^[CPY]*M?", "", value.strip().upper())
-        if code.startswith("0"):
-            return "M0"
-        if code.startswith("1"):
-            return "M1"
-        if code in ("X", "9"):
-            return "MX"
+        code = re.sub(r"^[CPY]*M?", "", value.strip().upper().replace(" ", ""))
+        if M_CODES.match(code):
+            return {"0": "M0", "1": "M1"}.get(code[0], "MX")
         self.bad(record, key, value, "not a TNM M category (0, 0(i+), 1, 1a-c, X)")
         return None
 
@@ -431,7 +415,7 @@ class _NkrAdapter:
         if value is None or value == "9":
             return None
         number = to_int(value)
-        if number is None:
+        if number is None or not 0 <= number <= 8:
             self.bad(record, key, value, "not a treatment code (0 no, 1-8 yes, 9 unknown)")
             return None
         return number > 0
@@ -505,10 +489,10 @@ class _NkrAdapter:
         if value is None:
             return
         score = to_int(value)
-        if score is None or score == 9:
+        if score == 9:
             self.report.drop(self.table, "performance_status", "performance status unknown (9)")
             return
-        if not 0 <= score <= 5:
+        if score is None or not 0 <= score <= 5:
             self.bad(record, "performance_status", value, "not a WHO performance status (0-5, 9 unknown)")
             return
         interval = (
@@ -561,7 +545,7 @@ class _NkrAdapter:
             tumours[(pid, key)] = {
                 "tumour_id": f"{pid}-{key}",
                 "patient_id": pid,
-                "diagnosis_date": incidence - dt.timedelta(days=abs(interval)),
+                "diagnosis_date": add_days(incidence, -abs(interval)),
                 "topography": f"C{m.group(1)}.{m.group(2)}",
                 "morphology": morphology,
                 "behaviour": "3",
@@ -631,14 +615,10 @@ class _NkrAdapter:
         )
 
 
-def _text(value: object) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+def _years_before(day: dt.date, years: int) -> dt.date | None:
+    """The same day `years` earlier (28 February for 29 February); None before year 1."""
+    if day.year - years < dt.MINYEAR:
         return None
-    text = str(value).strip()
-    return text or None
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February

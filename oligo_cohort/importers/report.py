@@ -1,81 +1,69 @@
 """The mapping report: what an import read, mapped and dropped, where each column came from, what stays empty.
 
-The last part says which COSMO criteria the imported data therefore cannot
-decide. It is derived from the criterion definitions in `oligo_cohort/criteria.py`:
-`CRITERION_INPUTS` names the canonical data each criterion reads, and the
-outcome it falls back to when that data is missing follows from the outcomes
-the criterion can take (`review` for chart-review criteria, `unknown` where
-the criterion has it, `fail` for the imaging criteria that a patient without a
-candidate event fails).
+The last part says which COSMO criteria the imported data therefore cannot decide, from the declaration of
+which criteria read which data and what each becomes without it (`oligo_cohort.criterion_inputs`, the file
+data_dictionary/criterion_inputs.yaml): for every entry whose data the import leaves empty, for every patient
+or for some, the criteria it names take the outcome it states.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from oligo_cohort.criteria import CRITERIA, FAILED_WITHOUT_EVENT, Criterion
+from oligo_cohort.criteria import CRITERIA, Outcome
+from oligo_cohort.criterion_inputs import CriterionInput, criterion_inputs
+from oligo_cohort.csv_output import write_csv
 from oligo_cohort.dictionary import tables
 
 REPORT_MD = "mapping_report.md"
 REPORT_CSV = "mapping_report.csv"
 REPORT_COLUMNS = ("section", "table", "column", "source", "reason", "count", "total", "detail")
 
-# The canonical data each criterion reads. Each entry is a tuple of groups; a group is a tuple of
-# alternatives ("table" or "table.column"), any one of which is enough. `breast_tumours` and
-# `other_primaries` are the tumours rows with and without a C50 topography.
-CRITERION_INPUTS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "inc_invasive_breast_cancer": (("breast_tumours.basis_of_diagnosis",),),
-    "inc_metastatic": (("breast_tumours.tnm_m", "breast_tumours.metastasis_date"),),
-    "inc_oligoprogression": (("imaging",), ("lesions",)),
-    "inc_therapy_class": (("systemic_therapy",),),
-    "inc_line_1_or_2": (("systemic_therapy",),),
-    "inc_disease_control_6m": (("response_assessments",),),
-    "inc_same_modality": (("imaging",),),
-    "inc_imaging_window": (("imaging",),),
-    "inc_pet_confirmation": (("imaging",), ("lesions",)),
-    "inc_lat_amenable": (("observations",),),
-    "inc_age_18": (("patients.birth_date",),),
-    "inc_who_ps_0_1": (("performance_status",),),
-    "inc_informed_consent": (("observations",),),
-    "exc_more_than_two_lines": (("systemic_therapy",),),
-    "exc_other_malignancy": (
-        ("other_primaries.treatment_intent",),
-        ("other_primaries.chemotherapy",),
-        ("other_primaries.radiotherapy",),
-        ("other_primaries.last_treatment_date",),
-    ),
-    "exc_pregnancy": (("observations",),),
-    "exc_medical_risk": (),
-    "exc_psychosocial": (),
-}
-
-# When a whole table is empty, these criteria decide instead of falling back; the phrase (from the
-# criterion's `decided_as` in criteria.py) is what says so, and the outcome is only used while it is there.
-EMPTY_TABLE_OUTCOMES: dict[tuple[str, str], tuple[str, str]] = {
-    ("inc_invasive_breast_cancer", "breast_tumours"): ("fail", "no index tumour"),
-    ("inc_metastatic", "breast_tumours"): ("fail", "No index tumour"),
-    ("inc_therapy_class", "systemic_therapy"): ("fail", "no active line -> fail"),
-    ("inc_line_1_or_2", "systemic_therapy"): ("fail", "no active line -> fail"),
-    ("exc_more_than_two_lines", "systemic_therapy"): ("pass", "else pass"),
-}
-
-# Pseudo-tables that only matter when they have rows (no other primary: nothing to decide).
-_SCOPED = ("other_primaries",)
+# How the report names the tumour rows an entry reads (`rows` in criterion_inputs.yaml).
+ROW_LABELS = {"all": None, "breast": "breast_tumours", "other": "other_primaries", "skin": "skin_primaries"}
+# When several missing data give a criterion different outcomes, the one that decides most is reported.
+OUTCOME_PRECEDENCE: tuple[Outcome, ...] = ("fail", "unknown", "review", "pass")
 
 
-def outcome_when_missing(criterion: Criterion, missing: tuple[str, ...] = ()) -> str:
-    """The outcome a criterion falls back to when the data it reads is absent."""
-    if criterion.id in FAILED_WITHOUT_EVENT and any(m.split(".")[0] in ("imaging", "lesions") for m in missing):
-        return "fail"  # no imaging → no candidate event (criteria.md "Time")
-    if "unknown" in criterion.outcomes:
-        return "unknown"
-    if "review" in criterion.outcomes:
-        return "review"
-    return "fail"
+def tumour_rows(tumours: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The tumours as `rows` names them: index breast tumours (C50, behaviour 3), other primaries, skin ones (C44)."""
+    topography = tumours["topography"].fillna("").str.upper().str.replace(".", "", regex=False)
+    malignant = tumours["behaviour"].fillna("").str.strip() == "3"
+    breast = topography.str.startswith("C50")
+    skin = topography.str.startswith("C44")
+    return {
+        "breast": tumours[breast & malignant],
+        "other": tumours[~breast & malignant],
+        "skin": tumours[skin & malignant],
+    }
+
+
+def data_state(frames: dict[str, pd.DataFrame], entry: CriterionInput) -> str:
+    """`empty`, `partial` or `full`: how much of the entry's data the imported tables hold; `n/a` when the rows
+    it reads do not occur (no other primary: nothing to decide)."""
+    frame = frames.get(entry.table)
+    if frame is not None and entry.rows != "all":
+        frame = tumour_rows(frame)[entry.rows]
+    if frame is None or len(frame) == 0:
+        return "n/a" if entry.rows in ("other", "skin") and frame is not None else "empty"
+    if entry.whole_table:
+        return "full"
+    states = set()
+    for column in entry.columns:
+        filled = int(frame[column].notna().sum()) if column in frame else 0
+        states.add("empty" if filled == 0 else ("full" if filled == len(frame) else "partial"))
+    if "full" in states:
+        return "full"
+    return "partial" if "partial" in states else "empty"
+
+
+def _label(entry: CriterionInput) -> str:
+    """The entry's data as the report names them (`breast_tumours.basis_of_diagnosis`, `imaging or lesions`)."""
+    table = ROW_LABELS[entry.rows] or entry.table
+    return " or ".join(f"{table}.{c}" for c in entry.columns) if entry.columns else table
 
 
 @dataclass
@@ -125,93 +113,38 @@ class MappingReport:
         self.criteria = self._criterion_gaps(frames)
 
     def _criterion_gaps(self, frames: dict[str, pd.DataFrame]) -> list[dict[str, str]]:
-        views = dict(frames)
-        tumours = frames.get("tumours")
-        if tumours is not None:
-            breast = (
-                tumours["topography"].fillna("").str.upper().str.replace(".", "", regex=False).str.startswith("C50")
-            )
-            views["breast_tumours"] = tumours[breast]
-            views["other_primaries"] = tumours[~breast & (tumours["behaviour"] == "3")]
+        """Per criterion: the outcome it takes for lack of data, for whom, and which data are missing."""
         gaps: list[dict[str, str]] = []
         for criterion in CRITERIA:
-            groups = CRITERION_INPUTS[criterion.id]
-            if not groups:
-                gaps.append(
-                    {
-                        "criterion": criterion.id,
-                        "outcome": "review",
-                        "scope": "every patient",
-                        "missing": "",
-                        "detail": "always chart review (no registry holds it)",
-                    }
-                )
-                continue
-            decided = self._decided_by_empty_table(criterion, groups, views)
-            if decided:
-                gaps.append(decided)
-                continue
-            missing_all: list[str] = []
-            missing_some: list[str] = []
-            for group in groups:
-                states = [self._state(views, ref) for ref in group]
-                if all(s == "empty" for s in states):
-                    missing_all.append(" or ".join(group))
-                elif "full" not in states and "partial" in states:
-                    missing_some.append(" or ".join(group))
-            if missing_all:
-                scope = "every patient"
-                if all(m.startswith(_SCOPED) for m in missing_all):
-                    scope = "patients with another primary"
-                missing = tuple(missing_all)
-            elif missing_some:
+            reads = [entry for entry in criterion_inputs() if criterion.id in entry.becomes]
+            states = [(entry, data_state(frames, entry)) for entry in reads]
+            tables_gone = [entry for entry, state in states if state == "empty" and entry.whole_table]
+            all_gone = [entry for entry, state in states if state == "empty"]
+            some_gone = [entry for entry, state in states if state == "partial"]
+            if tables_gone:  # no rows at all: the criterion is decided (or undecidable) for every patient
+                missing = tables_gone
+                names = ", ".join(_label(entry).replace("_", " ") for entry in tables_gone)
+                scope = f"every patient ({names}: none in the source)"
+            elif all_gone:
+                missing = all_gone
+                other = all(entry.rows in ("other", "skin") for entry in all_gone)
+                scope = "patients with another primary" if other else "every patient"
+            elif some_gone:
+                missing = some_gone
                 scope = "patients whose records lack it"
-                missing = tuple(missing_some)
             else:
                 continue
-            outcome = outcome_when_missing(criterion, missing)
+            outcome = min((entry.becomes[criterion.id] for entry in missing), key=OUTCOME_PRECEDENCE.index)
             gaps.append(
                 {
                     "criterion": criterion.id,
                     "outcome": outcome,
                     "scope": scope,
-                    "missing": "; ".join(missing),
+                    "missing": "; ".join(_label(entry) for entry in missing),
                     "detail": criterion.decided_as,
                 }
             )
         return gaps
-
-    @staticmethod
-    def _decided_by_empty_table(
-        criterion: Criterion, groups: tuple[tuple[str, ...], ...], views: dict[str, pd.DataFrame]
-    ) -> dict[str, str] | None:
-        for group in groups:
-            for ref in group:
-                table = ref.split(".")[0]
-                rule = EMPTY_TABLE_OUTCOMES.get((criterion.id, table))
-                frame = views.get(table)
-                if rule and rule[1].lower() in criterion.decided_as.lower() and (frame is None or len(frame) == 0):
-                    return {
-                        "criterion": criterion.id,
-                        "outcome": rule[0],
-                        "scope": f"every patient ({table.replace('_', ' ')}: none in the source)",
-                        "missing": table,
-                        "detail": criterion.decided_as,
-                    }
-        return None
-
-    @staticmethod
-    def _state(views: dict[str, pd.DataFrame], ref: str) -> str:
-        table, _, column = ref.partition(".")
-        frame = views.get(table)
-        if frame is None:
-            return "empty"
-        if len(frame) == 0:
-            return "n/a" if table in _SCOPED else "empty"
-        if not column:
-            return "full"
-        filled = int(frame[column].notna().sum())
-        return "empty" if filled == 0 else ("full" if filled == len(frame) else "partial")
 
     # --- rendering ---------------------------------------------------------------------------------------------
 
@@ -255,11 +188,9 @@ class MappingReport:
         return out
 
     def to_csv(self) -> str:
+        """mapping_report.csv as text, written as every CSV file of the package is (oligo_cohort.csv_output)."""
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(REPORT_COLUMNS), lineterminator="\n")
-        writer.writeheader()
-        for row in self.rows():
-            writer.writerow({k: _safe(v) for k, v in row.items()})
+        write_csv(pd.DataFrame(self.rows(), columns=list(REPORT_COLUMNS), dtype=object), buffer)
         return buffer.getvalue()
 
     def to_markdown(self) -> str:
@@ -314,10 +245,3 @@ class MappingReport:
 
 def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _safe(value: object) -> object:
-    """Text starting with = + - @ gets a leading apostrophe (spreadsheets run such cells as formulas)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

@@ -1,4 +1,4 @@
-"""Performance status assessments and the sparse clinical observations (amenability, consent, pregnancy)."""
+"""Performance status assessments and the sparse clinical observations (amenability, consent, pregnancy, risks)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from oligo_cohort.synth.cohort import PS_SCALES, Patients, Sites
 from oligo_cohort.synth.course import OLIGO, Course
 from oligo_cohort.synth.studies import CONFIRMATION, PROGRESSION, Studies
 
-OBSERVATION_CODES = ("pregnant", "breastfeeding", "lat_amenable", "informed_consent")
-PREGNANT, BREASTFEEDING, LAT_AMENABLE, CONSENT = range(len(OBSERVATION_CODES))
+OBSERVATION_CODES = ("pregnant", "breastfeeding", "lat_amenable", "informed_consent", "medical_risk", "compliance_risk")
+PREGNANT, BREASTFEEDING, LAT_AMENABLE, CONSENT, MEDICAL_RISK, COMPLIANCE_RISK = range(len(OBSERVATION_CODES))
 
 
 @dataclass
@@ -134,4 +134,54 @@ def make_observations(
         start[keep][order].astype(np.int32),
         end[keep][order].astype(np.int32),
         value[keep][order],
+    )
+
+
+def make_risk_observations(
+    rng: np.random.Generator, patients: Patients, course: Course, studies: Studies, last_day: int
+) -> Observations:
+    """The clinician's judgement of medical risk and of compliance after some oligoprogressions.
+
+    Both are recorded together, at the visit where local therapy (or a trial) is discussed; some patients are
+    judged again a few weeks later (a condition resolved or newly found), so that the latest judgement decides.
+    Drawn from their own random stream, so adding them changes no other record of the extract.
+    """
+    oligo = (studies.kind == PROGRESSION) & (course.segments.kind[studies.segment] == OLIGO)
+    rows = np.nonzero(oligo)[0]
+    recorded = rng.random(rows.size) < p.RISK_RECORDED_SHARE
+    who = studies.patient[rows][recorded]
+    day = studies.day[rows][recorded].astype(np.int64) + uniform_days(rng, p.RISK_RECORD_DAYS, int(recorded.sum()))
+    again = rng.random(who.size) < p.RISK_REASSESSED_SHARE
+    later = day[again] + uniform_days(rng, p.RISK_REASSESSMENT_DAYS, int(again.sum()))
+    parts = []
+    for code, share in ((MEDICAL_RISK, p.MEDICAL_RISK_TRUE_SHARE), (COMPLIANCE_RISK, p.COMPLIANCE_RISK_TRUE_SHARE)):
+        parts.append((who, code, day, rng.random(who.size) < share))
+        parts.append((who[again], code, later, rng.random(later.size) < share))
+    patient = np.concatenate([q[0] for q in parts]).astype(np.int32)
+    code = np.concatenate([np.full(q[0].size, q[1]) for q in parts]).astype(np.int8)
+    start = np.concatenate([q[2] for q in parts]).astype(np.int64)
+    value = np.concatenate([q[3] for q in parts])
+    death = course.death[patient].astype(np.int64)
+    keep = (start <= last_day) & (start < np.where(death == NO_DATE, np.iinfo(np.int64).max, death))
+    return Observations(
+        patient[keep],
+        code[keep],
+        start[keep].astype(np.int32),
+        np.full(int(keep.sum()), NO_DATE, dtype=np.int32),
+        value[keep],
+    )
+
+
+def combine_observations(*parts: Observations) -> Observations:
+    """Observations of several kinds as one set, ordered by patient, start date and code."""
+    patient = np.concatenate([o.patient for o in parts])
+    code = np.concatenate([o.code for o in parts])
+    start = np.concatenate([o.start for o in parts])
+    order = np.lexsort((code, start, patient))
+    return Observations(
+        patient[order],
+        code[order],
+        start[order],
+        np.concatenate([o.end for o in parts])[order],
+        np.concatenate([o.value for o in parts])[order],
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from oligo_cohort.synth.generate import DEFAULT_BATCH_SIZE, OPTIONAL_TABLES, generate_extract
 from oligo_cohort.synth.writer import FORMATS
+from oligo_cohort.terminal import rewrite_line
 
 HELP = "write a synthetic registry extract (realistic clinical mix, any size)"
 
@@ -21,7 +22,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--patients", type=int, required=True, metavar="N", help="number of patients")
     parser.add_argument("--sites", type=int, required=True, metavar="K", help="number of treating hospitals")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="new (or empty) output folder")
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="new or empty folder (or an earlier synthetic extract)"
+    )
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     parser.add_argument(
         "--format", dest="fmt", choices=FORMATS, default="parquet", help="file format (default parquet)"
@@ -56,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(done: int, total: int) -> None:
         if show:
-            print(f"\r  {done:,} / {total:,} patients", end="", file=sys.stderr, flush=True)
+            rewrite_line(f"  {done:,} / {total:,} patients")
 
     folder = generate_extract(
         args.out,

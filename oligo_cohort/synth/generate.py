@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import shutil
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
+from oligo_cohort.destination import OutputFolder, staged_output
 from oligo_cohort.errors import UsageError
 from oligo_cohort.synth.arrays import day_number
-from oligo_cohort.synth.clinical import make_observations, make_performance_status
+from oligo_cohort.synth.clinical import (
+    combine_observations,
+    make_observations,
+    make_performance_status,
+    make_risk_observations,
+)
 from oligo_cohort.synth.cohort import Sites, make_patients, make_sites
 from oligo_cohort.synth.course import make_course
 from oligo_cohort.synth.lesions import baseline_lesions, evolve
@@ -35,12 +39,13 @@ DEFAULT_BATCH_SIZE = 100_000
 OPTIONAL_TABLES = ("response_assessments", "performance_status", "observations")
 _SITES_STREAM = 0
 _BLOCK_STREAM = 1
+_RISK_STREAM = 2  # medical_risk / compliance_risk observations: their own stream leaves every other record as it was
 
 Progress = Callable[[int, int], None]  # (patients written, patients in total)
 
 
 def generate_extract(
-    out_dir: str | Path,
+    out_dir: str | Path | OutputFolder,
     *,
     patients: int,
     sites: int,
@@ -55,9 +60,9 @@ def generate_extract(
 ) -> Path:
     """Write a synthetic extract (all eight tables unless some optional ones are omitted) into `out_dir`.
 
-    `out_dir` must not exist or be empty; the extract appears there complete
-    or not at all. `batch_size` patients (rounded up to whole blocks) make one
-    Parquet row group and bound memory. Returns the folder.
+    `out_dir` must be new, empty or an earlier synthetic extract (oligo_cohort.destination: any other folder is
+    refused and left alone); the extract appears there complete or not at all. `batch_size` patients (rounded
+    up to whole blocks) make one Parquet row group and bound memory. Returns the folder.
     """
     first_day, last_day = _period(start, end)
     omitted = _omitted(omit_tables)
@@ -69,29 +74,17 @@ def generate_extract(
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if batch_size < 1:
         raise UsageError("the batch size must be at least 1")
-    target = Path(out_dir)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise UsageError(f"{target} exists and is not an empty folder; choose a new or empty one")
-
+    target = out_dir if isinstance(out_dir, OutputFolder) else OutputFolder(out_dir, "synth")
     site_table = make_sites(np.random.default_rng([seed, _SITES_STREAM]), sites, first_day, last_day)
     schemas = {name: SCHEMAS[name] for name in TABLE_ORDER if name not in omitted}
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)  # left over by an interrupted run of this process id
-    staging.mkdir()
-    try:
-        with ExtractWriter(staging, schemas, fmt) as writer:
-            batches = _batches(seed, patients, site_table, last_day, imperfect, batch_size)
-            for done, batch in batches:
-                for name in schemas:
-                    writer.write(name, batch[name])
-                if progress:
-                    progress(done, patients)
-        _move_into_place(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+    with staged_output(target, "synth") as staging, ExtractWriter(staging, schemas, fmt) as writer:
+        batches = _batches(seed, patients, site_table, last_day, imperfect, batch_size)
+        for done, batch in batches:
+            for name in schemas:
+                writer.write(name, batch[name])
+            if progress:
+                progress(done, patients)
+    return target.requested
 
 
 def generate_block(
@@ -114,7 +107,12 @@ def generate_block(
         lesions=make_lesion_rows(rng, studies, course, lesions, sizes),
         responses=make_responses(rng, studies, course, sizes),
         performance=make_performance_status(rng, patients, sites, course, studies, last_day),
-        observations=make_observations(rng, patients, course, studies, last_day),
+        observations=combine_observations(
+            make_observations(rng, patients, course, studies, last_day),
+            make_risk_observations(
+                np.random.default_rng([seed, _RISK_STREAM, block]), patients, course, studies, last_day
+            ),
+        ),
     )
     return assemble(rng, data, sites, imperfect=imperfect, id_width=id_width)
 
@@ -162,9 +160,3 @@ def _omitted(omit_tables: Iterable[str]) -> set[str]:
             f"only optional tables can be left out ({', '.join(OPTIONAL_TABLES)}); not {', '.join(sorted(unknown))}"
         )
     return omitted
-
-
-def _move_into_place(staging: Path, target: Path) -> None:
-    if target.exists():
-        target.rmdir()  # empty, checked before writing
-    os.replace(staging, target)

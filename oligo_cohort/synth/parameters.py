@@ -313,6 +313,17 @@ PREGNANCY_WEEKS_AT_DIAGNOSIS_DAYS = (30, 250)
 PREGNANCY_DURING_COURSE_SHARE = 0.02
 PREGNANCY_TEST_SHARE = 0.3
 BREASTFEEDING_AFTER_PREGNANCY_SHARE = 0.3
+# Medical risk and compliance (exc_medical_risk, exc_psychosocial): judged by the clinician when local therapy or
+# a trial is discussed, so recorded only after some oligoprogressions (about as often as amenability is recorded,
+# at the same visit), and judged again a few weeks later for some. No published rates: assumptions of the order
+# seen in screening logs of trials of local therapy for oligometastatic disease, where comorbidity excludes about
+# one patient in ten and distance or psychosocial reasons about one in twenty.
+RISK_RECORDED_SHARE = 0.3
+RISK_RECORD_DAYS = (7, 45)
+RISK_REASSESSED_SHARE = 0.1
+RISK_REASSESSMENT_DAYS = (14, 60)
+MEDICAL_RISK_TRUE_SHARE = 0.1
+COMPLIANCE_RISK_TRUE_SHARE = 0.05
 # Bone agents for bone metastases (denosumab or zoledronic acid) and ovarian suppression for
 # premenopausal women on endocrine therapy; both supportive (never a line of their own). Assumption.
 BONE_AGENT_SHARE = 0.55

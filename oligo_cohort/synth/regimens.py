@@ -177,7 +177,6 @@ ADJUVANT_ENDOCRINE = {"tamoxifen": 0.45, "letrozole": 0.35, "anastrozole": 0.20}
 ADJUVANT_ENDOCRINE_SUBTYPES = {"er_pos_her2_neg": 1.0, "her2_pos": 0.5, "triple_negative": 0.0}
 
 LINE_CLASS_ORDER = ("endocrine", "her2", "targeted", "chemo")
-SUPPORTIVE_DRUGS = ("denosumab", "zoledronic acid", "goserelin")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from oligo_cohort.database import connect
 from oligo_cohort.errors import UsageError
 from oligo_cohort.synth.tables import TABLE_ORDER
 
@@ -76,7 +77,7 @@ def summarise_extract(
     sample of the same mix), at the cut-off of the whole extract.
     """
     folder = Path(extract_dir)
-    con = duckdb.connect()
+    con = connect()
     present = _register_tables(con, folder)
     rows = {name: con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0] for name in present}
     summary = ExtractSummary(folder, rows, _figures(con, present), _distributions(con, present))

@@ -15,7 +15,8 @@
 -- observation on or before R: true -> fail, false -> pass, missing value -> unknown; none (or no observations
 -- table) -> review"; exc_psychosocial the same of compliance_risk.
 -- docs/decisions.md D18 (true and false on the latest date -> review), D31 (informed consent, like lat_amenable,
--- is read from its latest observation on or before R), D36 (the pregnancy recorded: the earliest current one).
+-- is read from its latest observation on or before R), D43 (a record without a value on the latest date, and no
+-- true one that day -> unknown), D49 (the pregnancy recorded: the earliest current one).
 WITH units AS (
     SELECT unit_id, patient_id, screening_date, registration_date FROM screening_units
 ),
@@ -30,8 +31,9 @@ answers_by_date AS (
         units.unit_id,
         observed.code,
         observed.start_date,
-        bool_or(observed.value) AS any_true,
-        bool_or(NOT observed.value) AS any_false
+        coalesce(bool_or(observed.value), FALSE) AS any_true,
+        coalesce(bool_or(NOT observed.value), FALSE) AS any_false,
+        bool_or(observed.value IS NULL) AS any_missing
     FROM units
     JOIN observed
         ON observed.patient_id = units.patient_id
@@ -41,7 +43,9 @@ answers_by_date AS (
 ),
 
 latest_answers AS (
-    -- The latest date of each code; D18: true and false on it -> conflicting.
+    -- The latest date of each code, read as one answer: true and false that day -> conflicting (D18); else a true
+    -- record decides; else a record without a value leaves the exclusions unknown (D43) and the inclusions, which
+    -- have no unknown outcome, to chart review as if none were recorded; else false.
     SELECT
         unit_id,
         code,
@@ -49,8 +53,9 @@ latest_answers AS (
         CASE
             WHEN any_true AND any_false THEN 'conflicting'
             WHEN any_true THEN 'recorded_true'
-            WHEN any_false THEN 'recorded_false'
-            ELSE 'recorded_without_value'
+            WHEN any_missing AND code IN ('medical_risk', 'compliance_risk') THEN 'recorded_without_value'
+            WHEN any_missing THEN 'not_recorded'
+            ELSE 'recorded_false'
         END AS rule
     FROM (
         SELECT
@@ -62,7 +67,7 @@ latest_answers AS (
 ),
 
 current_pregnancies AS (
-    -- A true pregnant/breastfeeding observation starting on or before R and not ended before S; D36: the
+    -- A true pregnant/breastfeeding observation starting on or before R and not ended before S; D49: the
     -- earliest started (then by code, then the one not ended or ending last).
     SELECT unit_id, code AS pregnancy_code, start_date AS pregnancy_start, end_date AS pregnancy_end
     FROM (

@@ -14,7 +14,7 @@
 -- decided [...] -> unknown; else pass".
 -- docs/decisions.md D3 (full years: a 29 February birthday is reached on 1 March in non-leap years; R - 5 years
 -- clamps at month end), D18 (several assessments on the latest date: the worst), D19 (KPS strictly between 60
--- and 80: unknown), D20 (skin C44 without morphology: possibly an other malignancy; Kleene over tumours), D35
+-- and 80: unknown), D20 (skin C44 without morphology: possibly an other malignancy; Kleene over tumours), D48
 -- (the tumour recorded: the first excluding one, else the first undecidable, else the first; in diagnosis order).
 WITH units AS (
     SELECT
@@ -150,7 +150,7 @@ tumour_rules AS (
 ),
 
 deciding_tumour AS (
-    -- D35: an excluding tumour, else an undecidable one, else any; the first diagnosed (then the smallest id).
+    -- D48: an excluding tumour, else an undecidable one, else any; the first diagnosed (then the smallest id).
     SELECT *
     FROM (
         SELECT

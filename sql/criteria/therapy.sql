@@ -46,7 +46,7 @@ unit_lines AS (
 ),
 
 responses_on_line AS (
-    -- Assessments strictly between the line start and S.
+    -- Assessments strictly between the line start and S (criteria.md: on either day they do not count).
     SELECT
         unit_lines.unit_id,
         responses.assessment_date,

@@ -93,6 +93,7 @@ WITHOUT_OPTIONAL_TABLES: dict[str, None] = {
     "observations": None,
 }
 
-# What the baseline patient's best event (S) gives: every computable criterion passes.
-REVIEW_ALWAYS = ("exc_medical_risk", "exc_psychosocial")
-BASELINE_OUTCOMES: dict[str, str] = {c: ("review" if c in REVIEW_ALWAYS else "pass") for c in CRITERION_IDS}
+# What the baseline patient's best event (S) gives: every computable criterion passes; the baseline records no
+# medical_risk or compliance_risk observation, so those two criteria are left to chart review.
+REVIEW_IN_BASELINE = ("exc_medical_risk", "exc_psychosocial")
+BASELINE_OUTCOMES: dict[str, str] = {c: ("review" if c in REVIEW_IN_BASELINE else "pass") for c in CRITERION_IDS}

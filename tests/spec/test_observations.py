@@ -1,16 +1,19 @@
-"""Criteria registries rarely hold: amenability to local therapy, informed consent, pregnancy, and the review-only ones.
+"""Criteria registries rarely hold: amenability to local therapy, informed consent, pregnancy, medical risk, compliance.
 
-They are decided from the optional `observations` table when it records them,
-else left for chart review. S is 2023-03-01, R = S + 49 = 2023-04-19, cut-off
-2023-04-20.
+They are decided from the optional `observations` table when it records them
+(usually from chart review), else left for chart review. S is 2023-03-01,
+R = S + 49 = 2023-04-19, cut-off 2023-04-20.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.spec.baseline import WITHOUT_OPTIONAL_TABLES
-from tests.spec.harness import Case, assert_only_changes, case
+from oligo_cohort.api import _screen_loaded
+from oligo_cohort.load import load_extract
+from oligo_cohort.protocol import load_protocol
+from tests.spec.baseline import AS_OF, PATIENT, WITHOUT_OPTIONAL_TABLES
+from tests.spec.harness import Case, Screened, assert_only_changes, build_case, case
 from tests.spec.tables import table
 
 
@@ -130,15 +133,131 @@ def test_an_extract_of_only_the_required_tables_leaves_the_patient_unknown(scree
     )
 
 
+# exc_medical_risk and exc_psychosocial: the latest medical_risk / compliance_risk observation on or before R.
+# true = the condition is present (the patient is excluded); false = absent.
+RISK_CASES = [
+    pytest.param("{code} | 2023-03-20 | | true", "fail", id="condition present"),
+    pytest.param("{code} | 2023-03-20 | | false", "pass", id="condition absent"),
+    pytest.param("", "review", id="not recorded"),
+    pytest.param("{code} | 2023-03-10 | | true\n{code} | 2023-04-12 | | false", "pass", id="latest says absent"),
+    pytest.param("{code} | 2023-03-10 | | false\n{code} | 2023-04-12 | | true", "fail", id="latest says present"),
+    pytest.param("{code} | 2023-04-19 | | true", "fail", id="recorded on R"),
+    pytest.param("{code} | 2023-04-20 | | true", "review", id="recorded after R"),
+    pytest.param("{code} | 2023-03-10 | | false\n{code} | 2023-04-20 | | true", "pass", id="a later one after R"),
+    pytest.param("{code} | 2023-03-20 | | true\n{code} | 2023-03-20 | | false", "review", id="true and false one day"),
+    pytest.param("{code} | 2022-01-10 | 2022-06-30 | true", "fail", id="an end date does not matter"),
+]
+RISK_CRITERIA = [
+    pytest.param("medical_risk", "exc_medical_risk", id="medical_risk"),
+    pytest.param("compliance_risk", "exc_psychosocial", id="compliance_risk"),
+]
+
+
+def with_risks(rows: str) -> Case:
+    """The baseline's amenability and consent plus these medical_risk / compliance_risk rows."""
+    return observations("\n".join(line for line in (AMENABLE, CONSENTED, rows) if line))
+
+
+RISK_SPECS = {
+    (code, rows): with_risks(rows.format(code=code))
+    for code in ("medical_risk", "compliance_risk")
+    for rows in [param.values[0] for param in RISK_CASES]
+}
+
+
+@pytest.mark.parametrize(("code", "criterion"), RISK_CRITERIA)
+@pytest.mark.parametrize(("rows", "expected"), RISK_CASES)
+def test_medical_and_compliance_risk_from_the_latest_observation_on_or_before_registration(
+    screened, code, criterion, rows, expected
+):
+    """The latest observation on or before R decides: true (condition present) fails, false passes; none, or true
+    and false on that day (D18, D43): review. Only the criterion of that code changes."""
+    assert_only_changes(screened(RISK_SPECS[(code, rows)]).event("S"), **{criterion: expected})
+
+
+BOTH_RISKS = with_risks("medical_risk | 2023-03-20 | | false\ncompliance_risk | 2023-03-21 | | true")
+
+
+def test_the_two_risks_are_decided_apart(screened):
+    """medical_risk decides exc_medical_risk only, compliance_risk exc_psychosocial only."""
+    assert_only_changes(screened(BOTH_RISKS).event("S"), exc_medical_risk="pass", exc_psychosocial="fail")
+
+
+def test_a_recorded_condition_makes_the_patient_ineligible_with_a_reason_naming_the_observation(screened):
+    """A true compliance_risk observation excludes the patient; the reason names the observation and its date."""
+    result = screened(BOTH_RISKS)
+    assert result.patient["status"] == "ineligible"
+    reason = reason_of(result, "exc_psychosocial")
+    assert "compliance_risk" in reason and "2023-03-21" in reason and "true" in reason
+    assert "medical_risk false on 2023-03-20" in reason_of(result, "exc_medical_risk")
+
+
+def reason_of(result: Screened, criterion: str) -> str:
+    """The reason of one criterion of p1's best event."""
+    reasons = result.reasons
+    rows = reasons[(reasons["patient_id"] == PATIENT) & (reasons["criterion"] == criterion)]
+    assert len(rows) == 1
+    return str(rows["reason"].iloc[0])
+
+
 @pytest.mark.parametrize(
     "spec",
     [
-        pytest.param(case(), id="baseline"),
+        pytest.param(case(), id="baseline: no such observation"),
         pytest.param(ONLY_REQUIRED_TABLES, id="no observations table"),
-        pytest.param(with_pregnancy("pregnant | 2023-02-01 | | true"), id="pregnant"),
+        pytest.param(with_pregnancy("pregnant | 2023-02-01 | | true"), id="other observations only"),
     ],
 )
-def test_medical_risk_and_psychosocial_conditions_are_always_for_review(screened, spec):
-    """The clinician's judgement of medical risk and of compliance is never decided from registry data."""
+def test_without_a_risk_observation_both_are_left_to_chart_review(screened, spec):
+    """No medical_risk / compliance_risk observation on or before R (or no observations table at all): review."""
     row = screened(spec).patient
     assert (row["exc_medical_risk"], row["exc_psychosocial"]) == ("review", "review")
+
+
+# A record without a value: the data model requires `value`, so the loader refuses one; a table handed to an engine
+# without the loader (Spark tables are taken as typed) can still hold one. Decided as criteria.md says: a missing
+# value -> unknown (D43: a true record on the same day still fails, a false one cannot outweigh the missing one).
+MISSING_VALUE_CASES = [
+    pytest.param([("2023-03-20", None)], "unknown", id="the only record has no value"),
+    pytest.param([("2023-03-10", "true"), ("2023-03-20", None)], "unknown", id="the latest record has no value"),
+    pytest.param([("2023-03-10", None), ("2023-03-20", "true")], "fail", id="the latest has one: it decides"),
+    pytest.param([("2023-03-10", None), ("2023-03-20", "false")], "pass", id="the latest says absent"),
+    pytest.param([("2023-03-20", None), ("2023-03-20", "false")], "unknown", id="false and no value that day"),
+    pytest.param([("2023-03-20", None), ("2023-03-20", "true")], "fail", id="true and no value that day"),
+    pytest.param([("2023-03-20", None), ("2023-04-20", "false")], "unknown", id="a later one is after R"),
+]
+
+
+@pytest.mark.parametrize(("code", "criterion"), RISK_CRITERIA)
+@pytest.mark.parametrize(("records", "expected"), MISSING_VALUE_CASES)
+def test_a_risk_observation_without_a_value_is_unknown(engine, code, criterion, records, expected):
+    """Observations given as typed tables (bypassing the loader) with some values NULL (None in `records`)."""
+    rows = [AMENABLE, CONSENTED, *(f"{code} | {day} | | {value or 'true'}" for day, value in records)]
+    blank = [3 + k for k, (_, value) in enumerate(records) if value is None]  # `_row` numbers the source rows
+    spec = build_case(observations=table("code | start_date | end_date | value\n" + "\n".join(rows)))
+    loaded = load_extract(spec.source(), as_of=AS_OF)
+    loaded.con.execute(f"UPDATE observations SET value = NULL WHERE _row IN ({', '.join(map(str, blank))})")
+    assert loaded.con.execute("SELECT count(*) FROM observations WHERE value IS NULL").fetchone() == (len(blank),)
+    result = _screen_loaded(loaded, load_protocol("cosmo"), engine=engine)
+    events = result.events
+    assert_only_changes(events[events["event_id"] == "S"].iloc[0].to_dict(), **{criterion: expected})
+    reasons = result.reasons
+    reason = reasons.loc[reasons["criterion"] == criterion, "reason"].iloc[0]
+    if expected == "unknown":
+        assert f"{code} recorded without a value on 2023-03-20" in reason
+
+
+@pytest.mark.parametrize(
+    ("code", "criterion"),
+    [
+        pytest.param("lat_amenable", "inc_lat_amenable", id="lat_amenable"),
+        pytest.param("informed_consent", "inc_informed_consent", id="informed_consent"),
+    ],
+)
+def test_amenability_or_consent_without_a_value_is_unknown(engine, code, criterion):
+    """D43 read the same way for the two inclusion observations: the baseline's record loses its value."""
+    loaded = load_extract(build_case().source(), as_of=AS_OF)
+    loaded.con.execute("UPDATE observations SET value = NULL WHERE code = ?", [code])
+    result = _screen_loaded(loaded, load_protocol("cosmo"), engine=engine)
+    events = result.events
+    assert_only_changes(events[events["event_id"] == "S"].iloc[0].to_dict(), **{criterion: "unknown"})

@@ -157,30 +157,74 @@ def pet_confirmation(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, unit
     return pd.DataFrame({"outcome": outcome, "n_pet": n_pet, "due": due})
 
 
-def _latest_observation(u: pd.DataFrame, inputs: Inputs, code: str) -> pd.DataFrame:
-    """Latest `code` observation on or before R: true -> pass, false -> fail, none or both on that day -> review."""
+# The latest record's answer on or before R (criteria.md; D18, D43).
+TRUE, FALSE, BOTH, MISSING, NONE = "true", "false", "both", "missing", "none"
+
+
+def _latest_answer(u: pd.DataFrame, inputs: Inputs, code: str) -> pd.DataFrame:
+    """The latest `code` observation on or before R per unit: its date and answer (true, false, both, missing, none).
+
+    True and false on that date -> both (D18); else a true record -> true; else a record without a value -> missing
+    (D43; only tables that bypass the loader can hold one); else false. No record on or before R -> none.
+    """
     observations = inputs.observations
     records = observations.loc[observations["code"] == code, ["pid", "start_date", "value"]]
     rows = _with_records(u, records)
     rows = rows[rows["start_date"] <= rows["registration"]]
     rows = rows[rows["start_date"] == rows.groupby("unit")["start_date"].transform("max")]
-    values = rows.groupby("unit")["value"].agg(["min", "max"])
+    value = rows["value"].astype("boolean")
+    flags = (
+        pd.DataFrame(
+            {
+                "unit": rows["unit"].to_numpy(),
+                "true": value.fillna(False).to_numpy(dtype=bool),
+                "false": (~value).fillna(False).to_numpy(dtype=bool),
+                "missing": value.isna().to_numpy(dtype=bool),
+            }
+        )
+        .groupby("unit")[["true", "false", "missing"]]
+        .any()
+    )
     latest = _per_unit(rows.groupby("unit")["start_date"].max(), u)
-    all_true = _per_unit(values["min"], u, False).astype(bool)
-    any_true = _per_unit(values["max"], u, True).astype(bool)
-    # D18: true and false on the same latest day cannot be told apart -> review.
-    outcome = _decide([np.isnan(latest), all_true, ~any_true], ["review", "pass", "fail"], "review")
-    return pd.DataFrame({"outcome": outcome, "date": latest})
+    any_true = _per_unit(flags["true"], u, False).astype(bool)
+    any_false = _per_unit(flags["false"], u, False).astype(bool)
+    any_missing = _per_unit(flags["missing"], u, False).astype(bool)
+    answer = np.select(
+        [np.isnan(latest), any_true & any_false, any_true, any_missing], [NONE, BOTH, TRUE, MISSING], FALSE
+    )
+    return pd.DataFrame({"answer": answer.astype(object), "date": latest})
+
+
+def _observation_outcome(u: pd.DataFrame, inputs: Inputs, code: str, *, true_means: str) -> pd.DataFrame:
+    """Outcome from the latest `code` observation: true -> `true_means`, false -> the other of pass/fail,
+    missing value -> unknown, none or true and false that day -> review."""
+    latest = _latest_answer(u, inputs, code)
+    answer = latest["answer"].to_numpy(dtype=object)
+    false_means = "fail" if true_means == "pass" else "pass"
+    outcome = _decide(
+        [answer == TRUE, answer == FALSE, answer == MISSING], [true_means, false_means, "unknown"], "review"
+    )
+    return latest.assign(outcome=outcome)
 
 
 def lat_amenable(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """Latest `lat_amenable` observation on or before R."""
-    return _latest_observation(u, inputs, "lat_amenable")
+    """Latest `lat_amenable` observation on or before R: true -> pass."""
+    return _observation_outcome(u, inputs, "lat_amenable", true_means="pass")
 
 
 def informed_consent(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """Latest `informed_consent` observation on or before R."""
-    return _latest_observation(u, inputs, "informed_consent")
+    """Latest `informed_consent` observation on or before R (D31): true -> pass."""
+    return _observation_outcome(u, inputs, "informed_consent", true_means="pass")
+
+
+def medical_risk(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
+    """Latest `medical_risk` observation on or before R: true (a condition of unusual risk) -> fail."""
+    return _observation_outcome(u, inputs, "medical_risk", true_means="fail")
+
+
+def psychosocial(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
+    """Latest `compliance_risk` observation on or before R: true (compliance hampered) -> fail."""
+    return _observation_outcome(u, inputs, "compliance_risk", true_means="fail")
 
 
 def age_18(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
@@ -275,7 +319,7 @@ def pregnancy(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -
     """A true pregnancy/breastfeeding observation current between S and R -> fail; no table -> review."""
     observations = inputs.observations
     records = observations.loc[
-        observations["code"].isin(PREGNANCY_CODES) & observations["value"].astype(bool),
+        observations["code"].isin(PREGNANCY_CODES) & observations["value"].astype("boolean").fillna(False),
         ["pid", "code", "start_date", "end_date"],
     ]
     rows = _with_records(u, records)
@@ -288,11 +332,6 @@ def pregnancy(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -
     else:
         outcome = _decide([pd.notna(code)], ["fail"], "pass")
     return pd.DataFrame({"outcome": outcome, "code": code, "start": _per_unit(first["start_date"], u)})
-
-
-def chart_review(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """Not decidable from registry data: chart review."""
-    return pd.DataFrame({"outcome": _decide([np.ones(len(u), dtype=bool)], ["review"], "review")})
 
 
 Decider = Callable[[pd.DataFrame, Inputs, pd.DataFrame, Units], pd.DataFrame]
@@ -314,8 +353,8 @@ DECIDERS: dict[str, Decider] = {
     "exc_more_than_two_lines": more_than_two_lines,
     "exc_other_malignancy": other_malignancy,
     "exc_pregnancy": pregnancy,
-    "exc_medical_risk": chart_review,
-    "exc_psychosocial": chart_review,
+    "exc_medical_risk": medical_risk,
+    "exc_psychosocial": psychosocial,
 }
 assert tuple(DECIDERS) == CRITERION_IDS, "criteria must be decided in protocol order"
 

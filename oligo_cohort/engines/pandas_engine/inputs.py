@@ -146,11 +146,6 @@ def _dictionary_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     return codes, encoded.dictionary
 
 
-def _categorical(column: pa.ChunkedArray) -> pd.Categorical:
-    codes, values = _dictionary_codes(column)
-    return pd.Categorical.from_codes(codes, categories=pd.Index(values.to_pylist(), dtype=object))
-
-
 def _lesions(
     con: duckdb.DuckDBPyConnection, study_ids: pa.ChunkedArray, study_pid: np.ndarray
 ) -> tuple[pd.DataFrame, Grouped]:

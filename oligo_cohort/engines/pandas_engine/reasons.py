@@ -264,20 +264,31 @@ def _pet_confirmation(c: Context) -> Text:
     )
 
 
-def _observation(criterion: str, code: str) -> Callable[[Context], Text]:
+def _observation(criterion: str, code: str, *, says_no_table: bool = False) -> Callable[[Context], Text]:
+    """The latest `code` observation on or before R, named with its date and answer (`says_no_table`: the reason
+    names an absent observations table as such)."""
+
     def build(c: Context) -> Text:
-        outcome = c.outcome(criterion)
-        days = c.facts[criterion]["date"].to_numpy(dtype=np.float64)
-        date = iso_dates(days)
-        latest = "latest on or before R {r}"
+        facts = c.facts[criterion]
+        answer = facts["answer"].to_numpy(dtype=object)
+        date = iso_dates(facts["date"].to_numpy(dtype=np.float64))
+        latest = "(latest on or before R {r})"
         return pick(
             c.n,
             [
-                (outcome == "pass", sentence("{code} true on {d} (" + latest + ")", code=code, d=date, r=c.r)),
-                (outcome == "fail", sentence("{code} false on {d} (" + latest + ")", code=code, d=date, r=c.r)),
-                (np.isnan(days), sentence("no {code} observation on or before R {r}: chart review", code=code, r=c.r)),
+                (answer == "true", sentence("{code} true on {d} " + latest, code=code, d=date, r=c.r)),
+                (answer == "false", sentence("{code} false on {d} " + latest, code=code, d=date, r=c.r)),
+                (
+                    answer == "missing",
+                    sentence("{code} recorded without a value on {d} " + latest, code=code, d=date, r=c.r),
+                ),
+                (answer == "both", sentence("{code} both true and false on {d}: chart review", code=code, d=date)),
+                (
+                    np.full(c.n, says_no_table and not c.inputs.settings.has_observations),
+                    "no observations table in the extract: chart review",
+                ),
             ],
-            sentence("{code} both true and false on {d}: chart review", code=code, d=date),
+            sentence("no {code} observation on or before R {r}: chart review", code=code, r=c.r),
         )
 
     return build
@@ -355,10 +366,6 @@ def _pregnancy(c: Context) -> Text:
     )
 
 
-def _constant(text: str) -> Callable[[Context], Text]:
-    return lambda c: pa.array([text] * c.n, type=pa.string())
-
-
 BUILDERS: dict[str, Callable[[Context], Text]] = {
     "inc_invasive_breast_cancer": _invasive,
     "inc_metastatic": _metastatic,
@@ -376,8 +383,8 @@ BUILDERS: dict[str, Callable[[Context], Text]] = {
     "exc_more_than_two_lines": _lines_before,
     "exc_other_malignancy": _other_malignancy,
     "exc_pregnancy": _pregnancy,
-    "exc_medical_risk": _constant("clinician's judgement: chart review"),
-    "exc_psychosocial": _constant("compliance conditions: chart review"),
+    "exc_medical_risk": _observation("exc_medical_risk", "medical_risk", says_no_table=True),
+    "exc_psychosocial": _observation("exc_psychosocial", "compliance_risk", says_no_table=True),
 }
 
 

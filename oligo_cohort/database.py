@@ -1,0 +1,177 @@
+"""Every DuckDB connection of the package, made one way: private spill folder, no extensions, no network.
+
+Patient data passes through DuckDB, which spills what does not fit in memory
+to files. Those files go into a folder of this run only: made with a random
+name under the temporary folder, readable by the user alone (0700), and
+removed when the connection is closed or dropped, when the run ends, or when
+it fails. DuckDB never installs or loads an extension on its own (a SQLite
+file given as an extract once made it try to download one), community
+extensions are refused, and stored secrets are never read: a run makes no
+network connection. Every `duckdb.connect` of the package goes through
+`connect()` (tests/test_input_safety.py checks both the settings on every
+connection a run opens and that no other module calls `duckdb.connect`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+
+import duckdb
+
+from oligo_cohort.errors import UsageError
+
+THREADS_ENV = "OLIGO_COHORT_THREADS"  # DuckDB worker threads of a run (see `connect`)
+MEMORY_ENV = "OLIGO_COHORT_MEMORY_LIMIT"  # DuckDB memory limit of a run (see `connect`)
+MEMORY_LIMIT = "4GB"  # what DuckDB holds in memory before spilling; a 1 M-patient screen stays within 6 GB
+# Below this DuckDB cannot even screen the demo extract; a real registry needs gigabytes.
+MIN_MEMORY_BYTES = 128 * 1000**2
+SPILL_PREFIX = "oligo-cohort-"  # the private spill folders: <temporary folder>/oligo-cohort-<random>
+
+# Settings on every connection: nothing is fetched or loaded from outside the package.
+SAFE_SETTINGS: dict[str, object] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+    "allow_persistent_secrets": False,
+}
+
+_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+_MEMORY = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]+)")
+
+# Spill folders of connections still open: removed at exit at the latest.
+_open_folders: dict[str, weakref.ref[duckdb.DuckDBPyConnection]] = {}
+
+
+def connect(database: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection (in memory, or `database` opened as given) with the package's settings.
+
+    `OLIGO_COHORT_THREADS=N` caps its worker threads (default: one per core); `OLIGO_COHORT_MEMORY_LIMIT`
+    (e.g. `8GB`; default `MEMORY_LIMIT`) caps the memory DuckDB holds before it spills tables and operators to
+    its private folder. Row order is never relied on (every output is sorted when written), so DuckDB need not
+    preserve insertion order, which lets it stream and spill. Results do not depend on these settings
+    (tests/test_determinism.py); they are for large or shared machines.
+    """
+    config: dict[str, object] = {
+        **SAFE_SETTINGS,
+        "preserve_insertion_order": False,
+        # An in-memory database has nothing to make durable, yet DuckDB checkpoints it every 16 MB of changes,
+        # which cost seconds per result table at 100k patients; never.
+        "checkpoint_threshold": "1TB",
+        "memory_limit": memory_limit(),
+    }
+    threads = os.environ.get(THREADS_ENV, "").strip()
+    if threads:
+        if not threads.isdigit() or int(threads) < 1:
+            raise UsageError(f"{THREADS_ENV}={threads!r}: expected a whole number of threads >= 1")
+        config["threads"] = int(threads)
+    folder = _private_folder()
+    config["temp_directory"] = folder
+    try:
+        if database is None:
+            con = duckdb.connect(config=config)
+        else:
+            con = duckdb.connect(str(database), read_only=read_only, config=config)
+    except BaseException:
+        _remove(folder)
+        raise
+    _open_folders[folder] = weakref.ref(con)
+    # Dropped without close() (an error unwinding, a result nobody keeps): the folder goes with it.
+    weakref.finalize(con, _remove, folder)
+    return con
+
+
+def close(con: duckdb.DuckDBPyConnection) -> None:
+    """Close a connection made by `connect()` and remove its spill folder now."""
+    con.close()
+    for folder, ref in list(_open_folders.items()):
+        if ref() is con:
+            _remove(folder)
+
+
+def spill_folder(con: duckdb.DuckDBPyConnection) -> Path:
+    """The private folder a connection spills to."""
+    return Path(str(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]))
+
+
+def memory_limit() -> str:
+    """The memory limit of a run: `OLIGO_COHORT_MEMORY_LIMIT` checked (an amount with a unit), or the default."""
+    text = os.environ.get(MEMORY_ENV, "").strip()
+    if not text:
+        return MEMORY_LIMIT
+    match = _MEMORY.fullmatch(text)
+    unit = _UNITS.get(match.group(2).lower()) if match else None
+    if match is None or unit is None:
+        raise UsageError(
+            f"{MEMORY_ENV}={text!r}: expected an amount of memory such as 8GB or 512MB "
+            "(units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"
+        )
+    if float(match.group(1)) * unit < MIN_MEMORY_BYTES:
+        raise UsageError(f"{MEMORY_ENV}={text!r}: too little memory to screen; give at least 128MB (e.g. 4GB)")
+    return f"{match.group(1)}{match.group(2)}"
+
+
+def temporary_parent() -> Path:
+    """The temporary folder spill folders are made in: `TMPDIR` (or `TEMP`, `TMP`) if set, which must then work.
+
+    Python falls back to /tmp when `TMPDIR` names no usable folder; patient data would then land where the user
+    chose it should not, so a `TMPDIR` that is missing, not a folder or not writable stops the run instead.
+    """
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        value = os.environ.get(name, "")
+        if not value:
+            continue
+        path = Path(value)
+        if not path.exists():
+            raise UsageError(f"{name}={value!r}: the temporary folder does not exist; create it or unset {name}")
+        if not path.is_dir():
+            raise UsageError(f"{name}={value!r}: not a folder; point {name} at a writable folder or unset it")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise UsageError(f"{name}={value!r}: the temporary folder is not writable; choose another or unset {name}")
+        return path
+    try:
+        return Path(tempfile.gettempdir())
+    except OSError as exc:
+        raise UsageError(f"no usable temporary folder ({exc}); set TMPDIR to a writable folder") from None
+
+
+def _private_folder() -> str:
+    parent = temporary_parent()
+    try:
+        # mkdtemp: a random name, created atomically, mode 0700 (only the user can list or read the spill files).
+        return tempfile.mkdtemp(prefix=SPILL_PREFIX, dir=parent)
+    except OSError as exc:
+        raise UsageError(f"cannot create a private temporary folder in {parent} ({exc.strerror})") from None
+
+
+def _remove(folder: str) -> None:
+    _open_folders.pop(folder, None)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@atexit.register
+def _close_all() -> None:
+    """At exit, close what is still open and remove every spill folder of this process."""
+    for folder, ref in list(_open_folders.items()):
+        con = ref()
+        if con is not None:
+            with contextlib.suppress(duckdb.Error):  # already closed, or closing at exit: the folder goes anyway
+                con.close()
+        _remove(folder)

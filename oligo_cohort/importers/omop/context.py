@@ -1,0 +1,55 @@
+"""What every domain of one OMOP import shares: the source, its concepts, the report, the problems, the persons.
+
+The domains (persons, facts, conditions, drugs, assessments) each map their OMOP tables with one
+`OmopImport`; what they cannot carry over they record on it, the same way: a fatal value in `problems` (table,
+column, row, id, value), a row not carried over in `report.drop` (with why), a row of an unknown person through
+`known_person`, a repeated record through `unique`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from oligo_cohort.importers.common import DrugMatcher, SourceProblems
+from oligo_cohort.importers.omop.source import Concepts, OmopSource
+from oligo_cohort.importers.report import MappingReport
+
+
+@dataclass
+class OmopImport:
+    """One import in progress: the opened source and what the mapping has found so far."""
+
+    src: OmopSource
+    report: MappingReport
+    problems: SourceProblems
+    gap_days: int
+    concepts: Concepts = field(init=False)
+    matcher: DrugMatcher = field(init=False, default_factory=DrugMatcher)
+    persons: set[str] = field(default_factory=set)  # person_ids mapped to patients
+
+    def __post_init__(self) -> None:
+        self.concepts = Concepts(self.src)
+
+    def known_person(self, table: str, pid: str | None, target: str) -> bool:
+        """Whether `pid` is a mapped person; a row of anyone else is dropped from `target`, counted."""
+        if pid in self.persons:
+            return True
+        self.report.drop(table, target, "person_id not in person")
+        return False
+
+    def unique(self, rows: list[dict], key: tuple[str, ...], table: str) -> list[dict]:
+        """`rows` sorted by `key`, each key once; repeats are dropped as duplicates, counted."""
+        seen: set[tuple] = set()
+        out = []
+        for row in sorted(rows, key=lambda r: tuple(str(r[k]) for k in key)):
+            k = tuple(row[c] for c in key)
+            if k in seen:
+                self.report.drop(
+                    "measurement/observation/episode",
+                    table,
+                    "duplicate of another record (same patient, date and value)",
+                )
+                continue
+            seen.add(k)
+            out.append(row)
+        return out

@@ -1,0 +1,370 @@
+"""Reading an OMOP CDM v5.4 source: a folder of CSV/Parquet tables (any letter case) or a DuckDB database.
+
+Every table is exposed as a DuckDB view whose columns are text with
+lower-case names, plus `_row`, the record's 1-based row number in its file or
+table (for messages). Clinical tables are fetched into pandas with only the
+columns the mapping uses; the vocabulary (`concept`, `concept_ancestor`) is
+queried only for the concept ids the clinical rows hold, so a full Athena
+vocabulary is never loaded into memory. The source is only read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from oligo_cohort.database import connect
+from oligo_cohort.errors import UsageError
+from oligo_cohort.importers.common import ROW, SourceProblems, names_unique, nul_bytes
+
+DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
+
+# The OMOP tables the adapter reads, with the columns each must have when present.
+OMOP_TABLES: dict[str, tuple[str, ...]] = {
+    "person": ("person_id",),
+    "death": ("person_id", "death_date"),
+    "care_site": ("care_site_id",),
+    "location": ("location_id",),
+    "observation_period": ("person_id", "observation_period_end_date"),
+    "condition_occurrence": ("person_id", "condition_start_date"),
+    "measurement": ("person_id", "measurement_date"),
+    "observation": ("person_id", "observation_date"),
+    "drug_exposure": ("person_id", "drug_exposure_start_date"),
+    "episode": ("person_id", "episode_start_date"),
+    "episode_event": ("episode_id", "event_id"),
+    "concept": ("concept_id", "concept_name", "vocabulary_id", "concept_code"),
+    "concept_ancestor": ("ancestor_concept_id", "descendant_concept_id"),
+}
+_ID = "regexp_replace(trim({}), '\\.0*$', '')"  # concept ids as text, 10.0 read as 10
+CONCEPT_COLUMNS = ("concept_id", "concept_name", "domain_id", "vocabulary_id", "concept_class_id", "concept_code")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+class OmopSource:
+    """An opened OMOP source: which tables it has and their rows as text."""
+
+    def __init__(self, origin: str, problems: SourceProblems) -> None:
+        self.origin = origin
+        self.problems = problems  # where a damaged value found while reading is reported
+        self.con = connect()
+        self.origins: dict[str, str] = {}
+        self.columns: dict[str, list[str]] = {}
+        self.files: list[Path] = []
+        self.notes: list[str] = []  # how the source was read, for the mapping report
+
+    def has(self, table: str) -> bool:
+        return table in self.columns
+
+    def count(self, table: str) -> int:
+        if not self.has(table):
+            return 0
+        return int(self._rows(f"SELECT count(*) FROM {_ident('src_' + table)}")[0][0])
+
+    def frame(self, table: str, columns: Iterable[str]) -> pd.DataFrame:
+        """The table's rows with these columns (absent ones all missing) and `_row`; values text or None."""
+        wanted = list(dict.fromkeys(columns))
+        present = set(self.columns.get(table, ()))
+        select = [(_ident(c) if c in present else f"CAST(NULL AS VARCHAR) AS {_ident(c)}") for c in wanted]
+        sql = f"SELECT {', '.join([*select, _ident(ROW)])} FROM {_ident('src_' + table)} ORDER BY {_ident(ROW)}"
+        frame = self._fetch(sql, [*wanted, ROW])
+        nul_bytes(table, frame, wanted, self.problems)
+        return frame
+
+    def rejected_rows(self, table: str, rejects: str) -> list[tuple[int, str | None, str, str, str]]:
+        """Read every value of a CSV-backed table once; the rows DuckDB rejected (line, column, text, error, why).
+
+        Every column is read (hashed), since a scan reading fewer columns would not see their errors; the
+        import stops on any rejected row, so that no later read can drop a row unnoticed.
+        """
+        columns = ", ".join(_ident(c) for c in self.columns[table])
+        try:
+            self.con.execute(f"SELECT count(*), bit_xor(hash({columns})) FROM {_ident('src_' + table)}").fetchall()
+            rows = self.con.execute(
+                f"SELECT DISTINCT line, column_name, csv_line, error_type, error_message, column_idx "
+                f"FROM {_ident(rejects)} ORDER BY line, column_idx"
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise UsageError(f"{self.origins[table]} cannot be read ({str(exc).splitlines()[0]})") from None
+        return [
+            (int(line), None if c is None else str(c).lower(), str(t).rstrip("\r\n"), e, m)
+            for line, c, t, e, m, _ in rows
+        ]
+
+    def _rows(self, sql: str) -> list[tuple]:
+        """The rows of a query on the source; a source DuckDB cannot read to the end (a damaged file) is refused."""
+        try:
+            return self.con.execute(sql).fetchall()
+        except duckdb.Error as exc:
+            raise UsageError(f"{self.origin} cannot be read ({str(exc).splitlines()[0]})") from None
+
+    def _fetch(self, sql: str, columns: list[str]) -> pd.DataFrame:
+        rows = self._rows(sql)
+        data = {}
+        for i, name in enumerate(columns):
+            if name == ROW:
+                data[name] = pd.Series([int(r[i]) for r in rows], dtype="int64")
+            else:
+                identifier = name.endswith("_id")
+                data[name] = pd.Series([_clean(r[i], identifier=identifier) for r in rows], dtype=object)
+        return pd.DataFrame(data, columns=columns)
+
+    def concepts(self, ids: Iterable[object]) -> pd.DataFrame:
+        """concept rows for these concept ids (text), empty when the source has no concept table."""
+        if not self.has("concept") or not self._wanted(ids):
+            return pd.DataFrame(columns=list(CONCEPT_COLUMNS))
+        return self._fetch(
+            f"SELECT {self._concept_columns()} FROM src_concept AS c "
+            f"JOIN wanted_ids AS w ON {_ID.format('c.concept_id')} = w.id",
+            list(CONCEPT_COLUMNS),
+        )
+
+    def ancestors(self, ids: Iterable[object]) -> pd.DataFrame:
+        """Ingredient and ATC ancestors of these drug concepts (descendant_concept_id + the ancestor's concept)."""
+        columns = ["descendant_concept_id", *CONCEPT_COLUMNS]
+        if not (self.has("concept") and self.has("concept_ancestor")) or not self._wanted(ids):
+            return pd.DataFrame(columns=columns)
+        class_filter = (
+            "lower(c.concept_class_id) = 'ingredient' OR upper(c.vocabulary_id) = 'ATC'"
+            if "concept_class_id" in self.columns["concept"]
+            else "upper(c.vocabulary_id) = 'ATC'"
+        )
+        return self._fetch(
+            f"SELECT a.descendant_concept_id, {self._concept_columns()} FROM src_concept_ancestor AS a "
+            f"JOIN wanted_ids AS w ON {_ID.format('a.descendant_concept_id')} = w.id "
+            f"JOIN src_concept AS c ON {_ID.format('c.concept_id')} = {_ID.format('a.ancestor_concept_id')} "
+            f"WHERE {class_filter}",
+            columns,
+        )
+
+    def _wanted(self, ids: Iterable[object]) -> bool:
+        """Fill the temporary table `wanted_ids` with these concept ids (0 and empty left out); False when none."""
+        keys = sorted({str(i) for i in ids if i not in (None, "", "0")})
+        if not keys:
+            return False
+        self.con.execute("CREATE OR REPLACE TEMP TABLE wanted_ids (id VARCHAR)")
+        self.con.executemany("INSERT INTO wanted_ids VALUES (?)", [(k,) for k in keys])
+        return True
+
+    def _concept_columns(self) -> str:
+        """The select list of `concept` (alias c): every column of CONCEPT_COLUMNS, NULL where the source lacks it."""
+        present = self.columns["concept"]
+        return ", ".join(f"c.{_ident(c)}" if c in present else f"NULL AS {_ident(c)}" for c in CONCEPT_COLUMNS)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class Concepts:
+    """concept rows by id (text), fetched from the source on demand and kept for the rest of the import."""
+
+    def __init__(self, source: OmopSource) -> None:
+        self.source = source
+        self.rows: dict[str, dict[str, str | None]] = {}
+
+    def load(self, ids: Iterable[object]) -> None:
+        """Fetch the rows of these concept ids not fetched yet (an id the source lacks reads as an empty row)."""
+        wanted = {str(i) for i in ids if i is not None} - set(self.rows)
+        if not wanted:
+            return
+        for record in self.source.concepts(wanted).to_dict("records"):
+            self.rows[str(record["concept_id"])] = record
+        for key in wanted:
+            self.rows.setdefault(key, {})
+
+    def get(self, concept_id: object) -> dict[str, str | None]:
+        """The concept row of a loaded id; empty for None or an unknown id."""
+        return self.rows.get(str(concept_id), {}) if concept_id is not None else {}
+
+
+_WHOLE = re.compile(r"^(-?\d+)\.0*$")
+
+
+def _clean(value: object, *, identifier: bool) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if identifier:  # ids written by a tool that read them as floats: 10.0 is 10
+        match = _WHOLE.match(text)
+        if match:
+            return match.group(1)
+    return text
+
+
+def open_omop(path: str | Path, problems: SourceProblems) -> OmopSource:
+    """Open a folder of OMOP tables or a DuckDB database; missing required columns are problems."""
+    location = Path(path)
+    if location.is_dir():
+        source = _open_folder(location, problems)
+    elif location.is_file() and location.suffix.lower() in DUCKDB_SUFFIXES:
+        source = _open_duckdb(location, problems)
+    elif location.is_file():
+        raise UsageError(
+            f"{location} is a file; give the folder holding the OMOP tables (CSV or Parquet) or a DuckDB "
+            f"database file ({', '.join(DUCKDB_SUFFIXES)})"
+        )
+    else:
+        raise UsageError(f"OMOP source {location} does not exist")
+    if not source.has("person") and not problems:
+        raise UsageError(f"{location} holds no OMOP person table (person.csv, PERSON.parquet, ...)")
+    for table, required in OMOP_TABLES.items():
+        if not source.has(table):
+            continue
+        for column in required:
+            if column not in source.columns[table]:
+                problems.add(table, column, None, None, f"required column missing from {source.origins[table]}")
+    return source
+
+
+_SUFFIXES = (".csv.gz", ".csv", ".tsv", ".txt", ".parquet")
+
+
+def _open_folder(folder: Path, problems: SourceProblems) -> OmopSource:
+    source = OmopSource(str(folder), problems)
+    found: dict[str, Path] = {}
+    for file in sorted(folder.iterdir()):
+        if not file.is_file() or file.name.startswith("."):
+            continue
+        lower = file.name.lower()
+        suffix = next((s for s in _SUFFIXES if lower.endswith(s)), None)
+        if suffix is None:
+            continue
+        table = lower[: -len(suffix)]
+        if table not in OMOP_TABLES:
+            continue
+        if table in found:
+            raise UsageError(f"{folder}: the OMOP table {table} is given twice ({found[table].name}, {file.name})")
+        found[table] = file
+    for table, file in found.items():
+        if file.name.lower().endswith(".parquet"):
+            _create_view(source, table, f"read_parquet({_literal(str(file))})", str(file), problems)
+        else:
+            _open_csv(source, table, file, problems)
+        source.files.append(file)
+    return source
+
+
+def _open_csv(source: OmopSource, table: str, file: Path, problems: SourceProblems) -> None:
+    """A CSV table as a view, every row checked: a row DuckDB cannot read (fewer or more fields than the
+    header, an unclosed quote) is a problem naming its row, column and text. A file that is not UTF-8 is read as
+    Latin-1 (Windows exports), with a note; a delimiter closing every row is no column of its own."""
+    if file.stat().st_size == 0:
+        raise UsageError(f"{file} is empty (not even a header line)")
+    delimiter = _sniff_delimiter(file)
+    header, first_row = _first_records(file, delimiter)
+    names = [n.replace("\ufeff", "").strip().lower() or f"column{i}" for i, n in enumerate(header, start=1)]
+    if first_row is not None and len(first_row) == len(names) + 1 and not first_row[-1].strip():
+        names.append("_trailing_delimiter")  # every row ends with a delimiter: an empty last field
+    if not names_unique(table, names, problems):
+        return
+    for encoding in ("utf-8", "latin-1"):
+        rejects = f"rejects_{table}_{encoding.replace('-', '')}"
+        columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
+        quote = "'\"'" if delimiter != "\t" else "''"
+        reader = (
+            f"read_csv({_literal(str(file))}, columns = {columns}, auto_detect = false, header = true, "
+            f"delim = {_literal(delimiter)}, quote = {quote}, escape = {quote}, encoding = {_literal(encoding)}, "
+            f"store_rejects = true, rejects_table = {_literal(rejects)}, rejects_scan = {_literal(rejects + '_scan')}, "
+            f"rejects_limit = {MAX_REJECTS})"
+        )
+        _create_view(source, table, reader, str(file), problems)
+        rows = source.rejected_rows(table, rejects)
+        if not any(error == "INVALID ENCODING" for *_, error, _ in rows):
+            break
+        source.notes.append(f"{file.name} is not UTF-8: read as Latin-1 (save it as UTF-8 to be sure)")
+    reported: set[int] = set()
+    for line, column, text, error, message in rows:
+        if line not in reported:  # DuckDB lists a short row once per missing column: the first says it
+            reported.add(line)
+            problems.add(table, column, line - 1, text, REJECTED.get(error, "the row cannot be read") + f" ({message})")
+
+
+MAX_REJECTS = 1000  # unreadable rows listed per file: enough to see the pattern
+# What each kind of row DuckDB rejects means for the user.
+REJECTED = {
+    "MISSING COLUMNS": "the row has fewer fields than the header",
+    "TOO MANY COLUMNS": "the row has more fields than the header",
+    "UNQUOTED VALUE": "a quote is opened and not closed",
+    "LINE SIZE OVER MAXIMUM": "the line is too long to be a row",
+}
+
+
+def _sniff_delimiter(file: Path) -> str:
+    """The delimiter the header line uses most (tab, comma, semicolon or bar; a comma on a tie)."""
+    import gzip
+
+    opener = gzip.open if file.name.lower().endswith(".gz") else open
+    with opener(file, "rb") as handle:
+        first = handle.readline().decode("latin-1")
+    return max(("\t", ",", ";", "|"), key=lambda d: (first.count(d), d == ","))
+
+
+def _first_records(file: Path, delimiter: str) -> tuple[list[str], list[str] | None]:
+    """The header and the first data row (None when there is none) of a CSV file, as the csv module reads them."""
+    import csv
+    import gzip
+    import io
+
+    opener = gzip.open if file.name.lower().endswith(".gz") else open
+    with opener(file, "rb") as handle:
+        head = b"".join(handle.readline() for _ in range(2)).removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
+    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+    records = [r for r in csv.reader(io.StringIO(head, newline=""), delimiter=delimiter, quoting=quoting) if r]
+    return (records[0] if records else []), (records[1] if len(records) > 1 else None)
+
+
+def _open_duckdb(path: Path, problems: SourceProblems) -> OmopSource:
+    source = OmopSource(str(path), problems)
+    try:
+        source.con.execute(f"ATTACH {_literal(str(path))} AS omop_src (READ_ONLY)")
+    except duckdb.Error as exc:
+        raise UsageError(f"{path} cannot be opened as a DuckDB database ({str(exc).splitlines()[0]})") from None
+    rows = source.con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'omop_src' "
+        "UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = 'omop_src'"
+    ).fetchall()
+    by_schema: dict[str, dict[str, str]] = {}
+    for schema, name in rows:
+        by_schema.setdefault(schema, {})[name.lower()] = name
+    # The schema holding `person` is the CDM schema; the vocabulary may sit in another one.
+    ordered = sorted(by_schema, key=lambda s: (0 if "person" in by_schema[s] else 1, s))
+    for table in OMOP_TABLES:
+        for schema in ordered:
+            if table in by_schema[schema]:
+                name = by_schema[schema][table]
+                reader = f"omop_src.{_ident(schema)}.{_ident(name)}"
+                _create_view(source, table, reader, f"{path}:{schema}.{name}", problems)
+                break
+    source.files.append(path)
+    return source
+
+
+def _create_view(source: OmopSource, table: str, reader: str, origin: str, problems: SourceProblems) -> None:
+    """`src_<table>`: the table's columns as text under lower-case names, plus `_row`."""
+    try:
+        described = source.con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+    except duckdb.Error as exc:
+        raise UsageError(f"{origin} cannot be read ({str(exc).splitlines()[0]})") from None
+    names = [row[0] for row in described]
+    lowered = [n.replace("\ufeff", "").strip().lower() for n in names]
+    if not names_unique(table, lowered, problems):
+        return
+    select = ", ".join(f"CAST({_ident(n)} AS VARCHAR) AS {_ident(low)}" for n, low in zip(names, lowered, strict=True))
+    source.con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {_ident('src_' + table)} AS "
+        f"SELECT {select}, row_number() OVER () AS {_ident(ROW)} FROM {reader}"
+    )
+    source.origins[table] = origin
+    source.columns[table] = lowered

@@ -1,0 +1,123 @@
+"""Ctrl-C and SIGTERM: one clean path that stops the run, removes what was half-written and exits 130 / 143.
+
+The command line installs `signals_handled()`: SIGINT raises `KeyboardInterrupt`
+and SIGTERM raises `Terminated` (a `KeyboardInterrupt`), so a `kill` takes the
+same path as Ctrl-C through every `finally` that removes a staging folder.
+While DuckDB runs a query the signal surfaces as DuckDB's own error ("query
+interrupted", sometimes a `RuntimeError`), and code may even catch it on the
+way; so the signal is also recorded, `main()` asks `received()` whatever
+exception arrives, and every `progress.stage()` boundary calls
+`raise_if_interrupted()` so a swallowed interrupt still stops the run.
+
+Short critical sections (renaming a finished folder into place, removing a
+staging folder) run inside `deferred()`: a signal arriving then is held and
+raised when the section is done, so it can never leave a folder half-moved.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+NAMES = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: stop as for Ctrl-C."""
+
+
+_received: list[int] = []
+_deferring = 0
+_pending = False
+_ignoring = 0
+
+
+def _exception(signum: int) -> KeyboardInterrupt:
+    return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _handler(signum: int, frame: object) -> None:
+    global _pending
+    _received.append(signum)
+    if _ignoring:
+        return
+    if _deferring:
+        _pending = True
+        return
+    raise _exception(signum)
+
+
+@contextmanager
+def signals_handled() -> Iterator[None]:
+    """SIGINT and SIGTERM stop the run through exceptions inside this block (main thread only)."""
+    global _pending
+    _received.clear()
+    _pending = False
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.signal(sig, _handler) for sig in EXIT_CODES}
+    try:
+        yield
+    finally:
+        for sig, previous in saved.items():
+            signal.signal(sig, previous)
+        _received.clear()  # the next run (or API call) in this process starts afresh
+        _pending = False
+
+
+def received() -> int | None:
+    """The first signal received by the current run (None if none; read it inside `signals_handled()`)."""
+    return _received[0] if _received else None
+
+
+def stopped_by(exc: BaseException) -> int | None:
+    """The signal that stopped the run ending in `exc` (SIGINT for a bare KeyboardInterrupt), or None if none did.
+
+    Asked whatever `exc` is: a signal during a DuckDB query surfaces as DuckDB's error, or as whatever a caller
+    made of it.
+    """
+    if _received:
+        return _received[0]
+    if isinstance(exc, Terminated):
+        return signal.SIGTERM
+    if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException):
+        return signal.SIGINT
+    return None
+
+
+def raise_if_interrupted() -> None:
+    """Raise the interrupt again if a signal arrived (its exception may have been caught and dropped on the way)."""
+    if _received and not _deferring:
+        raise _exception(_received[0])
+
+
+@contextmanager
+def ignored() -> Iterator[None]:
+    """Record signals without raising them: the run is already ending (a second Ctrl-C must not turn its last
+    message into a traceback)."""
+    global _ignoring
+    _ignoring += 1
+    try:
+        yield
+    finally:
+        _ignoring -= 1
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold signals during a short critical section; one that arrived is raised when the section ends."""
+    global _deferring, _pending
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+        if not _deferring and _pending:
+            _pending = False
+            raise _exception(_received[0])

@@ -1,0 +1,155 @@
+"""`oligo-cohort review export|import`: the chart review round trip on the command line.
+
+    oligo-cohort review export SCREEN_DIR --out REVIEW_DIR [--status eligible,unknown] [--site SITE]
+    oligo-cohort review import REVIEW_FILE... --extract EXTRACT --out NEW_EXTRACT
+
+Problems in answer files are listed one per line (file, sheet, row, column, value) with exit code 2, and nothing
+is written. See docs/chart-review.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from oligo_cohort.csv_output import write_csv
+from oligo_cohort.review.answers import PROBLEM_COLUMNS, AnswerFileError
+
+HELP = "chart review: export the open questions of a screen as a workbook, import the answers into a new extract"
+MAX_PRINTED = 200
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The `export` and `import` steps of `oligo-cohort review`."""
+    parser.description = (
+        "Chart review round trip: `export` lists, per patient, every open item a chart can answer (review.csv and "
+        "review.xlsx, one sheet per site); `import` checks the filled-in files and writes a copy of the extract with "
+        "the answers as canonical records plus review_audit.csv. Screen the new extract to see what the answers "
+        "decide. See docs/chart-review.md."
+    )
+    steps = parser.add_subparsers(dest="review_step", required=True, metavar="STEP")
+
+    export = steps.add_parser("export", help="the open questions of a screen, per patient and item, for chart review")
+    export.add_argument("screen_dir", type=Path, metavar="SCREEN_DIR", help="a folder written by `oligo-cohort screen`")
+    export.add_argument("--out", required=True, type=Path, metavar="REVIEW_DIR", help="new folder for the review files")
+    export.add_argument(
+        "--status",
+        default="eligible,unknown",
+        metavar="STATUS,...",
+        help="patients of these statuses (default eligible,unknown; add ineligible to review those too)",
+    )
+    export.add_argument("--site", metavar="SITE[,SITE...]", help="only these sites")
+    export.add_argument(
+        "--extract",
+        metavar="EXTRACT",
+        help="the extract the screen read (default: the one named in SCREEN_DIR/manifest.json; it must be unchanged)",
+    )
+    export.set_defaults(review_handler=run_export)
+
+    answers = steps.add_parser(
+        "import", help="check filled-in review files and add the answers to a copy of the extract"
+    )
+    answers.add_argument(
+        "files", nargs="+", metavar="REVIEW_FILE", help="review.csv / review.xlsx files (several allowed)"
+    )
+    answers.add_argument("--extract", required=True, metavar="EXTRACT", help="the extract the review was made for")
+    answers.add_argument(
+        "--out", required=True, type=Path, metavar="NEW_EXTRACT", help="new folder for the reviewed extract"
+    )
+    answers.add_argument(
+        "--protocol", default="cosmo", metavar="NAME|PATH", help="protocol of the screen (for the audit's date checks)"
+    )
+    answers.add_argument("--problems", metavar="FILE", help="also write every problem found to this CSV file")
+    answers.set_defaults(review_handler=run_import)
+
+
+def run(args: argparse.Namespace) -> int:
+    return args.review_handler(args)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Export the review files and say what is asked."""
+    from oligo_cohort.destination import OutputFolder
+    from oligo_cohort.review.export import export_review
+
+    sites = args.site.split(",") if args.site else None
+    # The destination is checked and claimed before the screen and the extract are read.
+    with OutputFolder(args.out, "review-export", inputs=[args.screen_dir, args.extract]) as destination:
+        export = export_review(
+            args.screen_dir, destination, statuses=args.status.split(","), sites=sites, extract=args.extract
+        )
+    summary = export.summary()
+    print(f"{summary['items']:,} open item(s) for {summary['patients']:,} patient(s) ({', '.join(export.statuses)}):")
+    for item, n in summary["by_item"].items():
+        print(f"  {item:<18} {n:>7,}")
+    print(f"Wrote {args.out}/review.csv and review.xlsx (one sheet per site: {', '.join(summary['by_site'])}).")
+    print(
+        f"Next: fill in answer, answer_date, answered_by; then oligo-cohort review import FILE... --extract "
+        f"{export.extract} --out NEW_EXTRACT"
+    )
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Import the answers; every problem listed with exit code 2 and nothing written."""
+    from oligo_cohort.destination import OutputFile, OutputFolder, Protected, resolved, starts_with_line
+    from oligo_cohort.review.importer import import_answers
+
+    inputs = [*args.files, args.extract]
+    problems_file = None
+    if args.problems:
+        problems_file = OutputFile(
+            args.problems,
+            what="a problems file written by `oligo-cohort review import`",
+            recognise=starts_with_line(",".join(PROBLEM_COLUMNS) + "\n"),
+            inputs=inputs,
+            protected=[Protected(resolved(args.out), "--out folder")],
+            option="--problems",
+        )
+        problems_file.check()
+    try:
+        # The destination is checked and claimed before the answers are read.
+        with OutputFolder(args.out, "reviewed-extract", inputs=inputs) as destination:
+            result = import_answers(args.files, args.extract, destination, protocol=args.protocol)
+    except AnswerFileError as exc:
+        problems = exc.problems
+        print(f"oligo-cohort review import: {len(problems)} problem(s) in the answer files", file=sys.stderr)
+        for problem in problems[:MAX_PRINTED]:
+            print("  " + problem.describe(), file=sys.stderr)
+        if len(problems) > MAX_PRINTED:
+            print(f"  ... and {len(problems) - MAX_PRINTED} more (use --problems FILE)", file=sys.stderr)
+        if problems_file is not None:
+            frame = pd.DataFrame([p.as_row() for p in problems], columns=list(PROBLEM_COLUMNS))
+            problems_file.write(lambda path: write_csv(frame, path))
+            print(f"wrote every problem to {args.problems}", file=sys.stderr)
+        print("Nothing was written. Correct the files and import again.", file=sys.stderr)
+        return exc.exit_code
+    audit = result.records.audit
+    counts = audit["action"].value_counts()
+    print(f"Read {len(audit):,} row(s): " + ", ".join(f"{n:,} {action}" for action, n in counts.items()))
+    for table, frame in result.records.tables.items():
+        print(f"  {table:<22} +{len(frame):,} record(s)")
+    conflicts, warnings = result.records.conflicts, result.records.warnings
+    for label, frame, column in (
+        ("conflict(s) with registry records", conflicts, "counts"),
+        ("warning(s)", warnings, "warning"),
+    ):
+        if len(frame):
+            print(f"{len(frame):,} {label}:")
+            for row in frame.head(20).itertuples(index=False):
+                print(f"  {row.patient_id} {row.item}: {getattr(row, column)}")
+    print(f"Wrote the reviewed extract to {result.out_dir}/ (audit: review_audit.csv)")
+    as_of = result.facts.as_of
+    if result.moves_cutoff:
+        print(
+            f"Answers are dated up to {result.latest_answer}, after the extract's cut-off {as_of}: screen with "
+            f"--as-of {as_of} to keep the first screen's cut-off (those answers are then not read)."
+        )
+    print(
+        f"Next: oligo-cohort screen {result.out_dir} --out SCREEN_AFTER_REVIEW --as-of CUTOFF, with the cut-off of "
+        f"the first screen (the extract's default cut-off is {as_of})"
+    )
+    return 0

@@ -1,0 +1,379 @@
+"""The chart review stage of the CONSORT flow: registry screen -> chart review -> confirmed eligible.
+
+Given the screen of an extract (before review), the screen of the reviewed extract (after, at the same cut-off
+and protocol) and the review audit, the flow counts patients at each box:
+
+    screened from the registry ........................ N
+      -> excluded by registry criteria (ineligible before review)
+    eligible or unknown after the registry screen ..... candidates
+    sent to chart review (items asked) / answered (items answered)
+      -> excluded at chart review, by the criterion the answers made fail (the first in protocol order)
+    after chart review: eligible, of whom confirmed eligible (every criterion passes, nothing left to review),
+                        and still unknown
+
+with the items asked and answered per item, and the status of every patient before and after. Everything here
+is an aggregate; `controlled` applies the project's disclosure control (counts 1-7 shown as 0, others rounded
+to 5) for anything leaving the institution. `attrition --after-review SCREEN_DIR` and `report --after-review
+NEW_EXTRACT` write these tables (and the HTML section) beside their own.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from oligo_cohort.api import ScreeningResult, read_screen_dir
+from oligo_cohort.attrition.labels import exclusion_reason
+from oligo_cohort.criteria import CRITERION_IDS, STATUSES
+from oligo_cohort.csv_output import read_back, write_csv
+from oligo_cohort.disclosure import apply_to_frame
+from oligo_cohort.errors import UsageError
+from oligo_cohort.review.items import ITEMS
+from oligo_cohort.review.records import ADDED, ALREADY
+from oligo_cohort.review.reviewed_extract import AUDIT_FILE
+
+FLOW_BOXES = (
+    ("registry", "Screened from the registry"),
+    ("registry_excluded", "Excluded by registry criteria"),
+    ("candidates", "Eligible or unknown after the registry screen"),
+    ("asked", "Sent to chart review"),
+    ("answered", "With at least one answer"),
+    ("review_excluded", "Excluded at chart review"),
+    ("eligible", "Eligible after chart review"),
+    ("confirmed", "Confirmed eligible: every criterion passes"),
+    ("review_open", "Eligible, chart review still open"),
+    ("unknown", "Still unknown after chart review"),
+)
+TABLE_FILES = {
+    "flow": "review_flow.csv",
+    "exclusions": "review_exclusions.csv",
+    "items": "review_items.csv",
+    "transitions": "review_transitions.csv",
+}
+
+
+@dataclass(frozen=True)
+class ReviewFlow:
+    """The review stage as aggregate tables (exact counts unless `controlled`)."""
+
+    flow: pd.DataFrame  # box, label, patients, items
+    exclusions: pd.DataFrame  # criterion, label, patients: excluded at chart review, by first newly failed criterion
+    items: pd.DataFrame  # item, criterion, asked, answered, favourable, unfavourable
+    transitions: pd.DataFrame  # status_before, status_after, patients
+    controlled: bool = False
+
+    def count(self, box: str, column: str = "patients") -> int:
+        """One box's count."""
+        value = self.flow.set_index("box").loc[box, column]
+        return 0 if pd.isna(value) else int(value)
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables by file name, as written beside attrition tables."""
+        return {TABLE_FILES[name]: getattr(self, name) for name in TABLE_FILES}
+
+    def write(self, folder: Path) -> list[str]:
+        """Write the tables as CSV into `folder`; the file names written."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, frame in self.tables.items():
+            write_csv(frame, folder / name)
+        return list(self.tables)
+
+    def write_into(self, folder: Path, *, figures: bool = True, formats: tuple[str, ...] = ("png", "svg")) -> list[str]:
+        """The tables (and the flow figure under figures/) in an attrition output folder; names relative to it."""
+        names = self.write(folder)
+        if figures:
+            from oligo_cohort.attrition.charts import save_figure
+
+            written = save_figure(flow_figure(self), folder / "figures", "review_flow", formats)
+            names += [str(path.relative_to(folder)) for path in written]
+        return names
+
+    def text(self) -> str:
+        """The flow for a terminal."""
+        lines = ["Chart review stage" + (" (disclosure-controlled)" if self.controlled else " (exact counts)")]
+        for row in self.flow.itertuples(index=False):
+            items = "" if pd.isna(row.items) else f"  ({int(row.items):,} items)"
+            lines.append(f"  {row.label:<48} {int(row.patients):>8,}{items}")
+        for row in self.exclusions.itertuples(index=False):
+            lines.append(f"      excluded at review: {row.label:<32} {int(row.patients):>6,}")
+        return "\n".join(lines)
+
+    def html(self) -> str:
+        """A section of the feasibility report: the flow, the exclusions, the items, before and after."""
+        note = " Counts after disclosure control." if self.controlled else " Exact counts: internal use only."
+        parts = [
+            "<h2>Chart review: from the registry screen to confirmed eligible</h2>",
+            "<p>Patients eligible or unknown on registry data were sent to chart review; the answers were added to "
+            "the extract as dated records and the extract screened again at the same cut-off." + note + "</p>",
+            _figure_svg(flow_figure(self)),
+            _table(self.flow, [("label", "Step"), ("patients", "Patients"), ("items", "Items")]),
+            "<h3>Excluded at chart review</h3>",
+            _table(self.exclusions, [("label", "Reason (first failing criterion)"), ("patients", "Patients")]),
+            "<h3>Items asked and answered</h3>",
+            _table(
+                self.items,
+                [
+                    ("item", "Item"),
+                    ("asked", "Asked"),
+                    ("answered", "Answered"),
+                    ("favourable", "Favourable"),
+                    ("unfavourable", "Unfavourable"),
+                ],
+            ),
+            "<h3>Status before and after chart review</h3>",
+            _table(
+                self.transitions, [("status_before", "Before"), ("status_after", "After"), ("patients", "Patients")]
+            ),
+        ]
+        return "\n".join(parts)
+
+
+def review_flow(before: ScreeningResult, after: ScreeningResult, audit: pd.DataFrame | None) -> ReviewFlow:
+    """The review stage from the screens before and after review and the review audit (None: no items counted)."""
+    _check_comparable(before, after)
+    b = before.patients.set_index("patient_id")
+    a = after.patients.set_index("patient_id").reindex(b.index)
+    audit = _empty_audit() if audit is None else audit
+    asked = audit.drop_duplicates(["patient_id", "item"], keep="last")
+    answered = asked[asked["action"].isin([ADDED, ALREADY])]
+    candidates = b["status"] != "ineligible"
+    excluded = candidates & (a["status"] == "ineligible")
+    eligible = candidates & (a["status"] == "eligible")
+    confirmed = eligible & (a[list(CRITERION_IDS)] == "pass").all(axis=1)
+    counts = {
+        "registry": (len(b), None),
+        "registry_excluded": (int((~candidates).sum()), None),
+        "candidates": (int(candidates.sum()), None),
+        "asked": (asked["patient_id"].nunique(), len(asked)),
+        "answered": (answered["patient_id"].nunique(), len(answered)),
+        "review_excluded": (int(excluded.sum()), None),
+        "eligible": (int(eligible.sum()), None),
+        "confirmed": (int(confirmed.sum()), None),
+        "review_open": (int((eligible & ~confirmed).sum()), None),
+        "unknown": (int((candidates & (a["status"] == "unknown")).sum()), None),
+    }
+    flow = pd.DataFrame(
+        [{"box": box, "label": label, "patients": counts[box][0], "items": counts[box][1]} for box, label in FLOW_BOXES]
+    )
+    flow["items"] = flow["items"].astype("Int64")
+    return ReviewFlow(
+        flow=flow,
+        exclusions=_exclusions(b[excluded], a[excluded]),
+        items=_item_counts(asked, answered),
+        transitions=_transitions(b["status"], a["status"]),
+    )
+
+
+def review_flow_of(before_dir: str | Path, after_dir: str | Path) -> ReviewFlow:
+    """The review stage from two screen folders; the audit is the one in the extract the second screen read."""
+    before, after = read_screen_dir(before_dir), read_screen_dir(after_dir)
+    manifest = json.loads((Path(after_dir) / "manifest.json").read_text(encoding="utf-8"))
+    source = Path(str(manifest.get("source") or ""))
+    audit_file = source / AUDIT_FILE
+    if not audit_file.is_file():
+        raise UsageError(
+            f"--after-review {after_dir}: it was not screened from a reviewed extract ({audit_file} not found); "
+            "screen the extract written by `oligo-cohort review import`"
+        )
+    return review_flow(before, after, read_audit(audit_file))
+
+
+def review_flow_of_extracts(before: ScreeningResult, reviewed_extract: str | Path, *, engine: str) -> ReviewFlow:
+    """The review stage of a screen and the reviewed extract, screened here at the same cut-off and protocol."""
+    from oligo_cohort.api import screen
+
+    audit_file = Path(reviewed_extract) / AUDIT_FILE
+    if not audit_file.is_file():
+        raise UsageError(f"--after-review {reviewed_extract}: not a reviewed extract (no {AUDIT_FILE})")
+    after = screen(reviewed_extract, as_of=before.as_of, protocol=before.protocol, engine=engine)
+    return review_flow(before, after, read_audit(audit_file))
+
+
+def stage_for_screens(before_dir: str | Path, after_dir: str | Path, *, disclosure_control: bool) -> ReviewFlow:
+    """`attrition SCREEN_DIR --after-review AFTER_DIR`: the review stage, disclosure-controlled unless turned off."""
+    flow = review_flow_of(before_dir, after_dir)
+    return controlled(flow) if disclosure_control else flow
+
+
+def stage_for_extract(
+    before: ScreeningResult, reviewed_extract: str | Path, *, engine: str, disclosure_control: bool
+) -> ReviewFlow:
+    """`report EXTRACT --after-review NEW_EXTRACT`: the review stage, disclosure-controlled unless turned off."""
+    flow = review_flow_of_extracts(before, reviewed_extract, engine=engine)
+    return controlled(flow) if disclosure_control else flow
+
+
+def read_audit(path: Path) -> pd.DataFrame:
+    """A review_audit.csv as written (text cells read back without their formula-safe apostrophe)."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return frame.map(read_back)
+
+
+def controlled(flow: ReviewFlow) -> ReviewFlow:
+    """The flow as it may leave the institution: every count disclosure-controlled."""
+    return replace(
+        flow,
+        flow=apply_to_frame(flow.flow, ["patients", "items"]),
+        exclusions=apply_to_frame(flow.exclusions, ["patients"]),
+        items=apply_to_frame(flow.items, ["asked", "answered", "favourable", "unfavourable"]),
+        transitions=apply_to_frame(flow.transitions, ["patients"]),
+        controlled=True,
+    )
+
+
+def _check_comparable(before: ScreeningResult, after: ScreeningResult) -> None:
+    if before.as_of != after.as_of:
+        raise UsageError(
+            f"the screens before and after review have different cut-offs ({before.as_of}, {after.as_of}): "
+            f"screen the reviewed extract with --as-of {before.as_of}"
+        )
+    if before.protocol.parameters != after.protocol.parameters:
+        raise UsageError("the screens before and after review used different protocol parameters")
+    if set(before.patients["patient_id"]) != set(after.patients["patient_id"]):
+        raise UsageError("the screens before and after review hold different patients")
+
+
+def _empty_audit() -> pd.DataFrame:
+    return pd.DataFrame({"patient_id": [], "item": [], "action": [], "answer": []}, dtype=object)
+
+
+def _exclusions(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Patients excluded at chart review, each under the first criterion (protocol order) that failed only after."""
+    first = []
+    for patient_id in after.index:
+        newly = [c for c in CRITERION_IDS if after.at[patient_id, c] == "fail" and before.at[patient_id, c] != "fail"]
+        first.append(newly[0] if newly else "other")
+    counts = pd.Series(first, dtype=object).value_counts()
+    order = [c for c in (*CRITERION_IDS, "other") if c in counts.index]
+    return pd.DataFrame(
+        {
+            "criterion": order,
+            "label": [exclusion_reason(c) if c != "other" else "Another criterion" for c in order],
+            "patients": [int(counts[c]) for c in order],
+        }
+    )
+
+
+def _item_counts(asked: pd.DataFrame, answered: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for item in ITEMS:
+        given = answered[answered["item"] == item.code]
+        favourable = int(given["answer"].isin(item.favourable).sum())
+        rows.append(
+            {
+                "item": item.code,
+                "criterion": item.criterion,
+                "asked": int((asked["item"] == item.code).sum()),
+                "answered": len(given),
+                "favourable": favourable,
+                "unfavourable": len(given) - favourable,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    return frame[frame["asked"] > 0].reset_index(drop=True) if len(asked) else frame
+
+
+def _transitions(before: pd.Series, after: pd.Series) -> pd.DataFrame:
+    pairs = pd.DataFrame({"status_before": before.to_numpy(), "status_after": after.to_numpy()})
+    counts = pairs.value_counts()
+    rows = [
+        {"status_before": s, "status_after": t, "patients": int(counts.get((s, t), 0))}
+        for s in STATUSES
+        for t in STATUSES
+    ]
+    return pd.DataFrame(rows)
+
+
+def _table(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> str:
+    head = "".join(f"<th>{html.escape(title)}</th>" for _, title in columns)
+    body = []
+    for record in frame.to_dict("records"):
+        cells = []
+        for column, _ in columns:
+            value = record.get(column)
+            if isinstance(value, str):
+                cells.append(f"<td>{html.escape(value)}</td>")
+            else:
+                text = "–" if value is None or pd.isna(value) else f"{int(value):,}"
+                cells.append(f'<td class="num">{text}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+# --- The figure ----------------------------------------------------------------------------------------------------
+
+MAIN_BOXES = {"registry": 92, "candidates": 70, "asked": 47, "eligible": 8}  # box -> height (0-100) on the page
+SIDE_BOXES = {"registry_excluded": 81, "review_excluded": 34, "unknown": 21}  # beside the spine, leaving the flow
+SPINE_X, SIDE_X = 30, 58
+
+
+def flow_figure(flow: ReviewFlow) -> Figure:
+    """The review stage as boxes down the page, with side boxes for those leaving the flow and those still unknown."""
+    figure = Figure(figsize=(7.4, 5.6))
+    axes = figure.add_axes((0, 0, 1, 1))
+    axes.set_xlim(0, 100)
+    axes.set_ylim(0, 100)
+    axes.axis("off")
+    style = {"boxstyle": "square,pad=0.5", "facecolor": "white", "edgecolor": "black", "linewidth": 0.8}
+    arrow = {"arrowstyle": "->", "linewidth": 0.8}
+    for box, y in MAIN_BOXES.items():
+        axes.text(SPINE_X, y, _box_text(flow, box), ha="center", va="center", fontsize=8.5, bbox=style)
+    for upper, lower in itertools.pairwise(MAIN_BOXES.values()):
+        axes.annotate("", xy=(SPINE_X, lower + 7), xytext=(SPINE_X, upper - 6), arrowprops=arrow)
+    for box, y in SIDE_BOXES.items():
+        text = _box_text(flow, box)
+        if box == "review_excluded" and len(flow.exclusions):
+            text += "\n" + "\n".join(f"{r.label}: {_n(r.patients)}" for r in flow.exclusions.itertuples())
+        axes.text(SIDE_X, y, text, ha="left", va="center", fontsize=8, bbox=style)
+        axes.annotate("", xy=(SIDE_X - 1.5, y), xytext=(SPINE_X, y), arrowprops=arrow)
+    return figure
+
+
+def _box_text(flow: ReviewFlow, box: str) -> str:
+    row = flow.flow.set_index("box").loc[box]
+    text = f"{row['label']}\nn = {_n(row['patients'])}"
+    if not pd.isna(row["items"]):
+        text += f" patients, {_n(row['items'])} items"
+        answered = flow.flow.set_index("box").loc["answered"]
+        text += f"\nanswered: {_n(answered['patients'])} patients, {_n(answered['items'])} items"
+    if box == "eligible":
+        confirmed = flow.flow.set_index("box").loc["confirmed", "patients"]
+        open_ = flow.flow.set_index("box").loc["review_open", "patients"]
+        text += f"\nconfirmed (every criterion passes): {_n(confirmed)}\nchart review still open: {_n(open_)}"
+    return text
+
+
+def _n(value: object) -> str:
+    return "–" if value is None or pd.isna(value) else f"{int(value):,}"  # type: ignore[call-overload]
+
+
+def _figure_svg(figure: Figure) -> str:
+    import io
+
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    text = buffer.getvalue()
+    return f"<figure>{text[text.index('<svg') :]}<figcaption>Chart review stage of the flow.</figcaption></figure>"
+
+
+__all__ = [
+    "FLOW_BOXES",
+    "ReviewFlow",
+    "controlled",
+    "flow_figure",
+    "read_audit",
+    "review_flow",
+    "review_flow_of",
+    "review_flow_of_extracts",
+    "stage_for_extract",
+    "stage_for_screens",
+]
+
+assert {box for box, _ in FLOW_BOXES} >= set(MAIN_BOXES) | set(SIDE_BOXES)

@@ -1,0 +1,361 @@
+"""Read a screen output folder back (for `attrition`, `accrual` and the API), checking every file on the way.
+
+A screen folder may have been copied, truncated, edited in a spreadsheet or
+put together by hand. Whatever is wrong is reported at once, each problem
+with its file, row (1 = first data row), column and value, as one
+`ScreenFolderError` (exit 2) — never a traceback, and never a result quietly
+computed from a damaged file:
+
+- `manifest.json` must be JSON with the protocol (name, version, source), all
+  of its parameters (checked as a protocol file's are), the cut-off date, the
+  engine and the worklist flag; where it records row counts, the files must
+  hold exactly that many rows (a file cut short at a line end is otherwise
+  indistinguishable from a complete one, so a filtered or truncated result is
+  refused rather than counted);
+- each CSV file must be UTF-8 CSV with whole records, hold the result's
+  columns (in any order; others are ignored), and its values must be of their
+  kind: statuses, outcomes and criterion names from their lists, dates as
+  YYYY-MM-DD, whole numbers, booleans, a patient listed once.
+
+Text cells are read back as written before the spreadsheet-safety mark
+(`csv_output.read_back`), so a site named `=X` is `=X` again.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from oligo_cohort.criteria import CRITERION_IDS
+from oligo_cohort.csv_output import INERT_MARK
+from oligo_cohort.database import connect
+from oligo_cohort.errors import UsageError
+from oligo_cohort.protocol import Parameters, Protocol, load_protocol
+
+if TYPE_CHECKING:
+    from oligo_cohort.api import ScreeningResult
+
+MANIFEST = "manifest.json"
+STATUSES = ("eligible", "ineligible", "unknown")
+OUTCOMES = ("pass", "fail", "unknown", "review")
+DATE_COLUMNS = ("screening_date", "registration_date")
+EARLIEST = "1900-01-01"
+MAX_LISTED = 20  # problems listed in the message
+PER_CHECK = 5  # rows listed per column and kind of problem
+
+
+class ScreenFolderError(UsageError):
+    """A folder given as a screen result is missing, damaged or edited (exit 2); the message lists every problem."""
+
+
+def read_screen_folder(path: str | Path) -> ScreeningResult:
+    """The ScreeningResult held by a folder `oligo-cohort screen` wrote; every problem in it is a ScreenFolderError."""
+    from oligo_cohort.api import RESULT_TABLES, ScreeningResult
+
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ScreenFolderError(f"{folder} is not a folder written by `oligo-cohort screen`")
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise ScreenFolderError(f"{folder} is not a screen output folder (no {MANIFEST})")
+    problems: list[str] = []
+    manifest = _read_manifest(manifest_path, problems)
+    con = connect()
+    rows: dict[str, int] = {}
+    for name, (table, columns, _) in RESULT_TABLES.items():
+        as_of = manifest["as_of"] if manifest else None
+        count = _load_table(con, folder / f"{name}.csv", table, columns, problems, as_of)
+        if count is not None:
+            rows[name] = count
+    recorded = manifest.get("rows") if manifest else None
+    if isinstance(recorded, dict):
+        for name, count in rows.items():
+            expected = recorded.get(name)
+            if isinstance(expected, int) and not isinstance(expected, bool) and expected != count:
+                problems.append(
+                    f"{name}.csv holds {count:,} rows but {MANIFEST} records {expected:,}: the file was cut short "
+                    "or edited; screen the extract again"
+                )
+    if problems or manifest is None:
+        con.close()
+        shown = "\n".join(f"  {p}" for p in problems[:MAX_LISTED])
+        more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+        raise ScreenFolderError(
+            f"{folder} is not a usable screen result ({len(problems)} problem(s)):\n{shown}{more}\n"
+            "Screen the extract again into a new folder (`oligo-cohort screen EXTRACT --out DIR`)."
+        )
+    return ScreeningResult(
+        con,
+        protocol=manifest["protocol"],
+        as_of=manifest["as_of"],
+        engine=manifest["engine"],
+        worklist=manifest["worklist"],
+        source=str(folder),
+    )
+
+
+# --- manifest.json ----------------------------------------------------------------------------------------------
+
+
+def _read_manifest(path: Path, problems: list[str]) -> dict | None:
+    """The manifest's values as the result needs them (Protocol, date, …), or None with the problems listed."""
+    where = MANIFEST
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        problems.append(f"{where}: not UTF-8 text")
+        return None
+    except json.JSONDecodeError as exc:
+        problems.append(f"{where} line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})")
+        return None
+    if not isinstance(info, dict):
+        problems.append(f"{where}: expected a JSON object, found {type(info).__name__}")
+        return None
+    before = len(problems)
+    protocol_info = info.get("protocol")
+    if not isinstance(protocol_info, dict):
+        problems.append(f"{where}: 'protocol' is missing or not an object")
+        protocol_info = {}
+    for key in ("name", "version", "source"):
+        if not isinstance(protocol_info.get(key), str) or (key != "source" and not protocol_info.get(key)):
+            problems.append(f"{where}: protocol.{key} is missing or not text (found {protocol_info.get(key)!r})")
+    parameters = _parameters(info.get("parameters"), problems)
+    as_of = _date(info.get("as_of"))
+    if as_of is None:
+        problems.append(f"{where}: as_of {info.get('as_of')!r} is not a date YYYY-MM-DD")
+    if not isinstance(info.get("engine"), str):
+        problems.append(f"{where}: engine is missing or not text (found {info.get('engine')!r})")
+    if not isinstance(info.get("worklist"), bool):
+        problems.append(f"{where}: worklist is missing or not true/false (found {info.get('worklist')!r})")
+    rows = info.get("rows")
+    if rows is not None and not (isinstance(rows, dict) and all(_whole(v) for v in rows.values())):
+        problems.append(f"{where}: rows {rows!r} is not an object of row counts")
+    if len(problems) > before or parameters is None:
+        return None
+    protocol = Protocol(
+        name=protocol_info["name"],
+        version=protocol_info["version"],
+        title=protocol_info["name"],
+        parameters=parameters,
+        source=protocol_info["source"],
+    )
+    return {"protocol": protocol, "as_of": as_of, "engine": info["engine"], "worklist": info["worklist"], "rows": rows}
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _date(value: object) -> dt.date | None:
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _parameters(values: object, problems: list[str]) -> Parameters | None:
+    """The protocol parameters recorded, checked exactly as a protocol file's are."""
+    if not isinstance(values, dict):
+        problems.append(f"{MANIFEST}: 'parameters' is missing or not an object")
+        return None
+    names = [f.name for f in dataclasses.fields(Parameters)]
+    missing = [n for n in names if n not in values]
+    if missing:
+        problems.append(f"{MANIFEST}: parameters lack {', '.join(missing)}")
+        return None
+    try:
+        # The derived window bounds (pet_window_*) are recorded too; they follow from the others.
+        return load_protocol("cosmo").with_overrides({n: values[n] for n in names}).parameters
+    except UsageError as exc:
+        problems.append(f"{MANIFEST}: {str(exc).replace('protocol file --set: ', 'parameters: ')}")
+        return None
+
+
+# --- the CSV files ----------------------------------------------------------------------------------------------
+
+
+def _read_header(path: Path, problems: list[str]) -> list[str] | None:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), None)
+    except UnicodeDecodeError as exc:
+        problems.append(f"{path.name}: not UTF-8 text (byte {exc.start} of the header line)")
+        return None
+    except csv.Error as exc:
+        problems.append(f"{path.name}: the header line cannot be read as CSV ({exc})")
+        return None
+    except OSError as exc:
+        problems.append(f"{path.name}: cannot be read ({exc.strerror})")
+        return None
+    if not header:
+        problems.append(f"{path.name}: the file is empty (no header line)")
+        return None
+    return header
+
+
+def _load_table(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    columns: tuple[str, ...],
+    problems: list[str],
+    as_of: dt.date | None,
+) -> int | None:
+    """Read one CSV file into `table` with the result's types; its row count, or None with the problems listed."""
+    if not path.is_file():
+        problems.append(f"{path.name} is missing")
+        return None
+    header = _read_header(path, problems)
+    if header is None:
+        return None
+    twice = sorted({c for c in header if header.count(c) > 1})
+    missing = [c for c in columns if c not in header]
+    if twice:
+        problems.append(f"{path.name}: column(s) {', '.join(map(repr, twice))} appear more than once in the header")
+    if missing:
+        problems.append(f"{path.name}: column(s) {', '.join(missing)} are missing from the header")
+    if twice or missing:
+        return None
+    raw = f"raw_{table}"
+    spec = "{" + ", ".join(f"'{_sql_text(c)}': 'VARCHAR'" for c in header) + "}"
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {raw} AS SELECT * FROM read_csv(?, header = true, auto_detect = false, "
+            f"columns = {spec}, delim = ',', quote = '\"', escape = '\"', strict_mode = true, null_padding = false)",
+            [str(path)],
+        )
+    except duckdb.Error as exc:
+        problems.append(f"{path.name}: {_csv_error(exc)}")
+        return None
+    found = _value_problems(con, raw, path.name, columns, as_of)
+    if found:
+        problems.extend(found)
+        con.execute(f"DROP TABLE {raw}")
+        return None
+    select = ", ".join(_typed(c) for c in columns)
+    con.execute(f"CREATE TABLE {table} AS SELECT {select} FROM {raw} ORDER BY rowid")
+    con.execute(f"DROP TABLE {raw}")
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+
+
+def _csv_error(exc: duckdb.Error) -> str:
+    """DuckDB's CSV error in one line: where, and what (without its advice on reader options)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    kept = []
+    for line in lines:
+        if line.startswith(("Possible", "*", "file =")) or "(Set By User)" in line or "(Auto-Detected)" in line:
+            break
+        kept.append(line.replace("Invalid Input Error: ", "").replace("Original Line:", "the line reads:"))
+    return "; ".join(kept) or "cannot be read as CSV"
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _text(column: str) -> str:
+    """A text cell as written before the spreadsheet-safety mark; an empty cell is missing."""
+    q = _quoted(column)
+    mark = _sql_text(INERT_MARK)
+    return f"NULLIF(CASE WHEN starts_with({q}, '{mark}') THEN substr({q}, 2) ELSE {q} END, '')"
+
+
+def _listed(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{_sql_text(v)}'" for v in values) + ")"
+
+
+def _checks(columns: tuple[str, ...], as_of: dt.date | None) -> list[tuple[str, str, str]]:
+    """(column, SQL condition that is true for a bad value, what the value should be) for each checked column."""
+    checks: list[tuple[str, str, str]] = []
+    if as_of is not None:
+        # A screening scan is on or before the cut-off (later records are dropped); registration closes at most
+        # one protocol window later. Anything else was edited, and would stretch accrual windows to year 9999.
+        latest = {"screening_date": as_of, "registration_date": as_of + dt.timedelta(days=366)}
+    for column in columns:
+        q = _quoted(column)
+        value = f"NULLIF({q}, '')"
+        if column == "status":
+            checks.append(
+                (column, f"{value} IS NULL OR {q} NOT IN {_listed(STATUSES)}", f"one of {', '.join(STATUSES)}")
+            )
+        elif column in CRITERION_IDS or column == "outcome":
+            checks.append(
+                (column, f"{value} IS NULL OR {q} NOT IN {_listed(OUTCOMES)}", f"one of {', '.join(OUTCOMES)}")
+            )
+        elif column == "criterion":
+            checks.append((column, f"{value} IS NULL OR {q} NOT IN {_listed(CRITERION_IDS)}", "a criterion id"))
+        elif column in DATE_COLUMNS:
+            bad = f"NOT regexp_full_match({q}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') OR try_strptime({q}, '%Y-%m-%d') IS NULL"
+            checks.append((column, f"{value} IS NOT NULL AND ({bad})", "a date YYYY-MM-DD"))
+            if as_of is not None:
+                day = f"CAST(try_strptime({q}, '%Y-%m-%d') AS DATE)"
+                outside = f"{day} < DATE '{EARLIEST}' OR {day} > DATE '{latest[column].isoformat()}'"
+                checks.append(
+                    (column, f"{value} IS NOT NULL AND ({outside})", f"a date from {EARLIEST} to {latest[column]}")
+                )
+        elif column in ("line_number", "row"):
+            digits = 9 if column == "line_number" else 18  # INTEGER / BIGINT without overflow
+            bad = f"NOT regexp_full_match({q}, '-?[0-9]{{1,{digits}}}')"
+            checks.append((column, f"{value} IS NOT NULL AND ({bad})", "a whole number"))
+        elif column == "is_best_event":
+            checks.append((column, f"{value} IS NULL OR lower({q}) NOT IN ('true', 'false')", "true or false"))
+        elif column == "patient_id":
+            checks.append((column, f"{_text(column)} IS NULL", "a patient id (not empty)"))
+    return checks
+
+
+def _value_problems(
+    con: duckdb.DuckDBPyConnection, raw: str, file: str, columns: tuple[str, ...], as_of: dt.date | None
+) -> list[str]:
+    checks = _checks(columns, as_of)
+    found: list[str] = []
+    if checks:
+        # One query for every check (a round trip each would cost more than the scans).
+        parts = [
+            f"(SELECT {k} AS k, rowid + 1 AS r, {_quoted(column)} AS v FROM {raw} WHERE {bad} "
+            f"ORDER BY rowid LIMIT {PER_CHECK + 1})"
+            for k, (column, bad, _) in enumerate(checks)
+        ]
+        rows = con.execute(f"SELECT k, r, v FROM ({' UNION ALL '.join(parts)}) ORDER BY k, r").fetchall()
+        shown: dict[int, int] = {}
+        for k, row, value in rows:
+            column, _, expected = checks[k]
+            shown[k] = shown.get(k, 0) + 1
+            if shown[k] <= PER_CHECK:
+                found.append(f"{file} row {row}, column {column}: value {value or ''!r} is not {expected}")
+            else:
+                found.append(f"{file}, column {column}: ... and more rows like these")
+    if file == "patients.csv":
+        twice = con.execute(
+            f"SELECT {_text('patient_id')} AS id, min(rowid) + 1, count(*) FROM {raw} "
+            f"GROUP BY id HAVING count(*) > 1 ORDER BY 2 LIMIT {PER_CHECK}"
+        ).fetchall()
+        for patient, row, count in twice:
+            found.append(f"{file} row {row}, column patient_id: value {patient!r} appears {count} times")
+    return found
+
+
+def _typed(column: str) -> str:
+    """A column of the result with its type, from the checked text."""
+    q = _quoted(column)
+    if column in DATE_COLUMNS:
+        return f"CAST(NULLIF({q}, '') AS DATE) AS {q}"
+    if column == "line_number":
+        return f"CAST(NULLIF({q}, '') AS INTEGER) AS {q}"
+    if column == "row":
+        return f"CAST(NULLIF({q}, '') AS BIGINT) AS {q}"
+    if column == "is_best_event":
+        return f"CAST(lower(NULLIF({q}, '')) AS BOOLEAN) AS {q}"
+    return f"{_text(column)} AS {q}"

@@ -1,0 +1,98 @@
+"""YAML written by users (protocol files, mapping files), read safely and within bounds.
+
+PyYAML's `safe_load` already refuses to build Python objects, but it still
+accepts what a configuration file of this tool never needs and what can hurt:
+tags (`!!python/object`, `!custom`, `!!binary`), anchors and aliases (a
+"billion laughs" file of a few hundred bytes expands to more than memory
+holds when anything walks it), keys given twice (the last silently wins), and
+files of any size. Here each of those is refused with a message naming the
+file, and the answer comes in milliseconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from yaml.events import AliasEvent, CollectionStartEvent, NodeEvent, ScalarEvent
+
+from oligo_cohort.errors import UsageError
+
+MAX_BYTES = 256 * 1024  # a protocol file is some 2 KB
+MAX_NODES = 10_000  # scalars, lists and mappings in one file
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses tags, anchors and aliases, duplicate keys, and more than MAX_NODES nodes."""
+
+    nodes = 0
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        event = self.peek_event()
+        if isinstance(event, AliasEvent) or (isinstance(event, NodeEvent) and event.anchor is not None):
+            raise _Refused("anchors and aliases (&name, *name) are not allowed", event.start_mark)
+        if isinstance(event, ScalarEvent | CollectionStartEvent) and event.tag not in (None, "!"):
+            raise _Refused(f"YAML tags such as {event.tag} are not allowed", event.start_mark)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _Refused(f"more than {MAX_NODES:,} values", event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                raise _Refused("a key that is not a plain name", key_node.start_mark)
+            if key in seen:
+                raise _Refused(f"key {key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:map", _BoundedLoader.construct_mapping)
+
+
+class _Refused(yaml.YAMLError):
+    def __init__(self, reason: str, mark: yaml.Mark | None) -> None:
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        super().__init__(reason + where)
+
+
+def load_yaml_text(text: str, origin: str) -> object:
+    """Parse YAML text safely and within bounds; `UsageError` naming `origin` when it is refused."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
+        raise UsageError(f"{origin}: larger than {MAX_BYTES // 1024} KiB: not a configuration file")
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    except _Refused as exc:
+        raise UsageError(f"{origin}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{origin}: not valid YAML ({_one_line(exc)})") from None
+    except (ValueError, OverflowError, RecursionError) as exc:  # e.g. an integer of thousands of digits
+        raise UsageError(f"{origin}: a value cannot be read ({_one_line(exc)})") from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml_file(path: Path, origin: str | None = None) -> object:
+    """Read a user's YAML file: a regular file of at most MAX_BYTES, UTF-8 text, then `load_yaml_text`."""
+    label = origin or str(path)
+    try:
+        if not path.is_file():
+            raise UsageError(f"{label}: not a readable file")
+        if path.stat().st_size > MAX_BYTES:
+            raise UsageError(f"{label}: larger than {MAX_BYTES // 1024} KiB: not a configuration file")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{label}: cannot be read ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{label}: not UTF-8 text (first bad byte at offset {exc.start}); save it as UTF-8") from None
+    return load_yaml_text(text.removeprefix("\ufeff"), label)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]

@@ -1,0 +1,137 @@
+"""The chart review stage of the flow: counts that add up, items asked and answered, and the attrition and report
+commands given the screen (or extract) after review."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from oligo_cohort.api import read_screen_dir, screen
+from oligo_cohort.cli import main
+from oligo_cohort.disclosure import round_count
+from oligo_cohort.errors import UsageError
+from oligo_cohort.paths import demo_extract_dir
+from oligo_cohort.review.export import export_review, write_review_csv
+from oligo_cohort.review.flow import controlled, review_flow, review_flow_of
+from oligo_cohort.review.importer import import_answers
+from oligo_cohort.review.simulate import fill_answers
+
+REFUSED = {("00217", "medical_risk"): "yes", ("20031", "informed_consent"): "no"}
+UNANSWERED = {("01104", "lat_amenable"), ("01104", "informed_consent"), ("01104", "medical_risk")}
+
+
+@pytest.fixture(scope="module")
+def reviewed(tmp_path_factory):
+    """The demo before and after a review with two refusals and one patient partly unanswered."""
+    base = tmp_path_factory.mktemp("flow")
+    before = screen(demo_extract_dir())
+    before.write(base / "before")
+    rows = export_review(base / "before", base / "review").rows
+    write_review_csv(fill_answers(rows, answered_by="K. Smit", overrides=REFUSED, skip=UNANSWERED), base / "a.csv")
+    import_answers([base / "a.csv"], demo_extract_dir(), base / "reviewed", today=dt.date(2025, 6, 1))
+    screen(base / "reviewed", as_of=before.as_of).write(base / "after")
+    return base, rows
+
+
+def test_the_boxes_add_up_and_name_what_chart_review_excluded(reviewed):
+    base, rows = reviewed
+    flow = review_flow_of(base / "before", base / "after")
+    before = read_screen_dir(base / "before").patients
+    assert flow.count("registry") == len(before) == 34
+    assert flow.count("registry_excluded") == (before["status"] == "ineligible").sum() == 18
+    assert flow.count("candidates") == 16
+    assert flow.count("asked") == rows["patient_id"].nunique() and flow.count("asked", "items") == len(rows)
+    assert flow.count("answered", "items") == len(rows) - len(UNANSWERED)
+    assert flow.count("answered") == rows["patient_id"].nunique()  # 01104 answered the compliance question
+    assert flow.count("review_excluded") == 2
+    assert flow.exclusions.set_index("criterion")["patients"].to_dict() == {
+        "inc_informed_consent": 1,
+        "exc_medical_risk": 1,
+    }
+    after = (flow.count("review_excluded"), flow.count("eligible"), flow.count("unknown"))
+    assert sum(after) == flow.count("candidates")
+    assert flow.count("eligible") == flow.count("confirmed") + flow.count("review_open")
+    # 00107 was confirmed already, 00174, 01011 and 20088 become so; 20031 declined and 00217 (unknown only for its
+    # performance status, answered) has a medical risk: both drop out.
+    assert flow.count("eligible") == 4 and flow.count("confirmed") == 4
+    transitions = flow.transitions.set_index(["status_before", "status_after"])["patients"]
+    assert transitions.sum() == 34
+    assert transitions[("eligible", "ineligible")] == 1 and transitions[("unknown", "ineligible")] == 1
+    items = flow.items.set_index("item")
+    assert items.loc["medical_risk", "unfavourable"] == 1 and items.loc["informed_consent", "unfavourable"] == 1
+    assert items["asked"].sum() == len(rows)
+    assert items.loc["lat_amenable", "answered"] == items.loc["lat_amenable", "asked"] - 1
+
+
+def test_disclosure_control_rounds_every_count(reviewed):
+    base, _ = reviewed
+    exact = review_flow_of(base / "before", base / "after")
+    shown = controlled(exact)
+    assert shown.controlled and "disclosure-controlled" in shown.text()
+    for table in ("flow", "exclusions", "items", "transitions"):
+        a, b = getattr(exact, table), getattr(shown, table)
+        for column in b.columns:
+            if pd.api.types.is_integer_dtype(b[column]):
+                expected = [pd.NA if pd.isna(v) else round_count(int(v)) for v in a[column]]
+                assert b[column].tolist() == expected, (table, column)
+
+
+def test_screens_at_different_cutoffs_are_not_compared(reviewed):
+    base, _ = reviewed
+    later = screen(base / "reviewed", as_of="2025-04-30")
+    with pytest.raises(UsageError, match="--as-of 2025-03-31"):
+        review_flow(read_screen_dir(base / "before"), later, None)
+
+
+def test_attrition_after_review_writes_the_stage_beside_the_attrition(reviewed, tmp_path, capsys):
+    base, _ = reviewed
+    out = tmp_path / "attrition"
+    arguments = ["attrition", str(base / "before"), "--out", str(out), "--after-review", str(base / "after")]
+    code = main([*arguments, "--formats", "svg", "--disclosure-control"])  # the demo is synthetic: forced on
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "Chart review stage (disclosure-controlled)" in printed
+    flow = pd.read_csv(out / "review_flow.csv").set_index("box")
+    assert flow.loc["registry", "patients"] == round_count(34) and flow.loc["candidates", "patients"] == 15
+    assert (out / "figures" / "review_flow.svg").is_file()
+    covered = (out / "disclosure.md").read_text(encoding="utf-8")
+    assert "`review_flow.csv`" in covered and "`figures/review_flow.svg`" in covered
+
+
+def test_attrition_after_review_needs_the_screen_of_a_reviewed_extract(reviewed, tmp_path, capsys):
+    base, _ = reviewed
+    code = main(
+        ["attrition", str(base / "before"), "--out", str(tmp_path / "x"), "--after-review", str(base / "before")]
+    )
+    assert code == 2 and "not screened from a reviewed extract" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_report_after_review_holds_the_stage(reviewed, tmp_path):
+    base, _ = reviewed
+    out = tmp_path / "report"
+    code = main(
+        ["report", str(demo_extract_dir()), "--out", str(out), "--after-review", str(base / "reviewed"),
+         "--no-disclosure-control", "--no-screen-output"]
+    )  # fmt: skip
+    assert code == 0
+    page = (out / "shareable" / "report.html").read_text(encoding="utf-8")
+    assert "Chart review: from the registry screen to confirmed eligible" in page
+    assert "Confirmed eligible: every criterion passes" in page and "<svg" in page
+    assert page.index("Chart review: from the registry") < page.index("Assumptions, definitions")
+    tables = pd.read_csv(out / "shareable" / "tables" / "review_flow.csv").set_index("box")
+    assert tables.loc["review_excluded", "patients"] == 2
+    with zipfile.ZipFile(out / "shareable.zip") as bundle:
+        assert "tables/review_items.csv" in bundle.namelist()
+
+
+def test_without_after_review_the_commands_write_what_they_did(tmp_path):
+    """The hook is inert when not asked for: no review files."""
+    out = tmp_path / "attrition"
+    screen(demo_extract_dir()).write(tmp_path / "screen")
+    assert main(["attrition", str(tmp_path / "screen"), "--out", str(out), "--no-figures"]) == 0
+    assert not list(Path(out).glob("review_*"))
