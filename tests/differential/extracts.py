@@ -63,6 +63,8 @@ PROTOCOLS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("cosmo-earlier-amendment", (("reference", "nadir"),)),
 )
 ID_COLUMNS = ("tumour_id", "study_id")
+# Every observation code the data model allows (so a code it gains, such as medical_risk, is generated too).
+OBSERVATION_CODES = model_tables()["observations"].column("code").values
 
 
 def day(date: dt.date, days: int) -> dt.date:
@@ -458,11 +460,10 @@ def patient_story(draw: st.DrawFn, anchor: dt.date) -> Story:
     # Observations: the baseline's amenability (S + 7) and consent (S + 21), then others around S and R.
     observed = [("lat_amenable", 7), ("informed_consent", 21)]
     observed = [(code, offset) for code, offset in observed if pick((True, False))]
-    codes = ("pregnant", "breastfeeding", "lat_amenable", "informed_consent")
-    observed += [(any_of(codes), any_of((7, 21, 49, 50, -100, 0, -1))) for _ in range(pick((0, 1, 2)))]
+    observed += [(any_of(OBSERVATION_CODES), any_of((7, 21, 49, 50, -100, 0, -1))) for _ in range(pick((0, 1, 2)))]
     for code, offset in observed:
         start = day(s, pick((offset, 49, 50, -1)))
-        end = any_of((None, day(s, -1), s, day(s, 30))) if code in codes[:2] else None
+        end = any_of((None, day(s, -1), s, day(s, 30))) if code in ("pregnant", "breastfeeding") else None
         if end is not None and end < start:
             end = None
         story.add("observations", code=code, start_date=start, end_date=end, value=pick((True, False)))
