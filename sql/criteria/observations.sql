@@ -41,7 +41,7 @@ answers_by_date AS (
 ),
 
 latest_answers AS (
-    -- The latest date of each code; D18: true and false on it -> conflicting.
+    -- The latest date of each code; D18: true and false on it -> conflicting; neither: without a value.
     SELECT
         unit_id,
         code,
@@ -50,7 +50,10 @@ latest_answers AS (
             WHEN any_true AND any_false THEN 'conflicting'
             WHEN any_true THEN 'recorded_true'
             WHEN any_false THEN 'recorded_false'
-            ELSE 'recorded_without_value'
+            WHEN code IN ('medical_risk', 'compliance_risk') THEN 'recorded_without_value'
+            -- lat_amenable and informed_consent have no unknown outcome: a latest record without a value is as
+            -- none, left to chart review.
+            ELSE 'not_recorded'
         END AS rule
     FROM (
         SELECT

@@ -23,7 +23,8 @@ import duckdb
 
 from oligo_cohort.api import _screen_loaded
 from oligo_cohort.explain import facts_sql
-from oligo_cohort.load import load_extract
+from oligo_cohort.load import LoadedExtract, load_extract
+from oligo_cohort.protocol import Protocol
 from oligo_cohort.results import FACTS_TABLE
 from oligo_cohort.worklist import worklist_relation
 from tests.differential.extracts import GeneratedExtract
@@ -108,26 +109,37 @@ def _lines(relation: duckdb.DuckDBPyRelation) -> list[str]:
 def screen_both(extract: GeneratedExtract) -> dict[str, Output]:
     """Load once, screen with each engine: each engine's outputs as CSV lines."""
     loaded = load_extract(extract.source(), as_of=extract.as_of)
-    protocol = extract.protocol()
-    outputs = {}
     try:
-        for engine in ENGINES:
-            for table in RESULT_TABLES:  # nothing of the other engine's result may linger
-                loaded.con.execute(f"DROP TABLE IF EXISTS {table}")
-            result = _screen_loaded(loaded, protocol, engine=engine, worklist=extract.worklist, explain="all-events")
-            output = {
-                "patients.csv": _lines(result.query("patients")),
-                "events.csv": _lines(result.query("events")),
-                "reasons.csv": _lines(result.query("reasons")),
-                FACTS: _facts(loaded.con),
-                FACTS_SHAPE: _shape(loaded.con),
-            }
-            if extract.worklist:
-                output["worklist.csv"] = _lines(worklist_relation(result))
-            outputs[engine] = output
+        return screen_loaded_both(loaded, extract.protocol(), worklist=extract.worklist)
     finally:
         loaded.con.close()
+
+
+def screen_loaded_both(loaded: LoadedExtract, protocol: Protocol, *, worklist: bool = False) -> dict[str, Output]:
+    """Screen loaded tables with each engine, explaining every event: each engine's outputs as CSV lines."""
+    outputs = {}
+    for engine in ENGINES:
+        for table in RESULT_TABLES:  # nothing of the other engine's result may linger
+            loaded.con.execute(f"DROP TABLE IF EXISTS {table}")
+        result = _screen_loaded(loaded, protocol, engine=engine, worklist=worklist, explain="all-events")
+        output = {
+            "patients.csv": _lines(result.query("patients")),
+            "events.csv": _lines(result.query("events")),
+            "reasons.csv": _lines(result.query("reasons")),
+            FACTS: _facts(loaded.con),
+            FACTS_SHAPE: _shape(loaded.con),
+        }
+        if worklist:
+            output["worklist.csv"] = _lines(worklist_relation(result))
+        outputs[engine] = output
     return outputs
+
+
+def facts_rows(output: Output) -> dict[tuple[str, str | None, str], dict[str, str]]:
+    """The facts of one engine's output by (patient, event, criterion); values as CSV text ('' = missing)."""
+    lines = output[FACTS]
+    rows = csv.DictReader(io.StringIO("\n".join([lines[0], *lines[2:]])))  # lines[1] holds the column types
+    return {(row["patient_id"], row["event_id"] or None, row["criterion"]): row for row in rows}
 
 
 def differences(outputs: dict[str, Output]) -> list[Difference]:

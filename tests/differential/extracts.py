@@ -507,3 +507,22 @@ def extracts(draw: st.DrawFn, max_patients: int = 24) -> GeneratedExtract:
         frame = pd.DataFrame([[_text(row.get(c)) for c in columns] for row in rows], columns=columns, dtype=object)
         tables[name] = frame.where(frame.notna(), None)
     return GeneratedExtract(tables, as_of, protocol_name, overrides, worklist)
+
+
+def baseline_patient(name: str, **replaced: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The spec tests' baseline patient renamed `name` (tumour and study ids prefixed), some tables replaced."""
+    from tests.spec.harness import build_case  # the spec tests' tables, only for hand-written variants
+
+    tables = {key: frame.copy() for key, frame in build_case(**replaced).source().items()}
+    for frame in tables.values():
+        frame["patient_id"] = name
+        for column in ID_COLUMNS:
+            if column in frame:
+                frame[column] = name + "-" + frame[column].astype(str)
+    return tables
+
+
+def extract_of(patients: list[dict[str, pd.DataFrame]], as_of: str = "2023-04-20") -> GeneratedExtract:
+    """One extract of several patients' tables (the baseline's cut-off by default), screened with COSMO."""
+    tables = {name: pd.concat([p[name] for p in patients], ignore_index=True) for name in patients[0]}
+    return GeneratedExtract(dict(tables), as_of, "cosmo", (), worklist=False)

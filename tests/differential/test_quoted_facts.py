@@ -10,17 +10,12 @@ must record the facts named below (and agree on everything else).
 
 from __future__ import annotations
 
-import csv
-import io
-
-import pandas as pd
 import pytest
 
-from tests.differential.compare import FACTS, differences, report, screen_both
-from tests.differential.extracts import GeneratedExtract
-from tests.spec.baseline import AS_OF
-from tests.spec.harness import OTHER_TUMOUR_COLUMNS, baseline_with, build_case
-from tests.spec.tables import concat, table
+from tests.differential.compare import differences, facts_rows, report, screen_both
+from tests.differential.extracts import GeneratedExtract, baseline_patient, extract_of
+from tests.spec.harness import OTHER_TUMOUR_COLUMNS, baseline_with
+from tests.spec.tables import table
 
 # Responses on the line (start 2022-01-03) before S (2023-03-01); the baseline has SD on 2022-06-15 and 2022-12-15.
 RESPONSES = {
@@ -68,36 +63,24 @@ PREGNANCIES = {
 }
 
 
-def _patient(name: str, **replaced: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The baseline patient renamed `name` (its tumour and study ids prefixed), with some tables replaced."""
-    tables = {key: frame.copy() for key, frame in build_case(**replaced).source().items()}
-    for frame in tables.values():
-        frame["patient_id"] = name
-        for column in ("tumour_id", "study_id"):
-            if column in frame:
-                frame[column] = name + "-" + frame[column].astype(str)
-    return tables
-
-
 def _extract() -> GeneratedExtract:
     patients = [
         *(
-            _patient(
+            baseline_patient(
                 name, response_assessments=baseline_with("response_assessments", "assessment_date | response\n" + rows)
             )
             for name, rows in RESPONSES.items()
         ),
         *(
-            _patient(name, tumours=baseline_with("tumours", "\n".join([OTHER_TUMOUR_COLUMNS, *rows])))
+            baseline_patient(name, tumours=baseline_with("tumours", "\n".join([OTHER_TUMOUR_COLUMNS, *rows])))
             for name, rows in OTHER_TUMOURS.items()
         ),
         *(
-            _patient(name, observations=table("code | start_date | end_date | value\n" + rows))
+            baseline_patient(name, observations=table("code | start_date | end_date | value\n" + rows))
             for name, rows in PREGNANCIES.items()
         ),
     ]
-    tables = {name: concat(*(p[name] for p in patients)) for name in patients[0]}
-    return GeneratedExtract(tables, AS_OF, "cosmo", (), worklist=False)
+    return extract_of(patients)
 
 
 @pytest.fixture(scope="module")
@@ -107,9 +90,8 @@ def facts() -> dict[tuple[str, str], dict[str, str]]:
     outputs = screen_both(extract)
     found = differences(outputs)
     assert not found, report(extract, found)
-    lines = outputs["duckdb"][FACTS]
-    rows = csv.DictReader(io.StringIO("\n".join([lines[0], *lines[2:]])))  # lines[1] holds the column types
-    return {(row["patient_id"], row["criterion"]): row for row in rows if row["event_id"] == f"{row['patient_id']}-S"}
+    rows = facts_rows(outputs["duckdb"])
+    return {(patient, criterion): row for (patient, event, criterion), row in rows.items() if event == f"{patient}-S"}
 
 
 @pytest.mark.parametrize(
