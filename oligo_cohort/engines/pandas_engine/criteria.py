@@ -253,6 +253,9 @@ class Context:
         `lesions` are lesion verdicts (`imaging.lesion_progression`); `rows` the unit row each belongs to.
         """
         state = lesions["progressive"].array
+        counted = np.asarray(state.fillna(True), dtype=bool)  # progressive or undetermined: the ones listed
+        lesions, rows = lesions[counted], np.asarray(rows)[counted]
+        state = lesions["progressive"].array
         progressive = state.fillna(False).to_numpy(dtype=bool)
         undetermined = np.asarray(state.isna(), dtype=bool)
         distant = (lesions["location"] == "distant").to_numpy(dtype=bool)
