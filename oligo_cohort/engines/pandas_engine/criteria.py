@@ -270,7 +270,11 @@ class Context:
 
 def record(c: Context, criterion: str, rule: pd.Categorical, **own: object) -> Decision:
     """The decision: the rule taken, the criterion's own facts, and the facts of the unit it speaks of."""
-    facts = {name: own[name] if name in own else getattr(c, name) for name in BY_ID[criterion].facts}
+    facts = {}
+    for name in BY_ID[criterion].facts:
+        if name not in own and not isinstance(getattr(type(c), name, None), cached_property):
+            raise TypeError(f"{criterion} records {name}: neither given by its decider nor a fact of the unit")
+        facts[name] = own[name] if name in own else getattr(c, name)
     return Decision(BY_ID[criterion], rule, facts)
 
 
