@@ -37,8 +37,8 @@ def choose_references(units: pd.DataFrame, imaging: pd.DataFrame, before_days: i
     Among the patient's studies in [line start - before, line start + after]:
     the latest of the unit's modality, else the latest of any modality (same
     day: smallest study_id, D11). Returns, aligned with `units`: ref_study
-    (NO_STUDY when none), ref_is_pet, window_has_study, window_has_modality, and window_modalities: the
-    distinct modalities of the studies in the window, sorted and comma-separated (missing when there is none).
+    (NO_STUDY when none), ref_is_pet, and window_modalities: the distinct modalities of the studies in the
+    window, sorted and comma-separated (missing when there is none).
     """
     windows = units[["pid", "line_start"]].drop_duplicates()
     studies = windows.merge(imaging[["pid", "study", "study_date", "modality", "study_key"]], on="pid")
@@ -66,8 +66,6 @@ def choose_references(units: pd.DataFrame, imaging: pd.DataFrame, before_days: i
         {
             "ref_study": ref_study,
             "ref_is_pet": is_pet[ref_study],
-            "window_has_study": ~np.isnan(any_modality),
-            "window_has_modality": ~np.isnan(same),
             "window_modalities": any_window["window_modalities"].to_numpy(dtype=object),
         },
         index=units.index,

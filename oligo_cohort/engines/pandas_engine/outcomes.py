@@ -21,7 +21,6 @@ from oligo_cohort.engines.pandas_engine.decisions import Decision
 from oligo_cohort.engines.pandas_engine.inputs import Inputs
 from oligo_cohort.results import FACTS_TABLE
 
-OUTCOME_TYPE = pd.CategoricalDtype(list(OUTCOMES))
 STATUS_TYPE = pd.CategoricalDtype(list(STATUSES))
 
 

@@ -89,7 +89,6 @@ def build_units(inputs: Inputs) -> Units:
     flagged = (scan_rule[["t_distant", "t_local", "u_distant", "u_local"]].sum(axis=1) > 0).to_numpy()
     events = candidates[flagged].reset_index(drop=True)
     events["oligo"] = scan_rule.loc[flagged, "outcome"].to_numpy()
-    events["has_reference"] = has_reference[flagged]
     scan_lesions = scan_lesions[scan_lesions["unit"].isin(events["unit"])]
 
     pet_checks, pet_lesions = _pet_checks(events, imaging, inputs, reference, has_reference)
