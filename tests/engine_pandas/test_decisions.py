@@ -10,7 +10,7 @@ import pytest
 
 from oligo_cohort.criteria import BY_ID
 from oligo_cohort.engines.pandas_engine.decisions import Decision, choose_rule
-from oligo_cohort.engines.pandas_engine.grouped_text import join_by_group, lists_per_unit
+from oligo_cohort.engines.pandas_engine.grouped_text import joined_per_key, lists_per_key, take_text
 
 AGE = BY_ID["inc_age_18"]
 
@@ -63,10 +63,10 @@ def test_only_the_criterions_own_rules_can_be_taken() -> None:
         choose_rule("inc_age_18", [(np.array([True]), "histological")], "adult")
 
 
-def test_values_are_joined_and_listed_per_unit_in_text_order() -> None:
-    joined = join_by_group(
-        np.array([4, 1, 4, 4]), np.array(["palbociclib", "x", "letrozole", "palbociclib"], dtype=object)
-    )
-    assert joined.to_dict() == {1: "x", 4: "letrozole, palbociclib"}
-    lists = lists_per_unit(np.array([2, 0, 2]), np.array(["lung L2", "bone L9", "liver L1"], dtype=object), 4)
+def test_values_are_joined_and_listed_per_key_in_text_order() -> None:
+    drugs = np.array(["palbociclib", "x", "letrozole", "palbociclib"], dtype=object)
+    joined = joined_per_key(np.array([4, 1, 4, 4]), drugs, 5)
+    assert joined.to_pylist() == [None, "x", None, None, "letrozole, palbociclib"]  # distinct, sorted
+    lists = lists_per_key(np.array([2, 0, 2]), np.array(["lung L2", "bone L9", "liver L1"], dtype=object), 4)
     assert lists.to_pylist() == [["bone L9"], None, ["liver L1", "lung L2"], None]
+    assert take_text(joined, np.array([4, -1, 1])).to_pylist() == ["letrozole, palbociclib", None, "x"]

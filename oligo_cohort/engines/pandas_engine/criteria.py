@@ -24,7 +24,7 @@ from oligo_cohort.criteria import BY_ID, CRITERION_IDS
 from oligo_cohort.engines.pandas_engine import imaging as img
 from oligo_cohort.engines.pandas_engine.calendar import add_months, full_years
 from oligo_cohort.engines.pandas_engine.decisions import Decision, choose_rule
-from oligo_cohort.engines.pandas_engine.grouped_text import join_by_group, lists_per_unit
+from oligo_cohort.engines.pandas_engine.grouped_text import as_text, joined_per_key, lists_per_key, take_text
 from oligo_cohort.engines.pandas_engine.inputs import Inputs
 from oligo_cohort.engines.pandas_engine.lines import breast_tumours
 from oligo_cohort.engines.pandas_engine.units import Units
@@ -37,19 +37,22 @@ CONTROL_RANK = {"SD": 0, "PR": 1, "CR": 2}
 PET_PREFERENCE = {"pass": 0, "unknown": 1, "fail": 2}
 
 
-def _text(values: object) -> np.ndarray:
-    """Any column as an object array of strings, None where missing."""
-    array = np.asarray(values, dtype=object)
-    return np.where(pd.isna(array), None, array)
-
-
 def _true(values: pd.Series) -> np.ndarray:
     """A nullable boolean column: True only where the value is true."""
     return values.eq(True).fillna(False).to_numpy(dtype=bool)
 
 
+def _at(values: object, positions: np.ndarray, missing: object = np.nan) -> np.ndarray:
+    """`values[positions]`, `missing` where a position is negative."""
+    return np.append(np.asarray(values), missing)[positions]
+
+
 class Context:
-    """What the deciders read: the units, the inputs, and the facts of the units themselves (computed once)."""
+    """What the deciders read: the units, the inputs, and the facts of the units themselves (computed once).
+
+    Text facts are Arrow string arrays taken from the tables they come from by position (a study, an index
+    tumour, a line), so that no Python string is made per unit; the rules compare codes, not strings.
+    """
 
     def __init__(self, units: Units, inputs: Inputs) -> None:
         self.units = units
@@ -62,6 +65,10 @@ class Context:
         self._row_of_unit[unit_ids] = np.arange(self.n)
         self.pid = self.u["pid"].to_numpy(dtype=np.int64)
         self.active = self.u["active"].to_numpy(dtype=bool)
+        self.event = self.u["event"].to_numpy(dtype=np.int64)  # study code of S (NO_STUDY: none)
+        self.ref_study = self.u["ref_study"].to_numpy(dtype=np.int64)
+        self.tumour_pos = self.u["tumour_pos"].to_numpy(dtype=np.int64)  # row of `breast` (-1: none)
+        self.breast = breast_tumours(inputs)
 
     def rows(self, unit_ids: object) -> np.ndarray:
         """The row of each unit id."""
@@ -79,15 +86,25 @@ class Context:
         )
         return left.merge(records, on="pid")
 
-    def study_ids(self, codes: object) -> np.ndarray:
-        """Study ids of study codes (NO_STUDY: None)."""
-        ids = np.append(self.inputs.imaging["study_id"].to_numpy(dtype=object), None)
-        return ids[np.asarray(codes, dtype=np.int64)]
+    @cached_property
+    def _study_ids(self) -> pa.Array:
+        return as_text(self.inputs.imaging["study_id"])
 
-    def study_values(self, codes: object, column: str, dtype: type = object) -> np.ndarray:
-        """A column of `imaging` at study codes (NO_STUDY: missing)."""
-        values = self.inputs.imaging[column].to_numpy(dtype=dtype)
-        return np.append(values, None if dtype is object else np.nan)[np.asarray(codes, dtype=np.int64)]
+    def study_ids(self, codes: object) -> pa.Array:
+        """Study ids of study codes (NO_STUDY: missing)."""
+        return take_text(self._study_ids, codes)
+
+    def study_dates(self, codes: object) -> np.ndarray:
+        """Dates of studies (NO_STUDY: missing)."""
+        return _at(self.inputs.imaging["study_date"].to_numpy(dtype=np.float64), np.asarray(codes, dtype=np.int64))
+
+    def modality_codes(self, codes: object) -> np.ndarray:
+        """The modality of studies as a code (NO_STUDY: -1)."""
+        return _at(self.inputs.imaging["modality"].cat.codes.to_numpy(dtype=np.int64), np.asarray(codes), -1)
+
+    def tumour_flag(self, on_breast: object) -> np.ndarray:
+        """A condition on the breast tumours, read for each unit's index tumour (False without one)."""
+        return _at(np.asarray(on_breast, dtype=bool), self.tumour_pos, False)
 
     # --- The unit: its scan, S, R and the cut-off -------------------------------------------------------------
 
@@ -108,46 +125,48 @@ class Context:
         return np.full(self.n, self.inputs.settings.as_of)
 
     @cached_property
-    def scan_study_id(self) -> np.ndarray:
-        return self.study_ids(self.u["event"].to_numpy(dtype=np.int64))
+    def scan_study_id(self) -> pa.Array:
+        return self.study_ids(self.event)
 
     @cached_property
-    def scan_modality(self) -> np.ndarray:
-        return self.study_values(self.u["event"].to_numpy(dtype=np.int64), "modality")
+    def scan_modality(self) -> pa.Array:
+        return take_text(as_text(self.inputs.imaging["modality"]), self.event)
 
     # --- The index breast tumour (D4, D24) ----------------------------------------------------------------------
 
-    @cached_property
-    def _tumour(self) -> pd.DataFrame:
-        return breast_tumours(self.inputs).reindex(self.u["tumour_pos"].to_numpy()).reset_index(drop=True)
+    def _tumour_text(self, column: str) -> pa.Array:
+        return take_text(as_text(self.breast[column]), self.tumour_pos)
+
+    def _tumour_date(self, column: str) -> np.ndarray:
+        return _at(self.breast[column].to_numpy(dtype=np.float64), self.tumour_pos)
 
     @cached_property
     def has_tumour(self) -> np.ndarray:
-        return (self.u["tumour_pos"] >= 0).to_numpy()
+        return self.tumour_pos >= 0
 
     @cached_property
-    def tumour_id(self) -> np.ndarray:
-        return _text(self._tumour["tumour_id"])
+    def tumour_id(self) -> pa.Array:
+        return self._tumour_text("tumour_id")
 
     @cached_property
-    def tumour_topography(self) -> np.ndarray:
-        return _text(self._tumour["topography"])
+    def tumour_topography(self) -> pa.Array:
+        return self._tumour_text("topography")
 
     @cached_property
     def tumour_diagnosis_date(self) -> np.ndarray:
-        return self._tumour["diagnosis_date"].to_numpy(dtype=np.float64)
+        return self._tumour_date("diagnosis_date")
 
     @cached_property
-    def basis_of_diagnosis(self) -> np.ndarray:
-        return _text(self._tumour["basis_of_diagnosis"])
+    def basis_of_diagnosis(self) -> pa.Array:
+        return self._tumour_text("basis_of_diagnosis")
 
     @cached_property
-    def tnm_m(self) -> np.ndarray:
-        return _text(self._tumour["tnm_m"])
+    def tnm_m(self) -> pa.Array:
+        return self._tumour_text("tnm_m")
 
     @cached_property
     def metastasis_date(self) -> np.ndarray:
-        return self._tumour["metastasis_date"].to_numpy(dtype=np.float64)
+        return self._tumour_date("metastasis_date")
 
     # --- The line active at S (D9, D33) -------------------------------------------------------------------------
 
@@ -164,63 +183,50 @@ class Context:
         return self.u["lines_started"].to_numpy(dtype=np.int64)
 
     @cached_property
-    def _line_texts(self) -> pd.DataFrame:
-        """Per line: its drugs (carried ones included, D28) and their treatment classes, sorted, comma-separated."""
-        table = self.units.line_table
-        line_id = table.members["line_id"].to_numpy(dtype=np.int64)
-        drugs = table.episodes["drug"].to_numpy(dtype=object)[table.members["episode"].to_numpy()]
-        classes = self.inputs.vocabulary.set_index("drug")["drug_class"].astype(object)
-        drug_class = classes.reindex(drugs).to_numpy(dtype=object)
-        known = pd.notna(drug_class)
-        n_lines = len(table.lines)
-        return pd.DataFrame(
-            {
-                "drugs": join_by_group(line_id, drugs).reindex(np.arange(n_lines)).to_numpy(dtype=object),
-                # A line of drugs missing from the vocabulary only has no class: the empty list, said as ''.
-                "classes": join_by_group(line_id[known], drug_class[known])
-                .reindex(np.arange(n_lines))
-                .fillna("")
-                .to_numpy(dtype=object),
-            }
-        )
-
-    def _line_text(self, column: str) -> np.ndarray:
+    def _line_id(self) -> np.ndarray:
         line_id = self.u["line_id"].to_numpy(dtype=np.float64)
-        values = np.append(self._line_texts[column].to_numpy(dtype=object), None)
-        return values[np.where(np.isnan(line_id), -1, line_id).astype(np.int64)]
+        return np.where(np.isnan(line_id), -1, line_id).astype(np.int64)
 
     @cached_property
-    def line_drugs(self) -> np.ndarray:
-        return self._line_text("drugs")
+    def line_drugs(self) -> pa.Array:
+        """The drugs of the line (carried ones included, D28), sorted, comma-separated."""
+        table = self.units.line_table
+        drugs = as_text(table.episodes["drug"]).take(pa.array(table.members["episode"].to_numpy(dtype=np.int64)))
+        per_line = joined_per_key(table.members["line_id"].to_numpy(), drugs, len(table.lines))
+        return take_text(per_line, self._line_id)
 
     @cached_property
-    def line_drug_classes(self) -> np.ndarray:
-        return self._line_text("classes")
+    def line_drug_classes(self) -> pa.Array:
+        """The treatment classes of the line's drugs, sorted, comma-separated ('' when every drug is unknown)."""
+        table = self.units.line_table
+        drugs = as_text(table.episodes["drug"]).take(pa.array(table.members["episode"].to_numpy(dtype=np.int64)))
+        vocabulary = self.inputs.vocabulary
+        found = pc.index_in(drugs, value_set=as_text(vocabulary["drug"]))
+        classes = as_text(vocabulary["drug_class"]).take(found)  # a drug missing from the vocabulary: no class
+        known = classes.is_valid().to_numpy(zero_copy_only=False)
+        line_id = table.members["line_id"].to_numpy()[known]
+        per_line = joined_per_key(line_id, classes.filter(pa.array(known)), len(table.lines))
+        return take_text(pc.fill_null(per_line, ""), self._line_id)
 
     # --- The reference of S (D11, D15) --------------------------------------------------------------------------
 
     @cached_property
-    def _ref_study(self) -> np.ndarray:
-        return self.u["ref_study"].to_numpy(dtype=np.int64)
-
-    @cached_property
-    def reference_basis(self) -> np.ndarray:
+    def reference_basis(self) -> pa.Array:
         nadir = self.u["nadir"].fillna(False).to_numpy(dtype=bool) if "nadir" in self.u else np.zeros(self.n, bool)
-        basis = np.where(self._ref_study != img.NO_STUDY, "line_start", None).astype(object)
-        basis[nadir & self.has_event] = "nadir"
-        return basis
+        basis = np.where(nadir & self.has_event, 1, np.where(self.ref_study != img.NO_STUDY, 0, -1))
+        return take_text(pa.array(["line_start", "nadir"]), basis)
 
     @cached_property
-    def reference_study_id(self) -> np.ndarray:
-        return self.study_ids(self._ref_study)
+    def reference_study_id(self) -> pa.Array:
+        return self.study_ids(self.ref_study)
 
     @cached_property
-    def reference_modality(self) -> np.ndarray:
-        return self.study_values(self._ref_study, "modality")
+    def reference_modality(self) -> pa.Array:
+        return take_text(as_text(self.inputs.imaging["modality"]), self.ref_study)
 
     @cached_property
     def reference_date(self) -> np.ndarray:
-        return self.study_values(self._ref_study, "study_date", np.float64)
+        return self.study_dates(self.ref_study)
 
     @cached_property
     def window_start(self) -> np.ndarray:
@@ -231,11 +237,10 @@ class Context:
         return np.where(self.has_event, self.line_start + self.p.reference_window_after_days, np.nan)
 
     @cached_property
-    def window_modalities(self) -> np.ndarray:
-        modalities = (
-            self.u["window_modalities"] if "window_modalities" in self.u else pd.Series(None, index=self.u.index)
-        )
-        return np.where(self.has_event, _text(modalities), None)
+    def window_modalities(self) -> pa.Array:
+        if "window_modalities" not in self.u:  # no candidate scan at all
+            return pa.nulls(self.n, pa.string())
+        return as_text(self.u["window_modalities"])
 
     # --- The patient ----------------------------------------------------------------------------------------------
 
@@ -259,12 +264,18 @@ class Context:
         progressive = state.fillna(False).to_numpy(dtype=bool)
         undetermined = np.asarray(state.isna(), dtype=bool)
         distant = (lesions["location"] == "distant").to_numpy(dtype=bool)
-        names = self.inputs.lesions["lesion_id"].cat.categories.to_numpy(dtype=object)
-        labels = lesions["organ"].astype(str).to_numpy(dtype=object) + " " + names[lesions["lesion"].to_numpy()]
+        names = as_text(self.inputs.lesions["lesion_id"].cat.categories.to_numpy(dtype=object))
+        labels = pc.binary_join_element_wise(
+            as_text(lesions["organ"]), names.take(pa.array(lesions["lesion"].to_numpy(dtype=np.int64))), " "
+        )
+
+        def listed(mask: np.ndarray) -> pa.ListArray:
+            return lists_per_key(rows[mask], labels.filter(pa.array(mask)), self.n)
+
         return {
-            "distant": lists_per_unit(rows[progressive & distant], labels[progressive & distant], self.n),
-            "local": lists_per_unit(rows[progressive & ~distant], labels[progressive & ~distant], self.n),
-            "undetermined": lists_per_unit(rows[undetermined], labels[undetermined], self.n),
+            "distant": listed(progressive & distant),
+            "local": listed(progressive & ~distant),
+            "undetermined": listed(undetermined),
         }
 
 
@@ -280,13 +291,13 @@ def record(c: Context, criterion: str, rule: pd.Categorical, **own: object) -> D
 
 def invasive_breast_cancer(c: Context) -> Decision:
     """Index tumour with a histological basis -> pass; none, or a non-histological basis -> fail; else unknown."""
-    basis = c.basis_of_diagnosis
+    basis = c.breast["basis_of_diagnosis"]
     rule = choose_rule(
         "inc_invasive_breast_cancer",
         [
             (~c.has_tumour, "no_index_tumour"),
-            (np.isin(basis, HISTOLOGY), "histological"),
-            (np.isin(basis, NOT_HISTOLOGY), "not_histological"),
+            (c.tumour_flag(basis.isin(HISTOLOGY)), "histological"),
+            (c.tumour_flag(basis.isin(NOT_HISTOLOGY)), "not_histological"),
         ],
         "basis_not_recorded",
     )
@@ -295,15 +306,15 @@ def invasive_breast_cancer(c: Context) -> Decision:
 
 def metastatic(c: Context) -> Decision:
     """M1 (D23: whatever the metastasis date), or metastasis by S -> pass; none, later, or M0 undated -> fail."""
-    met, s = c.metastasis_date, c.screening_date
+    met, s, tnm_m = c.metastasis_date, c.screening_date, c.breast["tnm_m"]
     rule = choose_rule(
         "inc_metastatic",
         [
             (~c.has_tumour, "no_index_tumour"),
-            (c.tnm_m == "M1", "m1_at_diagnosis"),
+            (c.tumour_flag(tnm_m == "M1"), "m1_at_diagnosis"),
             (met <= s, "metastasis_by_screening"),
             (met > s, "metastasis_after_screening"),
-            (c.tnm_m == "M0", "m0_without_metastasis"),
+            (c.tumour_flag(tnm_m == "M0"), "m0_without_metastasis"),
         ],
         "metastasis_not_recorded",
     )
@@ -396,12 +407,13 @@ def disease_control_6m(c: Context) -> Decision:
 
 def same_modality(c: Context) -> Decision:
     """Reference of S's modality -> pass; studies in the window but none of it -> fail; none -> unknown."""
+    has_reference = c.ref_study != img.NO_STUDY
     rule = choose_rule(
         "inc_same_modality",
         [
             (~c.has_event, "no_candidate_event"),
-            (pd.notna(c.reference_modality) & (c.reference_modality == c.scan_modality), "same_modality"),
-            (pd.notna(c.reference_study_id), "other_modality"),
+            (has_reference & (c.modality_codes(c.ref_study) == c.modality_codes(c.event)), "same_modality"),
+            (has_reference, "other_modality"),
         ],
         "no_study_near_line_start",
     )
@@ -446,7 +458,7 @@ def pet_confirmation(c: Context) -> Decision:
     pet_study[rows] = study[pairs]
     pet_outcome = np.full(c.n, None, dtype=object)
     pet_outcome[rows] = checks["outcome"].to_numpy(dtype=object)[pairs]
-    pet_date = c.study_values(pet_study, "study_date", np.float64)
+    pet_date = c.study_dates(pet_study)
 
     lesions = c.units.pet_lesions
     is_chosen = np.zeros(len(checks), dtype=bool)
@@ -705,15 +717,14 @@ def other_malignancy(c: Context) -> Decision:
     first = ranked[np.r_[True, row[ranked][1:] != row[ranked][:-1]]] if len(row) else ranked
     at = row[first]
 
-    def quoted(values: np.ndarray, fill: object) -> np.ndarray:
-        out = np.full(c.n, fill, dtype=object if fill is None else np.float64)
-        out[at] = values[first]
-        return out
-
-    rule_name = quoted(tumour_rule, None)
+    quoted = np.full(c.n, -1, dtype=np.int64)  # the row of `rows` each unit quotes (-1: no other tumour)
+    quoted[at] = first
     rule = choose_rule(
         "exc_other_malignancy",
-        [(rule_name == name, name) for name in (*EXCLUDING_RULES, *UNDECIDED_RULES, "skin_carcinoma", "exempt")],
+        [
+            (_at(tumour_rule, quoted, None) == name, name)
+            for name in (*EXCLUDING_RULES, *UNDECIDED_RULES, "skin_carcinoma", "exempt")
+        ],
         "none",
     )
     return record(
@@ -721,12 +732,12 @@ def other_malignancy(c: Context) -> Decision:
         "exc_other_malignancy",
         rule,
         exemption_date=exemption_date,
-        other_tumour_id=quoted(_text(rows["tumour_id"]), None),
-        other_topography=quoted(_text(rows["topography"]), None),
-        other_morphology=quoted(_text(rows["morphology"]), None),
-        other_diagnosis_date=quoted(diagnosed, np.nan),
-        other_treatment_intent=quoted(_text(rows["treatment_intent"]), None),
-        other_last_treatment_date=quoted(last, np.nan),
+        other_tumour_id=take_text(as_text(rows["tumour_id"]), quoted),
+        other_topography=take_text(as_text(rows["topography"]), quoted),
+        other_morphology=take_text(as_text(rows["morphology"]), quoted),
+        other_diagnosis_date=_at(diagnosed, quoted),
+        other_treatment_intent=take_text(as_text(rows["treatment_intent"]), quoted),
+        other_last_treatment_date=_at(last, quoted),
         other_tumours=np.bincount(row, minlength=c.n),
     )
 

@@ -7,7 +7,7 @@ facts in the engine's working forms, all aligned with the units:
 
 - date: float day numbers (NaN = missing);
 - integer: numbers (NaN = missing);
-- text: strings (None / NaN = missing), or a categorical;
+- text: an Arrow string array, or strings (None / NaN = missing);
 - boolean: booleans;
 - text_list: an Arrow list array (missing = no item).
 
@@ -75,16 +75,16 @@ class Decision:
         """The rule and facts of the units at `rows`, as the struct column of `result_facts`."""
         rows = np.asarray(rows, dtype=np.int64)
         names = ["rule", *self.criterion.facts]
-        rules = pa.array(np.asarray(self.rule, dtype=object)[rows], type=pa.string())
+        rule_names = pa.array([rule.name for rule in self.criterion.rules], type=pa.string())
+        rules = rule_names.take(pa.array(self.rule.codes[rows]))
         arrays = [rules, *(to_arrow(self.facts[name], FACTS[name].type, rows) for name in self.criterion.facts)]
         return pa.StructArray.from_arrays(arrays, names=names)
 
 
 def to_arrow(values: object, kind: FactType, rows: np.ndarray) -> pa.Array:
     """A fact's values at `rows` as an Arrow array of the fact's type."""
-    if kind == "text_list":
-        assert isinstance(values, pa.ListArray), "text_list facts are Arrow list arrays"
-        return values.take(pa.array(rows))
+    if isinstance(values, pa.Array):
+        return values.take(pa.array(rows)).cast(ARROW_TYPES[kind])
     if kind in ("date", "integer"):
         numbers = np.asarray(values, dtype=np.float64)[rows]
         missing = np.isnan(numbers)
@@ -94,5 +94,5 @@ def to_arrow(values: object, kind: FactType, rows: np.ndarray) -> pa.Array:
         return pa.array(whole, type=pa.int64(), mask=missing)
     if kind == "boolean":
         return pa.array(np.asarray(values, dtype=bool)[rows], type=pa.bool_())
-    text = np.asarray(values, dtype=object)[rows]
-    return pa.array(text, type=pa.string(), from_pandas=True)
+    assert kind == "text", f"{kind} facts are Arrow arrays"
+    return pa.array(np.asarray(values, dtype=object)[rows], type=pa.string(), from_pandas=True)

@@ -18,6 +18,7 @@ import pyarrow as pa
 from oligo_cohort.criteria import CRITERION_IDS, OUTCOMES, STATUSES
 from oligo_cohort.engines.pandas_engine.calendar import to_datetime64
 from oligo_cohort.engines.pandas_engine.decisions import Decision
+from oligo_cohort.engines.pandas_engine.grouped_text import as_text, take_text
 from oligo_cohort.engines.pandas_engine.inputs import Inputs
 from oligo_cohort.results import FACTS_TABLE
 
@@ -99,12 +100,11 @@ def facts_table(units: pd.DataFrame, decided: dict[str, Decision], best: np.ndar
     """`result_facts`: each patient's best unit (every unit when the run explains all events), ids restored."""
     explained = np.ones(len(units), dtype=bool) if inputs.settings.explain_all_events else best
     rows = np.flatnonzero(explained)
-    patient_ids = inputs.patients["patient_id"].to_numpy(dtype=object)
-    study_ids = np.append(inputs.imaging["study_id"].to_numpy(dtype=object), None)  # code -1: no event
     columns: dict[str, pa.Array] = {
         "unit_id": pa.array(units["unit"].to_numpy(dtype=np.int64)[rows], type=pa.int64()),
-        "patient_id": pa.array(patient_ids[units["pid"].to_numpy(dtype=np.int64)[rows]], type=pa.string()),
-        "event_id": pa.array(study_ids[units["event"].to_numpy(dtype=np.int64)[rows]], type=pa.string()),
+        "patient_id": take_text(as_text(inputs.patients["patient_id"]), units["pid"].to_numpy(dtype=np.int64)[rows]),
+        # Study code -1 (no event) reads as missing.
+        "event_id": take_text(as_text(inputs.imaging["study_id"]), units["event"].to_numpy(dtype=np.int64)[rows]),
         "is_best": pa.array(best[rows], type=pa.bool_()),
     }
     columns.update({c: decided[c].struct(rows) for c in CRITERION_IDS})
