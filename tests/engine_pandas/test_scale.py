@@ -57,8 +57,8 @@ def test_engines_agree_on_100k_synthetic_patients_and_pandas_keeps_up(tmp_path: 
         explain_reasons(con)
         for name, query in QUERIES.items():
             con.execute(f"CREATE TABLE kept_{engine}_{name} AS {query}")
-    assert con.sql("SELECT count(*) FROM kept_pandas_patients").fetchone() == (PATIENTS,)
-    assert con.sql("SELECT count(*) FROM kept_pandas_reasons").fetchone() == (18 * PATIENTS,)
+    assert con.execute("SELECT count(*) FROM kept_pandas_patients").fetchall() == [(PATIENTS,)]
+    assert con.execute("SELECT count(*) FROM kept_pandas_reasons").fetchall() == [(18 * PATIENTS,)]
     for name in QUERIES:
         assert not _differing(con, name), (name, _differing(con, name))
     assert seconds["pandas"] <= MAX_TIME_RATIO * seconds["duckdb"], seconds
