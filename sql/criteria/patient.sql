@@ -30,7 +30,8 @@ WITH units AS (
 ),
 
 assessments AS (
-    SELECT patient_id, assessment_date, scale, score FROM performance_status
+    -- ps_score is an integer fact: BIGINT, as oligo_cohort.facts types it.
+    SELECT patient_id, assessment_date, scale, CAST(score AS BIGINT) AS score FROM performance_status
 ),
 
 other_tumours AS (

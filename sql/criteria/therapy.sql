@@ -20,8 +20,9 @@ WITH units AS (
         patient_id,
         has_event,
         screening_date,
-        lines_started,
-        line_number,
+        -- Integer facts are BIGINT, as oligo_cohort.facts types them.
+        CAST(lines_started AS BIGINT) AS lines_started,
+        CAST(line_number AS BIGINT) AS line_number,
         line_start,
         line_drugs,
         line_drug_classes,

@@ -1,12 +1,15 @@
 """Screen one extract with both engines and compare their outputs exactly.
 
 The extract is loaded once (loading is shared code, not under test); each
-engine then screens the loaded tables. What `ScreeningResult.write` would put
-in `patients.csv` and `events.csv` must be identical, value for value and
-type for type (each row is rendered as a CSV line); of `reasons.csv` the
-columns patient_id, event_id, criterion and outcome must be (the reason text
-is each engine's own wording); in worklist mode the worklist too. Writing the
-files themselves is shared code and is left out to keep examples fast.
+engine then screens the loaded tables, explaining every candidate event
+(`explain="all-events"`), so that every unit's decision is compared. What
+`ScreeningResult.write` would put in `patients.csv`, `events.csv` and
+`reasons.csv` (rule and reason text included) must be identical, value for
+value and type for type (each row is rendered as a CSV line); so must the
+facts behind every reason (`oligo_cohort.explain.facts_sql`: one row per unit
+and criterion, one typed column per fact) and the shape of `result_facts`; in
+worklist mode the worklist too. Writing the files themselves is shared code and
+is left out to keep examples fast.
 """
 
 from __future__ import annotations
@@ -19,20 +22,24 @@ from dataclasses import dataclass
 import duckdb
 
 from oligo_cohort.api import _screen_loaded
-from oligo_cohort.load import load_extract
+from oligo_cohort.explain import facts_sql
+from oligo_cohort.load import LoadedExtract, load_extract
+from oligo_cohort.protocol import Protocol
+from oligo_cohort.results import FACTS_TABLE
 from oligo_cohort.worklist import worklist_relation
 from tests.differential.extracts import GeneratedExtract
 
 ENGINES = ("duckdb", "pandas")
-RESULT_TABLES = ("result_events", "result_patients", "result_reasons")
-# The reasons columns compared: the reason text is each engine's own wording.
-REASON_COLUMNS = ("patient_id", "event_id", "criterion", "outcome")
+RESULT_TABLES = ("result_events", "result_patients", FACTS_TABLE, "result_reasons")
+FACTS = "facts"  # the facts in long form (not a file: what the reasons of every unit are worded from)
+FACTS_SHAPE = "result_facts columns"
 
 # How rows are matched between the engines' outputs, to name the values that differ.
 KEYS = {
     "patients.csv": ("patient_id",),
     "events.csv": ("patient_id", "event_id"),
-    "reasons.csv": ("patient_id", "criterion"),
+    "reasons.csv": ("patient_id", "event_id", "criterion"),
+    FACTS: ("patient_id", "event_id", "criterion"),
     "worklist.csv": ("patient_id",),
 }
 Output = dict[str, list[str]]  # file name -> header line, then one CSV line per row
@@ -79,10 +86,18 @@ def _rows_by_key(lines: list[str], key: tuple[str, ...]) -> dict[tuple[str, ...]
     return {tuple(row[c] for c in key): row for row in rows}
 
 
-def _lines(relation: duckdb.DuckDBPyRelation, columns: tuple[str, ...] | None = None) -> list[str]:
-    """A relation as CSV lines (header first): values as Python renders them, so 1 and 1.0 differ."""
-    if columns is not None:
-        relation = relation.select(", ".join(f'"{c}"' for c in columns))
+def _facts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every explained unit's rule and facts, in a fixed order (units have no shared id across engines)."""
+    return _lines(con.sql(f"SELECT * FROM ({facts_sql()}) ORDER BY patient_id, event_id NULLS FIRST, criterion"))
+
+
+def _shape(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The columns of result_facts and their types (each struct's fields in order)."""
+    return [f"{name} {kind}" for name, kind, *_ in con.execute(f"DESCRIBE {FACTS_TABLE}").fetchall()]
+
+
+def _lines(relation: duckdb.DuckDBPyRelation) -> list[str]:
+    """A relation as CSV lines (header, then types): values as Python renders them, so 1 and 1.0 differ."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(relation.columns)
@@ -94,24 +109,37 @@ def _lines(relation: duckdb.DuckDBPyRelation, columns: tuple[str, ...] | None = 
 def screen_both(extract: GeneratedExtract) -> dict[str, Output]:
     """Load once, screen with each engine: each engine's outputs as CSV lines."""
     loaded = load_extract(extract.source(), as_of=extract.as_of)
-    protocol = extract.protocol()
-    outputs = {}
     try:
-        for engine in ENGINES:
-            for table in RESULT_TABLES:  # nothing of the other engine's result may linger
-                loaded.con.execute(f"DROP TABLE IF EXISTS {table}")
-            result = _screen_loaded(loaded, protocol, engine=engine, worklist=extract.worklist)
-            output = {
-                "patients.csv": _lines(result.query("patients")),
-                "events.csv": _lines(result.query("events")),
-                "reasons.csv": _lines(result.query("reasons"), REASON_COLUMNS),
-            }
-            if extract.worklist:
-                output["worklist.csv"] = _lines(worklist_relation(result))
-            outputs[engine] = output
+        return screen_loaded_both(loaded, extract.protocol(), worklist=extract.worklist)
     finally:
         loaded.con.close()
+
+
+def screen_loaded_both(loaded: LoadedExtract, protocol: Protocol, *, worklist: bool = False) -> dict[str, Output]:
+    """Screen loaded tables with each engine, explaining every event: each engine's outputs as CSV lines."""
+    outputs = {}
+    for engine in ENGINES:
+        for table in RESULT_TABLES:  # nothing of the other engine's result may linger
+            loaded.con.execute(f"DROP TABLE IF EXISTS {table}")
+        result = _screen_loaded(loaded, protocol, engine=engine, worklist=worklist, explain="all-events")
+        output = {
+            "patients.csv": _lines(result.query("patients")),
+            "events.csv": _lines(result.query("events")),
+            "reasons.csv": _lines(result.query("reasons")),
+            FACTS: _facts(loaded.con),
+            FACTS_SHAPE: _shape(loaded.con),
+        }
+        if worklist:
+            output["worklist.csv"] = _lines(worklist_relation(result))
+        outputs[engine] = output
     return outputs
+
+
+def facts_rows(output: Output) -> dict[tuple[str, str | None, str], dict[str, str]]:
+    """The facts of one engine's output by (patient, event, criterion); values as CSV text ('' = missing)."""
+    lines = output[FACTS]
+    rows = csv.DictReader(io.StringIO("\n".join([lines[0], *lines[2:]])))  # lines[1] holds the column types
+    return {(row["patient_id"], row["event_id"] or None, row["criterion"]): row for row in rows}
 
 
 def differences(outputs: dict[str, Output]) -> list[Difference]:

@@ -63,6 +63,8 @@ PROTOCOLS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("cosmo-earlier-amendment", (("reference", "nadir"),)),
 )
 ID_COLUMNS = ("tumour_id", "study_id")
+# Every observation code the data model allows (so a code it gains, such as medical_risk, is generated too).
+OBSERVATION_CODES = model_tables()["observations"].column("code").values
 
 
 def day(date: dt.date, days: int) -> dt.date:
@@ -458,11 +460,10 @@ def patient_story(draw: st.DrawFn, anchor: dt.date) -> Story:
     # Observations: the baseline's amenability (S + 7) and consent (S + 21), then others around S and R.
     observed = [("lat_amenable", 7), ("informed_consent", 21)]
     observed = [(code, offset) for code, offset in observed if pick((True, False))]
-    codes = ("pregnant", "breastfeeding", "lat_amenable", "informed_consent")
-    observed += [(any_of(codes), any_of((7, 21, 49, 50, -100, 0, -1))) for _ in range(pick((0, 1, 2)))]
+    observed += [(any_of(OBSERVATION_CODES), any_of((7, 21, 49, 50, -100, 0, -1))) for _ in range(pick((0, 1, 2)))]
     for code, offset in observed:
         start = day(s, pick((offset, 49, 50, -1)))
-        end = any_of((None, day(s, -1), s, day(s, 30))) if code in codes[:2] else None
+        end = any_of((None, day(s, -1), s, day(s, 30))) if code in ("pregnant", "breastfeeding") else None
         if end is not None and end < start:
             end = None
         story.add("observations", code=code, start_date=start, end_date=end, value=pick((True, False)))
@@ -506,3 +507,22 @@ def extracts(draw: st.DrawFn, max_patients: int = 24) -> GeneratedExtract:
         frame = pd.DataFrame([[_text(row.get(c)) for c in columns] for row in rows], columns=columns, dtype=object)
         tables[name] = frame.where(frame.notna(), None)
     return GeneratedExtract(tables, as_of, protocol_name, overrides, worklist)
+
+
+def baseline_patient(name: str, **replaced: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The spec tests' baseline patient renamed `name` (tumour and study ids prefixed), some tables replaced."""
+    from tests.spec.harness import build_case  # the spec tests' tables, only for hand-written variants
+
+    tables = {key: frame.copy() for key, frame in build_case(**replaced).source().items()}
+    for frame in tables.values():
+        frame["patient_id"] = name
+        for column in ID_COLUMNS:
+            if column in frame:
+                frame[column] = name + "-" + frame[column].astype(str)
+    return tables
+
+
+def extract_of(patients: list[dict[str, pd.DataFrame]], as_of: str = "2023-04-20") -> GeneratedExtract:
+    """One extract of several patients' tables (the baseline's cut-off by default), screened with COSMO."""
+    tables = {name: pd.concat([p[name] for p in patients], ignore_index=True) for name in patients[0]}
+    return GeneratedExtract(dict(tables), as_of, "cosmo", (), worklist=False)

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from oligo_cohort.criteria import BY_ID
 from oligo_cohort.dictionary import tables
 from oligo_cohort.engines import pandas_engine
 from oligo_cohort.engines.pandas_engine.inputs import Inputs, read_inputs
 from oligo_cohort.engines.pandas_engine.units import Units, build_units
+from oligo_cohort.explain import explain_reasons, facts_sql
 from oligo_cohort.load import load_extract, write_run_parameters
 from oligo_cohort.protocol import load_protocol
 
@@ -128,7 +130,24 @@ class Screened:
         return self.con.sql("SELECT * FROM result_patients ORDER BY patient_id").df().set_index("patient_id")
 
     def reasons(self) -> pd.DataFrame:
+        """The reasons the shared explain step words from the engine's facts."""
         return self.con.sql("SELECT * FROM result_reasons").df()
+
+    def facts(self, patient_id: str, criterion: str, event_id: str | None = None) -> dict[str, object]:
+        """The rule and facts one explained unit recorded for a criterion (dates as datetime.date, lists sorted).
+
+        Without `event_id` the patient's one explained unit (its best, unless every unit is explained).
+        """
+        relation = self.con.sql(
+            f"SELECT * FROM ({facts_sql()}) WHERE patient_id = $patient AND criterion = $criterion",
+            params={"patient": patient_id, "criterion": criterion},
+        )
+        rows = [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+        if event_id is not None:
+            rows = [row for row in rows if row["event_id"] == event_id]
+        assert len(rows) == 1, f"expected one explained unit of {patient_id}, found {len(rows)}"
+        own = {"rule", *BY_ID[criterion].facts}
+        return {name: value for name, value in rows[0].items() if name in own}
 
     def lines(self, pid: str) -> list[tuple[int, str, str | None, tuple[str, ...]]]:
         """(number, start, end, drugs) of the patient's lines for the index tumour at the cut-off."""
@@ -149,13 +168,25 @@ def _iso(days: float) -> str:
     return (dt.date(1970, 1, 1) + dt.timedelta(days=int(days))).isoformat()
 
 
-def screen(extract: Extract, as_of: str, *, without: tuple[str, ...] = (), **overrides: str) -> Screened:
-    """Load the extract, run the pandas engine, and keep its intermediate units for inspection."""
+def screen(
+    extract: Extract,
+    as_of: str,
+    *,
+    without: tuple[str, ...] = (),
+    all_events: bool = False,
+    worklist: bool = False,
+    **overrides: str,
+) -> Screened:
+    """Load the extract, run the pandas engine and the shared explain step; keep the engine's units for inspection.
+
+    `all_events`: explain every unit, not only each patient's best.
+    """
     loaded = load_extract(extract.frames(without=without), as_of=as_of)
     protocol = load_protocol("cosmo")
     if overrides:
         protocol = protocol.with_overrides(overrides)
-    write_run_parameters(loaded, protocol)
+    write_run_parameters(loaded, protocol, worklist=worklist, explain_all_events=all_events)
     pandas_engine.run(loaded.con)
+    explain_reasons(loaded.con)
     inputs = read_inputs(loaded.con)
     return Screened(loaded.con, inputs, build_units(inputs))

@@ -7,6 +7,8 @@ case says otherwise the reference CT is on 2022-01-20 and the screening scan on
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
@@ -161,12 +163,73 @@ def test_confirmation_pet_window_and_rule(events: pd.DataFrame, pid: str, expect
     assert events.loc[f"{pid}-scan", "inc_pet_confirmation"] == expected
 
 
-def test_best_event_and_reasons_quote_the_lesions(screened: Screened) -> None:
+def test_best_event_records_the_lesions_and_the_reason_quotes_them(screened: Screened) -> None:
     patients = screened.patients()
     assert patients.loc["exactly_20_pct", "event_id"] == "exactly_20_pct-scan"
     assert pd.isna(patients.loc["below_20_pct", "event_id"])
+    facts = screened.facts("new_lesion", "inc_oligoprogression")
+    assert facts == {
+        "rule": "oligoprogressive",
+        "screening_date": dt.date(2022, 9, 1),
+        "scan_study_id": "new_lesion-scan",
+        "scan_modality": "CT",
+        "reference_basis": "line_start",
+        "reference_study_id": "new_lesion-ref",
+        "reference_modality": "CT",
+        "reference_date": dt.date(2022, 1, 20),
+        "distant_lesions": ["lung L2"],  # L1 grew 0 %: not progressive, so not listed
+        "local_lesions": None,
+        "undetermined_lesions": None,
+    }
     reasons = screened.reasons()
     row = reasons[(reasons["patient_id"] == "new_lesion") & (reasons["criterion"] == "inc_oligoprogression")]
-    assert (
-        row["reason"].item() == "on S 2022-09-01 (reference new_lesion-ref): progressive L2 (lung); undetermined none"
+    assert row["reason"].item() == (
+        "CT new_lesion-scan of 2022-09-01 compared with CT new_lesion-ref of 2022-01-20: "
+        "1 progressive distant lesion: lung L2"
     )
+
+
+def test_lesions_that_cannot_be_assessed_are_listed_apart(screened: Screened) -> None:
+    facts = screened.facts("size_missing_on_scan", "inc_oligoprogression")
+    assert facts["rule"] == "undecided"
+    assert (facts["distant_lesions"], facts["undetermined_lesions"]) == (None, ["liver L1"])
+
+
+def test_without_a_reference_the_basis_is_missing(screened: Screened) -> None:
+    facts = screened.facts("no_reference", "inc_oligoprogression")
+    assert facts["reference_basis"] is None and facts["reference_study_id"] is None
+    assert facts["undetermined_lesions"] == ["liver L1"]
+
+
+def test_the_confirmation_pet_quoted_and_its_lesions(screened: Screened) -> None:
+    facts = screened.facts("pet_spread", "inc_pet_confirmation")
+    assert facts["rule"] == "not_confirmed"
+    assert (facts["pet_study_id"], facts["pet_date"], facts["pet_days_after_scan"]) == (
+        "pet_spread-pet",
+        dt.date(2022, 10, 13),
+        42,
+    )
+    assert facts["pet_distant_lesions"] == ["liver L1", "lung L9"]
+    assert (facts["pet_window_start"], facts["pet_window_end"]) == (dt.date(2022, 10, 6), dt.date(2022, 10, 20))
+    pending = screened.facts("pending", "inc_pet_confirmation")
+    assert pending["rule"] == "pet_pending" and pending["pet_study_id"] is None
+    assert pending["pet_window_end"] == dt.date.fromisoformat(day(AS_OF, -40 + 49))
+
+
+def test_the_modalities_near_the_line_start(screened: Screened) -> None:
+    fallback = screened.facts("fallback", "inc_same_modality")
+    assert fallback["rule"] == "other_modality"
+    assert (fallback["scan_modality"], fallback["reference_study_id"], fallback["window_modalities"]) == (
+        "CT",
+        "fallback-mri",
+        "MRI",
+    )
+    assert (fallback["window_start"], fallback["window_end"]) == (dt.date(2021, 12, 3), dt.date(2022, 3, 3))
+    edges = screened.facts("edges", "inc_same_modality")
+    assert (edges["rule"], edges["reference_study_id"], edges["window_modalities"]) == (
+        "same_modality",
+        "edges-b",
+        "CT, MRI",
+    )
+    missing = screened.facts("no_reference", "inc_same_modality")
+    assert (missing["rule"], missing["window_modalities"]) == ("no_study_near_line_start", None)

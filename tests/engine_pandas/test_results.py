@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
-from oligo_cohort.criteria import CRITERION_IDS
+from oligo_cohort.criteria import CRITERIA, CRITERION_IDS
+from oligo_cohort.facts import FACTS
 from tests.engine_pandas.builders import Extract, Screened, day, screen
 from tests.result_contract import EVENT_COLUMNS, PATIENT_COLUMNS, REASON_COLUMNS
 
 AS_OF = "2023-06-30"
+
+# result_facts as the contract fixes it: the unit, then per criterion a struct of its rule and facts, typed as
+# oligo_cohort.facts says (the DuckDB engine's SQL is held to the same list by tests/differential).
+FACT_COLUMNS = [
+    ("unit_id", "BIGINT"),
+    ("patient_id", "VARCHAR"),
+    ("event_id", "VARCHAR"),
+    ("is_best", "BOOLEAN"),
+    *[
+        (c.id, "STRUCT(" + ", ".join(['"rule" VARCHAR', *(f"{f} {FACTS[f].sql_type}" for f in c.facts)]) + ")")
+        for c in CRITERIA
+    ],
+]
 
 
 def _extract() -> Extract:
@@ -42,7 +58,40 @@ def _schema(screened: Screened, table: str) -> list[tuple[str, str]]:
 def test_result_tables_have_the_contract_columns_and_types(screened: Screened) -> None:
     assert _schema(screened, "result_events") == EVENT_COLUMNS
     assert _schema(screened, "result_patients") == PATIENT_COLUMNS
+    assert _schema(screened, "result_facts") == FACT_COLUMNS
     assert _schema(screened, "result_reasons") == REASON_COLUMNS
+
+
+def test_facts_are_recorded_for_each_patients_best_unit_or_for_every_unit(screened: Screened) -> None:
+    best = screened.con.sql("SELECT patient_id, event_id, is_best FROM result_facts ORDER BY ALL").fetchall()
+    assert best == [("no_event", None, True), ("no_tumour", None, True), ("two_events", "a-late", True)]
+    every = screen(_extract(), AS_OF, all_events=True)
+    units = every.con.sql("SELECT patient_id, event_id, is_best FROM result_facts ORDER BY ALL").fetchall()
+    assert units == [*best[:2], ("two_events", "a-early", False), ("two_events", "a-late", True)]
+    assert len(every.reasons()) == 18 * 4
+
+
+def test_a_unit_without_an_event_records_the_facts_of_its_cut_off(screened: Screened) -> None:
+    cutoff = dt.date.fromisoformat(AS_OF)
+    control = screened.facts("no_event", "inc_disease_control_6m")
+    assert control["rule"] == "no_response_recorded"
+    assert (control["has_event"], control["screening_date"], control["line_number"]) == (False, cutoff, 1)
+    assert control["enough_months_date"] == dt.date(2022, 8, 1)
+    window = screened.facts("no_event", "inc_imaging_window")
+    assert window["rule"] == "no_candidate_event"
+    assert (window["registration_date"], window["earliest_registration"], window["latest_registration"]) == (
+        cutoff,
+        dt.date(2023, 8, 15),
+        dt.date(2023, 8, 21),
+    )
+    scan = screened.facts("no_event", "inc_oligoprogression")
+    recorded = {fact: value for fact, value in scan.items() if value is not None}
+    assert recorded == {"rule": "no_candidate_event", "screening_date": cutoff}  # no scan, reference or lesions
+    no_tumour = screened.facts("no_tumour", "inc_invasive_breast_cancer")
+    assert (no_tumour["rule"], no_tumour["tumour_id"]) == ("no_index_tumour", None)
+    performance = screened.facts("no_tumour", "inc_who_ps_0_1")
+    assert (performance["rule"], performance["ps_scale"], performance["ps_score"]) == ("kps_ambiguous", "KPS", 70)
+    assert performance["ps_window_start"] == dt.date(2023, 5, 1)
 
 
 def test_best_event_has_fewest_failures(screened: Screened) -> None:
@@ -76,12 +125,13 @@ def test_patient_without_a_breast_tumour(screened: Screened) -> None:
     assert row["inc_who_ps_0_1"] == "unknown"  # KPS 70 (D19)
 
 
-def test_reasons_hold_18_rows_per_patient_in_protocol_order(screened: Screened) -> None:
+def test_reasons_hold_18_rows_per_patient(screened: Screened) -> None:
     reasons = screened.reasons()
     assert len(reasons) == 18 * 3
     for _, rows in reasons.groupby("patient_id"):
-        assert rows["criterion"].tolist() == list(CRITERION_IDS)
+        assert sorted(rows["criterion"]) == sorted(CRITERION_IDS)
         assert rows["reason"].str.len().min() > 0
+        assert rows["rule"].notna().all()
     merged = reasons.pivot(index="patient_id", columns="criterion", values="outcome")
     patients = screened.patients()
     for criterion in CRITERION_IDS:

@@ -1,8 +1,10 @@
 """The pandas engine: an independent second program for the screen, written from the spec (double programming).
 
 It reads the loaded tables of docs/design.md from a DuckDB connection,
-decides the 18 criteria with vectorized pandas/numpy, and registers
-`result_events`, `result_patients` and `result_reasons` back in it.
+decides the 18 criteria with vectorized pandas/numpy (the rule each unit takes
+and the facts behind it), and registers `result_events`, `result_patients` and
+`result_facts` back in it; the shared explain step (`oligo_cohort.explain`)
+words the facts, as for every engine.
 """
 
 from __future__ import annotations
@@ -11,8 +13,13 @@ import duckdb
 
 from oligo_cohort.engines.pandas_engine.criteria import decide_all
 from oligo_cohort.engines.pandas_engine.inputs import read_inputs
-from oligo_cohort.engines.pandas_engine.outcomes import best_units, outcome_matrix, register_results, result_frames
-from oligo_cohort.engines.pandas_engine.reasons import reason_rows
+from oligo_cohort.engines.pandas_engine.outcomes import (
+    best_units,
+    facts_table,
+    outcome_matrix,
+    register_results,
+    result_frames,
+)
 from oligo_cohort.engines.pandas_engine.units import build_units
 from oligo_cohort.progress import stage
 
@@ -20,7 +27,7 @@ __all__ = ["run"]
 
 
 def run(con: duckdb.DuckDBPyConnection) -> None:
-    """Screen the loaded extract in `con` and leave the three result tables there."""
+    """Screen the loaded extract in `con` and leave result_events, result_patients and result_facts there."""
     with stage("derived tables"):
         inputs = read_inputs(con)
         units = build_units(inputs)
@@ -30,6 +37,6 @@ def run(con: duckdb.DuckDBPyConnection) -> None:
         outcomes = outcome_matrix(decided)
         best = best_units(units.units, outcomes)
         events, patients = result_frames(units.units, outcomes, best)
-    with stage("reasons"):
-        reasons = reason_rows(inputs, units, best, decided)
-        register_results(con, inputs, events, patients, reasons)
+    with stage("facts"):
+        facts = facts_table(units.units, decided, best, inputs)
+        register_results(con, inputs, events, patients, facts)

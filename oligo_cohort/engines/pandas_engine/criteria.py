@@ -1,340 +1,788 @@
-"""The 18 COSMO criteria over screening units, each as criteria.md's "decided as" column says.
+"""The 18 COSMO criteria over screening units: the rule each unit takes, and the facts the criterion records.
 
-Each function returns a frame aligned with the units: `outcome` plus the facts
-that decided it (the reasons quote them). Per-unit aggregates are merges and
-groupbys over the patient's records, never a loop over patients.
+Each decider follows criteria.md's "decided as" column and docs/decisions.md,
+naming the branch a unit takes by a rule of `oligo_cohort.criteria` (whose
+outcome it gives) and recording the criterion's facts (`Criterion.facts`) for
+every unit, whichever rule it took. A fact's name means one thing wherever it
+is recorded, so the facts of the unit itself (its dates, index tumour, active
+line, scan and reference) are computed once (`Context`), and each decider adds
+its own. Per-unit aggregates are merges, sorts and groupbys over the patients'
+records, never a loop over patients.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from oligo_cohort.criteria import CRITERION_IDS, OUTCOMES
+from oligo_cohort.criteria import BY_ID, CRITERION_IDS
+from oligo_cohort.engines.pandas_engine import imaging as img
 from oligo_cohort.engines.pandas_engine.calendar import add_months, full_years
+from oligo_cohort.engines.pandas_engine.decisions import Decision, choose_rule
+from oligo_cohort.engines.pandas_engine.grouped_text import as_text, joined_per_key, lists_per_key, take_text
 from oligo_cohort.engines.pandas_engine.inputs import Inputs
 from oligo_cohort.engines.pandas_engine.lines import breast_tumours
-from oligo_cohort.engines.pandas_engine.text import join_by_group
 from oligo_cohort.engines.pandas_engine.units import Units
 
 HISTOLOGY = ("histology_primary", "histology_metastasis")
 NOT_HISTOLOGY = ("cytology", "clinical", "death_certificate")
-CONTROL_RESPONSES = ("CR", "PR", "SD")
+# D34: of several CR/PR/SD on the latest date, the least response is quoted.
+CONTROL_RANK = {"SD": 0, "PR": 1, "CR": 2}
+# The confirmation PET quoted: a passing one, else an undecided one, else a failing one.
+PET_PREFERENCE = {"pass": 0, "unknown": 1, "fail": 2}
 
 
-def _decide(conditions: list[np.ndarray], choices: list[str], default: str) -> pd.Categorical:
-    """The outcome of the first matching condition per row (np.select), as a categorical of OUTCOMES."""
-    codes = np.select(
-        [np.asarray(c, dtype=bool) for c in conditions], [OUTCOMES.index(c) for c in choices], OUTCOMES.index(default)
-    )
-    return pd.Categorical.from_codes(codes.astype(np.int8), categories=list(OUTCOMES))
+def _true(values: pd.Series) -> np.ndarray:
+    """A nullable boolean column: True only where the value is true."""
+    return values.eq(True).fillna(False).to_numpy(dtype=bool)
 
 
-def _with_records(units: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
-    """Each unit joined with its patient's records (unit, day = S, registration = R, then the record's columns)."""
-    return units[["unit", "pid", "day", "registration"]].merge(records, on="pid")
+def _at(values: object, positions: np.ndarray, missing: object = np.nan) -> np.ndarray:
+    """`values[positions]`, `missing` where a position is negative."""
+    return np.append(np.asarray(values), missing)[positions]
 
 
-def _per_unit(values: pd.Series, units: pd.DataFrame, fill: object = np.nan) -> np.ndarray:
-    """A groupby-by-unit result aligned with the units (missing units get `fill`)."""
-    return values.reindex(units["unit"].to_numpy()).fillna(fill).to_numpy()
+class Context:
+    """What the deciders read: the units, the inputs, and the facts of the units themselves (computed once).
 
-
-def _index_tumours(u: pd.DataFrame, breast: pd.DataFrame) -> pd.DataFrame:
-    """The index tumour's row for each unit (all missing when it has none)."""
-    return breast.reindex(u["tumour_pos"].to_numpy()).reset_index(drop=True)
-
-
-def invasive_breast_cancer(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """Index tumour with a histological basis -> pass; none, or a non-histological basis -> fail; else unknown."""
-    has = (u["tumour_pos"] >= 0).to_numpy()
-    tumour = _index_tumours(u, breast)
-    basis = tumour["basis_of_diagnosis"]
-    outcome = _decide(
-        [~has, basis.isin(HISTOLOGY).to_numpy(), basis.isin(NOT_HISTOLOGY).to_numpy()],
-        ["fail", "pass", "fail"],
-        "unknown",
-    )
-    return pd.DataFrame({"outcome": outcome, "tumour_id": tumour["tumour_id"], "basis": basis})
-
-
-def metastatic(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """M1, or a metastasis date on or before S -> pass; no index tumour, a later date, M0 undated -> fail."""
-    has = (u["tumour_pos"] >= 0).to_numpy()
-    tumour = _index_tumours(u, breast)
-    tnm = tumour["tnm_m"]
-    met = tumour["metastasis_date"].to_numpy(dtype=np.float64)
-    s = u["day"].to_numpy()
-    m1 = has & (tnm == "M1").to_numpy()
-    outcome = _decide(
-        [m1 | (met <= s), ~has, met > s, (tnm == "M0").to_numpy() & np.isnan(met)],
-        ["pass", "fail", "fail", "fail"],
-        "unknown",
-    )
-    return pd.DataFrame({"outcome": outcome, "tnm_m": tnm, "metastasis_date": met})
-
-
-def oligoprogression(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """The rule's verdict on S (decided in `imaging`); a patient without an event fails."""
-    event = u["is_event"].to_numpy(dtype=bool)
-    oligo = u["oligo"].to_numpy(dtype=object)
-    return pd.DataFrame(
-        {"outcome": _decide([~event, oligo == "pass", oligo == "fail"], ["fail", "pass", "fail"], "unknown")}
-    )
-
-
-def therapy_class(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """The active line holds a drug of a treatment class -> pass; no active line -> fail; else unknown."""
-    active = u["active"].to_numpy(dtype=bool)
-    known = u["line_has_known_drug"].to_numpy(dtype=bool)
-    return pd.DataFrame({"outcome": _decide([~active, known], ["fail", "pass"], "unknown")})
-
-
-def line_1_or_2(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """Active line number within the allowed lines -> pass; a later line or none -> fail."""
-    number = u["line_number"].to_numpy(dtype=np.float64)
-    allowed = (number >= 1) & (number <= inputs.p.max_line_number)
-    return pd.DataFrame({"outcome": _decide([allowed], ["pass"], "fail")})
-
-
-def disease_control_6m(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """Under 6 months on the line, or PD during it -> fail; else CR/PR/SD during it -> pass; else unknown."""
-    active = u["active"].to_numpy(dtype=bool)
-    start = u["line_start"].to_numpy(dtype=np.float64)
-    s = u["day"].to_numpy(dtype=np.float64)
-    enough = add_months(start, inputs.p.min_months_on_line)
-    rows = _with_records(u[active], inputs.responses[["pid", "assessment_date", "response"]])
-    rows = rows.merge(u[["unit", "line_start"]], on="unit")
-    rows = rows[(rows["assessment_date"] > rows["line_start"]) & (rows["assessment_date"] < rows["day"])]
-    first_pd = rows[rows["response"] == "PD"].groupby("unit")["assessment_date"].min()
-    controlled = rows[rows["response"].isin(CONTROL_RESPONSES)].groupby("unit")["assessment_date"].size()
-    first_pd_day = _per_unit(first_pd, u)
-    n_controlled = _per_unit(controlled, u, 0).astype(np.int64)
-    outcome = _decide(
-        [~active, s < enough, ~np.isnan(first_pd_day), n_controlled > 0], ["fail", "fail", "fail", "pass"], "unknown"
-    )
-    return pd.DataFrame(
-        {"outcome": outcome, "six_months": enough, "first_pd": first_pd_day, "n_controlled": n_controlled}
-    )
-
-
-def same_modality(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """Reference of S's modality -> pass; studies in the window but none of it -> fail; none -> unknown."""
-    event = u["is_event"].to_numpy(dtype=bool)
-    same = u["window_has_modality"].fillna(False).to_numpy(dtype=bool)
-    any_study = u["window_has_study"].fillna(False).to_numpy(dtype=bool)
-    outcome = _decide([~event, same, any_study], ["fail", "pass", "fail"], "unknown")
-    return pd.DataFrame({"outcome": outcome})
-
-
-def imaging_window(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """Death before the earliest registration day, or (worklist) a window already closed -> fail."""
-    p = inputs.p
-    event = u["is_event"].to_numpy(dtype=bool)
-    s = u["day"].to_numpy(dtype=np.float64)
-    death = inputs.patients["death_date"].to_numpy(dtype=np.float64)[u["pid"].to_numpy()]
-    died = death < s + p.imaging_window_earliest_days
-    closed = inputs.settings.worklist & (inputs.settings.as_of > s + p.imaging_window_latest_days)
-    outcome = _decide([~event, died, np.asarray(closed)], ["fail", "fail", "fail"], "pass")
-    return pd.DataFrame({"outcome": outcome, "death_date": death, "closed": closed})
-
-
-def pet_confirmation(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, units: Units) -> pd.DataFrame:
-    """A passing confirmation PET -> pass; an undetermined one, or none yet while pending -> unknown."""
-    event = u["is_event"].to_numpy(dtype=bool)
-    checks = units.pet_checks
-    passing = _per_unit(checks["outcome"].eq("pass").groupby(checks["unit"]).any(), u, False)
-    unknown = _per_unit(checks["outcome"].eq("unknown").groupby(checks["unit"]).any(), u, False)
-    n_pet = _per_unit(checks.groupby("unit").size(), u, 0).astype(np.int64)
-    due = inputs.settings.as_of >= u["day"].to_numpy(dtype=np.float64) + inputs.p.pet_window_end_days
-    outcome = _decide(
-        [~event, passing.astype(bool), unknown.astype(bool), n_pet > 0, due],
-        ["fail", "pass", "unknown", "fail", "fail"],
-        "unknown",
-    )
-    return pd.DataFrame({"outcome": outcome, "n_pet": n_pet, "due": due})
-
-
-# The latest record's answer on or before R (criteria.md; D18, D43).
-TRUE, FALSE, BOTH, MISSING, NONE = "true", "false", "both", "missing", "none"
-
-
-def _latest_answer(u: pd.DataFrame, inputs: Inputs, code: str) -> pd.DataFrame:
-    """The latest `code` observation on or before R per unit: its date and answer (true, false, both, missing, none).
-
-    True and false on that date -> both (D18); else a true record -> true; else a record without a value -> missing
-    (D43; only tables that bypass the loader can hold one); else false. No record on or before R -> none.
+    Text facts are Arrow string arrays taken from the tables they come from by position (a study, an index
+    tumour, a line), so that no Python string is made per unit; the rules compare codes, not strings.
     """
-    observations = inputs.observations
-    records = observations.loc[observations["code"] == code, ["pid", "start_date", "value"]]
-    rows = _with_records(u, records)
+
+    def __init__(self, units: Units, inputs: Inputs) -> None:
+        self.units = units
+        self.inputs = inputs
+        self.p = inputs.p
+        self.u = units.units.reset_index(drop=True)
+        self.n = len(self.u)
+        unit_ids = self.u["unit"].to_numpy(dtype=np.int64)
+        self._row_of_unit = np.full(int(unit_ids.max(initial=-1)) + 1, -1, dtype=np.int64)
+        self._row_of_unit[unit_ids] = np.arange(self.n)
+        self.pid = self.u["pid"].to_numpy(dtype=np.int64)
+        self.active = self.u["active"].to_numpy(dtype=bool)
+        self.event = self.u["event"].to_numpy(dtype=np.int64)  # study code of S (NO_STUDY: none)
+        self.ref_study = self.u["ref_study"].to_numpy(dtype=np.int64)
+        self.tumour_pos = self.u["tumour_pos"].to_numpy(dtype=np.int64)  # row of `breast` (-1: none)
+        self.breast = breast_tumours(inputs)
+
+    def rows(self, unit_ids: object) -> np.ndarray:
+        """The row of each unit id."""
+        return self._row_of_unit[np.asarray(unit_ids, dtype=np.int64)]
+
+    def with_records(self, records: pd.DataFrame) -> pd.DataFrame:
+        """Each unit joined with its patient's records: row (of the unit), S, R, then the records' columns."""
+        left = pd.DataFrame(
+            {
+                "row": np.arange(self.n),
+                "pid": self.pid,
+                "day": self.screening_date,
+                "registration": self.registration_date,
+            }
+        )
+        return left.merge(records, on="pid")
+
+    @cached_property
+    def _study_ids(self) -> pa.Array:
+        return as_text(self.inputs.imaging["study_id"])
+
+    def study_ids(self, codes: object) -> pa.Array:
+        """Study ids of study codes (NO_STUDY: missing)."""
+        return take_text(self._study_ids, codes)
+
+    def study_dates(self, codes: object) -> np.ndarray:
+        """Dates of studies (NO_STUDY: missing)."""
+        return _at(self.inputs.imaging["study_date"].to_numpy(dtype=np.float64), np.asarray(codes, dtype=np.int64))
+
+    def modality_codes(self, codes: object) -> np.ndarray:
+        """The modality of studies as a code (NO_STUDY: -1)."""
+        return _at(self.inputs.imaging["modality"].cat.codes.to_numpy(dtype=np.int64), np.asarray(codes), -1)
+
+    def tumour_flag(self, on_breast: object) -> np.ndarray:
+        """A condition on the breast tumours, read for each unit's index tumour (False without one)."""
+        return _at(np.asarray(on_breast, dtype=bool), self.tumour_pos, False)
+
+    # --- The unit: its scan, S, R and the cut-off -------------------------------------------------------------
+
+    @cached_property
+    def has_event(self) -> np.ndarray:
+        return self.u["is_event"].to_numpy(dtype=bool)
+
+    @cached_property
+    def screening_date(self) -> np.ndarray:
+        return self.u["day"].to_numpy(dtype=np.float64)
+
+    @cached_property
+    def registration_date(self) -> np.ndarray:
+        return self.u["registration"].to_numpy(dtype=np.float64)
+
+    @cached_property
+    def cutoff_date(self) -> np.ndarray:
+        return np.full(self.n, self.inputs.settings.as_of)
+
+    @cached_property
+    def scan_study_id(self) -> pa.Array:
+        return self.study_ids(self.event)
+
+    @cached_property
+    def scan_modality(self) -> pa.Array:
+        return take_text(as_text(self.inputs.imaging["modality"]), self.event)
+
+    # --- The index breast tumour (D4, D24) ----------------------------------------------------------------------
+
+    def _tumour_text(self, column: str) -> pa.Array:
+        return take_text(as_text(self.breast[column]), self.tumour_pos)
+
+    def _tumour_date(self, column: str) -> np.ndarray:
+        return _at(self.breast[column].to_numpy(dtype=np.float64), self.tumour_pos)
+
+    @cached_property
+    def has_tumour(self) -> np.ndarray:
+        return self.tumour_pos >= 0
+
+    @cached_property
+    def tumour_id(self) -> pa.Array:
+        return self._tumour_text("tumour_id")
+
+    @cached_property
+    def tumour_topography(self) -> pa.Array:
+        return self._tumour_text("topography")
+
+    @cached_property
+    def tumour_diagnosis_date(self) -> np.ndarray:
+        return self._tumour_date("diagnosis_date")
+
+    @cached_property
+    def basis_of_diagnosis(self) -> pa.Array:
+        return self._tumour_text("basis_of_diagnosis")
+
+    @cached_property
+    def tnm_m(self) -> pa.Array:
+        return self._tumour_text("tnm_m")
+
+    @cached_property
+    def metastasis_date(self) -> np.ndarray:
+        return self._tumour_date("metastasis_date")
+
+    # --- The line active at S (D9, D33) -------------------------------------------------------------------------
+
+    @cached_property
+    def line_number(self) -> np.ndarray:
+        return self.u["line_number"].to_numpy(dtype=np.float64)
+
+    @cached_property
+    def line_start(self) -> np.ndarray:
+        return self.u["line_start"].to_numpy(dtype=np.float64)
+
+    @cached_property
+    def lines_started(self) -> np.ndarray:
+        return self.u["lines_started"].to_numpy(dtype=np.int64)
+
+    @cached_property
+    def _line_id(self) -> np.ndarray:
+        line_id = self.u["line_id"].to_numpy(dtype=np.float64)
+        return np.where(np.isnan(line_id), -1, line_id).astype(np.int64)
+
+    @cached_property
+    def line_drugs(self) -> pa.Array:
+        """The drugs of the line (carried ones included, D28), sorted, comma-separated."""
+        table = self.units.line_table
+        drugs = as_text(table.episodes["drug"]).take(pa.array(table.members["episode"].to_numpy(dtype=np.int64)))
+        per_line = joined_per_key(table.members["line_id"].to_numpy(), drugs, len(table.lines))
+        return take_text(per_line, self._line_id)
+
+    @cached_property
+    def line_drug_classes(self) -> pa.Array:
+        """The treatment classes of the line's drugs, sorted, comma-separated ('' when every drug is unknown)."""
+        table = self.units.line_table
+        drugs = as_text(table.episodes["drug"]).take(pa.array(table.members["episode"].to_numpy(dtype=np.int64)))
+        vocabulary = self.inputs.vocabulary
+        found = pc.index_in(drugs, value_set=as_text(vocabulary["drug"]))
+        classes = as_text(vocabulary["drug_class"]).take(found)  # a drug missing from the vocabulary: no class
+        known = classes.is_valid().to_numpy(zero_copy_only=False)
+        line_id = table.members["line_id"].to_numpy()[known]
+        per_line = joined_per_key(line_id, classes.filter(pa.array(known)), len(table.lines))
+        return take_text(pc.fill_null(per_line, ""), self._line_id)
+
+    # --- The reference of S (D11, D15) --------------------------------------------------------------------------
+
+    @cached_property
+    def reference_basis(self) -> pa.Array:
+        nadir = self.u["nadir"].fillna(False).to_numpy(dtype=bool) if "nadir" in self.u else np.zeros(self.n, bool)
+        basis = np.where(nadir & self.has_event, 1, np.where(self.ref_study != img.NO_STUDY, 0, -1))
+        return take_text(pa.array(["line_start", "nadir"]), basis)
+
+    @cached_property
+    def reference_study_id(self) -> pa.Array:
+        return self.study_ids(self.ref_study)
+
+    @cached_property
+    def reference_modality(self) -> pa.Array:
+        return take_text(as_text(self.inputs.imaging["modality"]), self.ref_study)
+
+    @cached_property
+    def reference_date(self) -> np.ndarray:
+        return self.study_dates(self.ref_study)
+
+    @cached_property
+    def window_start(self) -> np.ndarray:
+        return np.where(self.has_event, self.line_start - self.p.reference_window_before_days, np.nan)
+
+    @cached_property
+    def window_end(self) -> np.ndarray:
+        return np.where(self.has_event, self.line_start + self.p.reference_window_after_days, np.nan)
+
+    @cached_property
+    def window_modalities(self) -> pa.Array:
+        if "window_modalities" not in self.u:  # no candidate scan at all
+            return pa.nulls(self.n, pa.string())
+        return as_text(self.u["window_modalities"])
+
+    # --- The patient ----------------------------------------------------------------------------------------------
+
+    @cached_property
+    def birth_date(self) -> np.ndarray:
+        return self.inputs.patients["birth_date"].to_numpy(dtype=np.float64)[self.pid]
+
+    @cached_property
+    def death_date(self) -> np.ndarray:
+        return self.inputs.patients["death_date"].to_numpy(dtype=np.float64)[self.pid]
+
+    def lesion_lists(self, lesions: pd.DataFrame, rows: np.ndarray) -> dict[str, pa.ListArray]:
+        """Progressive distant, progressive local and undetermined lesions ('organ lesion_id'), per unit row.
+
+        `lesions` are lesion verdicts (`imaging.lesion_progression`); `rows` the unit row each belongs to.
+        """
+        state = lesions["progressive"].array
+        counted = np.asarray(state.fillna(True), dtype=bool)  # progressive or undetermined: the ones listed
+        lesions, rows = lesions[counted], np.asarray(rows)[counted]
+        state = lesions["progressive"].array
+        progressive = state.fillna(False).to_numpy(dtype=bool)
+        undetermined = np.asarray(state.isna(), dtype=bool)
+        distant = (lesions["location"] == "distant").to_numpy(dtype=bool)
+        names = as_text(self.inputs.lesions["lesion_id"].cat.categories.to_numpy(dtype=object))
+        labels = pc.binary_join_element_wise(
+            as_text(lesions["organ"]), names.take(pa.array(lesions["lesion"].to_numpy(dtype=np.int64))), " "
+        )
+
+        def listed(mask: np.ndarray) -> pa.ListArray:
+            return lists_per_key(rows[mask], labels.filter(pa.array(mask)), self.n)
+
+        return {
+            "distant": listed(progressive & distant),
+            "local": listed(progressive & ~distant),
+            "undetermined": listed(undetermined),
+        }
+
+
+def record(c: Context, criterion: str, rule: pd.Categorical, **own: object) -> Decision:
+    """The decision: the rule taken, the criterion's own facts, and the facts of the unit it speaks of."""
+    facts = {}
+    for name in BY_ID[criterion].facts:
+        if name not in own and not isinstance(getattr(type(c), name, None), cached_property):
+            raise TypeError(f"{criterion} records {name}: neither given by its decider nor a fact of the unit")
+        facts[name] = own[name] if name in own else getattr(c, name)
+    return Decision(BY_ID[criterion], rule, facts)
+
+
+def invasive_breast_cancer(c: Context) -> Decision:
+    """Index tumour with a histological basis -> pass; none, or a non-histological basis -> fail; else unknown."""
+    basis = c.breast["basis_of_diagnosis"]
+    rule = choose_rule(
+        "inc_invasive_breast_cancer",
+        [
+            (~c.has_tumour, "no_index_tumour"),
+            (c.tumour_flag(basis.isin(HISTOLOGY)), "histological"),
+            (c.tumour_flag(basis.isin(NOT_HISTOLOGY)), "not_histological"),
+        ],
+        "basis_not_recorded",
+    )
+    return record(c, "inc_invasive_breast_cancer", rule)
+
+
+def metastatic(c: Context) -> Decision:
+    """M1 (D23: whatever the metastasis date), or metastasis by S -> pass; none, later, or M0 undated -> fail."""
+    met, s, tnm_m = c.metastasis_date, c.screening_date, c.breast["tnm_m"]
+    rule = choose_rule(
+        "inc_metastatic",
+        [
+            (~c.has_tumour, "no_index_tumour"),
+            (c.tumour_flag(tnm_m == "M1"), "m1_at_diagnosis"),
+            (met <= s, "metastasis_by_screening"),
+            (met > s, "metastasis_after_screening"),
+            (c.tumour_flag(tnm_m == "M0"), "m0_without_metastasis"),
+        ],
+        "metastasis_not_recorded",
+    )
+    return record(c, "inc_metastatic", rule)
+
+
+def oligoprogression(c: Context) -> Decision:
+    """The rule's verdict on S against its reference (decided in `imaging`); a patient without an event fails."""
+    oligo = c.u["oligo"].to_numpy(dtype=object)
+    rule = choose_rule(
+        "inc_oligoprogression",
+        [
+            (~c.has_event, "no_candidate_event"),
+            (oligo == "pass", "oligoprogressive"),
+            (oligo == "fail", "not_oligoprogressive"),
+        ],
+        "undecided",
+    )
+    lesions = c.units.scan_lesions
+    lists = c.lesion_lists(lesions, c.rows(lesions["unit"]))
+    return record(
+        c,
+        "inc_oligoprogression",
+        rule,
+        distant_lesions=lists["distant"],
+        local_lesions=lists["local"],
+        undetermined_lesions=lists["undetermined"],
+    )
+
+
+def therapy_class(c: Context) -> Decision:
+    """The active line holds a drug of a treatment class -> pass; no active line -> fail; else unknown."""
+    known = c.u["line_has_known_drug"].to_numpy(dtype=bool)
+    rule = choose_rule(
+        "inc_therapy_class", [(~c.active, "no_active_line"), (known, "treatment_class")], "only_unknown_drugs"
+    )
+    return record(c, "inc_therapy_class", rule)
+
+
+def line_1_or_2(c: Context) -> Decision:
+    """Active line number within the allowed lines -> pass; a later line or none -> fail."""
+    rule = choose_rule(
+        "inc_line_1_or_2",
+        [(~c.active, "no_active_line"), (c.line_number <= c.p.max_line_number, "allowed_line")],
+        "later_line",
+    )
+    return record(c, "inc_line_1_or_2", rule)
+
+
+def disease_control_6m(c: Context) -> Decision:
+    """Under 6 months on the line, or PD during it -> fail; else CR/PR/SD during it -> pass; else unknown (D16, D34)."""
+    enough = add_months(c.line_start, c.p.min_months_on_line)
+    rows = c.with_records(c.inputs.responses[["pid", "assessment_date", "response"]])
+    rows["line_start"] = c.line_start[rows["row"].to_numpy()]
+    rows = rows[(rows["assessment_date"] > rows["line_start"]) & (rows["assessment_date"] < rows["day"])]
+    response = rows["response"].astype(object)
+    rank = response.map(CONTROL_RANK)
+    progression = rows[(response == "PD").to_numpy(dtype=bool)].groupby("row")["assessment_date"].min()
+    is_control = rank.notna().to_numpy(dtype=bool)
+    control = rows[is_control].assign(rank=rank[is_control].to_numpy())
+    control = control.sort_values(["row", "assessment_date", "rank"], ascending=[True, False, True], kind="stable")
+    control = control.drop_duplicates("row")
+    first_progression = np.full(c.n, np.nan)
+    first_progression[progression.index.to_numpy()] = progression.to_numpy()
+    control_date = np.full(c.n, np.nan)
+    control_date[control["row"].to_numpy()] = control["assessment_date"].to_numpy()
+    control_response = np.full(c.n, None, dtype=object)
+    control_response[control["row"].to_numpy()] = control["response"].astype(str).to_numpy(dtype=object)
+    rule = choose_rule(
+        "inc_disease_control_6m",
+        [
+            (~c.active, "no_active_line"),
+            (c.screening_date < enough, "too_soon"),
+            (~np.isnan(first_progression), "progression_on_line"),
+            (~np.isnan(control_date), "disease_controlled"),
+            (np.full(c.n, not c.inputs.settings.has_response_assessments), "no_response_table"),
+        ],
+        "no_response_recorded",
+    )
+    return record(
+        c,
+        "inc_disease_control_6m",
+        rule,
+        enough_months_date=enough,
+        first_progression_date=first_progression,
+        control_date=control_date,
+        control_response=control_response,
+    )
+
+
+def same_modality(c: Context) -> Decision:
+    """Reference of S's modality -> pass; studies in the window but none of it -> fail; none -> unknown."""
+    has_reference = c.ref_study != img.NO_STUDY
+    rule = choose_rule(
+        "inc_same_modality",
+        [
+            (~c.has_event, "no_candidate_event"),
+            (has_reference & (c.modality_codes(c.ref_study) == c.modality_codes(c.event)), "same_modality"),
+            (has_reference, "other_modality"),
+        ],
+        "no_study_near_line_start",
+    )
+    return record(c, "inc_same_modality", rule)
+
+
+def imaging_window(c: Context) -> Decision:
+    """Death before the earliest registration day (D22), or (worklist) a window already closed -> fail."""
+    p = c.p
+    earliest = c.screening_date + p.imaging_window_earliest_days
+    latest = c.screening_date + p.imaging_window_latest_days
+    closed = c.inputs.settings.worklist & (c.cutoff_date > latest)
+    rule = choose_rule(
+        "inc_imaging_window",
+        [
+            (~c.has_event, "no_candidate_event"),
+            (c.death_date < earliest, "died_before_registration"),
+            (closed, "window_closed"),
+        ],
+        "window_open",
+    )
+    return record(c, "inc_imaging_window", rule, earliest_registration=earliest, latest_registration=latest)
+
+
+def pet_confirmation(c: Context) -> Decision:
+    """The best confirmation PET decides (D17, D29); none yet is pending until its window closes."""
+    checks = c.units.pet_checks.reset_index(drop=True)
+    imaging = c.inputs.imaging
+    study = checks["x_study"].to_numpy(dtype=np.int64)
+    ranked = pd.DataFrame(
+        {
+            "pair": np.arange(len(checks)),
+            "row": c.rows(checks["unit"]),
+            "preference": checks["outcome"].map(PET_PREFERENCE).to_numpy(dtype=np.int64),
+            "date": imaging["study_date"].to_numpy(dtype=np.float64)[study],
+            "study_key": imaging["study_key"].to_numpy(dtype=np.int64)[study],
+        }
+    )
+    chosen = ranked.sort_values(["row", "preference", "date", "study_key"], kind="stable").drop_duplicates("row")
+    rows, pairs = chosen["row"].to_numpy(), chosen["pair"].to_numpy()
+    pet_study = np.full(c.n, img.NO_STUDY, dtype=np.int64)
+    pet_study[rows] = study[pairs]
+    pet_outcome = np.full(c.n, None, dtype=object)
+    pet_outcome[rows] = checks["outcome"].to_numpy(dtype=object)[pairs]
+    pet_date = c.study_dates(pet_study)
+
+    lesions = c.units.pet_lesions
+    is_chosen = np.zeros(len(checks), dtype=bool)
+    is_chosen[pairs] = True
+    lesions = lesions[is_chosen[lesions["pair"].to_numpy()]]
+    lists = c.lesion_lists(lesions, c.rows(lesions["unit"]))
+
+    window_start = c.screening_date + c.p.pet_window_start_days
+    window_end = c.screening_date + c.p.pet_window_end_days
+    rule = choose_rule(
+        "inc_pet_confirmation",
+        [
+            (~c.has_event, "no_candidate_event"),
+            (pet_outcome == "pass", "confirmed"),
+            (pet_outcome == "fail", "not_confirmed"),
+            (pet_outcome == "unknown", "confirmation_undecided"),
+            (c.cutoff_date >= window_end, "no_pet"),
+        ],
+        "pet_pending",
+    )
+    return record(
+        c,
+        "inc_pet_confirmation",
+        rule,
+        pet_study_id=c.study_ids(pet_study),
+        pet_date=pet_date,
+        pet_days_after_scan=pet_date - c.screening_date,
+        pet_distant_lesions=lists["distant"],
+        pet_local_lesions=lists["local"],
+        pet_undetermined_lesions=lists["undetermined"],
+        pet_window_start=window_start,
+        pet_window_end=window_end,
+    )
+
+
+def _latest_observation(c: Context, criterion: str, code: str) -> Decision:
+    """The latest `code` observation on or before R decides (D18: true and false on that date -> conflicting)."""
+    observations = c.inputs.observations
+    records = observations.loc[(observations["code"] == code).to_numpy(dtype=bool), ["pid", "start_date", "value"]]
+    rows = c.with_records(records)
     rows = rows[rows["start_date"] <= rows["registration"]]
-    rows = rows[rows["start_date"] == rows.groupby("unit")["start_date"].transform("max")]
+    rows = rows[rows["start_date"] == rows.groupby("row")["start_date"].transform("max")]
     value = rows["value"].astype("boolean")
-    flags = (
+    answers = (
         pd.DataFrame(
             {
-                "unit": rows["unit"].to_numpy(),
-                "true": value.fillna(False).to_numpy(dtype=bool),
-                "false": (~value).fillna(False).to_numpy(dtype=bool),
+                "row": rows["row"].to_numpy(),
+                "yes": _true(value),
+                "no": _true(~value),
                 "missing": value.isna().to_numpy(dtype=bool),
             }
         )
-        .groupby("unit")[["true", "false", "missing"]]
+        .groupby("row")[["yes", "no", "missing"]]
         .any()
     )
-    latest = _per_unit(rows.groupby("unit")["start_date"].max(), u)
-    any_true = _per_unit(flags["true"], u, False).astype(bool)
-    any_false = _per_unit(flags["false"], u, False).astype(bool)
-    any_missing = _per_unit(flags["missing"], u, False).astype(bool)
-    answer = np.select(
-        [np.isnan(latest), any_true & any_false, any_true, any_missing], [NONE, BOTH, TRUE, MISSING], FALSE
+    latest = rows.groupby("row")["start_date"].max()
+    observation_date = np.full(c.n, np.nan)
+    observation_date[latest.index.to_numpy()] = latest.to_numpy()
+    yes = np.zeros(c.n, dtype=bool)
+    no = np.zeros(c.n, dtype=bool)
+    missing = np.zeros(c.n, dtype=bool)
+    yes[answers.index.to_numpy()] = answers["yes"].to_numpy()
+    no[answers.index.to_numpy()] = answers["no"].to_numpy()
+    missing[answers.index.to_numpy()] = answers["missing"].to_numpy()
+    recorded = ~np.isnan(observation_date)
+    has_rule = {rule.name for rule in BY_ID[criterion].rules}
+    # Only the exclusions say "recorded without a value" (criteria.md: missing value -> unknown); for the others
+    # a latest record without a value leaves the criterion to chart review, as no record does. A true record of
+    # that date still decides; a false one cannot outweigh the missing one (D43).
+    without_value = "recorded_without_value" if "recorded_without_value" in has_rule else "not_recorded"
+    rule = choose_rule(
+        criterion,
+        [
+            (~recorded, "not_recorded"),
+            (yes & no, "conflicting"),
+            (yes, "recorded_true"),
+            (missing, without_value),
+        ],
+        "recorded_false",
     )
-    return pd.DataFrame({"answer": answer.astype(object), "date": latest})
+    return record(c, criterion, rule, observation_date=observation_date)
 
 
-def _observation_outcome(u: pd.DataFrame, inputs: Inputs, code: str, *, true_means: str) -> pd.DataFrame:
-    """Outcome from the latest `code` observation: true -> `true_means`, false -> the other of pass/fail,
-    missing value -> unknown, none or true and false that day -> review."""
-    latest = _latest_answer(u, inputs, code)
-    answer = latest["answer"].to_numpy(dtype=object)
-    false_means = "fail" if true_means == "pass" else "pass"
-    outcome = _decide(
-        [answer == TRUE, answer == FALSE, answer == MISSING], [true_means, false_means, "unknown"], "review"
-    )
-    return latest.assign(outcome=outcome)
+def lat_amenable(c: Context) -> Decision:
+    """Latest `lat_amenable` observation on or before R: true -> pass, false -> fail; none -> review."""
+    return _latest_observation(c, "inc_lat_amenable", "lat_amenable")
 
 
-def lat_amenable(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """Latest `lat_amenable` observation on or before R: true -> pass."""
-    return _observation_outcome(u, inputs, "lat_amenable", true_means="pass")
+def informed_consent(c: Context) -> Decision:
+    """Latest `informed_consent` observation on or before R (D31)."""
+    return _latest_observation(c, "inc_informed_consent", "informed_consent")
 
 
-def informed_consent(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """Latest `informed_consent` observation on or before R (D31): true -> pass."""
-    return _observation_outcome(u, inputs, "informed_consent", true_means="pass")
+def medical_risk(c: Context) -> Decision:
+    """Latest `medical_risk` observation on or before R: true -> fail, false -> pass, no value -> unknown."""
+    return _latest_observation(c, "exc_medical_risk", "medical_risk")
 
 
-def medical_risk(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """Latest `medical_risk` observation on or before R: true (a condition of unusual risk) -> fail."""
-    return _observation_outcome(u, inputs, "medical_risk", true_means="fail")
+def psychosocial(c: Context) -> Decision:
+    """Latest `compliance_risk` observation on or before R: true -> fail, false -> pass, no value -> unknown."""
+    return _latest_observation(c, "exc_psychosocial", "compliance_risk")
 
 
-def psychosocial(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """Latest `compliance_risk` observation on or before R: true (compliance hampered) -> fail."""
-    return _observation_outcome(u, inputs, "compliance_risk", true_means="fail")
-
-
-def age_18(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
+def age_18(c: Context) -> Decision:
     """Full years at R (D3) against the minimum age; no birth date -> unknown."""
-    birth = inputs.patients["birth_date"].to_numpy(dtype=np.float64)[u["pid"].to_numpy()]
-    age = full_years(birth, u["registration"].to_numpy(dtype=np.float64))
-    outcome = _decide([np.isnan(age), age >= inputs.p.min_age_years], ["unknown", "pass"], "fail")
-    return pd.DataFrame({"outcome": outcome, "age": age})
-
-
-PS_PASS, PS_UNKNOWN, PS_FAIL = 0, 1, 2
-
-
-def who_ps_0_1(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """Latest performance status in [S - 60 days, R]; the worst one on that day (D18)."""
-    rows = _with_records(u, inputs.performance[["pid", "assessment_date", "scale", "score"]])
-    window_start = rows["day"] - inputs.p.performance_status_window_days
-    rows = rows[(rows["assessment_date"] >= window_start) & (rows["assessment_date"] <= rows["registration"])].copy()
-    score = rows["score"].to_numpy(dtype=np.int64)
-    kps = (rows["scale"] == "KPS").to_numpy(dtype=bool)
-    # WHO and ECOG are one 0-5 scale; KPS 80+ maps to ECOG 0-1 and 60- to 2+; in between is ambiguous (D19).
-    rows["verdict"] = np.select(
-        [~kps & (score <= 1), ~kps, score >= 80, score <= 60], [PS_PASS, PS_FAIL, PS_PASS, PS_FAIL], PS_UNKNOWN
+    age = full_years(c.birth_date, c.registration_date)
+    rule = choose_rule(
+        "inc_age_18", [(np.isnan(age), "no_birth_date"), (age >= c.p.min_age_years, "adult")], "under_age"
     )
-    rows = rows[rows["assessment_date"] == rows.groupby("unit")["assessment_date"].transform("max")]
-    # D18: several assessments on the latest day -> the worst.
-    worst = rows.sort_values(["unit", "verdict"], ascending=[True, False]).drop_duplicates("unit").set_index("unit")
-    verdict = _per_unit(worst["verdict"], u, PS_UNKNOWN).astype(np.int64)
-    return pd.DataFrame(
+    return record(c, "inc_age_18", rule, age_years=age)
+
+
+# Severity of a performance status rule on its date (D18: the worst decides): fail, then unknown, then pass.
+PS_SEVERITY = {"poor": 0, "kps_poor": 0, "kps_ambiguous": 1, "good": 2, "kps_good": 2}
+
+
+def who_ps_0_1(c: Context) -> Decision:
+    """Latest performance status in [S - 60 days, R]; of several on that date the worst (D18, D19, D33)."""
+    window_start = c.screening_date - c.p.performance_status_window_days
+    rows = c.with_records(c.inputs.performance[["pid", "assessment_date", "scale", "score"]])
+    rows = rows[
+        (rows["assessment_date"] >= window_start[rows["row"].to_numpy()])
+        & (rows["assessment_date"] <= rows["registration"])
+    ]
+    score = rows["score"].to_numpy(dtype=np.int64)
+    scale = rows["scale"].astype(str).to_numpy(dtype=object)
+    kps = scale == "KPS"
+    # WHO and ECOG are one 0-5 scale; KPS 80+ maps to ECOG 0-1 and 60- to 2+; in between is ambiguous (D19).
+    verdict = np.select(
+        [~kps & (score <= 1), ~kps, score >= 80, score <= 60], ["good", "poor", "kps_good", "kps_poor"], "kps_ambiguous"
+    ).astype(object)
+    ranked = pd.DataFrame(
         {
-            "outcome": _decide([verdict == PS_PASS, verdict == PS_FAIL], ["pass", "fail"], "unknown"),
-            "date": _per_unit(worst["assessment_date"], u),
-            "scale": worst["scale"].reindex(u["unit"].to_numpy()).to_numpy(dtype=object),
-            "score": _per_unit(worst["score"].astype(np.float64), u),
+            "row": rows["row"].to_numpy(),
+            "date": rows["assessment_date"].to_numpy(dtype=np.float64),
+            "severity": pd.Series(verdict).map(PS_SEVERITY).to_numpy(dtype=np.int64),
+            "scale": scale,
+            "score": score,
+            "verdict": verdict,
         }
     )
+    latest = ranked.sort_values(
+        ["row", "date", "severity", "scale", "score"], ascending=[True, False, True, True, True], kind="stable"
+    ).drop_duplicates("row")
+    at = latest["row"].to_numpy()
+    ps_date = np.full(c.n, np.nan)
+    ps_date[at] = latest["date"].to_numpy()
+    ps_scale = np.full(c.n, None, dtype=object)
+    ps_scale[at] = latest["scale"].to_numpy()
+    ps_score = np.full(c.n, np.nan)
+    ps_score[at] = latest["score"].to_numpy()
+    ps_rule = np.full(c.n, None, dtype=object)
+    ps_rule[at] = latest["verdict"].to_numpy()
+    found = pd.notna(ps_rule)
+    rule = choose_rule(
+        "inc_who_ps_0_1",
+        [
+            *((found & (ps_rule == name), name) for name in ("good", "poor", "kps_good", "kps_poor", "kps_ambiguous")),
+            (np.full(c.n, not c.inputs.settings.has_performance_status), "no_performance_table"),
+        ],
+        "none_in_window",
+    )
+    return record(
+        c, "inc_who_ps_0_1", rule, ps_window_start=window_start, ps_date=ps_date, ps_scale=ps_scale, ps_score=ps_score
+    )
 
 
-def more_than_two_lines(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
+def more_than_two_lines(c: Context) -> Decision:
     """More metastatic lines started on or before S than allowed -> fail."""
-    started = u["lines_started"].to_numpy(dtype=np.int64)
-    outcome = _decide([started > inputs.p.max_lines_before_scan], ["fail"], "pass")
-    return pd.DataFrame({"outcome": outcome, "lines_started": started})
+    rule = choose_rule(
+        "exc_more_than_two_lines", [(c.lines_started > c.p.max_lines_before_scan, "too_many_lines")], "within_limit"
+    )
+    return record(c, "exc_more_than_two_lines", rule)
 
 
 BCC_MORPHOLOGY = (8090, 8098)
 SCC_MORPHOLOGY = (8050, 8084)
+YES, NO, MISSING = 1, 0, -1  # three-valued (Kleene) truth as small integers
 
 
-def other_malignancy(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """Kleene per tumour: applies = other malignancy AND NOT exempt (D20); any TRUE fails, any NA is unknown."""
-    t = inputs.tumours
-    others = t[(t["behaviour"] == "3").fillna(False) & ~t["topography"].str.startswith("C50").fillna(False)]
-    rows = _with_records(u, others.drop(columns=["patient_id"]))
+def _kleene_and(*values: np.ndarray) -> np.ndarray:
+    """AND in three-valued logic: NO if any is NO, else MISSING if any is MISSING, else YES."""
+    stacked = np.vstack(values)
+    return np.where((stacked == NO).any(axis=0), NO, np.where((stacked == MISSING).any(axis=0), MISSING, YES))
+
+
+def _flag(true: np.ndarray, known: np.ndarray) -> np.ndarray:
+    return np.where(known, np.where(true, YES, NO), MISSING)
+
+
+# The rules of exc_other_malignancy per tumour, and which tumour is quoted (D35): an excluding one, else an
+# undecidable one, else any, by diagnosis date then tumour_id.
+EXCLUDING_RULES = ("not_curative", "chemotherapy", "radiotherapy", "treated_recently", "diagnosed_recently")
+UNDECIDED_RULES = (
+    "skin_morphology_missing",
+    "intent_missing",
+    "chemotherapy_missing",
+    "radiotherapy_missing",
+    "last_treatment_missing",
+)
+
+
+def other_malignancy(c: Context) -> Decision:
+    """Per other tumour: excluded = other malignancy AND NOT exempt, in Kleene logic (D20, D30, D35)."""
+    t = c.inputs.tumours
+    is_considered = _true(t["behaviour"] == "3") & ~t["topography"].str.startswith("C50").fillna(False).to_numpy(bool)
+    others = t.loc[is_considered].drop(columns=["patient_id"])
+    exemption_date = add_months(c.registration_date, -12 * c.p.other_malignancy_years)  # D3: clamped at month end
+    rows = c.with_records(others)
     rows = rows[rows["diagnosis_date"] <= rows["registration"]].reset_index(drop=True)
-    skin = rows["topography"].str.startswith("C44").fillna(False).to_numpy(dtype=bool)
-    morphology = pd.to_numeric(rows["morphology"], errors="coerce").astype("Float64").array
-    bcc = (morphology >= BCC_MORPHOLOGY[0]) & (morphology <= BCC_MORPHOLOGY[1])
-    scc = (morphology >= SCC_MORPHOLOGY[0]) & (morphology <= SCC_MORPHOLOGY[1])
-    is_other = ~(pd.array(skin, dtype="boolean") & (bcc | scc))  # D20: skin without morphology -> NA
+    row = rows["row"].to_numpy(dtype=np.int64)
 
-    intent = rows["treatment_intent"]
-    curative = pd.array((intent == "curative").to_numpy(dtype=bool), dtype="boolean")
-    curative[(intent.isna() | (intent == "unknown")).to_numpy(dtype=bool)] = pd.NA
-    no_chemo = ~rows["chemotherapy"].astype("boolean").array
-    no_rt = ~rows["radiotherapy"].astype("boolean").array
-    cutoff = add_months(rows["registration"].to_numpy(dtype=np.float64), -12 * inputs.p.other_malignancy_years)
+    skin = rows["topography"].str.startswith("C44").fillna(False).to_numpy(dtype=bool)
+    morphology = pd.to_numeric(rows["morphology"], errors="coerce").to_numpy(dtype=np.float64)
+    carcinoma = ((morphology >= BCC_MORPHOLOGY[0]) & (morphology <= BCC_MORPHOLOGY[1])) | (
+        (morphology >= SCC_MORPHOLOGY[0]) & (morphology <= SCC_MORPHOLOGY[1])
+    )
+    # D20: a skin tumour without a morphology may or may not be a BCC/SCC.
+    is_other = np.where(~skin, YES, _flag(~carcinoma, ~np.isnan(morphology)))
+    intent = rows["treatment_intent"].astype(object)
+    curative = _flag((intent == "curative").to_numpy(dtype=bool), intent.isin(["curative", "palliative", "none"]))
+    chemotherapy, radiotherapy = rows["chemotherapy"].astype("boolean"), rows["radiotherapy"].astype("boolean")
+    without_chemotherapy = _flag(~_true(chemotherapy), chemotherapy.notna().to_numpy(dtype=bool))
+    without_radiotherapy = _flag(~_true(radiotherapy), radiotherapy.notna().to_numpy(dtype=bool))
     last = rows["last_treatment_date"].to_numpy(dtype=np.float64)
-    long_ago = pd.array(last <= cutoff, dtype="boolean")
-    # A missing last treatment date is undecidable only when the diagnosis itself is old enough;
-    # a diagnosis within the period cannot have been treated before it.
-    long_ago[np.isnan(last) & (rows["diagnosis_date"].to_numpy(dtype=np.float64) <= cutoff)] = pd.NA
-    exempt = curative & no_chemo & no_rt & long_ago
-    applies = is_other & ~exempt
-    rows["applies"] = applies.fillna(False).to_numpy(dtype=bool)
-    rows["undecided"] = applies.isna()
-    failing = join_by_group(rows.loc[rows["applies"], "unit"], rows.loc[rows["applies"], "tumour_id"])
-    undecided = join_by_group(rows.loc[rows["undecided"], "unit"], rows.loc[rows["undecided"], "tumour_id"])
-    failing_ids = failing.reindex(u["unit"].to_numpy()).to_numpy(dtype=object)
-    undecided_ids = undecided.reindex(u["unit"].to_numpy()).to_numpy(dtype=object)
-    n_considered = _per_unit(rows.groupby("unit").size(), u, 0).astype(np.int64)
-    outcome = _decide([pd.notna(failing_ids), pd.notna(undecided_ids)], ["fail", "unknown"], "pass")
-    return pd.DataFrame(
-        {"outcome": outcome, "failing": failing_ids, "undecided": undecided_ids, "n_considered": n_considered}
+    diagnosed = rows["diagnosis_date"].to_numpy(dtype=np.float64)
+    exemption = exemption_date[row]
+    # A missing last treatment date is undecidable only when the diagnosis itself lies far enough back.
+    treated_long_ago = np.where(
+        ~np.isnan(last), np.where(last <= exemption, YES, NO), np.where(diagnosed > exemption, NO, MISSING)
+    )
+    exempt = _kleene_and(curative, without_chemotherapy, without_radiotherapy, treated_long_ago)
+    excluded = _kleene_and(is_other, np.select([exempt == YES, exempt == NO], [NO, YES], MISSING))
+    tumour_rule = np.select(
+        [
+            (excluded == YES) & (curative == NO),
+            (excluded == YES) & (without_chemotherapy == NO),
+            (excluded == YES) & (without_radiotherapy == NO),
+            (excluded == YES) & ~np.isnan(last),
+            excluded == YES,
+            (excluded == MISSING) & (is_other == MISSING),
+            (excluded == MISSING) & (curative == MISSING),
+            (excluded == MISSING) & (without_chemotherapy == MISSING),
+            (excluded == MISSING) & (without_radiotherapy == MISSING),
+            excluded == MISSING,
+            is_other == NO,
+        ],
+        [*EXCLUDING_RULES, *UNDECIDED_RULES, "skin_carcinoma"],
+        "exempt",
+    ).astype(object)
+    preference = np.where(
+        np.isin(tumour_rule, EXCLUDING_RULES), 0, np.where(np.isin(tumour_rule, UNDECIDED_RULES), 1, 2)
+    )
+    ranking = pa.table(
+        {
+            "row": pa.array(row),
+            "preference": pa.array(preference),
+            "diagnosed": pa.array(diagnosed),
+            "tumour_id": pa.array(rows["tumour_id"].to_numpy(dtype=object), type=pa.string()),
+        }
+    )
+    ranked = pc.sort_indices(
+        ranking, sort_keys=[(key, "ascending") for key in ("row", "preference", "diagnosed", "tumour_id")]
+    ).to_numpy()
+    first = ranked[np.r_[True, row[ranked][1:] != row[ranked][:-1]]] if len(row) else ranked
+    at = row[first]
+
+    quoted = np.full(c.n, -1, dtype=np.int64)  # the row of `rows` each unit quotes (-1: no other tumour)
+    quoted[at] = first
+    rule = choose_rule(
+        "exc_other_malignancy",
+        [
+            (_at(tumour_rule, quoted, None) == name, name)
+            for name in (*EXCLUDING_RULES, *UNDECIDED_RULES, "skin_carcinoma", "exempt")
+        ],
+        "none",
+    )
+    return record(
+        c,
+        "exc_other_malignancy",
+        rule,
+        exemption_date=exemption_date,
+        other_tumour_id=take_text(as_text(rows["tumour_id"]), quoted),
+        other_topography=take_text(as_text(rows["topography"]), quoted),
+        other_morphology=take_text(as_text(rows["morphology"]), quoted),
+        other_diagnosis_date=_at(diagnosed, quoted),
+        other_treatment_intent=take_text(as_text(rows["treatment_intent"]), quoted),
+        other_last_treatment_date=_at(last, quoted),
+        other_tumours=np.bincount(row, minlength=c.n),
     )
 
 
 PREGNANCY_CODES = ("pregnant", "breastfeeding")
 
 
-def pregnancy(u: pd.DataFrame, inputs: Inputs, breast: pd.DataFrame, _: Units) -> pd.DataFrame:
-    """A true pregnancy/breastfeeding observation current between S and R -> fail; no table -> review."""
-    observations = inputs.observations
-    records = observations.loc[
-        observations["code"].isin(PREGNANCY_CODES) & observations["value"].astype("boolean").fillna(False),
-        ["pid", "code", "start_date", "end_date"],
-    ]
-    rows = _with_records(u, records)
-    current = (rows["start_date"] <= rows["registration"]) & ~(rows["end_date"] < rows["day"])
-    rows = rows[current].sort_values(["unit", "start_date"])
-    first = rows.drop_duplicates("unit").set_index("unit")
-    code = first["code"].reindex(u["unit"].to_numpy()).to_numpy(dtype=object)
-    if not inputs.settings.has_observations:
-        outcome = _decide([np.ones(len(u), dtype=bool)], ["review"], "review")
-    else:
-        outcome = _decide([pd.notna(code)], ["fail"], "pass")
-    return pd.DataFrame({"outcome": outcome, "code": code, "start": _per_unit(first["start_date"], u)})
+def pregnancy(c: Context) -> Decision:
+    """A true pregnancy/breastfeeding observation current between S and R -> fail; no table -> review (D36)."""
+    observations = c.inputs.observations
+    is_pregnancy = observations["code"].isin(PREGNANCY_CODES).to_numpy(dtype=bool) & _true(observations["value"])
+    rows = c.with_records(observations.loc[is_pregnancy, ["pid", "code", "start_date", "end_date"]])
+    end = rows["end_date"].to_numpy(dtype=np.float64)
+    current = (rows["start_date"] <= rows["registration"]).to_numpy(dtype=bool) & ~(end < rows["day"].to_numpy())
+    rows = rows[current].assign(
+        code=rows.loc[current, "code"].astype(str),
+        # D36: the earliest started, then by code, then the one not ended (missing end first), else ending last.
+        end_order=-np.where(np.isnan(end[current]), np.inf, end[current]),
+    )
+    first = rows.sort_values(["row", "start_date", "code", "end_order"], kind="stable").drop_duplicates("row")
+    at = first["row"].to_numpy()
+    code = np.full(c.n, None, dtype=object)
+    code[at] = first["code"].to_numpy(dtype=object)
+    start = np.full(c.n, np.nan)
+    start[at] = first["start_date"].to_numpy()
+    ended = np.full(c.n, np.nan)
+    ended[at] = first["end_date"].to_numpy(dtype=np.float64)
+    rule = choose_rule(
+        "exc_pregnancy",
+        [(np.full(c.n, not c.inputs.settings.has_observations), "no_observations_table"), (pd.notna(code), "current")],
+        "none_current",
+    )
+    return record(c, "exc_pregnancy", rule, pregnancy_code=code, pregnancy_start=start, pregnancy_end=ended)
 
 
-Decider = Callable[[pd.DataFrame, Inputs, pd.DataFrame, Units], pd.DataFrame]
+Decider = Callable[[Context], Decision]
 
 DECIDERS: dict[str, Decider] = {
     "inc_invasive_breast_cancer": invasive_breast_cancer,
@@ -359,8 +807,7 @@ DECIDERS: dict[str, Decider] = {
 assert tuple(DECIDERS) == CRITERION_IDS, "criteria must be decided in protocol order"
 
 
-def decide_all(units: Units, inputs: Inputs) -> dict[str, pd.DataFrame]:
-    """Every criterion's outcome (and deciding facts) per unit, in protocol order."""
-    breast = breast_tumours(inputs)
-    u = units.units
-    return {criterion: decide(u, inputs, breast, units) for criterion, decide in DECIDERS.items()}
+def decide_all(units: Units, inputs: Inputs) -> dict[str, Decision]:
+    """Every criterion's decision over all units (rows in the order of `units.units`), in protocol order."""
+    context = Context(units, inputs)
+    return {criterion: decide(context) for criterion, decide in DECIDERS.items()}

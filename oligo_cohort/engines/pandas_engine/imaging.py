@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from oligo_cohort.engines.pandas_engine.grouped_text import joined_per_key, take_text
 from oligo_cohort.engines.pandas_engine.inputs import Inputs
 
 PET = "FDG-PET-CT"
@@ -36,7 +37,8 @@ def choose_references(units: pd.DataFrame, imaging: pd.DataFrame, before_days: i
     Among the patient's studies in [line start - before, line start + after]:
     the latest of the unit's modality, else the latest of any modality (same
     day: smallest study_id, D11). Returns, aligned with `units`: ref_study
-    (NO_STUDY when none), ref_is_pet, window_has_study, window_has_modality.
+    (NO_STUDY when none), ref_is_pet, and window_modalities: the distinct modalities of the studies in the
+    window, sorted and comma-separated (missing when there is none).
     """
     windows = units[["pid", "line_start"]].drop_duplicates()
     studies = windows.merge(imaging[["pid", "study", "study_date", "modality", "study_key"]], on="pid")
@@ -46,22 +48,25 @@ def choose_references(units: pd.DataFrame, imaging: pd.DataFrame, before_days: i
     studies = studies[in_window].sort_values(
         ["pid", "line_start", "study_date", "study_key"], ascending=[True, True, False, True], kind="stable"
     )
-    latest_any = studies.drop_duplicates(["pid", "line_start"])[["pid", "line_start", "study"]]
+    studies["window"] = studies.groupby(["pid", "line_start"], sort=False).ngroup().to_numpy()
+    latest_any = studies.drop_duplicates(["pid", "line_start"])[["pid", "line_start", "study", "window"]]
     latest_same = studies.drop_duplicates(["pid", "line_start", "modality"])[["pid", "line_start", "modality", "study"]]
+    modalities = joined_per_key(studies["window"].to_numpy(), studies["modality"], len(latest_any))
     keyed = units[["pid", "line_start", "modality"]]
     same = keyed.merge(latest_same, on=["pid", "line_start", "modality"], how="left")["study"]
-    any_modality = keyed.merge(latest_any, on=["pid", "line_start"], how="left")["study"]
+    any_window = keyed.merge(latest_any, on=["pid", "line_start"], how="left")
+    any_modality = any_window["study"].to_numpy(dtype=np.float64, na_value=np.nan)
     same = same.to_numpy(dtype=np.float64, na_value=np.nan)
-    any_modality = any_modality.to_numpy(dtype=np.float64, na_value=np.nan)
     chosen = np.where(np.isnan(same), any_modality, same)
     ref_study = np.where(np.isnan(chosen), NO_STUDY, chosen).astype(np.int64)
     is_pet = np.append((imaging["modality"] == PET).to_numpy(dtype=bool), False)  # position -1: no study
+    window = any_window["window"].to_numpy(dtype=np.float64, na_value=np.nan)
+    window_modalities = take_text(modalities, np.where(np.isnan(window), -1, window))
     return pd.DataFrame(
         {
             "ref_study": ref_study,
             "ref_is_pet": is_pet[ref_study],
-            "window_has_study": ~np.isnan(any_modality),
-            "window_has_modality": ~np.isnan(same),
+            "window_modalities": pd.arrays.ArrowExtensionArray(window_modalities),
         },
         index=units.index,
     )

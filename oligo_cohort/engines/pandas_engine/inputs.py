@@ -36,11 +36,13 @@ CODE_COLUMNS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class RunSettings:
-    """The `params` row: protocol parameters plus the cut-off, the mode and which optional tables were given."""
+    """The `params` row: protocol parameters, the cut-off, the mode, which optional tables were given, and
+    whether every unit is explained or only each patient's best."""
 
     parameters: Parameters
     as_of: float  # day number
     worklist: bool
+    explain_all_events: bool
     has_response_assessments: bool
     has_performance_status: bool
     has_observations: bool
@@ -125,6 +127,7 @@ def _settings(con: duckdb.DuckDBPyConnection) -> RunSettings:
         parameters=Parameters(**{name: row[name] for name in names}),
         as_of=float(day_numbers(pa.array([row["as_of"]]))[0]),
         worklist=bool(row["worklist"]),
+        explain_all_events=bool(row["explain_all_events"]),
         has_response_assessments=bool(row["has_response_assessments"]),
         has_performance_status=bool(row["has_performance_status"]),
         has_observations=bool(row["has_observations"]),

@@ -1,9 +1,11 @@
-"""Event status, each patient's best event, and the three result tables of docs/design.md ("Engine results").
+"""Event status, each patient's best event, and the result tables of docs/design.md ("Engine results").
 
 Status: ineligible if any criterion fails, else unknown if any is unknown,
 else eligible. Best event: fewest fail, then fewest unknown, then earliest S,
 then smallest study_id. Frames carry integer patient and study codes and
 categorical outcomes; the ids are put back when the tables are created.
+`result_facts` holds, for each unit to explain, the rule and facts of every
+criterion as one struct column each (`oligo_cohort.results`), built in Arrow.
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ import pyarrow as pa
 
 from oligo_cohort.criteria import CRITERION_IDS, OUTCOMES, STATUSES
 from oligo_cohort.engines.pandas_engine.calendar import to_datetime64
+from oligo_cohort.engines.pandas_engine.decisions import Decision
+from oligo_cohort.engines.pandas_engine.grouped_text import as_text, take_text
 from oligo_cohort.engines.pandas_engine.inputs import Inputs
+from oligo_cohort.results import FACTS_TABLE
 
-OUTCOME_TYPE = pd.CategoricalDtype(list(OUTCOMES))
 STATUS_TYPE = pd.CategoricalDtype(list(STATUSES))
 
 
-def outcome_matrix(decided: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One categorical column per criterion (protocol order), one row per unit."""
-    return pd.DataFrame({c: decided[c]["outcome"].astype(OUTCOME_TYPE).array for c in CRITERION_IDS})
+def outcome_matrix(decided: dict[str, Decision]) -> pd.DataFrame:
+    """One categorical column per criterion (protocol order), one row per unit: the outcome of its rule."""
+    return pd.DataFrame({c: decided[c].outcome for c in CRITERION_IDS})
 
 
 def _counts(outcomes: pd.DataFrame, outcome: str) -> np.ndarray:
@@ -92,6 +96,21 @@ def result_frames(units: pd.DataFrame, outcomes: pd.DataFrame, best: np.ndarray)
     return events, patients
 
 
+def facts_table(units: pd.DataFrame, decided: dict[str, Decision], best: np.ndarray, inputs: Inputs) -> pa.Table:
+    """`result_facts`: each patient's best unit (every unit when the run explains all events), ids restored."""
+    explained = np.ones(len(units), dtype=bool) if inputs.settings.explain_all_events else best
+    rows = np.flatnonzero(explained)
+    columns: dict[str, pa.Array] = {
+        "unit_id": pa.array(units["unit"].to_numpy(dtype=np.int64)[rows], type=pa.int64()),
+        "patient_id": take_text(as_text(inputs.patients["patient_id"]), units["pid"].to_numpy(dtype=np.int64)[rows]),
+        # Study code -1 (no event) reads as missing.
+        "event_id": take_text(as_text(inputs.imaging["study_id"]), units["event"].to_numpy(dtype=np.int64)[rows]),
+        "is_best": pa.array(best[rows], type=pa.bool_()),
+    }
+    columns.update({c: decided[c].struct(rows) for c in CRITERION_IDS})
+    return pa.table(columns)
+
+
 def _outcome_columns() -> str:
     return ", ".join(f'CAST(f."{c}" AS VARCHAR) AS "{c}"' for c in CRITERION_IDS)
 
@@ -101,15 +120,15 @@ def register_results(
     inputs: Inputs,
     events: pd.DataFrame,
     patients: pd.DataFrame,
-    reasons: pa.Table,
+    facts: pa.Table,
 ) -> None:
-    """Leave result_events, result_patients and result_reasons in the connection, ids and types restored."""
+    """Leave result_events, result_patients and result_facts in the connection, ids and types restored."""
     frames = {
         "pandas_engine_patient_ids": inputs.patients[["pid", "patient_id", "site_id"]],
         "pandas_engine_study_ids": inputs.imaging[["study", "study_id"]],
         "pandas_engine_events": events,
         "pandas_engine_patients": patients,
-        "pandas_engine_reasons": reasons,
+        "pandas_engine_facts": facts,
     }
     for name, frame in frames.items():
         con.register(name, frame)
@@ -131,13 +150,7 @@ def register_results(
             "FROM pandas_engine_patients AS f JOIN pandas_engine_patient_ids AS p USING (pid) "
             "LEFT JOIN pandas_engine_study_ids AS e ON e.study = f.event"
         )
-        con.execute(
-            "CREATE OR REPLACE TABLE result_reasons AS SELECT p.patient_id, e.study_id AS event_id, "
-            "CAST(f.criterion AS VARCHAR) AS criterion, CAST(f.outcome AS VARCHAR) AS outcome, "
-            "CAST(f.reason AS VARCHAR) AS reason "
-            "FROM pandas_engine_reasons AS f JOIN pandas_engine_patient_ids AS p USING (pid) "
-            "LEFT JOIN pandas_engine_study_ids AS e ON e.study = f.event"
-        )
+        con.execute(f"CREATE OR REPLACE TABLE {FACTS_TABLE} AS SELECT * FROM pandas_engine_facts")
     finally:
         for name in frames:
             con.unregister(name)

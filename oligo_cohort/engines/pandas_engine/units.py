@@ -19,11 +19,12 @@ from oligo_cohort.engines.pandas_engine.inputs import Inputs
 
 @dataclass(frozen=True)
 class Units:
-    """All screening units plus the lesion-level detail the reasons quote."""
+    """All screening units plus the lesion-level detail the facts quote."""
 
     units: pd.DataFrame  # one row per unit; `unit` is its integer id
     scan_lesions: pd.DataFrame  # lesions on S with `progressive`, per event unit
     pet_checks: pd.DataFrame  # one row per (event unit, confirmation PET) with the rule's outcome
+    pet_lesions: pd.DataFrame  # lesions on those PETs with `progressive`; `pair` is the row of `pet_checks`
     line_table: lot.LineTable
 
 
@@ -88,10 +89,9 @@ def build_units(inputs: Inputs) -> Units:
     flagged = (scan_rule[["t_distant", "t_local", "u_distant", "u_local"]].sum(axis=1) > 0).to_numpy()
     events = candidates[flagged].reset_index(drop=True)
     events["oligo"] = scan_rule.loc[flagged, "outcome"].to_numpy()
-    events["has_reference"] = has_reference[flagged]
     scan_lesions = scan_lesions[scan_lesions["unit"].isin(events["unit"])]
 
-    pet_checks = _pet_checks(events, imaging, inputs, reference, has_reference)
+    pet_checks, pet_lesions = _pet_checks(events, imaging, inputs, reference, has_reference)
 
     events["event"] = events["study"]
     events["registration"] = events["day"] + p.registration_days
@@ -104,13 +104,18 @@ def build_units(inputs: Inputs) -> Units:
     no_event["registration"] = no_event["day"]  # D21: S = R = as_of
     units = pd.concat([events, no_event], ignore_index=True)
     units["is_event"] = (units["event"] != img.NO_STUDY).to_numpy()
-    return Units(units=units, scan_lesions=scan_lesions, pet_checks=pet_checks, line_table=table)
+    return Units(
+        units=units, scan_lesions=scan_lesions, pet_checks=pet_checks, pet_lesions=pet_lesions, line_table=table
+    )
 
 
 def _pet_checks(
     events: pd.DataFrame, imaging: pd.DataFrame, inputs: Inputs, reference: pd.DataFrame, has_reference: np.ndarray
-) -> pd.DataFrame:
-    """The oligoprogression rule on every FDG-PET-CT in [S + 35, S + 49], against S's reference (D17)."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The oligoprogression rule on every FDG-PET-CT in [S + 35, S + 49], against S's reference (D17).
+
+    Returns the checks (unit, x_study, the rule's counts and outcome) and the lesions on their PETs.
+    """
     p = inputs.p
     pets = imaging.loc[(imaging["modality"] == img.PET).to_numpy(dtype=bool), ["pid", "study", "study_date"]]
     pairs = events[["unit", "pid", "day"]].merge(pets, on="pid")
@@ -124,4 +129,4 @@ def _pet_checks(
         }
     )
     lesions = img.lesion_progression(checks, reference, has_reference, inputs)
-    return img.oligoprogression(lesions, checks, inputs)
+    return img.oligoprogression(lesions, checks, inputs), lesions
