@@ -2,7 +2,7 @@
 
 A criterion decided by several records quotes one of them in its facts: the
 latest CR/PR/SD of the line (D34), the other tumour that decides
-exc_other_malignancy (D35), the current pregnancy (D36). Generated extracts
+exc_other_malignancy (D48), the current pregnancy (D49). Generated extracts
 rarely tie on the dates that decide these, so the ties are written out here,
 each patient a variant of the spec tests' baseline patient, and both engines
 must record the facts named below (and agree on everything else).

@@ -649,7 +649,7 @@ def _flag(true: np.ndarray, known: np.ndarray) -> np.ndarray:
     return np.where(known, np.where(true, YES, NO), MISSING)
 
 
-# The rules of exc_other_malignancy per tumour, and which tumour is quoted (D35): an excluding one, else an
+# The rules of exc_other_malignancy per tumour, and which tumour is quoted (D48): an excluding one, else an
 # undecidable one, else any, by diagnosis date then tumour_id.
 EXCLUDING_RULES = ("not_curative", "chemotherapy", "radiotherapy", "treated_recently", "diagnosed_recently")
 UNDECIDED_RULES = (
@@ -662,7 +662,7 @@ UNDECIDED_RULES = (
 
 
 def other_malignancy(c: Context) -> Decision:
-    """Per other tumour: excluded = other malignancy AND NOT exempt, in Kleene logic (D20, D30, D35)."""
+    """Per other tumour: excluded = other malignancy AND NOT exempt, in Kleene logic (D20, D30, D48)."""
     t = c.inputs.tumours
     is_considered = _true(t["behaviour"] == "3") & ~t["topography"].str.startswith("C50").fillna(False).to_numpy(bool)
     others = t.loc[is_considered].drop(columns=["patient_id"])
@@ -755,7 +755,7 @@ PREGNANCY_CODES = ("pregnant", "breastfeeding")
 
 
 def pregnancy(c: Context) -> Decision:
-    """A true pregnancy/breastfeeding observation current between S and R -> fail; no table -> review (D36)."""
+    """A true pregnancy/breastfeeding observation current between S and R -> fail; no table -> review (D49)."""
     observations = c.inputs.observations
     is_pregnancy = observations["code"].isin(PREGNANCY_CODES).to_numpy(dtype=bool) & _true(observations["value"])
     rows = c.with_records(observations.loc[is_pregnancy, ["pid", "code", "start_date", "end_date"]])
@@ -763,7 +763,7 @@ def pregnancy(c: Context) -> Decision:
     current = (rows["start_date"] <= rows["registration"]).to_numpy(dtype=bool) & ~(end < rows["day"].to_numpy())
     rows = rows[current].assign(
         code=rows.loc[current, "code"].astype(str),
-        # D36: the earliest started, then by code, then the one not ended (missing end first), else ending last.
+        # D49: the earliest started, then by code, then the one not ended (missing end first), else ending last.
         end_order=-np.where(np.isnan(end[current]), np.inf, end[current]),
     )
     first = rows.sort_values(["row", "start_date", "code", "end_order"], kind="stable").drop_duplicates("row")
