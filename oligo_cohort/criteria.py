@@ -149,6 +149,11 @@ def latest_observation_rules(
             "review",
             say(subject + " not recorded on or before the registration date {registration_date}: chart review"),
         ),
+        Rule(
+            "no_observations_table",
+            "review",
+            say(subject + " not known: the extract has no observations table; chart review"),
+        ),
     )
 
 

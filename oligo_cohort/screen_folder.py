@@ -56,7 +56,8 @@ class ScreenFolderError(UsageError):
 
 def read_screen_folder(path: str | Path) -> ScreeningResult:
     """The ScreeningResult held by a folder `oligo-cohort screen` wrote; every problem in it is a ScreenFolderError."""
-    from oligo_cohort.api import RESULT_TABLES, ScreeningResult
+    from oligo_cohort.api import ScreeningResult
+    from oligo_cohort.results import RESULT_TABLES
 
     folder = Path(path)
     if not folder.is_dir():
@@ -68,9 +69,9 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
     manifest = _read_manifest(manifest_path, problems)
     con = connect()
     rows: dict[str, int] = {}
-    for name, (table, columns, _) in RESULT_TABLES.items():
+    for name, result_table in RESULT_TABLES.items():
         as_of = manifest["as_of"] if manifest else None
-        count = _load_table(con, folder / f"{name}.csv", table, columns, problems, as_of)
+        count = _load_table(con, folder / f"{name}.csv", result_table.table, result_table.columns, problems, as_of)
         if count is not None:
             rows[name] = count
     recorded = manifest.get("rows") if manifest else None

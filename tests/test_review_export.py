@@ -169,7 +169,7 @@ def test_pregnancy_is_asked_when_the_extract_has_no_observations(tmp_path):
     rows = review_rows(tmp_path / "screen").rows
     per_patient = rows.groupby("patient_id")["item"].apply(set)
     assert all({"pregnant", "breastfeeding"} <= items for items in per_patient)
-    assert "no observations table in the extract" in rows.loc[rows["item"] == "medical_risk", "facts"].iloc[0]
+    assert "the extract has no observations table" in rows.loc[rows["item"] == "medical_risk", "facts"].iloc[0]
 
 
 def test_an_extract_changed_since_the_screen_is_refused_and_a_moved_one_can_be_named(demo_screen, tmp_path):

@@ -60,13 +60,15 @@ def test_the_answers_decide_the_criteria_they_were_asked_for(engine, extract, tm
     assert len(rows) > 20
     overrides = unfavourable_choice(rows)
     answers = tmp_path / "answers.csv"
-    write_review_csv(fill_answers(rows, answered_by=NURSE, overrides=overrides), answers)
+    filled = fill_answers(rows, answered_by=NURSE, overrides=overrides)
+    write_review_csv(filled, answers)
+    answered_on = {(r.patient_id, r.item): str(r.answer_date) for r in filled.itertuples(index=False)}
     import_answers([answers], extract, tmp_path / "reviewed", today=dt.date(2026, 1, 1))
     after = screen(tmp_path / "reviewed", as_of=before.as_of, engine=engine)
 
     events_before = before.events.set_index(["patient_id", "event_id"])
     events = after.events.set_index(["patient_id", "event_id"])
-    reasons = after.reasons.set_index(["patient_id", "criterion"])
+    reasons = after.reasons.set_index(["patient_id", "criterion"])  # the best event's
     checked = {"eligible": 0, "ineligible": 0, "unknown": 0}
     for (patient_id, event_id), asked in rows.groupby(["patient_id", "event_id"])["item"]:
         row = events.loc[(patient_id, event_id)]
@@ -77,8 +79,10 @@ def test_the_answers_decide_the_criteria_they_were_asked_for(engine, extract, tm
             criterion = BY_CODE[refused[0]].criterion
             assert row[criterion] == "fail" and row["status"] == "ineligible", (patient_id, refused)
             if after.patients.set_index("patient_id").loc[patient_id, "event_id"] == event_id:
-                reason = reasons.loc[(patient_id, criterion), "reason"]
-                assert _names_the_answer(reason, refused[0], overrides[(patient_id, refused[0])]), reason
+                said = reasons.loc[(patient_id, criterion)]
+                item = refused[0]
+                answer = (overrides[(patient_id, item)], answered_on[(patient_id, item)])
+                assert _names_the_answer(said["rule"], said["reason"], item, *answer), said["reason"]
         else:
             assert all(row[c] == "pass" for c in decided), (patient_id, {c: row[c] for c in decided})
             expected = "eligible" if set(still_open) <= decided else "unknown"
@@ -91,10 +95,11 @@ def test_the_answers_decide_the_criteria_they_were_asked_for(engine, extract, tm
     assert before.patients.loc[untouched, compared].equals(after.patients.loc[untouched, compared])
 
 
-def _names_the_answer(reason: str, item: str, answer: str) -> bool:
-    """The reason quotes the record the answer became: `medical_risk true on ...`, `WHO 3 on ...`, `PD ...`."""
+def _names_the_answer(rule: str, reason: str, item: str, answer: str, answer_date: str) -> bool:
+    """The reason quotes the record the answer became: an observation of that date, `WHO 3 on ...`, `(PD) ...`."""
     if item == "who_ps":
-        return f"WHO {answer}" in reason
+        return f"WHO {answer} on {answer_date}" in reason
     if item == "response":
-        return "PD" in reason
-    return f"{item} {'true' if answer == 'yes' else 'false'} on" in reason
+        return f"(PD) assessed on {answer_date}" in reason
+    recorded = "recorded_true" if answer == "yes" else "recorded_false"
+    return rule == recorded and f"(recorded {answer_date})" in reason

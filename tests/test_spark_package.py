@@ -63,9 +63,9 @@ def test_spark_tables_name_their_database() -> None:
 
 
 def test_every_result_table_has_an_output_partition() -> None:
-    from oligo_cohort.engines.duckdb_engine import RESULT_TABLES
+    from oligo_cohort.engines.models import ENGINE_RESULTS
 
-    assert set(OUTPUT_PARTITIONS) == set(RESULT_TABLES)
+    assert set(OUTPUT_PARTITIONS) == set(ENGINE_RESULTS)
 
 
 def test_an_unknown_handoff_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

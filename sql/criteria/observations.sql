@@ -128,14 +128,18 @@ SELECT
 
     -- inc_lat_amenable: the latest lat_amenable observation on or before R, else chart review.
     struct_pack(
-        rule := coalesce(lat_amenable_rule, 'not_recorded'),
+        rule := coalesce(
+            lat_amenable_rule, CASE WHEN has_observations THEN 'not_recorded' ELSE 'no_observations_table' END
+        ),
         registration_date,
         observation_date := lat_amenable_date
     ) AS inc_lat_amenable,
 
     -- inc_informed_consent: the latest informed_consent observation on or before R, else chart review.
     struct_pack(
-        rule := coalesce(informed_consent_rule, 'not_recorded'),
+        rule := coalesce(
+            informed_consent_rule, CASE WHEN has_observations THEN 'not_recorded' ELSE 'no_observations_table' END
+        ),
         registration_date,
         observation_date := informed_consent_date
     ) AS inc_informed_consent,
@@ -156,14 +160,18 @@ SELECT
 
     -- exc_medical_risk: the latest medical_risk observation on or before R (true: the risk excludes).
     struct_pack(
-        rule := coalesce(medical_risk_rule, 'not_recorded'),
+        rule := coalesce(
+            medical_risk_rule, CASE WHEN has_observations THEN 'not_recorded' ELSE 'no_observations_table' END
+        ),
         registration_date,
         observation_date := medical_risk_date
     ) AS exc_medical_risk,
 
     -- exc_psychosocial: the latest compliance_risk observation on or before R (true: the risk excludes).
     struct_pack(
-        rule := coalesce(compliance_risk_rule, 'not_recorded'),
+        rule := coalesce(
+            compliance_risk_rule, CASE WHEN has_observations THEN 'not_recorded' ELSE 'no_observations_table' END
+        ),
         registration_date,
         observation_date := compliance_risk_date
     ) AS exc_psychosocial

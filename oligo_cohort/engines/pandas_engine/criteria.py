@@ -532,6 +532,7 @@ def _latest_observation(c: Context, criterion: str, code: str) -> Decision:
     rule = choose_rule(
         criterion,
         [
+            (~recorded & ~c.inputs.settings.has_observations, "no_observations_table"),
             (~recorded, "not_recorded"),
             (yes & no, "conflicting"),
             (yes, "recorded_true"),
