@@ -41,16 +41,6 @@ OPEN_WINDOW_PATIENTS = {"00152", "01104", "20094"}
 
 COMPARED_COLUMNS = ("status", "event_id", *CRITERION_IDS)
 
-# exc_medical_risk and exc_psychosocial pass, fail or are unknown only from medical_risk / compliance_risk
-# observations, which the demo extract does not hold yet: until it does, they show `review` only.
-RISK_CODES = {"medical_risk", "compliance_risk"}
-WITHOUT_RISK_OBSERVATIONS = pytest.mark.xfail(
-    not RISK_CODES & set(pd.read_csv(demo_extract_dir() / "observations.csv", dtype=str)["code"]),
-    reason="the demo has no medical_risk/compliance_risk observations, so exc_medical_risk and exc_psychosocial "
-    "never show their pass, fail and unknown outcomes",
-    strict=True,
-)
-
 # Column order of every table, as data-model.md lists it (the dictionary is held to it by tests/test_dictionary.py).
 DATA_MODEL_COLUMNS = {name: table.column_names for name, table in tables().items()}
 DATE_COLUMNS = {c.name for table in tables().values() for c in table.columns if c.type == "date"}
@@ -137,7 +127,6 @@ def test_engine_matches_hand_derived_outcomes(screened, expected: pd.DataFrame) 
     )
 
 
-@WITHOUT_RISK_OBSERVATIONS
 def test_engine_shows_every_outcome_of_every_criterion(screened) -> None:
     patients = screened.patients
     assert not missing_outcomes(patients), f"engine {screened.engine}: outcomes never shown"
@@ -162,7 +151,6 @@ def test_open_windows_are_on_the_worklist_with_their_confirmation_pending(screen
 # --- The hand-derived expectations themselves --------------------------------------------------------
 
 
-@WITHOUT_RISK_OBSERVATIONS
 def test_expected_outcomes_show_every_outcome_of_every_criterion(expected: pd.DataFrame) -> None:
     assert list(expected.columns) == ["patient_id", "status", "event_id", *CRITERION_IDS]
     assert not missing_outcomes(expected)
