@@ -61,11 +61,13 @@ class ScreeningResult:
         # only with insertion order on.
         con.execute("SET preserve_insertion_order = true")
 
-    def query(self, name: str) -> duckdb.DuckDBPyRelation:
-        """One output table (patients, events, reasons, findings) as a DuckDB relation, in output order."""
+    def query(self, name: str, *, ordered: bool = True) -> duckdb.DuckDBPyRelation:
+        """One output table (patients, events, reasons, findings) as a DuckDB relation, in output order (unless
+        `ordered` is false: the writer orders what it writes itself)."""
         result = RESULT_TABLES[name]
         select = ", ".join(_output_expression(c) for c in result.columns)
-        return self.con.sql(f"SELECT {select} FROM {result.table}{result.order_by}")
+        order_by = result.order_by if ordered else ""
+        return self.con.sql(f"SELECT {select} FROM {result.table}{order_by}")
 
     def _frame(self, name: str) -> pd.DataFrame:
         frame = self.query(name).df()

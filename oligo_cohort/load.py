@@ -93,14 +93,29 @@ def _validate_and_stage(con: duckdb.DuckDBPyConnection, raw: RawExtract, cutoff:
         if cutoff is None:
             cutoff = _latest_date(con)
         con.execute("CREATE OR REPLACE TABLE run_cutoff AS SELECT CAST(? AS DATE) AS as_of", [cutoff])
+        changed = _tables_the_cutoff_changes(con, cutoff)
         for table in tables():
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS {_staging_sql(table)}")
+            if table in changed or table in STAGED_BEYOND_CUTOFF:
+                con.execute(f"CREATE OR REPLACE TABLE {table} AS {_staging_sql(table)}")
+            else:
+                # Nothing in it lies after the cut-off: staging would copy it as it is, so it is read where it lies.
+                columns = ", ".join(quote(c.name) for c in tables()[table].columns)
+                con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {ROW}, {columns} FROM typed_{table}")
         findings = [p for p in problems if p.severity == "finding"]
-        findings += _cutoff_findings(con, cutoff)
+        findings += _cutoff_findings(con, cutoff, changed)
         findings += _uninferable_setting_findings(con)
-        # Nothing reads the validation tables any more; at a million patients they hold gigabytes.
-        drop_validation_tables(con)
+        # Nothing reads the validation tables of a copied table any more; at a million patients they hold gigabytes.
+        drop_validation_tables(con, keep=frozenset(tables()) - changed - STAGED_BEYOND_CUTOFF)
     return LoadedExtract(con, cutoff, frozenset(raw.tables), findings, raw.origin, raw.files)
+
+
+def materialise(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Make a loaded table an ordinary table (it may be a view of its typed table), so that it can be changed."""
+    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()
+    if kind and kind[0][0] == "VIEW":
+        con.execute(f"CREATE TABLE {quote('materialised_' + table)} AS SELECT * FROM {quote(table)}")
+        con.execute(f"DROP VIEW {quote(table)}")
+        con.execute(f"ALTER TABLE {quote('materialised_' + table)} RENAME TO {quote(table)}")
 
 
 def write_run_parameters(
@@ -193,12 +208,42 @@ def _latest_date(con: duckdb.DuckDBPyConnection) -> dt.date:
     return latest
 
 
-def _cutoff_findings(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[Problem]:
+# Tables whose staging does more than apply the cut-off (drug names are read against the vocabulary): always staged.
+STAGED_BEYOND_CUTOFF = frozenset({"systemic_therapy"})
+
+
+def _tables_the_cutoff_changes(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> frozenset[str]:
+    """The tables where the cut-off drops a record or clears a date, found in one pass over each.
+
+    A record is dropped when its own date lies after the cut-off or is missing (an implausible date reads as
+    missing in typed_); another date after the cut-off is cleared. Lesions go with their study.
+    """
+    conditions: dict[str, str] = {}
+    for table in tables().values():
+        own = set(record_date_columns(table))
+        parts = [
+            f"{quote(c.name)} IS NULL OR {quote(c.name)} > $as_of" if c.name in own else f"{quote(c.name)} > $as_of"
+            for c in table.columns
+            if c.type == "date"
+        ]
+        if parts:
+            conditions[table.name] = " OR ".join(f"({p})" for p in parts)
+    counts = ", ".join(
+        f"(SELECT count(*) FROM typed_{name} WHERE {condition}) AS {quote(name)}" for name, condition in conditions.items()
+    )
+    found = con.execute(f"SELECT {counts}", {"as_of": as_of}).fetchall()[0]
+    changed = {name for name, n in zip(conditions, found, strict=True) if n}
+    if "imaging" in changed:
+        changed.add("lesions")
+    return frozenset(changed)
+
+
+def _cutoff_findings(con: duckdb.DuckDBPyConnection, as_of: dt.date, changed: frozenset[str]) -> list[Problem]:
     """Name every record the cut-off dropped and every date it cleared (docs/decisions.md D2)."""
     checks: list[Check] = []
     for table in tables().values():
-        if table.name == "lesions":
-            continue  # dropped with their study, which is named
+        if table.name == "lesions" or table.name not in changed:
+            continue  # lesions are dropped with their study, which is named; an unchanged table has nothing
         key = " || ', ' || ".join(f"'{c}=' || coalesce(CAST(t.{quote(c)} AS VARCHAR), '')" for c in table.key)
         # A record whose own date is implausible (missing in typed_) is named by validation's finding instead.
         dated = " AND ".join(f"t.{quote(c)} IS NOT NULL" for c in record_date_columns(table)) or "true"

@@ -46,15 +46,17 @@ def write_result(result: ScreeningResult, out_dir: str | Path | OutputFolder, *,
 
 def _write_files(result: ScreeningResult, staging: Path, *, parquet: bool) -> None:
     with stage("write outputs"):
-        relations = {name: result.query(name) for name in ("patients", "events", "reasons", "findings")}
+        # Unordered here: the writer's own ORDER BY orders the rows written (one sort, not two).
+        relations = {name: result.query(name, ordered=False) for name in ("patients", "events", "reasons", "findings")}
         if result.worklist:
             relations["worklist"] = worklist_relation(result)
         for name, relation in relations.items():
             table = RESULT_TABLES.get(name)
             order = table.order if table and not table.stored_in_order else ""
-            write_csv(relation, staging / f"{name}.csv", order=order)
+            own = table.own_columns if table else ()
+            write_csv(relation, staging / f"{name}.csv", order=order, own_columns=own)
             if parquet:
-                relation.write_parquet(str(staging / f"{name}.parquet"))
+                (relation.order(order) if order else relation).write_parquet(str(staging / f"{name}.parquet"))
         manifest = result.manifest()
         manifest["input_files"] = {str(p): _sha256(p) for p in result.input_files}
         manifest["source"] = result.source

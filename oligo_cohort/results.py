@@ -43,6 +43,9 @@ class ResultTable:
     # The table is created in this order (insertion order kept), so reading it needs no sort: tens of millions of
     # reason rows are written as they are stored.
     stored_in_order: bool = False
+    # Columns holding only the program's own words (outcomes, statuses, criterion ids, rule names): never a
+    # spreadsheet formula, so written without the check (csv_output.inert_relation).
+    own_columns: tuple[str, ...] = ()
 
     @property
     def order_by(self) -> str:
@@ -53,10 +56,23 @@ class ResultTable:
 RESULT_TABLES: dict[str, ResultTable] = {
     t.name: t
     for t in (
-        ResultTable("patients", "result_patients", PATIENT_COLUMNS, "patient_id"),
-        ResultTable("events", "result_events", EVENT_COLUMNS, "patient_id, screening_date, event_id"),
         ResultTable(
-            "reasons", "result_reasons", REASON_COLUMNS, f"patient_id, event_id NULLS FIRST, {CRITERION_ORDER}"
+            "patients", "result_patients", PATIENT_COLUMNS, "patient_id", own_columns=("status", *CRITERION_IDS)
+        ),
+        ResultTable(
+            "events",
+            "result_events",
+            EVENT_COLUMNS,
+            "patient_id, screening_date, event_id",
+            own_columns=("status", *CRITERION_IDS),
+        ),
+        ResultTable(
+            "reasons",
+            "result_reasons",
+            REASON_COLUMNS,
+            f"patient_id, event_id NULLS FIRST, {CRITERION_ORDER}",
+            stored_in_order=True,  # oligo_cohort.explain.reasons_sql
+            own_columns=("criterion", "outcome", "rule"),
         ),
         ResultTable("findings", "findings", FINDING_COLUMNS, 'severity, "table", "row", "column", message'),
     )

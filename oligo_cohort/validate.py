@@ -257,12 +257,14 @@ def _create_typed_view(con: duckdb.DuckDBPyConnection, table: Table, dates: Plau
     con.execute(f"CREATE OR REPLACE VIEW typed_{table.name} AS SELECT {ROW}, {cols} FROM stored_{table.name}")
 
 
-def drop_validation_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop what validation created (`typed_`, `checked_`, `stored_`): nothing reads it once staging is done."""
+def drop_validation_tables(con: duckdb.DuckDBPyConnection, keep: frozenset[str] = frozenset()) -> None:
+    """Drop what validation created (`typed_`, `checked_`, `stored_`) once staging is done; the typed tables in
+    `keep` stay, as the staged views of those tables read them."""
     for name in tables():
-        con.execute(f"DROP VIEW IF EXISTS typed_{name}")
         con.execute(f"DROP VIEW IF EXISTS checked_{name}")
-        con.execute(f"DROP TABLE IF EXISTS stored_{name}")
+        if name not in keep:
+            con.execute(f"DROP VIEW IF EXISTS typed_{name}")
+            con.execute(f"DROP TABLE IF EXISTS stored_{name}")
 
 
 def _sql_type(col: Column) -> str:
@@ -411,7 +413,24 @@ class Check:
     query: str  # no ORDER BY / LIMIT: rows are ordered and capped when collected
 
 
+def _broken_rules(con: duckdb.DuckDBPyConnection, table: Table, rules: list[_Rule]) -> list[_Rule]:
+    """The rules some row of the table breaks, counted in one pass over it.
+
+    Rows are looked up (and named) only for these: an extract without a problem is read once per table, not
+    once per rule.
+    """
+    if not rules:
+        return []
+    counts = ", ".join(f"count(*) FILTER (WHERE {rule.condition})" for rule in rules)
+    found = con.execute(f"SELECT {counts} FROM checked_{table.name} AS t").fetchall()[0]
+    return [rule for rule, n in zip(rules, found, strict=True) if n]
+
+
 def _rule_checks(con: duckdb.DuckDBPyConnection, table: Table, rules: list[_Rule]) -> list[Check]:
+    """A check naming the offending rows of each rule that some row breaks."""
+    rules = _broken_rules(con, table, rules)
+    if not rules:
+        return []
     present_key = all(c in _raw_columns(con, table) for c in table.key)
     record_id = _record_id(table) if present_key else "NULL"
     checks = []
@@ -593,8 +612,11 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection, dates: PlausibleDates) -
             )
         )
     # Absent tables have no rows; a rule on an optional column the extract leaves out has nothing to check.
-    present = [(name, rule) for name, rule in checks if rule.column in _raw_columns(con, model[name])]
-    return collect_problems(con, [c for name, rule in present for c in _rule_checks(con, model[name], [rule])])
+    by_table: dict[str, list[_Rule]] = {}
+    for name, rule in checks:
+        if rule.column in _raw_columns(con, model[name]):
+            by_table.setdefault(name, []).append(rule)
+    return collect_problems(con, [c for name, rules in by_table.items() for c in _rule_checks(con, model[name], rules)])
 
 
 def create_vocabulary(con: duckdb.DuckDBPyConnection) -> None:

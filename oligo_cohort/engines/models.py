@@ -20,7 +20,6 @@ from pathlib import Path
 
 from oligo_cohort.criteria import CRITERIA, Criterion
 from oligo_cohort.explain import rule_outcome_sql
-from oligo_cohort.facts import FACTS
 from oligo_cohort.paths import sql_dir
 
 
@@ -71,11 +70,6 @@ class CriterionColumns:
     @property
     def table(self) -> str:
         return model_table(self.criterion.recorded_in)
-
-    @property
-    def facts(self) -> list[tuple[str, str]]:
-        """(name, SQL type) of each fact it records, in order."""
-        return [(name, FACTS[name].sql_type) for name in self.criterion.facts]
 
     def outcome(self, rule: str) -> str:
         """SQL: the outcome of the rule named by the expression `rule` (criteria.py holds the mapping)."""

@@ -11,7 +11,7 @@ import pytest
 
 from oligo_cohort.engines.duckdb_engine import run
 from oligo_cohort.explain import explain_reasons
-from oligo_cohort.load import load_extract, write_run_parameters
+from oligo_cohort.load import load_extract, materialise, write_run_parameters
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.protocol import load_protocol
 
@@ -48,6 +48,7 @@ def single_and_copies() -> tuple[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConne
     copies = demo_connection()
     for table, columns in ID_COLUMNS.items():
         renamed = ", ".join(f"CAST(k.range AS VARCHAR) || '~' || t.{c} AS {c}" for c in columns)
+        materialise(copies, table)  # a loaded table may be a view of its typed table
         copies.execute(
             f"CREATE OR REPLACE TABLE {table} AS SELECT t.* REPLACE ({renamed}) "
             f"FROM {table} AS t CROSS JOIN range({COPIES}) AS k"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from oligo_cohort.api import _screen_loaded
-from oligo_cohort.load import load_extract
+from oligo_cohort.load import load_extract, materialise
 from oligo_cohort.protocol import load_protocol
 from tests.spec.baseline import AS_OF, PATIENT, WITHOUT_OPTIONAL_TABLES
 from tests.spec.harness import Case, Screened, assert_only_changes, build_case, case
@@ -238,6 +238,7 @@ def test_a_risk_observation_without_a_value_is_unknown(engine, code, criterion, 
     blank = [3 + k for k, (_, value) in enumerate(records) if value is None]  # `_row` numbers the source rows
     spec = build_case(observations=table("code | start_date | end_date | value\n" + "\n".join(rows)))
     loaded = load_extract(spec.source(), as_of=AS_OF)
+    materialise(loaded.con, "observations")  # a loaded table may be a view of its typed table
     loaded.con.execute(f"UPDATE observations SET value = NULL WHERE _row IN ({', '.join(map(str, blank))})")
     assert loaded.con.execute("SELECT count(*) FROM observations WHERE value IS NULL").fetchone() == (len(blank),)
     result = _screen_loaded(loaded, load_protocol("cosmo"), engine=engine)
@@ -260,6 +261,7 @@ def test_amenability_or_consent_without_a_value_is_left_to_chart_review(engine, 
     """The two inclusion observations have no unknown outcome (criteria.md): a latest record without a value is as
     none, left to chart review (D51). The baseline's record loses its value."""
     loaded = load_extract(build_case().source(), as_of=AS_OF)
+    materialise(loaded.con, "observations")
     loaded.con.execute("UPDATE observations SET value = NULL WHERE code = ?", [code])
     result = _screen_loaded(loaded, load_protocol("cosmo"), engine=engine)
     events = result.events
