@@ -35,7 +35,8 @@ screening_points AS (
 
 point_contexts AS (
     -- Exactly one context holds each date: the latest breast tumour diagnosed on or before it, else context 0.
-    SELECT screening_points.*, contexts.context_no, contexts.tumour_id
+    -- point_no numbers the points (no order needed) so that the lines are counted per point on one integer key.
+    SELECT screening_points.*, contexts.context_no, contexts.tumour_id, row_number() OVER () AS point_no
     FROM screening_points
     JOIN contexts
         ON contexts.patient_id = screening_points.patient_id
@@ -47,13 +48,7 @@ lines_started AS (
     -- Lines started on or before the date, counted; the active one is the latest started among those still open
     -- or ended at most the grace days before. Lines are numbered in start order, so "latest" = highest number.
     SELECT
-        point_contexts.patient_id,
-        point_contexts.study_id,
-        point_contexts.screening_date,
-        point_contexts.modality,
-        point_contexts.is_cutoff,
-        point_contexts.context_no,
-        point_contexts.tumour_id,
+        point_contexts.point_no,
         count(lines.line_number) AS lines_started,
         max(
             CASE
@@ -68,30 +63,24 @@ lines_started AS (
         ON lines.patient_id = point_contexts.patient_id
         AND lines.context_no = point_contexts.context_no
         AND lines.line_start <= point_contexts.screening_date
-    GROUP BY
-        point_contexts.patient_id,
-        point_contexts.study_id,
-        point_contexts.screening_date,
-        point_contexts.modality,
-        point_contexts.is_cutoff,
-        point_contexts.context_no,
-        point_contexts.tumour_id
+    GROUP BY point_contexts.point_no
 )
 
 SELECT
-    lines_started.patient_id,
-    lines_started.study_id,
-    lines_started.screening_date,
-    lines_started.modality,
-    lines_started.is_cutoff,
-    lines_started.context_no,
-    lines_started.tumour_id,
+    point_contexts.patient_id,
+    point_contexts.study_id,
+    point_contexts.screening_date,
+    point_contexts.modality,
+    point_contexts.is_cutoff,
+    point_contexts.context_no,
+    point_contexts.tumour_id,
     CAST(lines_started.lines_started AS INTEGER) AS lines_started,
     active.line_number,
     active.line_start,
     active.line_end
-FROM lines_started
+FROM point_contexts
+JOIN lines_started ON lines_started.point_no = point_contexts.point_no
 LEFT JOIN lines AS active
-    ON active.patient_id = lines_started.patient_id
-    AND active.context_no = lines_started.context_no
+    ON active.patient_id = point_contexts.patient_id
+    AND active.context_no = point_contexts.context_no
     AND active.line_number = lines_started.active_line_number

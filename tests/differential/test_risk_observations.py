@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from oligo_cohort.load import load_extract
+from oligo_cohort.load import load_extract, materialise
 from oligo_cohort.protocol import load_protocol
 from tests.differential.compare import differences, facts_rows, screen_loaded_both
 from tests.differential.extracts import baseline_patient, extract_of
@@ -49,6 +49,7 @@ def outputs():
     extract = extract_of([baseline_patient(name) for name in OBSERVED])
     loaded = load_extract(extract.source(), as_of=extract.as_of)
     rows = [(patient, *row) for patient, observed in OBSERVED.items() for row in observed]
+    materialise(loaded.con, "observations")  # a loaded table may be a view of its typed table
     loaded.con.executemany(
         "INSERT INTO observations (patient_id, code, start_date, end_date, value) VALUES (?, ?, CAST(? AS DATE), NULL, ?)",
         rows,
