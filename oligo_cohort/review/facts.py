@@ -16,7 +16,7 @@ from functools import cached_property
 import pandas as pd
 
 from oligo_cohort.engines.duckdb_engine import MODELS, build_models
-from oligo_cohort.load import load_extract, write_run_parameters
+from oligo_cohort.load import load_extract, materialise, write_run_parameters
 from oligo_cohort.protocol import Protocol, load_protocol
 from oligo_cohort.sources import ExtractSource
 
@@ -98,6 +98,7 @@ def registry_facts(
             wanted = pd.DataFrame({"patient_id": sorted(set(patients))}, dtype=object)
             con.register("wanted_patients", wanted)
             for table in ("patients", *sorted(loaded.present - {"patients"})):
+                materialise(con, table)  # a loaded table may be a view of its typed table
                 con.execute(f"DELETE FROM {table} WHERE patient_id NOT IN (SELECT patient_id FROM wanted_patients)")
             con.unregister("wanted_patients")
         write_run_parameters(loaded, protocol or load_protocol("cosmo"))
