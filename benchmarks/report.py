@@ -134,6 +134,13 @@ def fmt_gib(value: float) -> str:
     return f"{value / GIB:.2f}"
 
 
+def fmt_bytes(size: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
+
+
 def ratio(a: float, b: float) -> float:
     return a / b if b and b == b and a == a else NAN
 
@@ -563,6 +570,11 @@ def _stage_sentence(
         use = (
             f"keeps all {cores} cores busy ({fmt_s(stage.cpu.median)} s CPU): bound by the work it does, not by waiting"
         )
+    elif busy < 0.8:
+        use = (
+            f"has the CPU only {100 * busy:.0f} % of its time ({fmt_s(stage.cpu.median)} s CPU in "
+            f"{fmt_s(stage.wall.median)} s): it waits, on the disk or, on a busy machine, on other work"
+        )
     elif busy <= 1.2:
         use = (
             f"runs on about one core ({fmt_s(stage.cpu.median)} s CPU in {fmt_s(stage.wall.median)} s): serial work "
@@ -715,7 +727,7 @@ def files_written(bench: Bench) -> str:
             for m in ok(bench.engine_runs(patients, engine)):
                 files = m.report.get("files")
                 if files:
-                    listed = ", ".join(f"`{name}` {size / 1e6:,.1f} MB" for name, size in files.items())
+                    listed = ", ".join(f"`{name}` {fmt_bytes(size)}" for name, size in files.items())
                     return f"Files written at {size_label(patients)} patients ({engine} engine): {listed}."
     return ""
 

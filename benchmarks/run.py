@@ -99,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     # Accepted so that older command lines still run: the row-wise reference is measured only with --rowwise.
     parser.add_argument("--no-rowwise", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
-        "--attrition", action="store_true", help="also time the attrition views of each size's first screen"
+        "--attrition",
+        action="store_true",
+        help="also time the attrition views after each size's first screen (in its process, after the screen's figures)",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--sites", type=int, default=20)

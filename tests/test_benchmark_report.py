@@ -50,7 +50,7 @@ def screen_run(measure, seconds: float, *, stages: dict[str, float] | None = Non
         "cpu_seconds": sum(r["cpu_seconds"] for r in recorded) + 0.1 if recorded else 1.5 * seconds,
         "peak_rss_bytes": int(rss_gib * GIB),
         "stages": recorded,
-        "files": {"events.csv": 2_000_000, "patients.csv": 1_000_000},
+        "files": {"events.csv": 2_000_000, "manifest.json": 1_500},
     }
     return measure.Measure("engine", report, process_seconds=seconds + 0.4)
 
@@ -271,6 +271,10 @@ def test_what_bounds_the_time_is_written_from_the_figures(bench, made_up) -> Non
     assert "Screen (duckdb engine) keeps all 2 cores busy (79.0 s CPU)" in text
     assert "Memory peaks at 4.50 GiB" in text
     assert "To meet ≤ 60 s, 60.0 s must go (50 % of the time)." in text
+    # A stage that has the CPU less than most of its time is waiting, not computing.
+    made_up.sizes[1_000_000].engines["duckdb"][0].report["stages"][1]["cpu_seconds"] = 15.0
+    slowed = report.bounds_text(made_up, "duckdb")
+    assert "Validate has the CPU only 25 % of its time (15.0 s CPU in 60.0 s): it waits" in slowed
     pandas = report.bounds_text(made_up, "pandas")
     assert pandas.startswith("At 100k patients the pandas engine takes 13.0 s end to end") and "target" not in pandas
 
@@ -299,7 +303,7 @@ def test_the_report_shows_every_section_and_how_to_reproduce_it(bench, made_up) 
     assert "was busy" not in text
     assert "| 100k | pandas engine | 3 | 13.0 (12.0–30.0) | 13.4 | 19.5 | 1.00 | 13.0× (12.0×–15.0×) |" in text
     assert "| 1M | pandas engine | 0 | – | – | – | – | – | not run above 100k patients (--pandas-max) |" in text
-    assert "Files written at 1M patients (duckdb engine): `events.csv` 2.0 MB, `patients.csv` 1.0 MB." in text
+    assert "Files written at 1M patients (duckdb engine): `events.csv` 2.0 MB, `manifest.json` 1.5 kB." in text
     assert "```\nmake bench\n```" in text
     assert report.reproduce(["--sizes", "10k", "--engines", "duckdb"]) == (
         'make bench BENCH_ARGS="--sizes 10k --engines duckdb"'
