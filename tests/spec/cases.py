@@ -163,9 +163,25 @@ class Group:
 
     @property
     def heading(self) -> str:
-        """The test's name as a sentence: test_age_at_registration_is_at_least_18 -> Age at registration is ..."""
-        words = self.test.removeprefix("test_").replace("_", " ")
-        return words[:1].upper() + words[1:]
+        """The test's name as a sentence: test_suv_rule_between_two_pet_studies -> SUV rule between two PET studies."""
+        words = [NAME_WORDS.get(word, word) for word in self.test.removeprefix("test_").split("_")]
+        sentence = " ".join(words)
+        return sentence[:1].upper() + sentence[1:]
+
+
+# Words a test's name writes in lower case that its heading spells as they are written elsewhere.
+NAME_WORDS = {
+    "s": "S",
+    "r": "R",
+    "pet": "PET",
+    "suv": "SUV",
+    "tnm": "TNM",
+    "bcc": "BCC",
+    "scc": "SCC",
+    "lat": "LAT",
+    "february": "February",
+    "march": "March",
+}
 
 
 def groups(module: ModuleType) -> list[Group]:

@@ -272,6 +272,26 @@ SECOND_PATIENT_WITHOUT_RECORDS = case(
         exc_pregnancy="pass",
         exc_medical_risk="review",
         exc_psychosocial="review",
+        rule={
+            "inc_invasive_breast_cancer": "no_index_tumour",
+            "inc_metastatic": "no_index_tumour",
+            "inc_oligoprogression": "no_candidate_event",
+            "inc_therapy_class": "no_active_line",
+            "inc_line_1_or_2": "no_active_line",
+            "inc_disease_control_6m": "no_active_line",
+            "inc_same_modality": "no_candidate_event",
+            "inc_imaging_window": "no_candidate_event",
+            "inc_pet_confirmation": "no_candidate_event",
+            "inc_lat_amenable": "not_recorded",
+            "inc_age_18": "adult",
+            "inc_who_ps_0_1": "none_in_window",
+            "inc_informed_consent": "not_recorded",
+            "exc_more_than_two_lines": "within_limit",
+            "exc_other_malignancy": "none",
+            "exc_pregnancy": "none_current",
+            "exc_medical_risk": "not_recorded",
+            "exc_psychosocial": "not_recorded",
+        },
     )
 )
 def test_every_patient_gets_a_row_even_without_any_record(checked, spec):
