@@ -4,10 +4,8 @@ An other malignancy is exempt when treated with curative intent, without
 chemotherapy or radiotherapy, and last treated at least 5 years before
 registration. R = S + 49 = 2023-04-19, so "treated 5 years before R" means on
 or before 2018-04-19. Each case adds tumours to the baseline's breast cancer,
-one row each:
-
-    tumour_id | diagnosis_date | topography | morphology | behaviour | treatment_intent | chemotherapy | radiotherapy
-    | last_treatment_date
+one row each of tumour_id, diagnosis_date, topography, morphology, behaviour,
+treatment_intent, chemotherapy, radiotherapy and last_treatment_date.
 """
 
 from __future__ import annotations
