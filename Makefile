@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup clean notebooks differential spark-check bench report-check
+.PHONY: demo test lint setup clean notebooks differential spark-check bench report-check casebook
 
 setup: $(STAMP)
 
@@ -54,6 +54,11 @@ bench: $(STAMP)
 # (apt-get install chromium; poppler-utils for the page PNGs); the same runs as a slow test.
 report-check: $(STAMP)
 	$(BIN)/python -m tests.report_rendering report-check
+
+# The casebook (docs/casebook.md): every spec case of every criterion, its tables and expected outcomes, rendered
+# from tests/spec; a test fails when it is stale.
+casebook: $(STAMP)
+	$(BIN)/python -m tests.spec.casebook
 
 lint: $(STAMP)
 	$(BIN)/ruff check oligo_cohort tests

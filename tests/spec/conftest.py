@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from oligo_cohort.engines import CORE_ENGINES, OPTIONAL_ENGINES
+from tests.spec.cases import SpecCase, check
 from tests.spec.harness import Case, Screened, SpecRunner
 
 # Optional engines (Spark) run only when selected by their marker: `pytest -m spark tests/spec`.
@@ -32,3 +33,15 @@ def spec_runner() -> SpecRunner:
 def screened(engine: str, spec_runner: SpecRunner) -> Callable[[Case], Screened]:
     """`screened(case)`: the case's result with the engine under test."""
     return lambda one: spec_runner.result(engine, one)
+
+
+@pytest.fixture
+def checked(engine: str, spec_runner: SpecRunner) -> Callable[[SpecCase], Screened]:
+    """`checked(spec)`: the case screened with the engine under test, its expectations asserted; the result."""
+
+    def run(spec: SpecCase) -> Screened:
+        result = spec_runner.result(engine, spec.given)
+        check(result, spec)
+        return result
+
+    return run

@@ -6,7 +6,12 @@ cases sharing a cut-off, protocol, mode and set of present tables go into one
 extract, each case's ids prefixed so that its patients stay apart, and the
 result is split back per case. A case whose batch fails is screened on its own,
 so that a failure always shows that case's own error. `screen_case(...)`
-screens one case directly.
+screens one case directly. Every candidate event is explained (not only the
+best), so that a case can name the rule taken on any of its events.
+
+A cell written `NULL` is a missing value the loader would refuse (a required
+column): the case loads a placeholder there and sets the cell to NULL after
+loading, as a typed table handed to an engine without the loader can hold it.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oligo_cohort.api import screen
+from oligo_cohort.api import _screen_loaded, screen
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.dictionary import tables as model_tables
-from oligo_cohort.protocol import Protocol
+from oligo_cohort.load import load_extract, materialise
+from oligo_cohort.protocol import Protocol, load_protocol
+from oligo_cohort.sources import ROW
 from tests.spec.baseline import AS_OF, BASELINE, BASELINE_OUTCOMES, PATIENT
 from tests.spec.tables import concat, table
 
@@ -31,6 +38,9 @@ from tests.spec.tables import concat, table
 ID_COLUMNS = ("patient_id", "tumour_id", "study_id")
 PREFIX_END = "~"
 PREFIX_PATTERN = r"c(\d{4})~"  # the case number in a prefixed id
+# A missing value where the loader requires one: loaded as the column type's placeholder, then set to NULL.
+TYPED_NULL = "NULL"
+PLACEHOLDERS = {"boolean": "true"}
 
 _numbers = itertools.count(1)
 _registered: list[Case] = []
@@ -38,12 +48,18 @@ _registered: list[Case] = []
 
 @dataclass(frozen=True, eq=False)
 class Case:
-    """One spec case: complete input tables (None = table absent), cut-off, protocol and worklist mode."""
+    """One spec case: complete input tables (None = table absent), cut-off, protocol and worklist mode.
+
+    `given` holds the replaced tables as the case wrote them (what the casebook shows); `typed_nulls` the cells
+    (table, row, column) set to NULL after loading.
+    """
 
     tables: Mapping[str, pd.DataFrame | None]
     as_of: str | None
     protocol: str | Protocol
     worklist: bool
+    given: Mapping[str, pd.DataFrame | None] = field(default_factory=dict)
+    typed_nulls: tuple[tuple[str, int, str], ...] = ()
     number: int = field(default_factory=lambda: next(_numbers))
 
     @property
@@ -63,23 +79,45 @@ class Case:
 
 
 def build_case(
-    *, as_of: str | None = AS_OF, protocol: str | Protocol = "cosmo", worklist: bool = False, **replaced: Any
+    *,
+    as_of: str | None = AS_OF,
+    protocol: str | Protocol = "cosmo",
+    parameters: Mapping[str, object] | None = None,
+    worklist: bool = False,
+    **replaced: Any,
 ) -> Case:
-    """The baseline with the named tables replaced (a DataFrame, or None to leave the table out)."""
+    """The baseline with the named tables replaced (a DataFrame, or None to leave the table out).
+
+    `parameters` changes some of the protocol's parameters, e.g. `parameters={"max_line_number": 3}`.
+    """
     unknown = sorted(set(replaced) - set(model_tables()))
     if unknown:
         raise TypeError(f"not a table of the input model: {', '.join(unknown)}")
+    if parameters:
+        base = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
+        protocol = base.with_overrides({name: str(value) for name, value in parameters.items()})
     completed = {name: (None if frame is None else _complete(name, frame)) for name, frame in replaced.items()}
-    return Case({**_completed_baseline(), **completed}, as_of, protocol, worklist)
+    loadable, typed_nulls = _placeholders_for_typed_nulls(completed)
+    return Case({**_completed_baseline(), **loadable}, as_of, protocol, worklist, dict(replaced), typed_nulls)
 
 
 def case(
-    *, as_of: str | None = AS_OF, protocol: str | Protocol = "cosmo", worklist: bool = False, **replaced: Any
+    *,
+    as_of: str | None = AS_OF,
+    protocol: str | Protocol = "cosmo",
+    parameters: Mapping[str, object] | None = None,
+    worklist: bool = False,
+    **replaced: Any,
 ) -> Case:
     """Declare a spec case (baseline with the named tables replaced); it is screened in the session's batch."""
-    declared = build_case(as_of=as_of, protocol=protocol, worklist=worklist, **replaced)
+    declared = build_case(as_of=as_of, protocol=protocol, parameters=parameters, worklist=worklist, **replaced)
     _registered.append(declared)
     return declared
+
+
+def registered_cases() -> tuple[Case, ...]:
+    """Every case declared so far, in the order declared."""
+    return tuple(_registered)
 
 
 def baseline_with(name: str, rows: str) -> pd.DataFrame:
@@ -111,6 +149,30 @@ def with_other_tumours(*rows: str) -> pd.DataFrame:
 def _completed_baseline() -> dict[str, pd.DataFrame]:
     """The baseline tables with all their columns, built once and shared (read-only) by every case."""
     return {name: _complete(name, frame) for name, frame in BASELINE.items()}
+
+
+def _placeholders_for_typed_nulls(
+    tables: dict[str, pd.DataFrame | None],
+) -> tuple[dict[str, pd.DataFrame | None], tuple[tuple[str, int, str], ...]]:
+    """The tables with each NULL cell holding its column type's placeholder, and where those cells are."""
+    cells: list[tuple[str, int, str]] = []
+    loadable: dict[str, pd.DataFrame | None] = {}
+    for name, frame in tables.items():
+        if frame is None:
+            loadable[name] = None
+            continue
+        frame = frame.copy()
+        for column in frame.columns:
+            rows = [int(i) for i in np.flatnonzero(frame[column].to_numpy() == TYPED_NULL)]
+            if not rows:
+                continue
+            column_type = model_tables()[name].column(column).type
+            if column_type not in PLACEHOLDERS:
+                raise TypeError(f"{name}.{column}: no placeholder for a {TYPED_NULL} cell of type {column_type}")
+            frame.loc[rows, column] = PLACEHOLDERS[column_type]
+            cells += [(name, row, column) for row in rows]
+        loadable[name] = frame
+    return loadable, tuple(cells)
 
 
 def _complete(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -155,21 +217,58 @@ class Screened:
         """The study ids of a patient's candidate events, sorted."""
         return sorted(self.events.loc[self.events["patient_id"] == patient_id, "event_id"])
 
+    def reason_row(self, criterion: str, event_id: str | None = None, patient_id: str = PATIENT) -> dict[str, Any]:
+        """The reasons row of one criterion on the event `event_id` (None: the patient's best event)."""
+        if event_id is None:
+            event_id = self.patient_row(patient_id)["event_id"]
+        reasons = self.reasons
+        on_event = reasons["event_id"].isna() if _missing(event_id) else reasons["event_id"] == event_id
+        rows = reasons[(reasons["patient_id"] == patient_id) & (reasons["criterion"] == criterion) & on_event]
+        assert len(rows) == 1, f"expected one reason for {criterion} on {patient_id}/{event_id}, found {len(rows)}"
+        return rows.iloc[0].to_dict()
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
 
 def screen_case(
     engine: str,
     *,
     as_of: str | None = AS_OF,
     protocol: str | Protocol = "cosmo",
+    parameters: Mapping[str, object] | None = None,
     worklist: bool = False,
     **replaced: Any,
 ) -> Screened:
     """Screen the baseline with the named tables replaced, on its own, with one engine."""
-    return _screen_alone(engine, build_case(as_of=as_of, protocol=protocol, worklist=worklist, **replaced))
+    one = build_case(as_of=as_of, protocol=protocol, parameters=parameters, worklist=worklist, **replaced)
+    return _screen_alone(engine, one)
 
 
 def _screen_alone(engine: str, one: Case) -> Screened:
-    result = screen(one.source(), as_of=one.as_of, protocol=one.protocol, engine=engine, worklist=one.worklist)
+    nulls = [(name, column, row + 1) for name, row, column in one.typed_nulls]  # `_row` numbers rows from 1
+    return _screen(engine, one, one.source(), nulls)
+
+
+def _screen(engine: str, first: Case, source: dict[str, pd.DataFrame], nulls: list[tuple[str, str, int]]) -> Screened:
+    """Screen an extract with the cut-off, protocol and mode of `first`, every candidate event explained.
+
+    `nulls` are the (table, column, `_row`) cells set to NULL after loading (see TYPED_NULL).
+    """
+    protocol = first.protocol if isinstance(first.protocol, Protocol) else load_protocol(first.protocol)
+    if not nulls:
+        result = screen(
+            source, as_of=first.as_of, protocol=protocol, engine=engine, worklist=first.worklist, explain="all-events"
+        )
+        return Screened(result.patients, result.events, result.reasons, result.findings)
+    loaded = load_extract(source, as_of=first.as_of)
+    for name, column, row in nulls:
+        held = loaded.con.execute(f'SELECT count(*) FROM "{name}" WHERE {ROW} = ? AND "{column}" IS NOT NULL', [row])
+        assert held.fetchone() == (1,), f"{name} row {row}: no loaded placeholder in {column} to set to NULL"
+        materialise(loaded.con, name)  # a loaded table may be a view of its typed table
+        loaded.con.execute(f'UPDATE "{name}" SET "{column}" = NULL WHERE {ROW} = ?', [row])
+    result = _screen_loaded(loaded, protocol, engine=engine, worklist=first.worklist, explain="all-events")
     return Screened(result.patients, result.events, result.reasons, result.findings)
 
 
@@ -205,7 +304,7 @@ class SpecRunner:
 def _screen_batch(engine: str, members: list[Case]) -> dict[int, Screened | None]:
     first = members[0]
     merged = {name: _merged(name, members) for name in first.source()}
-    result = screen(merged, as_of=first.as_of, protocol=first.protocol, engine=engine, worklist=first.worklist)
+    result = _screen(engine, first, merged, _batched_nulls(members))
     frames = {
         "patients": result.patients,
         "events": result.events,
@@ -218,6 +317,18 @@ def _screen_batch(engine: str, members: list[Case]) -> dict[int, Screened | None
         return per_case[name].get(number, frames[name].iloc[0:0])
 
     return {c.number: Screened(*(own(name, c.number) for name in frames)) for c in members}
+
+
+def _batched_nulls(members: list[Case]) -> list[tuple[str, str, int]]:
+    """The NULL cells of every member as (table, column, `_row`) of the merged tables (members' rows in order)."""
+    nulls = []
+    offsets: dict[str, int] = {}
+    for member in members:
+        for name, row, column in member.typed_nulls:
+            nulls.append((name, column, offsets.get(name, 0) + row + 1))
+        for name, frame in member.source().items():
+            offsets[name] = offsets.get(name, 0) + len(frame)
+    return nulls
 
 
 def _merged(name: str, members: list[Case]) -> pd.DataFrame:

@@ -9,46 +9,69 @@ without an event still gets a row, evaluated at the cut-off.
 
 from __future__ import annotations
 
-import pytest
-
 from oligo_cohort.criteria import CRITERION_IDS, FAILED_WITHOUT_EVENT
 from tests.spec.baseline import LINE_START, R, S, days_after
-from tests.spec.harness import (
-    Case,
-    assert_only_changes,
-    assert_outcomes,
-    baseline_with,
-    baseline_without,
-    case,
-    kleene_status,
-)
+from tests.spec.cases import cases, expect
+from tests.spec.harness import Case, assert_only_changes, baseline_with, baseline_without, case, kleene_status
 from tests.spec.tables import table
 
 BASELINE_CASE = case()
+# The rule each criterion takes on the baseline's screening scan.
+BASELINE_RULES = {
+    "inc_invasive_breast_cancer": "histological",
+    "inc_metastatic": "m1_at_diagnosis",
+    "inc_oligoprogression": "oligoprogressive",
+    "inc_therapy_class": "treatment_class",
+    "inc_line_1_or_2": "allowed_line",
+    "inc_disease_control_6m": "disease_controlled",
+    "inc_same_modality": "same_modality",
+    "inc_imaging_window": "window_open",
+    "inc_pet_confirmation": "confirmed",
+    "inc_lat_amenable": "recorded_true",
+    "inc_age_18": "adult",
+    "inc_who_ps_0_1": "good",
+    "inc_informed_consent": "recorded_true",
+    "exc_more_than_two_lines": "within_limit",
+    "exc_other_malignancy": "none",
+    "exc_pregnancy": "none_current",
+    "exc_medical_risk": "not_recorded",
+    "exc_psychosocial": "not_recorded",
+}
 
 
-def test_the_baseline_patient_is_eligible_on_its_screening_scan(screened):
-    """The baseline passes every computable criterion on S, registered at S + 49 on line 1 against the CT `ref`."""
-    result = screened(BASELINE_CASE)
-    assert_only_changes(result.patient)
-    assert (result.patient["status"], result.patient["event_id"], result.patient["screening_date"]) == (
-        "eligible",
-        "S",
-        S,
+@cases(
+    expect(
+        "the baseline",
+        BASELINE_CASE,
+        best="S",
+        columns={"registration_date": R, "line_number": 1, "reference_study_id": "ref", "status": "eligible"},
+        rule=BASELINE_RULES,
     )
-    event = result.event("S")
-    assert (event["registration_date"], event["line_number"], event["reference_study_id"]) == (R, 1, "ref")
-    assert bool(event["is_best_event"])
+)
+def test_the_baseline_patient_is_eligible_on_its_screening_scan(checked, spec):
+    """The baseline passes every computable criterion on S, registered at S + 49 on line 1 against the CT `ref`."""
+    result = checked(spec)
+    assert (result.patient["status"], result.patient["screening_date"]) == ("eligible", S)
 
 
-def test_the_confirmation_pet_is_an_event_of_its_own(screened):
-    """The PET at S + 42 shows a progressive lesion on the line too, so it is an event; its reference is a CT."""
-    result = screened(BASELINE_CASE)
-    assert result.event_ids() == ["S", "pet"]
-    pet = result.event("pet")
-    assert not bool(pet["is_best_event"])
-    # No PET in the reference window: the CT is the reference; its own confirmation is still pending.
-    assert_outcomes(pet, inc_same_modality="fail", inc_pet_confirmation="unknown", inc_oligoprogression="pass")
+@cases(
+    expect(
+        "the baseline's confirmation PET",
+        BASELINE_CASE,
+        at="pet",
+        only=False,
+        events=["S", "pet"],
+        best="S",
+        inc_same_modality="fail",
+        inc_pet_confirmation="unknown",
+        inc_oligoprogression="pass",
+        rule={"inc_same_modality": "other_modality", "inc_pet_confirmation": "pet_pending"},
+    )
+)
+def test_the_confirmation_pet_is_an_event_of_its_own(checked, spec):
+    """The PET at S + 42 shows a progressive lesion on the line too, so it is an event; its reference is a CT (no
+    PET in the reference window), and its own confirmation is still pending."""
+    checked(spec)
 
 
 FEWER_FAILS_LATER = case(
@@ -64,11 +87,19 @@ FEWER_FAILS_LATER = case(
 )
 
 
-def test_fewest_fails_beat_an_earlier_scan(screened):
+@cases(
+    expect(
+        "an earlier scan with two organs progressing",
+        FEWER_FAILS_LATER,
+        at="E1",
+        only=False,
+        best="S",
+        inc_oligoprogression="fail",
+    )
+)
+def test_fewest_fails_beat_an_earlier_scan(checked, spec):
     """An earlier scan with two organs progressing and no confirmation PET loses to a later scan failing nothing."""
-    result = screened(FEWER_FAILS_LATER)
-    assert result.event("E1")["inc_oligoprogression"] == "fail"
-    assert result.patient["event_id"] == "S"
+    checked(spec)
 
 
 def earlier_confirmed_scan(l2_on_e1: bool) -> Case:
@@ -92,20 +123,36 @@ FEWER_UNKNOWNS_LATER = earlier_confirmed_scan(l2_on_e1=True)
 TIE_EARLIER_WINS = earlier_confirmed_scan(l2_on_e1=False)
 
 
-def test_fewest_unknowns_beat_an_earlier_scan(screened):
+@cases(
+    expect(
+        "an earlier confirmed scan with an undetermined lesion",
+        FEWER_UNKNOWNS_LATER,
+        at="E1",
+        only=False,
+        best="S",
+        inc_oligoprogression="unknown",
+        inc_pet_confirmation="pass",
+    )
+)
+def test_fewest_unknowns_beat_an_earlier_scan(checked, spec):
     """With no fail on either, a scan with an undetermined lesion loses to a later one with nothing unknown."""
-    result = screened(FEWER_UNKNOWNS_LATER)
-    assert_outcomes(result.event("E1"), inc_oligoprogression="unknown", inc_pet_confirmation="pass")
-    assert result.patient["event_id"] == "S"
+    checked(spec)
 
 
-def test_with_fails_and_unknowns_tied_the_earliest_scan_wins(screened):
+@cases(
+    expect(
+        "an earlier confirmed scan, before amenability and consent were recorded",
+        TIE_EARLIER_WINS,
+        at="E1",
+        only=False,
+        best="E1",
+        inc_lat_amenable="review",
+        inc_informed_consent="review",
+    )
+)
+def test_with_fails_and_unknowns_tied_the_earliest_scan_wins(checked, spec):
     """Two scans with no fail and no unknown: the earlier one is the best event, though it leaves more to review."""
-    result = screened(TIE_EARLIER_WINS)
-    e1 = result.event("E1")
-    assert_outcomes(e1, inc_lat_amenable="review", inc_informed_consent="review")
-    assert result.patient["event_id"] == "E1"
-    assert result.patient["screening_date"] == "2023-01-10"
+    assert checked(spec).patient["screening_date"] == "2023-01-10"
 
 
 SAME_DAY_SCANS = case(
@@ -126,11 +173,10 @@ SAME_DAY_SCANS = case(
 )
 
 
-def test_with_everything_tied_the_smallest_study_id_wins(screened):
+@cases(expect("two scans on one day, S-b written first", SAME_DAY_SCANS, at=None, best="S-a"))
+def test_with_everything_tied_the_smallest_study_id_wins(checked, spec):
     """Two equally good scans on the same day: the smaller study_id is the best event, whatever the row order."""
-    result = screened(SAME_DAY_SCANS)
-    assert result.patient["event_id"] == "S-a"
-    assert_only_changes(result.patient)
+    checked(spec)
 
 
 STABLE_EVERYWHERE = case(
@@ -143,20 +189,29 @@ STABLE_EVERYWHERE = case(
 )
 
 
-def test_a_patient_without_events_fails_the_four_imaging_criteria(screened):
+@cases(
+    expect(
+        "the liver lesion stable on every scan",
+        STABLE_EVERYWHERE,
+        at=None,
+        events=[],
+        columns={"event_id": None, "screening_date": None},
+        rule=dict.fromkeys(FAILED_WITHOUT_EVENT, "no_candidate_event"),
+        **dict.fromkeys(FAILED_WITHOUT_EVENT, "fail"),
+    )
+)
+def test_a_patient_without_events_fails_the_four_imaging_criteria(checked, spec):
     """D21: no scan shows progression: no event, the imaging criteria fail, the rest is evaluated at the cut-off."""
-    result = screened(STABLE_EVERYWHERE)
-    assert result.event_ids() == []
-    assert (result.patient["event_id"], result.patient["screening_date"]) == (None, None)
-    assert_only_changes(result.patient, **dict.fromkeys(FAILED_WITHOUT_EVENT, "fail"))
+    checked(spec)
 
 
 NO_LESION_ROWS_ON_S = case(lesions=baseline_without("lesions", study_id="S"))
 
 
-def test_a_study_without_lesion_rows_is_no_event(screened):
+@cases(expect("no lesion measured on S", NO_LESION_ROWS_ON_S, at=None, only=False, events=["pet"]))
+def test_a_study_without_lesion_rows_is_no_event(checked, spec):
     """D12: a scan with no lesion measured on it is not screened; the confirmation PET remains an event."""
-    assert screened(NO_LESION_ROWS_ON_S).event_ids() == ["pet"]
+    checked(spec)
 
 
 def early_scan(days_after_line_start: int) -> Case:
@@ -170,16 +225,13 @@ def early_scan(days_after_line_start: int) -> Case:
     )
 
 
-@pytest.mark.parametrize(
-    ("spec", "is_event"),
-    [
-        pytest.param(early_scan(30), False, id="line start + 30"),
-        pytest.param(early_scan(31), True, id="line start + 31"),
-    ],
+@cases(
+    expect("line start + 30", early_scan(30), at=None, only=False, events=["S", "pet"]),
+    expect("line start + 31", early_scan(31), at=None, only=False, events=["S", "early", "pet"]),
 )
-def test_scans_in_the_reference_window_are_no_events(screened, spec, is_event):
+def test_scans_in_the_reference_window_are_no_events(checked, spec):
     """D12: a scan counts as an event only after line start + 30 days, the end of the reference window."""
-    assert ("early" in screened(spec).event_ids()) is is_event
+    checked(spec)
 
 
 SECOND_PATIENT_WITHOUT_RECORDS = case(
@@ -193,47 +245,72 @@ SECOND_PATIENT_WITHOUT_RECORDS = case(
 )
 
 
-def test_every_patient_gets_a_row_even_without_any_record(screened):
-    """D21: a patient with no tumour, therapy or imaging is still screened, at the cut-off, and is ineligible."""
-    result = screened(SECOND_PATIENT_WITHOUT_RECORDS)
-    p2 = result.patient_row("p2")
-    assert (p2["site_id"], p2["event_id"], p2["status"]) == ("UMCU", None, "ineligible")
-    expected = {
-        "inc_invasive_breast_cancer": "fail",
-        "inc_metastatic": "fail",
-        "inc_oligoprogression": "fail",
-        "inc_therapy_class": "fail",
-        "inc_line_1_or_2": "fail",
-        "inc_disease_control_6m": "fail",
-        "inc_same_modality": "fail",
-        "inc_imaging_window": "fail",
-        "inc_pet_confirmation": "fail",
-        "inc_lat_amenable": "review",
-        "inc_age_18": "pass",
-        "inc_who_ps_0_1": "unknown",
-        "inc_informed_consent": "review",
-        "exc_more_than_two_lines": "pass",
-        "exc_other_malignancy": "pass",
-        "exc_pregnancy": "pass",
-        "exc_medical_risk": "review",
-        "exc_psychosocial": "review",
-    }
-    assert {c: p2[c] for c in CRITERION_IDS} == expected
-    assert_only_changes(result.patient)  # p1 is screened as if alone
-
-
-@pytest.mark.parametrize(
-    "spec",
-    [
-        pytest.param(BASELINE_CASE, id="baseline"),
-        pytest.param(FEWER_FAILS_LATER, id="an earlier failing scan"),
-        pytest.param(FEWER_UNKNOWNS_LATER, id="an earlier scan with an unknown"),
-        pytest.param(TIE_EARLIER_WINS, id="two good scans"),
-    ],
+@cases(
+    expect(
+        "a second patient, p2, with no other record",
+        SECOND_PATIENT_WITHOUT_RECORDS,
+        patient="p2",
+        at=None,
+        only=False,
+        events=[],
+        columns={"site_id": "UMCU", "event_id": None, "status": "ineligible"},
+        inc_invasive_breast_cancer="fail",
+        inc_metastatic="fail",
+        inc_oligoprogression="fail",
+        inc_therapy_class="fail",
+        inc_line_1_or_2="fail",
+        inc_disease_control_6m="fail",
+        inc_same_modality="fail",
+        inc_imaging_window="fail",
+        inc_pet_confirmation="fail",
+        inc_lat_amenable="review",
+        inc_age_18="pass",
+        inc_who_ps_0_1="unknown",
+        inc_informed_consent="review",
+        exc_more_than_two_lines="pass",
+        exc_other_malignancy="pass",
+        exc_pregnancy="pass",
+        exc_medical_risk="review",
+        exc_psychosocial="review",
+        rule={
+            "inc_invasive_breast_cancer": "no_index_tumour",
+            "inc_metastatic": "no_index_tumour",
+            "inc_oligoprogression": "no_candidate_event",
+            "inc_therapy_class": "no_active_line",
+            "inc_line_1_or_2": "no_active_line",
+            "inc_disease_control_6m": "no_active_line",
+            "inc_same_modality": "no_candidate_event",
+            "inc_imaging_window": "no_candidate_event",
+            "inc_pet_confirmation": "no_candidate_event",
+            "inc_lat_amenable": "not_recorded",
+            "inc_age_18": "adult",
+            "inc_who_ps_0_1": "none_in_window",
+            "inc_informed_consent": "not_recorded",
+            "exc_more_than_two_lines": "within_limit",
+            "exc_other_malignancy": "none",
+            "exc_pregnancy": "none_current",
+            "exc_medical_risk": "not_recorded",
+            "exc_psychosocial": "not_recorded",
+        },
+    )
 )
-def test_one_best_event_per_patient_and_every_status_follows_its_outcomes(screened, spec):
+def test_every_patient_gets_a_row_even_without_any_record(checked, spec):
+    """D21: a patient with no tumour, therapy or imaging is still screened, at the cut-off, and is ineligible;
+    p1 beside it is screened as if alone."""
+    result = checked(spec)
+    assert set(spec.outcomes) == set(CRITERION_IDS)
+    assert_only_changes(result.patient)
+
+
+@cases(
+    expect("baseline", BASELINE_CASE, at=None, only=False),
+    expect("an earlier failing scan", FEWER_FAILS_LATER, at=None, only=False),
+    expect("an earlier scan with an unknown", FEWER_UNKNOWNS_LATER, at=None, only=False),
+    expect("two good scans", TIE_EARLIER_WINS, at=None, only=False),
+)
+def test_one_best_event_per_patient_and_every_status_follows_its_outcomes(checked, spec):
     """One best event per patient, the one its row shows; every event's status follows the Kleene rule."""
-    result = screened(spec)
+    result = checked(spec)
     best = [e for e, flag in zip(result.events["event_id"], result.events["is_best_event"], strict=True) if flag]
     assert best == [result.patient["event_id"]]
     for _, event in result.events.iterrows():

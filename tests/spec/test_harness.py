@@ -6,7 +6,7 @@ import pytest
 
 from oligo_cohort.criteria import CRITERION_IDS
 from tests.spec.baseline import BASELINE_OUTCOMES
-from tests.spec.harness import build_case, case, screen_case
+from tests.spec.harness import _batched_nulls, _merged, build_case, case, screen_case
 from tests.spec.tables import table
 
 
@@ -58,3 +58,29 @@ def test_a_batched_case_gives_what_it_gives_screened_alone(screened, engine):
         assert getattr(batched, name).to_dict("records") == getattr(alone, name).to_dict("records"), name
     assert {c: batched.patient[c] for c in CRITERION_IDS} == BASELINE_OUTCOMES
     assert batched.patient_row("p2")["inc_age_18"] == "fail"
+
+
+def test_a_null_cell_is_loaded_as_a_placeholder_and_found_in_the_batch():
+    """A NULL cell (a value the loader refuses to miss) loads as its type's placeholder; in a batch its `_row` is
+    the merged table's row of that very cell, whatever the cases before it hold."""
+    before = build_case(observations=table("code | start_date | end_date | value\nlat_amenable | 2023-03-08 | | true"))
+    with_null = build_case(
+        observations=table("""
+            code         | start_date | end_date | value
+            medical_risk | 2023-03-10 |          | true
+            medical_risk | 2023-03-20 |          | NULL
+        """)
+    )
+    assert with_null.typed_nulls == (("observations", 1, "value"),)
+    assert with_null.tables["observations"].loc[1, "value"] == "true"  # the placeholder, set to NULL after loading
+    merged = _merged("observations", [before, with_null])
+    [(name, column, row)] = _batched_nulls([before, with_null])
+    assert (name, column) == ("observations", "value")
+    cell = merged.iloc[row - 1]  # `_row` numbers rows from 1
+    assert (cell["patient_id"], cell["start_date"]) == (f"{with_null.prefix}p1", "2023-03-20")
+
+
+def test_a_null_cell_needs_a_placeholder_of_its_column_type():
+    """Only a column type with a placeholder can hold a NULL cell; elsewhere the test is told so."""
+    with pytest.raises(TypeError, match="placeholder"):
+        build_case(performance_status=table("assessment_date | scale | score\n2023-02-20 | ECOG | NULL"))

@@ -10,30 +10,25 @@ diagnosed metastatic (M1) in 2019.
 
 from __future__ import annotations
 
-import pandas as pd
-import pytest
-
 from tests.spec.baseline import S, days_after
-from tests.spec.harness import Case, assert_only_changes, assert_outcomes, case
+from tests.spec.cases import SpecCase, cases, expect
+from tests.spec.harness import Case, case
 from tests.spec.tables import table
-
-DIAGNOSED_2019 = table("""
-    tumour_id | diagnosis_date | topography | morphology | behaviour | basis_of_diagnosis | tnm_m
-    T1        | 2019-11-04     | C50.4      | 8500       | 3         | histology_primary  | M1
-""")
+from tests.spec.variations import DIAGNOSED_2019, therapy
 
 
-def therapy(rows: str, tumours: pd.DataFrame | None = None) -> Case:
-    """The baseline with this systemic therapy (and, when given, these tumours)."""
-    replaced = {"systemic_therapy": table(rows)}
-    if tumours is not None:
-        replaced["tumours"] = tumours
-    return case(**replaced)
-
-
-def line_of(event: dict) -> tuple[object, str, str]:
-    """What the lines decide for an event: its line number, inc_line_1_or_2, exc_more_than_two_lines."""
-    return event["line_number"], event["inc_line_1_or_2"], event["exc_more_than_two_lines"]
+def on_line(title: str, given: Case, number: int, *, only: bool = False, **expected: object) -> SpecCase:
+    """S is on line `number`: lines 1 and 2 pass both line criteria, line 3 fails both (at most 2 lines)."""
+    outcome = "pass" if number <= 2 else "fail"
+    return expect(
+        title,
+        given,
+        only=only,
+        columns={"line_number": number},
+        inc_line_1_or_2=outcome,
+        exc_more_than_two_lines=outcome,
+        **expected,  # type: ignore[arg-type]
+    )
 
 
 DE_ESCALATION = therapy("""
@@ -67,20 +62,15 @@ DE_ESCALATION_SUBCUTANEOUS = therapy("""
 """)
 
 
-@pytest.mark.parametrize(
-    "spec",
-    [
-        pytest.param(DE_ESCALATION, id="docetaxel stops"),
-        pytest.param(DE_ESCALATION_NEW_EPISODES, id="pertuzumab/trastuzumab recorded again"),
-        pytest.param(DE_ESCALATION_FIXED_COMBINATION, id="continued as the fixed combination (D6)"),
-        pytest.param(DE_ESCALATION_SUBCUTANEOUS, id="trastuzumab continued subcutaneously"),
-    ],
+@cases(
+    on_line("docetaxel stops", DE_ESCALATION, 1, only=True),
+    on_line("pertuzumab/trastuzumab recorded again", DE_ESCALATION_NEW_EPISODES, 1, only=True),
+    on_line("continued as the fixed combination (D6)", DE_ESCALATION_FIXED_COMBINATION, 1, only=True),
+    on_line("trastuzumab continued subcutaneously", DE_ESCALATION_SUBCUTANEOUS, 1, only=True),
 )
-def test_de_escalation_stays_one_line(screened, spec):
+def test_de_escalation_stays_one_line(checked, spec):
     """Pertuzumab/trastuzumab + docetaxel followed by pertuzumab/trastuzumab is one line of therapy."""
-    event = screened(spec).event("S")
-    assert line_of(event) == (1, "pass", "pass")
-    assert_only_changes(event)
+    checked(spec)
 
 
 FIXED_COMBINATION_ADDS_PERTUZUMAB = therapy(
@@ -94,9 +84,10 @@ FIXED_COMBINATION_ADDS_PERTUZUMAB = therapy(
 )
 
 
-def test_fixed_combination_after_trastuzumab_alone_adds_a_drug(screened):
+@cases(on_line("trastuzumab + vinorelbine, then pertuzumab+trastuzumab", FIXED_COMBINATION_ADDS_PERTUZUMAB, 2))
+def test_fixed_combination_after_trastuzumab_alone_adds_a_drug(checked, spec):
     """D6: a later drug stays in the line only if all its components are in the regimen; pertuzumab is not."""
-    assert line_of(screened(FIXED_COMBINATION_ADDS_PERTUZUMAB).event("S")) == (2, "pass", "pass")
+    checked(spec)
 
 
 def added_after(days: int) -> Case:
@@ -107,28 +98,15 @@ def added_after(days: int) -> Case:
     """)
 
 
-@pytest.mark.parametrize(
-    ("spec", "expected_line"),
-    [
-        pytest.param(added_after(28), 1, id="palbociclib 28 days after letrozole: same regimen"),
-        pytest.param(added_after(29), 2, id="palbociclib 29 days after letrozole: added drug"),
-    ],
+@cases(
+    on_line("palbociclib 28 days after letrozole: same regimen", added_after(28), 1),
+    on_line("palbociclib 29 days after letrozole: added drug", added_after(29), 2),
 )
-def test_a_drug_added_after_the_regimen_window_starts_a_new_line(screened, spec, expected_line):
+def test_a_drug_added_after_the_regimen_window_starts_a_new_line(checked, spec):
     """D7: drugs starting within 28 days of the line start (inclusive) form its regimen; a later one is a new line."""
-    assert line_of(screened(spec).event("S")) == (expected_line, "pass", "pass")
+    checked(spec)
 
 
-THIRD_LINE = therapy(
-    """
-    drug        | start_date | end_date   | setting
-    anastrozole | 2020-01-06 | 2020-12-31 | metastatic
-    fulvestrant | 2021-01-04 | 2021-12-31 | metastatic
-    letrozole   | 2022-01-03 |            | metastatic
-    palbociclib | 2022-01-03 |            | metastatic
-    """,
-    tumours=DIAGNOSED_2019,
-)
 THIRD_LINE_ROWS_REVERSED = therapy(
     """
     drug        | start_date | end_date   | setting
@@ -141,33 +119,10 @@ THIRD_LINE_ROWS_REVERSED = therapy(
 )
 
 
-def test_a_switch_to_a_new_drug_starts_a_new_line_and_a_third_line_is_excluded(screened):
-    """Each switch to a drug not in the regimen is a new line: on line 3, both line criteria fail."""
-    event = screened(THIRD_LINE).event("S")
-    assert line_of(event) == (3, "fail", "fail")
-    assert_only_changes(event, inc_line_1_or_2="fail", exc_more_than_two_lines="fail")
-
-
-def test_row_order_of_the_input_never_matters(screened):
+@cases(on_line("three lines written latest first", THIRD_LINE_ROWS_REVERSED, 3))
+def test_row_order_of_the_input_never_matters(checked, spec):
     """D5: episodes are ordered by their dates and names, not by their rows in the extract."""
-    assert line_of(screened(THIRD_LINE_ROWS_REVERSED).event("S")) == (3, "fail", "fail")
-
-
-THIRD_LINE_AFTER_S = therapy(
-    """
-    drug         | start_date | end_date   | setting
-    fulvestrant  | 2021-01-04 | 2021-12-31 | metastatic
-    letrozole    | 2022-01-03 | 2023-03-19 | metastatic
-    palbociclib  | 2022-01-03 | 2023-03-19 | metastatic
-    capecitabine | 2023-03-20 |            | metastatic
-    """,
-    tumours=DIAGNOSED_2019,
-)
-
-
-def test_lines_started_after_the_scan_do_not_count(screened):
-    """Only lines started on or before S count: a third line started after S leaves S on line 2 of 2."""
-    assert line_of(screened(THIRD_LINE_AFTER_S).event("S")) == (2, "pass", "pass")
+    checked(spec)
 
 
 def restarted_after(gap_days: int) -> Case:
@@ -184,16 +139,13 @@ def restarted_after(gap_days: int) -> Case:
     )
 
 
-@pytest.mark.parametrize(
-    ("spec", "expected_line"),
-    [
-        pytest.param(restarted_after(120), 1, id="restart 120 days after the line ended"),
-        pytest.param(restarted_after(121), 2, id="restart 121 days after the line ended"),
-    ],
+@cases(
+    on_line("restart 120 days after the line ended", restarted_after(120), 1),
+    on_line("restart 121 days after the line ended", restarted_after(121), 2),
 )
-def test_a_restart_more_than_120_days_after_the_line_ended_is_a_new_line(screened, spec, expected_line):
+def test_a_restart_more_than_120_days_after_the_line_ended_is_a_new_line(checked, spec):
     """The same regimen restarted more than 120 days after every episode of the line ended is a new line."""
-    assert line_of(screened(spec).event("S")) == (expected_line, "pass", "pass")
+    checked(spec)
 
 
 def switched(first: str, then: str) -> Case:
@@ -204,19 +156,16 @@ def switched(first: str, then: str) -> Case:
     """)
 
 
-@pytest.mark.parametrize(
-    ("spec", "expected_line"),
-    [
-        pytest.param(switched("paclitaxel", "nab-paclitaxel"), 1, id="paclitaxel to nab-paclitaxel"),
-        pytest.param(switched("fluorouracil", "capecitabine"), 1, id="fluorouracil to capecitabine"),
-        pytest.param(switched("carboplatin", "cisplatin"), 1, id="carboplatin to cisplatin"),
-        pytest.param(switched("trastuzumab", "trastuzumab-dkst"), 1, id="trastuzumab to a biosimilar"),
-        pytest.param(switched("paclitaxel", "docetaxel"), 2, id="paclitaxel to docetaxel (a different drug)"),
-    ],
+@cases(
+    on_line("paclitaxel to nab-paclitaxel", switched("paclitaxel", "nab-paclitaxel"), 1),
+    on_line("fluorouracil to capecitabine", switched("fluorouracil", "capecitabine"), 1),
+    on_line("carboplatin to cisplatin", switched("carboplatin", "cisplatin"), 1),
+    on_line("trastuzumab to a biosimilar", switched("trastuzumab", "trastuzumab-dkst"), 1),
+    on_line("paclitaxel to docetaxel (a different drug)", switched("paclitaxel", "docetaxel"), 2),
 )
-def test_a_substitute_drug_stays_in_the_line(screened, spec, expected_line):
+def test_a_substitute_drug_stays_in_the_line(checked, spec):
     """A substitute (nab-paclitaxel for paclitaxel, capecitabine for 5-FU) continues the line; a switch does not."""
-    assert line_of(screened(spec).event("S")) == (expected_line, "pass", "pass")
+    checked(spec)
 
 
 ADJUVANT_BEFORE_METASTASIS = therapy(
@@ -236,11 +185,10 @@ ADJUVANT_BEFORE_METASTASIS = therapy(
 )
 
 
-def test_adjuvant_and_neoadjuvant_therapy_never_counts(screened):
+@cases(on_line("neoadjuvant and adjuvant therapy before the metastasis", ADJUVANT_BEFORE_METASTASIS, 1, only=True))
+def test_adjuvant_and_neoadjuvant_therapy_never_counts(checked, spec):
     """Neoadjuvant and adjuvant episodes are no metastatic line, even one running past the metastasis date."""
-    event = screened(ADJUVANT_BEFORE_METASTASIS).event("S")
-    assert line_of(event) == (1, "pass", "pass")
-    assert_only_changes(event)
+    checked(spec)
 
 
 WITH_SUPPORTIVE_DRUGS = therapy("""
@@ -252,11 +200,35 @@ WITH_SUPPORTIVE_DRUGS = therapy("""
 """)
 
 
-def test_supportive_drugs_never_start_or_define_a_line(screened):
+@cases(on_line("denosumab before the line, goserelin added later", WITH_SUPPORTIVE_DRUGS, 1, only=True))
+def test_supportive_drugs_never_start_or_define_a_line(checked, spec):
     """A bone agent started a month before, and ovarian suppression added later, change nothing: still line 1."""
-    event = screened(WITH_SUPPORTIVE_DRUGS).event("S")
-    assert line_of(event) == (1, "pass", "pass")
-    assert_only_changes(event)
+    checked(spec)
+
+
+ONLY_SUPPORTIVE = therapy("""
+    drug      | start_date | end_date | setting
+    denosumab | 2021-12-01 |          | metastatic
+    goserelin | 2022-01-03 |          | metastatic
+""")
+
+
+@cases(
+    expect(
+        "denosumab and goserelin only",
+        ONLY_SUPPORTIVE,
+        at=None,
+        only=False,
+        events=[],
+        inc_therapy_class="fail",
+        inc_line_1_or_2="fail",
+        inc_disease_control_6m="fail",
+        exc_more_than_two_lines="pass",
+    )
+)
+def test_supportive_drugs_alone_are_no_line(checked, spec):
+    """A bone agent and ovarian suppression alone form no line: no event, and the therapy criteria fail."""
+    checked(spec)
 
 
 SETTING_FROM_METASTASIS_DATE = therapy(
@@ -278,18 +250,13 @@ SETTING_FROM_M1_DIAGNOSIS = therapy("""
 """)
 
 
-@pytest.mark.parametrize(
-    "spec",
-    [
-        pytest.param(SETTING_FROM_METASTASIS_DATE, id="from the metastasis date (on or after it)"),
-        pytest.param(SETTING_FROM_M1_DIAGNOSIS, id="from the diagnosis date of an M1 tumour"),
-    ],
+@cases(
+    on_line("from the metastasis date (on or after it)", SETTING_FROM_METASTASIS_DATE, 1, only=True),
+    on_line("from the diagnosis date of an M1 tumour", SETTING_FROM_M1_DIAGNOSIS, 1, only=True),
 )
-def test_a_missing_setting_is_inferred_from_the_metastasis_date(screened, spec):
+def test_a_missing_setting_is_inferred_from_the_metastasis_date(checked, spec):
     """An episode without setting is metastatic when it starts on or after the metastasis date (M1: diagnosis date)."""
-    event = screened(spec).event("S")
-    assert line_of(event) == (1, "pass", "pass")
-    assert_only_changes(event)
+    checked(spec)
 
 
 SETTING_NOT_INFERABLE = therapy(
@@ -305,15 +272,23 @@ SETTING_NOT_INFERABLE = therapy(
 )
 
 
-def test_a_missing_setting_without_a_metastasis_date_is_not_counted(screened):
-    """D10: with neither a metastasis date nor M1 the setting cannot be inferred: no line, and a finding says so."""
-    result = screened(SETTING_NOT_INFERABLE)
-    assert result.event_ids() == []
-    assert_outcomes(result.patient, inc_therapy_class="fail", inc_line_1_or_2="fail", exc_more_than_two_lines="pass")
-    settings = result.findings[
-        (result.findings["table"] == "systemic_therapy") & (result.findings["column"] == "setting")
-    ]
-    assert len(settings) == 2
+@cases(
+    expect(
+        "no setting, MX and no metastasis date",
+        SETTING_NOT_INFERABLE,
+        at=None,
+        only=False,
+        events=[],
+        findings={"systemic_therapy.setting": 2},
+        inc_therapy_class="fail",
+        inc_line_1_or_2="fail",
+        exc_more_than_two_lines="pass",
+    )
+)
+def test_a_missing_setting_without_a_metastasis_date_is_not_counted(checked, spec):
+    """D10: with neither a metastasis date nor M1 the setting cannot be inferred: no line, and a finding on the
+    setting of each of the two episodes says so."""
+    checked(spec)
 
 
 NO_INDEX_TUMOUR_METASTATIC_SETTING = case(
@@ -324,10 +299,31 @@ NO_INDEX_TUMOUR_METASTATIC_SETTING = case(
 )
 
 
-def test_without_an_index_tumour_only_recorded_metastatic_episodes_count(screened):
+@cases(on_line("breast carcinoma in situ only, therapy recorded as metastatic", NO_INDEX_TUMOUR_METASTATIC_SETTING, 1))
+def test_without_an_index_tumour_only_recorded_metastatic_episodes_count(checked, spec):
     """D4: with no invasive breast tumour, episodes recorded as metastatic still form lines."""
-    event = screened(NO_INDEX_TUMOUR_METASTATIC_SETTING).event("S")
-    assert line_of(event) == (1, "pass", "pass")
+    checked(spec)
+
+
+INDEX_TUMOUR_PER_SCAN = case(
+    tumours=table("""
+        tumour_id | diagnosis_date | topography | morphology | behaviour | basis_of_diagnosis | tnm_m | metastasis_date
+        T_old     | 2015-05-04     | C50.1      | 8500       | 3         | histology_primary  | M0    | 2021-11-22
+        T_new     | 2023-03-10     | C50.8      | 8520       | 3         | histology_primary  | M0    |
+    """),
+    systemic_therapy=table("""
+        drug        | start_date | end_date | setting
+        letrozole   | 2022-01-03 |          |
+        palbociclib | 2022-01-03 |          |
+    """),
+)
+
+
+@cases(expect("a second breast tumour diagnosed after S", INDEX_TUMOUR_PER_SCAN, columns={"line_number": 1}))
+def test_each_scan_uses_the_index_tumour_it_has(checked, spec):
+    """D4: a breast tumour diagnosed after S changes nothing for S; S's index tumour dates the metastatic therapy.
+    For S the index tumour is T_old (metastatic since 2021-11-22), so the unlabelled therapy is line 1."""
+    checked(spec)
 
 
 CARRIED_OVER = therapy(
@@ -341,9 +337,10 @@ CARRIED_OVER = therapy(
 )
 
 
-def test_drugs_running_when_a_line_starts_carry_into_it(screened):
+@cases(on_line("letrozole stopped and restarted during palbociclib", CARRIED_OVER, 2))
+def test_drugs_running_when_a_line_starts_carry_into_it(checked, spec):
     """D8: letrozole running when palbociclib starts line 2 joins line 2's regimen, so restarting it stays line 2."""
-    assert line_of(screened(CARRIED_OVER).event("S")) == (2, "pass", "pass")
+    checked(spec)
 
 
 def ended_before_s(days: int) -> Case:
@@ -355,32 +352,16 @@ def ended_before_s(days: int) -> Case:
     """)
 
 
-@pytest.mark.parametrize(
-    ("spec", "active"),
-    [
-        pytest.param(ended_before_s(19), True, id="ended 19 days before S"),
-        pytest.param(ended_before_s(30), True, id="ended 30 days before S"),
-        pytest.param(ended_before_s(31), False, id="ended 31 days before S"),
-    ],
+@cases(
+    on_line("ended 19 days before S", ended_before_s(19), 1),
+    on_line("ended 30 days before S", ended_before_s(30), 1),
+    expect("ended 31 days before S", ended_before_s(31), at=None, only=False, events=[]),
 )
-def test_a_line_stays_active_for_30_days_after_it_ends(screened, spec, active):
+def test_a_line_stays_active_for_30_days_after_it_ends(checked, spec):
     """D9: the line active at S is the one with start <= S <= end + 30 days; a scan after that is no event."""
-    result = screened(spec)
-    if active:
-        assert line_of(result.event("S")) == (1, "pass", "pass")
-    else:
-        assert "S" not in result.event_ids()
+    checked(spec)
 
 
-ONLY_INVESTIGATIONAL = therapy("""
-    drug           | start_date | end_date | setting
-    study drug x01 | 2022-01-03 |          | metastatic
-""")
-INVESTIGATIONAL_WITH_LETROZOLE = therapy("""
-    drug           | start_date | end_date | setting
-    letrozole      | 2022-01-03 |          | metastatic
-    study drug x01 | 2022-01-03 |          | metastatic
-""")
 INVESTIGATIONAL_ADDED = therapy("""
     drug           | start_date | end_date | setting
     letrozole      | 2022-01-03 |          | metastatic
@@ -388,62 +369,7 @@ INVESTIGATIONAL_ADDED = therapy("""
 """)
 
 
-def test_a_drug_missing_from_the_vocabulary_defines_lines_and_leaves_the_class_unknown(screened):
-    """An unknown drug forms a line like any drug; if it is all the line holds, the therapy class is unknown."""
-    result = screened(ONLY_INVESTIGATIONAL)
-    assert line_of(result.event("S")) == (1, "pass", "pass")
-    assert_only_changes(result.event("S"), inc_therapy_class="unknown")
-    assert (result.findings["table"] == "systemic_therapy").any()
-
-
-def test_a_known_drug_decides_the_class_next_to_an_unknown_one(screened):
-    """Letrozole (endocrine) in the regimen decides the therapy class whatever the unknown drug is."""
-    assert_only_changes(screened(INVESTIGATIONAL_WITH_LETROZOLE).event("S"))
-
-
-def test_an_unknown_drug_added_later_starts_a_new_line(screened):
+@cases(on_line("an investigational drug added five months in", INVESTIGATIONAL_ADDED, 2, inc_therapy_class="pass"))
+def test_an_unknown_drug_added_later_starts_a_new_line(checked, spec):
     """A drug missing from the vocabulary added months into a line is a new drug: line 2."""
-    event = screened(INVESTIGATIONAL_ADDED).event("S")
-    assert line_of(event) == (2, "pass", "pass")
-    assert event["inc_therapy_class"] == "pass"
-
-
-def regimen_of(*drugs: str) -> Case:
-    """A line of these drugs, all started on 2022-01-03 and ongoing."""
-    rows = "\n".join(f"{drug} | 2022-01-03 | | metastatic" for drug in drugs)
-    return therapy("drug | start_date | end_date | setting\n" + rows)
-
-
-@pytest.mark.parametrize(
-    "spec",
-    [
-        pytest.param(regimen_of("pembrolizumab", "paclitaxel"), id="immune checkpoint blockade + chemotherapy"),
-        pytest.param(regimen_of("capecitabine"), id="chemotherapy"),
-        pytest.param(regimen_of("trastuzumab deruxtecan"), id="antibody-drug conjugate"),
-        pytest.param(regimen_of("fulvestrant"), id="endocrine"),
-        pytest.param(regimen_of("olaparib"), id="PARP inhibitor"),
-    ],
-)
-def test_therapy_class_endocrine_targeted_chemotherapy_or_immunotherapy(screened, spec):
-    """A line holding an endocrine, targeted, chemotherapy or immune-checkpoint drug passes the therapy class."""
-    assert_only_changes(screened(spec).event("S"))
-
-
-ONLY_SUPPORTIVE = therapy("""
-    drug      | start_date | end_date | setting
-    denosumab | 2021-12-01 |          | metastatic
-    goserelin | 2022-01-03 |          | metastatic
-""")
-
-
-def test_supportive_drugs_alone_are_no_line(screened):
-    """A bone agent and ovarian suppression alone form no line: no event, and the therapy criteria fail."""
-    result = screened(ONLY_SUPPORTIVE)
-    assert result.event_ids() == []
-    assert_outcomes(
-        result.patient,
-        inc_therapy_class="fail",
-        inc_line_1_or_2="fail",
-        inc_disease_control_6m="fail",
-        exc_more_than_two_lines="pass",
-    )
+    checked(spec)
