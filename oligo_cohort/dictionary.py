@@ -44,6 +44,18 @@ class Column:
     plausible_max: float | None = None
 
 
+def sql_type(column: Column) -> str:
+    """The SQL type a column is typed to on loading (every engine reads these types)."""
+    return {
+        "string": "VARCHAR",
+        "code": "VARCHAR",
+        "date": "DATE",
+        "number": "DECIMAL(12, 3)",
+        "integer": "INTEGER",
+        "boolean": "BOOLEAN",
+    }[column.type]
+
+
 @dataclass(frozen=True)
 class Table:
     """One input table: whether an extract must have it, its key and its columns in contract order."""

@@ -24,12 +24,12 @@ from oligo_cohort.problems import Problem
 from oligo_cohort.progress import stage
 from oligo_cohort.protocol import Protocol
 from oligo_cohort.sources import ROW, ExtractSource, RawExtract, read_source
+from oligo_cohort.sql_text import identifier as quote
 from oligo_cohort.validate import (
     Check,
     collect_problems,
     create_vocabulary,
     drop_validation_tables,
-    quote,
     record_date_columns,
     validate_and_type,
 )

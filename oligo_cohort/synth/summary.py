@@ -17,6 +17,7 @@ import pandas as pd
 
 from oligo_cohort.database import connect
 from oligo_cohort.errors import UsageError
+from oligo_cohort.sql_text import literal
 from oligo_cohort.synth.tables import TABLE_ORDER
 
 # Anti-HER2 drugs that mark HER2-positive disease (trastuzumab deruxtecan is also given for HER2-low disease).
@@ -114,10 +115,10 @@ def _first_patients(con: duckdb.DuckDBPyConnection, present: list[str], folder: 
     """Copy the rows of the first `count` patients (by id) of every table into Parquet files in `folder`."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE sample_ids AS SELECT patient_id FROM patients ORDER BY 1 LIMIT {count}")
     for name in present:
-        target = _quoted(folder / f"{name}.parquet")
+        target = literal(str(folder / f"{name}.parquet"))
         con.execute(
             f"COPY (SELECT * FROM raw_{name} WHERE CAST(patient_id AS VARCHAR) IN (SELECT patient_id FROM sample_ids)) "
-            f"TO '{target}' (FORMAT parquet)"
+            f"TO {target} (FORMAT parquet)"
         )
     return folder
 
@@ -130,9 +131,9 @@ def _register_tables(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     for name in TABLE_ORDER:
         parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
         if parquet.is_file():
-            source = f"read_parquet('{_quoted(parquet)}')"
+            source = f"read_parquet({literal(str(parquet))})"
         elif csv.is_file():
-            source = f"read_csv('{_quoted(csv)}', header = true, all_varchar = true)"
+            source = f"read_csv({literal(str(csv))}, header = true, all_varchar = true)"
         else:
             continue
         con.execute(f"CREATE VIEW raw_{name} AS SELECT * FROM {source}")
@@ -317,7 +318,3 @@ def _number(value: float) -> str:
 
 def _share(count: int, total: int) -> str:
     return f"{count / total * 100:.1f} %" if total else "-"
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
