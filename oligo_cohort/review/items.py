@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.criteria import CRITERION_IDS
 
 YES, NO = "yes", "no"
+CODES = clinical_codes()
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ ITEMS: tuple[Item, ...] = (
             "latest evaluation: CR (complete), PR (partial) or SD (stable). answer_date: the date of that evaluation."
         ),
         answers=("CR", "PR", "SD", "PD"),
-        favourable=("CR", "PR", "SD"),
+        favourable=CODES.control_responses,
         table="response_assessments",
         window="line",
     ),
@@ -86,7 +88,7 @@ ITEMS: tuple[Item, ...] = (
             "assessment."
         ),
         answers=("0", "1", "2", "3", "4"),
-        favourable=("0", "1"),
+        favourable=tuple(str(score) for score in range(CODES.who_highest_passing_score + 1)),
         table="performance_status",
         window="ps",
     ),
