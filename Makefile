@@ -53,9 +53,12 @@ bench: $(STAMP)
 report-check: $(STAMP)
 	$(BIN)/python -m tests.report_rendering report-check
 
+# Python with ruff; the SQL models with sqlfluff (DuckDB dialect, rendered with the engines' Jinja context; rules
+# in .sqlfluff). sqlfluff takes some 20 s, so it runs here and not in `make test`.
 lint: $(STAMP)
 	$(BIN)/ruff check oligo_cohort tests
 	$(BIN)/ruff format --check oligo_cohort tests
+	$(BIN)/sqlfluff lint sql
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache report-check
