@@ -19,6 +19,7 @@ from oligo_cohort.criteria import CRITERION_IDS
 
 YES, NO = "yes", "no"
 CODES = clinical_codes()
+RESPONSES = ("CR", "PR", "SD", "PD")  # the answers as the question lists them, best first
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,8 @@ ITEMS: tuple[Item, ...] = (
             "Answer PD if progression was recorded at any evaluation in between; otherwise the response at the "
             "latest evaluation: CR (complete), PR (partial) or SD (stable). answer_date: the date of that evaluation."
         ),
-        answers=("CR", "PR", "SD", "PD"),
-        favourable=CODES.control_responses,
+        answers=RESPONSES,
+        favourable=tuple(response for response in RESPONSES if response in CODES.control_responses),
         table="response_assessments",
         window="line",
     ),
