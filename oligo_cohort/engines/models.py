@@ -31,7 +31,7 @@ from oligo_cohort.criteria import CRITERIA, Criterion
 from oligo_cohort.explain import rule_outcome_sql
 from oligo_cohort.facts import FACTS
 from oligo_cohort.paths import sql_dir
-from oligo_cohort.sql_text import literal
+from oligo_cohort.sql_text import literal, literals
 
 # The folders of the models the engines run, in the order of the pipeline; `sql/staging` is the loader's (the
 # cut-off applied to the loaded tables), not a model the engines run.
@@ -119,7 +119,7 @@ def sql_value(value: str | int | tuple[str, ...] | list[str]) -> str:
         return str(value)
     if isinstance(value, str):
         return literal(value)
-    return ", ".join(literal(v) for v in value)
+    return literals(value)
 
 
 def sql_prefix(prefix: str) -> str:
@@ -180,7 +180,7 @@ def run_order() -> tuple[Model, ...]:
     """
     models = {Model(path).table: Model(path) for path in model_paths()}
     rank = {table: position for position, table in enumerate(models)}  # folder by folder, by name
-    waiting = {table: set(model.inputs) & set(models) - {table} for table, model in models.items()}
+    waiting = {table: set(model.inputs & models.keys()) - {table} for table, model in models.items()}
     order: list[Model] = []
     while waiting:
         ready = [table for table, needs in waiting.items() if not needs]
