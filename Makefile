@@ -60,9 +60,12 @@ report-check: $(STAMP)
 casebook: $(STAMP)
 	$(BIN)/python -m tests.spec.casebook
 
+# Python with ruff; the SQL models with sqlfluff (DuckDB dialect, rendered with the engines' Jinja context; rules
+# in .sqlfluff). sqlfluff takes some 20 s, so it runs here and not in `make test`.
 lint: $(STAMP)
 	$(BIN)/ruff check oligo_cohort tests
 	$(BIN)/ruff format --check oligo_cohort tests
+	$(BIN)/sqlfluff lint sql
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache report-check

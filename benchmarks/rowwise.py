@@ -50,19 +50,11 @@ import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from oligo_cohort.dictionary import tables
 from oligo_cohort.paths import dictionary_dir
 from oligo_cohort.protocol import load_protocol
 
-TABLES = (
-    "patients",
-    "tumours",
-    "systemic_therapy",
-    "imaging",
-    "lesions",
-    "response_assessments",
-    "performance_status",
-    "observations",
-)
+TABLES = tuple(tables())  # the data model's tables, in its order
 TREATMENT_CLASSES = {"endocrine", "targeted", "chemotherapy", "immunotherapy"}
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.facts import FACTS
 from oligo_cohort.wording import Phrase, choose, joined, optional, say
 
@@ -117,8 +118,12 @@ NO_EVENT = Rule(
         "or unassessable lesion"
     ),
 )
+CODES = clinical_codes()
 NO_INDEX_TUMOUR = Rule(
-    "no_index_tumour", "fail", "no invasive breast tumour (C50, behaviour 3) diagnosed on or before " + AT
+    "no_index_tumour",
+    "fail",
+    f"no invasive breast tumour ({CODES.breast_topography}, behaviour {CODES.invasive_behaviour}) diagnosed on or "
+    "before " + AT,
 )
 NO_ACTIVE_LINE = Rule("no_active_line", "fail", "no metastatic line of systemic therapy active at " + AT)
 

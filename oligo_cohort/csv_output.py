@@ -34,6 +34,8 @@ from typing import TextIO
 import duckdb
 import pandas as pd
 
+from oligo_cohort.sql_text import identifier
+
 # What makes a spreadsheet read a cell as a formula (OWASP's list), plus the apostrophe that marks it inert.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 INERT_MARK = "'"
@@ -123,7 +125,7 @@ def inert_relation(
     columns = []
     starts = ", ".join(f"chr({ord(s)})" for s in _MARKED_STARTS)
     for name, dtype in zip(relation.columns, relation.dtypes, strict=True):
-        quoted = '"' + name.replace('"', '""') + '"'
+        quoted = identifier(name)
         if str(dtype) != "VARCHAR" or name in own_columns:
             columns.append(quoted)
             continue

@@ -15,6 +15,7 @@ from typing import Literal
 
 import yaml
 
+from oligo_cohort.clinical_codes import render_markdown as render_clinical_codes
 from oligo_cohort.paths import dictionary_dir
 
 ColumnType = Literal["string", "date", "number", "integer", "boolean", "code"]
@@ -42,6 +43,18 @@ class Column:
     min: float | None = None
     max: float | None = None
     plausible_max: float | None = None
+
+
+def sql_type(column: Column) -> str:
+    """The SQL type a column is typed to on loading (every engine reads these types)."""
+    return {
+        "string": "VARCHAR",
+        "code": "VARCHAR",
+        "date": "DATE",
+        "number": "DECIMAL(12, 3)",
+        "integer": "INTEGER",
+        "boolean": "BOOLEAN",
+    }[column.type]
 
 
 @dataclass(frozen=True)
@@ -182,7 +195,8 @@ def render_markdown() -> str:
         )
     lines += ["", "### Accepted other spellings", "", "| spelling | read as |", "|---|---|"]
     lines += [f"| {alias} | {drug} |" for alias, drug in sorted(drug_aliases().items())]
-    return "\n".join(lines) + "\n"
+    lines += ["", render_clinical_codes()]
+    return "\n".join(lines)
 
 
 def _rule_text(col: Column) -> str:

@@ -21,7 +21,7 @@ import duckdb
 from oligo_cohort.criteria import CRITERIA, Criterion
 from oligo_cohort.facts import FACTS
 from oligo_cohort.results import FACTS_TABLE
-from oligo_cohort.wording import literal
+from oligo_cohort.sql_text import literal
 
 Explain = Literal["best-event", "all-events"]
 EXPLAIN_CHOICES: tuple[Explain, ...] = ("best-event", "all-events")

@@ -17,7 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from oligo_cohort.clinical_codes import clinical_codes
+
 FactType = Literal["date", "integer", "text", "boolean", "text_list"]
+
+CODES = clinical_codes()
+# An invasive breast tumour, and every other invasive one, as the clinical codes define them.
+BREAST = f"{CODES.breast_topography}, behaviour {CODES.invasive_behaviour}"
+OTHER = f"behaviour {CODES.invasive_behaviour}, not {CODES.breast_topography}"
 
 # How each type is held in SQL (DuckDB; Spark's types follow from the transpiled casts).
 SQL_TYPES: dict[FactType, str] = {
@@ -55,7 +62,7 @@ _FACTS: tuple[Fact, ...] = (
     Fact("scan_study_id", "text", "study_id of the screening scan S"),
     Fact("scan_modality", "text", "modality of the screening scan S"),
     # The index breast tumour.
-    Fact("tumour_id", "text", "the index breast tumour (latest C50, behaviour 3, diagnosed on or before S)"),
+    Fact("tumour_id", "text", f"the index breast tumour (latest {BREAST}, diagnosed on or before S)"),
     Fact("tumour_topography", "text", "its topography"),
     Fact("tumour_diagnosis_date", "date", "its diagnosis date"),
     Fact("basis_of_diagnosis", "text", "its most valid basis of diagnosis"),
@@ -107,7 +114,7 @@ _FACTS: tuple[Fact, ...] = (
     Fact("other_diagnosis_date", "date", "its diagnosis date"),
     Fact("other_treatment_intent", "text", "its treatment intent"),
     Fact("other_last_treatment_date", "date", "the end of its last treatment"),
-    Fact("other_tumours", "integer", "other tumours (behaviour 3, not C50) diagnosed on or before R"),
+    Fact("other_tumours", "integer", f"other tumours ({OTHER}) diagnosed on or before R"),
     # Observations.
     Fact("observation_date", "date", "start date of the latest observation of the criterion's code on or before R"),
     Fact("pregnancy_code", "text", "pregnant or breastfeeding: the current observation that decides"),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.database import MEMORY_ENV as MEMORY_ENV
 from oligo_cohort.database import THREADS_ENV as THREADS_ENV
 from oligo_cohort.database import close, connect
@@ -24,12 +25,13 @@ from oligo_cohort.problems import Problem
 from oligo_cohort.progress import stage
 from oligo_cohort.protocol import Protocol
 from oligo_cohort.sources import ROW, ExtractSource, RawExtract, read_source
+from oligo_cohort.sql_text import identifier as quote
+from oligo_cohort.sql_text import literal
 from oligo_cohort.validate import (
     Check,
     collect_problems,
     create_vocabulary,
     drop_validation_tables,
-    quote,
     record_date_columns,
     validate_and_type,
 )
@@ -268,6 +270,8 @@ def _cutoff_findings(con: duckdb.DuckDBPyConnection, as_of: dt.date, changed: fr
 
 def _uninferable_setting_findings(con: duckdb.DuckDBPyConnection) -> list[Problem]:
     """Episodes whose setting can be inferred from no metastasis date are not counted (docs/decisions.md D10)."""
+    codes = clinical_codes()
+    breast = literal(codes.breast_topography + "%")
     query = f"""
         SELECT e.{ROW}, 'patient_id=' || e.patient_id || ', drug=' || e.drug || ', start_date=' || e.start_date,
                coalesce(e.setting, ''),
@@ -277,7 +281,8 @@ def _uninferable_setting_findings(con: duckdb.DuckDBPyConnection) -> list[Proble
         WHERE coalesce(e.setting, 'unknown') = 'unknown'
           AND NOT EXISTS (
               SELECT 1 FROM tumours AS t
-              WHERE t.patient_id = e.patient_id AND t.topography LIKE 'C50%' AND t.behaviour = '3'
-                AND (t.metastasis_date IS NOT NULL OR t.tnm_m = 'M1'))
+              WHERE t.patient_id = e.patient_id AND t.topography LIKE {breast}
+                AND t.behaviour = {literal(codes.invasive_behaviour)}
+                AND (t.metastasis_date IS NOT NULL OR t.tnm_m = {literal(codes.metastatic_at_diagnosis)}))
     """
     return collect_problems(con, [Check("finding", "systemic_therapy", "setting", query)])

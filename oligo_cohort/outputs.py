@@ -10,7 +10,6 @@ pandas).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from oligo_cohort.csv_output import write_csv
 from oligo_cohort.destination import OutputFolder, staged_output
+from oligo_cohort.disclosure import sha256_of
 from oligo_cohort.progress import stage
 from oligo_cohort.results import RESULT_TABLES
 from oligo_cohort.worklist import WORKLIST_COLUMNS, worklist_relation
@@ -58,18 +58,10 @@ def _write_files(result: ScreeningResult, staging: Path, *, parquet: bool) -> No
             if parquet:
                 (relation.order(order) if order else relation).write_parquet(str(staging / f"{name}.parquet"))
         manifest = result.manifest()
-        manifest["input_files"] = {str(p): _sha256(p) for p in result.input_files}
+        manifest["input_files"] = {str(p): sha256_of(p) for p in result.input_files}
         manifest["source"] = result.source
         manifest["files"] = sorted(p.name for p in staging.iterdir())
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 __all__ = ["KIND", "MANIFEST", "WORKLIST_COLUMNS", "result_inputs", "write_result"]

@@ -37,6 +37,7 @@ from oligo_cohort.csv_output import INERT_MARK
 from oligo_cohort.database import connect
 from oligo_cohort.errors import UsageError
 from oligo_cohort.protocol import Parameters, Protocol, load_protocol
+from oligo_cohort.sql_text import identifier, literal, literals
 
 if TYPE_CHECKING:
     from oligo_cohort.api import ScreeningResult
@@ -226,7 +227,7 @@ def _load_table(
     if twice or missing:
         return None
     raw = f"raw_{table}"
-    spec = "{" + ", ".join(f"'{_sql_text(c)}': 'VARCHAR'" for c in header) + "}"
+    spec = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in header) + "}"
     try:
         con.execute(
             f"CREATE TEMP TABLE {raw} AS SELECT * FROM read_csv(?, header = true, auto_detect = false, "
@@ -258,23 +259,14 @@ def _csv_error(exc: duckdb.Error) -> str:
     return "; ".join(kept) or "cannot be read as CSV"
 
 
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")
-
-
-def _quoted(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
-
-
 def _text(column: str) -> str:
     """A text cell as written before the spreadsheet-safety mark; an empty cell is missing."""
-    q = _quoted(column)
-    mark = _sql_text(INERT_MARK)
-    return f"NULLIF(CASE WHEN starts_with({q}, '{mark}') THEN substr({q}, 2) ELSE {q} END, '')"
+    q = identifier(column)
+    return f"NULLIF(CASE WHEN starts_with({q}, {literal(INERT_MARK)}) THEN substr({q}, 2) ELSE {q} END, '')"
 
 
 def _listed(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{_sql_text(v)}'" for v in values) + ")"
+    return f"({literals(values)})"
 
 
 def _checks(columns: tuple[str, ...], as_of: dt.date | None) -> list[tuple[str, str, str]]:
@@ -285,7 +277,7 @@ def _checks(columns: tuple[str, ...], as_of: dt.date | None) -> list[tuple[str, 
         # one protocol window later. Anything else was edited, and would stretch accrual windows to year 9999.
         latest = {"screening_date": as_of, "registration_date": as_of + dt.timedelta(days=366)}
     for column in columns:
-        q = _quoted(column)
+        q = identifier(column)
         value = f"NULLIF({q}, '')"
         if column == "status":
             checks.append(
@@ -325,7 +317,7 @@ def _value_problems(
     if checks:
         # One query for every check (a round trip each would cost more than the scans).
         parts = [
-            f"(SELECT {k} AS k, rowid + 1 AS r, {_quoted(column)} AS v FROM {raw} WHERE {bad} "
+            f"(SELECT {k} AS k, rowid + 1 AS r, {identifier(column)} AS v FROM {raw} WHERE {bad} "
             f"ORDER BY rowid LIMIT {PER_CHECK + 1})"
             for k, (column, bad, _) in enumerate(checks)
         ]
@@ -350,7 +342,7 @@ def _value_problems(
 
 def _typed(column: str) -> str:
     """A column of the result with its type, from the checked text."""
-    q = _quoted(column)
+    q = identifier(column)
     if column in DATE_COLUMNS:
         return f"CAST(NULLIF({q}, '') AS DATE) AS {q}"
     if column == "line_number":

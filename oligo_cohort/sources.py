@@ -27,6 +27,7 @@ from oligo_cohort.database import close, connect
 from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import UsageError
 from oligo_cohort.problems import Problem
+from oligo_cohort.sql_text import identifier, literal
 
 ROW = "_row"  # 1-based row number of a record in its source (first data row = 1)
 
@@ -364,8 +365,8 @@ def _parquet_table(name: str, file: Path) -> RawTable:
         raise UnreadableError(f"the file cannot be read as Parquet ({_first_line(exc)})") from None
     _check_unique(schema.names)
     names = {c: c.replace("\ufeff", "").strip().lower() for c in schema.names}
-    quoted_file = "'" + str(file).replace("'", "''") + "'"
-    spaces = "'" + _WHITE_SPACE.replace("'", "''") + "'"
+    quoted_file = literal(str(file))
+    spaces = literal(_WHITE_SPACE)
     model_types = {c.name: c.type for c in tables()[name].columns}
     for original, column in names.items():
         if column in model_types and pa.types.is_nested(schema.field(original).type):
@@ -377,14 +378,14 @@ def _parquet_table(name: str, file: Path) -> RawTable:
     )
 
     def text(original: str) -> str:
-        value = f'CAST("{original.replace(chr(34), chr(34) * 2)}" AS VARCHAR)'
+        value = f"CAST({identifier(original)} AS VARCHAR)"
         # Trimming against the list is costly: done only when the first or last character is not printable ASCII.
         printable = f"ascii({value}) BETWEEN 33 AND 126 AND ascii(right({value}, 1)) BETWEEN 33 AND 126"
         return f"NULLIF(CASE WHEN {printable} THEN {value} ELSE trim({value}, {spaces}) END, '')"
 
     def column_sql(original: str, column: str) -> str:
-        value = f'"{original.replace(chr(34), chr(34) * 2)}"' if column in native else text(original)
-        return f', {value} AS "{column.replace(chr(34), chr(34) * 2)}"'
+        value = identifier(original) if column in native else text(original)
+        return f", {value} AS {identifier(column)}"
 
     texts = "".join(column_sql(original, column) for original, column in names.items() if column in model_types)
     query = f"SELECT file_row_number + 1 AS {ROW}{texts} FROM read_parquet({quoted_file}, file_row_number = true)"
@@ -535,15 +536,16 @@ def _duckdb_text_table(source: duckdb.DuckDBPyConnection, name: str, schema: str
         if column.strip().lower() in wanted and _NESTED_DUCKDB_TYPE.match(data_type):
             raise UnreadableError(_nested_message(column, data_type))
 
-    def ident(text: str) -> str:
-        return '"' + text.replace('"', '""') + '"'
-
     # Identifiers come from the file's own catalogue, quoted; no value of the file becomes SQL text.
     selected = "".join(
-        f", CAST({ident(c)} AS VARCHAR) AS {ident(c)}" if c.strip().lower() in wanted else f", NULL AS {ident(c)}"
+        f", CAST({identifier(c)} AS VARCHAR) AS {identifier(c)}"
+        if c.strip().lower() in wanted
+        else f", NULL AS {identifier(c)}"
         for c, _ in columns
     )
-    rows = source.sql(f"SELECT rowid + 1 AS {ROW}{selected} FROM {ident(schema)}.{ident(table)} ORDER BY rowid")
+    rows = source.sql(
+        f"SELECT rowid + 1 AS {ROW}{selected} FROM {identifier(schema)}.{identifier(table)} ORDER BY rowid"
+    )
     frame = pl.from_arrow(rows.to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     return _as_text_table(frame)

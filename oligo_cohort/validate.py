@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.dictionary import (
     EARLIEST_PLAUSIBLE_DATE,
     NUMBER_PATTERN,
@@ -25,8 +26,12 @@ from oligo_cohort.dictionary import (
     drugs,
     tables,
 )
+from oligo_cohort.dictionary import sql_type as _sql_type
 from oligo_cohort.problems import Problem, Severity
 from oligo_cohort.sources import ROW, RawExtract, RawTable, UnreadableError, reread_parquet_as_text
+from oligo_cohort.sql_text import identifier as quote
+from oligo_cohort.sql_text import literal as _literal
+from oligo_cohort.sql_text import literals
 
 # At most this many rows are listed per rule; the rest are counted in one summary line.
 MAX_ROWS_PER_RULE = 1000
@@ -34,16 +39,6 @@ MAX_ROWS_PER_RULE = 1000
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
 _DATE_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]00:00(:00(\.0+)?)?)?"
-
-
-def quote(identifier: str) -> str:
-    """A dictionary identifier as a quoted SQL identifier."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    """A dictionary constant (code, pattern) as a SQL string literal; never used for input values."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def typed_expression(col: Column, raw: str) -> str:
@@ -265,17 +260,6 @@ def drop_validation_tables(con: duckdb.DuckDBPyConnection, keep: frozenset[str] 
         if name not in keep:
             con.execute(f"DROP VIEW IF EXISTS typed_{name}")
             con.execute(f"DROP TABLE IF EXISTS stored_{name}")
-
-
-def _sql_type(col: Column) -> str:
-    return {
-        "string": "VARCHAR",
-        "code": "VARCHAR",
-        "date": "DATE",
-        "number": "DECIMAL(12, 3)",
-        "integer": "INTEGER",
-        "boolean": "BOOLEAN",
-    }[col.type]
 
 
 def _raw_ref(col: Column, present: set[str]) -> str:
@@ -578,7 +562,7 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection, dates: PlausibleDates) -
             _Rule(
                 "fatal",
                 "score",
-                "t.scale IN ('WHO', 'ECOG') AND t.score > 5",
+                f"t.scale IN ({literals(clinical_codes().who_scales)}) AND t.score > 5",
                 "'impossible value: ' || t.scale || ' scores run from 0 to 5'",
                 raw_ref("score"),
                 message_is_sql=True,

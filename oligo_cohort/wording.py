@@ -28,16 +28,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from oligo_cohort.facts import FACTS
+from oligo_cohort.sql_text import literal
 
 MISSING = "not recorded"
 
 # Resolves a fact name to the SQL expression holding it (a column of the explained table).
 Columns = Callable[[str], str]
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 class Phrase:

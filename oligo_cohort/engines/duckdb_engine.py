@@ -1,4 +1,4 @@
-"""The DuckDB engine: runs the SQL models of `sql/derived`, `sql/criteria` and `sql/outcomes` in order.
+"""The DuckDB engine: runs the SQL models of `sql/derived`, `sql/criteria` and `sql/outcomes` in their run order.
 
 Each model (`oligo_cohort.engines.models`) is one SELECT statement, which the
 runner materialises as the table named after its file. Intermediate models are
@@ -14,10 +14,18 @@ from collections.abc import Iterable
 import duckdb
 
 from oligo_cohort.dictionary import tables
-from oligo_cohort.engines.models import ENGINE_RESULTS, MODELS, Model, last_readers
+from oligo_cohort.engines.models import Model, engine_results, last_readers, run_order
 from oligo_cohort.errors import UsageError
 
-__all__ = ["ENGINE_RESULTS", "MODELS", "Model", "build_models", "last_readers", "run"]
+__all__ = ["Model", "build_models", "last_readers", "run", "run_order"]
+
+
+def __getattr__(name: str) -> object:
+    """`MODELS` and `ENGINE_RESULTS`, as `oligo_cohort.engines.models` derives them (when first asked for)."""
+    from oligo_cohort.engines import models
+
+    return getattr(models, name)
+
 
 # Models that `run` creates as views, not tables: each is read once, by one later model, which then streams
 # through it instead of storing it. Both have a row per lesion per scan (tens of millions for a national
@@ -26,9 +34,10 @@ __all__ = ["ENGINE_RESULTS", "MODELS", "Model", "build_models", "last_readers", 
 STREAMED: frozenset[str] = frozenset({"reference_lesions", "lesion_progression"})
 
 
-def build_models(con: duckdb.DuckDBPyConnection, models: Iterable[Model] = MODELS) -> None:
-    """Materialise the given models in order, keeping every table (tests inspect the intermediate ones)."""
-    for model in models:
+def build_models(con: duckdb.DuckDBPyConnection, models: Iterable[Model] | None = None) -> None:
+    """Materialise the given models (all, by default) in order, keeping every table (tests inspect the
+    intermediate ones)."""
+    for model in run_order() if models is None else models:
         kind = "TABLE" if model.is_result else "TEMP TABLE"
         try:
             con.execute(f"CREATE OR REPLACE {kind} {model.table} AS {model.sql()}")
@@ -86,7 +95,7 @@ def _screen_slice(con: duckdb.DuckDBPyConnection, number: int, slices: int) -> N
         _run_models(con)
     finally:
         con.execute("RESET search_path")
-    for table in ENGINE_RESULTS:
+    for table in engine_results():
         if number == 0:
             con.execute(f"CREATE OR REPLACE TABLE main.{table} AS SELECT * FROM {SLICE_SCHEMA}.{table}")
         else:
@@ -105,7 +114,7 @@ def _run_models(con: duckdb.DuckDBPyConnection) -> None:
         while reader in STREAMED and reader != table:
             reader = last[reader]  # a view reads its inputs only when its own reader is built
         drop_after.setdefault(reader, []).append(table)
-    for model in MODELS:
+    for model in run_order():
         if model.table in STREAMED:
             con.execute(f"CREATE OR REPLACE TEMP VIEW {model.table} AS {model.sql()}")
         else:

@@ -1,26 +1,40 @@
-"""The SQL models of `sql/`: one SELECT per file, rendered as dbt renders its models, run in a fixed order.
+"""The SQL models of `sql/`: one SELECT per file, rendered as dbt renders its models, run in the order they declare.
 
 A model file is plain SQL with a little Jinja where a list follows from the
-criteria definitions (`oligo_cohort.criteria`): the 18 criterion columns of the
-result tables, each criterion's outcome from its rule. Every engine that runs
-the SQL (DuckDB, Spark) renders the same files the same way.
+criteria definitions (`oligo_cohort.criteria`: the 18 criterion columns of the
+result tables, each criterion's outcome from its rule) and where a clinical code
+is read (`codes`, `oligo_cohort.clinical_codes`: `{{ codes.<entry> | sql }}`
+renders the entry as a SQL literal). Every engine that runs the SQL (DuckDB, Spark) renders
+the same files the same way.
 
 A model becomes the table named after its file
 (`sql/derived/lines_of_therapy.sql` → `lines_of_therapy`); criteria groups are
 named `criteria_<group>` so that `criteria/imaging.sql` and
 `criteria/observations.sql` do not shadow the input tables of those names.
+
+Models declare themselves, as dbt's do: the tables a model reads are found once
+from its parsed SQL (DuckDB's own parser), and the run order of every engine is
+derived from them (`run_order()`: a topological order, stable). Nothing is
+parsed until a model is about to run. `sql/models.yaml` declares each model's
+grain and keys (`declarations()`), which tests/test_model_declarations.py checks.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from oligo_cohort.clinical_codes import CodeRange, clinical_codes
 from oligo_cohort.criteria import CRITERIA, Criterion
 from oligo_cohort.explain import rule_outcome_sql
 from oligo_cohort.paths import sql_dir
+from oligo_cohort.sql_text import literal, literals
+
+# The folders of the models the engines run, in the order of the pipeline; `sql/staging` is the loader's (the
+# cut-off applied to the loaded tables), not a model the engines run.
+ENGINE_FOLDERS: tuple[str, ...] = ("derived", "criteria", "outcomes")
 
 
 def model_table(path: str) -> str:
@@ -52,9 +66,14 @@ class Model:
         """The model's SELECT, rendered."""
         return _rendered(self.path)
 
+    @property
+    def inputs(self) -> frozenset[str]:
+        """The tables its SQL reads (models or loaded tables; its own CTEs are not tables), from the parsed SQL."""
+        return _inputs(self.path)
+
     def reads(self, table: str) -> bool:
-        """Whether this model's SQL names `table` (a model it depends on)."""
-        return re.search(rf"\b{re.escape(table)}\b", self.sql()) is not None
+        """Whether this model reads `table`."""
+        return table in self.inputs
 
 
 @dataclass(frozen=True)
@@ -79,54 +98,106 @@ class CriterionColumns:
 def template_context() -> dict[str, object]:
     """The names a model template may use."""
     criteria = [CriterionColumns(c) for c in CRITERIA]
-    return {"criteria": criteria, "criteria_tables": list(dict.fromkeys(c.table for c in criteria))}
+    return {
+        "criteria": criteria,
+        "criteria_tables": list(dict.fromkeys(c.table for c in criteria)),
+        "codes": clinical_codes(),
+    }
+
+
+def sql_value(value: str | int | tuple[str, ...] | list[str]) -> str:
+    """The `sql` filter: a code as a SQL literal, a number as itself, a list of codes as literals for IN (...)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, tuple, list)):
+        raise TypeError(f"no SQL literal for {value!r}")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return literal(value)
+    return literals(value)
+
+
+def sql_prefix(prefix: str) -> str:
+    """The `sql_prefix` filter: a LIKE pattern for the codes starting with `prefix` (`C50` → `'C50%'`)."""
+    if "%" in prefix or "_" in prefix:
+        raise ValueError(f"a code prefix holds no LIKE wildcard: {prefix!r}")
+    return literal(prefix + "%")
+
+
+def template_filters() -> dict[str, Callable[..., str]]:
+    """The Jinja filters a model template may use."""
+    return {"sql": sql_value, "sql_prefix": sql_prefix, "sql_between": CodeRange.between_sql}
+
+
+@cache
+def _environment():  # -> jinja2.Environment
+    import jinja2  # only when a model runs: the CLI starts without it
+
+    environment = jinja2.Environment(
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+    )
+    environment.filters.update(template_filters())
+    return environment
 
 
 @cache
 def _rendered(path: str) -> str:
-    import jinja2  # only when a model runs: the CLI starts without it
-
     text = (sql_dir() / f"{path}.sql").read_text(encoding="utf-8")
-    environment = jinja2.Environment(
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+    return _environment().from_string(text).render(template_context())
+
+
+@cache
+def _inputs(path: str) -> frozenset[str]:
+    import duckdb
+
+    return frozenset(name.lower() for name in duckdb.get_table_names(_rendered(path), qualified=False))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The graph
+
+
+def model_paths(folders: tuple[str, ...] = ENGINE_FOLDERS) -> tuple[str, ...]:
+    """Every model file of the given folders (relative to sql/, without .sql), folder by folder, by name."""
+    return tuple(
+        path.relative_to(sql_dir()).with_suffix("").as_posix()
+        for folder in folders
+        for path in sorted((sql_dir() / folder).glob("*.sql"))
     )
-    return environment.from_string(text).render(template_context())
 
 
-# Execution order: every model reads only the loaded tables and the models above it.
-MODELS: tuple[Model, ...] = tuple(
-    Model(path)
-    for path in (
-        "derived/index_tumours",
-        "derived/metastatic_episodes",
-        "derived/lines_of_therapy",
-        "derived/scan_lines",
-        "derived/reference_studies",
-        "derived/reference_lesions",
-        "derived/assessed_studies",
-        "derived/lesion_progression",
-        "derived/progressing_lesions",
-        "derived/oligoprogression",
-        "derived/candidate_events",
-        "derived/screening_units",
-        "criteria/diagnosis",
-        "criteria/therapy",
-        "criteria/imaging",
-        "criteria/patient",
-        "criteria/observations",
-        "outcomes/unit_outcomes",
-        "outcomes/result_events",
-        "outcomes/result_patients",
-        "outcomes/result_facts",
-    )
-)
+@cache
+def run_order() -> tuple[Model, ...]:
+    """Every model the engines run, each after the models it reads: a topological order of the graph.
 
-# The tables every engine leaves (oligo_cohort.results): appended slice by slice, brought back from Spark.
-ENGINE_RESULTS: tuple[str, ...] = tuple(m.table for m in MODELS if m.is_result)
+    Stable: of the models ready to run, the one earliest in the pipeline's folders and then by name comes first,
+    so the order changes only when a model's inputs do. A cycle is an error naming its models.
+    """
+    models = {Model(path).table: Model(path) for path in model_paths()}
+    rank = {table: position for position, table in enumerate(models)}  # folder by folder, by name
+    waiting = {table: set(model.inputs & models.keys()) - {table} for table, model in models.items()}
+    order: list[Model] = []
+    while waiting:
+        ready = [table for table, needs in waiting.items() if not needs]
+        if not ready:
+            raise ValueError(f"the SQL models read each other in a cycle: {', '.join(sorted(waiting))}")
+        table = min(ready, key=rank.__getitem__)
+        order.append(models[table])
+        del waiting[table]
+        for needs in waiting.values():
+            needs.discard(table)
+    return tuple(order)
 
 
-def last_readers(models: tuple[Model, ...] = MODELS) -> dict[str, str]:
-    """For each intermediate table, the last model that reads it (after which it can be dropped)."""
+def engine_results() -> tuple[str, ...]:
+    """The tables every engine leaves (oligo_cohort.results), in run order: appended slice by slice, brought back
+    from Spark."""
+    return tuple(model.table for model in run_order() if model.is_result)
+
+
+def last_readers(models: tuple[Model, ...] | None = None) -> dict[str, str]:
+    """For each intermediate table, the last model (in run order) that reads it, after which it can be dropped;
+    a table no later model reads is its own last reader."""
+    models = run_order() if models is None else models
     last: dict[str, str] = {}
     for position, model in enumerate(models):
         if model.is_result:
@@ -134,3 +205,68 @@ def last_readers(models: tuple[Model, ...] = MODELS) -> dict[str, str]:
         readers = [later.table for later in models[position + 1 :] if later.reads(model.table)]
         last[model.table] = readers[-1] if readers else model.table
     return last
+
+
+def upstream(table: str) -> tuple[Model, ...]:
+    """The models `table` needs (itself and every model it reads, directly or not), in run order."""
+    by_table = {model.table: model for model in run_order()}
+    if table not in by_table:
+        raise KeyError(f"no SQL model makes table {table!r}")
+    needed, stack = set(), [table]
+    while stack:
+        current = stack.pop()
+        if current in needed:
+            continue
+        needed.add(current)
+        stack.extend(by_table[current].inputs & set(by_table))
+    return tuple(model for model in run_order() if model.table in needed)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# What each model declares (sql/models.yaml)
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A model's grain and keys as sql/models.yaml declares them."""
+
+    path: str  # relative to sql/, without ".sql" (staging models included)
+    grain: str
+    unique: tuple[tuple[str, ...], ...]
+    not_null: tuple[str, ...]
+    accepted_values: dict[str, tuple[str, ...]]
+    criteria_values: tuple[str, ...] = ()
+
+    @property
+    def table(self) -> str:
+        return model_table(self.path)
+
+
+@cache
+def declarations() -> tuple[Declaration, ...]:
+    """Every model's declaration, in file order."""
+    import yaml
+
+    doc = yaml.safe_load((sql_dir() / "models.yaml").read_text(encoding="utf-8"))
+    return tuple(
+        Declaration(
+            path=path,
+            grain=" ".join(spec["grain"].split()),
+            unique=tuple(tuple(key) for key in spec.get("unique", ())),
+            not_null=tuple(spec.get("not_null", ())),
+            accepted_values={
+                column: tuple(map(str, values)) for column, values in spec.get("accepted_values", {}).items()
+            },
+            criteria_values=tuple(spec.get("criteria_values", ())),
+        )
+        for path, spec in doc["models"].items()
+    )
+
+
+def __getattr__(name: str) -> object:
+    """`MODELS` (the run order) and `ENGINE_RESULTS`, derived when first asked for, never at import."""
+    if name == "MODELS":
+        return run_order()
+    if name == "ENGINE_RESULTS":
+        return engine_results()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

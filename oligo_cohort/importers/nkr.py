@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.importers.common import (
     ROW,
@@ -92,6 +93,7 @@ BASIS = {
     "9": "unknown",
 }
 BEHAVIOURS = ("0", "1", "2", "3", "6", "9")
+CODES = clinical_codes()
 RESPONSE = {"CR": "CR", "PR": "PR", "SD": "SD", "PD": "PD", "NE": "NE", "MR": "SD"}  # minor response: SD in RECIST
 REGIONAL_NODES = ("C77.0", "C77.1", "C77.3")  # supraclavicular, internal mammary, axillary: N, not M
 TOPOGRAPHY = re.compile(r"^C(\d{2})\.?(\d)$", re.IGNORECASE)
@@ -364,7 +366,7 @@ class _NkrAdapter:
                 self.bad(record, "behaviour", gedrag, "not an ICD-O-3 behaviour code (0 1 2 3 6 9)")
             behaviour = gedrag
         if behaviour is None:
-            behaviour = "3"
+            behaviour = CODES.invasive_behaviour
             self.approximate("behaviour taken as 3 (malignant) where the record gives none")
         basis_code = self.get(record, "basis")
         basis = None
@@ -374,7 +376,7 @@ class _NkrAdapter:
                 self.bad(record, "basis", basis_code, "not an ENCR basis-of-diagnosis code (0 1 2 4 5 6 7 9)")
         tnm = [self.m_category(record, k) for k in ("cm", "pm") if self.has(k)]
         tnm_m = "M1" if "M1" in tnm else "M0" if "M0" in tnm else "MX" if "MX" in tnm else None
-        breast = topography.startswith("C50") and behaviour == "3"
+        breast = topography.startswith(CODES.breast_topography) and behaviour == CODES.invasive_behaviour
         tumour = {
             "tumour_id": f"{pid}-{key}",
             "patient_id": pid,
@@ -548,7 +550,7 @@ class _NkrAdapter:
                 "diagnosis_date": add_days(incidence, -abs(interval)),
                 "topography": f"C{m.group(1)}.{m.group(2)}",
                 "morphology": morphology,
-                "behaviour": "3",
+                "behaviour": CODES.invasive_behaviour,  # a prior malignancy
                 "_breast": False,
                 "_metastases": [],
             }

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.criteria import CRITERIA, Outcome
 from oligo_cohort.criterion_inputs import CriterionInput, criterion_inputs
 from oligo_cohort.csv_output import write_csv
@@ -30,10 +31,11 @@ OUTCOME_PRECEDENCE: tuple[Outcome, ...] = ("fail", "unknown", "review", "pass")
 
 def tumour_rows(tumours: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The tumours as `rows` names them: index breast tumours (C50, behaviour 3), other primaries, skin ones (C44)."""
+    codes = clinical_codes()
     topography = tumours["topography"].fillna("").str.upper().str.replace(".", "", regex=False)
-    malignant = tumours["behaviour"].fillna("").str.strip() == "3"
-    breast = topography.str.startswith("C50")
-    skin = topography.str.startswith("C44")
+    malignant = tumours["behaviour"].fillna("").str.strip() == codes.invasive_behaviour
+    breast = topography.str.startswith(codes.breast_topography)
+    skin = topography.str.startswith(codes.skin_topography)
     return {
         "breast": tumours[breast & malignant],
         "other": tumours[~breast & malignant],

@@ -12,7 +12,6 @@ manifest, or given with `extract=`), checked unchanged against the manifest's ch
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from oligo_cohort.api import ScreeningResult, read_screen_dir
 from oligo_cohort.criteria import CRITERION_IDS, STATUSES
 from oligo_cohort.csv_output import write_csv
 from oligo_cohort.destination import OutputFolder, staged_output
+from oligo_cohort.disclosure import sha256_of
 from oligo_cohort.errors import UsageError
 from oligo_cohort.review.facts import RegistryFacts, lesion_text, registry_facts
 from oligo_cohort.review.items import ITEM_ORDER, Item, items_for
@@ -238,7 +238,7 @@ def _extract_of(manifest: dict[str, object], extract: str | Path | None, screen_
     changed = []
     for path, digest in recorded.items():
         candidate = source if source.is_file() else source / Path(path).name
-        if not candidate.is_file() or _sha256(candidate) != digest:
+        if not candidate.is_file() or sha256_of(candidate) != digest:
             changed.append(Path(path).name)
     if changed:
         raise UsageError(
@@ -246,14 +246,6 @@ def _extract_of(manifest: dict[str, object], extract: str | Path | None, screen_
             "or changed since): screen it again, then export"
         )
     return source
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_export(export: ReviewExport, out_dir: Path | OutputFolder) -> Path:
@@ -274,7 +266,7 @@ def write_export(export: ReviewExport, out_dir: Path | OutputFolder) -> Path:
             "statuses": list(export.statuses),
             "sites": list(export.sites) if export.sites is not None else None,
             **export.summary(),
-            "files": {name: _sha256(staging / name) for name in (REVIEW_CSV, REVIEW_XLSX)},
+            "files": {name: sha256_of(staging / name) for name in (REVIEW_CSV, REVIEW_XLSX)},
         }
         (staging / EXPORT_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return folder.requested
@@ -287,7 +279,9 @@ def _refuse_filled_export(out_dir: Path) -> None:
         return
     written = json.loads(manifest_file.read_text(encoding="utf-8")).get("files", {})
     changed = [
-        name for name, digest in written.items() if not (out_dir / name).is_file() or _sha256(out_dir / name) != digest
+        name
+        for name, digest in written.items()
+        if not (out_dir / name).is_file() or sha256_of(out_dir / name) != digest
     ]
     if changed:
         raise UsageError(

@@ -15,13 +15,11 @@ from functools import cached_property
 
 import pandas as pd
 
-from oligo_cohort.engines.duckdb_engine import MODELS, build_models
+from oligo_cohort.engines.duckdb_engine import build_models
+from oligo_cohort.engines.models import upstream
 from oligo_cohort.load import load_extract, materialise, write_run_parameters
 from oligo_cohort.protocol import Protocol, load_protocol
 from oligo_cohort.sources import ExtractSource
-
-# The derived models a screening unit needs (the criteria and outcomes are the screen's business).
-UNIT_MODELS = MODELS[: [m.table for m in MODELS].index("screening_units") + 1]
 
 UNIT_COLUMNS = (
     "patient_id",
@@ -102,7 +100,7 @@ def registry_facts(
                 con.execute(f"DELETE FROM {table} WHERE patient_id NOT IN (SELECT patient_id FROM wanted_patients)")
             con.unregister("wanted_patients")
         write_run_parameters(loaded, protocol or load_protocol("cosmo"))
-        build_models(con, UNIT_MODELS)
+        build_models(con, upstream("screening_units"))  # the criteria and outcomes are the screen's business
         units = _frame(con, f"SELECT {', '.join(UNIT_COLUMNS)} FROM screening_units ORDER BY patient_id, event_id")
         lesions = _frame(
             con,

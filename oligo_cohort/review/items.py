@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.criteria import CRITERION_IDS
 
 YES, NO = "yes", "no"
+CODES = clinical_codes()
+RESPONSES = ("CR", "PR", "SD", "PD")  # the answers as the question lists them, best first
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,8 @@ ITEMS: tuple[Item, ...] = (
             "Answer PD if progression was recorded at any evaluation in between; otherwise the response at the "
             "latest evaluation: CR (complete), PR (partial) or SD (stable). answer_date: the date of that evaluation."
         ),
-        answers=("CR", "PR", "SD", "PD"),
-        favourable=("CR", "PR", "SD"),
+        answers=RESPONSES,
+        favourable=tuple(response for response in RESPONSES if response in CODES.control_responses),
         table="response_assessments",
         window="line",
     ),
@@ -86,7 +89,7 @@ ITEMS: tuple[Item, ...] = (
             "assessment."
         ),
         answers=("0", "1", "2", "3", "4"),
-        favourable=("0", "1"),
+        favourable=tuple(str(score) for score in range(CODES.who_highest_passing_score + 1)),
         table="performance_status",
         window="ps",
     ),

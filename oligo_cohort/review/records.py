@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.protocol import Parameters
 from oligo_cohort.review.answers import AnswerRow
 from oligo_cohort.review.checks import Answer, Checked
@@ -48,7 +49,8 @@ AUDIT_COLUMNS = (
     "warning",
 )
 ADDED, ALREADY, NOT_ANSWERED = "added", "already in the extract", "not answered"
-PREGNANCY_CODES = ("pregnant", "breastfeeding")
+CODES = clinical_codes()
+ANSWER_SCALE = "WHO"  # the performance status item asks for a WHO score
 PASS, FAIL, UNSURE = "pass", "fail", "unknown"
 
 
@@ -135,7 +137,7 @@ def _record(answer: Answer) -> dict[str, object]:
             "value": value,
         }
     if answer.item.table == "performance_status":
-        return {"patient_id": answer.patient_id, "assessment_date": day, "scale": "WHO", "score": answer.answer}
+        return {"patient_id": answer.patient_id, "assessment_date": day, "scale": ANSWER_SCALE, "score": answer.answer}
     return {"patient_id": answer.patient_id, "assessment_date": day, "response": answer.answer}
 
 
@@ -157,7 +159,11 @@ def _already_recorded(answer: Answer, record: dict[str, object], facts: Registry
         same &= frame["start_date"] == day
     elif answer.item.table == "performance_status":
         frame = facts.records_of("performance", answer.patient_id)
-        same = (frame["scale"] == "WHO") & (frame["score"] == int(answer.answer)) & (frame["assessment_date"] == day)
+        same = (
+            (frame["scale"] == ANSWER_SCALE)
+            & (frame["score"] == int(answer.answer))
+            & (frame["assessment_date"] == day)
+        )
     else:
         frame = facts.records_of("responses", answer.patient_id)
         same = (frame["response"] == answer.answer) & (frame["assessment_date"] == day)
@@ -172,7 +178,9 @@ def _conflict(answer: Answer, facts: RegistryFacts, parameters: Parameters) -> t
     code = answer.item.code
     if answer.item.table == "observations":
         return (
-            _observation_conflict(answer, facts) if code not in PREGNANCY_CODES else _pregnancy_conflict(answer, facts)
+            _observation_conflict(answer, facts)
+            if code not in CODES.pregnancy_observations
+            else _pregnancy_conflict(answer, facts)
         )
     if answer.item.table == "performance_status":
         return _performance_conflict(answer, facts, parameters)
@@ -222,9 +230,11 @@ def _pregnancy_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | Non
 
 def ps_verdict(scale: str, score: int) -> str:
     """inc_who_ps_0_1 on one assessment: WHO/ECOG 0-1 or KPS 80+ pass, WHO/ECOG 2+ or KPS 60- fail (D19)."""
-    if scale in ("WHO", "ECOG"):
-        return PASS if score <= 1 else FAIL
-    return PASS if score >= 80 else FAIL if score <= 60 else UNSURE
+    if scale in CODES.who_scales:
+        return PASS if score <= CODES.who_highest_passing_score else FAIL
+    if score >= CODES.karnofsky_lowest_passing_score:
+        return PASS
+    return FAIL if score <= CODES.karnofsky_highest_failing_score else UNSURE
 
 
 def _performance_conflict(
@@ -234,7 +244,7 @@ def _performance_conflict(
     start = s - dt.timedelta(days=parameters.performance_status_window_days)  # type: ignore[operator]
     rows = facts.records_of("performance", answer.patient_id)
     rows = rows[(rows["assessment_date"] >= start) & (rows["assessment_date"] <= r)]
-    said = ps_verdict("WHO", int(answer.answer))
+    said = ps_verdict(ANSWER_SCALE, int(answer.answer))
     verdicts = [ps_verdict(scale, int(score)) for scale, score in zip(rows["scale"], rows["score"], strict=True)]
     other = rows[[v != said for v in verdicts]]
     if other.empty:
@@ -259,8 +269,8 @@ def _response_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | None
         return None, None
     rows = facts.records_of("responses", answer.patient_id)
     rows = rows[(rows["assessment_date"] > start) & (rows["assessment_date"] < s)]  # type: ignore[operator]
-    said_pd = answer.answer == "PD"
-    other = rows[(rows["response"] == "PD") != said_pd]
+    said_pd = answer.answer == CODES.progression_response
+    other = rows[(rows["response"] == CODES.progression_response) != said_pd]
     other = other[other["response"] != "NE"]  # NE decides nothing
     if other.empty:
         return None, None

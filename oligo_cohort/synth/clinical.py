@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.synth import parameters as p
 from oligo_cohort.synth.arrays import DAYS_PER_YEAR, NO_DATE, uniform_days
 from oligo_cohort.synth.cohort import PS_SCALES, Patients, Sites
@@ -69,7 +70,7 @@ def make_performance_status(
     scale = sites.scale[patients.site[patient]]
     kps_table = np.array(p.KPS_FOR_ECOG)
     kps = kps_table[score, (rng.random(patient.size) < 0.4).astype(int)]
-    value = np.where(scale == PS_SCALES.index("KPS"), kps, score)
+    value = np.where(scale == PS_SCALES.index(clinical_codes().karnofsky_scale), kps, score)
     death = course.death[patient].astype(np.int64)
     keep = (day <= last_day) & (day < np.where(death == NO_DATE, np.iinfo(np.int64).max, death))
     order = np.lexsort((day[keep], patient[keep]))

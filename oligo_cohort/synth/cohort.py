@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.synth import parameters as p
 from oligo_cohort.synth.arrays import DAYS_PER_YEAR, draw_categories, lognormal_days
 
-MODALITIES = ("CT", "MRI", "FDG-PET-CT", "bone_scan", "X-ray", "US")
+CODES = clinical_codes()
+# The confirmation scans are PET: the modality the criteria read as one (clinical_codes.yaml).
+MODALITIES = ("CT", "MRI", CODES.pet_modality, "bone_scan", "X-ray", "US")
 CT, MRI, PET, BONE_SCAN, XRAY, US = range(len(MODALITIES))
 PS_SCALES = ("ECOG", "WHO", "KPS")
 

@@ -15,8 +15,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.database import connect
+from oligo_cohort.dictionary import drugs
 from oligo_cohort.errors import UsageError
+from oligo_cohort.sql_text import literal, literals
 from oligo_cohort.synth.tables import TABLE_ORDER
 
 # Anti-HER2 drugs that mark HER2-positive disease (trastuzumab deruxtecan is also given for HER2-low disease).
@@ -25,6 +28,12 @@ HER2_DRUGS = (
     "lapatinib", "tucatinib", "neratinib", "margetuximab",
 )  # fmt: skip
 FIRST_LINE_WINDOW_DAYS = 28
+CODES = clinical_codes()
+# The SQL conditions the figures share, from the clinical codes.
+BREAST = f"upper(topography) LIKE {literal(CODES.breast_topography + '%')}"
+SKIN = f"upper(topography) LIKE {literal(CODES.skin_topography + '%')}"
+INVASIVE = f"behaviour = {literal(CODES.invasive_behaviour)}"
+M1 = f"tnm_m = {literal(CODES.metastatic_at_diagnosis)}"
 # Larger extracts are screened on a sample of this many patients (screening is per patient).
 SCREEN_SAMPLE_PATIENTS = 100_000
 
@@ -114,10 +123,10 @@ def _first_patients(con: duckdb.DuckDBPyConnection, present: list[str], folder: 
     """Copy the rows of the first `count` patients (by id) of every table into Parquet files in `folder`."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE sample_ids AS SELECT patient_id FROM patients ORDER BY 1 LIMIT {count}")
     for name in present:
-        target = _quoted(folder / f"{name}.parquet")
+        target = literal(str(folder / f"{name}.parquet"))
         con.execute(
             f"COPY (SELECT * FROM raw_{name} WHERE CAST(patient_id AS VARCHAR) IN (SELECT patient_id FROM sample_ids)) "
-            f"TO '{target}' (FORMAT parquet)"
+            f"TO {target} (FORMAT parquet)"
         )
     return folder
 
@@ -130,9 +139,9 @@ def _register_tables(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     for name in TABLE_ORDER:
         parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
         if parquet.is_file():
-            source = f"read_parquet('{_quoted(parquet)}')"
+            source = f"read_parquet({literal(str(parquet))})"
         elif csv.is_file():
-            source = f"read_csv('{_quoted(csv)}', header = true, all_varchar = true)"
+            source = f"read_csv({literal(str(csv))}, header = true, all_varchar = true)"
         else:
             continue
         con.execute(f"CREATE VIEW raw_{name} AS SELECT * FROM {source}")
@@ -168,15 +177,15 @@ def _typed_columns(con: duckdb.DuckDBPyConnection, name: str) -> str:
 def _figures(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[str, float]:
     """The headline numbers the generator's parameters are checked against."""
     figures: dict[str, float] = {}
-    breast = """
-        SELECT t.patient_id, t.tnm_m, coalesce(t.metastasis_date, CASE WHEN t.tnm_m = 'M1' THEN t.diagnosis_date END)
+    breast = f"""
+        SELECT patient_id, tnm_m, coalesce(metastasis_date, CASE WHEN {M1} THEN diagnosis_date END)
                AS metastasis_date, p.birth_date
-        FROM tumours AS t JOIN patients AS p USING (patient_id)
-        WHERE upper(t.topography) LIKE 'C50%' AND t.behaviour = '3'
+        FROM tumours JOIN patients AS p USING (patient_id)
+        WHERE {BREAST} AND {INVASIVE}
     """
     row = con.execute(
         f"""
-        SELECT count(*), avg(CASE WHEN tnm_m = 'M1' THEN 1.0 WHEN tnm_m IS NOT NULL THEN 0.0 END),
+        SELECT count(*), avg(CASE WHEN {M1} THEN 1.0 WHEN tnm_m IS NOT NULL THEN 0.0 END),
                median(date_diff('day', birth_date, metastasis_date) / 365.25),
                avg(CASE WHEN date_diff('day', birth_date, metastasis_date) / 365.25 >= 70 THEN 1.0 ELSE 0.0 END)
         FROM ({breast})
@@ -194,16 +203,17 @@ def _figures(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[str, fl
     first_line = _first_line_classes(con)
     for label, share in first_line.items():
         figures[f"first line: {label}"] = share
+    bone, distant = literal(CODES.bone_organ), literal(CODES.distant_location)
     organs = con.execute(
-        """
+        f"""
         WITH first_study AS (
             SELECT patient_id, arg_min(study_id, study_date) AS study_id
             FROM imaging WHERE study_id IN (SELECT study_id FROM lesions) GROUP BY patient_id)
         SELECT avg(CASE WHEN bone THEN 1.0 ELSE 0.0 END), avg(CASE WHEN lung THEN 1.0 ELSE 0.0 END),
                avg(CASE WHEN liver THEN 1.0 ELSE 0.0 END), avg(CASE WHEN bone AND only_bone THEN 1.0 ELSE 0.0 END)
-        FROM (SELECT f.patient_id, bool_or(l.organ = 'bone') AS bone, bool_or(l.organ = 'lung') AS lung,
+        FROM (SELECT f.patient_id, bool_or(l.organ = {bone}) AS bone, bool_or(l.organ = 'lung') AS lung,
                      bool_or(l.organ = 'liver') AS liver,
-                     bool_and(l.organ = 'bone' OR l.location <> 'distant') AS only_bone
+                     bool_and(l.organ = {bone} OR l.location <> {distant}) AS only_bone
               FROM first_study AS f JOIN lesions AS l USING (study_id) GROUP BY f.patient_id)
         """
     ).fetchone()
@@ -214,11 +224,11 @@ def _figures(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[str, fl
     figures["bone-only distant disease at first study"] = _value(organs[3])
     if "performance_status" in present:
         ps = con.execute(
-            """
-            SELECT avg(CASE WHEN score <= 1 THEN 1.0 ELSE 0.0 END)
+            f"""
+            SELECT avg(CASE WHEN score <= {CODES.who_highest_passing_score} THEN 1.0 ELSE 0.0 END)
             FROM (SELECT patient_id, arg_min(score, assessment_date) AS score, arg_min(scale, assessment_date) AS scale
                   FROM performance_status GROUP BY patient_id)
-            WHERE scale IN ('WHO', 'ECOG')
+            WHERE scale IN ({literals(CODES.who_scales)})
             """
         ).fetchall()[0][0]
         figures["WHO/ECOG 0-1 at first assessment"] = _value(ps)
@@ -227,17 +237,14 @@ def _figures(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[str, fl
 
 def _first_line_classes(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     """Share of treated patients whose first metastatic regimen is endocrine-based, anti-HER2, or neither."""
-    her2 = ", ".join(f"'{d}'" for d in HER2_DRUGS)
-    endocrine = (
-        "'tamoxifen', 'toremifene', 'fulvestrant', 'elacestrant', 'anastrozole', 'letrozole', 'exemestane', "
-        "'megestrol', 'medroxyprogesterone'"
-    )
-    supportive = "'goserelin', 'leuprorelin', 'triptorelin', 'denosumab', 'zoledronic acid'"
+    her2 = literals(HER2_DRUGS)
+    endocrine = literals(d.drug for d in drugs() if d.drug_class == "endocrine")
+    supportive = literals(d.drug for d in drugs() if d.drug_class == CODES.supportive_drug_class)
     row = con.execute(
         f"""
         WITH metastatic AS (
             SELECT patient_id, lower(drug) AS drug, start_date FROM systemic_therapy
-            WHERE setting = 'metastatic' AND lower(drug) NOT IN ({supportive})),
+            WHERE setting = {literal(CODES.metastatic_setting)} AND lower(drug) NOT IN ({supportive})),
         first_start AS (SELECT patient_id, min(start_date) AS first_day FROM metastatic GROUP BY patient_id),
         regimen AS (
             SELECT m.patient_id, bool_or(m.drug IN ({her2})) AS her2, bool_or(m.drug IN ({endocrine})) AS endocrine
@@ -264,9 +271,9 @@ def _distributions(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[s
     queries = {
         "Patients per site": """
             SELECT site_id, count(*) AS patients FROM patients GROUP BY site_id ORDER BY patients DESC, site_id""",
-        "Metastatic drugs (top 15)": """
+        "Metastatic drugs (top 15)": f"""
             SELECT lower(drug) AS drug, count(*) AS episodes, count(DISTINCT patient_id) AS patients
-            FROM systemic_therapy WHERE coalesce(setting, '') = 'metastatic'
+            FROM systemic_therapy WHERE coalesce(setting, '') = {literal(CODES.metastatic_setting)}
             GROUP BY 1 ORDER BY episodes DESC, drug LIMIT 15""",
         "Therapy setting": """
             SELECT coalesce(setting, '(missing)') AS setting, count(*) AS episodes
@@ -281,15 +288,15 @@ def _distributions(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[s
         "Lesion organs (rows)": """
             SELECT organ, count(*) AS rows, round(count(*) * 100.0 / sum(count(*)) OVER (), 1) AS pct
             FROM lesions GROUP BY 1 ORDER BY rows DESC, organ""",
-        "Basis of diagnosis (breast)": """
+        "Basis of diagnosis (breast)": f"""
             SELECT coalesce(basis_of_diagnosis, '(missing)') AS basis, count(*) AS tumours FROM tumours
-            WHERE upper(topography) LIKE 'C50%' GROUP BY 1 ORDER BY tumours DESC, basis""",
-        "Other primary tumours": """
+            WHERE {BREAST} GROUP BY 1 ORDER BY tumours DESC, basis""",
+        "Other primary tumours": f"""
             SELECT CASE WHEN behaviour = '2' THEN 'in situ'
-                        WHEN upper(topography) LIKE 'C44%' AND morphology BETWEEN '8090' AND '8098' THEN 'skin BCC'
-                        WHEN upper(topography) LIKE 'C44%' AND morphology BETWEEN '8050' AND '8084' THEN 'skin SCC'
+                        WHEN {SKIN} AND morphology {CODES.basal_cell_morphology.between_sql()} THEN 'skin BCC'
+                        WHEN {SKIN} AND morphology {CODES.squamous_cell_morphology.between_sql()} THEN 'skin SCC'
                         ELSE 'other malignancy' END AS kind, count(*) AS tumours
-            FROM tumours WHERE upper(topography) NOT LIKE 'C50%' GROUP BY 1 ORDER BY tumours DESC, kind""",
+            FROM tumours WHERE NOT {BREAST} GROUP BY 1 ORDER BY tumours DESC, kind""",
     }
     if "response_assessments" in present:
         queries["Responses"] = """
@@ -317,7 +324,3 @@ def _number(value: float) -> str:
 
 def _share(count: int, total: int) -> str:
     return f"{count / total * 100:.1f} %" if total else "-"
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -13,6 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from oligo_cohort.clinical_codes import clinical_codes
+from oligo_cohort.dictionary import tables
 from oligo_cohort.synth import parameters as p
 from oligo_cohort.synth.arrays import DAYS_PER_YEAR, NO_DATE
 from oligo_cohort.synth.clinical import BREASTFEEDING, OBSERVATION_CODES, PREGNANT, Observations, PerformanceStatus
@@ -24,16 +26,7 @@ from oligo_cohort.synth.studies import RESPONSES, LesionRows, Responses, Studies
 from oligo_cohort.synth.therapy import SETTINGS, UNKNOWN_SETTING, Episodes
 from oligo_cohort.synth.tumours import BASES, BEHAVIOURS, INTENTS, MORPHOLOGIES, TNM_M, TOPOGRAPHIES, Tumours
 
-TABLE_ORDER = (
-    "patients",
-    "tumours",
-    "systemic_therapy",
-    "imaging",
-    "lesions",
-    "response_assessments",
-    "performance_status",
-    "observations",
-)
+TABLE_ORDER = tuple(tables())  # the data model's tables, in its order
 
 SCHEMAS: dict[str, pa.Schema] = {
     "patients": pa.schema(
@@ -213,7 +206,7 @@ def _tumours(rng: np.random.Generator, data: BlockData, patient_ids: pa.Array, i
     basis = t.basis.copy()
     if imperfect:
         basis = np.where(rng.random(m) < p.UNKNOWN_BASIS_SHARE, BASES.index("unknown"), basis)
-    recurrent_breast = (t.number == 1) & (t.tnm_m != TNM_M.index("M1"))
+    recurrent_breast = (t.number == 1) & (t.tnm_m != TNM_M.index(clinical_codes().metastatic_at_diagnosis))
     metastasis_missing = _blank(rng, m, "tumours", "metastasis_date", imperfect) & recurrent_breast
     return pa.Table.from_arrays(
         [

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.dictionary import drugs
 from oligo_cohort.synth import parameters as p
 from oligo_cohort.synth.arrays import DAYS_PER_YEAR, NO_DATE, draw_categories, uniform_days
@@ -80,9 +81,9 @@ def _breast(rng: np.random.Generator, patients: Patients, episodes: Episodes) ->
         diagnosis=patients.breast_diagnosis,
         topography=topography,
         morphology=morphology,
-        behaviour=np.full(n, BEHAVIOURS.index("3"), np.int8),
+        behaviour=np.full(n, BEHAVIOURS.index(clinical_codes().invasive_behaviour), np.int8),
         basis=np.where(de_novo, basis_de_novo, basis_recurrent).astype(np.int8),
-        tnm_m=np.where(de_novo, TNM_M.index("M1"), tnm_recurrent).astype(np.int8),
+        tnm_m=np.where(de_novo, TNM_M.index(clinical_codes().metastatic_at_diagnosis), tnm_recurrent).astype(np.int8),
         metastasis=patients.metastasis,
         intent=np.where(de_novo, PALLIATIVE, CURATIVE).astype(np.int8),
         chemotherapy=np.where(de_novo, first_line_chemo, had_chemo),

@@ -44,8 +44,8 @@ SELECT
     struct_pack(
         rule := CASE
             WHEN tumour_id IS NULL THEN 'no_index_tumour'
-            WHEN basis_of_diagnosis IN ('histology_primary', 'histology_metastasis') THEN 'histological'
-            WHEN basis_of_diagnosis IN ('cytology', 'clinical', 'death_certificate') THEN 'not_histological'
+            WHEN basis_of_diagnosis IN ({{ codes.histological_bases | sql }}) THEN 'histological'
+            WHEN basis_of_diagnosis IN ({{ codes.non_histological_bases | sql }}) THEN 'not_histological'
             ELSE 'basis_not_recorded'
         END,
         has_event,
@@ -60,10 +60,10 @@ SELECT
     struct_pack(
         rule := CASE
             WHEN tumour_id IS NULL THEN 'no_index_tumour'
-            WHEN tnm_m = 'M1' THEN 'm1_at_diagnosis'
+            WHEN tnm_m = {{ codes.metastatic_at_diagnosis | sql }} THEN 'm1_at_diagnosis'
             WHEN metastasis_date <= screening_date THEN 'metastasis_by_screening'
             WHEN metastasis_date > screening_date THEN 'metastasis_after_screening'
-            WHEN tnm_m = 'M0' THEN 'm0_without_metastasis'
+            WHEN tnm_m = {{ codes.non_metastatic_at_diagnosis | sql }} THEN 'm0_without_metastasis'
             ELSE 'metastasis_not_recorded'
         END,
         has_event,

@@ -77,10 +77,10 @@ lesion_lists AS (
         assessed_lesions.scan_id,
         assessed_lesions.assessed_id,
         list(assessed_lesions.organ || ' ' || assessed_lesions.lesion_id) FILTER (
-            WHERE assessed_lesions.location = 'distant' AND assessed_lesions.progressive
+            WHERE assessed_lesions.location = {{ codes.distant_location | sql }} AND assessed_lesions.progressive
         ) AS distant_lesions,
         list(assessed_lesions.organ || ' ' || assessed_lesions.lesion_id) FILTER (
-            WHERE assessed_lesions.location <> 'distant' AND assessed_lesions.progressive
+            WHERE assessed_lesions.location <> {{ codes.distant_location | sql }} AND assessed_lesions.progressive
         ) AS local_lesions,
         list(assessed_lesions.organ || ' ' || assessed_lesions.lesion_id) FILTER (
             WHERE assessed_lesions.progressive IS NULL

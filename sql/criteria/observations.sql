@@ -37,7 +37,12 @@ answers_by_date AS (
     FROM units
     JOIN observed
         ON observed.patient_id = units.patient_id
-        AND observed.code IN ('lat_amenable', 'informed_consent', 'medical_risk', 'compliance_risk')
+        AND observed.code IN (
+            {{ codes.amenability_observation | sql }},
+            {{ codes.consent_observation | sql }},
+            {{ codes.medical_risk_observation | sql }},
+            {{ codes.compliance_risk_observation | sql }}
+        )
         AND observed.start_date <= units.registration_date
     GROUP BY units.unit_id, observed.code, observed.start_date
 ),
@@ -53,7 +58,9 @@ latest_answers AS (
         CASE
             WHEN any_true AND any_false THEN 'conflicting'
             WHEN any_true THEN 'recorded_true'
-            WHEN any_missing AND code IN ('medical_risk', 'compliance_risk') THEN 'recorded_without_value'
+            WHEN any_missing
+                AND code IN ({{ codes.medical_risk_observation | sql }}, {{ codes.compliance_risk_observation | sql }})
+                THEN 'recorded_without_value'
             WHEN any_missing THEN 'not_recorded'
             ELSE 'recorded_false'
         END AS rule
@@ -83,7 +90,7 @@ current_pregnancies AS (
         FROM units
         JOIN observed
             ON observed.patient_id = units.patient_id
-            AND observed.code IN ('pregnant', 'breastfeeding')
+            AND observed.code IN ({{ codes.pregnancy_observations | sql }})
             AND observed.value
             AND observed.start_date <= units.registration_date
             AND (observed.end_date IS NULL OR observed.end_date >= units.screening_date)
@@ -110,16 +117,16 @@ unit_facts AS (
     CROSS JOIN params AS p
     LEFT JOIN latest_answers AS lat_amenable
         ON lat_amenable.unit_id = units.unit_id
-        AND lat_amenable.code = 'lat_amenable'
+        AND lat_amenable.code = {{ codes.amenability_observation | sql }}
     LEFT JOIN latest_answers AS informed_consent
         ON informed_consent.unit_id = units.unit_id
-        AND informed_consent.code = 'informed_consent'
+        AND informed_consent.code = {{ codes.consent_observation | sql }}
     LEFT JOIN latest_answers AS medical_risk
         ON medical_risk.unit_id = units.unit_id
-        AND medical_risk.code = 'medical_risk'
+        AND medical_risk.code = {{ codes.medical_risk_observation | sql }}
     LEFT JOIN latest_answers AS compliance_risk
         ON compliance_risk.unit_id = units.unit_id
-        AND compliance_risk.code = 'compliance_risk'
+        AND compliance_risk.code = {{ codes.compliance_risk_observation | sql }}
     LEFT JOIN current_pregnancies ON current_pregnancies.unit_id = units.unit_id
 )
 

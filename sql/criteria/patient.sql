@@ -39,7 +39,8 @@ other_tumours AS (
         patient_id, tumour_id, diagnosis_date, topography, morphology, treatment_intent, chemotherapy,
         radiotherapy, last_treatment_date
     FROM tumours
-    WHERE behaviour = '3' AND topography NOT LIKE 'C50%'
+    WHERE behaviour = {{ codes.invasive_behaviour | sql }}
+      AND topography NOT LIKE {{ codes.breast_topography | sql_prefix }}
 ),
 
 assessments_in_window AS (
@@ -49,10 +50,11 @@ assessments_in_window AS (
         assessments.scale,
         assessments.score,
         CASE
-            WHEN assessments.scale IN ('WHO', 'ECOG') AND assessments.score <= 1 THEN 'good'
-            WHEN assessments.scale IN ('WHO', 'ECOG') THEN 'poor'
-            WHEN assessments.score >= 80 THEN 'kps_good'
-            WHEN assessments.score <= 60 THEN 'kps_poor'
+            WHEN assessments.scale IN ({{ codes.who_scales | sql }})
+                AND assessments.score <= {{ codes.who_highest_passing_score }} THEN 'good'
+            WHEN assessments.scale IN ({{ codes.who_scales | sql }}) THEN 'poor'
+            WHEN assessments.score >= {{ codes.karnofsky_lowest_passing_score }} THEN 'kps_good'
+            WHEN assessments.score <= {{ codes.karnofsky_highest_failing_score }} THEN 'kps_poor'
             ELSE 'kps_ambiguous'  -- D19: KPS strictly between 60 and 80 (70 maps to ECOG 1 or 2)
         END AS rule
     FROM units
@@ -93,15 +95,15 @@ unit_other_tumours AS (
         other_tumours.last_treatment_date,
         -- Kleene: skin C44 with unknown morphology may or may not be a BCC/SCC (D20).
         CASE
-            WHEN other_tumours.topography NOT LIKE 'C44%' THEN TRUE
+            WHEN other_tumours.topography NOT LIKE {{ codes.skin_topography | sql_prefix }} THEN TRUE
             WHEN other_tumours.morphology IS NULL THEN NULL
-            WHEN other_tumours.morphology BETWEEN '8090' AND '8098' THEN FALSE
-            WHEN other_tumours.morphology BETWEEN '8050' AND '8084' THEN FALSE
+            WHEN other_tumours.morphology {{ codes.basal_cell_morphology | sql_between }} THEN FALSE
+            WHEN other_tumours.morphology {{ codes.squamous_cell_morphology | sql_between }} THEN FALSE
             ELSE TRUE
         END AS is_other_malignancy,
         CASE
-            WHEN other_tumours.treatment_intent = 'curative' THEN TRUE
-            WHEN other_tumours.treatment_intent IN ('palliative', 'none') THEN FALSE
+            WHEN other_tumours.treatment_intent = {{ codes.curative_intent | sql }} THEN TRUE
+            WHEN other_tumours.treatment_intent IN ({{ codes.non_curative_intents | sql }}) THEN FALSE
         END AS curative_intent,
         NOT other_tumours.chemotherapy AS without_chemotherapy,
         NOT other_tumours.radiotherapy AS without_radiotherapy,

@@ -62,7 +62,7 @@ responses_on_line AS (
 first_progression AS (
     SELECT unit_id, min(assessment_date) AS first_progression_date
     FROM responses_on_line
-    WHERE response = 'PD'
+    WHERE response = {{ codes.progression_response | sql }}
     GROUP BY unit_id
 ),
 
@@ -74,10 +74,16 @@ latest_control AS (
             responses_on_line.*,
             row_number() OVER (
                 PARTITION BY unit_id
-                ORDER BY assessment_date DESC, CASE response WHEN 'SD' THEN 0 WHEN 'PR' THEN 1 ELSE 2 END
+                ORDER BY
+                    assessment_date DESC,
+                    CASE response
+{% for response in codes.control_responses %}
+                        WHEN {{ response | sql }} THEN {{ loop.index0 }}
+{% endfor %}
+                    END
             ) AS recency
         FROM responses_on_line
-        WHERE response IN ('CR', 'PR', 'SD')
+        WHERE response IN ({{ codes.control_responses | sql }})
     ) AS ranked
     WHERE recency = 1
 ),

@@ -11,7 +11,7 @@ WITH scans AS (
 ),
 
 pet_studies AS (
-    SELECT patient_id, study_id, study_date, modality FROM imaging WHERE modality = 'FDG-PET-CT'
+    SELECT patient_id, study_id, study_date, modality FROM imaging WHERE modality = {{ codes.pet_modality | sql }}
 ),
 
 screening_scan AS (

@@ -13,7 +13,8 @@
 WITH breast_tumours AS (
     SELECT patient_id, tumour_id, diagnosis_date, topography, basis_of_diagnosis, tnm_m, metastasis_date
     FROM tumours
-    WHERE topography LIKE 'C50%' AND behaviour = '3'
+    WHERE topography LIKE {{ codes.breast_topography | sql_prefix }}
+      AND behaviour = {{ codes.invasive_behaviour | sql }}
 ),
 
 patient_ids AS (
@@ -80,7 +81,8 @@ SELECT
     -- Start of metastatic disease for inferring an unknown setting: the metastasis date, or the diagnosis date
     -- when the tumour was M1 at diagnosis (the earlier of the two if both are recorded).
     CASE
-        WHEN tnm_m = 'M1' THEN least(diagnosis_date, coalesce(metastasis_date, diagnosis_date))
+        WHEN tnm_m = {{ codes.metastatic_at_diagnosis | sql }}
+            THEN least(diagnosis_date, coalesce(metastasis_date, diagnosis_date))
         ELSE metastasis_date
     END AS metastatic_from
 FROM index_candidates

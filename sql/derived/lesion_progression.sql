@@ -69,10 +69,10 @@ lesion_rules AS (
         -- Without any reference, whether the lesion is new is unknown (NULL): every lesion is undetermined.
         CASE WHEN compared.reference_basis IS NOT NULL THEN NOT compared.on_reference END AS is_new,
         compared.size_mm * 100 >= compared.reference_size * (100 + compared.size_increase_pct)
-            AND (compared.organ = 'bone' OR compared.size_mm > compared.size_floor_mm)
+            AND (compared.organ = {{ codes.bone_organ | sql }} OR compared.size_mm > compared.size_floor_mm)
             AS size_rule,
         CASE
-            WHEN compared.assessed_modality = 'FDG-PET-CT' AND compared.reference_is_pet
+            WHEN compared.assessed_modality = {{ codes.pet_modality | sql }} AND compared.reference_is_pet
                 THEN compared.suv_max * 100 >= compared.reference_suv * (100 + compared.suv_increase_pct)
             ELSE FALSE
         END AS suv_rule

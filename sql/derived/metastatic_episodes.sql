@@ -30,14 +30,14 @@ treatment_episodes AS (
     SELECT therapy.*, vocabulary.drug_class
     FROM therapy
     LEFT JOIN vocabulary ON vocabulary.drug = therapy.drug
-    WHERE vocabulary.drug_class IS NULL OR vocabulary.drug_class <> 'supportive'
+    WHERE vocabulary.drug_class IS NULL OR vocabulary.drug_class <> {{ codes.supportive_drug_class | sql }}
 ),
 
 metastatic_in_context AS (
     SELECT contexts.context_no, treatment_episodes.*
     FROM treatment_episodes
     JOIN contexts ON contexts.patient_id = treatment_episodes.patient_id
-    WHERE treatment_episodes.setting = 'metastatic'
+    WHERE treatment_episodes.setting = {{ codes.metastatic_setting | sql }}
        OR (coalesce(treatment_episodes.setting, 'unknown') = 'unknown'
            AND treatment_episodes.start_date >= contexts.metastatic_from)
 )

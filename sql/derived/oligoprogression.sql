@@ -27,7 +27,7 @@ candidate_lesions AS (
         scan_id,
         assessed_id,
         organ,
-        location = 'distant' AS is_distant,
+        location = {{ codes.distant_location | sql }} AS is_distant,
         progressive IS NOT NULL AS is_definite
     FROM progressing_lesions
 ),

@@ -31,7 +31,7 @@ line_start_reference AS (
         lesions.lesion_id,
         lesions.size_mm AS reference_size,
         lesions.suv_max AS reference_suv,
-        line_start_references.reference_modality = 'FDG-PET-CT' AS reference_is_pet
+        line_start_references.reference_modality = {{ codes.pet_modality | sql }} AS reference_is_pet
     FROM lesions
     JOIN line_start_references ON line_start_references.reference_study_id = lesions.study_id
 ),
@@ -50,7 +50,7 @@ nadir_reference AS (
         lesion_rows.lesion_id,
         min(lesion_rows.size_mm) AS reference_size,
         min(lesion_rows.suv_max) AS reference_suv,
-        scans.modality = 'FDG-PET-CT' AS reference_is_pet
+        scans.modality = {{ codes.pet_modality | sql }} AS reference_is_pet
     FROM scans
     JOIN nadir_lesion_rows AS lesion_rows
         ON lesion_rows.patient_id = scans.patient_id

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.criteria import BY_ID, CRITERION_IDS
 from oligo_cohort.engines.pandas_engine import imaging as img
 from oligo_cohort.engines.pandas_engine.calendar import add_months, full_years
@@ -29,10 +30,9 @@ from oligo_cohort.engines.pandas_engine.inputs import Inputs
 from oligo_cohort.engines.pandas_engine.lines import breast_tumours
 from oligo_cohort.engines.pandas_engine.units import Units
 
-HISTOLOGY = ("histology_primary", "histology_metastasis")
-NOT_HISTOLOGY = ("cytology", "clinical", "death_certificate")
-# D34: of several CR/PR/SD on the latest date, the least response is quoted.
-CONTROL_RANK = {"SD": 0, "PR": 1, "CR": 2}
+CODES = clinical_codes()
+# D34: of several CR/PR/SD on the latest date, the least response is quoted (the codes are listed least first).
+CONTROL_RANK = {response: rank for rank, response in enumerate(CODES.control_responses)}
 # The confirmation PET quoted: a passing one, else an undecided one, else a failing one.
 PET_PREFERENCE = {"pass": 0, "unknown": 1, "fail": 2}
 
@@ -263,7 +263,7 @@ class Context:
         state = lesions["progressive"].array
         progressive = state.fillna(False).to_numpy(dtype=bool)
         undetermined = np.asarray(state.isna(), dtype=bool)
-        distant = (lesions["location"] == "distant").to_numpy(dtype=bool)
+        distant = (lesions["location"] == CODES.distant_location).to_numpy(dtype=bool)
         names = as_text(self.inputs.lesions["lesion_id"].cat.categories.to_numpy(dtype=object))
         labels = pc.binary_join_element_wise(
             as_text(lesions["organ"]), names.take(pa.array(lesions["lesion"].to_numpy(dtype=np.int64))), " "
@@ -273,9 +273,9 @@ class Context:
             return lists_per_key(rows[mask], labels.filter(pa.array(mask)), self.n)
 
         return {
-            "distant": listed(progressive & distant),
-            "local": listed(progressive & ~distant),
-            "undetermined": listed(undetermined),
+            "distant_lesions": listed(progressive & distant),
+            "local_lesions": listed(progressive & ~distant),
+            "undetermined_lesions": listed(undetermined),
         }
 
 
@@ -296,8 +296,8 @@ def invasive_breast_cancer(c: Context) -> Decision:
         "inc_invasive_breast_cancer",
         [
             (~c.has_tumour, "no_index_tumour"),
-            (c.tumour_flag(basis.isin(HISTOLOGY)), "histological"),
-            (c.tumour_flag(basis.isin(NOT_HISTOLOGY)), "not_histological"),
+            (c.tumour_flag(basis.isin(CODES.histological_bases)), "histological"),
+            (c.tumour_flag(basis.isin(CODES.non_histological_bases)), "not_histological"),
         ],
         "basis_not_recorded",
     )
@@ -311,10 +311,10 @@ def metastatic(c: Context) -> Decision:
         "inc_metastatic",
         [
             (~c.has_tumour, "no_index_tumour"),
-            (c.tumour_flag(tnm_m == "M1"), "m1_at_diagnosis"),
+            (c.tumour_flag(tnm_m == CODES.metastatic_at_diagnosis), "m1_at_diagnosis"),
             (met <= s, "metastasis_by_screening"),
             (met > s, "metastasis_after_screening"),
-            (c.tumour_flag(tnm_m == "M0"), "m0_without_metastasis"),
+            (c.tumour_flag(tnm_m == CODES.non_metastatic_at_diagnosis), "m0_without_metastasis"),
         ],
         "metastasis_not_recorded",
     )
@@ -339,9 +339,9 @@ def oligoprogression(c: Context) -> Decision:
         c,
         "inc_oligoprogression",
         rule,
-        distant_lesions=lists["distant"],
-        local_lesions=lists["local"],
-        undetermined_lesions=lists["undetermined"],
+        distant_lesions=lists["distant_lesions"],
+        local_lesions=lists["local_lesions"],
+        undetermined_lesions=lists["undetermined_lesions"],
     )
 
 
@@ -372,7 +372,9 @@ def disease_control_6m(c: Context) -> Decision:
     rows = rows[(rows["assessment_date"] > rows["line_start"]) & (rows["assessment_date"] < rows["day"])]
     response = rows["response"].astype(object)
     rank = response.map(CONTROL_RANK)
-    progression = rows[(response == "PD").to_numpy(dtype=bool)].groupby("row")["assessment_date"].min()
+    progression = (
+        rows[(response == CODES.progression_response).to_numpy(dtype=bool)].groupby("row")["assessment_date"].min()
+    )
     is_control = rank.notna().to_numpy(dtype=bool)
     control = rows[is_control].assign(rank=rank[is_control].to_numpy())
     control = control.sort_values(["row", "assessment_date", "rank"], ascending=[True, False, True], kind="stable")
@@ -486,9 +488,9 @@ def pet_confirmation(c: Context) -> Decision:
         pet_study_id=c.study_ids(pet_study),
         pet_date=pet_date,
         pet_days_after_scan=pet_date - c.screening_date,
-        pet_distant_lesions=lists["distant"],
-        pet_local_lesions=lists["local"],
-        pet_undetermined_lesions=lists["undetermined"],
+        pet_distant_lesions=lists["distant_lesions"],
+        pet_local_lesions=lists["local_lesions"],
+        pet_undetermined_lesions=lists["undetermined_lesions"],
         pet_window_start=window_start,
         pet_window_end=window_end,
     )
@@ -545,22 +547,22 @@ def _latest_observation(c: Context, criterion: str, code: str) -> Decision:
 
 def lat_amenable(c: Context) -> Decision:
     """Latest `lat_amenable` observation on or before R: true -> pass, false -> fail; none -> review."""
-    return _latest_observation(c, "inc_lat_amenable", "lat_amenable")
+    return _latest_observation(c, "inc_lat_amenable", CODES.amenability_observation)
 
 
 def informed_consent(c: Context) -> Decision:
     """Latest `informed_consent` observation on or before R (D31)."""
-    return _latest_observation(c, "inc_informed_consent", "informed_consent")
+    return _latest_observation(c, "inc_informed_consent", CODES.consent_observation)
 
 
 def medical_risk(c: Context) -> Decision:
     """Latest `medical_risk` observation on or before R: true -> fail, false -> pass, no value -> unknown."""
-    return _latest_observation(c, "exc_medical_risk", "medical_risk")
+    return _latest_observation(c, "exc_medical_risk", CODES.medical_risk_observation)
 
 
 def psychosocial(c: Context) -> Decision:
     """Latest `compliance_risk` observation on or before R: true -> fail, false -> pass, no value -> unknown."""
-    return _latest_observation(c, "exc_psychosocial", "compliance_risk")
+    return _latest_observation(c, "exc_psychosocial", CODES.compliance_risk_observation)
 
 
 def age_18(c: Context) -> Decision:
@@ -586,10 +588,17 @@ def who_ps_0_1(c: Context) -> Decision:
     ]
     score = rows["score"].to_numpy(dtype=np.int64)
     scale = rows["scale"].astype(str).to_numpy(dtype=object)
-    kps = scale == "KPS"
+    kps = ~np.isin(scale, CODES.who_scales)
     # WHO and ECOG are one 0-5 scale; KPS 80+ maps to ECOG 0-1 and 60- to 2+; in between is ambiguous (D19).
     verdict = np.select(
-        [~kps & (score <= 1), ~kps, score >= 80, score <= 60], ["good", "poor", "kps_good", "kps_poor"], "kps_ambiguous"
+        [
+            ~kps & (score <= CODES.who_highest_passing_score),
+            ~kps,
+            score >= CODES.karnofsky_lowest_passing_score,
+            score <= CODES.karnofsky_highest_failing_score,
+        ],
+        ["good", "poor", "kps_good", "kps_poor"],
+        "kps_ambiguous",
     ).astype(object)
     ranked = pd.DataFrame(
         {
@@ -635,8 +644,10 @@ def more_than_two_lines(c: Context) -> Decision:
     return record(c, "exc_more_than_two_lines", rule)
 
 
-BCC_MORPHOLOGY = (8090, 8098)
-SCC_MORPHOLOGY = (8050, 8084)
+# The basal- and squamous-cell carcinoma morphologies, as numbers.
+SKIN_CARCINOMA_MORPHOLOGIES = tuple(
+    (int(codes.first), int(codes.last)) for codes in (CODES.basal_cell_morphology, CODES.squamous_cell_morphology)
+)
 YES, NO, MISSING = 1, 0, -1  # three-valued (Kleene) truth as small integers
 
 
@@ -665,22 +676,27 @@ UNDECIDED_RULES = (
 def other_malignancy(c: Context) -> Decision:
     """Per other tumour: excluded = other malignancy AND NOT exempt, in Kleene logic (D20, D30, D48)."""
     t = c.inputs.tumours
-    is_considered = _true(t["behaviour"] == "3") & ~t["topography"].str.startswith("C50").fillna(False).to_numpy(bool)
+    is_considered = _true(t["behaviour"] == CODES.invasive_behaviour) & ~t["topography"].str.startswith(
+        CODES.breast_topography
+    ).fillna(False).to_numpy(bool)
     others = t.loc[is_considered].drop(columns=["patient_id"])
     exemption_date = add_months(c.registration_date, -12 * c.p.other_malignancy_years)  # D3: clamped at month end
     rows = c.with_records(others)
     rows = rows[rows["diagnosis_date"] <= rows["registration"]].reset_index(drop=True)
     row = rows["row"].to_numpy(dtype=np.int64)
 
-    skin = rows["topography"].str.startswith("C44").fillna(False).to_numpy(dtype=bool)
+    skin = rows["topography"].str.startswith(CODES.skin_topography).fillna(False).to_numpy(dtype=bool)
     morphology = pd.to_numeric(rows["morphology"], errors="coerce").to_numpy(dtype=np.float64)
-    carcinoma = ((morphology >= BCC_MORPHOLOGY[0]) & (morphology <= BCC_MORPHOLOGY[1])) | (
-        (morphology >= SCC_MORPHOLOGY[0]) & (morphology <= SCC_MORPHOLOGY[1])
-    )
+    carcinoma = np.zeros(len(rows), dtype=bool)
+    for first, last in SKIN_CARCINOMA_MORPHOLOGIES:
+        carcinoma |= (morphology >= first) & (morphology <= last)
     # D20: a skin tumour without a morphology may or may not be a BCC/SCC.
     is_other = np.where(~skin, YES, _flag(~carcinoma, ~np.isnan(morphology)))
     intent = rows["treatment_intent"].astype(object)
-    curative = _flag((intent == "curative").to_numpy(dtype=bool), intent.isin(["curative", "palliative", "none"]))
+    curative = _flag(
+        (intent == CODES.curative_intent).to_numpy(dtype=bool),
+        intent.isin([CODES.curative_intent, *CODES.non_curative_intents]),
+    )
     chemotherapy, radiotherapy = rows["chemotherapy"].astype("boolean"), rows["radiotherapy"].astype("boolean")
     without_chemotherapy = _flag(~_true(chemotherapy), chemotherapy.notna().to_numpy(dtype=bool))
     without_radiotherapy = _flag(~_true(radiotherapy), radiotherapy.notna().to_numpy(dtype=bool))
@@ -752,13 +768,12 @@ def other_malignancy(c: Context) -> Decision:
     )
 
 
-PREGNANCY_CODES = ("pregnant", "breastfeeding")
-
-
 def pregnancy(c: Context) -> Decision:
     """A true pregnancy/breastfeeding observation current between S and R -> fail; no table -> review (D49)."""
     observations = c.inputs.observations
-    is_pregnancy = observations["code"].isin(PREGNANCY_CODES).to_numpy(dtype=bool) & _true(observations["value"])
+    is_pregnancy = observations["code"].isin(CODES.pregnancy_observations).to_numpy(dtype=bool) & _true(
+        observations["value"]
+    )
     rows = c.with_records(observations.loc[is_pregnancy, ["pid", "code", "start_date", "end_date"]])
     end = rows["end_date"].to_numpy(dtype=np.float64)
     current = (rows["start_date"] <= rows["registration"]).to_numpy(dtype=bool) & ~(end < rows["day"].to_numpy())

@@ -10,10 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.engines.pandas_engine.grouped_text import joined_per_key, take_text
 from oligo_cohort.engines.pandas_engine.inputs import Inputs
 
-PET = "FDG-PET-CT"
+CODES = clinical_codes()
+PET = CODES.pet_modality
 LOCAL_LOCATIONS = ("primary", "locoregional_node")
 
 
@@ -140,7 +142,7 @@ def lesion_progression(
     ref_is_pet = np.append(reference["ref_is_pet"].to_numpy(dtype=bool), False)[on_ref]  # -1: not on reference
     organ = lesions["organ"].array.take(rows)
     grew = size * 100 >= ref_size * (100 + p.size_increase_pct)
-    is_bone = pd.array(np.asarray(organ == "bone", dtype=bool), dtype="boolean")
+    is_bone = pd.array(np.asarray(organ == CODES.bone_organ, dtype=bool), dtype="boolean")
     size_rule = grew & (is_bone | (size > p.size_floor_mm * 1000))
     suv_grew = suv * 100 >= ref_suv * (100 + p.suv_increase_pct)
     both_pet = pairs["x_is_pet"].to_numpy(dtype=bool)[pair] & ref_is_pet
@@ -179,7 +181,7 @@ def oligoprogression(progression: pd.DataFrame, pairs: pd.DataFrame, inputs: Inp
     is_u = state.isna()
     location = progression["location"]
     local = location.isin(LOCAL_LOCATIONS).to_numpy(dtype=bool)
-    distant = (location == "distant").to_numpy(dtype=bool)
+    distant = (location == CODES.distant_location).to_numpy(dtype=bool)
     out = pairs.reset_index(drop=True).copy()
     for name, mask in (
         ("t_distant", is_t & distant),

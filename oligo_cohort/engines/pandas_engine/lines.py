@@ -13,12 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.engines.pandas_engine.calendar import ONGOING
 from oligo_cohort.engines.pandas_engine.inputs import Inputs
 from oligo_cohort.engines.pandas_engine.joins import asof_backward
 
 TREATMENT_CLASSES = ("endocrine", "targeted", "chemotherapy", "immunotherapy")
 NO_TUMOUR = -1  # tumour_pos of the "no index tumour" group (D4)
+CODES = clinical_codes()
 
 
 def breast_tumours(inputs: Inputs) -> pd.DataFrame:
@@ -29,9 +31,10 @@ def breast_tumours(inputs: Inputs) -> pd.DataFrame:
     whichever is earlier (criteria.md, metastatic episodes).
     """
     t = inputs.tumours
-    breast = t[t["topography"].str.startswith("C50").fillna(False) & (t["behaviour"] == "3").fillna(False)]
+    is_breast = t["topography"].str.startswith(CODES.breast_topography).fillna(False)
+    breast = t[is_breast & (t["behaviour"] == CODES.invasive_behaviour).fillna(False)]
     breast = breast.reset_index(drop=True)
-    is_m1 = (breast["tnm_m"] == "M1").fillna(False).to_numpy(dtype=bool)
+    is_m1 = (breast["tnm_m"] == CODES.metastatic_at_diagnosis).fillna(False).to_numpy(dtype=bool)
     metastasis = breast["metastasis_date"].to_numpy(dtype=np.float64)
     at_diagnosis = np.where(is_m1, breast["diagnosis_date"].to_numpy(dtype=np.float64), np.nan)
     breast["onset"] = np.fmin(metastasis, at_diagnosis)  # fmin ignores a missing one
@@ -95,14 +98,14 @@ def metastatic_episodes(inputs: Inputs, groups: pd.DataFrame, breast: pd.DataFra
     """
     classes = inputs.vocabulary.set_index("drug")["drug_class"]
     therapy = inputs.therapy
-    supportive = therapy["drug"].map(classes).eq("supportive").fillna(False).to_numpy(dtype=bool)
+    supportive = therapy["drug"].map(classes).eq(CODES.supportive_drug_class).fillna(False).to_numpy(dtype=bool)
     therapy = therapy.loc[~supportive, ["pid", "drug", "start_date", "end_date", "setting"]]
     merged = groups[["gid", "pid", "tumour_pos"]].merge(therapy, on="pid", how="inner")
     # A trailing NaN makes position -1 (no index tumour) read as "no onset".
     onset = np.append(breast["onset"].to_numpy(dtype=np.float64), np.nan)
     group_onset = onset[merged["tumour_pos"].to_numpy()]
     setting = merged["setting"]
-    stated = setting.eq("metastatic").fillna(False).to_numpy(dtype=bool)
+    stated = setting.eq(CODES.metastatic_setting).fillna(False).to_numpy(dtype=bool)
     unstated = (setting.isna() | setting.eq("unknown").fillna(False)).to_numpy(dtype=bool)
     inferred = unstated & (merged["start_date"].to_numpy(dtype=np.float64) >= group_onset)  # NaN onset: False
     episodes = merged.loc[stated | inferred, ["gid", "pid", "drug", "start_date", "end_date"]].copy()

@@ -1,7 +1,7 @@
 """The Spark engine: the SQL models of `sql/` transpiled from DuckDB SQL to Spark SQL at run time and run by Spark.
 
-One source of truth: the same files as the DuckDB engine (`models.MODELS`, rendered and run in the same order), read when
-the engine runs and translated with sqlglot (`read="duckdb", write="spark"`). sqlglot maps almost everything; the
+One source of truth: the same files as the DuckDB engine (`models.run_order()`, rendered and run in that order), read
+when the engine runs and translated with sqlglot (`read="duckdb", write="spark"`). sqlglot maps almost everything; the
 few DuckDB constructs it leaves untranslated are rewritten on the parsed tree, keyed by construct, never by file
 text (see `translate.REWRITES` and docs/spark.md), so a later change to the SQL flows through unchanged.
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from oligo_cohort.engines.models import ENGINE_RESULTS, MODELS, last_readers
+from oligo_cohort.engines.models import engine_results, last_readers, run_order
 from oligo_cohort.engines.spark.handoff import (
     SHIPPED_TABLES,
     SPARK_INPUT_MARKER,
@@ -54,7 +54,7 @@ def build(spark: SparkSession) -> dict[str, DataFrame]:
     for table, reader in last_readers().items():
         drop_after.setdefault(reader, []).append(table)
     cached: dict[str, DataFrame] = {}
-    for model in MODELS:
+    for model in run_order():
         try:
             cached[model.table] = run_program(spark, spark_program(model), model.table)
         except Exception as exc:
@@ -62,4 +62,4 @@ def build(spark: SparkSession) -> dict[str, DataFrame]:
         for table in drop_after.get(model.table, []):
             cached.pop(table).unpersist()
             spark.catalog.dropTempView(table)
-    return {table: cached[table] for table in ENGINE_RESULTS}
+    return {table: cached[table] for table in engine_results()}

@@ -63,7 +63,7 @@ class SparkTables:
 
 def _typed_view(spark: SparkSession, table: Any, frame: DataFrame | None) -> None:
     """`typed_<table>`: the model's columns cast to their types (missing optional columns as NULL)."""
-    from oligo_cohort.validate import _sql_type
+    from oligo_cohort.dictionary import sql_type
 
     spark_type = {"VARCHAR": "STRING", "DECIMAL(12, 3)": "DECIMAL(12, 3)"}
     present = set(frame.columns) if frame is not None else set()
@@ -72,7 +72,7 @@ def _typed_view(spark: SparkSession, table: Any, frame: DataFrame | None) -> Non
         raise UsageError(f"Spark table {table.name} lacks the required column(s) {', '.join(missing)}")
     columns = ["_row" if "_row" in present else "monotonically_increasing_id() + 1 AS _row"]
     for c in table.columns:
-        kind = spark_type.get(_sql_type(c), _sql_type(c))
+        kind = spark_type.get(sql_type(c), sql_type(c))
         value = f"CAST(`{c.name}` AS {kind})" if c.name in present else f"CAST(NULL AS {kind})"
         if c.plausible_max is not None:  # as the loader: an implausible value reads as missing
             value = f"CASE WHEN {value} <= {c.plausible_max} THEN {value} END"

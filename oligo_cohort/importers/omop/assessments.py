@@ -6,6 +6,7 @@ import re
 
 import pandas as pd
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.importers.common import canonical_frame, date_column
 from oligo_cohort.importers.omop.context import OmopImport
 from oligo_cohort.importers.omop.facts import DISEASE_STATUS_CONCEPTS, response_of
@@ -20,7 +21,7 @@ def performance_status(run: OmopImport, facts: pd.DataFrame) -> pd.DataFrame:
         if not run.known_person(r["table"], r["person_id"], "performance_status"):
             continue
         scale, score = r["value"]
-        limit = 100 if scale == "KPS" else 5
+        limit = 100 if scale == clinical_codes().karnofsky_scale else 5
         if score is None or not 0 <= score <= limit:
             run.report.drop(r["table"], "performance_status", f"no {scale} score in 0-{limit}")
             continue

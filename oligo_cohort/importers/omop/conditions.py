@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.importers.common import ROW, canonical_frame, date_column
 from oligo_cohort.importers.omop.context import OmopImport
 from oligo_cohort.importers.omop.lineage import record_lineage
@@ -27,6 +28,11 @@ BREAST_CANCER_CONCEPTS = {"4112853"}  # OMOP: malignant tumor of breast
 # Lymph nodes regional to the breast (TNM N, not M): supraclavicular/head-neck C77.0, intrathoracic
 # (internal mammary) C77.1, axillary C77.3.
 REGIONAL_C77 = ("0", "1", "3")
+
+CODES = clinical_codes()
+# The topography of a breast cancer whose subsite is not known (breast, not otherwise specified).
+BREAST_NOS = f"{CODES.breast_topography}.9"
+INVASIVE, IN_SITU = CODES.invasive_behaviour, "2"
 
 ICDO3 = re.compile(r"^(\d{4})/(\d)-C(\d{2})\.?(\d)$", re.IGNORECASE)
 ICD10 = re.compile(r"^([CD])(\d{2})(?:\.?(\d)[0-9A-Z]*)?$", re.IGNORECASE)
@@ -54,7 +60,7 @@ def classify_condition(codes: list[str], names: list[str], concept_ids: list[str
                 return ConditionClass("regional", how=f"ICD-O-3 C77.{sub}/6 (regional nodes, not M)")
             if behaviour == "6":
                 return ConditionClass("metastasis", topography, morphology, behaviour, "ICD-O-3 behaviour 6")
-            kind = "breast" if site == "50" else "other"
+            kind = "breast" if topography.startswith(CODES.breast_topography) else "other"
             return ConditionClass(kind, topography, morphology, behaviour, "ICD-O-3")
     for code in codes:
         m = ICD10.match(code.replace(" ", ""))
@@ -62,8 +68,8 @@ def classify_condition(codes: list[str], names: list[str], concept_ids: list[str
             continue
         letter, number, sub = m.group(1).upper(), int(m.group(2)), m.group(3)
         if letter == "C":
-            if number == 50:
-                return ConditionClass("breast", f"C50.{sub or 9}", None, "3", "ICD-10 C50")
+            if f"C{number:02d}" == CODES.breast_topography:  # ICD-10 C50 is ICD-O-3's breast topography
+                return ConditionClass("breast", f"{CODES.breast_topography}.{sub or 9}", None, INVASIVE, "ICD-10 C50")
             if number == 77 and sub in REGIONAL_C77:
                 return ConditionClass("regional", how=f"ICD-10 C77.{sub} (regional nodes of the breast, not M)")
             if number in (77, 78, 79):
@@ -71,16 +77,16 @@ def classify_condition(codes: list[str], names: list[str], concept_ids: list[str
             if number in (80, 97):
                 return ConditionClass("unknown_primary", how=f"ICD-10 C{number}")
             if 81 <= number <= 96:
-                return ConditionClass("other", "C42.4", None, "3", "ICD-10 haematological malignancy")
-            return ConditionClass("other", f"C{number:02d}.{sub or 9}", None, "3", "ICD-10")
+                return ConditionClass("other", "C42.4", None, INVASIVE, "ICD-10 haematological malignancy")
+            return ConditionClass("other", f"C{number:02d}.{sub or 9}", None, INVASIVE, "ICD-10")
         if number == 5:
             morphology = {"0": "8520", "1": "8500"}.get(sub or "")
-            return ConditionClass("breast", "C50.9", morphology, "2", "ICD-10 D05 (in situ)")
+            return ConditionClass("breast", BREAST_NOS, morphology, IN_SITU, "ICD-10 D05 (in situ)")
         if number <= 9:
             return ConditionClass("in_situ_other", how=f"ICD-10 D0{number}")
         return None
     if BREAST_CANCER_CODES & set(codes) or BREAST_CANCER_CONCEPTS & set(concept_ids):
-        return ConditionClass("breast", "C50.9", None, "3", "SNOMED/OMOP breast cancer concept")
+        return ConditionClass("breast", BREAST_NOS, None, INVASIVE, "SNOMED/OMOP breast cancer concept")
     for raw in names:
         name = raw.lower()
         if any(w in name for w in ("history of", "screening", "suspected", "benign", "risk of", "fear of")):
@@ -106,12 +112,12 @@ def classify_condition(codes: list[str], names: list[str], concept_ids: list[str
         )
         if breast and "in situ" in name:
             morphology = "8520" if "lobular" in name else "8500" if "duct" in name else None
-            return ConditionClass("breast", "C50.9", morphology, "2", "breast carcinoma in situ (name)")
+            return ConditionClass("breast", BREAST_NOS, morphology, IN_SITU, "breast carcinoma in situ (name)")
         if breast and malignant:
             morphology = "8520" if "lobular" in name else "8500" if "duct" in name else None
-            return ConditionClass("breast", "C50.9", morphology, "3", "malignant neoplasm of breast (name)")
+            return ConditionClass("breast", BREAST_NOS, morphology, INVASIVE, "malignant neoplasm of breast (name)")
         if malignant and "in situ" not in name:
-            return ConditionClass("other", "C80.9", None, "3", "malignant neoplasm, site from name not coded")
+            return ConditionClass("other", "C80.9", None, INVASIVE, "malignant neoplasm, site from name not coded")
     return None
 
 
@@ -175,7 +181,7 @@ def tumours(run: OmopImport, facts: pd.DataFrame) -> pd.DataFrame:
     condition_to_tumour: dict[str, dict] = {}
     for (pid, kind), group in co[co["kind"].isin(["breast", "other"])].groupby(["person_id", "kind"], sort=True):
         if kind == "breast":
-            keys = group["class"].map(lambda c: "invasive" if c.behaviour == "3" else "in_situ")
+            keys = group["class"].map(lambda c: "invasive" if c.behaviour == INVASIVE else "in_situ")
         else:
             keys = group["class"].map(lambda c: c.topography[:3])
         for _, part in group.groupby(keys, sort=True):
@@ -190,7 +196,7 @@ def tumours(run: OmopImport, facts: pd.DataFrame) -> pd.DataFrame:
                 "topography": best.topography,
                 "morphology": best.morphology or next((c.morphology for c in part["class"] if c.morphology), None),
                 "behaviour": best.behaviour,
-                "_breast": kind == "breast" and best.behaviour == "3",
+                "_breast": kind == "breast" and best.behaviour == INVASIVE,
             }
             tumours.append(tumour)
             for cid in part["condition_occurrence_id"]:

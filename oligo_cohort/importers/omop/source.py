@@ -20,6 +20,7 @@ import pandas as pd
 from oligo_cohort.database import connect
 from oligo_cohort.errors import UsageError
 from oligo_cohort.importers.common import ROW, SourceProblems, names_unique, nul_bytes
+from oligo_cohort.sql_text import identifier, literal
 
 DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
 
@@ -43,14 +44,6 @@ _ID = "regexp_replace(trim({}), '\\.0*$', '')"  # concept ids as text, 10.0 read
 CONCEPT_COLUMNS = ("concept_id", "concept_name", "domain_id", "vocabulary_id", "concept_class_id", "concept_code")
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _ident(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
 class OmopSource:
     """An opened OMOP source: which tables it has and their rows as text."""
 
@@ -69,14 +62,14 @@ class OmopSource:
     def count(self, table: str) -> int:
         if not self.has(table):
             return 0
-        return int(self._rows(f"SELECT count(*) FROM {_ident('src_' + table)}")[0][0])
+        return int(self._rows(f"SELECT count(*) FROM {identifier('src_' + table)}")[0][0])
 
     def frame(self, table: str, columns: Iterable[str]) -> pd.DataFrame:
         """The table's rows with these columns (absent ones all missing) and `_row`; values text or None."""
         wanted = list(dict.fromkeys(columns))
         present = set(self.columns.get(table, ()))
-        select = [(_ident(c) if c in present else f"CAST(NULL AS VARCHAR) AS {_ident(c)}") for c in wanted]
-        sql = f"SELECT {', '.join([*select, _ident(ROW)])} FROM {_ident('src_' + table)} ORDER BY {_ident(ROW)}"
+        select = [(identifier(c) if c in present else f"CAST(NULL AS VARCHAR) AS {identifier(c)}") for c in wanted]
+        sql = f"SELECT {', '.join([*select, identifier(ROW)])} FROM {identifier('src_' + table)} ORDER BY {identifier(ROW)}"
         frame = self._fetch(sql, [*wanted, ROW])
         nul_bytes(table, frame, wanted, self.problems)
         return frame
@@ -87,12 +80,12 @@ class OmopSource:
         Every column is read (hashed), since a scan reading fewer columns would not see their errors; the
         import stops on any rejected row, so that no later read can drop a row unnoticed.
         """
-        columns = ", ".join(_ident(c) for c in self.columns[table])
+        columns = ", ".join(identifier(c) for c in self.columns[table])
         try:
-            self.con.execute(f"SELECT count(*), bit_xor(hash({columns})) FROM {_ident('src_' + table)}").fetchall()
+            self.con.execute(f"SELECT count(*), bit_xor(hash({columns})) FROM {identifier('src_' + table)}").fetchall()
             rows = self.con.execute(
                 f"SELECT DISTINCT line, column_name, csv_line, error_type, error_message, column_idx "
-                f"FROM {_ident(rejects)} ORDER BY line, column_idx"
+                f"FROM {identifier(rejects)} ORDER BY line, column_idx"
             ).fetchall()
         except duckdb.Error as exc:
             raise UsageError(f"{self.origins[table]} cannot be read ({str(exc).splitlines()[0]})") from None
@@ -159,7 +152,7 @@ class OmopSource:
     def _concept_columns(self) -> str:
         """The select list of `concept` (alias c): every column of CONCEPT_COLUMNS, NULL where the source lacks it."""
         present = self.columns["concept"]
-        return ", ".join(f"c.{_ident(c)}" if c in present else f"NULL AS {_ident(c)}" for c in CONCEPT_COLUMNS)
+        return ", ".join(f"c.{identifier(c)}" if c in present else f"NULL AS {identifier(c)}" for c in CONCEPT_COLUMNS)
 
     def close(self) -> None:
         self.con.close()
@@ -249,7 +242,7 @@ def _open_folder(folder: Path, problems: SourceProblems) -> OmopSource:
         found[table] = file
     for table, file in found.items():
         if file.name.lower().endswith(".parquet"):
-            _create_view(source, table, f"read_parquet({_literal(str(file))})", str(file), problems)
+            _create_view(source, table, f"read_parquet({literal(str(file))})", str(file), problems)
         else:
             _open_csv(source, table, file, problems)
         source.files.append(file)
@@ -271,12 +264,12 @@ def _open_csv(source: OmopSource, table: str, file: Path, problems: SourceProble
         return
     for encoding in ("utf-8", "latin-1"):
         rejects = f"rejects_{table}_{encoding.replace('-', '')}"
-        columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
+        columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
         quote = "'\"'" if delimiter != "\t" else "''"
         reader = (
-            f"read_csv({_literal(str(file))}, columns = {columns}, auto_detect = false, header = true, "
-            f"delim = {_literal(delimiter)}, quote = {quote}, escape = {quote}, encoding = {_literal(encoding)}, "
-            f"store_rejects = true, rejects_table = {_literal(rejects)}, rejects_scan = {_literal(rejects + '_scan')}, "
+            f"read_csv({literal(str(file))}, columns = {columns}, auto_detect = false, header = true, "
+            f"delim = {literal(delimiter)}, quote = {quote}, escape = {quote}, encoding = {literal(encoding)}, "
+            f"store_rejects = true, rejects_table = {literal(rejects)}, rejects_scan = {literal(rejects + '_scan')}, "
             f"rejects_limit = {MAX_REJECTS})"
         )
         _create_view(source, table, reader, str(file), problems)
@@ -328,7 +321,7 @@ def _first_records(file: Path, delimiter: str) -> tuple[list[str], list[str] | N
 def _open_duckdb(path: Path, problems: SourceProblems) -> OmopSource:
     source = OmopSource(str(path), problems)
     try:
-        source.con.execute(f"ATTACH {_literal(str(path))} AS omop_src (READ_ONLY)")
+        source.con.execute(f"ATTACH {literal(str(path))} AS omop_src (READ_ONLY)")
     except duckdb.Error as exc:
         raise UsageError(f"{path} cannot be opened as a DuckDB database ({str(exc).splitlines()[0]})") from None
     rows = source.con.execute(
@@ -344,7 +337,7 @@ def _open_duckdb(path: Path, problems: SourceProblems) -> OmopSource:
         for schema in ordered:
             if table in by_schema[schema]:
                 name = by_schema[schema][table]
-                reader = f"omop_src.{_ident(schema)}.{_ident(name)}"
+                reader = f"omop_src.{identifier(schema)}.{identifier(name)}"
                 _create_view(source, table, reader, f"{path}:{schema}.{name}", problems)
                 break
     source.files.append(path)
@@ -361,10 +354,12 @@ def _create_view(source: OmopSource, table: str, reader: str, origin: str, probl
     lowered = [n.replace("\ufeff", "").strip().lower() for n in names]
     if not names_unique(table, lowered, problems):
         return
-    select = ", ".join(f"CAST({_ident(n)} AS VARCHAR) AS {_ident(low)}" for n, low in zip(names, lowered, strict=True))
+    select = ", ".join(
+        f"CAST({identifier(n)} AS VARCHAR) AS {identifier(low)}" for n, low in zip(names, lowered, strict=True)
+    )
     source.con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {_ident('src_' + table)} AS "
-        f"SELECT {select}, row_number() OVER () AS {_ident(ROW)} FROM {reader}"
+        f"CREATE OR REPLACE TEMP VIEW {identifier('src_' + table)} AS "
+        f"SELECT {select}, row_number() OVER () AS {identifier(ROW)} FROM {reader}"
     )
     source.origins[table] = origin
     source.columns[table] = lowered
