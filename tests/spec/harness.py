@@ -170,7 +170,7 @@ def screen_case(
 
 def _screen_alone(engine: str, one: Case) -> Screened:
     result = screen(one.source(), as_of=one.as_of, protocol=one.protocol, engine=engine, worklist=one.worklist)
-    return Screened(result.patients, result.events, result.reasons, result.findings)
+    return Screened(*(result.as_text(name) for name in ("patients", "events", "reasons", "findings")))
 
 
 class SpecRunner:
@@ -206,12 +206,7 @@ def _screen_batch(engine: str, members: list[Case]) -> dict[int, Screened | None
     first = members[0]
     merged = {name: _merged(name, members) for name in first.source()}
     result = screen(merged, as_of=first.as_of, protocol=first.protocol, engine=engine, worklist=first.worklist)
-    frames = {
-        "patients": result.patients,
-        "events": result.events,
-        "reasons": result.reasons,
-        "findings": result.findings,
-    }
+    frames = {name: result.as_text(name) for name in ("patients", "events", "reasons", "findings")}
     per_case = {name: _by_case(name, frame) for name, frame in frames.items()}
 
     def own(name: str, number: int) -> pd.DataFrame:
