@@ -365,10 +365,13 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         (("-v", "--verbose"), "verbose", _VERBOSE_HELP),
         (("-q", "--quiet"), "quiet", _QUIET_HELP),
     ):
-        taken = [parser._option_string_actions[flag] for flag in flags if flag in parser._option_string_actions]
-        free = [flag for flag in flags if flag not in parser._option_string_actions]
-        if free and all(action.dest == dest for action in taken):  # a command's own --quiet gains its -q
-            parser.add_argument(*free, dest=dest, action="store_true", help=taken[0].help if taken else text)
+        own = parser._option_string_actions.get(flags[1])
+        if own is None:
+            parser.add_argument(*[f for f in flags if f not in parser._option_string_actions], dest=dest,
+                                action="store_true", help=text)  # fmt: skip
+        elif own.dest == dest and flags[0] not in parser._option_string_actions:  # a command's own --quiet: and -q
+            own.option_strings.insert(0, flags[0])
+            parser._option_string_actions[flags[0]] = own
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for step in action.choices.values():
