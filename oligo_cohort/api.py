@@ -33,6 +33,7 @@ from oligo_cohort.problems import (
     counts_by_severity,
     problems_frame,
     problems_from_frame,
+    severity_words,
 )
 from oligo_cohort.progress import stage
 from oligo_cohort.protocol import Protocol, load_protocol
@@ -226,7 +227,7 @@ class ScreeningResult:
     def __repr__(self) -> str:
         total, counts, events, findings = self._described()
         statuses = ", ".join(f"{counts.get(s, 0):,} {s}" for s in STATUS_ORDER)
-        found = ", ".join(f"{n:,} {s}" for s, n in findings.items()) or "none"
+        found = severity_words(findings) or "none"
         lines = [
             f"ScreeningResult: {total:,} patients ({statuses}); {events:,} candidate events",
             f"  protocol {self.protocol.name} ({self.protocol.version}), cut-off {self.as_of}, engine {self.engine}"
@@ -249,7 +250,7 @@ class ScreeningResult:
             "cut-off": str(self.as_of),
             "engine": self.engine + (", worklist mode" if self.worklist else ""),
             "candidate events": f"{events:,}",
-            "findings": ", ".join(f"{n:,} {s}" for s, n in findings.items()) or "none",
+            "findings": severity_words(findings) or "none",
         }
         if self.source:
             settings["source"] = self.source

@@ -325,8 +325,13 @@ def severity_counts_text(problems: Sequence[Problem], *, noun: str = "problem") 
     """`943 findings: 612 warnings, 331 information`-style words for a list of problems."""
     counts = counts_by_severity(problems)
     total = sum(counts.values())
-    parts = [f"{n:,} {_plural(severity, n)}" for severity, n in counts.items()]
-    return f"{total:,} {noun if total == 1 else noun + 's'}" + (f": {', '.join(parts)}" if parts else "")
+    parts = severity_words(counts)
+    return f"{total:,} {noun if total == 1 else noun + 's'}" + (f": {parts}" if parts else "")
+
+
+def severity_words(counts: dict[str, int]) -> str:
+    """`612 warnings, 331 information` (empty for no problems)."""
+    return ", ".join(f"{n:,} {_plural(severity, n)}" for severity, n in counts.items())
 
 
 def summary_lines(
