@@ -14,16 +14,28 @@ line of defence for everything else:
   the reason;
 - any other exception is a bug: one line saying so, exit 1 (the traceback with
   OLIGO_COHORT_DEBUG=1).
+
+Problems are summarised grouped by kind with counts (`oligo_cohort.problems`),
+every one of them in the CSV file. `-v/--verbose` and `-q/--quiet` (before or
+after the command) set the level of the package's log records
+(`oligo_cohort` loggers): progress lines on a terminal by default, every stage
+with its time and memory with `--verbose`, none with `--quiet`. Every
+subcommand's `--help` shows its defaults and an example that runs as printed;
+commands the tool suggests are printed as they run from the current folder
+(`.venv/bin/oligo-cohort …`).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
+import shlex
+import shutil
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -42,9 +54,6 @@ from oligo_cohort.errors import InputError, OligoCohortError, UsageError
 from oligo_cohort.progress import RunProgress, tracking
 from oligo_cohort.protocol import shipped_protocols
 from oligo_cohort.terminal import escaped_output
-
-# Fatal problems printed on the terminal; the rest are counted (all go to --problems FILE when asked).
-MAX_PRINTED_PROBLEMS = 200
 
 
 def _add_screen_options(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +74,6 @@ def _add_screen_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--engine", default="duckdb", choices=sorted(ENGINES), help="evaluation engine")
     parser.add_argument("--problems", metavar="FILE", help="also write every input problem found to this CSV file")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def _protocol_from(args: argparse.Namespace):
@@ -98,7 +106,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
             source = SparkTables(None if args.extract in ("", "-") else args.extract)
     inputs = [] if args.spark_tables else [args.extract]
     destination = OutputFolder(args.out, "screen", inputs=[*inputs, *protocol_paths(args.protocol)])
-    with destination, tracking(RunProgress(quiet=args.quiet)):
+    with destination, tracking(RunProgress()):
         result = screen(
             source,
             as_of=args.as_of,
@@ -115,32 +123,49 @@ def cmd_screen(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Screen the bundled demo extract."""
     from oligo_cohort.api import screen
+    from oligo_cohort.disclosure import choose, synthetic_source
     from oligo_cohort.paths import demo_extract_dir
 
     extract = demo_extract_dir()
-    with OutputFolder(args.out, "screen", inputs=[extract]) as destination:
-        print(f"Screening the bundled demo extract ({extract})")
+    with OutputFolder(args.out, "screen", inputs=[extract]) as destination, tracking(RunProgress()):
+        print(f"Screening the bundled demo extract ({shown_path(extract)})")
         result = screen(extract, engine=args.engine)
         out = result.write(destination)
     _print_summary(result, out)
-    print(f"\nNext: oligo-cohort screen {extract} --out screen-out --worklist   (patients whose window is open)")
+    synthetic = synthetic_source(result)
+    if synthetic:
+        print("\n" + choose(None, synthetic_source=synthetic).banner())
+    print("\nNext (from this folder):")
+    for words, why in (
+        (("screen", extract, "--out", Path("screen-out"), "--worklist"), "patients whose window is open now"),
+        (("attrition", out, "--out", Path("attrition-out"), "--by", "site"), "attrition, CONSORT diagrams, impact"),
+        (("report", extract, "--out", Path("report-out")), "the feasibility report (HTML)"),
+    ):
+        print(f"  {command_line(*words)}   # {why}")
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate an extract without screening it."""
     from oligo_cohort.load import load_extract
+    from oligo_cohort.problems import classified, severity_counts_text, summary_lines
 
-    loaded = load_extract(args.extract, as_of=args.as_of)
+    with tracking(RunProgress()):
+        loaded = load_extract(args.extract, as_of=args.as_of)
     counts = {t: loaded.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in sorted(loaded.present)}
     print(f"{loaded.origin}: no fatal problems; cut-off {loaded.as_of}")
     for table, n in counts.items():
         print(f"  {table:<22} {n:>10,} rows")
-    print(f"{len(loaded.findings)} finding(s)")
-    for finding in loaded.findings[:MAX_PRINTED_PROBLEMS]:
-        print("  " + finding.describe())
+    findings = classified(loaded.findings)
+    see = str(args.problems_file.requested) if args.problems_file else "--problems FILE"
+    if findings:
+        print(f"{severity_counts_text(findings, noun='finding')} (every one in {see}):")
+        for line in summary_lines(findings, see=see):
+            print(line)
+    else:
+        print("no findings")
     if args.problems_file:
-        _write_problems(loaded.findings, args.problems_file)
+        _write_problems(findings, args.problems_file)
     return 0
 
 
@@ -168,19 +193,61 @@ def cmd_dictionary(args: argparse.Namespace) -> int:
 
 
 def _print_summary(result, out: Path) -> None:
+    from oligo_cohort.api import STATUS_ORDER
+    from oligo_cohort.problems import severity_counts_text, summary_lines
+
     counts = result.counts()
     total = sum(counts.values())
     print(
         f"\nProtocol {result.protocol.name} ({result.protocol.version}); cut-off {result.as_of}; engine {result.engine}"
     )
-    print(
-        f"{total:,} patients: " + ", ".join(f"{counts.get(s, 0):,} {s}" for s in ("eligible", "unknown", "ineligible"))
-    )
+    print(f"{total:,} patients: " + ", ".join(f"{counts.get(s, 0):,} {s}" for s in STATUS_ORDER))
     print("\nOutcome of each criterion (patients, best event):")
     table = result.outcome_table()
     print(table.to_string())
-    findings = result.con.execute("SELECT count(*) FROM findings").fetchall()[0][0]
-    print(f"\n{findings:,} data-quality finding(s); results in {out}/")
+    findings = result.problems()
+    where = shown_path(out / "findings.csv")
+    if findings:
+        print(f"\n{severity_counts_text(findings, noun='data-quality finding')} (every one in {where}):")
+        for line in summary_lines(findings, see=where, examples=0):
+            print(line)
+    else:
+        print("\nNo data-quality findings.")
+    print(f"Results in {shown_path(out)}/")
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as a user types it here: relative to the current folder when inside it, else absolute; quoted for a
+    shell when it needs to be."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        text = str(absolute.relative_to(Path.cwd())) or "."
+    except ValueError:
+        text = str(absolute)
+    return shlex.quote(text)
+
+
+def command_prefix() -> str:
+    """How this user runs oligo-cohort from the current folder: `oligo-cohort` when the shell finds this very
+    command, else its path (`.venv/bin/oligo-cohort`), or `python -m oligo_cohort` as it was started."""
+    started = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if started is not None and started.name == "__main__.py" and started.parent.name == "oligo_cohort":
+        return f"{shown_path(sys.executable)} -m oligo_cohort"
+    script = started if started is not None and started.name == "oligo-cohort" and started.is_file() else None
+    # Called from Python (a notebook, the tests): the command installed beside this interpreter.
+    script = script or Path(sys.executable).parent / "oligo-cohort"
+    if not script.is_file():
+        return "oligo-cohort"
+    found = shutil.which("oligo-cohort")
+    if found and Path(found).resolve() == script.resolve():
+        return "oligo-cohort"
+    return shown_path(script)
+
+
+def command_line(*words: str | Path) -> str:
+    """An oligo-cohort command that runs as printed from the current folder (paths shown as `shown_path`)."""
+    shown = [shown_path(w) if isinstance(w, Path) else shlex.quote(w) for w in words]
+    return " ".join([command_prefix(), *shown])
 
 
 def protocol_paths(protocol: str | None) -> list[Path]:
@@ -210,13 +277,14 @@ def problems_destination(args: argparse.Namespace) -> OutputFile | None:
     return destination
 
 
-def _write_problems(problems, destination: OutputFile) -> None:
+def _write_problems(problems, destination: OutputFile, *, say: bool = True) -> None:
     from oligo_cohort.csv_output import write_csv
     from oligo_cohort.problems import problems_frame
 
     frame = problems_frame(problems)
     destination.write(lambda path: write_csv(frame, path))
-    print(f"wrote every problem to {destination.requested}", file=sys.stderr)
+    if say:
+        print(f"wrote every problem to {destination.requested}", file=sys.stderr)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -225,11 +293,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     A plugged command's module (and what it imports: matplotlib, scipy…) is imported only when that command
     runs, so `oligo-cohort --help` and every other command start without it.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="oligo-cohort",
         description="Pre-screen registry extracts for the COSMO oligoprogression trial.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", dest="global_verbose", action="store_true", help=_VERBOSE_HELP)
+    parser.add_argument("-q", "--quiet", dest="global_quiet", action="store_true", help=_QUIET_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     screen = sub.add_parser("screen", help="screen an extract; write patients, events, reasons, findings")
@@ -259,12 +329,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="screen the bundled demo extract and print a summary")
     demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder (default demo-output)")
-    demo.add_argument("--engine", default="duckdb", choices=sorted(ENGINES))
+    demo.add_argument("--engine", default="duckdb", choices=sorted(ENGINES), help="evaluation engine")
     demo.set_defaults(handler=cmd_demo)
 
     validate = sub.add_parser("validate", help="check an extract against the data dictionary; no screening")
-    validate.add_argument("extract")
-    validate.add_argument("--as-of", metavar="YYYY-MM-DD")
+    validate.add_argument("extract", help="extract folder (CSV/Parquet per table) or DuckDB database file")
+    validate.add_argument(
+        "--as-of", metavar="YYYY-MM-DD", help="data cut-off (default: the latest date in the extract)"
+    )
     validate.add_argument("--problems", metavar="FILE", help="write every problem found to this CSV file")
     validate.set_defaults(handler=cmd_validate)
 
@@ -278,7 +350,111 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         plugged = sub.add_parser(name, help=help_text, description=help_text)
         if name == command:
             _configure_plugged(plugged, module)
+    for chosen in sub.choices.values():
+        _add_output_options(chosen)
     return parser
+
+
+_VERBOSE_HELP = "log every stage of the run with its time and memory, inner stages too"
+_QUIET_HELP = "no progress lines: only results, warnings and errors"
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    """`-v/--verbose` and `-q/--quiet` after a command too (and after each of its steps), unless it has its own."""
+    for flags, dest, text in (
+        (("-v", "--verbose"), "verbose", _VERBOSE_HELP),
+        (("-q", "--quiet"), "quiet", _QUIET_HELP),
+    ):
+        own = parser._option_string_actions.get(flags[1])
+        if own is None:
+            parser.add_argument(*[f for f in flags if f not in parser._option_string_actions], dest=dest,
+                                action="store_true", help=text)  # fmt: skip
+        elif own.dest == dest and flags[0] not in parser._option_string_actions:  # a command's own --quiet: and -q
+            own.option_strings.insert(0, flags[0])
+            parser._option_string_actions[flags[0]] = own
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for step in action.choices.values():
+                _add_output_options(step)
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help that shows each option's default and keeps the example commands of the epilog as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        shown = action.option_strings and default not in (None, False, True, argparse.SUPPRESS, [], "")
+        if not shown or "default" in text:
+            return text
+        return text + " (default: %(default)s)"
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        # Paragraphs are wrapped; a paragraph of indented lines (an example command) is kept as written.
+        paragraphs = []
+        for paragraph in text.split("\n\n"):
+            if paragraph.startswith("  "):
+                paragraphs.append("\n".join(indent + line for line in paragraph.splitlines()))
+            else:
+                paragraphs.append(super()._fill_text(paragraph, width, indent))
+        return "\n\n".join(paragraphs)
+
+
+class _Parser(argparse.ArgumentParser):
+    """The parser of the command and of every subcommand: defaults shown, and an example in the epilog."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def format_help(self) -> str:
+        if self.epilog is None:
+            self.epilog = example_epilog(self.prog.split(" ", 1)[1] if " " in self.prog else "")
+        return super().format_help()
+
+
+# One example per command, each runs as printed from the repository: on the bundled demo extract ({demo}), or on
+# the screen folder `make demo` writes (demo-output/). {prog} is the command as this user runs it.
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "": ("{prog} demo", "{prog} screen {demo} --out screen-out"),
+    "screen": ("{prog} screen {demo} --out screen-out --as-of 2024-06-30 --worklist",),
+    "demo": ("{prog} demo --out demo-output",),
+    "validate": ("{prog} validate {demo} --problems problems.csv",),
+    "dictionary": ("{prog} dictionary --out data-dictionary.md",),
+    "synth": ("{prog} synth --patients 2000 --sites 12 --format csv --out synthetic-extract",),
+    "attrition": ("{prog} attrition demo-output --out attrition-out --by site",),
+    "report": ("{prog} report {demo} --out report-out --target 20 --author 'A. Analyst'",),
+    "accrual": ("{prog} accrual demo-output --target 20 --start 2025-01-01 --out accrual-out",),
+    "import": ("{prog} import nkr YOUR_NKR_FILE.csv --out nkr-extract",),
+    "review": ("{prog} review export demo-output --out review-out",),
+    "review export": ("{prog} review export demo-output --out review-out --status eligible,unknown",),
+    "review import": ("{prog} review import review-out/review.csv --extract {demo} --out reviewed-extract",),
+}
+# Commands whose example needs a file of the user's own (no such source ships with the tool).
+OWN_INPUT_EXAMPLES = frozenset({"import"})
+
+
+def example_commands(command: str) -> list[str]:
+    """The example commands of a command (`""` for oligo-cohort itself, `"review export"` for a step)."""
+    from oligo_cohort.paths import demo_extract_dir
+
+    fill = {"prog": command_prefix(), "demo": shown_path(demo_extract_dir())}
+    return [example.format(**fill) for example in EXAMPLES.get(command, ())]
+
+
+def example_epilog(command: str) -> str:
+    """The epilog of a command's --help: its example, and what it runs on."""
+    lines = example_commands(command)
+    if not lines:
+        return ""
+    if command in OWN_INPUT_EXAMPLES:
+        where = "with a file of your own"
+    elif any("demo-output" in line for line in lines):
+        where = "on the demo, after `make demo` (or `oligo-cohort demo`) has written demo-output/"
+    else:
+        where = "on the bundled demo extract"
+    title = "Examples" if len(lines) > 1 else "Example"
+    return f"{title} ({where}):\n\n" + "\n".join(f"  {line}" for line in lines)
 
 
 # Subcommands whose options and work live in their own package (module exposes configure(parser) and run(args)).
@@ -328,11 +504,15 @@ def _chosen_command(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `oligo-cohort` command."""
     args = argparse.Namespace()
-    with escaped_output(), interruption.signals_handled():
+    with escaped_output(), interruption.signals_handled(), _logging_to_stderr() as log_handler:
         try:
             words = list(sys.argv[1:] if argv is None else argv)
             # Exits (SystemExit) on --help or a bad option, as argparse does.
             args = build_parser(_chosen_command(words)).parse_args(words)
+            # -v/-q before or after the command mean the same (a command with its own --quiet keeps its meaning).
+            args.verbose = bool(getattr(args, "verbose", False) or args.global_verbose)
+            args.quiet = bool(getattr(args, "quiet", False) or args.global_quiet)
+            log_handler.set_verbosity(verbose=args.verbose, quiet=args.quiet)
             args.problems_file = problems_destination(args)
             handler: Callable[[argparse.Namespace], int] = args.handler
             code = handler(args)
@@ -345,6 +525,60 @@ def main(argv: Sequence[str] | None = None) -> int:
                 except BrokenPipeError:  # even stderr is gone
                     _silence_stdout()
                     return 141
+
+
+class _TerminalLog(logging.Handler):
+    """The package's log records on stderr, as the command line shows them.
+
+    Stage records (`oligo_cohort.progress`): by default one line per top-level stage on a terminal
+    (`  read … 0.4 s`), none when stderr is a file or a pipe; with --verbose every record on a line of its own,
+    with the seconds since the start, inner stages indented. Other records: `oligo-cohort: warning: …`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.verbose = False
+
+    def set_verbosity(self, *, verbose: bool, quiet: bool) -> None:
+        self.verbose = verbose and not quiet
+        level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+        logging.getLogger(PACKAGE_LOGGER).setLevel(level)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            stream = sys.stderr
+            event = getattr(record, "stage_event", None)
+            if self.verbose:
+                indent = "  " * int(getattr(record, "depth", 0) or 0)
+                text = f"[{record.relativeCreated / 1000:7.1f} s] {indent}{record.getMessage()}\n"
+            elif event is not None:
+                if not stream.isatty():
+                    return
+                text = f"  {record.stage} …" if event == "start" else f" {record.seconds:.1f} s\n"  # type: ignore[attr-defined]
+            else:
+                text = f"oligo-cohort: {record.levelname.lower()}: {record.getMessage()}\n"
+            stream.write(text)
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+
+PACKAGE_LOGGER = "oligo_cohort"
+
+
+@contextlib.contextmanager
+def _logging_to_stderr() -> Iterator[_TerminalLog]:
+    """Show the package's log records on stderr for one run of `main()` (progress by default, see _TerminalLog)."""
+    logger = logging.getLogger(PACKAGE_LOGGER)
+    handler = _TerminalLog()
+    saved = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved)
 
 
 def _failed(exc: BaseException, args: argparse.Namespace) -> int:
@@ -402,17 +636,26 @@ def _silence_stdout() -> None:
 
 
 def _report_input_error(exc: InputError, problems_file: OutputFile | None) -> None:
+    """Every fatal problem, grouped by kind with counts and a few rows each; all of them in --problems FILE."""
+    from oligo_cohort.problems import counts_by_severity, summary_lines
+
     problems = exc.problems
-    print(f"oligo-cohort: the extract cannot be screened: {len(problems)} fatal problem(s)", file=sys.stderr)
-    for problem in problems[:MAX_PRINTED_PROBLEMS]:
-        print("  " + problem.describe(), file=sys.stderr)
-    if len(problems) > MAX_PRINTED_PROBLEMS:
-        print(f"  ... and {len(problems) - MAX_PRINTED_PROBLEMS} more (use --problems FILE)", file=sys.stderr)
+    failed: DestinationError | None = None
     if problems_file:
         try:
-            _write_problems(problems, problems_file)
+            _write_problems(problems, problems_file, say=False)
         except DestinationError as error:
-            print(f"oligo-cohort: error: {error}", file=sys.stderr)
+            failed = error
+    written = problems_file is not None and failed is None
+    see = str(problems_file.requested) if written and problems_file else "--problems FILE"
+    count = sum(counts_by_severity(problems).values())
+    print(f"oligo-cohort: the extract cannot be screened: {count:,} fatal problem(s)", file=sys.stderr)
+    for line in summary_lines(problems, see=see):
+        print(line, file=sys.stderr)
+    if written and problems_file:
+        print(f"wrote every problem to {problems_file.requested}", file=sys.stderr)
+    if failed is not None:
+        print(f"oligo-cohort: error: {failed}", file=sys.stderr)
     print("No output was written. Fix the extract and run again.", file=sys.stderr)
 
 

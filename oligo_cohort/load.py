@@ -231,7 +231,8 @@ def _tables_the_cutoff_changes(con: duckdb.DuckDBPyConnection, as_of: dt.date) -
         if parts:
             conditions[table.name] = " OR ".join(f"({p})" for p in parts)
     counts = ", ".join(
-        f"(SELECT count(*) FROM typed_{name} WHERE {condition}) AS {quote(name)}" for name, condition in conditions.items()
+        f"(SELECT count(*) FROM typed_{name} WHERE {condition}) AS {quote(name)}"
+        for name, condition in conditions.items()
     )
     found = con.execute(f"SELECT {counts}", {"as_of": as_of}).fetchall()[0]
     changed = {name for name, n in zip(conditions, found, strict=True) if n}

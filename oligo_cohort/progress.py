@@ -1,18 +1,23 @@
-"""Stages of a run: wall time and peak memory per stage, and a progress line on stderr for long runs.
+"""Stages of a run: wall time and peak memory per stage, and a log record as each starts and ends.
 
 `stage("criteria")` marks a stage wherever it happens (loader, engines,
 writer) without passing a reporter through every call: the active
-`RunProgress` is held in a context variable. Progress lines are printed only
-on a terminal and never with `--quiet`; the measurements are always kept,
-which is what the benchmarks read. Stage boundaries are also where an
-interrupted run stops for sure (`oligo_cohort.interruption`).
+`RunProgress` is held in a context variable. Each stage is told to the
+`oligo_cohort.progress` logger (INFO for a top-level stage, DEBUG for one
+inside another; `STAGE_FIELDS` ride along as the record's attributes); the
+library prints nothing itself: the command line shows the records as progress
+lines on a terminal, every one with `--verbose`, none with `--quiet`, and a
+Python user sees them after `logging.basicConfig(level=logging.INFO)`. The
+measurements are always kept, which is what the benchmarks read. Stage
+boundaries are also where an interrupted run stops for sure
+(`oligo_cohort.interruption`).
 """
 
 from __future__ import annotations
 
 import contextvars
+import logging
 import os
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +27,11 @@ from dataclasses import dataclass, field
 from oligo_cohort.interruption import raise_if_interrupted
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+log = logging.getLogger("oligo_cohort.progress")
+# A stage record's attributes: `stage` (name), `stage_event` ("start" or "end"), `depth` (0 = top level), and at
+# the end `seconds`, `cpu_seconds`, `peak_rss_bytes`.
+STAGE_FIELDS = ("stage", "stage_event", "depth", "seconds", "cpu_seconds", "peak_rss_bytes")
 
 
 def resident_bytes() -> int:
@@ -51,16 +61,12 @@ class StageMeasure:
 
 @dataclass
 class RunProgress:
-    """Collects stage measures; prints a line per stage on a terminal unless quiet."""
+    """Collects stage measures and logs each stage's start and end (`quiet`: measures only, no records)."""
 
     quiet: bool = False
     sample_every: float = 0.05
     stages: list[StageMeasure] = field(default_factory=list)
     _depth: int = 0
-
-    @property
-    def show(self) -> bool:
-        return not self.quiet and sys.stderr.isatty()
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -75,9 +81,10 @@ class RunProgress:
         sampler.start()
         depth = self._depth
         self._depth += 1
-        show = self.show and depth == 0  # an inner stage would break its outer stage's line
-        if show:
-            print(f"  {name} …", end="", file=sys.stderr, flush=True)
+        level = logging.INFO if depth == 0 else logging.DEBUG
+        tell = not self.quiet and log.isEnabledFor(level)
+        if tell:
+            log.log(level, "%s …", name, extra={"stage": name, "stage_event": "start", "depth": depth})
         started = time.perf_counter()
         cpu_started = time.process_time()
         try:
@@ -90,8 +97,23 @@ class RunProgress:
             cpu = time.process_time() - cpu_started
             peak[0] = max(peak[0], resident_bytes())
             self.stages.append(StageMeasure(name, elapsed, peak[0], cpu, depth))
-            if show:
-                print(f" {elapsed:.1f} s", file=sys.stderr, flush=True)
+            if tell:
+                log.log(
+                    level,
+                    "%s: %.1f s (CPU %.1f s, peak memory %.0f MiB)",
+                    name,
+                    elapsed,
+                    cpu,
+                    peak[0] / 2**20,
+                    extra={
+                        "stage": name,
+                        "stage_event": "end",
+                        "depth": depth,
+                        "seconds": elapsed,
+                        "cpu_seconds": cpu,
+                        "peak_rss_bytes": peak[0],
+                    },
+                )
 
 
 _current: contextvars.ContextVar[RunProgress | None] = contextvars.ContextVar("oligo_cohort_progress", default=None)

@@ -65,9 +65,12 @@ def test_attrition_without_disclosure_control_gives_exact_counts_in_the_chosen_o
     )
     assert command.run(args) == 0
     table = pd.read_csv(out / "attrition.csv", keep_default_na=False)
-    assert table["criterion"].tolist()[1:3] == order.split(",")
+    # Step 1 is the root cause, patients without a candidate event (docs/attrition.md A14); then the order asked.
+    assert table["criterion"].tolist()[1:4] == ["no_candidate_event", *order.split(",")]
     patients = pd.read_csv(screen_dir / "patients.csv", dtype=str)
-    assert table["excluded"].iloc[1] == (patients["inc_age_18"] == "fail").sum()
+    assert table["excluded"].iloc[1] == patients["event_id"].isna().sum()
+    with_event = patients[patients["event_id"].notna()]
+    assert table["excluded"].iloc[2] == (with_event["inc_age_18"] == "fail").sum()
     assert (
         table["remaining"].iloc[:-1].to_numpy() - table["excluded"].iloc[1:].to_numpy() == table["remaining"].iloc[1:]
     ).all()

@@ -69,7 +69,8 @@ def test_manifest_and_read_back(demo_output):
     assert manifest["rows"]["patients"] == len(read_csv(demo_output / "patients.csv"))
     assert all(len(digest) == 64 for digest in manifest["input_files"].values())
     result = read_screen_dir(demo_output)
-    assert result.patients.to_dict("records") == [
+    relation = result.query("patients")  # the text the CSV file holds
+    assert [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()] == [
         {k: (v if v != "" else None) for k, v in row.items()} for row in read_csv(demo_output / "patients.csv")
     ]
 

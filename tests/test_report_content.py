@@ -57,7 +57,7 @@ def test_the_summary_comes_first_and_answers_how_many_where_and_why_not(demo_rep
         in summary
     )
     assert "Eligible on registry data" in summary and "unknown as fail" in summary
-    assert "The three criteria that exclude most" in summary
+    assert "The three reasons that exclude most" in summary
     assert "Sites (3)" in summary and all(site in summary for site in ("AVL", "UMCU", "MST"))
     assert "Expected after chart review ≈" in summary
     assert "Target N = 10 reached (median)" in summary

@@ -9,6 +9,14 @@ never re-reads the patients. A result with hundreds of thousands of patients
 has at most a few thousand distinct rows.
 
 A unit is a patient (its best event, `patients.csv`) or an event (`events.csv`).
+
+A patient without a candidate event (no screening scan showing progression
+during a metastatic line; `event_id` empty) fails the four imaging criteria
+and usually the three therapy ones, all from that one root cause. At patient
+level such a patient is counted once, under the root cause `NO_EVENT` (its own
+mask bit, after the criteria's): its failed mask is that bit alone, its
+unknown and review masks empty (docs/attrition.md A14). The criteria are thus
+counted over the patients who have a candidate event.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from oligo_cohort.criteria import CRITERION_IDS, OUTCOMES
+from oligo_cohort.criteria import NO_EVENT as NO_EVENT_RULE
 from oligo_cohort.validate import quote
 
 Level = Literal["patients", "events"]
@@ -32,6 +41,8 @@ LEVELS: tuple[str, ...] = ("patients", "events")
 GROUPINGS: dict[str, str] = {"site": "site_id", "year": "year"}
 NO_EVENT_YEAR = "no event"  # the year group of patients without a screening scan
 MASK_COLUMNS = ("failed", "unknown", "review")
+# The root cause of a patient without a candidate event: not a criterion, the first step of the attrition.
+NO_EVENT = NO_EVENT_RULE.name  # "no_candidate_event", the rule the imaging criteria take for such a patient
 
 
 @dataclass(frozen=True)
@@ -39,13 +50,21 @@ class OutcomeHistogram:
     """Units counted per distinct (failed, unknown, review) mask triple, optionally per group.
 
     `frame` has the columns `[group,] failed, unknown, review, n`; masks are
-    int64 with bit i set when `criteria[i]` has that outcome.
+    int64 with bit i set when `criteria[i]` has that outcome. With `root`
+    (patient level, the units' event ids known) bit `len(criteria)` is the root
+    cause `NO_EVENT`, the whole failed mask of a patient without a candidate event.
     """
 
     criteria: tuple[str, ...]
     level: str
     group: str | None
     frame: pd.DataFrame
+    root: bool = False
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        """What a unit can fail: the root cause first (when counted), then the criteria."""
+        return ((NO_EVENT,) if self.root else ()) + self.criteria
 
     @property
     def total(self) -> int:
@@ -53,7 +72,9 @@ class OutcomeHistogram:
         return int(self.frame["n"].sum())
 
     def bit(self, criterion_id: str) -> int:
-        """The mask bit of one criterion."""
+        """The mask bit of one criterion (or of the root cause `NO_EVENT`)."""
+        if criterion_id == NO_EVENT and self.root:
+            return 1 << len(self.criteria)
         return 1 << self.criteria.index(criterion_id)
 
     def mask_of(self, criterion_ids: Sequence[str]) -> int:
@@ -100,11 +121,12 @@ class OutcomeHistogram:
         }
 
 
-def outcome_masks(units: pd.DataFrame, criteria: Sequence[str] = CRITERION_IDS) -> pd.DataFrame:
+def outcome_masks(units: pd.DataFrame, criteria: Sequence[str] = CRITERION_IDS, *, root: bool = False) -> pd.DataFrame:
     """Per unit (row of `units`), the failed / unknown / review bitmasks over `criteria`.
 
-    Raises ValueError naming the column and value when an outcome is missing or
-    not one of pass/fail/unknown/review.
+    With `root`, a unit without an event (`event_id` empty) has the root cause's bit alone as its failed mask and
+    no unknown or review bits. Raises ValueError naming the column and value when an outcome is missing or not one
+    of pass/fail/unknown/review.
     """
     _require_criteria(criteria, units.columns)
     masks = {name: np.zeros(len(units), dtype=np.int64) for name in MASK_COLUMNS}
@@ -119,7 +141,23 @@ def outcome_masks(units: pd.DataFrame, criteria: Sequence[str] = CRITERION_IDS) 
         for name, outcome in zip(MASK_COLUMNS, ("fail", "unknown", "review"), strict=True):
             if outcome in labels:
                 masks[name] |= np.where(codes == labels.index(outcome), bit, 0)
+    if root:
+        no_event = without_event(units)
+        masks["failed"] = np.where(no_event, np.int64(1 << len(criteria)), masks["failed"])
+        masks["unknown"] = np.where(no_event, 0, masks["unknown"])
+        masks["review"] = np.where(no_event, 0, masks["review"])
     return pd.DataFrame(masks, index=units.index)
+
+
+def counts_root(level: str, columns: Sequence[str]) -> bool:
+    """Whether the root cause is counted: at patient level, when the units' event ids are known."""
+    return level == "patients" and "event_id" in columns
+
+
+def without_event(units: pd.DataFrame) -> np.ndarray:
+    """Per unit, True when it has no candidate event (`event_id` missing or empty)."""
+    ids = units["event_id"].astype("string")
+    return (ids.isna() | (ids.str.strip() == "")).fillna(True).to_numpy(dtype=bool)
 
 
 def group_labels(units: pd.DataFrame, by: str) -> pd.Series:
@@ -141,7 +179,8 @@ def build_histogram(
 ) -> OutcomeHistogram:
     """Count units per distinct mask triple (and group). `units` is result.patients or result.events."""
     _require_level(level)
-    frame = outcome_masks(units, criteria)
+    root = counts_root(level, units.columns)
+    frame = outcome_masks(units, criteria, root=root)
     keys = list(MASK_COLUMNS)
     group = _group_column(by)
     if by is not None and group is not None:
@@ -149,7 +188,7 @@ def build_histogram(
         keys = [group, *keys]
     counted = frame.groupby(keys, as_index=False, sort=True).size().rename(columns={"size": "n"})
     counted["n"] = counted["n"].astype(np.int64)
-    return OutcomeHistogram(criteria=tuple(criteria), level=level, group=group, frame=counted)
+    return OutcomeHistogram(criteria=tuple(criteria), level=level, group=group, frame=counted, root=root)
 
 
 def histogram_of_result(
@@ -187,6 +226,14 @@ def histogram_of_relation(
         " + ".join(f"(CAST({quote(c)} = '{outcome}' AS BIGINT) << {i})" for i, c in enumerate(criteria)) or "0"
         for outcome in ("fail", "unknown", "review")
     ]
+    root = counts_root(level, units.columns)
+    if root:  # a patient without a candidate event: the root cause alone (outcome_masks does the same)
+        no_event = "coalesce(trim(CAST(event_id AS VARCHAR)), '') = ''"
+        root_bit = 1 << len(criteria)
+        masks = [
+            f"CASE WHEN {no_event} THEN {root_bit if outcome == 'fail' else 0} ELSE {mask} END"
+            for outcome, mask in zip(("fail", "unknown", "review"), masks, strict=True)
+        ]
     keys = [f"CAST({m} AS BIGINT) AS {name}" for m, name in zip(masks, MASK_COLUMNS, strict=True)]
     group = _group_column(by)
     if by is not None and group is not None:
@@ -200,7 +247,7 @@ def histogram_of_relation(
     frame = frame.astype({name: np.int64 for name in (*MASK_COLUMNS, "n")})
     if group:
         frame[group] = frame[group].astype(object)
-    return OutcomeHistogram(criteria=tuple(criteria), level=level, group=group, frame=frame)
+    return OutcomeHistogram(criteria=tuple(criteria), level=level, group=group, frame=frame, root=root)
 
 
 def _require_level(level: str) -> None:
@@ -210,8 +257,8 @@ def _require_level(level: str) -> None:
 
 def _require_criteria(criteria: Sequence[str], columns: Sequence[str]) -> None:
     """The criteria fit in a mask and every one is a column of the units."""
-    if len(criteria) > 62:
-        raise ValueError("at most 62 criteria fit in a mask")
+    if len(criteria) > 61:
+        raise ValueError("at most 61 criteria fit in a mask (with the root cause's bit)")
     missing = [c for c in criteria if c not in columns]
     if missing:
         raise ValueError(f"the result lacks criterion column(s): {', '.join(missing)}")

@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from oligo_cohort.criteria import BY_ID, CRITERION_IDS
+from oligo_cohort.criteria import BY_ID, CRITERION_IDS, NO_EVENT
 
 # criterion id -> (requirement, exclusion reason)
 _WORDING: dict[str, tuple[str, str]] = {
@@ -42,6 +42,18 @@ _WORDING: dict[str, tuple[str, str]] = {
 
 assert set(_WORDING) == set(CRITERION_IDS), "every criterion needs its wording"
 
+# The root cause of a patient without a candidate event, counted once before the criteria (docs/attrition.md A14).
+ROOT_CAUSE = NO_EVENT.name
+_WORDING[ROOT_CAUSE] = (
+    "A candidate screening scan",
+    "No candidate screening scan (no progression scan during a metastatic line)",
+)
+_ROOT_TEXT = (
+    "Not a protocol criterion: the screening scan every criterion is decided on. No imaging study during an active "
+    "metastatic line of systemic therapy shows a progressive or unassessable lesion, so the imaging criteria (and "
+    "usually the therapy criteria) fail from this one cause."
+)
+
 
 def requirement(criterion_id: str) -> str:
     """What the criterion requires, in a few words ("Age ≥ 18 years")."""
@@ -55,6 +67,8 @@ def exclusion_reason(criterion_id: str) -> str:
 
 def protocol_text(criterion_id: str) -> str:
     """The protocol sentence the criterion encodes."""
+    if criterion_id == ROOT_CAUSE:
+        return _ROOT_TEXT
     return BY_ID[criterion_id].protocol_text if criterion_id in BY_ID else ""
 
 

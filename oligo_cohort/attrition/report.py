@@ -3,7 +3,7 @@
 What a trial steering committee reads and signs. The first screen answers
 "how many, where, why not": patients screened, eligible on registry data,
 potentially eligible after chart review (with the bounds unknown-as-pass and
-unknown-as-fail), the three criteria that exclude most, and the sites. Then
+unknown-as-fail), the three reasons that exclude most, and the sites. Then
 the provenance (tool version, protocol and amendment, cut-off, input
 checksums, engine, date, who ran it), the disclosure control, and the detail:
 CONSORT diagram, attrition at patient and event level, criterion impact, the
@@ -242,7 +242,8 @@ def _card(label: str, value: str, detail: str) -> str:
 
 
 def top_criteria(impact: pd.DataFrame, k: int = 3) -> pd.DataFrame:
-    """The `k` criteria that exclude most: largest Shapley share of the excluded units (ties: more fails first)."""
+    """The `k` reasons that exclude most (criteria, or the root cause no candidate screening scan): largest Shapley
+    share of the excluded units (ties: more fails first)."""
     ranked = impact.assign(
         _shapley=pd.to_numeric(impact["shapley"], errors="coerce").astype(float),
         _fail=pd.to_numeric(impact["fail"], errors="coerce").astype(float),
@@ -362,7 +363,7 @@ def _summary(content: ReportContent) -> list[str]:
         for row in top.itertuples()
     )
     top_table = (
-        f"<table><caption>The three criteria that exclude most (of {n_text(excluded_total)} {unit} excluded)"
+        f"<table><caption>The three reasons that exclude most (of {n_text(excluded_total)} {unit} excluded)"
         "</caption><thead><tr><th>Reason</th><th class='num'>Fail</th><th class='num'>Share</th></tr></thead>"
         f"<tbody>{top_rows or '<tr><td colspan=3>none excluded</td></tr>'}</tbody></table>"
     )
@@ -373,7 +374,8 @@ def _summary(content: ReportContent) -> list[str]:
         f'<div class="cards">{"".join(cards)}</div>',
         f'<div class="columns"><div>{top_table}'
         "<p class='muted'>Share: each excluded patient is shared equally among the criteria they fail "
-        "(Shapley value); fail: patients failing the criterion at all.</p></div>",
+        "(Shapley value); a patient without a candidate screening scan counts for that reason alone; fail: patients "
+        "failing the criterion at all.</p></div>",
         f"<div>{sites}</div></div>",
         _short_banner(content.disclosure),
         "</section>",

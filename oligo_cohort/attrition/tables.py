@@ -16,6 +16,11 @@ the leave-one-out gain in the all-known count, and the exact Shapley value of
 each criterion in the game v(S) = units failing some criterion of S. That is a
 union-coverage game, whose Shapley value splits each excluded unit equally
 among the criteria it fails; the values sum to all units − units failing none.
+
+At patient level the first step (and the first impact row) is the root cause
+`no_candidate_event`: patients without a candidate screening scan, counted
+there once and in no criterion's row (histogram.NO_EVENT, docs/attrition.md
+A14). It is not a criterion: it cannot be ordered or dropped.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from oligo_cohort.attrition.histogram import OutcomeHistogram, popcount
+from oligo_cohort.attrition.histogram import NO_EVENT, OutcomeHistogram, popcount
 from oligo_cohort.attrition.labels import can_need_review, exclusion_reason, protocol_text, requirement
 from oligo_cohort.disclosure import apply_to_frame, controlled_parts
 from oligo_cohort.errors import UsageError
@@ -92,16 +97,18 @@ IMPACT_COUNTS = (
 
 @dataclass(frozen=True)
 class StepOrder:
-    """The criteria applied, in order: registry-computable ones first, then the ones that can need review."""
+    """The steps, in order: the root cause (patient level), registry-computable criteria, then those that can
+    need chart review."""
 
     registry: tuple[str, ...]
     review: tuple[str, ...]
     dropped: tuple[str, ...] = ()
+    root: tuple[str, ...] = ()  # (NO_EVENT,) when patients without a candidate event are taken out first
 
     @property
     def steps(self) -> tuple[str, ...]:
-        """Every applied criterion in step order."""
-        return self.registry + self.review
+        """Every step in order: the root cause first, then every applied criterion."""
+        return self.root + self.registry + self.review
 
     def section(self, criterion_id: str) -> str:
         """`registry` or `review`."""
@@ -115,14 +122,22 @@ def parse_criteria_list(text: str | None) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def resolve_order(available: Sequence[str], order: Sequence[str] | None = None, drop: Sequence[str] = ()) -> StepOrder:
+def resolve_order(
+    available: Sequence[str], order: Sequence[str] | None = None, drop: Sequence[str] = (), *, root: bool = False
+) -> StepOrder:
     """The step order: the listed criteria first, the rest in protocol order; review-capable ones last.
 
     Criteria in `drop` are left out (what-if: the criterion removed). Unknown or
-    repeated ids are a UsageError.
+    repeated ids are a UsageError. With `root` the root cause `no_candidate_event`
+    comes first, whatever the order; it cannot be listed or dropped.
     """
     listed = list(order or [])
     for name, ids in (("order", listed), ("drop", list(drop))):
+        if NO_EVENT in ids:
+            raise UsageError(
+                f"--{name}: {NO_EVENT} is not a criterion: patients without a candidate screening scan are always "
+                "taken out first (docs/attrition.md A14)"
+            )
         unknown = [c for c in ids if c not in available]
         if unknown:
             raise UsageError(f"--{name}: unknown criterion id(s) {', '.join(unknown)}; known: {', '.join(available)}")
@@ -138,6 +153,7 @@ def resolve_order(available: Sequence[str], order: Sequence[str] | None = None, 
         registry=tuple(c for c in applied if not can_need_review(c)),
         review=tuple(c for c in applied if can_need_review(c)),
         dropped=tuple(c for c in available if c in drop),
+        root=(NO_EVENT,) if root else (),
     )
 
 
@@ -178,8 +194,11 @@ def attrition_table(
     drop: Sequence[str] = (),
     review_pass_rates: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Sequential attrition, one row per step (step 0 = all units); per group when the histogram is grouped."""
-    steps_order = resolve_order(hist.criteria, order, drop)
+    """Sequential attrition, one row per step (step 0 = all units); per group when the histogram is grouped.
+
+    At patient level step 1 is the root cause: patients without a candidate screening scan.
+    """
+    steps_order = resolve_order(hist.criteria, order, drop, root=hist.root)
     rates = _check_rates(review_pass_rates, steps_order)
     if hist.group is not None and not hist.groups():
         return pd.DataFrame(columns=[hist.group, *ATTRITION_COLUMNS])
@@ -244,8 +263,12 @@ def attrition_table(
 def impact_table(
     hist: OutcomeHistogram, criteria: Sequence[str] | None = None, *, drop: Sequence[str] = ()
 ) -> pd.DataFrame:
-    """Per criterion, independent of order: fail, fail_only, unknown, review, gains and Shapley values."""
-    steps_order = resolve_order(hist.criteria, criteria, drop)
+    """Per criterion, independent of order: fail, fail_only, unknown, review, gains and Shapley values.
+
+    At patient level the first row is the root cause: its patients fail nothing else (every count of the row is
+    the number of patients without a candidate event), and no criterion's row counts them.
+    """
+    steps_order = resolve_order(hist.criteria, criteria, drop, root=hist.root)
     if hist.group is not None and not hist.groups():
         return pd.DataFrame(columns=[hist.group, *IMPACT_COLUMNS])
     applied = steps_order.steps
@@ -303,8 +326,11 @@ def impact_table(
 def failure_sets(
     hist: OutcomeHistogram, criteria: Sequence[str] | None = None, *, drop: Sequence[str] = ()
 ) -> pd.DataFrame:
-    """Units per distinct set of failed criteria (units failing none left out), largest first: the UpSet data."""
-    applied = resolve_order(hist.criteria, criteria, drop).steps
+    """Units per distinct set of failed criteria (units failing none left out), largest first: the UpSet data.
+
+    Patients without a candidate event form the set of the root cause alone.
+    """
+    applied = resolve_order(hist.criteria, criteria, drop, root=hist.root).steps
     failed = hist.frame["failed"].to_numpy(dtype=np.int64) & hist.mask_of(applied)
     counted = (
         pd.DataFrame({"failed": failed, "n": hist.frame["n"].to_numpy()})

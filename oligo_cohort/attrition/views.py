@@ -93,7 +93,7 @@ def views_from_histograms(hist: OutcomeHistogram, grouped: Mapping[str, OutcomeH
     order, drop, rates = options.order, options.drop, options.review_pass_rates
     return Views(
         unit=unit_word(options.level),
-        order=resolve_order(hist.criteria, order, drop).steps,
+        order=resolve_order(hist.criteria, order, drop, root=hist.root).steps,
         attrition=attrition_table(hist, order, drop=drop, review_pass_rates=rates),
         impact=impact_table(hist, order, drop=drop),
         status=status_table(hist),

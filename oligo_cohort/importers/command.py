@@ -79,5 +79,8 @@ def run(args: argparse.Namespace) -> int:
         print("Criteria the data cannot decide:")
         for gap in undecidable:
             print(f"  {gap['criterion']:<28} {gap['outcome']:<8} {gap['scope']}")
-    print(f"{len(report.findings):,} validation finding(s). Next: oligo-cohort screen {out} --out screen-out")
+    from oligo_cohort.cli import command_line  # the command as it runs from here (.venv/bin/oligo-cohort ...)
+
+    print(f"{len(report.findings):,} validation finding(s). Next (from this folder):")
+    print(f"  {command_line('screen', Path(out), '--out', Path('screen-out'))}")
     return 0

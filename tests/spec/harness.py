@@ -184,6 +184,9 @@ def _complete(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return completed.astype(object)
 
 
+SCREENED_TABLES = ("patients", "events", "reasons", "findings")
+
+
 @dataclass(frozen=True)
 class Screened:
     """The result of screening one case: output tables with the case's own ids."""
@@ -261,7 +264,7 @@ def _screen(engine: str, first: Case, source: dict[str, pd.DataFrame], nulls: li
         result = screen(
             source, as_of=first.as_of, protocol=protocol, engine=engine, worklist=first.worklist, explain="all-events"
         )
-        return Screened(result.patients, result.events, result.reasons, result.findings)
+        return Screened(*(result.as_text(name) for name in SCREENED_TABLES))
     loaded = load_extract(source, as_of=first.as_of)
     for name, column, row in nulls:
         held = loaded.con.execute(f'SELECT count(*) FROM "{name}" WHERE {ROW} = ? AND "{column}" IS NOT NULL', [row])
@@ -269,7 +272,7 @@ def _screen(engine: str, first: Case, source: dict[str, pd.DataFrame], nulls: li
         materialise(loaded.con, name)  # a loaded table may be a view of its typed table
         loaded.con.execute(f'UPDATE "{name}" SET "{column}" = NULL WHERE {ROW} = ?', [row])
     result = _screen_loaded(loaded, protocol, engine=engine, worklist=first.worklist, explain="all-events")
-    return Screened(result.patients, result.events, result.reasons, result.findings)
+    return Screened(*(result.as_text(name) for name in SCREENED_TABLES))
 
 
 class SpecRunner:
@@ -305,12 +308,7 @@ def _screen_batch(engine: str, members: list[Case]) -> dict[int, Screened | None
     first = members[0]
     merged = {name: _merged(name, members) for name in first.source()}
     result = _screen(engine, first, merged, _batched_nulls(members))
-    frames = {
-        "patients": result.patients,
-        "events": result.events,
-        "reasons": result.reasons,
-        "findings": result.findings,
-    }
+    frames = {name: getattr(result, name) for name in SCREENED_TABLES}
     per_case = {name: _by_case(name, frame) for name, frame in frames.items()}
 
     def own(name: str, number: int) -> pd.DataFrame:

@@ -1,0 +1,49 @@
+"""Rules for the whole test session: nothing is left in the temporary folder.
+
+Screens write patient-level data, so the suite must not leave any of it behind. For the session, `TMPDIR` names a
+folder of its own inside pytest's base temporary folder: every `tempfile` call of this process and of every process
+it starts (command-line runs, notebook kernels, DuckDB's spill folders) lands there. At the end of the session that
+folder must be empty (but for the spill folders of connections still open, which the package removes at exit), or
+the session fails naming what was left; pytest's own temporary folders (`tmp_path`) are where tests keep their
+files.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_TEMPORARY_VARIABLES = ("TMPDIR", "TEMP", "TMP")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def temporary_folder_left_empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point the temporary folder at a session folder of its own; fail the session if anything is left in it."""
+    folder = tmp_path_factory.mktemp("temporary-folder", numbered=False)
+    saved = {name: os.environ.get(name) for name in _TEMPORARY_VARIABLES}
+    for name in _TEMPORARY_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+    try:
+        yield folder
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        tempfile.tempdir = None
+    gc.collect()  # results still referenced only by finished tests close their DuckDB spill folders now
+    # A connection still open (held by a failed test's traceback, say) keeps its spill folder until the process
+    # exits, when oligo_cohort.database removes it: not a leak.
+    from oligo_cohort.database import _open_folders
+
+    open_now = {Path(name) for name, connection in _open_folders.items() if connection() is not None}
+    left = sorted(path.name for path in folder.iterdir() if path not in open_now)
+    assert not left, f"the test session left {len(left)} file(s) in the temporary folder {folder}: {left[:20]}"
