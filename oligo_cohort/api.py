@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from oligo_cohort.criteria import CRITERION_IDS, OUTCOMES
+from oligo_cohort.database import create_table
 from oligo_cohort.engines import engine_runner
 from oligo_cohort.errors import UsageError
 from oligo_cohort.explain import EXPLAIN_CHOICES, Explain, explain_reasons
@@ -31,8 +31,8 @@ from oligo_cohort.problems import (
     Problem,
     classified,
     counts_by_severity,
-    problems_frame,
-    problems_from_frame,
+    problem_rows,
+    problems_from_rows,
     severity_words,
 )
 from oligo_cohort.progress import stage
@@ -41,6 +41,7 @@ from oligo_cohort.results import DATE_COLUMNS, RESULT_TABLES
 from oligo_cohort.sources import ExtractSource
 
 if TYPE_CHECKING:
+    import pandas as pd  # imported where a frame is asked for: a screen from the command line runs without it
     import polars as pl
 
     from oligo_cohort.destination import OutputFolder
@@ -119,6 +120,8 @@ class ScreeningResult:
         """A table as pandas: text as str (None when missing), dates as datetime64, outcomes and statuses as
         categoricals in their order (pass, fail, unknown, review; eligible, unknown, ineligible), line numbers and
         row numbers as nullable integers."""
+        import pandas as pd
+
         frame = self.typed_query(name).df()
         for column in frame.columns:
             values = frame[column]
@@ -171,24 +174,31 @@ class ScreeningResult:
         """The findings as `Problem`s (classified): in the order found for a fresh screen, else as stored."""
         if self._problems is not None:
             return list(self._problems)
-        return problems_from_frame(self.query("findings").df())
+        columns = ", ".join(f'"{c}"' for c in PROBLEM_COLUMNS)
+        return problems_from_rows(self.query("findings").select(columns).fetchall())
 
     def counts(self) -> dict[str, int]:
         """Patients per status."""
         rows = self.con.execute("SELECT status, count(*) FROM result_patients GROUP BY status").fetchall()
         return {status: int(n) for status, n in rows}
 
-    def outcome_table(self) -> pd.DataFrame:
+    def outcome_counts(self) -> list[tuple[str, dict[str, int]]]:
         """Patients per outcome of each criterion (their best event), criteria in protocol order."""
-        parts = " UNION ALL ".join(
-            f"SELECT '{c}' AS criterion, {i} AS k, {c} AS outcome FROM result_patients"
+        selects = ", ".join(f"count(*) FILTER ({c} = '{o}')" for c in CRITERION_IDS for o in OUTCOMES)
+        counts = self.con.execute(f"SELECT {selects} FROM result_patients").fetchone() or ()
+        per_criterion = len(OUTCOMES)
+        return [
+            (c, dict(zip(OUTCOMES, counts[i * per_criterion : (i + 1) * per_criterion], strict=True)))
             for i, c in enumerate(CRITERION_IDS)
-        )
-        frame = self.con.sql(
-            f"PIVOT (SELECT criterion, k, outcome FROM ({parts})) ON outcome IN ('pass', 'fail', 'unknown', 'review') "
-            "USING count(*) GROUP BY criterion, k ORDER BY k"
-        ).df()
-        return frame.drop(columns="k").set_index("criterion")
+        ]
+
+    def outcome_table(self) -> pd.DataFrame:
+        """Patients per outcome of each criterion (their best event), criteria in protocol order, as a DataFrame
+        indexed by criterion with one column per outcome."""
+        import pandas as pd
+
+        frame = pd.DataFrame.from_dict(dict(self.outcome_counts()), orient="index", columns=list(OUTCOMES))
+        return frame.rename_axis("criterion")
 
     def write(self, out_dir: str | Path | OutputFolder, *, parquet: bool = False) -> Path:
         """Write the result files atomically into `out_dir` (see oligo_cohort.outputs).
@@ -273,6 +283,8 @@ class ScreeningResult:
 
 def _categorical(values: pd.Series, categories: tuple[str, ...], where: str) -> pd.Series:
     """Text values as a categorical of `categories` (in that order); a value outside them is an error, never NaN."""
+    import pandas as pd
+
     present = values.dropna()
     unexpected = sorted(set(present.astype(str)) - set(categories))
     if unexpected:
@@ -349,14 +361,8 @@ def _screen_loaded(
 
 
 def _store_findings(loaded: LoadedExtract) -> None:
-    frame = problems_frame(loaded.findings)
-    frame = frame.astype({c: "string" for c in PROBLEM_COLUMNS if c != "row"})
-    loaded.con.register("findings_frame", frame)
-    loaded.con.execute(
-        'CREATE OR REPLACE TABLE findings AS SELECT severity, "table", "column", CAST("row" AS BIGINT) AS "row", '
-        "record_id, value, message FROM findings_frame"
-    )
-    loaded.con.unregister("findings_frame")
+    columns = {c: "integer" if c == "row" else "text" for c in PROBLEM_COLUMNS}
+    create_table(loaded.con, "findings", columns, problem_rows(loaded.findings))
 
 
 def read_screen_dir(path: str | Path) -> ScreeningResult:

@@ -203,8 +203,8 @@ def _print_summary(result, out: Path) -> None:
     )
     print(f"{total:,} patients: " + ", ".join(f"{counts.get(s, 0):,} {s}" for s in STATUS_ORDER))
     print("\nOutcome of each criterion (patients, best event):")
-    table = result.outcome_table()
-    print(table.to_string())
+    for line in _outcome_lines(result.outcome_counts()):
+        print(line)
     findings = result.problems()
     where = shown_path(out / "findings.csv")
     if findings:
@@ -214,6 +214,16 @@ def _print_summary(result, out: Path) -> None:
     else:
         print("\nNo data-quality findings.")
     print(f"Results in {shown_path(out)}/")
+
+
+def _outcome_lines(counts: list[tuple[str, dict[str, int]]]) -> list[str]:
+    """The outcome counts as an aligned table: a criterion per row, an outcome per column."""
+    outcomes = list(counts[0][1]) if counts else []
+    name_width = max(len("criterion"), *(len(c) for c, _ in counts))
+    widths = {o: max(len(o), *(len(f"{n[o]:,}") for _, n in counts)) for o in outcomes}
+    header = "criterion".ljust(name_width) + "".join(f"  {o:>{widths[o]}}" for o in outcomes)
+    rows = [c.ljust(name_width) + "".join(f"  {n[o]:>{widths[o]},}" for o in outcomes) for c, n in counts]
+    return [header, *rows]
 
 
 def shown_path(path: str | Path) -> str:

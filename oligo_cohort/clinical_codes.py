@@ -18,10 +18,9 @@ from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from oligo_cohort.paths import dictionary_dir, sql_dir
 from oligo_cohort.sql_text import literal
+from oligo_cohort.yaml_input import load_package_yaml
 
 CODES_FILE = "clinical_codes.yaml"
 
@@ -117,7 +116,7 @@ _MORPHOLOGY = re.compile(r"[0-9]{4}")
 @cache
 def entries() -> tuple[Entry, ...]:
     """The entries of clinical_codes.yaml, in file order, each checked for its shape."""
-    doc = yaml.safe_load((dictionary_dir() / CODES_FILE).read_text(encoding="utf-8"))
+    doc = load_package_yaml(dictionary_dir() / CODES_FILE)
     found: list[Entry] = []
     for name, spec in doc["codes"].items():
         keys = set(spec) - {"column", "means"}
@@ -152,7 +151,7 @@ def _text(value: object, where: str) -> str:
 @cache
 def clinical_codes() -> ClinicalCodes:
     """The clinical codes, read once per process."""
-    doc = yaml.safe_load((dictionary_dir() / CODES_FILE).read_text(encoding="utf-8"))
+    doc = load_package_yaml(dictionary_dir() / CODES_FILE)
     values = {entry.name: entry.value for entry in entries()}
     expected = {f.name for f in fields(ClinicalCodes)} - {"version"}
     if set(values) != expected:

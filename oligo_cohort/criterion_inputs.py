@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-import yaml
-
 from oligo_cohort.criteria import BY_ID, Outcome
 from oligo_cohort.dictionary import tables
 from oligo_cohort.paths import dictionary_dir
+from oligo_cohort.yaml_input import load_package_yaml
 
 Rows = Literal["all", "breast", "other", "skin"]
 FILE = "criterion_inputs.yaml"
@@ -48,7 +47,7 @@ class CriterionInput:
 @cache
 def criterion_inputs() -> tuple[CriterionInput, ...]:
     """Every entry of the file, in file order, checked against the data dictionary and the criteria."""
-    doc = yaml.safe_load((dictionary_dir() / FILE).read_text(encoding="utf-8"))
+    doc = load_package_yaml(dictionary_dir() / FILE)
     entries = tuple(
         CriterionInput(tuple(item["data"]), dict(item["becomes"]), item.get("rows", "all")) for item in doc["inputs"]
     )

@@ -29,10 +29,12 @@ import csv
 import re
 from collections.abc import Collection
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd  # DataFrames arrive already made; a screen writes relations and never imports pandas
 
 from oligo_cohort.sql_text import identifier
 
@@ -83,6 +85,8 @@ def write_csv(
 
 def inert_frame(frame: pd.DataFrame, number_columns: Collection[str] = ()) -> pd.DataFrame:
     """A copy of `frame` whose text cells are written inert (see the module notes)."""
+    import pandas as pd
+
     out = frame.copy()
     for column in out.columns:
         values = out[column]
@@ -96,6 +100,8 @@ def inert_frame(frame: pd.DataFrame, number_columns: Collection[str] = ()) -> pd
 
 
 def _holds_carriage_return(frame: pd.DataFrame) -> bool:
+    import pandas as pd
+
     return any(
         frame[column].map(lambda v: isinstance(v, str) and "\r" in v, na_action="ignore").any()
         for column in frame.columns

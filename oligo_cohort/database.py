@@ -21,6 +21,7 @@ import re
 import shutil
 import tempfile
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -104,6 +105,26 @@ def close(con: duckdb.DuckDBPyConnection) -> None:
     for folder, ref in list(_open_folders.items()):
         if ref() is con:
             _remove(folder)
+
+
+def create_table(
+    con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str], rows: Sequence[Sequence[object]]
+) -> None:
+    """Create (or replace) table `name` holding Python `rows`; `columns` maps each column to "text" or "integer".
+
+    The rows travel as a polars frame through Arrow: handing DuckDB a list or building an Arrow array from Python
+    values makes pyarrow import pandas, a second of start-up the screen does not otherwise need.
+    """
+    import polars as pl
+
+    types = {"text": pl.String, "integer": pl.Int64}
+    frame = pl.DataFrame([list(row) for row in rows], schema={c: types[t] for c, t in columns.items()}, orient="row")
+    view = f"{name}_rows"
+    con.register(view, frame.to_arrow())
+    try:
+        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "{view}"')
+    finally:
+        con.unregister(view)
 
 
 def spill_folder(con: duckdb.DuckDBPyConnection) -> Path:

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-import yaml
-
 from oligo_cohort.clinical_codes import render_markdown as render_clinical_codes
 from oligo_cohort.paths import dictionary_dir
+from oligo_cohort.yaml_input import load_package_yaml
 
 ColumnType = Literal["string", "date", "number", "integer", "boolean", "code"]
 
@@ -94,7 +93,7 @@ class Drug:
 @cache
 def tables() -> dict[str, Table]:
     """Every input table of the canonical model, in contract order."""
-    doc = yaml.safe_load((dictionary_dir() / "tables.yaml").read_text(encoding="utf-8"))
+    doc = load_package_yaml(dictionary_dir() / "tables.yaml")
     result: dict[str, Table] = {}
     for table_name, spec in doc["tables"].items():
         columns = tuple(

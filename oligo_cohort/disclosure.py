@@ -27,9 +27,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # imported where counts are controlled: a screen only checksums its inputs here
+    import numpy as np
+    import pandas as pd
 
 SUPPRESS_UP_TO = 7
 ROUND_TO = 5
@@ -69,6 +71,8 @@ def round_count(n: int) -> int:
 
 def round_counts(values: np.ndarray) -> np.ndarray:
     """`round_count` over a numeric array (missing values stay missing); non-integers are rounded first."""
+    import numpy as np
+
     array = np.asarray(values, dtype=float)
     present = ~np.isnan(array)
     if (array[present] < 0).any():
@@ -86,6 +90,8 @@ def controlled_parts(parts: Sequence[float] | np.ndarray, *, offset: float = 0.0
     those failing no criterion), so the parts add up to controlled(offset + sum) − controlled(offset). The rule is
     monotone, so no part is negative; missing parts count as 0.
     """
+    import numpy as np
+
     values = np.nan_to_num(np.asarray(parts, dtype=float), nan=0.0)
     if (values < 0).any() or offset < 0:
         raise ValueError("counts must not be negative")
@@ -95,6 +101,8 @@ def controlled_parts(parts: Sequence[float] | np.ndarray, *, offset: float = 0.0
 
 def apply_to_frame(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     """A copy of `df` with the count `columns` disclosure-controlled (nullable integers; missing stays missing)."""
+    import pandas as pd
+
     out = df.copy()
     for column in columns:
         numbers = pd.to_numeric(out[column], errors="raise").astype(float).to_numpy()

@@ -24,11 +24,12 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd  # a screen stores and prints its findings without pandas: it starts faster
 
 # `finding` is what a producer says of a problem that does not stop the run, before its kind gives its severity.
 Severity = Literal["fatal", "finding", "warning", "information"]
@@ -174,34 +175,61 @@ def classified(problems: Iterable[Problem]) -> list[Problem]:
     return out
 
 
+def ordered_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems classified, in the stable order every table of them is written in: severity, table, row, column,
+    message, a missing row or column after the present ones."""
+
+    def key(problem: Problem) -> tuple[object, ...]:
+        return (
+            problem.severity,
+            problem.table,
+            (problem.row is None, problem.row or 0),
+            (problem.column is None, problem.column or ""),
+            problem.message,
+        )
+
+    return sorted(classified(problems), key=key)
+
+
+def problem_rows(problems: Iterable[Problem]) -> list[tuple[object, ...]]:
+    """Problems as rows of PROBLEM_COLUMNS, in `ordered_problems` order."""
+    return [tuple(getattr(p, c) for c in PROBLEM_COLUMNS) for p in ordered_problems(problems)]
+
+
 def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
-    """Problems as a DataFrame in a stable order (severity, table, row, column, message), findings classified."""
-    rows = [{c: asdict(p)[c] for c in PROBLEM_COLUMNS} for p in classified(problems)]
-    frame = pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
-    if frame.empty:
-        return frame
+    """Problems as a DataFrame in `ordered_problems` order, findings classified."""
+    import pandas as pd
+
+    frame = pd.DataFrame(problem_rows(problems), columns=list(PROBLEM_COLUMNS))
     frame["row"] = frame["row"].astype("Int64")
-    return frame.sort_values(["severity", "table", "row", "column", "message"], kind="stable").reset_index(drop=True)
+    return frame
+
+
+def problems_from_rows(rows: Iterable[Sequence[object]]) -> list[Problem]:
+    """Problems back from rows of PROBLEM_COLUMNS (a stored findings table, findings.csv read as text)."""
+
+    def text(value: object) -> str | None:
+        return None if value is None or value != value else str(value)  # NaN is the one value unequal to itself
+
+    problems = []
+    for severity, table, column, row, record_id, value, message in rows:
+        problems.append(
+            Problem(
+                text(severity) or "finding",  # type: ignore[arg-type]
+                text(table) or "",
+                text(column),
+                None if text(row) is None else int(row),  # type: ignore[call-overload]
+                text(record_id),
+                text(value),
+                text(message) or "",
+            )
+        )
+    return problems
 
 
 def problems_from_frame(frame: pd.DataFrame) -> list[Problem]:
     """Problems back from a findings table (`result.findings`, findings.csv read as text), in its order."""
-
-    def text(value: object) -> str | None:
-        return None if value is None or pd.isna(value) else str(value)  # type: ignore[call-overload]
-
-    return [
-        Problem(
-            text(row.severity) or "finding",  # type: ignore[arg-type]
-            text(row.table) or "",
-            text(row.column),
-            None if text(row.row) is None else int(row.row),
-            text(row.record_id),
-            text(row.value),
-            text(row.message) or "",
-        )
-        for row in frame[list(PROBLEM_COLUMNS)].itertuples(index=False)
-    ]
+    return problems_from_rows(frame[list(PROBLEM_COLUMNS)].itertuples(index=False))
 
 
 # --- did you mean ---------------------------------------------------------------------------------------------------

@@ -13,15 +13,15 @@ import io
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from oligo_cohort.database import close, connect
 from oligo_cohort.dictionary import tables
@@ -29,10 +29,13 @@ from oligo_cohort.errors import UsageError
 from oligo_cohort.problems import Problem
 from oligo_cohort.sql_text import identifier, literal
 
+if TYPE_CHECKING:
+    import pandas as pd  # never imported here: a pandas frame can only arrive when its caller imported pandas
+
 ROW = "_row"  # 1-based row number of a record in its source (first data row = 1)
 
 # A folder or DuckDB file, or tables by name: pandas or polars DataFrames, or Arrow tables.
-ExtractSource = str | Path | Mapping[str, pd.DataFrame | pl.DataFrame | pa.Table]
+ExtractSource = str | Path | Mapping[str, "pd.DataFrame | pl.DataFrame | pa.Table"]
 
 
 @dataclass(frozen=True)
@@ -359,6 +362,8 @@ def _parquet_table(name: str, file: Path) -> RawTable:
     of whatever type, is named (and ignored) but never read. Should the rows not stream (a damaged page, text
     that is not UTF-8), validation reads the file again with `reread_parquet_as_text`.
     """
+    import pyarrow.parquet as pq  # only for Parquet inputs (it brings pyarrow's file systems, ssl included)
+
     try:
         metadata = pq.ParquetFile(file).metadata
         schema = metadata.schema.to_arrow_schema()
@@ -390,7 +395,8 @@ def _parquet_table(name: str, file: Path) -> RawTable:
 
     texts = "".join(column_sql(original, column) for original, column in names.items() if column in model_types)
     query = f"SELECT file_row_number + 1 AS {ROW}{texts} FROM read_parquet({quoted_file}, file_row_number = true)"
-    empty = pa.table({ROW: pa.array([], pa.int64()), **{c: pa.array([], pa.string()) for c in names.values()}})
+    # Made by polars: building even an empty Arrow table in pyarrow imports pandas, a third of a second.
+    empty = pl.DataFrame(schema={ROW: pl.Int64, **dict.fromkeys(names.values(), pl.String)}).to_arrow()
     return RawTable(name, str(file), empty, query=query, rows=metadata.num_rows, native=native)
 
 
@@ -404,6 +410,8 @@ def reread_parquet_as_text(table: RawTable, error: BaseException) -> tuple[RawTa
     file = Path(table.origin)
     wanted = [c.name for c in tables()[table.name].columns]
     notes: list[tuple[str, int, str, str]] = []
+    import pyarrow.parquet as pq
+
     try:
         parquet = pq.ParquetFile(file)
         names = [n for n in parquet.schema_arrow.names if n.replace("\ufeff", "").strip().lower() in wanted]
@@ -592,7 +600,8 @@ def _read_frames(frames: Mapping[str, object]) -> RawExtract:
 
 def _frame_as_text(name: str, frame: object) -> pl.DataFrame:
     """One table of any supported kind as a polars frame of text columns (missing values stay missing)."""
-    if isinstance(frame, pd.DataFrame):
+    pandas = sys.modules.get("pandas")  # loaded by whoever made a pandas frame; not loaded, there is none
+    if pandas is not None and isinstance(frame, pandas.DataFrame):
         columns = [str(c) for c in frame.columns]
         _check_unique(columns)
         kinds = {c: _pandas_kind(frame.iloc[:, i]) for i, c in enumerate(columns)}
@@ -617,6 +626,8 @@ def _frame_as_text(name: str, frame: object) -> pl.DataFrame:
 
 
 def _pandas_kind(values: pd.Series) -> str:
+    import pandas as pd
+
     if pd.api.types.is_bool_dtype(values):
         return "other"
     return "number" if pd.api.types.is_numeric_dtype(values) else "other"
@@ -624,6 +635,8 @@ def _pandas_kind(values: pd.Series) -> str:
 
 def _pandas_text(values: pd.Series) -> pa.Array:
     """A pandas column's values as text: whole floats as integers, dates as YYYY-MM-DD (with a time if any)."""
+    import pandas as pd
+
     if pd.api.types.is_float_dtype(values) and _whole(values.dropna().to_numpy(dtype=float)):
         values = values.astype("Int64")
     text = values.astype("string")

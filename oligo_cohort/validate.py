@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from oligo_cohort.clinical_codes import clinical_codes
+from oligo_cohort.database import create_table
 from oligo_cohort.dictionary import (
     EARLIEST_PLAUSIBLE_DATE,
     NUMBER_PATTERN,
@@ -613,7 +613,4 @@ def create_vocabulary(con: duckdb.DuckDBPyConnection) -> None:
         ("drug_components", ("drug", "component"), components),
         ("drug_lookup", ("name", "drug"), lookup),
     ):
-        data = pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(columns)})
-        con.register(f"{name}_data", data)
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_data")
-        con.unregister(f"{name}_data")
+        create_table(con, name, dict.fromkeys(columns, "text"), rows)

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from oligo_cohort.cli import EXAMPLES, OWN_INPUT_EXAMPLES, build_parser, command_prefix, example_commands, main
@@ -71,6 +72,29 @@ def test_plain_help_imports_no_plugged_command():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert "HEAVY []" in done.stderr
     assert "Examples (on the bundled demo extract)" in done.stdout
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_screen_from_the_command_line_never_imports_pandas(kind, tmp_path):
+    """pandas is the heaviest import of all (a third of a second): a screen reads, decides, explains and writes
+    without it, for CSV and Parquet extracts alike; it is loaded only when a Python user asks for a DataFrame."""
+    extract = demo_extract_dir()
+    if kind == "parquet":
+        extract = tmp_path / "extract"
+        extract.mkdir()
+        con = duckdb.connect()
+        for table in demo_extract_dir().glob("*.csv"):
+            con.sql(f"SELECT * FROM read_csv('{table}', all_varchar = true)").write_parquet(
+                str(extract / f"{table.stem}.parquet")
+            )
+    code = (
+        "import sys\nfrom oligo_cohort.cli import main\n"
+        f"code = main(['screen', {str(extract)!r}, '--out', {str(tmp_path / 'out')!r}, '-q'])\n"
+        "loaded = [m for m in ('pandas', 'matplotlib', 'scipy') if m in sys.modules]\n"
+        "print('CODE', code, 'LOADED', loaded, file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert "CODE 0 LOADED []" in done.stderr, done.stderr[-2000:]
 
 
 def test_the_prefix_is_the_command_installed_beside_python(monkeypatch, tmp_path):

@@ -245,9 +245,9 @@ class Declaration:
 @cache
 def declarations() -> tuple[Declaration, ...]:
     """Every model's declaration, in file order."""
-    import yaml
+    from oligo_cohort.yaml_input import load_package_yaml
 
-    doc = yaml.safe_load((sql_dir() / "models.yaml").read_text(encoding="utf-8"))
+    doc = load_package_yaml(sql_dir() / "models.yaml")
     return tuple(
         Declaration(
             path=path,
