@@ -32,7 +32,7 @@ import pandas as pd
 
 from oligo_cohort.criteria import CRITERION_IDS, OUTCOMES
 from oligo_cohort.criteria import NO_EVENT as NO_EVENT_RULE
-from oligo_cohort.validate import quote
+from oligo_cohort.sql_text import identifier as quote
 
 Level = Literal["patients", "events"]
 GroupBy = Literal["site", "year"]
