@@ -32,13 +32,14 @@ notebooks: $(STAMP)
 # .hypothesis/ for replay, OLIGO_DIFFERENTIAL_EXAMPLES=N to change the number), then 100,000 synthetic patients.
 differential: $(STAMP)
 	OLIGO_DIFFERENTIAL=thorough $(BIN)/python -m pytest -q -p no:cacheprovider tests/differential
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests/engine_pandas/test_scale.py
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests/engines/pandas_engine/test_scale.py
 
 # The Spark engine (optional extra [spark]; Java 17+): spec tests of every criterion and the demo on Spark, then
 # identical patients.csv from Spark, DuckDB and pandas on the demo and a generated 2,000-patient extract.
 spark-check: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
-	nice -n 10 $(BIN)/python -m pytest -q -p no:cacheprovider -m spark tests/test_spark_engine.py tests/spec tests/test_demo_expectations.py
+	nice -n 10 $(BIN)/python -m pytest -q -p no:cacheprovider -m spark \
+		tests/engines/spark/test_spark_engine.py tests/spec tests/engines/test_demo_expectations.py
 
 # Benchmarks, apart from the tests: the screen of synthetic Parquet extracts of 10k, 100k and 1M patients (generated
 # once into benchmarks/.data/, git-ignored) against the floor, per stage, and the commands on the demo (--help,
@@ -53,7 +54,7 @@ bench: $(STAMP)
 # 390 px wide) and the A4 PDF with a PNG per page, in report-check/ (git-ignored), to look at. Needs Chromium
 # (apt-get install chromium; poppler-utils for the page PNGs); the same runs as a slow test.
 report-check: $(STAMP)
-	$(BIN)/python -m tests.report_rendering report-check
+	$(BIN)/python -m tests.attrition.report_rendering report-check
 
 # The casebook (docs/casebook.md): every spec case of every criterion, its tables and expected outcomes, rendered
 # from tests/spec; a test fails when it is stale.

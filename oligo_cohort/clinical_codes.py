@@ -7,8 +7,8 @@ engine, the importers, the synthetic generator and the chart review. By conventi
 `CODES` (or `codes` in a template), so that `readers()` can say where each entry is read.
 
 The data dictionary (`tables.yaml`) says which values a column may hold; this table says what some of them mean
-to a criterion. tests/test_clinical_codes.py holds each entry to the dictionary's values, and fails when one of
-these values is written as a literal anywhere else.
+to a criterion. tests/definitions/test_clinical_codes.py holds each entry to the dictionary's values, and fails when
+one of these values is written as a literal anywhere else.
 """
 
 from __future__ import annotations

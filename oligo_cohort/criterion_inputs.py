@@ -2,7 +2,7 @@
 
 The import mapping report says from these entries which criteria an imported extract cannot decide; the file is
 checked on load against the data dictionary and the criteria, and its claims against the engines by
-tests/test_criterion_inputs.py.
+tests/definitions/test_criterion_inputs.py.
 """
 
 from __future__ import annotations

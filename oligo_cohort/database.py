@@ -8,7 +8,7 @@ it fails. DuckDB never installs or loads an extension on its own (a SQLite
 file given as an extract once made it try to download one), community
 extensions are refused, and stored secrets are never read: a run makes no
 network connection. Every `duckdb.connect` of the package goes through
-`connect()` (tests/test_input_safety.py checks both the settings on every
+`connect()` (tests/safety/test_input_safety.py checks both the settings on every
 connection a run opens and that no other module calls `duckdb.connect`).
 """
 
@@ -68,7 +68,7 @@ def connect(database: str | Path | None = None, *, read_only: bool = False) -> d
     (e.g. `8GB`; default `MEMORY_LIMIT`) caps the memory DuckDB holds before it spills tables and operators to
     its private folder. Row order is never relied on (every output is sorted when written), so DuckDB need not
     preserve insertion order, which lets it stream and spill. Results do not depend on these settings
-    (tests/test_determinism.py); they are for large or shared machines.
+    (tests/engines/test_determinism.py); they are for large or shared machines.
     """
     config: dict[str, object] = {
         **SAFE_SETTINGS,

@@ -57,7 +57,7 @@ def run(con: duckdb.DuckDBPyConnection, *, slice_patients: int | None = None) ->
     """Screen the loaded tables in `con`: leave result_events, result_patients and result_reasons in it.
 
     Up to `slice_patients` patients (default `SLICE_PATIENTS`, or `OLIGO_COHORT_SLICE_PATIENTS`) are screened
-    at once; the results do not depend on it (tests/test_determinism.py).
+    at once; the results do not depend on it (tests/engines/test_determinism.py).
     """
     size = slice_patients or _slice_patients_setting()
     patients = con.execute("SELECT count(*) FROM main.patients").fetchall()[0][0]

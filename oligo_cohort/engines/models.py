@@ -16,7 +16,7 @@ Models declare themselves, as dbt's do: the tables a model reads are found once
 from its parsed SQL (DuckDB's own parser), and the run order of every engine is
 derived from them (`run_order()`: a topological order, stable). Nothing is
 parsed until a model is about to run. `sql/models.yaml` declares each model's
-grain and keys (`declarations()`), which tests/test_model_declarations.py checks.
+grain and keys (`declarations()`), which tests/definitions/test_model_declarations.py checks.
 """
 
 from __future__ import annotations

@@ -1,0 +1,99 @@
+"""Figures: the CONSORT diagram's text is the table's numbers and reasons; files are written in every format."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from oligo_cohort.attrition.charts import attrition_bars_figure, save_figure, upset_figure
+from oligo_cohort.attrition.consort import consort_figure, figure_texts
+from oligo_cohort.attrition.histogram import build_histogram
+from oligo_cohort.attrition.labels import exclusion_reason
+from oligo_cohort.attrition.tables import attrition_table, controlled_attrition, failure_sets, impact_table
+from tests.attrition.test_attrition_fixtures import random_patients
+
+
+@pytest.fixture(scope="module")
+def units():
+    return random_patients(12_345, seed=21)
+
+
+@pytest.fixture(scope="module")
+def table(units):
+    return attrition_table(build_histogram(units), review_pass_rates={"inc_lat_amenable": 0.6})
+
+
+def expected_lines(table) -> list[str]:
+    """What the diagram must say: the start count and every reason with its count, thousands separated."""
+    lines = [f"n = {table['remaining'].iloc[0]:,}"]
+    lines += [f"{row.reason} (n = {row.excluded:,})" for row in table.iloc[1:].itertuples()]
+    registry = table[table["section"] == "registry"]
+    lines.append("Not excluded on registry data")
+    lines.append(f"n = {registry['remaining'].iloc[-1]:,}")
+    lines.append(f"Excluded on registry data (n = {registry['excluded'].sum():,})")
+    lines.append(f"n = {table['remaining'].iloc[-1]:,}")
+    lines.append(f"every criterion met: n = {table['remaining_if_unknown_fail'].iloc[-1]:,}")
+    return lines
+
+
+def test_consort_text_matches_the_table(table):
+    figure = consort_figure(table)
+    texts = figure_texts(figure)
+    for line in expected_lines(table):
+        assert line in texts, line
+    assert "12,345" in " ".join(texts)  # thousands separators
+    assert any(t.startswith("Expected after chart review: n ≈ ") for t in texts)
+
+
+def test_criteria_that_excluded_nobody_are_shown_with_n_0(units):
+    units = units.copy()
+    units["inc_age_18"] = "pass"
+    table = attrition_table(build_histogram(units))
+    figure = consort_figure(table)
+    assert "Age < 18 years (n = 0)" in figure_texts(figure)
+
+
+def test_consort_files_carry_the_same_text(table, tmp_path):
+    figure = consort_figure(table, note="a note")
+    paths = save_figure(figure, tmp_path, "consort", ("png", "svg", "pdf"))
+    assert sorted(p.suffix for p in paths) == [".pdf", ".png", ".svg"]
+    assert all(p.stat().st_size > 1000 for p in paths)
+    svg = paths[[p.suffix for p in paths].index(".svg")].read_text(encoding="utf-8")
+    svg_texts = {re.sub(r"\s+", " ", t).strip() for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)}
+    for line in expected_lines(table):
+        assert line.replace("<", "&lt;").replace(">", "&gt;") in svg_texts, line
+    assert paths[[p.suffix for p in paths].index(".png")].read_bytes()[:4] == b"\x89PNG"
+    assert paths[[p.suffix for p in paths].index(".pdf")].read_bytes()[:4] == b"%PDF"
+
+
+def test_consort_split_by_site_has_a_column_per_site_under_the_total(units, table):
+    by_site = controlled_attrition(attrition_table(build_histogram(units, by="site")))
+    figure = consort_figure(by_site, overall=table)
+    texts = figure_texts(figure)
+    for site in sorted(set(units["site_id"])):
+        start = by_site[(by_site["site_id"] == site) & (by_site["step"] == 0)]["remaining"].iloc[0]
+        assert f"Site {site}" in texts
+        assert f"n = {start:,}" in texts
+    assert f"n = {len(units):,}" in texts
+    # Every site's exclusion boxes spell out their reasons.
+    for site in sorted(set(units["site_id"])):
+        rows = by_site[(by_site["site_id"] == site) & (by_site["step"] > 0)]
+        assert all(f"{r.reason} (n = {r.excluded:,})" in texts for r in rows.itertuples())
+
+
+def test_bars_and_upset_show_the_table_counts(units, table):
+    bars = attrition_bars_figure(table)
+    texts = figure_texts(bars)
+    assert "All patients" in texts and f"{table['remaining'].iloc[0]:,}" in texts
+    for row in table.iloc[1:].itertuples():  # one label convention on every step
+        assert f"{row.remaining:,} ({row.excluded:,} excluded)" in texts
+        assert f"+ {row.label}" in texts
+    hist = build_histogram(units)
+    sets = failure_sets(hist)
+    impact = impact_table(hist)
+    upset = upset_figure(sets, dict(zip(impact["criterion"], impact["fail"], strict=True)), max_sets=10)
+    texts = figure_texts(upset)
+    assert f"{sets['n'].iloc[0]:,}".strip() in [t.strip() for t in texts]
+    shown = {c for combo in sets["criteria"].head(10) for c in combo}
+    assert {exclusion_reason(c) for c in shown} <= set(texts)

@@ -1,0 +1,124 @@
+"""CONSORT by site for any number of sites: a diagram per site, every exclusion box labelled, none dropped.
+
+At 12 sites the result is a real screen of an extract from `oligo-cohort synth --sites 12`; at 40 sites a
+generated result (the diagrams read only result tables).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from oligo_cohort.attrition.bundle import site_stems
+from oligo_cohort.attrition.consort import consort_figure, figure_texts, site_figures
+from oligo_cohort.attrition.feasibility import write_feasibility_report
+from oligo_cohort.attrition.histogram import build_histogram
+from oligo_cohort.attrition.labels import exclusion_reason
+from oligo_cohort.attrition.tables import attrition_table
+from oligo_cohort.attrition.views import Options, controlled, views_from_histograms
+from tests.attrition.test_attrition_fixtures import random_patients, write_screen_dir
+
+
+def svg_texts(path: Path) -> set[str]:
+    svg = path.read_text(encoding="utf-8")
+    found = re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)
+    return {re.sub(r"\s+", " ", t).strip().replace("&lt;", "<").replace("&gt;", ">") for t in found}
+
+
+def assert_every_box_labelled(texts: set[str], steps) -> None:
+    """Each step's exclusion reason with its count, and the site's heading, are in the diagram."""
+    for row in steps[steps["step"] > 0].itertuples():
+        assert f"{exclusion_reason(row.criterion)} (n = {int(row.excluded):,})" in texts, row.criterion
+
+
+@pytest.fixture(scope="module")
+def twelve_sites(tmp_path_factory):
+    """A 12-site synthetic extract from `oligo-cohort synth`, screened."""
+    from oligo_cohort.api import screen
+    from oligo_cohort.synth.generate import generate_extract
+
+    folder = tmp_path_factory.mktemp("synth") / "extract"
+    generate_extract(folder, patients=600, sites=12, seed=4, fmt="csv")
+    return screen(folder)
+
+
+def test_a_report_of_12_sites_has_a_labelled_diagram_for_each(twelve_sites, tmp_path):
+    sites = sorted(set(twelve_sites.patients["site_id"]))
+    assert len(sites) == 12
+    out = write_feasibility_report(twelve_sites, tmp_path / "report", formats=("svg",), write_screen=False)
+    figures = out / "shareable" / "figures"
+    table = controlled(
+        views_from_histograms(
+            build_histogram(twelve_sites.patients),
+            {"site": build_histogram(twelve_sites.patients, by="site")},
+            Options(by=("site",)),
+        )
+    ).by["site"]
+    for site, stem in zip(sites, site_stems(sites, "consort_patients_site"), strict=True):
+        texts = svg_texts(figures / f"{stem}.svg")
+        assert f"Site {site}: all patients" in texts
+        assert_every_box_labelled(texts, table[table["site_id"] == site])
+    page = (out / "shareable" / "report.html").read_text(encoding="utf-8")
+    assert page.count('class="site-figure"') == 12
+    assert "Sites (12)" in page
+
+
+def test_the_split_diagram_labels_every_column_and_states_why_sites_do_not_sum():
+    units = random_patients(300, seed=3)
+    units["site_id"] = np.random.default_rng(3).choice(
+        ["A", "B", "C", "D", "E"], p=[0.6, 0.3, 0.05, 0.03, 0.02], size=300
+    )
+    shown = controlled(
+        views_from_histograms(
+            build_histogram(units), {"site": build_histogram(units, by="site")}, Options(by=("site",))
+        )
+    )
+    figure = consort_figure(shown.by["site"], overall=shown.attrition)
+    texts = set(figure_texts(figure))
+    for site in "ABCDE":
+        assert_every_box_labelled(texts, shown.by["site"][shown.by["site"]["site_id"] == site])
+    starts = shown.by["site"].query("step == 0")["remaining"].sum()
+    if starts != shown.attrition["remaining"].iloc[0]:
+        assert any("each is disclosure-controlled on its own" in t for t in texts)
+
+
+def test_site_figures_are_drawn_one_at_a_time_for_any_number_of_groups():
+    units = random_patients(200, seed=5)
+    table = attrition_table(build_histogram(units, by="site"))
+    drawn = site_figures(table)
+    first = next(drawn)
+    assert first[0] == "AVL"
+    assert len(list(drawn)) == 2
+
+
+def test_site_ids_become_safe_distinct_file_names():
+    assert site_stems(["AVL", "A/B", "c d"], "consort_site") == [
+        "consort_site_AVL",
+        "consort_site_A_B",
+        "consort_site_c_d",
+    ]
+    # Ids that collide once made file-safe (or differ only in case) are numbered.
+    assert site_stems(["A/B", "A_B", "ab", "AB"], "s") == ["s_1_A_B", "s_2_A_B", "s_3_ab", "s_4_AB"]
+    assert site_stems(["../x", ""], "s") == ["s_x", "s_site"]
+
+
+def test_40_sites_each_get_a_labelled_diagram_and_nothing_is_dropped(tmp_path, capsys):
+    """Through the `attrition` command, from a screen folder of 40 sites (disclosure control on)."""
+    import pandas as pd
+
+    from tests.attrition.test_attrition_cli import command, parse
+
+    units = random_patients(1_200, seed=41)
+    units["site_id"] = [f"S{i % 40:02d}" for i in range(len(units))]
+    screen_dir = write_screen_dir(tmp_path / "screen", units)
+    out = tmp_path / "attrition"
+    assert command.run(parse(command, [str(screen_dir), "--out", str(out), "--by", "site", "--formats", "svg"])) == 0
+    assert len(list((out / "figures").glob("consort_site_*.svg"))) == 40
+    table = pd.read_csv(out / "attrition_by_site.csv", keep_default_na=False)
+    for site in ("S00", "S17", "S39"):
+        texts = svg_texts(out / "figures" / f"consort_site_{site}.svg")
+        assert f"Site {site}: all patients" in texts
+        assert_every_box_labelled(texts, table[table["site_id"] == site])

@@ -1,0 +1,161 @@
+"""Every disclosure-controlled table adds up as printed, and no two of them contradict each other.
+
+Generated outcome tables (any size, any number of sites, any mix of fail,
+unknown and review, criteria reordered or dropped) go through the same
+`controlled` views the CLI and the report write; each identity a reader would
+check is asserted on the controlled numbers themselves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oligo_cohort.attrition.histogram import build_histogram
+from oligo_cohort.attrition.report import group_summary
+from oligo_cohort.attrition.tables import attrition_table, controlled_attrition
+from oligo_cohort.attrition.views import Options, controlled, views_from_histograms
+from oligo_cohort.attrition.whatif import compare_attrition, compare_status, controlled_comparison, controlled_status
+from oligo_cohort.criteria import CRITERION_IDS
+from oligo_cohort.disclosure import controlled_parts, round_count
+from tests.attrition.test_attrition_fixtures import random_patients
+
+
+def generated_units(n: int, seed: int, sites: int, fail_rate: float, unknown_rate: float) -> pd.DataFrame:
+    """`n` patients with random outcomes spread over `sites` sites of very different sizes."""
+    units = random_patients(n, seed=seed, fail_rate=fail_rate, unknown_rate=unknown_rate)
+    rng = np.random.default_rng(seed + 1)
+    weights = rng.dirichlet(np.full(sites, 0.7))
+    units["site_id"] = rng.choice([f"S{i:02d}" for i in range(sites)], size=n, p=weights)
+    return units
+
+
+def is_controlled(values: pd.Series) -> bool:
+    """A count after the rule: 0, or a multiple of 5 from 10 up."""
+    numbers = pd.to_numeric(values).astype(float)
+    return bool(((numbers == 0) | ((numbers >= 10) & (numbers % 5 == 0))).all())
+
+
+def assert_flow_adds_up(table: pd.DataFrame) -> None:
+    """remaining before − excluded = remaining after on every row, and sections sum to their drop."""
+    remaining = table["remaining"].astype(int).to_numpy()
+    excluded = table["excluded"].astype(int).to_numpy()
+    assert excluded[0] == 0
+    assert (remaining[:-1] - excluded[1:] == remaining[1:]).all()
+    assert (excluded >= 0).all() and (excluded % 5 == 0).all()
+    assert excluded.sum() == remaining[0] - remaining[-1]
+    for column in ("remaining", "remaining_if_unknown_fail", "unknown", "to_review"):
+        assert is_controlled(table[column]), column
+    assert (table["remaining_if_unknown_fail"].astype(int) <= table["remaining"].astype(int)).all()
+
+
+outcome_mixes = st.fixed_dictionaries(
+    {
+        "n": st.integers(min_value=1, max_value=600),
+        "seed": st.integers(min_value=0, max_value=10_000),
+        "sites": st.integers(min_value=1, max_value=15),
+        "fail_rate": st.sampled_from([0.0, 0.005, 0.02, 0.08, 0.3]),
+        "unknown_rate": st.sampled_from([0.0, 0.01, 0.05, 0.2]),
+    }
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mix=outcome_mixes, drop=st.lists(st.sampled_from(CRITERION_IDS), max_size=3, unique=True), data=st.data())
+def test_every_controlled_table_adds_up_and_agrees_with_the_others(mix, drop, data):
+    units = generated_units(**mix)
+    order = data.draw(st.permutations(CRITERION_IDS).map(lambda ids: tuple(c for c in ids[:4] if c not in drop)))
+    options = Options(order=order or None, drop=tuple(drop), by=("site", "year"))
+    hist = build_histogram(units)
+    grouped = {g: build_histogram(units, by=g) for g in options.by}
+    shown = controlled(views_from_histograms(hist, grouped, options))
+    attrition = shown.attrition
+    assert_flow_adds_up(attrition)
+    total = int(attrition["remaining"].iloc[0])
+    assert total == round_count(len(units))
+    excluded_total = total - int(attrition["remaining"].iloc[-1])
+
+    # Status: its parts add up to the total, which is the attrition's first count.
+    status = shown.status.iloc[0]
+    assert status["eligible"] + status["unknown"] + status["ineligible"] == status["total"] == total
+    if not drop:  # with every criterion applied, the attrition ends on the status counts
+        assert status["eligible"] == attrition["remaining_if_unknown_fail"].iloc[-1]
+        assert status["eligible"] + status["unknown"] == attrition["remaining"].iloc[-1]
+        assert status["ineligible"] == excluded_total
+
+    # Shapley shares and exclusion combinations are parts of the excluded units.
+    impact = shown.impact
+    assert int(impact["shapley"].sum()) == excluded_total
+    assert int(impact["shapley_if_unknown_fail"].sum()) == total - int(attrition["remaining_if_unknown_fail"].iloc[-1])
+    for column in ("units", "fail", "fail_only", "unknown", "review", "gain_all_known"):
+        assert is_controlled(impact[column]), column
+    assert int(shown.sets["n"].sum()) == excluded_total
+    assert (shown.sets["n"] > 0).all()
+
+    # Per site and per year: every group's flow and statuses add up and agree with each other.
+    for grouping, table in shown.by.items():
+        group = table.columns[0]
+        statuses = shown.status_by[grouping].set_index("group")
+        for label, steps in table.groupby(group, sort=False):
+            assert_flow_adds_up(steps)
+            row = statuses.loc[str(label)]
+            assert row["eligible"] + row["unknown"] + row["ineligible"] == row["total"] == steps["remaining"].iloc[0]
+            if not drop:
+                assert row["eligible"] == steps["remaining_if_unknown_fail"].iloc[-1]
+        summary = group_summary(shown, grouping)
+        sums = summary.iloc[-1]
+        assert sums["screened"] == summary["screened"].iloc[:-1].map(float).sum()
+
+
+@settings(max_examples=25, deadline=None)
+@given(a=outcome_mixes, b=outcome_mixes)
+def test_a_controlled_what_if_adds_up_on_each_side(a, b):
+    a["n"], b["n"] = max(a["n"], 1), max(b["n"], 1)
+    hist_a, hist_b = build_histogram(generated_units(**a)), build_histogram(generated_units(**b))
+    table = controlled_comparison(
+        compare_attrition(attrition_table(hist_a), attrition_table(hist_b, drop=["inc_age_18"]))
+    )
+    for side in ("a", "b"):
+        steps = table[table[f"step_{side}"].notna()].sort_values(f"step_{side}")
+        assert_flow_adds_up(
+            steps.rename(
+                columns={f"{c}_{side}": c for c in ("remaining", "excluded", "remaining_if_unknown_fail")}
+            ).assign(unknown=0, to_review=0)
+        )
+    assert (table["excluded_diff"] == table["excluded_b"] - table["excluded_a"]).all()
+    status = controlled_status(compare_status(hist_a, hist_b)).set_index("status")
+    for side in ("a", "b"):
+        assert status.loc[["eligible", "unknown", "ineligible"], side].sum() == status.loc["total", side]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=5_000), max_size=30), st.integers(min_value=0, max_value=500))
+def test_controlled_parts_add_up_to_the_controlled_whole(parts, offset):
+    controlled = controlled_parts(parts, offset=offset)
+    assert controlled.sum() == round_count(offset + sum(parts)) - round_count(offset)
+    assert (controlled >= 0).all() and (controlled % 5 == 0).all()
+    # Each part stays within 9 of its true count (two roundings, one of which may be a suppression).
+    assert (np.abs(controlled - np.array(parts, dtype=float)) <= 9).all() if parts else True
+
+
+def test_the_issue_example_adds_up_at_every_step():
+    """35 patients with 'excluded 0' at every step while 'remaining' fell to 15: no longer possible."""
+    units = generated_units(34, seed=5, sites=3, fail_rate=0.08, unknown_rate=0.05)
+    table = controlled_attrition(attrition_table(build_histogram(units)))
+    assert_flow_adds_up(table)
+    if table["remaining"].iloc[-1] < table["remaining"].iloc[0]:
+        assert table["excluded"].sum() > 0
+
+
+@pytest.mark.parametrize("sites", [1, 12, 40])
+def test_site_summary_states_its_sum(sites):
+    units = generated_units(900, seed=sites, sites=sites, fail_rate=0.05, unknown_rate=0.05)
+    options = Options(by=("site",))
+    shown = controlled(
+        views_from_histograms(build_histogram(units), {"site": build_histogram(units, by="site")}, options)
+    )
+    summary = group_summary(shown, "site")
+    assert len(summary) == units["site_id"].nunique() + 1
+    assert summary["group"].iloc[-1].startswith("Sum of the")

@@ -1,0 +1,204 @@
+"""The command line explains itself: --help with defaults and an example, commands printed as they run, logging.
+
+- Every command's and step's `--help` shows each option's default and an example; `oligo-cohort --help` imports
+  none of the plugged commands' libraries (it stays fast).
+- The examples, and the commands `demo` and `import` suggest, run as printed from the folder they were printed in
+  (the fast ones in the default suite; every one, in a shell, with `-m slow`).
+- `-v/--verbose` and `-q/--quiet`, before or after the command, set what stderr shows; the library prints nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from oligo_cohort.cli import EXAMPLES, OWN_INPUT_EXAMPLES, build_parser, command_prefix, example_commands, main
+from oligo_cohort.paths import demo_extract_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMANDS = [name for name in EXAMPLES if name and " " not in name]
+# The examples the default suite runs (in-process); the rest draw figures or forecasts, and run with -m slow.
+FAST = ("demo", "screen", "validate", "dictionary", "synth", "review export", "review import")
+ORDER = ("demo", "", "screen", "validate", "dictionary", "synth", "attrition", "report", "accrual", "review",
+         "review export", "review import")  # fmt: skip
+
+
+def subparser(command: str) -> argparse.ArgumentParser:
+    """The parser of `command` ("review export" for a step), configured as when it runs."""
+    parser = build_parser(command.split()[0])
+    for word in command.split():
+        parser = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[word]
+    return parser
+
+
+def options_with_defaults(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    return [
+        a
+        for a in parser._actions
+        if a.option_strings and a.help and a.default not in (None, False, True, argparse.SUPPRESS, [], "")
+    ]
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "review export", "review import"])
+def test_help_shows_every_default_and_an_example(command, capsys):
+    parser = subparser(command)
+    text = parser.format_help()
+    flat = " ".join(text.split())
+    for action in options_with_defaults(parser):
+        shown = str(action.default)
+        assert f"default: {shown}" in flat or f"default {shown}" in flat or "default" in action.help, action.dest
+    assert "Example" in text
+    for example in example_commands(command):
+        assert example in text, "the example is printed whole, on one line"
+    assert "-v, --verbose" in text and "-q, --quiet" in text
+
+
+def test_plain_help_imports_no_plugged_command():
+    code = (
+        "import sys\nfrom oligo_cohort.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('matplotlib', 'scipy', 'oligo_cohort.attrition.report', 'oligo_cohort.synth.command',"
+        " 'oligo_cohort.accrual.command', 'oligo_cohort.importers.command', 'oligo_cohort.review.command')"
+        " if m in sys.modules]\nprint('HEAVY', heavy, file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert "HEAVY []" in done.stderr
+    assert "Examples (on the bundled demo extract)" in done.stdout
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_screen_from_the_command_line_never_imports_pandas(kind, tmp_path):
+    """pandas is the heaviest import of all (a third of a second): a screen reads, decides, explains and writes
+    without it, for CSV and Parquet extracts alike; it is loaded only when a Python user asks for a DataFrame."""
+    extract = demo_extract_dir()
+    if kind == "parquet":
+        extract = tmp_path / "extract"
+        extract.mkdir()
+        con = duckdb.connect()
+        for table in demo_extract_dir().glob("*.csv"):
+            con.sql(f"SELECT * FROM read_csv('{table}', all_varchar = true)").write_parquet(
+                str(extract / f"{table.stem}.parquet")
+            )
+    code = (
+        "import sys\nfrom oligo_cohort.cli import main\n"
+        f"code = main(['screen', {str(extract)!r}, '--out', {str(tmp_path / 'out')!r}, '-q'])\n"
+        "loaded = [m for m in ('pandas', 'matplotlib', 'scipy') if m in sys.modules]\n"
+        "print('CODE', code, 'LOADED', loaded, file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert "CODE 0 LOADED []" in done.stderr, done.stderr[-2000:]
+
+
+def test_the_prefix_is_the_command_installed_beside_python(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    prefix = shlex.split(command_prefix())
+    script = Path(sys.executable).parent / "oligo-cohort"
+    assert prefix in (["oligo-cohort"], [str(script)]), prefix
+    monkeypatch.chdir(ROOT)
+    assert command_prefix() in ("oligo-cohort", shlex.quote(os.path.relpath(script, ROOT)))
+
+
+def run_printed(command: str) -> int:
+    """Run an oligo-cohort command line as printed (in-process, after checking its first word is the command)."""
+    words = shlex.split(command)
+    assert Path(words[0]).is_file() or words[0] == "oligo-cohort", words[0]
+    return main(words[1:])
+
+
+def next_commands(printed: str) -> list[str]:
+    lines = printed.split("Next (from this folder):", 1)[1].splitlines()
+    return [line.split("   #")[0].strip() for line in lines if line.strip()]
+
+
+def test_demo_and_the_examples_run_as_printed(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo"]) == 0
+    printed = capsys.readouterr().out
+    assert "Synthetic data (the bundled demo extract): exact counts" in printed
+    suggested = next_commands(printed)
+    assert [shlex.split(c)[1] for c in suggested] == ["screen", "attrition", "report"]
+    assert str(demo_extract_dir()) in suggested[0], "paths as they are from here"
+    assert run_printed(suggested[0]) == 0  # the first suggestion; the others run with -m slow
+    for command in (c for c in ORDER if c in FAST):
+        for example in example_commands(command):
+            assert run_printed(example) == 0, example
+    capsys.readouterr()
+    assert (tmp_path / "data-dictionary.md").is_file() and (tmp_path / "reviewed-extract").is_dir()
+
+
+@pytest.mark.parametrize("command", [c for c in ORDER if c not in FAST and c not in OWN_INPUT_EXAMPLES])
+def test_every_other_example_parses(command):
+    for example in example_commands(command):
+        words = shlex.split(example)
+        build_parser(words[1]).parse_args(words[1:])
+
+
+@pytest.mark.slow
+def test_every_printed_command_runs_in_a_shell(tmp_path, monkeypatch):
+    """Each example and each suggestion of `demo`, exactly as printed, in a shell, in the folder printed for."""
+    monkeypatch.chdir(tmp_path)  # the commands are printed for the folder they run in
+    env = dict(os.environ, OLIGO_COHORT_THREADS="1")
+    demo = subprocess.run(
+        shlex.split(example_commands("demo")[0]), cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    )
+    commands = next_commands(demo.stdout)
+    commands += [e for c in ORDER if c not in OWN_INPUT_EXAMPLES for e in example_commands(c)]
+    for command in dict.fromkeys(commands):
+        done = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, f"{command}\n{done.stderr}"
+
+
+def test_import_suggests_a_screen_that_runs_as_printed(monkeypatch, tmp_path, capsys):
+    from tests.importers.test_import_nkr import write_nkr
+
+    monkeypatch.chdir(tmp_path)
+    source = write_nkr(tmp_path / "nkr.csv")
+    assert main(["import", "nkr", str(source), "--out", "nkr-extract"]) == 0
+    printed = capsys.readouterr().out
+    suggested = next_commands(printed)
+    assert suggested == [f"{command_prefix()} screen nkr-extract --out screen-out"]
+    assert run_printed(suggested[0]) == 0
+    assert (tmp_path / "screen-out" / "patients.csv").is_file()
+
+
+# --- logging ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "shown"),
+    [
+        ([], [], False),  # stderr is not a terminal here: no progress lines
+        (["-v"], [], True),
+        ([], ["--verbose"], True),
+        (["--verbose"], ["-q"], False),
+    ],
+)
+def test_verbose_and_quiet_set_what_stderr_shows(before, after, shown, tmp_path, capsys):
+    assert main([*before, "screen", str(demo_extract_dir()), "--out", str(tmp_path / "out"), *after]) == 0
+    err = capsys.readouterr().err
+    stages = [line for line in err.splitlines() if line.startswith("[") and " s] " in line]
+    assert bool(stages) == shown, err
+    if shown:
+        assert any("validate: " in line and "peak memory" in line for line in stages)
+        assert any("write outputs" in line for line in stages)
+
+
+def test_the_library_prints_nothing_and_logs_its_stages(capsys, caplog):
+    from oligo_cohort.api import screen
+    from oligo_cohort.progress import RunProgress, tracking
+
+    with caplog.at_level(logging.INFO, logger="oligo_cohort"), tracking(RunProgress()):
+        screen(demo_extract_dir())
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    stages = [r for r in caplog.records if r.name == "oligo_cohort.progress"]
+    assert {getattr(r, "stage", None) for r in stages} >= {"read", "validate", "explain"}
+    assert {getattr(r, "stage_event", None) for r in stages} == {"start", "end"}

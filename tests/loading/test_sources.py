@@ -1,0 +1,144 @@
+"""Reading extracts: CSV, Parquet, DuckDB files and DataFrames give the same typed tables; ids stay text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from oligo_cohort.errors import InputError, UsageError
+from oligo_cohort.load import load_extract
+from oligo_cohort.sources import read_source
+from tests.loading.test_bad_input import VALID, write_extract
+
+
+def typed_rows(loaded, table: str) -> list[tuple]:
+    return loaded.con.execute(f"SELECT * EXCLUDE (_row) FROM {table} ORDER BY ALL").fetchall()
+
+
+@pytest.fixture
+def csv_extract(tmp_path: Path) -> Path:
+    return write_extract(tmp_path / "csv", VALID)
+
+
+def test_parquet_duckdb_and_dataframes_read_like_csv(tmp_path, csv_extract):
+    reference = load_extract(csv_extract)
+    frames = {name: pd.read_csv(csv_extract / f"{name}.csv", dtype=str) for name in VALID}
+
+    parquet = tmp_path / "parquet"
+    parquet.mkdir()
+    for name, frame in frames.items():
+        frame.to_parquet(parquet / f"{name}.parquet", index=False)
+
+    database = tmp_path / "extract.duckdb"
+    with duckdb.connect(str(database)) as con:
+        for name, frame in frames.items():
+            con.register("frame", frame)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+            con.unregister("frame")
+
+    for source in (parquet, database, frames):
+        loaded = load_extract(source)
+        assert loaded.as_of == reference.as_of
+        for table in VALID:
+            assert typed_rows(loaded, table) == typed_rows(reference, table), (source, table)
+
+
+def native_parquet(csv_folder: Path, folder: Path, lesions: pa.Table | None = None) -> Path:
+    """The CSV extract as Parquet with natively typed columns: DATE, float, boolean."""
+    folder.mkdir()
+    for name in VALID:
+        frame = pd.read_csv(csv_folder / f"{name}.csv", dtype=str)
+        for column in frame.columns:
+            if column.endswith("_date"):
+                frame[column] = pd.to_datetime(frame[column]).dt.date
+            if column in ("size_mm", "suv_max"):
+                frame[column] = frame[column].astype(float)
+            if column in ("chemotherapy", "radiotherapy"):
+                frame[column] = frame[column].map({"true": True, "false": False})
+        if name == "lesions" and lesions is not None:
+            pq.write_table(lesions, folder / f"{name}.parquet")
+            continue
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+    return folder
+
+
+def test_parquet_with_native_types_is_read(tmp_path, csv_extract):
+    """Dates as DATE, sizes as floats, flags as booleans: typed as the values they are, with no text round trip."""
+    folder = native_parquet(csv_extract, tmp_path / "typed")
+    raw = read_source(folder)
+    assert raw.tables["lesions"].native == {"size_mm", "suv_max"}
+    assert {"diagnosis_date", "chemotherapy", "radiotherapy"} <= raw.tables["tumours"].native
+    assert raw.tables["lesions"].query and "CAST" not in raw.tables["lesions"].query.split("size_mm")[0][-12:]
+    loaded, reference = load_extract(folder), load_extract(csv_extract)
+    for table in VALID:
+        assert typed_rows(loaded, table) == typed_rows(reference, table), table
+
+
+def test_rejected_native_values_are_named_as_written(tmp_path, csv_extract):
+    """A NaN or a negative float is refused as its text would be, and the message quotes the value."""
+    lesions = pa.table(
+        {
+            "study_id": ["S1", "S2", "S2"],
+            "patient_id": ["007", "007", "007"],
+            "lesion_id": ["L1", "L1", "L2"],
+            "location": ["distant", "DISTANT", "distant"],
+            "organ": ["liver", "liver", "liver"],
+            "size_mm": pa.array([10.0, float("nan"), -3.5], pa.float64()),  # a real NaN, not a null
+            "suv_max": pa.array([None, None, 4.5], pa.float64()),
+        }
+    )
+    folder = native_parquet(csv_extract, tmp_path / "typed", lesions)
+    with pytest.raises(InputError) as caught:
+        load_extract(folder)
+    named = {(p.table, p.column, p.row, p.value, p.message) for p in caught.value.problems}
+    assert ("lesions", "size_mm", 2, "nan", "not a number") in named
+    assert ("lesions", "size_mm", 3, "-3.5", "impossible value: below 0") in named
+    assert not any(p.column == "location" for p in caught.value.problems)  # "DISTANT" is a valid code
+
+
+def test_leading_zeros_bom_and_header_case_survive(tmp_path):
+    tables = dict(VALID)
+    tables["patients"] = "\ufeffPatient_ID , Site_ID,birth_date,sex,death_date\n007,AVL,1960-05-01,F,\nP2,UMCU,,,\n"
+    loaded = load_extract(write_extract(tmp_path / "e", tables))
+    assert [r[0] for r in typed_rows(loaded, "patients")] == ["007", "P2"]
+
+
+def test_latin1_and_semicolon_files_are_read_with_a_finding(tmp_path):
+    folder = write_extract(tmp_path / "e", VALID)
+    imaging = "study_id;patient_id;study_date;modality\nS1;007;2020-01-05;CT\nS2;007;2021-03-01;CT\n"
+    (folder / "imaging.csv").write_text(imaging, encoding="utf-8")
+    patients = VALID["patients"].replace("AVL", "Sint-Jos\xe9")
+    (folder / "patients.csv").write_bytes(patients.encode("latin-1"))
+    loaded = load_extract(folder)
+    assert [r[0] for r in typed_rows(loaded, "imaging")] == ["S1", "S2"]
+    assert ("007", "Sint-Jos\xe9") in [r[:2] for r in typed_rows(loaded, "patients")]
+    notes = {(f.table, f.message.split(" (")[0].split(":")[0]) for f in loaded.findings}
+    assert ("imaging", "read with ';' as the delimiter") in notes
+    assert ("patients", "not UTF-8") in notes
+
+
+def test_empty_file_is_fatal(tmp_path):
+    folder = write_extract(tmp_path / "e", VALID)
+    (folder / "lesions.csv").write_text("", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_extract(folder)
+    assert ("lesions", "the file is empty (not even a header line)") in {
+        (p.table, p.message) for p in caught.value.problems
+    }
+
+
+def test_header_only_optional_table_means_no_records(tmp_path):
+    tables = dict(VALID, observations="patient_id,code,start_date,end_date,value\n")
+    loaded = load_extract(write_extract(tmp_path / "e", tables))
+    assert "observations" in loaded.present
+    assert typed_rows(loaded, "observations") == []
+
+
+def test_a_missing_extract_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        load_extract(tmp_path / "nowhere")

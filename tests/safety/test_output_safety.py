@@ -1,0 +1,543 @@
+"""Outputs replace only what oligo-cohort wrote, never an input, decided before the work, all at once.
+
+Generated destination folders (files of a user, markers of every kind, broken
+markers, a lone `manifest.json`) check the one rule of `oligo_cohort.destination`
+against an oracle computed from the generated folder; every command is then
+pointed at its own inputs (the same folder, a folder inside, a folder around,
+a symbolic link) and at a user's folder; `--problems` and `dictionary --out`
+files; permissions under two umasks; a full, read-only or unwritable disk while
+writing; a foreign lock file; folders written before markers existed; and two
+real processes writing the same folder at once.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oligo_cohort import destination as dest
+from oligo_cohort.cli import main
+from oligo_cohort.destination import MARKER, DestinationError, OutputFolder, staged_output
+from oligo_cohort.paths import demo_extract_dir, dictionary_dir
+from oligo_cohort.problems import PROBLEM_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """Every entry under `folder` (links not followed) with the sha256 of files and the target of links."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            found[rel] = "link:" + os.readlink(path)
+        elif path.is_file():
+            found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            found[rel] = "folder"
+    return found
+
+
+def leftovers(parent: Path) -> list[str]:
+    """Staging folders, moved-aside outputs and lock files: none may remain after a run."""
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith(".") and p.name != MARKER)
+
+
+def copy_demo(folder: Path) -> Path:
+    shutil.copytree(demo_extract_dir(), folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def screen_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("safety") / "screen"
+    assert main(["screen", str(demo_extract_dir()), "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+# --- the rule, on generated folders ---------------------------------------------------------------------------
+
+NAMES = ["a.csv", "b.txt", "manifest.json", "settings.json", "figures/c.svg", "notes/d.md", ".DS_Store", "x/.DS_Store"]
+WRITTEN = {"table.csv": b"n\n1\n", "figures/plot.svg": b"<svg/>"}
+MARKERS = ("none", "same", "other", "corrupt", "foreign", "not-a-list")
+
+
+def parents(names) -> set[str]:
+    return {"/".join(n.split("/")[: i + 1]) + "/" for n in names for i in range(n.count("/"))}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    files=st.sets(st.sampled_from(NAMES)),
+    listed=st.sets(st.sampled_from([*NAMES, "figures/", "notes/", "x/"])),
+    marker=st.sampled_from(MARKERS),
+)
+def test_a_folder_is_replaced_only_when_its_marker_lists_everything_in_it(scratch, files, listed, marker):
+    parent = Path(tempfile.mkdtemp(dir=scratch))
+    out = parent / "out"
+    out.mkdir()
+    for name in files:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(f"a user's {name}", encoding="utf-8")
+    kind = {"same": "attrition", "other": "screen", "foreign": "attrition", "not-a-list": "attrition"}.get(marker)
+    if marker == "corrupt":
+        (out / MARKER).write_text("{not json", encoding="utf-8")
+    elif kind:
+        info = {"written_by": "oligo-cohort" if marker != "foreign" else "other-tool", "output": kind}
+        info["files"] = sorted(listed) if marker != "not-a-list" else "everything"
+        (out / MARKER).write_text(json.dumps(info), encoding="utf-8")
+    before = fingerprint(out)
+
+    entries = {n for n in files if Path(n).name not in dest.OS_LITTER} | parents(files)
+    expected = (not files and marker == "none") or (marker == "same" and entries <= listed)
+
+    try:
+        with staged_output(out, "attrition") as staging:
+            for name, data in WRITTEN.items():
+                (staging / name).parent.mkdir(exist_ok=True)
+                (staging / name).write_bytes(data)
+        replaced = True
+    except DestinationError as error:
+        replaced = False
+        extra = sorted(entries - listed) if marker == "same" else []
+        assert all(name in str(error) for name in extra[:8]), (str(error), extra)
+    assert replaced == expected, (files, listed, marker)
+    if replaced:
+        assert {k: v for k, v in fingerprint(out).items() if k != MARKER} == {
+            "figures": "folder",
+            "figures/plot.svg": hashlib.sha256(b"<svg/>").hexdigest(),
+            "table.csv": hashlib.sha256(b"n\n1\n").hexdigest(),
+        }
+        written = json.loads((out / MARKER).read_text(encoding="utf-8"))
+        assert (written["output"], written["files"]) == ("attrition", ["figures/", "figures/plot.svg", "table.csv"])
+    else:
+        assert fingerprint(out) == before
+    assert leftovers(parent) == []
+
+
+def test_a_symlink_or_fifo_in_an_earlier_output_is_not_ours(tmp_path):
+    out = tmp_path / "out"
+    with staged_output(out, "attrition") as staging:
+        (staging / "t.csv").write_text("x\n", encoding="utf-8")
+    (out / "t.csv").unlink()
+    (out / "t.csv").symlink_to(tmp_path)  # same name, but a link: deleting "it" must not be risked
+    with pytest.raises(DestinationError, match=r"t\.csv"), staged_output(out, "attrition") as staging:
+        (staging / "t.csv").write_text("y\n", encoding="utf-8")
+    assert (out / "t.csv").is_symlink()
+
+
+def test_the_earlier_output_is_deleted_only_after_the_new_one_is_in_place(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with staged_output(out, "screen") as staging:
+        (staging / "a.csv").write_text("first\n", encoding="utf-8")
+    (tmp_path / ".out.previous").mkdir()  # a user's folder with the name the tool once used for swaps
+    (tmp_path / ".out.previous" / "keep.txt").write_text("mine", encoding="utf-8")
+
+    real_rename = os.rename
+
+    def failing_rename(source, target):
+        if str(source).endswith(".partial"):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return real_rename(source, target)
+
+    monkeypatch.setattr(os, "rename", failing_rename)
+    with pytest.raises(DestinationError, match="cross-device"), staged_output(out, "screen") as staging:
+        (staging / "a.csv").write_text("second\n", encoding="utf-8")
+    assert (out / "a.csv").read_text(encoding="utf-8") == "first\n", "the earlier output was put back"
+    assert (tmp_path / ".out.previous" / "keep.txt").read_text(encoding="utf-8") == "mine"
+    assert leftovers(tmp_path) == [".out.previous"]
+
+
+# --- inputs are never an output -----------------------------------------------------------------------------
+
+
+def command_lines(extract: Path, screen: Path, out: Path, sites: Path) -> dict[str, list[str]]:
+    return {
+        "screen": ["screen", str(extract), "--out", str(out)],
+        "report": ["report", str(extract), "--out", str(out)],
+        "attrition": ["attrition", str(screen), "--out", str(out)],
+        "accrual": ["accrual", str(screen), "--target", "5", "--start", "2025-01-01", "--out", str(out)],
+        "accrual --sites": [
+            "accrual", str(screen), "--target", "5", "--start", "2025-01-01", "--out", str(out), "--sites", str(sites)
+        ],
+        "import": ["import", "omop", str(extract), "--out", str(out)],
+    }  # fmt: skip
+
+
+def input_of(command: str, extract: Path, screen: Path, sites: Path) -> Path:
+    return {"attrition": screen, "accrual": screen, "accrual --sites": sites}.get(command, extract)
+
+
+@pytest.mark.parametrize("command", ["screen", "report", "attrition", "accrual", "accrual --sites", "import"])
+@pytest.mark.parametrize("where", ["is", "inside", "around", "link"])
+def test_no_command_writes_over_or_into_its_inputs(tmp_path, screen_dir, capsys, command, where):
+    extract = copy_demo(tmp_path / "data" / "extract")
+    screen = tmp_path / "data" / "screen"
+    shutil.copytree(screen_dir, screen)
+    sites = tmp_path / "data" / "sites" / "sites.csv"
+    sites.parent.mkdir()
+    sites.write_text("site_id,activation_date\nAVL,2025-01-01\n", encoding="utf-8")
+    target = input_of(command, extract, screen, sites)
+    if where == "inside" and target.is_file():
+        pytest.skip("nothing lies inside a file")
+    out = {
+        "is": target,
+        "inside": target / "results",
+        "around": tmp_path / "data",
+        "link": tmp_path / "link",
+    }[where]
+    if where == "link":
+        out.symlink_to(target, target_is_directory=target.is_dir())
+    before = fingerprint(tmp_path)
+    code = main(command_lines(extract, screen, out, sites)[command])
+    message = capsys.readouterr().err
+    assert code == 2, message
+    assert "input" in message and "Traceback" not in message
+    assert fingerprint(tmp_path) == before, "nothing was changed, made or removed"
+
+
+def test_a_registry_export_holding_a_manifest_is_neither_input_nor_output(tmp_path, capsys):
+    """The worst case found: `screen X --out X` with a manifest.json in X deleted the extract."""
+    export = copy_demo(tmp_path / "export")
+    (export / "manifest.json").write_text('{"exported": "2024-07-01", "files": ["patients.csv"]}', encoding="utf-8")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "manifest.json").write_text('{"tool": "oligo-cohort", "files": []}', encoding="utf-8")
+    (project / "analysis.R").write_text("# weeks of work", encoding="utf-8")
+    before = fingerprint(tmp_path)
+    assert main(["screen", str(export), "--out", str(export)]) == 2
+    assert main(["screen", str(export), "--out", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert "is the input" in err and "analysis.R" in err
+    assert fingerprint(tmp_path) == before
+
+
+def test_the_destination_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
+    import oligo_cohort.api
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the extract was read before the destination was checked")
+
+    monkeypatch.setattr(oligo_cohort.api, "load_extract", no_work)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep", encoding="utf-8")
+    assert main(["screen", str(demo_extract_dir()), "--out", str(mine)]) == 2
+    assert main(["report", str(demo_extract_dir()), "--out", str(mine)]) == 2
+    foreign = tmp_path / "foreign.csv"
+    foreign.write_text("name,phone\nme,123\n", encoding="utf-8")
+    assert main(["screen", str(demo_extract_dir()), "--out", str(tmp_path / "o"), "--problems", str(foreign)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("notes.txt") == 2 and "foreign.csv exists and is not a problems file" in err
+    assert not (tmp_path / "o").exists() and leftovers(tmp_path) == []
+
+
+def test_folders_made_for_a_failed_run_are_removed_again(tmp_path, capsys):
+    extract = copy_demo(tmp_path / "extract")
+    (extract / "lesions.csv").write_text("study_id,patient_id\n", encoding="utf-8")  # fatal: columns missing
+    out = tmp_path / "new" / "deeper" / "out"
+    assert main(["screen", str(extract), "--out", str(out)]) == 2
+    assert not (tmp_path / "new").exists()
+    assert "fatal problem" in capsys.readouterr().err
+
+
+# --- single files ---------------------------------------------------------------------------------------------
+
+
+def problems_header() -> str:
+    return ",".join(PROBLEM_COLUMNS) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("foreign file", "is not a problems file"),
+        ("the extract's table", "lies inside the input"),
+        ("inside the extract", "lies inside the input"),
+        ("a folder", "is a folder"),
+        ("inside --out", "lies inside the --out folder"),
+    ],
+)
+def test_problems_files_never_replace_what_is_not_ours(tmp_path, capsys, case, message):
+    extract = copy_demo(tmp_path / "extract")
+    (tmp_path / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    target = {
+        "foreign file": tmp_path / "notes.csv",
+        "the extract's table": extract / "patients.csv",
+        "inside the extract": extract / "problems.csv",
+        "a folder": tmp_path / "folder",
+        "inside --out": tmp_path / "out" / "problems.csv",
+    }[case]
+    before = fingerprint(tmp_path)
+    assert main(["screen", str(extract), "--out", str(tmp_path / "out"), "--problems", str(target)]) == 2
+    assert message in capsys.readouterr().err
+    assert fingerprint(tmp_path) == before
+
+
+def test_an_earlier_problems_file_is_replaced_whole(tmp_path, capsys):
+    extract = copy_demo(tmp_path / "extract")
+    with (extract / "systemic_therapy.csv").open("a", encoding="utf-8") as handle:
+        handle.write("00107,unknowndrug,2023-03-01,,metastatic\n")
+    problems = tmp_path / "reports" / "problems.csv"
+    assert main(["validate", str(extract), "--problems", str(problems)]) == 0
+    first = problems.read_text(encoding="utf-8")
+    assert first.startswith(problems_header()) and "unknowndrug" in first
+    problems.write_text(problems_header() + "finding,old,,,,,from an earlier run\n", encoding="utf-8")
+    assert main(["validate", str(extract), "--problems", str(problems)]) == 0
+    assert problems.read_text(encoding="utf-8") == first
+    assert leftovers(problems.parent) == []
+
+
+def test_the_dictionary_file_is_replaced_only_when_it_is_one(tmp_path, capsys):
+    out = tmp_path / "dictionary.md"
+    assert main(["dictionary", "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert main(["dictionary", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == text
+    mine = tmp_path / "notes.md"
+    mine.write_text("# My notes\n", encoding="utf-8")
+    assert main(["dictionary", "--out", str(mine)]) == 2
+    assert main(["dictionary", "--out", str(dictionary_dir() / "tables.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "notes.md exists and is not a data dictionary" in err and "lies inside the input" in err
+    assert mine.read_text(encoding="utf-8") == "# My notes\n"
+
+
+# --- permissions ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027])
+def test_outputs_get_the_users_normal_permissions(tmp_path, mask):
+    previous = os.umask(mask)
+    try:
+        with staged_output(tmp_path / "out", "screen") as staging:
+            (staging / "sub").mkdir()
+            (staging / "sub" / "a.csv").write_text("x\n", encoding="utf-8")
+        single = dest.OutputFile(tmp_path / "p.csv", what="x", recognise=lambda p: True, option="--problems")
+        single.write_text("severity\n")
+    finally:
+        os.umask(previous)
+    for folder in (tmp_path / "out", tmp_path / "out" / "sub"):
+        assert folder.stat().st_mode & 0o777 == 0o777 & ~mask
+    for file in (tmp_path / "out" / "sub" / "a.csv", tmp_path / "out" / MARKER, tmp_path / "p.csv"):
+        assert file.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+# --- the disk says no -----------------------------------------------------------------------------------------
+
+FAILURES = {
+    "full": OSError(errno.ENOSPC, "No space left on device"),
+    "read-only": OSError(errno.EROFS, "Read-only file system"),
+    "denied": OSError(errno.EACCES, "Permission denied"),
+    "quota": OSError(errno.EDQUOT, "Disk quota exceeded"),
+    "duckdb": duckdb.IOException('IO Error: Could not write file "x": No space left on device'),
+}
+
+
+@pytest.mark.parametrize("failure", sorted(FAILURES))
+def test_a_disk_that_fails_while_writing_leaves_the_earlier_output_and_no_partial_folder(
+    tmp_path, screen_dir, monkeypatch, capsys, failure
+):
+    import oligo_cohort.attrition.bundle as bundle
+
+    out = tmp_path / "attrition"
+    assert main(["attrition", str(screen_dir), "--out", str(out), "--no-figures"]) == 0
+    before = fingerprint(out)
+    real = bundle.write_csv
+    calls = []
+
+    def failing(table, path, **kwargs):
+        calls.append(path)
+        if len(calls) == 3:  # after some files are written
+            raise FAILURES[failure]
+        return real(table, path, **kwargs)
+
+    monkeypatch.setattr(bundle, "write_csv", failing)
+    capsys.readouterr()
+    assert main(["attrition", str(screen_dir), "--out", str(out), "--no-figures", "--by", "site"]) == 2
+    err = capsys.readouterr().err
+    reason = str(FAILURES[failure]).split(": ")[-1] if failure == "duckdb" else FAILURES[failure].strerror
+    assert f"could not write {out}: " in err and reason in err and "earlier output there is unchanged" in err
+    assert "Traceback" not in err
+    assert fingerprint(out) == before
+    assert leftovers(tmp_path) == []
+
+
+def test_a_full_disk_while_writing_the_problems_file(tmp_path, monkeypatch, capsys):
+    import oligo_cohort.csv_output as csv_output
+
+    extract = copy_demo(tmp_path / "extract")
+    real = csv_output.inert_frame
+
+    def full(frame, *args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(csv_output, "inert_frame", full)
+    assert main(["validate", str(extract), "--problems", str(tmp_path / "p.csv")]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["extract"]
+    monkeypatch.setattr(csv_output, "inert_frame", real)
+
+
+def test_an_unwritable_place_is_refused_before_the_work(tmp_path, monkeypatch, capsys):
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == tmp_path else real(path, mode))
+    assert main(["validate", str(demo_extract_dir()), "--problems", str(tmp_path / "p.csv")]) == 2
+    assert main(["screen", str(demo_extract_dir()), "--out", str(tmp_path / "o" / "p")]) == 2
+    err = capsys.readouterr().err
+    assert err.count(f"the folder {tmp_path} is not writable for you") == 2
+
+
+# --- locks and concurrent runs ----------------------------------------------------------------------------------
+
+
+def test_a_foreign_file_with_the_lock_name_is_left_alone(tmp_path, capsys):
+    lock = tmp_path / ".out.oligo-cohort.lock"
+    lock.write_text("someone else's", encoding="utf-8")
+    with (
+        pytest.raises(DestinationError, match="not written by oligo-cohort"),
+        staged_output(tmp_path / "out", "screen") as staging,
+    ):
+        (staging / "a.csv").write_text("x", encoding="utf-8")
+    assert lock.read_text(encoding="utf-8") == "someone else's"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_second_claim_of_the_same_folder_is_refused_while_the_first_holds_it(tmp_path):
+    first = OutputFolder(tmp_path / "out", "screen")
+    with first:
+        with (
+            pytest.raises(DestinationError, match="another oligo-cohort run is writing"),
+            OutputFolder(tmp_path / "out", "screen"),
+        ):
+            pass
+        with first.staging() as staging:
+            (staging / "a.csv").write_text("x", encoding="utf-8")
+    with OutputFolder(tmp_path / "out", "screen") as again, again.staging() as staging:  # free again
+        (staging / "b.csv").write_text("y", encoding="utf-8")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [MARKER, "b.csv"]
+    assert leftovers(tmp_path) == []
+
+
+def test_two_processes_writing_the_same_folder_never_mix_files(tmp_path):
+    out = tmp_path / "out"
+    env = dict(os.environ, OLIGO_COHORT_THREADS="1")
+    runs = [
+        ["screen", str(demo_extract_dir()), "--out", str(out), "--quiet"],
+        ["screen", str(demo_extract_dir()), "--out", str(out), "--quiet", "--worklist"],
+    ]
+    command = [sys.executable, "-m", "oligo_cohort"]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    processes = [subprocess.Popen([*command, *argv], cwd=ROOT, env=env, **pipes) for argv in runs]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in processes]
+    for process in processes:
+        process.stdout.close()
+        process.stderr.close()
+    codes = sorted(code for code, _ in results)
+    assert codes in ([0, 0], [0, 2]), results
+    print("exit codes of the two runs:", codes)
+    for code, err in results:
+        assert "Traceback" not in err
+        if code == 2:
+            assert "another oligo-cohort run is writing this folder now" in err
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    names = {p.name for p in out.iterdir()}
+    expected = {"patients.csv", "events.csv", "reasons.csv", "findings.csv", "manifest.json", MARKER}
+    assert names == expected | ({"worklist.csv"} if manifest["worklist"] else set()), "one run's files, whole"
+    assert leftovers(tmp_path) == []
+
+
+# --- folders written before markers existed ---------------------------------------------------------------------
+
+
+def test_an_earlier_versions_screen_and_attrition_folders_are_recognised_strictly(tmp_path, screen_dir, capsys):
+    old_screen = tmp_path / "old-screen"
+    shutil.copytree(screen_dir, old_screen)
+    (old_screen / MARKER).unlink()
+    assert main(["screen", str(demo_extract_dir()), "--out", str(old_screen), "--quiet"]) == 0
+    assert (old_screen / MARKER).is_file()
+
+    old_attrition = tmp_path / "old-attrition"
+    assert main(["attrition", str(screen_dir), "--out", str(old_attrition), "--no-figures"]) == 0
+    (old_attrition / MARKER).unlink()
+    (old_attrition / "my notes.txt").write_text("keep", encoding="utf-8")
+    assert main(["attrition", str(screen_dir), "--out", str(old_attrition), "--no-figures"]) == 2
+    assert "my notes.txt" in capsys.readouterr().err
+    (old_attrition / "my notes.txt").unlink()
+    assert main(["attrition", str(screen_dir), "--out", str(old_attrition), "--no-figures"]) == 0
+    # A screen folder is not an attrition folder, with or without markers.
+    assert main(["attrition", str(screen_dir), "--out", str(old_screen), "--no-figures"]) == 2
+    assert "earlier `screen` output" in capsys.readouterr().err
+
+
+def test_an_output_reached_through_a_symbolic_link_is_replaced_where_it_lies(tmp_path):
+    real = tmp_path / "real"
+    with staged_output(real, "screen") as staging:
+        (staging / "a.csv").write_text("1\n", encoding="utf-8")
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    with staged_output(link, "screen") as staging:
+        (staging / "a.csv").write_text("2\n", encoding="utf-8")
+    assert link.is_symlink() and (real / "a.csv").read_text(encoding="utf-8") == "2\n"
+
+
+# --- the last line of defence -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unexpected_error_is_one_line_exit_1_and_nothing_half_written(tmp_path, monkeypatch, capsys, debug):
+    import oligo_cohort.outputs as outputs
+
+    def broken(*args, **kwargs):
+        raise ValueError("an internal inconsistency")
+
+    monkeypatch.setattr(outputs, "write_csv", broken)
+    if debug:
+        monkeypatch.setenv("OLIGO_COHORT_DEBUG", "1")
+    assert main(["screen", str(demo_extract_dir()), "--out", str(tmp_path / "new" / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "internal error (ValueError: an internal inconsistency). This is a bug" in err
+    assert ("Traceback" in err) == debug
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_running_out_of_memory_is_a_message(tmp_path, monkeypatch, capsys):
+    import oligo_cohort.api
+
+    def exhausted(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256 KiB")
+
+    monkeypatch.setattr(oligo_cohort.api, "load_extract", exhausted)
+    assert main(["screen", str(demo_extract_dir()), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert "out of memory" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    """One folder for the generated examples (a numbered temporary folder per example gets slow)."""
+    return tmp_path_factory.mktemp("examples")
+
+
+def test_the_current_folder_is_never_replaced(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with staged_output(out, "screen") as staging:
+        (staging / "a.csv").write_text("1\n", encoding="utf-8")
+    monkeypatch.chdir(out)
+    with pytest.raises(DestinationError, match="current folder"):
+        OutputFolder(".", "screen").check()
+    with pytest.raises(DestinationError, match="current folder"):
+        OutputFolder(tmp_path, "screen").check()
