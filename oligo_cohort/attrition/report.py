@@ -316,9 +316,10 @@ def _summary(content: ReportContent) -> list[str]:
             _screened_detail(content),
         ),
         _card(
-            "Eligible on registry data",
+            "Not excluded on registry data",
             _bounds(registry["remaining_if_unknown_fail"], registry["remaining"]),
-            "no registry criterion fails: every one met (unknown as fail) – some unknown (unknown as pass)",
+            "no registry criterion fails: every one met (unknown as fail) – some unknown (unknown as pass); "
+            "chart-review criteria are counted in the next box",
         ),
         _card(
             "Potentially eligible after chart review",

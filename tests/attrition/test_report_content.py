@@ -56,7 +56,8 @@ def test_the_summary_comes_first_and_answers_how_many_where_and_why_not(demo_rep
         f"Potentially eligible after chart review {counts['eligible']} – {counts['eligible'] + counts['unknown']}"
         in summary
     )
-    assert "Eligible on registry data" in summary and "unknown as fail" in summary
+    assert "Not excluded on registry data" in summary and "unknown as fail" in summary
+    assert "Eligible on registry data" not in summary, "the status table's eligible count is the only 'eligible'"
     assert "The three reasons that exclude most" in summary
     assert "Sites (3)" in summary and all(site in summary for site in ("AVL", "UMCU", "MST"))
     assert "Expected after chart review ≈" in summary
