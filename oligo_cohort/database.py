@@ -113,7 +113,7 @@ def create_table(
     """Create (or replace) table `name` holding Python `rows`; `columns` maps each column to "text" or "integer".
 
     The rows travel as a polars frame through Arrow: handing DuckDB a list or building an Arrow array from Python
-    values makes pyarrow import pandas, a second of start-up the screen does not otherwise need.
+    values makes pyarrow import pandas, a third of a second of start-up the screen does not otherwise need.
     """
     import polars as pl
 

@@ -206,10 +206,10 @@ def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
 
 
 def problems_from_rows(rows: Iterable[Sequence[object]]) -> list[Problem]:
-    """Problems back from rows of PROBLEM_COLUMNS (a stored findings table, findings.csv read as text)."""
+    """Problems back from rows of PROBLEM_COLUMNS (a stored findings table), in their order; None is missing."""
 
     def text(value: object) -> str | None:
-        return None if value is None or value != value else str(value)  # NaN is the one value unequal to itself
+        return None if value is None else str(value)
 
     problems = []
     for severity, table, column, row, record_id, value, message in rows:
@@ -225,11 +225,6 @@ def problems_from_rows(rows: Iterable[Sequence[object]]) -> list[Problem]:
             )
         )
     return problems
-
-
-def problems_from_frame(frame: pd.DataFrame) -> list[Problem]:
-    """Problems back from a findings table (`result.findings`, findings.csv read as text), in its order."""
-    return problems_from_rows(frame[list(PROBLEM_COLUMNS)].itertuples(index=False))
 
 
 # --- did you mean ---------------------------------------------------------------------------------------------------
