@@ -86,9 +86,11 @@ def run_export(args: argparse.Namespace) -> int:
     for item, n in summary["by_item"].items():
         print(f"  {item:<18} {n:>7,}")
     print(f"Wrote {args.out}/review.csv and review.xlsx (one sheet per site: {', '.join(summary['by_site'])}).")
+    from oligo_cohort.cli import command_prefix, shown_path
+
     print(
-        f"Next: fill in answer, answer_date, answered_by; then oligo-cohort review import FILE... --extract "
-        f"{export.extract} --out NEW_EXTRACT"
+        f"Next: fill in answer, answer_date, answered_by; then {command_prefix()} review import "
+        f"{shown_path(Path(args.out) / 'review.xlsx')} --extract {shown_path(export.extract)} --out NEW_EXTRACT"
     )
     return 0
 
@@ -148,8 +150,10 @@ def run_import(args: argparse.Namespace) -> int:
             f"Answers are dated up to {result.latest_answer}, after the extract's cut-off {as_of}: screen with "
             f"--as-of {as_of} to keep the first screen's cut-off (those answers are then not read)."
         )
+    from oligo_cohort.cli import command_prefix, shown_path
+
     print(
-        f"Next: oligo-cohort screen {result.out_dir} --out SCREEN_AFTER_REVIEW --as-of CUTOFF, with the cut-off of "
-        f"the first screen (the extract's default cut-off is {as_of})"
+        f"Next: {command_prefix()} screen {shown_path(result.out_dir)} --out SCREEN_AFTER_REVIEW --as-of CUTOFF, "
+        f"with the cut-off of the first screen (the extract's default cut-off is {as_of})"
     )
     return 0
