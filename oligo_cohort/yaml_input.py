@@ -7,6 +7,9 @@ tags (`!!python/object`, `!custom`, `!!binary`), anchors and aliases (a
 holds when anything walks it), keys given twice (the last silently wins), and
 files of any size. Here each of those is refused with a message naming the
 file, and the answer comes in milliseconds.
+
+The package's own YAML files (data dictionary, clinical codes, model declarations) are not users' input:
+`load_package_yaml` reads them with libyaml, fast, as every command reads them on start-up.
 """
 
 from __future__ import annotations
