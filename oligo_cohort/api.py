@@ -185,7 +185,8 @@ class ScreeningResult:
     def outcome_counts(self) -> list[tuple[str, dict[str, int]]]:
         """Patients per outcome of each criterion (their best event), criteria in protocol order."""
         selects = ", ".join(f"count(*) FILTER ({c} = '{o}')" for c in CRITERION_IDS for o in OUTCOMES)
-        counts = self.con.execute(f"SELECT {selects} FROM result_patients").fetchone() or ()
+        # fetchall, not fetchone: a result left unfinished blocks every later query on the connection.
+        (counts,) = self.con.execute(f"SELECT {selects} FROM result_patients").fetchall()
         per_criterion = len(OUTCOMES)
         return [
             (c, dict(zip(OUTCOMES, counts[i * per_criterion : (i + 1) * per_criterion], strict=True)))

@@ -245,7 +245,7 @@ def _load_table(
     select = ", ".join(_typed(c) for c in columns)
     con.execute(f"CREATE TABLE {table} AS SELECT {select} FROM {raw} ORDER BY rowid")
     con.execute(f"DROP TABLE {raw}")
-    return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 
 def _csv_error(exc: duckdb.Error) -> str:

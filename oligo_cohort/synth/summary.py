@@ -190,7 +190,7 @@ def _figures(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[str, fl
                avg(CASE WHEN date_diff('day', birth_date, metastasis_date) / 365.25 >= 70 THEN 1.0 ELSE 0.0 END)
         FROM ({breast})
         """
-    ).fetchone()
+    ).fetchall()[0]  # fetched to the end: an unfinished result blocks the connection
     assert row is not None
     figures["patients"] = float(con.execute("SELECT count(*) FROM patients").fetchall()[0][0])
     figures["breast tumours"] = float(row[0])
@@ -216,7 +216,7 @@ def _figures(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[str, fl
                      bool_and(l.organ = {bone} OR l.location <> {distant}) AS only_bone
               FROM first_study AS f JOIN lesions AS l USING (study_id) GROUP BY f.patient_id)
         """
-    ).fetchone()
+    ).fetchall()[0]
     assert organs is not None
     figures["bone lesions at first study"] = _value(organs[0])
     figures["lung lesions at first study"] = _value(organs[1])
@@ -257,7 +257,7 @@ def _first_line_classes(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
                count(*)
         FROM regimen
         """
-    ).fetchone()
+    ).fetchall()[0]  # fetched to the end: an unfinished result blocks the connection
     assert row is not None
     return {
         "anti-HER2": _value(row[0]),
