@@ -22,7 +22,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check oligo_cohort tests
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks]"
