@@ -30,11 +30,10 @@ from oligo_cohort.problems import (
     PROBLEM_COLUMNS,
     Problem,
     classified,
-    counts_by_severity,
     problem_rows,
     problems_from_rows,
-    severity_words,
 )
+from oligo_cohort.problems.summary import counts_by_severity, severity_words
 from oligo_cohort.progress import stage
 from oligo_cohort.protocol import Protocol, load_protocol
 from oligo_cohort.results import DATE_COLUMNS, RESULT_TABLES

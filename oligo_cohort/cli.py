@@ -15,7 +15,7 @@ line of defence for everything else:
 - any other exception is a bug: one line saying so, exit 1 (the traceback with
   OLIGO_COHORT_DEBUG=1).
 
-Problems are summarised grouped by kind with counts (`oligo_cohort.problems`),
+Problems are summarised grouped by kind with counts (`oligo_cohort.problems.summary`),
 every one of them in the CSV file. `-v/--verbose` and `-q/--quiet` (before or
 after the command) set the level of the package's log records
 (`oligo_cohort` loggers): progress lines on a terminal by default, every stage
@@ -148,7 +148,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate an extract without screening it."""
     from oligo_cohort.load import load_extract
-    from oligo_cohort.problems import classified, severity_counts_text, summary_lines
+    from oligo_cohort.problems import classified
+    from oligo_cohort.problems.summary import severity_counts_text, summary_lines
 
     with tracking(RunProgress()):
         loaded = load_extract(args.extract, as_of=args.as_of)
@@ -194,7 +195,7 @@ def cmd_dictionary(args: argparse.Namespace) -> int:
 
 def _print_summary(result, out: Path) -> None:
     from oligo_cohort.api import STATUS_ORDER
-    from oligo_cohort.problems import severity_counts_text, summary_lines
+    from oligo_cohort.problems.summary import severity_counts_text, summary_lines
 
     counts = result.counts()
     total = sum(counts.values())
@@ -647,7 +648,7 @@ def _silence_stdout() -> None:
 
 def _report_input_error(exc: InputError, problems_file: OutputFile | None) -> None:
     """Every fatal problem, grouped by kind with counts and a few rows each; all of them in --problems FILE."""
-    from oligo_cohort.problems import counts_by_severity, summary_lines
+    from oligo_cohort.problems.summary import counts_by_severity, summary_lines
 
     problems = exc.problems
     failed: DestinationError | None = None

@@ -17,16 +17,9 @@ import pandas as pd
 import pytest
 
 from oligo_cohort.cli import main
-from oligo_cohort.problems import (
-    FINDING_KINDS,
-    Problem,
-    classified,
-    counts_by_severity,
-    grouped,
-    kind_of,
-    suggest_drug,
-    summary_lines,
-)
+from oligo_cohort.problems import FINDING_KINDS, Problem, classified, kind_of
+from oligo_cohort.problems.suggestions import suggest_drug
+from oligo_cohort.problems.summary import counts_by_severity, grouped, summary_lines
 from tests.loading.test_bad_input import VALID, write_extract
 
 

@@ -1,0 +1,58 @@
+"""Did you mean: the vocabulary name a value not in the vocabulary most likely means.
+
+Only drug names have a vocabulary worth suggesting from (`data_dictionary/drugs.csv` and its aliases); a
+finding's kind names the suggester that applies to it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from functools import cache
+
+
+def suggest_drug(value: str | None) -> str | None:
+    """The vocabulary name a drug name not in the vocabulary most likely means, or None.
+
+    A vocabulary name (or alias) that the value starts with, followed by a dose or form (`fulvestrant 500 mg`),
+    else the closest spelling (difflib ratio >= 0.8: `palbociclb`, `anastrazole`, `letrozol`). An alias found is
+    named with its drug: `herceptin (trastuzumab)`.
+    """
+    if not value:
+        return None
+    return _drug_suggestion(" ".join(value.lower().split()))
+
+
+@cache
+def _drug_vocabulary() -> tuple[dict[str, str], tuple[str, ...]]:
+    from oligo_cohort.dictionary import drug_aliases, drugs
+
+    names = {d.drug: d.drug for d in drugs()} | drug_aliases()
+    return names, tuple(sorted(names, key=len, reverse=True))
+
+
+@cache
+def _drug_suggestion(value: str) -> str | None:
+    names, longest_first = _drug_vocabulary()
+    if value in names:
+        return None
+    prefixed = next(
+        (name for name in longest_first if value.startswith(name) and not value[len(name)].isalpha()),
+        None,
+    )
+    found = prefixed or next(iter(difflib.get_close_matches(value, list(names), n=1, cutoff=0.8)), None)
+    if found is None:
+        return None
+    return found if names[found] == found else f"{found} ({names[found]})"
+
+
+def _no_suggestion(value: str | None) -> str | None:
+    return None
+
+
+_SUGGESTERS: dict[str, Callable[[str | None], str | None]] = {"unknown_drug": suggest_drug}
+
+
+def suggestion_for(kind: str, value: str | None) -> str | None:
+    """What a finding of `kind` about `value` most likely meant, when its kind has a vocabulary to ask."""
+    return _SUGGESTERS.get(kind, _no_suggestion)(value)
