@@ -25,7 +25,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from oligo_cohort.attrition.bundle import DEFAULT_FORMATS
 from oligo_cohort.attrition.labels import exclusion_reason, n_text
 
 DARK = "#08519c"  # all criteria so far met
@@ -70,8 +69,9 @@ def _thousands() -> FuncFormatter:
     return FuncFormatter(lambda value, _: f"{value:,.0f}")
 
 
-def save_figure(figure: Figure, folder: Path, stem: str, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
-    """Write the figure as `<stem>.<format>` in `folder` for each format (PNG and SVG by default); the paths."""
+def save_figure(figure: Figure, folder: Path, stem: str, formats: Sequence[str]) -> list[Path]:
+    """Write the figure as `<stem>.<format>` in `folder` for each format (the commands ask for `bundle.DEFAULT_FORMATS`
+    unless told otherwise); the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     with figure_style():
