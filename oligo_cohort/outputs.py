@@ -23,13 +23,13 @@ from oligo_cohort.results import RESULT_TABLES
 from oligo_cohort.worklist import WORKLIST_COLUMNS, worklist_relation
 
 if TYPE_CHECKING:
-    from oligo_cohort.api import ScreeningResult
+    from oligo_cohort.results import ScreenResult
 
 MANIFEST = "manifest.json"
 KIND = "screen"
 
 
-def result_inputs(result: ScreeningResult) -> list[Path]:
+def result_inputs(result: ScreenResult) -> list[Path]:
     """The paths a result was read from (the extract folder or file, and its table files)."""
     paths = list(result.input_files)
     if result.source and os.path.exists(result.source):
@@ -37,14 +37,14 @@ def result_inputs(result: ScreeningResult) -> list[Path]:
     return paths
 
 
-def write_result(result: ScreeningResult, out_dir: str | Path | OutputFolder, *, parquet: bool = False) -> Path:
+def write_result(result: ScreenResult, out_dir: str | Path | OutputFolder, *, parquet: bool = False) -> Path:
     """Write patients, events, reasons, findings (+ worklist in worklist mode) and a manifest into `out_dir`."""
     with staged_output(out_dir, KIND, inputs=result_inputs(result)) as staging:
         _write_files(result, staging, parquet=parquet)
     return out_dir.requested if isinstance(out_dir, OutputFolder) else Path(out_dir)
 
 
-def _write_files(result: ScreeningResult, staging: Path, *, parquet: bool) -> None:
+def _write_files(result: ScreenResult, staging: Path, *, parquet: bool) -> None:
     with stage("write outputs"):
         # Unordered here: the writer's own ORDER BY orders the rows written (one sort, not two).
         relations = {name: result.query(name, ordered=False) for name in ("patients", "events", "reasons", "findings")}

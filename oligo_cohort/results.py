@@ -8,9 +8,18 @@ names and columns from here, and the criterion columns follow `CRITERION_IDS`.
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 
 from oligo_cohort.criteria import CRITERION_IDS
+
+if typing.TYPE_CHECKING:
+    import datetime as dt
+    from pathlib import Path
+
+    import duckdb
+
+    from oligo_cohort.protocol import Protocol
 
 PATIENT_COLUMNS: tuple[str, ...] = ("patient_id", "site_id", "status", "event_id", "screening_date", *CRITERION_IDS)
 EVENT_COLUMNS: tuple[str, ...] = (
@@ -83,3 +92,20 @@ DATE_COLUMNS = frozenset({"screening_date", "registration_date"})
 
 # What the engines leave for the explain step: one row per unit to explain, a struct per criterion (rule + facts).
 FACTS_TABLE = "result_facts"
+
+
+class ScreenResult(typing.Protocol):
+    """What the writer and the worklist read of a screen's result (`oligo_cohort.screening_result.ScreeningResult`
+    is one): its connection and settings, its tables by name, its manifest. Typed against this, they need not know
+    the class, and the class can call them without an import circle."""
+
+    con: duckdb.DuckDBPyConnection
+    protocol: Protocol
+    as_of: dt.date
+    worklist: bool
+    source: str
+    input_files: tuple[Path, ...]
+
+    def query(self, name: str, *, ordered: bool = True) -> duckdb.DuckDBPyRelation: ...
+
+    def manifest(self) -> dict[str, object]: ...

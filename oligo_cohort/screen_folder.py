@@ -28,7 +28,6 @@ import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -37,10 +36,8 @@ from oligo_cohort.csv_output import INERT_MARK
 from oligo_cohort.database import connect
 from oligo_cohort.errors import UsageError
 from oligo_cohort.protocol import Parameters, Protocol, load_protocol
+from oligo_cohort.screening_result import ScreeningResult
 from oligo_cohort.sql_text import identifier, literal, literals
-
-if TYPE_CHECKING:
-    from oligo_cohort.api import ScreeningResult
 
 MANIFEST = "manifest.json"
 STATUSES = ("eligible", "ineligible", "unknown")
@@ -57,7 +54,6 @@ class ScreenFolderError(UsageError):
 
 def read_screen_folder(path: str | Path) -> ScreeningResult:
     """The ScreeningResult held by a folder `oligo-cohort screen` wrote; every problem in it is a ScreenFolderError."""
-    from oligo_cohort.api import ScreeningResult
     from oligo_cohort.results import RESULT_TABLES
 
     folder = Path(path)

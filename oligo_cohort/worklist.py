@@ -15,7 +15,7 @@ import duckdb
 from oligo_cohort.criteria import CRITERION_IDS
 
 if TYPE_CHECKING:
-    from oligo_cohort.api import ScreeningResult
+    from oligo_cohort.results import ScreenResult
 
 WORKLIST_COLUMNS = (
     "patient_id",
@@ -33,7 +33,7 @@ WORKLIST_COLUMNS = (
 )
 
 
-def worklist_relation(result: ScreeningResult) -> duckdb.DuckDBPyRelation:
+def worklist_relation(result: ScreenResult) -> duckdb.DuckDBPyRelation:
     """Open-window patients, soonest deadline first."""
     p = result.protocol.parameters
     values = {

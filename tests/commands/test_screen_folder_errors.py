@@ -25,11 +25,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oligo_cohort.accrual.sites_file import MAX_PLANNED_RATE, read_sites_file
-from oligo_cohort.api import RESULT_TABLES, read_screen_dir
+from oligo_cohort.api import read_screen_dir
 from oligo_cohort.cli import main
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.errors import UsageError
 from oligo_cohort.paths import demo_extract_dir
+from oligo_cohort.results import RESULT_TABLES
 from oligo_cohort.screen_folder import ScreenFolderError
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
