@@ -102,6 +102,8 @@ unit_facts AS (
     SELECT
         units.*,
         p.has_observations,
+        -- The rule of an observation criterion with no answer: chart review, or no observations table at all.
+        CASE WHEN p.has_observations THEN 'not_recorded' ELSE 'no_observations_table' END AS unanswered_rule,
         lat_amenable.rule AS lat_amenable_rule,
         lat_amenable.observation_date AS lat_amenable_date,
         informed_consent.rule AS informed_consent_rule,
@@ -135,18 +137,14 @@ SELECT
 
     -- inc_lat_amenable: the latest lat_amenable observation on or before R, else chart review.
     struct_pack(
-        rule := coalesce(
-            lat_amenable_rule, CASE WHEN has_observations THEN 'not_recorded' ELSE 'no_observations_table' END
-        ),
+        rule := coalesce(lat_amenable_rule, unanswered_rule),
         registration_date,
         observation_date := lat_amenable_date
     ) AS inc_lat_amenable,
 
     -- inc_informed_consent: the latest informed_consent observation on or before R, else chart review.
     struct_pack(
-        rule := coalesce(
-            informed_consent_rule, CASE WHEN has_observations THEN 'not_recorded' ELSE 'no_observations_table' END
-        ),
+        rule := coalesce(informed_consent_rule, unanswered_rule),
         registration_date,
         observation_date := informed_consent_date
     ) AS inc_informed_consent,
@@ -167,18 +165,14 @@ SELECT
 
     -- exc_medical_risk: the latest medical_risk observation on or before R (true: the risk excludes).
     struct_pack(
-        rule := coalesce(
-            medical_risk_rule, CASE WHEN has_observations THEN 'not_recorded' ELSE 'no_observations_table' END
-        ),
+        rule := coalesce(medical_risk_rule, unanswered_rule),
         registration_date,
         observation_date := medical_risk_date
     ) AS exc_medical_risk,
 
     -- exc_psychosocial: the latest compliance_risk observation on or before R (true: the risk excludes).
     struct_pack(
-        rule := coalesce(
-            compliance_risk_rule, CASE WHEN has_observations THEN 'not_recorded' ELSE 'no_observations_table' END
-        ),
+        rule := coalesce(compliance_risk_rule, unanswered_rule),
         registration_date,
         observation_date := compliance_risk_date
     ) AS exc_psychosocial
