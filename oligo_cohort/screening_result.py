@@ -21,6 +21,7 @@ from oligo_cohort.problems import PROBLEM_COLUMNS, Problem, problems_from_rows
 from oligo_cohort.problems.summary import counts_by_severity, severity_words
 from oligo_cohort.protocol import Protocol
 from oligo_cohort.results import DATE_COLUMNS, RESULT_TABLES
+from oligo_cohort.sql_text import identifier
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where a frame is asked for: a screen from the command line runs without it
@@ -90,7 +91,7 @@ class ScreeningResult:
     def typed_query(self, name: str) -> duckdb.DuckDBPyRelation:
         """One output table in output order with its columns in their own types (dates as DATE)."""
         result = RESULT_TABLES[name]
-        select = ", ".join(f'"{c}"' for c in result.columns)
+        select = ", ".join(identifier(c) for c in result.columns)
         return self.con.sql(f"SELECT {select} FROM {result.table}{result.order_by}")
 
     def as_text(self, name: str) -> pd.DataFrame:
@@ -156,7 +157,7 @@ class ScreeningResult:
         """The findings as `Problem`s (classified): in the order found for a fresh screen, else as stored."""
         if self._problems is not None:
             return list(self._problems)
-        columns = ", ".join(f'"{c}"' for c in PROBLEM_COLUMNS)
+        columns = ", ".join(identifier(c) for c in PROBLEM_COLUMNS)
         return problems_from_rows(self.query("findings").select(columns).fetchall())
 
     def counts(self) -> dict[str, int]:
@@ -279,7 +280,7 @@ def _categorical(values: pd.Series, categories: tuple[str, ...], where: str) -> 
 
 def _output_expression(column: str) -> str:
     """Dates as ISO text, so the DataFrames hold exactly what the CSV files hold."""
-    quoted = f'"{column}"'
+    quoted = identifier(column)
     if column in DATE_COLUMNS:
         return f"strftime({quoted}, '%Y-%m-%d') AS {quoted}"
     return quoted
