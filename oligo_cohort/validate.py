@@ -189,7 +189,8 @@ def validate_and_type(
             problems.append(Problem("fatal", table.name, None, None, None, Path(raw_table.origin).name, str(exc)))
             _create_empty_typed(con, table, dates)
             continue
-        checks += _rule_checks(con, table, _column_rules(table, present, dates))
+        kept = {name.removeprefix("kept:") for name in _view_columns(con, table) if name.startswith("kept:")}
+        checks += _rule_checks(con, table, _column_rules(table, present, kept, dates))
     problems += collect_problems(con, checks)
     if any(
         p.severity == "fatal" and p.row is None and (p.column is None or p.message.startswith("required"))
@@ -292,6 +293,7 @@ def _create_typed(
     The text as written is what problem messages quote. It is stored only where it differs from the typed
     value's usual text (a code in other case, a rejected value, `12.50` for 12.5): at a million patients, keeping
     every value twice made validation spill gigabytes to disk. A plain text column is its own text as written.
+    The checked view shows both: `raw:<column>`, the text as written, and `kept:<column>`, the text stored.
     """
     typed: list[str] = []
     kept_texts: list[str] = []
@@ -316,6 +318,7 @@ def _create_typed(
             original = raw
         kept_texts.append(f"CASE WHEN {differs} THEN {original} END AS {text_name}")
         as_written.append(f"coalesce(s.{text_name}, {_as_written(c, f's.{name}')}) AS {text_name}")
+        as_written.append(f"s.{text_name} AS {quote('kept:' + c.name)}")
     select = ", ".join(typed + kept_texts)
     con.execute(f"CREATE OR REPLACE TABLE stored_{table.name} AS SELECT r.{ROW}, {select} FROM raw_{table.name} AS r")
     con.unregister(f"raw_{table.name}")
@@ -328,16 +331,26 @@ def _create_typed(
     _create_typed_view(con, table, dates)
 
 
-def _column_rules(table: Table, present: set[str], dates: PlausibleDates) -> list[_Rule]:
+def _column_rules(table: Table, present: set[str], kept: set[str], dates: PlausibleDates) -> list[_Rule]:
+    """The rules of each column present; `kept`: the columns whose text as written is kept beside the typed value
+    (`_create_typed`)."""
     rules: list[_Rule] = []
     for col in table.columns:
         if col.name not in present:
             continue
         raw, typed = raw_ref(col.name), f"t.{quote(col.name)}"
+        # Where the typed value is missing, the text as written is the text kept beside it (`_create_typed`); the
+        # rules test that, which is stored, not the text as written, which for a number or a date is the typed
+        # value formatted anew at every row. A plain text column is its own text: it cannot fail its type.
+        if col.name in kept:
+            kept_text = f"t.{quote('kept:' + col.name)}"
+            missing = f"{typed} IS NULL AND {kept_text} IS NULL"
+            message = _date_hint(raw) if col.type == "date" else _literal(_type_message(col))
+            rules.append(_Rule("fatal", col.name, f"{typed} IS NULL AND {kept_text} IS NOT NULL", message, raw, True))
+        else:
+            missing = f"{typed} IS NULL"
         if col.required:
-            rules.append(_Rule("fatal", col.name, f"{raw} IS NULL", "required value is missing", "NULL"))
-        message = _date_hint(raw) if col.type == "date" else _literal(_type_message(col))
-        rules.append(_Rule("fatal", col.name, f"{raw} IS NOT NULL AND {typed} IS NULL", message, raw, True))
+            rules.append(_Rule("fatal", col.name, missing, "required value is missing", "NULL"))
         if col.type == "string":
             # A code, date or number holding a NUL byte is refused by its type; plain text would pass unnoticed.
             rules.append(_Rule("fatal", col.name, f"contains({raw}, chr(0))", _NUL_MESSAGE, raw))
@@ -372,11 +385,17 @@ def _column_rules(table: Table, present: set[str], dates: PlausibleDates) -> lis
 
 
 def _duplicate_rule(table: Table, columns: tuple[str, ...]) -> _Rule:
-    partition = ", ".join(f"t.{quote(c)}" for c in columns)
+    """Rows whose (non-missing) key another row shares.
+
+    The keys held more than once are found by grouping (a hash aggregate, whose result is usually empty), and
+    each row is looked up among them: cheaper than counting every key's rows beside every row with a window.
+    """
+    key = ", ".join(quote(c) for c in columns)
+    same_key = " AND ".join(f"held.{quote(c)} = t.{quote(c)}" for c in columns)  # a missing key part matches none
     label = " + ".join(columns)
     condition = (
-        f"t.{ROW} IN (SELECT {ROW} FROM (SELECT t.{ROW}, count(*) OVER (PARTITION BY {partition}) AS n "
-        f"FROM checked_{table.name} AS t WHERE {' AND '.join(f't.{quote(c)} IS NOT NULL' for c in columns)}) WHERE n > 1)"
+        f"EXISTS (SELECT 1 FROM (SELECT {key} FROM checked_{table.name} GROUP BY {key} HAVING count(*) > 1) AS held "
+        f"WHERE {same_key})"
     )
     value = " || ' / ' || ".join(f"coalesce({raw_ref(c)}, '')" for c in columns)
     return _Rule("fatal", columns[0], condition, f"duplicate {label}: must be unique", value)
@@ -429,9 +448,12 @@ def _rule_checks(con: duckdb.DuckDBPyConnection, table: Table, rules: list[_Rule
     return checks
 
 
+def _view_columns(con: duckdb.DuckDBPyConnection, table: Table) -> list[str]:
+    return [row[0] for row in con.execute(f"DESCRIBE checked_{table.name}").fetchall()]
+
+
 def _raw_columns(con: duckdb.DuckDBPyConnection, table: Table) -> set[str]:
-    names = [row[0] for row in con.execute(f"DESCRIBE checked_{table.name}").fetchall()]
-    return {name.removeprefix("raw:") for name in names if name.startswith("raw:")}
+    return {name.removeprefix("raw:") for name in _view_columns(con, table) if name.startswith("raw:")}
 
 
 def collect_problems(con: duckdb.DuckDBPyConnection, checks: list[Check]) -> list[Problem]:
