@@ -21,6 +21,7 @@ What may differ, precisely:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 from collections.abc import Iterator
@@ -164,17 +165,23 @@ def test_shuffled_rows_give_byte_identical_results(outputs):
 def test_slices_are_screened_one_after_another(monkeypatch):
     from oligo_cohort.engines import duckdb_engine
 
-    screened: list[tuple[int, int]] = []
+    screened: list[tuple[int, str | None, str | None, int]] = []
     original = duckdb_engine._screen_slice
 
-    def spy(con, number: int, slices: int) -> None:
-        screened.append((number, slices))
-        original(con, number, slices)
+    def spy(con, number: int, low: str | None, high: str | None) -> None:
+        original(con, number, low, high)
+        patients = con.execute("SELECT count(*) FROM main.result_patients").fetchall()[0][0]
+        screened.append((number, low, high, patients))
 
     monkeypatch.setattr(duckdb_engine, "_screen_slice", spy)
     monkeypatch.setenv(SLICE_ENV, "10")
     result = screen(demo_extract_dir())
-    assert screened == [(0, 4), (1, 4), (2, 4), (3, 4)]  # 34 patients, 10 at a time
+    assert [number for number, *_ in screened] == [0, 1, 2, 3]  # 34 patients, 10 at a time
+    # Consecutive ranges of patient_id, from unbounded to unbounded, each taking its share of the patients.
+    assert screened[0][1] is None and screened[-1][2] is None
+    assert all(screened[k][2] == screened[k + 1][1] for k in range(3))
+    added = [b - a for a, b in itertools.pairwise([0] + [n for *_, n in screened])]
+    assert all(7 <= n <= 10 for n in added) and sum(added) == 34
     assert sum(result.counts().values()) == 34
     tables = {name for (name,) in result.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     schemas = {name for (name,) in result.con.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()}
