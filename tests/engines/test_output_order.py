@@ -34,3 +34,26 @@ def test_files_are_sorted_beyond_one_chunk_of_rows(tmp_path, explain):
         assert (events_explained > 1).any()
     else:
         assert (events_explained == 1).all()
+
+
+def test_explaining_in_parts_gives_the_same_rows_in_the_same_order(tmp_path, monkeypatch):
+    """A facts table smaller than a row group is explained in parts, one per thread (oligo_cohort.explain): the
+    parts' rows, stored one after another, are the rows and the order of one query."""
+    from oligo_cohort import explain
+
+    extract = generate_extract(tmp_path / "extract", patients=300, sites=2, seed=8, fmt="parquet")
+    result = screen(extract, explain="all-events")
+    con = result.con
+
+    def reasons(threads: int, min_units: int) -> list[tuple]:
+        monkeypatch.setattr(explain, "PARALLEL_MIN_UNITS", min_units)
+        con.execute(f"SET threads = {threads}")
+        explain.explain_reasons(con)
+        return con.execute("SELECT * FROM result_reasons").fetchall()
+
+    one_query = reasons(threads=2, min_units=10**9)
+    assert len(one_query) > 2048
+    for threads in (2, 3, 7):
+        assert reasons(threads=threads, min_units=1) == one_query, threads
+    parts_left = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'result_reasons_part%'")
+    assert parts_left.fetchall() == [(0,)]
