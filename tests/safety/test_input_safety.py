@@ -257,7 +257,7 @@ def test_an_unusable_memory_limit_stops_the_run(tmp_path, monkeypatch, capsys, l
     assert code == 2 and "OLIGO_COHORT_MEMORY_LIMIT" in err and message in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize(("limit", "setting"), [("", "3.7 GiB"), ("2GB", "1.8 GiB"), ("512 MiB", "512.0 MiB")])
+@pytest.mark.parametrize(("limit", "setting"), [("", "3.2 GiB"), ("2GB", "1.8 GiB"), ("512 MiB", "512.0 MiB")])
 def test_usable_memory_limits(tmpdir_env, monkeypatch, limit, setting):
     monkeypatch.setenv("OLIGO_COHORT_MEMORY_LIMIT", limit)
     con = connect()
