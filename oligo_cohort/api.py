@@ -17,7 +17,7 @@ import datetime as dt
 from pathlib import Path
 
 from oligo_cohort.database import create_table
-from oligo_cohort.engines import engine_runner, prepare_engine
+from oligo_cohort.engines import engine_runner
 from oligo_cohort.errors import UsageError
 from oligo_cohort.explain import EXPLAIN_CHOICES, Explain, explain_reasons
 from oligo_cohort.load import LoadedExtract, load_extract, write_run_parameters
@@ -47,7 +47,6 @@ def screen(
     tables of the data model held by Spark (docs/spark.md).
     """
     run = engine_runner(engine)
-    prepare_engine(engine)
     chosen = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
     if getattr(source, "is_spark_tables", False):
         if engine != "spark":

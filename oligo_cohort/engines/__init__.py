@@ -36,11 +36,3 @@ def engine_runner(name: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
         raise UsageError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     module = importlib.import_module(ENGINES[name])
     return module.run
-
-
-def prepare_engine(name: str) -> None:
-    """Start what the named engine can prepare before the extract is loaded (the DuckDB engine renders and parses
-    its SQL models in a background thread while the extract is read and validated); nothing for the others."""
-    prepare = getattr(importlib.import_module(ENGINES[name]), "prepare", None)
-    if prepare is not None:
-        prepare()

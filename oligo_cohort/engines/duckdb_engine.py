@@ -15,13 +15,10 @@ from collections.abc import Iterable
 import duckdb
 
 from oligo_cohort.dictionary import tables
-from oligo_cohort.engines.models import Model, engine_results, last_readers, prepare_in_background, run_order
+from oligo_cohort.engines.models import Model, engine_results, last_readers, run_order
 from oligo_cohort.errors import UsageError
 
-__all__ = ["Model", "build_models", "last_readers", "prepare", "run", "run_order"]
-
-# Rendering and parsing the models waits for no data: started before the extract is read (engines.prepare_engine).
-prepare = prepare_in_background
+__all__ = ["Model", "build_models", "last_readers", "run", "run_order"]
 
 
 def __getattr__(name: str) -> object:

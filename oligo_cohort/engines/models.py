@@ -21,7 +21,6 @@ grain and keys (`declarations()`), which tests/definitions/test_model_declaratio
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -173,12 +172,6 @@ def run_order() -> tuple[Model, ...]:
     Stable: of the models ready to run, the one earliest in the pipeline's folders and then by name comes first,
     so the order changes only when a model's inputs do. A cycle is an error naming its models.
     """
-    if _preparation is not None and _preparation is not threading.current_thread():
-        _preparation.join()  # its work fills the caches this derivation reads
-    return _derived_run_order()
-
-
-def _derived_run_order() -> tuple[Model, ...]:
     models = {Model(path).table: Model(path) for path in model_paths()}
     rank = {table: position for position, table in enumerate(models)}  # folder by folder, by name
     waiting = {table: set(model.inputs & models.keys()) - {table} for table, model in models.items()}
@@ -193,35 +186,6 @@ def _derived_run_order() -> tuple[Model, ...]:
         for needs in waiting.values():
             needs.discard(table)
     return tuple(order)
-
-
-# The thread started by `prepare_in_background`, once per process.
-_preparation: threading.Thread | None = None
-
-
-def prepare_in_background() -> None:
-    """Render and parse every model in a background thread, while the caller reads and validates the extract.
-
-    Rendering (Jinja) and parsing (DuckDB's parser) the models takes about a tenth of a second, a tenth of the
-    demo's whole screen. Validation spends its time inside DuckDB, which lets other Python threads run, so the
-    work is done by the time the engine asks for `run_order()` (which waits for it, should it not be). An error
-    here is left for the engine to meet and report: the main thread then renders the same model again.
-    """
-    global _preparation
-    if _preparation is not None:
-        return
-    # Not a daemon: should the run stop early (Ctrl-C while the extract is read), the interpreter waits for this
-    # tenth of a second at exit rather than tearing the thread down inside DuckDB's parser, which aborts.
-    _preparation = threading.Thread(target=_prepare, name="oligo-cohort-models")
-    _preparation.start()
-
-
-def _prepare() -> None:
-    try:
-        for model in _derived_run_order():
-            model.sql()
-    except Exception:  # reported where the main thread meets it (see prepare_in_background)
-        return
 
 
 def engine_results() -> tuple[str, ...]:
