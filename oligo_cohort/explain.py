@@ -109,7 +109,7 @@ def explain_reasons(con: duckdb.DuckDBPyConnection) -> None:
     The units of a facts table too small for every thread to get a row group of its own (up to about 120,000
     patients) are explained in parts, one per thread and range of patient_id, each on a connection of its own at
     the same time; the parts are then stored one after the other, so the order is the same. At 100,000 patients
-    that takes 1.2 s where one query took 1.6 s (benchmarks/results.md).
+    that takes 1.2 s where one query took 1.6 s (PARALLEL_MIN_UNITS).
     """
     con.execute("SET preserve_insertion_order = true")
     threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])

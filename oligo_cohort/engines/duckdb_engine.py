@@ -124,6 +124,8 @@ def _screen_slice(con: duckdb.DuckDBPyConnection, number: int, low: str | None, 
         else:
             con.execute(f"INSERT INTO main.{table} SELECT * FROM {SLICE_SCHEMA}.{table}")
     con.execute(f"DROP SCHEMA {SLICE_SCHEMA} CASCADE")
+    for variable in (_SLICE_LOW, _SLICE_HIGH):
+        con.execute(f"RESET VARIABLE {variable}")
 
 
 def _run_models(con: duckdb.DuckDBPyConnection) -> None:
