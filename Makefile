@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup clean notebooks differential spark-check bench report-check casebook
+.PHONY: demo test lint setup clean notebooks differential spark-check bench report-check casebook model-graph
 
 setup: $(STAMP)
 
@@ -60,6 +60,11 @@ report-check: $(STAMP)
 # from tests/spec; a test fails when it is stale.
 casebook: $(STAMP)
 	$(BIN)/python -m tests.spec.casebook
+
+# The tables each SQL model reads, recorded beside the models (sql/model_graph.json) so that a run need not parse
+# them again; a test fails when it is stale.
+model-graph: $(STAMP)
+	$(BIN)/python -c "from oligo_cohort.engines.models import write_graph; print('wrote', write_graph())"
 
 # Python with ruff; the SQL models with sqlfluff (DuckDB dialect, rendered with the engines' Jinja context; rules
 # in .sqlfluff). sqlfluff takes some 20 s, so it runs here and not in `make test`.

@@ -173,3 +173,58 @@ def test_each_model_holds_to_its_declaration(built: duckdb.DuckDBPyConnection, d
     broken = {what: built.execute(sql).fetchone()[0] for what, sql in _checks(declaration, columns)}
     assert not {what: n for what, n in broken.items() if n}, declaration.path
     assert built.execute(f"SELECT count(*) FROM {declaration.table}").fetchone()[0] > 0, "nothing was checked"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The graph recorded beside the models (sql/model_graph.json)
+
+
+def test_the_recorded_graph_is_what_the_models_read_now() -> None:
+    from oligo_cohort.engines.models import GRAPH_FILE, graph_text
+
+    committed = (sql_dir() / GRAPH_FILE).read_text(encoding="utf-8")
+    assert committed == graph_text(), "run: make model-graph"
+
+
+def test_a_model_whose_sql_changed_since_it_was_recorded_is_parsed_again(monkeypatch) -> None:
+    from oligo_cohort.engines import models
+
+    path = "derived/assessed_studies"
+    parsed = models._parsed_inputs(models._rendered(path))
+    digest = models._digest(models._rendered(path))
+    # The record is used when the digest matches (a record naming other tables shows it), never when it does not.
+    for record, expected in (
+        ({"sql_sha256": digest, "reads": ["recorded_table"]}, frozenset({"recorded_table"})),
+        ({"sql_sha256": "0" * 64, "reads": ["recorded_table"]}, parsed),
+        ("not a record", parsed),
+    ):
+        monkeypatch.setattr(models, "_recorded_graph", lambda record=record: {path: record})
+        models._inputs.cache_clear()
+        try:
+            assert models.Model(path).inputs == expected
+        finally:
+            models._inputs.cache_clear()
+
+
+def test_a_missing_or_damaged_graph_file_only_means_parsing(monkeypatch, tmp_path) -> None:
+    import shutil
+
+    from oligo_cohort.engines import models
+
+    expected = [m.table for m in run_order()]
+    for content in (None, "{not json", '{"models": []}'):
+        copy = tmp_path / f"sql-{len(str(content))}"
+        shutil.copytree(sql_dir(), copy)
+        if content is None:
+            (copy / models.GRAPH_FILE).unlink()
+        else:
+            (copy / models.GRAPH_FILE).write_text(content, encoding="utf-8")
+        monkeypatch.setattr(models, "sql_dir", lambda copy=copy: copy)
+        for cached in (models._recorded_graph, models._inputs, models._rendered, models.run_order):
+            cached.cache_clear()
+        try:
+            assert [m.table for m in models.run_order()] == expected
+            assert models._recorded_graph() == {}
+        finally:
+            for cached in (models._recorded_graph, models._inputs, models._rendered, models.run_order):
+                cached.cache_clear()
