@@ -30,7 +30,7 @@ from oligo_cohort.errors import UsageError
 
 THREADS_ENV = "OLIGO_COHORT_THREADS"  # DuckDB worker threads of a run (see `connect`)
 MEMORY_ENV = "OLIGO_COHORT_MEMORY_LIMIT"  # DuckDB memory limit of a run (see `connect`)
-MEMORY_LIMIT = "3.5GB"  # what DuckDB holds in memory before spilling; a 1 M-patient screen peaks at 3.8 GiB RSS
+MEMORY_LIMIT = "3.5GB"  # what DuckDB holds in memory before spilling; a 1 M-patient screen peaks at 3.9 GiB RSS
 # Below this DuckDB cannot even screen the demo extract; a real registry needs gigabytes.
 MIN_MEMORY_BYTES = 128 * 1000**2
 SPILL_PREFIX = "oligo-cohort-"  # the private spill folders: <temporary folder>/oligo-cohort-<random>
