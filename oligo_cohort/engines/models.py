@@ -154,7 +154,9 @@ def _inputs(path: str) -> frozenset[str]:
     sql = _rendered(path)
     recorded = _recorded_graph().get(path)
     if isinstance(recorded, dict) and recorded.get("sql_sha256") == _digest(sql):
-        return frozenset(recorded["reads"])
+        reads = recorded.get("reads")
+        if isinstance(reads, list) and all(isinstance(table, str) for table in reads):
+            return frozenset(reads)
     return _parsed_inputs(sql)
 
 

@@ -197,6 +197,8 @@ def test_a_model_whose_sql_changed_since_it_was_recorded_is_parsed_again(monkeyp
         ({"sql_sha256": digest, "reads": ["recorded_table"]}, frozenset({"recorded_table"})),
         ({"sql_sha256": "0" * 64, "reads": ["recorded_table"]}, parsed),
         ("not a record", parsed),
+        ({"sql_sha256": digest, "reads": "recorded_table"}, parsed),
+        ({"sql_sha256": digest}, parsed),
     ):
         monkeypatch.setattr(models, "_recorded_graph", lambda record=record: {path: record})
         models._inputs.cache_clear()
