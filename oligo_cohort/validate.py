@@ -189,7 +189,7 @@ def validate_and_type(
             problems.append(Problem("fatal", table.name, None, None, None, Path(raw_table.origin).name, str(exc)))
             _create_empty_typed(con, table, dates)
             continue
-        kept = {name.removeprefix("kept:") for name in _view_columns(con, table) if name.startswith("kept:")}
+        kept = {c.name for c in table.columns if c.name in present and _keeps_text(c, raw_table.native)}
         checks += _rule_checks(con, table, _column_rules(table, present, kept, dates))
     problems += collect_problems(con, checks)
     if any(
@@ -285,6 +285,11 @@ def _as_written(col: Column, typed: str) -> str:
     return f"CAST({typed} AS VARCHAR)"
 
 
+def _keeps_text(col: Column, native: frozenset[str]) -> bool:
+    """Whether the column's text as written is kept beside its typed value; a plain text column is its own text."""
+    return not (col.type == "string" and not col.normalise and col.name not in native)
+
+
 def _create_typed(
     con: duckdb.DuckDBPyConnection, table: Table, present: set[str], native: frozenset[str], dates: PlausibleDates
 ) -> None:
@@ -305,8 +310,7 @@ def _create_typed(
         if c.name not in present:
             continue
         text_name = quote("raw:" + c.name)
-        plain_text = c.type == "string" and not c.normalise and c.name not in native
-        if plain_text:
+        if not _keeps_text(c, native):
             as_written.append(f"{name} AS {text_name}")
             continue
         typed_text = _as_written(c, f"CAST({expression} AS {_sql_type(c)})")
@@ -448,12 +452,9 @@ def _rule_checks(con: duckdb.DuckDBPyConnection, table: Table, rules: list[_Rule
     return checks
 
 
-def _view_columns(con: duckdb.DuckDBPyConnection, table: Table) -> list[str]:
-    return [row[0] for row in con.execute(f"DESCRIBE checked_{table.name}").fetchall()]
-
-
 def _raw_columns(con: duckdb.DuckDBPyConnection, table: Table) -> set[str]:
-    return {name.removeprefix("raw:") for name in _view_columns(con, table) if name.startswith("raw:")}
+    names = [row[0] for row in con.execute(f"DESCRIBE checked_{table.name}").fetchall()]
+    return {name.removeprefix("raw:") for name in names if name.startswith("raw:")}
 
 
 def collect_problems(con: duckdb.DuckDBPyConnection, checks: list[Check]) -> list[Problem]:
