@@ -13,7 +13,6 @@ By default only each patient's best event is explained (that is what
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
@@ -22,6 +21,7 @@ import duckdb
 
 from oligo_cohort.criteria import CRITERIA, Criterion
 from oligo_cohort.facts import FACTS
+from oligo_cohort.patient_ranges import patient_ranges
 from oligo_cohort.results import FACTS_TABLE
 from oligo_cohort.sql_text import literal
 
@@ -117,9 +117,7 @@ def explain_reasons(con: duckdb.DuckDBPyConnection) -> None:
     if threads == 1 or units < PARALLEL_MIN_UNITS or -(-units // ROW_GROUP_ROWS) >= threads:
         con.execute(f"CREATE OR REPLACE TABLE result_reasons AS {reasons_sql()}")
         return
-    fractions = ", ".join(str(k / threads) for k in range(1, threads))
-    cuts = con.execute(f"SELECT quantile_disc(patient_id, [{fractions}]) FROM {FACTS_TABLE}").fetchall()[0][0]
-    ranges = list(itertools.pairwise([None, *dict.fromkeys(cuts), None]))
+    ranges = patient_ranges(con, FACTS_TABLE, threads)
     parts = [f"result_reasons_part_{number}" for number in range(len(ranges))]
     cursors = [con.cursor() for _ in parts]
     try:

@@ -8,7 +8,6 @@ temporary tables, dropped once their last reader is built; the result tables
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Iterable
 
@@ -17,6 +16,7 @@ import duckdb
 from oligo_cohort.dictionary import tables
 from oligo_cohort.engines.models import Model, engine_results, last_readers, run_order
 from oligo_cohort.errors import UsageError
+from oligo_cohort.patient_ranges import PatientRange, patient_ranges
 
 __all__ = ["Model", "build_models", "last_readers", "run", "run_order"]
 
@@ -82,16 +82,13 @@ def _slice_patients_setting() -> int:
     return int(text)
 
 
-def _slice_bounds(con: duckdb.DuckDBPyConnection, slices: int) -> list[tuple[str | None, str | None]]:
+def _slice_bounds(con: duckdb.DuckDBPyConnection, slices: int) -> list[PatientRange]:
     """The patient_id range [low, high) of each slice, about equal in patients (None: unbounded).
 
     Validation has made every patient_id present and unique in the patients table, and present in every other
     table, so the ranges share out every row of every table.
     """
-    fractions = ", ".join(str(k / slices) for k in range(1, slices))
-    cuts = con.execute(f"SELECT quantile_disc(patient_id, [{fractions}]) FROM main.patients").fetchall()[0][0]
-    edges = [None, *dict.fromkeys(cuts), None]  # fewer slices should two cuts fall on one patient
-    return list(itertools.pairwise(edges))
+    return patient_ranges(con, "main.patients", slices)
 
 
 def _screen_slice(con: duckdb.DuckDBPyConnection, number: int, low: str | None, high: str | None) -> None:
