@@ -14,7 +14,7 @@ By default only each patient's best event is explained (that is what
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Literal
 
 import duckdb
@@ -23,6 +23,7 @@ from oligo_cohort.criteria import CRITERIA, Criterion
 from oligo_cohort.facts import FACTS
 from oligo_cohort.patient_ranges import patient_ranges
 from oligo_cohort.results import FACTS_TABLE
+from oligo_cohort.side_by_side import ROW_GROUP_ROWS, run_side_by_side, thread_count
 from oligo_cohort.sql_text import literal
 
 Explain = Literal["best-event", "all-events"]
@@ -94,9 +95,6 @@ def facts_sql(facts_table: str = FACTS_TABLE) -> str:
     return "\nUNION ALL\n".join(parts)
 
 
-# DuckDB shares out a table's rows among its threads by row group, of this many rows: a smaller table is read by
-# one thread only.
-ROW_GROUP_ROWS = 122_880
 # Below this many units, one query is quicker than several (each part plans the whole query again): 10,000
 # units took 0.20 s in one query and 0.25 s in two parts; 31,636 units 0.50 s and 0.39 s; 100,000 1.56 s and
 # 1.17 s (this 2-core machine).
@@ -112,31 +110,23 @@ def explain_reasons(con: duckdb.DuckDBPyConnection) -> None:
     that takes 1.2 s where one query took 1.6 s (PARALLEL_MIN_UNITS).
     """
     con.execute("SET preserve_insertion_order = true")
-    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    threads = thread_count(con)
     units = con.execute(f"SELECT count(*) FROM {FACTS_TABLE}").fetchall()[0][0]
     if threads == 1 or units < PARALLEL_MIN_UNITS or -(-units // ROW_GROUP_ROWS) >= threads:
         con.execute(f"CREATE OR REPLACE TABLE result_reasons AS {reasons_sql()}")
         return
     ranges = patient_ranges(con, FACTS_TABLE, threads)
     parts = [f"result_reasons_part_{number}" for number in range(len(ranges))]
-    cursors = [con.cursor() for _ in parts]
     try:
-        with ThreadPoolExecutor(len(parts)) as pool:
-            work = zip(cursors, parts, ranges, strict=True)
-            done = [pool.submit(_explain_part, cursor, part, low, high) for cursor, part, (low, high) in work]
-            try:
-                for future in done:
-                    future.result()
-            except BaseException:  # an error in one part, or Ctrl-C: the others stop too
-                for cursor in cursors:
-                    cursor.interrupt()
-                raise
+        work = [
+            partial(_explain_part, table=part, low=low, high=high)
+            for part, (low, high) in zip(parts, ranges, strict=True)
+        ]
+        run_side_by_side(con, work, workers=threads)
         con.execute(f"CREATE OR REPLACE TABLE result_reasons AS SELECT * FROM {parts[0]}")
         for part in parts[1:]:
             con.execute(f"INSERT INTO result_reasons SELECT * FROM {part}")
     finally:
-        for cursor in cursors:
-            cursor.close()
         for part in parts:
             con.execute(f"DROP TABLE IF EXISTS {part}")
 

@@ -49,6 +49,7 @@ class RawTable:
     # file into validation instead of being held in memory as text first.
     query: str = ""
     rows: int = 0  # the number of rows `query` gives
+    row_groups: int = 0  # the Parquet file's row groups: DuckDB reads one row group on one thread
     # Columns `query` gives in their own Parquet type because it already is the dictionary's (a DATE column for a
     # date, a floating-point or integer column for a number...): typed as they are, with no text round trip.
     native: frozenset[str] = frozenset()
@@ -397,7 +398,9 @@ def _parquet_table(name: str, file: Path) -> RawTable:
     query = f"SELECT file_row_number + 1 AS {ROW}{texts} FROM read_parquet({quoted_file}, file_row_number = true)"
     # Made by polars: building even an empty Arrow table in pyarrow imports pandas, a third of a second.
     empty = pl.DataFrame(schema={ROW: pl.Int64, **dict.fromkeys(names.values(), pl.String)}).to_arrow()
-    return RawTable(name, str(file), empty, query=query, rows=metadata.num_rows, native=native)
+    return RawTable(
+        name, str(file), empty, query=query, rows=metadata.num_rows, row_groups=metadata.num_row_groups, native=native
+    )
 
 
 def reread_parquet_as_text(table: RawTable, error: BaseException) -> tuple[RawTable, list[tuple[str, int, str, str]]]:

@@ -28,6 +28,7 @@ from oligo_cohort.dictionary import (
 )
 from oligo_cohort.dictionary import sql_type as _sql_type
 from oligo_cohort.problems import Problem, Severity
+from oligo_cohort.side_by_side import ROW_GROUP_ROWS, Work, run_side_by_side, thread_count
 from oligo_cohort.sources import ROW, RawExtract, RawTable, UnreadableError, reread_parquet_as_text
 from oligo_cohort.sql_text import identifier as quote
 from oligo_cohort.sql_text import literal as _literal
@@ -157,40 +158,42 @@ def validate_and_type(
     """
     dates = PlausibleDates(run_day or dt.date.today())
     problems = list(raw.problems)
-    checks: list[Check] = []
+    found_first: dict[str, list[Problem]] = {}  # by table: what its columns and rows show before typing
+    to_type: dict[str, tuple[Table, RawTable]] = {}
     for table in tables().values():
+        found = found_first[table.name] = []
         raw_table = raw.tables.get(table.name)
         if raw_table is None:
             unreadable = any(p.table == table.name and p.severity == "fatal" for p in raw.problems)
             if table.required and not unreadable:  # an unreadable file is already named
-                problems.append(Problem("fatal", table.name, None, None, None, None, "required table is missing"))
+                found.append(Problem("fatal", table.name, None, None, None, None, "required table is missing"))
             _create_empty_typed(con, table, dates)
             continue
         present = set(raw_table.columns)
         if raw_table.num_rows == 0:  # a header-only file: no records of this kind
             severity0: Severity = "fatal" if table.name == "patients" else "finding"
             text0 = "no patients: nothing to screen" if table.name == "patients" else "the table has no records"
-            problems.append(Problem(severity0, table.name, None, None, None, None, text0))
+            found.append(Problem(severity0, table.name, None, None, None, None, text0))
         for col in table.columns:
             if col.name not in present:
                 severity: Severity = "fatal" if col.required else "finding"
                 text = "required column is missing" if col.required else "optional column is absent: read as missing"
-                problems.append(Problem(severity, table.name, col.name, None, None, None, text))
+                found.append(Problem(severity, table.name, col.name, None, None, None, text))
         for extra in raw_table.columns:
             if extra not in table.column_names:
-                problems.append(
+                found.append(
                     Problem(
                         "finding", table.name, extra, None, None, None, "column is not in the data dictionary; ignored"
                     )
                 )
-        try:
-            raw_table = _create_typed_streaming(con, table, raw_table, dates, problems)
-        except UnreadableError as exc:
-            problems.append(Problem("fatal", table.name, None, None, None, Path(raw_table.origin).name, str(exc)))
-            _create_empty_typed(con, table, dates)
-            continue
-        kept = {c.name for c in table.columns if c.name in present and _keeps_text(c, raw_table.native)}
-        checks += _rule_checks(con, table, _column_rules(table, present, kept, dates))
+        to_type[table.name] = (table, raw_table)
+    typed = _type_tables(con, to_type, dates)
+    checks: list[Check] = []
+    for name, found in found_first.items():
+        problems += found
+        if name in typed:
+            problems += typed[name].problems
+            checks += typed[name].checks
     problems += collect_problems(con, checks)
     if any(
         p.severity == "fatal" and p.row is None and (p.column is None or p.message.startswith("required"))
@@ -199,6 +202,58 @@ def validate_and_type(
         return problems  # cross-table checks need the required tables and columns (and readable files)
     problems += _cross_table_checks(con, dates)
     return problems
+
+
+@dataclass(frozen=True)
+class _TypedTable:
+    """What typing one table found: problems met while reading its rows, and a check for each rule they break."""
+
+    problems: list[Problem]
+    checks: list[Check]
+
+
+def _type_tables(
+    con: duckdb.DuckDBPyConnection, to_type: dict[str, tuple[Table, RawTable]], dates: PlausibleDates
+) -> dict[str, _TypedTable]:
+    """Type each table and count the rules its rows break.
+
+    A table DuckDB reads on every thread (a Parquet file of as many row groups as threads, or a larger table
+    held in memory) is typed on its own; the others side by side, largest first, so that a lesion file written as
+    one row group keeps one core busy while the other tables are typed on the rest (`side_by_side`). At 100,000
+    patients validation took 4.3 s one table after another, as every file of the synthetic extract is one row
+    group.
+    """
+    threads = thread_count(con)
+
+    def read_on_all_threads(raw_table: RawTable) -> bool:
+        units = raw_table.row_groups if raw_table.query else -(-raw_table.num_rows // ROW_GROUP_ROWS)
+        return units >= threads
+
+    wide = [name for name, (_, raw_table) in to_type.items() if read_on_all_threads(raw_table)]
+    narrow = sorted(set(to_type) - set(wide), key=lambda name: -to_type[name][1].num_rows)
+    typed: dict[str, _TypedTable] = {}
+    for names, workers in ((wide, 1), (narrow, threads)):
+        work = [_type_and_count(*to_type[name], dates) for name in names]
+        typed.update(zip(names, run_side_by_side(con, work, workers), strict=True))
+    return typed
+
+
+def _type_and_count(table: Table, raw_table: RawTable, dates: PlausibleDates) -> Work[_TypedTable]:
+    """The work of typing one table (`_create_typed_streaming`) and counting the rules its rows break."""
+
+    def work(con: duckdb.DuckDBPyConnection) -> _TypedTable:
+        problems: list[Problem] = []
+        try:
+            read = _create_typed_streaming(con, table, raw_table, dates, problems)
+        except UnreadableError as exc:
+            problems.append(Problem("fatal", table.name, None, None, None, Path(raw_table.origin).name, str(exc)))
+            _create_empty_typed(con, table, dates)
+            return _TypedTable(problems, [])
+        present = set(read.columns)
+        kept = {c.name for c in table.columns if c.name in present and _keeps_text(c, read.native)}
+        return _TypedTable(problems, _rule_checks(con, table, _column_rules(table, present, kept, dates)))
+
+    return work
 
 
 def _create_typed_streaming(

@@ -38,11 +38,11 @@ def contents(folder: Path) -> dict[str, str]:
     }
 
 
-def start(pause_at: str, when: str, argv: list[str]) -> subprocess.Popen:
+def start(pause_at: str, when: str, argv: list[str], env: dict[str, str] = ENV) -> subprocess.Popen:
     return subprocess.Popen(
         [*RUNNER, pause_at, when, "--", *argv],
         cwd=ROOT,
-        env=ENV,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -120,6 +120,20 @@ def test_ctrl_c_while_duckdb_runs_a_query(tmp_path, synthetic):
     process = start("-", "-", ["screen", str(synthetic), "--out", str(out)])
     wait_for(process, "STAGE screen (duckdb engine) enter")
     time.sleep(0.2)  # inside the engine's queries (they take seconds on one thread)
+    exit_code, lines = stopped(process, signal.SIGINT)
+    assert exit_code == 130
+    assert lines == ["oligo-cohort: interrupted; no output folder or file was left half-written"]
+    assert not out.exists() and nothing_partial(tmp_path) == []
+
+
+def test_ctrl_c_while_tables_are_typed_side_by_side(tmp_path, synthetic):
+    """With two threads, validation types the extract's one-row-group Parquet tables side by side, each on a
+    connection of its own (oligo_cohort.side_by_side): Ctrl-C interrupts them all, and the run ends as ever."""
+    assert {p.suffix for p in synthetic.iterdir()} >= {".parquet"}
+    out = tmp_path / "out"
+    process = start("-", "-", ["screen", str(synthetic), "--out", str(out)], env=ENV | {"OLIGO_COHORT_THREADS": "2"})
+    wait_for(process, "STAGE validate enter")
+    time.sleep(0.1)  # inside the typing of the tables
     exit_code, lines = stopped(process, signal.SIGINT)
     assert exit_code == 130
     assert lines == ["oligo-cohort: interrupted; no output folder or file was left half-written"]

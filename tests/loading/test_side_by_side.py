@@ -1,0 +1,133 @@
+"""Tables typed side by side: the same problems, in the same order, whatever the threads and row groups.
+
+Validation types the tables DuckDB would read on one thread (a Parquet file of one row group, a small table)
+side by side, each on a connection of its own (`oligo_cohort.side_by_side`). Whether a table is typed alone or
+beside others then depends on the thread count and on how its file was written, and neither may change what is
+found. Generated extracts (the demo with junk in a few cells of a few tables, each table written as CSV or as
+Parquet of one or of many row groups) are validated with one thread and with two, and the problems compared
+field by field, order included.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oligo_cohort.database import THREADS_ENV, close, connect
+from oligo_cohort.paths import demo_extract_dir
+from oligo_cohort.side_by_side import run_side_by_side
+from oligo_cohort.sources import read_source
+from oligo_cohort.validate import create_vocabulary, validate_and_type
+
+DEMO = demo_extract_dir()
+NAMES = sorted(path.stem for path in DEMO.glob("*.csv"))
+RUN_DAY = dt.date(2025, 1, 1)
+JUNK = st.sampled_from(["", "x", "-1", "1e308", "2024-02-30", "9999-12-31", "P9999", "  padded  ", "NaN"])
+
+
+def demo_rows(name: str) -> list[list[str]]:
+    with (DEMO / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+@st.composite
+def extract_layouts(draw) -> tuple[dict[str, list[list[str]]], dict[str, str]]:
+    """The demo's tables with junk in a few cells, and how each is written: CSV, or Parquet of 1 or 3+ groups."""
+    tables = {name: demo_rows(name) for name in NAMES}
+    for _ in range(draw(st.integers(0, 6))):
+        rows = tables[draw(st.sampled_from(NAMES))]
+        if len(rows) > 1:
+            row = rows[draw(st.integers(1, len(rows) - 1))]
+            row[draw(st.integers(0, len(row) - 1))] = draw(JUNK)
+    layouts = {name: draw(st.sampled_from(["csv", "one row group", "row groups"])) for name in NAMES}
+    return tables, layouts
+
+
+def write(folder: Path, tables: dict[str, list[list[str]]], layouts: dict[str, str]) -> Path:
+    folder.mkdir()
+    for name, rows in tables.items():
+        if layouts[name] == "csv":
+            with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle, lineterminator="\n").writerows(rows)
+            continue
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerows(rows)
+        options = pa_csv.ConvertOptions(column_types=dict.fromkeys(rows[0], pa.string()), strings_can_be_null=True)
+        table = pa_csv.read_csv(io.BytesIO(text.getvalue().encode()), convert_options=options)
+        group = max(1, table.num_rows // 3) if layouts[name] == "row groups" else max(1, table.num_rows)
+        pq.write_table(table, folder / f"{name}.parquet", row_group_size=group)
+    return folder
+
+
+def problems(folder: Path, threads: int, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    monkeypatch.setenv(THREADS_ENV, str(threads))
+    con = connect()
+    try:
+        create_vocabulary(con)
+        return [tuple(vars(p).values()) for p in validate_and_type(con, read_source(folder), run_day=RUN_DAY)]
+    finally:
+        close(con)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(extract_layouts())
+def test_the_problems_found_do_not_depend_on_threads_or_row_groups(monkeypatch, extract):
+    tables, layouts = extract
+    with tempfile.TemporaryDirectory() as folder:
+        written = write(Path(folder) / "extract", tables, layouts)
+        one = problems(written, 1, monkeypatch)
+        assert problems(written, 2, monkeypatch) == one
+
+
+def test_the_examples_find_problems(monkeypatch, tmp_path):
+    """Junk in a cell is found whichever way its table is written (else the comparison above proves little)."""
+    tables = {name: demo_rows(name) for name in NAMES}
+    tables["lesions"][1][tables["lesions"][0].index("size_mm")] = "x"
+    tables["imaging"][2][tables["imaging"][0].index("study_date")] = "2024-02-30"
+    layouts = dict.fromkeys(NAMES, "one row group") | {"imaging": "csv"}
+    found = problems(write(tmp_path / "extract", tables, layouts), 2, monkeypatch)
+    assert {(p[1], p[2], p[5]) for p in found} >= {("lesions", "size_mm", "x"), ("imaging", "study_date", "2024-02-30")}
+
+
+def test_results_come_in_the_order_given():
+    con = duckdb.connect(config={"threads": 2})
+    work = [
+        lambda cursor, n=n: cursor.execute(f"SELECT {n} + count(*) FROM range({n * 1000})").fetchall()[0][0]
+        for n in range(6)
+    ]
+    assert run_side_by_side(con, work, workers=2) == [n + n * 1000 for n in range(6)]
+    assert run_side_by_side(con, work, workers=1) == [n + n * 1000 for n in range(6)]
+
+
+def test_an_error_in_one_piece_stops_the_others():
+    """The first error is raised, and a long query beside it is interrupted rather than waited for."""
+    con = duckdb.connect(config={"threads": 2})
+    started = threading.Event()
+
+    def long_query(cursor: duckdb.DuckDBPyConnection) -> int:
+        started.set()
+        return cursor.execute("SELECT count(*) FROM range(10000000000) AS a(x) WHERE x % 7 = 3").fetchall()[0][0]
+
+    def failing(cursor: duckdb.DuckDBPyConnection) -> int:
+        started.wait(10)
+        time.sleep(0.2)
+        cursor.execute("SELECT * FROM no_such_table")
+        return 0
+
+    began = time.perf_counter()
+    with pytest.raises(duckdb.CatalogException, match="no_such_table"):
+        run_side_by_side(con, [long_query, failing], workers=2)
+    assert time.perf_counter() - began < 20  # the long query alone takes minutes
