@@ -158,34 +158,17 @@ def validate_and_type(
     """
     dates = PlausibleDates(run_day or dt.date.today())
     problems = list(raw.problems)
-    found_first: dict[str, list[Problem]] = {}  # by table: what its columns and rows show before typing
+    found_first: dict[str, list[Problem]] = {}  # by table: what its presence and its columns show
     to_type: dict[str, tuple[Table, RawTable]] = {}
     for table in tables().values():
-        found = found_first[table.name] = []
         raw_table = raw.tables.get(table.name)
         if raw_table is None:
             unreadable = any(p.table == table.name and p.severity == "fatal" for p in raw.problems)
-            if table.required and not unreadable:  # an unreadable file is already named
-                found.append(Problem("fatal", table.name, None, None, None, None, "required table is missing"))
+            missing = table.required and not unreadable  # an unreadable file is already named
+            found_first[table.name] = [_problem(table, "fatal", "required table is missing")] if missing else []
             _create_empty_typed(con, table, dates)
             continue
-        present = set(raw_table.columns)
-        if raw_table.num_rows == 0:  # a header-only file: no records of this kind
-            severity0: Severity = "fatal" if table.name == "patients" else "finding"
-            text0 = "no patients: nothing to screen" if table.name == "patients" else "the table has no records"
-            found.append(Problem(severity0, table.name, None, None, None, None, text0))
-        for col in table.columns:
-            if col.name not in present:
-                severity: Severity = "fatal" if col.required else "finding"
-                text = "required column is missing" if col.required else "optional column is absent: read as missing"
-                found.append(Problem(severity, table.name, col.name, None, None, None, text))
-        for extra in raw_table.columns:
-            if extra not in table.column_names:
-                found.append(
-                    Problem(
-                        "finding", table.name, extra, None, None, None, "column is not in the data dictionary; ignored"
-                    )
-                )
+        found_first[table.name] = _shape_problems(table, raw_table)
         to_type[table.name] = (table, raw_table)
     typed = _type_tables(con, to_type, dates)
     checks: list[Check] = []
@@ -202,6 +185,32 @@ def validate_and_type(
         return problems  # cross-table checks need the required tables and columns (and readable files)
     problems += _cross_table_checks(con, dates)
     return problems
+
+
+def _problem(table: Table, severity: Severity, message: str, column: str | None = None) -> Problem:
+    return Problem(severity, table.name, column, None, None, None, message)
+
+
+def _shape_problems(table: Table, raw_table: RawTable) -> list[Problem]:
+    """What a table's shape shows before a row is read: no records, required or optional columns missing,
+    columns the dictionary does not know."""
+    found = []
+    present = set(raw_table.columns)
+    if raw_table.num_rows == 0:  # a header-only file: no records of this kind
+        if table.name == "patients":
+            found.append(_problem(table, "fatal", "no patients: nothing to screen"))
+        else:
+            found.append(_problem(table, "finding", "the table has no records"))
+    for col in table.columns:
+        if col.name not in present:
+            if col.required:
+                found.append(_problem(table, "fatal", "required column is missing", col.name))
+            else:
+                found.append(_problem(table, "finding", "optional column is absent: read as missing", col.name))
+    for extra in raw_table.columns:
+        if extra not in table.column_names:
+            found.append(_problem(table, "finding", "column is not in the data dictionary; ignored", extra))
+    return found
 
 
 @dataclass(frozen=True)
