@@ -229,8 +229,8 @@ def _type_tables(
     A table DuckDB reads on every thread (a Parquet file of as many row groups as threads, or a larger table
     held in memory) is typed on its own; the others side by side, largest first, so that a lesion file written as
     one row group keeps one core busy while the other tables are typed on the rest (`side_by_side`). At 100,000
-    patients validation took 4.3 s one table after another, as every file of the synthetic extract is one row
-    group.
+    patients, where every file of the synthetic extract is one row group, validation took 4.2 s with the tables
+    typed one after another, and takes 3.2 s with them side by side.
     """
     threads = thread_count(con)
 
