@@ -21,9 +21,9 @@ import duckdb
 
 from oligo_cohort.criteria import CRITERIA, Criterion
 from oligo_cohort.facts import FACTS
-from oligo_cohort.patient_ranges import patient_ranges
+from oligo_cohort.patient_ranges import patient_ranges, range_tests
 from oligo_cohort.results import FACTS_TABLE
-from oligo_cohort.side_by_side import ROW_GROUP_ROWS, run_side_by_side, thread_count
+from oligo_cohort.side_by_side import row_groups, run_side_by_side, thread_count
 from oligo_cohort.sql_text import literal
 
 Explain = Literal["best-event", "all-events"]
@@ -112,7 +112,7 @@ def explain_reasons(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET preserve_insertion_order = true")
     threads = thread_count(con)
     units = con.execute(f"SELECT count(*) FROM {FACTS_TABLE}").fetchall()[0][0]
-    if threads == 1 or units < PARALLEL_MIN_UNITS or -(-units // ROW_GROUP_ROWS) >= threads:
+    if threads == 1 or units < PARALLEL_MIN_UNITS or row_groups(units) >= threads:
         con.execute(f"CREATE OR REPLACE TABLE result_reasons AS {reasons_sql()}")
         return
     ranges = patient_ranges(con, FACTS_TABLE, threads)
@@ -136,10 +136,7 @@ def _explain_part(cursor: duckdb.DuckDBPyConnection, table: str, low: str | None
 
     The bounds are passed as parameters: no patient id is written into SQL text.
     """
-    tests, values = [], []
-    for value, test in ((low, ">="), (high, "<")):
-        if value is not None:
-            values.append(value)
-            tests.append(f"patient_id {test} ${len(values)}")
-    where = " AND ".join(tests) or "TRUE"
+    bounds = range_tests((low, high))
+    values = [value for _, value in bounds]
+    where = " AND ".join(f"patient_id {test} ${n}" for n, (test, _) in enumerate(bounds, 1)) or "TRUE"
     cursor.execute(f"CREATE OR REPLACE TABLE {table} AS {reasons_sql(where=where)}", values)

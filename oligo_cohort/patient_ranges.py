@@ -22,3 +22,10 @@ def patient_ranges(con: duckdb.DuckDBPyConnection, table: str, parts: int) -> li
         return [(None, None)]
     cuts = con.execute(f"SELECT quantile_disc(patient_id, [{fractions}]) FROM {table}").fetchall()[0][0]
     return list(itertools.pairwise([None, *dict.fromkeys(cuts), None]))
+
+
+def range_tests(patient_range: PatientRange) -> list[tuple[str, str]]:
+    """The tests a patient_id must pass to lie in the range, as (operator, bound): `>=` low, `<` high, an
+    unbounded end left out. Callers pass the bounds as parameters or variables, never as SQL text."""
+    low, high = patient_range
+    return [(test, value) for test, value in ((">=", low), ("<", high)) if value is not None]

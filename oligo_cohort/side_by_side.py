@@ -23,6 +23,11 @@ Result = TypeVar("Result")
 Work = Callable[[duckdb.DuckDBPyConnection], Result]
 
 
+def row_groups(rows: int) -> int:
+    """The row groups a DuckDB table of `rows` rows holds: how many threads can share out a scan of it."""
+    return -(-rows // ROW_GROUP_ROWS)
+
+
 def thread_count(con: duckdb.DuckDBPyConnection) -> int:
     """The worker threads the database runs a query on."""
     return int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])

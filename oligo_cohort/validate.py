@@ -28,7 +28,7 @@ from oligo_cohort.dictionary import (
 )
 from oligo_cohort.dictionary import sql_type as _sql_type
 from oligo_cohort.problems import Problem, Severity
-from oligo_cohort.side_by_side import ROW_GROUP_ROWS, Work, run_side_by_side, thread_count
+from oligo_cohort.side_by_side import Work, row_groups, run_side_by_side, thread_count
 from oligo_cohort.sources import ROW, RawExtract, RawTable, UnreadableError, reread_parquet_as_text
 from oligo_cohort.sql_text import identifier as quote
 from oligo_cohort.sql_text import literal as _literal
@@ -235,7 +235,7 @@ def _type_tables(
     threads = thread_count(con)
 
     def read_on_all_threads(raw_table: RawTable) -> bool:
-        units = raw_table.row_groups if raw_table.query else -(-raw_table.num_rows // ROW_GROUP_ROWS)
+        units = raw_table.row_groups if raw_table.query else row_groups(raw_table.num_rows)
         return units >= threads
 
     wide = [name for name, (_, raw_table) in to_type.items() if read_on_all_threads(raw_table)]

@@ -16,7 +16,7 @@ import duckdb
 from oligo_cohort.dictionary import tables
 from oligo_cohort.engines.models import Model, engine_results, last_readers, run_order
 from oligo_cohort.errors import UsageError
-from oligo_cohort.patient_ranges import PatientRange, patient_ranges
+from oligo_cohort.patient_ranges import PatientRange, patient_ranges, range_tests
 
 __all__ = ["Model", "build_models", "last_readers", "run", "run_order"]
 
@@ -54,7 +54,7 @@ SLICE_SCHEMA = "patient_slice"
 SLICE_ENV = "OLIGO_COHORT_SLICE_PATIENTS"
 # The range of patient_id of the slice being screened, as DuckDB variables: the slice's views read them, so no
 # patient id is ever written into SQL text.
-_SLICE_LOW, _SLICE_HIGH = "oligo_cohort_slice_low", "oligo_cohort_slice_high"
+_SLICE_VARIABLES = {">=": "oligo_cohort_slice_low", "<": "oligo_cohort_slice_high"}  # by the test on patient_id
 
 
 def run(con: duckdb.DuckDBPyConnection, *, slice_patients: int | None = None) -> None:
@@ -103,10 +103,10 @@ def _screen_slice(con: duckdb.DuckDBPyConnection, number: int, low: str | None, 
     con.execute(f"DROP SCHEMA IF EXISTS {SLICE_SCHEMA} CASCADE")
     con.execute(f"CREATE SCHEMA {SLICE_SCHEMA}")
     bounds = []
-    for variable, value, test in ((_SLICE_LOW, low, ">="), (_SLICE_HIGH, high, "<")):
-        if value is not None:
-            con.execute(f"SET VARIABLE {variable} = ?", [value])
-            bounds.append(f"patient_id {test} getvariable('{variable}')")
+    for test, value in range_tests((low, high)):
+        variable = _SLICE_VARIABLES[test]
+        con.execute(f"SET VARIABLE {variable} = ?", [value])
+        bounds.append(f"patient_id {test} getvariable('{variable}')")
     for table in tables():
         con.execute(f"CREATE VIEW {SLICE_SCHEMA}.{table} AS SELECT * FROM main.{table} WHERE {' AND '.join(bounds)}")
     # Unqualified names now find the slice's views first, and new tables land in the slice's schema.
@@ -121,7 +121,7 @@ def _screen_slice(con: duckdb.DuckDBPyConnection, number: int, low: str | None, 
         else:
             con.execute(f"INSERT INTO main.{table} SELECT * FROM {SLICE_SCHEMA}.{table}")
     con.execute(f"DROP SCHEMA {SLICE_SCHEMA} CASCADE")
-    for variable in (_SLICE_LOW, _SLICE_HIGH):
+    for variable in _SLICE_VARIABLES.values():
         con.execute(f"RESET VARIABLE {variable}")
 
 
