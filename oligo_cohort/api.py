@@ -20,7 +20,7 @@ from oligo_cohort.database import create_table
 from oligo_cohort.engines import engine_runner
 from oligo_cohort.errors import UsageError
 from oligo_cohort.explain import EXPLAIN_CHOICES, Explain, explain_reasons
-from oligo_cohort.load import LoadedExtract, load_extract, write_run_parameters
+from oligo_cohort.load import LoadedExtract, load_extract, release_loaded_tables, write_run_parameters
 from oligo_cohort.problems import PROBLEM_COLUMNS, classified, problem_rows
 from oligo_cohort.progress import stage
 from oligo_cohort.protocol import Protocol, load_protocol
@@ -52,9 +52,11 @@ def screen(
         if engine != "spark":
             raise UsageError("Spark tables can only be screened with engine='spark'")
         loaded = source.load(as_of=as_of)  # type: ignore[union-attr]
-    else:
-        loaded = load_extract(source, as_of=as_of)
-    return _screen_loaded(loaded, chosen, engine=engine, worklist=worklist, explain=explain, runner=run)
+        return _screen_loaded(loaded, chosen, engine=engine, worklist=worklist, explain=explain, runner=run)
+    loaded = load_extract(source, as_of=as_of)
+    return _screen_loaded(
+        loaded, chosen, engine=engine, worklist=worklist, explain=explain, runner=run, release_inputs=True
+    )
 
 
 def _screen_loaded(
@@ -65,14 +67,21 @@ def _screen_loaded(
     worklist: bool = False,
     explain: Explain = "best-event",
     runner=None,
+    release_inputs: bool = False,
 ) -> ScreeningResult:
-    """Screen a loaded extract; the result tables live in (and replace any earlier ones in) its connection."""
+    """Screen a loaded extract; the result tables live in (and replace any earlier ones in) its connection.
+
+    `release_inputs`: the extract is screened once only, so its tables are dropped once the engine has run
+    (`load.release_loaded_tables`); otherwise they stay, and the same loaded extract can be screened again.
+    """
     if explain not in EXPLAIN_CHOICES:
         raise UsageError(f"explain={explain!r}: choose one of {', '.join(EXPLAIN_CHOICES)}")
     run = runner or engine_runner(engine)
     write_run_parameters(loaded, protocol, worklist=worklist, explain_all_events=explain == "all-events")
     with stage(f"screen ({engine} engine)"):
         run(loaded.con)
+        if release_inputs:
+            release_loaded_tables(loaded.con)
     with stage("explain"):
         explain_reasons(loaded.con)
         _store_findings(loaded)

@@ -111,6 +111,25 @@ def _validate_and_stage(con: duckdb.DuckDBPyConnection, raw: RawExtract, cutoff:
     return LoadedExtract(con, cutoff, frozenset(raw.tables), findings, raw.origin, raw.files)
 
 
+def release_loaded_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the loaded tables and what validation kept of them, once the engine no longer reads them.
+
+    Only for an extract nothing will screen again (`api.screen` loads its own): the result tables, `params` and
+    the vocabulary stay. At a million patients the typed inputs hold some 5 GB, more than DuckDB's memory limit,
+    so half of them lie spilled on disk; released, they leave explain and the writer the memory they need.
+    """
+    kinds = dict(
+        con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    )
+    for table in tables():
+        kind = kinds.get(table)
+        if kind is not None:
+            con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {quote(table)}")
+    drop_validation_tables(con)
+
+
 def materialise(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Make a loaded table an ordinary table (it may be a view of its typed table), so that it can be changed."""
     kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()
