@@ -104,15 +104,17 @@ reference_choice AS (
 
 nadir_scans AS (
     -- D15: the nadir option applies to a scan with a study of its own modality in [window start, S).
-    SELECT DISTINCT reference_choice.study_id
-    FROM reference_choice
-    CROSS JOIN params AS p
+    -- Read from the scans (the window start is that of the scan's line), not from reference_choice: read once,
+    -- reference_choice streams into the final select instead of being stored. The option is joined first, so
+    -- that with the default reference (line_start) DuckDB skips the search altogether.
+    SELECT DISTINCT scans.study_id
+    FROM scans
+    JOIN params AS p ON p.reference = 'nadir'
     JOIN studies
-        ON studies.patient_id = reference_choice.patient_id
-        AND studies.modality = reference_choice.modality
-        AND studies.study_date >= reference_choice.window_start
-        AND studies.study_date < reference_choice.screening_date
-    WHERE p.reference = 'nadir'
+        ON studies.patient_id = scans.patient_id
+        AND studies.modality = scans.modality
+        AND studies.study_date >= scans.line_start - p.reference_window_before_days
+        AND studies.study_date < scans.screening_date
 )
 
 SELECT
