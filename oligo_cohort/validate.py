@@ -260,7 +260,7 @@ def _type_and_count(table: Table, raw_table: RawTable, dates: PlausibleDates) ->
             return _TypedTable(problems, [])
         present = set(read.columns)
         kept = {c.name for c in table.columns if c.name in present and _keeps_text(c, read.native)}
-        return _TypedTable(problems, _rule_checks(con, table, _column_rules(table, present, kept, dates)))
+        return _TypedTable(problems, _rule_checks(con, table, _column_rules(table, present, kept, dates), present))
 
     return work
 
@@ -497,12 +497,13 @@ def _broken_rules(con: duckdb.DuckDBPyConnection, table: Table, rules: list[_Rul
     return [rule for rule, n in zip(rules, found, strict=True) if n]
 
 
-def _rule_checks(con: duckdb.DuckDBPyConnection, table: Table, rules: list[_Rule]) -> list[Check]:
-    """A check naming the offending rows of each rule that some row breaks."""
+def _rule_checks(con: duckdb.DuckDBPyConnection, table: Table, rules: list[_Rule], present: set[str]) -> list[Check]:
+    """A check naming the offending rows of each rule that some row breaks; `present`: the table's columns the
+    extract holds (a record is named by its key only when every key column is there)."""
     rules = _broken_rules(con, table, rules)
     if not rules:
         return []
-    present_key = all(c in _raw_columns(con, table) for c in table.key)
+    present_key = all(c in present for c in table.key)
     record_id = _record_id(table) if present_key else "NULL"
     checks = []
     for rule in rules:
@@ -683,11 +684,13 @@ def _cross_table_checks(con: duckdb.DuckDBPyConnection, dates: PlausibleDates) -
             )
         )
     # Absent tables have no rows; a rule on an optional column the extract leaves out has nothing to check.
+    present = {name: _raw_columns(con, model[name]) for name in dict.fromkeys(name for name, _ in checks)}
     by_table: dict[str, list[_Rule]] = {}
     for name, rule in checks:
-        if rule.column in _raw_columns(con, model[name]):
+        if rule.column in present[name]:
             by_table.setdefault(name, []).append(rule)
-    return collect_problems(con, [c for name, rules in by_table.items() for c in _rule_checks(con, model[name], rules)])
+    found = [c for name, rules in by_table.items() for c in _rule_checks(con, model[name], rules, present[name])]
+    return collect_problems(con, found)
 
 
 def create_vocabulary(con: duckdb.DuckDBPyConnection) -> None:
