@@ -351,8 +351,10 @@ def _check_records(text: str, delimiter: str, width: int) -> list[int]:
         raise UnreadableError(f"the file cannot be read as CSV ({exc})") from None
 
 
-# What `str.strip_chars()` strips (Unicode white space), for the text of Parquet values read by DuckDB.
-_WHITE_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+# What polars' `str.strip_chars()` strips from the text of CSV files and DataFrames (Unicode's White_Space; not
+# the separators U+001C to U+001F that Python's `str.strip()` also strips), for the text of Parquet values read by
+# DuckDB: every reader trims the same characters (tests/loading/test_sources.py).
+_WHITE_SPACE = " \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
 def _parquet_table(name: str, file: Path) -> RawTable:
