@@ -388,8 +388,10 @@ def _parquet_table(name: str, file: Path) -> RawTable:
 
     def text(original: str) -> str:
         value = f"CAST({identifier(original)} AS VARCHAR)"
-        # Trimming against the list is costly: done only when the first or last character is not printable ASCII.
-        printable = f"ascii({value}) BETWEEN 33 AND 126 AND ascii(right({value}, 1)) BETWEEN 33 AND 126"
+        # Trimming against the list is costly: done only when the first or last character is not printable ASCII
+        # ('!' to '~'). The first is tested by comparing the text, which reads its first byte and makes no string.
+        first = f"{value} >= '!' AND {value} < chr(127)"
+        printable = f"{first} AND ascii(substr({value}, -1)) BETWEEN 33 AND 126"
         return f"NULLIF(CASE WHEN {printable} THEN {value} ELSE trim({value}, {spaces}) END, '')"
 
     def column_sql(original: str, column: str) -> str:
