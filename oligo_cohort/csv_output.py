@@ -129,18 +129,28 @@ def inert_relation(
     never start a formula: they are written as they are, unchecked (on 18 million reason rows that counts).
     """
     columns = []
-    # The first character's code point, not the first character as text: no string is made per cell (0.05 s
-    # on 1.8 million reasons).
-    starts = ", ".join(str(ord(s)) for s in _MARKED_STARTS)
     for name, dtype in zip(relation.columns, relation.dtypes, strict=True):
         quoted = identifier(name)
         if str(dtype) != "VARCHAR" or name in own_columns:
             columns.append(quoted)
             continue
-        risky = f"ascii({quoted}) IN ({starts})"
+        risky = _starts_marked(quoted)
         if name in number_columns:
             risky += f" AND NOT regexp_full_match({quoted}, '{_PLAIN_NUMBER_SQL}')"
         columns.append(f"CASE WHEN {risky} THEN chr({ord(INERT_MARK)}) || {quoted} ELSE {quoted} END AS {quoted}")
     # An ORDER BY inside a subquery does not order the rows written, so the order is given here.
     order_by = f" ORDER BY {order}" if order else ""
     return relation.query("unsafe", f"SELECT {', '.join(columns)} FROM unsafe{order_by}")
+
+
+def _starts_marked(quoted: str) -> str:
+    """SQL: the text starts with a character `inert` marks.
+
+    The first character's code point, not the first character as text: no string is made per cell (0.05 s on
+    1.8 million reasons). Compared one by one, not with `IN (...)`: DuckDB turns an IN list of five or more
+    values into a join against them, and a join may pass rows on in another order. The rows of a table stored
+    in output order (the reasons) are written without a sort, in the order they come, so the writer's query
+    must stay a plain projection (tests/safety/test_formula_cells.py).
+    """
+    code = f"ascii({quoted})"
+    return "(" + " OR ".join(f"{code} = {ord(s)}" for s in _MARKED_STARTS) + ")"

@@ -3,7 +3,10 @@
 The screen runs with DuckDB's insertion order off (so that large extracts stream and spill); its parallel
 writers then wrote 2,048-row chunks in whatever order threads finished them (seen at 100,000 patients, not
 reliably at sizes this suite can afford). The writer now orders the final query and turns insertion order
-back on; this checks the order beyond one chunk of rows.
+back on; this checks the order beyond one chunk of rows. Beyond one row group (122,880 rows, each read by a
+thread of its own), where reasons of 10,000 patients were once written out of order, the writer is checked on
+a table of its own (tests/safety/test_formula_cells.py), and the queries here are checked for any operator that
+may reorder rows.
 """
 
 from __future__ import annotations
@@ -57,3 +60,14 @@ def test_explaining_in_parts_gives_the_same_rows_in_the_same_order(tmp_path, mon
         assert reasons(threads=threads, min_units=1) == one_query, threads
     parts_left = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'result_reasons_part%'")
     assert parts_left.fetchall() == [(0,)]
+
+
+def test_the_reasons_query_passes_the_sorted_units_on_as_they_come(tmp_path):
+    """The reasons are stored in the order the sorted units come through the explain query (no sort of the
+    reason rows): nothing in it may reorder rows, such as a hash join (which DuckDB makes of an IN list of five
+    values or more). The one-row `params` is crossed with the units, which keeps their order."""
+    from oligo_cohort.explain import reasons_sql
+
+    result = screen(generate_extract(tmp_path / "extract", patients=40, sites=2, seed=3, fmt="parquet"))
+    plan = result.con.execute(f"EXPLAIN {reasons_sql()}").fetchall()[0][1].upper()
+    assert "ORDER_BY" in plan.replace(" ", "_") and "HASH JOIN" not in plan and "HASH_JOIN" not in plan, plan
