@@ -151,7 +151,9 @@ def test_a_missing_extract_is_a_usage_error(tmp_path):
 # Characters a value may start or end with: Unicode white space (which is trimmed), printable ASCII and its edges
 # ('!', '~'), controls, the separators Python's `str.strip()` strips but Unicode does not count as white space,
 # and DEL (all kept), and letters beyond ASCII, some of whose UTF-8 bytes look like white space.
-_EDGE_CHARACTERS = _WHITE_SPACE + "!~aZ09 \x1c\x1f\x00\x01\x1b\x7f\x80\x9f\xe9\u00a1\u0100\u2000\u200b\u2fff\u3001\ufeff\U0001f600"
+_EDGE_CHARACTERS = (
+    _WHITE_SPACE + "!~aZ09 \x1c\x1f\x00\x01\x1b\x7f\x80\x9f\xe9\u00a1\u0100\u2000\u200b\u2fff\u3001\ufeff\U0001f600"
+)
 
 
 @settings(max_examples=60, deadline=None)
