@@ -12,8 +12,8 @@ missing=…)` (by the fact's value).
 The wording is compiled to one SQL expression per rule (`Phrase.sql`), so that the explain step
 (`oligo_cohort.explain`) renders reasons for a million patients inside the database, in the same words for
 every engine. The SQL is DuckDB's alone, as that step runs in DuckDB whichever engine decided: a phrase's parts
-are joined with `concat`, which skips a missing (NULL) part and builds the text in one go (on 1.8 million
-reasons a third quicker than `concat_ws('', ...)`, which gives the same text).
+are joined with `concat`, which skips a missing (NULL) part and builds the text in one go (a seven-part text
+for 1.8 million rows in 0.16 s against 0.24 s with `concat_ws('', ...)`, which gives the same text).
 
 Placeholders:
 - `{fact}`: the value (dates as YYYY-MM-DD; lists sorted, comma-separated); `not recorded` when missing;
