@@ -5,8 +5,8 @@ writers then wrote 2,048-row chunks in whatever order threads finished them (see
 reliably at sizes this suite can afford). The writer now orders the final query and turns insertion order
 back on; this checks the order beyond one chunk of rows. Beyond one row group (122,880 rows, each read by a
 thread of its own), where reasons of 10,000 patients were once written out of order, the writer is checked on
-a table of its own (tests/safety/test_formula_cells.py), and the queries here are checked for any operator that
-may reorder rows.
+a table of its own (tests/safety/test_formula_cells.py), and the explain query is checked for a hash join,
+which may reorder rows.
 """
 
 from __future__ import annotations
