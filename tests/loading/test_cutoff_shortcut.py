@@ -57,8 +57,9 @@ def generated_cutoffs(extract: Path) -> list[dt.date | None]:
 
 def shortcut_tables(con) -> list[str]:
     kinds = dict(
-        con.execute("SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'")
-        .fetchall()
+        con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
     )
     return [name for name in tables() if kinds.get(name) == "VIEW"]
 
