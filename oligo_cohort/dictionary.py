@@ -1,6 +1,6 @@
 """The machine-readable data dictionary: input tables, columns and the drug vocabulary.
 
-Validation (`validate.py`) is generated from these definitions, and
+Validation (`oligo_cohort/validate/`) is generated from these definitions, and
 `render_markdown()` turns them into the human-readable dictionary, so the
 contract with data providers is written down once.
 """

@@ -37,7 +37,7 @@ RULE_MODULES = (
     "oligo_cohort/importers/report.py",
     "oligo_cohort/synth/summary.py",
     "oligo_cohort/review/records.py",
-    "oligo_cohort/validate.py",
+    "oligo_cohort/validate/",
 )
 # Text that quotes the spec word for word (criteria.py: the protocol's line and the spec's decision).
 SPEC_QUOTES = ("protocol_text", "decided_as")

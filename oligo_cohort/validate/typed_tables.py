@@ -1,0 +1,208 @@
+"""Typing: every table read into `stored_<table>` with each value in its dictionary type, and the views beside it.
+
+`stored_<table>` holds the typed values (and, where it differs, the text as the provider wrote it, for
+messages); `checked_<table>` shows both to the rules (`rules`); `typed_<table>` is what staging reads, with an
+implausible value read as missing. Only identifiers and codes from the dictionary ever appear in the generated
+SQL text; input values never do.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from oligo_cohort.dictionary import (
+    NUMBER_PATTERN,
+    Column,
+    Table,
+    tables,
+)
+from oligo_cohort.dictionary import sql_type as _sql_type
+from oligo_cohort.problems import Problem
+from oligo_cohort.sources import ROW, RawTable, reread_parquet_as_text
+from oligo_cohort.sql_text import identifier as quote
+from oligo_cohort.sql_text import literal as _literal
+from oligo_cohort.validate.dates import PlausibleDates
+
+_TRUE = ("true", "t", "yes", "y", "1")
+
+
+_FALSE = ("false", "f", "no", "n", "0")
+
+
+DATE_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]00:00(:00(\.0+)?)?)?"
+
+
+def typed_expression(col: Column, raw: str) -> str:
+    """SQL turning the text value `raw` into the column's type; NULL when it cannot be read."""
+    if col.type == "string":
+        if col.normalise == "lower":  # e.g. drug names: matched case- and spacing-insensitively
+            return f"lower(regexp_replace({raw}, '\\s+', ' ', 'g'))"
+        return raw
+    if col.type == "date":
+        return (
+            f"CASE WHEN regexp_full_match({raw}, {_literal(DATE_SHAPE)}) "
+            f"THEN CAST(try_strptime(left({raw}, 10), '%Y-%m-%d') AS DATE) END"
+        )
+    if col.type == "number":
+        number = f"regexp_full_match({raw}, {_literal(NUMBER_PATTERN)}) AND isfinite(TRY_CAST({raw} AS DOUBLE))"
+        return f"CASE WHEN {number} THEN TRY_CAST(TRY_CAST({raw} AS DOUBLE) AS DECIMAL(12, 3)) END"
+    if col.type == "integer":
+        as_double = f"TRY_CAST({raw} AS DOUBLE)"
+        whole = f"regexp_full_match({raw}, {_literal(NUMBER_PATTERN)}) AND {as_double} = floor({as_double})"
+        return f"CASE WHEN {whole} AND abs({as_double}) < 1e9 THEN CAST({as_double} AS INTEGER) END"
+    if col.type == "boolean":
+        trues = ", ".join(_literal(v) for v in _TRUE)
+        falses = ", ".join(_literal(v) for v in _FALSE)
+        return f"CASE WHEN lower({raw}) IN ({trues}) THEN TRUE WHEN lower({raw}) IN ({falses}) THEN FALSE END"
+    if col.type == "code":
+        return _code_expression(col, raw)
+    raise ValueError(f"unknown column type {col.type!r} in the dictionary")
+
+
+def _code_expression(col: Column, raw: str) -> str:
+    if col.normalise == "topography":
+        compact = f"upper(replace({raw}, ' ', ''))"
+        dotted = f"CASE WHEN regexp_full_match({compact}, 'C[0-9]{{3}}') THEN left({compact}, 3) || '.' || right({compact}, 1) ELSE {compact} END"
+        return f"CASE WHEN regexp_full_match({dotted}, {_literal(col.pattern or '.*')}) THEN {dotted} END"
+    if col.normalise == "morphology":
+        digits = f"regexp_extract({raw}, '^([0-9]{{4}})(/[0-9])?$', 1)"
+        return f"NULLIF({digits}, '')"
+    if col.values:
+        # Codes match case-insensitively and take the dictionary's spelling.
+        whens = " ".join(f"WHEN {_literal(v.lower())} THEN {_literal(v)}" for v in col.values)
+        return f"CASE lower({raw}) {whens} END"
+    return raw
+
+
+def create_typed_streaming(
+    con: duckdb.DuckDBPyConnection, table: Table, raw_table: RawTable, dates: PlausibleDates, problems: list[Problem]
+) -> RawTable:
+    """Type a table. A Parquet file's rows stream from the file only now, so only now can a damaged page, or text
+    that is not UTF-8, show: the file is then read again value by value to name what is wrong (`sources`)."""
+    if not raw_table.query:
+        con.register(f"raw_{table.name}", raw_table.data)
+        _create_typed(con, table, set(raw_table.columns), raw_table.native, dates)
+        return raw_table
+    con.execute(f"CREATE OR REPLACE TEMP VIEW raw_{table.name} AS {raw_table.query}")
+    try:
+        _create_typed(con, table, set(raw_table.columns), raw_table.native, dates)
+        return raw_table
+    except duckdb.Error as exc:
+        con.execute(f"DROP VIEW IF EXISTS temp.raw_{table.name}")
+        reread, notes = reread_parquet_as_text(raw_table, exc)
+    problems += [Problem("finding", table.name, column, row, None, value, note) for column, row, value, note in notes]
+    con.register(f"raw_{table.name}", reread.data)
+    _create_typed(con, table, set(reread.columns), reread.native, dates)
+    return reread
+
+
+def raw_ref(column: str, alias: str = "t") -> str:
+    """The column's value as the provider wrote it (text), kept beside the typed value for messages."""
+    return f"{alias}.{quote('raw:' + column)}"
+
+
+def create_empty_typed(con: duckdb.DuckDBPyConnection, table: Table, dates: PlausibleDates) -> None:
+    cols = ", ".join(f"CAST(NULL AS {_sql_type(c)}) AS {quote(c.name)}" for c in table.columns)
+    con.execute(f"CREATE OR REPLACE TABLE stored_{table.name} AS SELECT CAST(NULL AS BIGINT) AS {ROW}, {cols} LIMIT 0")
+    con.execute(f"CREATE OR REPLACE VIEW checked_{table.name} AS SELECT * FROM stored_{table.name}")
+    _create_typed_view(con, table, dates)
+
+
+def _create_typed_view(con: duckdb.DuckDBPyConnection, table: Table, dates: PlausibleDates) -> None:
+    """The typed columns; an implausible value (a 4,000 mm lesion, a date in 9999) reads as missing, with a finding.
+
+    Every reader of the extract reads these views: the default cut-off, the cross-table checks, staging (where a
+    record whose own date reads as missing is left out). So an implausible date is used nowhere.
+    """
+
+    def column(c: Column) -> str:
+        if c.type == "date":
+            return f"CASE WHEN {dates.holds(quote(c.name))} THEN {quote(c.name)} END AS {quote(c.name)}"
+        if c.plausible_max is None:
+            return quote(c.name)
+        return f"CASE WHEN {quote(c.name)} <= {c.plausible_max} THEN {quote(c.name)} END AS {quote(c.name)}"
+
+    cols = ", ".join(column(c) for c in table.columns)
+    con.execute(f"CREATE OR REPLACE VIEW typed_{table.name} AS SELECT {ROW}, {cols} FROM stored_{table.name}")
+
+
+def drop_validation_tables(con: duckdb.DuckDBPyConnection, keep: frozenset[str] = frozenset()) -> None:
+    """Drop what validation created (`typed_`, `checked_`, `stored_`) once staging is done; the typed tables in
+    `keep` stay, as the staged views of those tables read them."""
+    for name in tables():
+        con.execute(f"DROP VIEW IF EXISTS checked_{name}")
+        if name not in keep:
+            con.execute(f"DROP VIEW IF EXISTS typed_{name}")
+            con.execute(f"DROP TABLE IF EXISTS stored_{name}")
+
+
+def _raw_ref(col: Column, present: set[str]) -> str:
+    return f"r.{quote(col.name)}" if col.name in present else "CAST(NULL AS VARCHAR)"
+
+
+def _native_expression(col: Column, value: str) -> str:
+    """SQL typing a value that arrives in a native type matching the column's (see sources._NATIVE_TYPES)."""
+    if col.type == "number":
+        return f"CASE WHEN isfinite(CAST({value} AS DOUBLE)) THEN TRY_CAST({value} AS DECIMAL(12, 3)) END"
+    if col.type == "integer":
+        return f"CASE WHEN abs(CAST({value} AS DOUBLE)) < 1e9 THEN CAST({value} AS INTEGER) END"
+    return value  # dates and booleans are already what the dictionary asks
+
+
+def _as_written(col: Column, typed: str) -> str:
+    """The text of a typed value as a provider would usually write it (`2020-01-31`, `CT`, `12.5`)."""
+    if col.type in ("string", "code"):
+        return typed
+    if col.type == "number":
+        return f"CAST(CAST({typed} AS DOUBLE) AS VARCHAR)"
+    return f"CAST({typed} AS VARCHAR)"
+
+
+def keeps_text(col: Column, native: frozenset[str]) -> bool:
+    """Whether the column's text as written is kept beside its typed value; a plain text column is its own text."""
+    return not (col.type == "string" and not col.normalise and col.name not in native)
+
+
+def _create_typed(
+    con: duckdb.DuckDBPyConnection, table: Table, present: set[str], native: frozenset[str], dates: PlausibleDates
+) -> None:
+    """`stored_<table>`: each value typed; `checked_<table>`: beside it, its text as written; `typed_<table>`.
+
+    The text as written is what problem messages quote. It is stored only where it differs from the typed
+    value's usual text (a code in other case, a rejected value, `12.50` for 12.5): at a million patients, keeping
+    every value twice made validation spill gigabytes to disk. A plain text column is its own text as written.
+    The checked view shows both: `raw:<column>`, the text as written, and `kept:<column>`, the text stored.
+    """
+    typed: list[str] = []
+    kept_texts: list[str] = []
+    as_written: list[str] = []
+    for c in table.columns:
+        name, raw = quote(c.name), _raw_ref(c, present)
+        expression = _native_expression(c, raw) if c.name in native else typed_expression(c, raw)
+        typed.append(f"CAST({expression} AS {_sql_type(c)}) AS {name}")
+        if c.name not in present:
+            continue
+        text_name = quote("raw:" + c.name)
+        if not keeps_text(c, native):
+            as_written.append(f"{name} AS {text_name}")
+            continue
+        typed_text = _as_written(c, f"CAST({expression} AS {_sql_type(c)})")
+        if c.name in native:  # only a value the type check rejects needs its own text
+            differs = f"{raw} IS NOT NULL AND {expression} IS NULL"
+            original = f"CAST({raw} AS VARCHAR)"
+        else:
+            differs = f"{raw} IS DISTINCT FROM {typed_text}"
+            original = raw
+        kept_texts.append(f"CASE WHEN {differs} THEN {original} END AS {text_name}")
+        as_written.append(f"coalesce(s.{text_name}, {_as_written(c, f's.{name}')}) AS {text_name}")
+        as_written.append(f"s.{text_name} AS {quote('kept:' + c.name)}")
+    select = ", ".join(typed + kept_texts)
+    con.execute(f"CREATE OR REPLACE TABLE stored_{table.name} AS SELECT r.{ROW}, {select} FROM raw_{table.name} AS r")
+    con.unregister(f"raw_{table.name}")
+    con.execute(f"DROP VIEW IF EXISTS temp.raw_{table.name}")
+    typed_columns = "".join(f", s.{quote(c.name)}" for c in table.columns)
+    texts = "".join(f", {t}" for t in as_written)
+    con.execute(
+        f"CREATE OR REPLACE VIEW checked_{table.name} AS SELECT s.{ROW}{typed_columns}{texts} FROM stored_{table.name} AS s"
+    )
+    _create_typed_view(con, table, dates)
