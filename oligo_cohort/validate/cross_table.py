@@ -14,7 +14,7 @@ from oligo_cohort.validate.dates import PlausibleDates
 from oligo_cohort.validate.rules import Rule, collect_problems, raw_columns, rule_checks
 from oligo_cohort.validate.typed_tables import raw_ref
 
-# Cross-table rules: (table, column, condition on typed table t, message, offending value).
+# Tables whose every record names a patient of the patients table.
 _ORPHAN_TABLES = (
     "tumours",
     "systemic_therapy",
@@ -25,10 +25,8 @@ _ORPHAN_TABLES = (
     "observations",
 )
 
-
 # Tables of episodes, whose end cannot precede their start.
 _EPISODE_TABLES = ("systemic_therapy", "observations")
-
 
 # Dates that cannot precede the patient's birth (a sign of rows attached to the wrong patient).
 _EVENT_DATES = (

@@ -24,11 +24,7 @@ from oligo_cohort.sql_text import literal as _literal
 from oligo_cohort.validate.dates import PlausibleDates
 
 _TRUE = ("true", "t", "yes", "y", "1")
-
-
 _FALSE = ("false", "f", "no", "n", "0")
-
-
 DATE_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]00:00(:00(\.0+)?)?)?"
 
 

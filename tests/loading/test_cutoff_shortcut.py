@@ -7,8 +7,9 @@ decided in Python (`load._tables_the_cutoff_changes`), apart from the staging SQ
 cut-off does, which could drift from the first.
 
 The cut-offs are generated from the data: every table's latest record date, each date one day either side, and
-the default (the latest date anywhere). Between them they leave every table but one unchanged in some cut-off
-and change it in another. For every table read through the shortcut, its rows (every column, `_row` included)
+the default (the latest date anywhere). Between them they leave each table unchanged in some cut-off and
+change it in another (all but systemic_therapy, which is always staged: its staging reads drug names against the
+vocabulary). For every table read through the shortcut, its rows (every column, `_row` included)
 must be those its staging SQL gives.
 """
 

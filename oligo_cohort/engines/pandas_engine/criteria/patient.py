@@ -108,8 +108,6 @@ def _flag(true: np.ndarray, known: np.ndarray) -> np.ndarray:
 # The rules of exc_other_malignancy per tumour, and which tumour is quoted (D48): an excluding one, else an
 # undecidable one, else any, by diagnosis date then tumour_id.
 EXCLUDING_RULES = ("not_curative", "chemotherapy", "radiotherapy", "treated_recently", "diagnosed_recently")
-
-
 UNDECIDED_RULES = (
     "skin_morphology_missing",
     "intent_missing",
