@@ -1,7 +1,8 @@
 """Validate text tables against the data dictionary and type them, finding every problem at once.
 
 The checks are generated from `data_dictionary/tables.yaml` as set-based SQL
-over the whole table (one query per rule, not a loop over rows), so an extract
+over the whole table (each table's rules counted in one pass, and the rows of
+the rules broken listed in one query; never a loop over rows), so an extract
 of millions of rows is checked in seconds and every offending row is named
 with its row number, id and value. Only identifiers and codes from the
 dictionary ever appear in the generated SQL text; input values never do.
