@@ -22,7 +22,7 @@ from oligo_cohort.validate.typed_tables import DATE_SHAPE, raw_ref
 # At most this many rows are listed per rule; the rest are counted in one summary line.
 MAX_ROWS_PER_RULE = 1000
 
-# As a CSV file holding NUL bytes is refused (sources.py), so is a Parquet, DuckDB or DataFrame value holding one.
+# As a CSV file holding NUL bytes is refused (sources/csv_files.py), so is a Parquet, DuckDB or DataFrame value holding one.
 _NUL_MESSAGE = "text with NUL bytes: save the extract's text as UTF-8 without NUL bytes"
 
 

@@ -137,7 +137,7 @@ def _raw_ref(col: Column, present: set[str]) -> str:
 
 
 def _native_expression(col: Column, value: str) -> str:
-    """SQL typing a value that arrives in a native type matching the column's (see sources._NATIVE_TYPES)."""
+    """SQL typing a value that arrives in a native type matching the column's (see sources.parquet_files.NATIVE_TYPES)."""
     if col.type == "number":
         return f"CASE WHEN isfinite(CAST({value} AS DOUBLE)) THEN TRY_CAST({value} AS DECIMAL(12, 3)) END"
     if col.type == "integer":

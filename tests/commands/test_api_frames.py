@@ -105,17 +105,17 @@ def test_ids_read_as_numbers_give_a_warning_naming_table_and_column(tmp_path):
 def test_numeric_ids_from_polars_and_whole_floats_read_without_a_decimal_point():
     """pandas reads an id column with a missing value as floats: 7.0 must be read as 7, not "7.0"."""
     patients = pl.DataFrame({"patient_id": [7.0, 8.0], "site_id": ["A", "B"]})
-    from oligo_cohort.sources import _read_frames
+    from oligo_cohort.sources.frames import read_frames
 
     with pytest.warns(NumericIdWarning, match=r"patients\.patient_id arrived as numbers"):
-        raw = _read_frames({"patients": patients})
+        raw = read_frames({"patients": patients})
     assert raw.tables["patients"].data.column("patient_id").to_pylist() == ["7", "8"]
 
 
 def test_something_that_is_not_a_table_is_a_problem_naming_it():
-    from oligo_cohort.sources import _read_frames
+    from oligo_cohort.sources.frames import read_frames
 
-    raw = _read_frames({"patients": [["007", "AVL"]]})
+    raw = read_frames({"patients": [["007", "AVL"]]})
     assert [(p.severity, p.table) for p in raw.problems] == [("fatal", "patients")]
     assert "not a pandas or polars DataFrame or an Arrow table" in raw.problems[0].message
 

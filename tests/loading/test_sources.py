@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from oligo_cohort.database import close, connect
 from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.load import load_extract
-from oligo_cohort.sources import _WHITE_SPACE, ROW, _as_text_table, _parquet_table, read_source
+from oligo_cohort.sources import ROW, read_source
+from oligo_cohort.sources.parquet_files import WHITE_SPACE, parquet_table
+from oligo_cohort.sources.text_tables import as_text_table
 from tests.loading.test_bad_input import VALID, write_extract
 
 
@@ -152,7 +154,7 @@ def test_a_missing_extract_is_a_usage_error(tmp_path):
 # ('!', '~'), controls, the separators Python's `str.strip()` strips but Unicode does not count as white space,
 # and DEL (all kept), and letters beyond ASCII, some of whose UTF-8 bytes look like white space.
 _EDGE_CHARACTERS = (
-    _WHITE_SPACE + "!~aZ09 \x1c\x1f\x00\x01\x1b\x7f\x80\x9f\xe9\u00a1\u0100\u2000\u200b\u2fff\u3001\ufeff\U0001f600"
+    WHITE_SPACE + "!~aZ09 \x1c\x1f\x00\x01\x1b\x7f\x80\x9f\xe9\u00a1\u0100\u2000\u200b\u2fff\u3001\ufeff\U0001f600"
 )
 
 
@@ -179,17 +181,17 @@ def test_parquet_text_is_trimmed_like_a_dataframes(tmp_path_factory, values):
     values = [None if v is None else v.replace("\x00", "") for v in values]  # a NUL byte is refused on its own
     folder = tmp_path_factory.mktemp("trim")
     pq.write_table(pa.table({"patient_id": values}), folder / "patients.parquet")
-    raw = _parquet_table("patients", folder / "patients.parquet")
+    raw = parquet_table("patients", folder / "patients.parquet")
     con = connect()
     try:
         read = [row[0] for row in con.execute(f"SELECT patient_id FROM ({raw.query}) ORDER BY _row").fetchall()]
     finally:
         close(con)
-    as_frame = _as_text_table(pl.DataFrame({ROW: range(1, len(values) + 1), "patient_id": values}))
+    as_frame = as_text_table(pl.DataFrame({ROW: range(1, len(values) + 1), "patient_id": values}))
     assert read == as_frame.column("patient_id").to_pylist()
 
 
 def test_parquet_values_lose_exactly_the_white_space_polars_strips():
     every_character = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     stripped = pl.Series(every_character).str.strip_chars()
-    assert {c for c, s in zip(every_character, stripped, strict=True) if s == ""} == set(_WHITE_SPACE)
+    assert {c for c, s in zip(every_character, stripped, strict=True) if s == ""} == set(WHITE_SPACE)

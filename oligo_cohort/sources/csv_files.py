@@ -1,0 +1,124 @@
+"""A CSV file read as text: UTF-8 or Latin-1, the delimiter found from the header, ragged records refused."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from oligo_cohort.sources.kinds import read_regular
+from oligo_cohort.sources.text_tables import ROW, UnreadableError, as_text_table, check_unique
+
+DELIMITERS = (",", ";", "\t", "|")
+# A cell may be long (free text, a long id): the csv module's 128 KiB field limit must not refuse it.
+csv.field_size_limit(2**31 - 1)
+
+
+def without_inert_marks(table: pa.Table) -> pa.Table:
+    """Text as it was before the CSV writer marked it inert (csv_output.read_back, column-wise)."""
+    import pyarrow.compute as pc
+
+    from oligo_cohort.csv_output import INERT_MARK
+
+    columns = []
+    for name in table.column_names:
+        column = table[name]
+        if name != ROW and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            column = pc.if_else(pc.starts_with(column, INERT_MARK), pc.utf8_slice_codeunits(column, 1), column)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+def read_csv_file(file: Path, notes: list[str]) -> pa.Table:
+    """Read a CSV file as text; a non-UTF-8 (Latin-1) file or a `;`/tab delimiter is read, with a note.
+
+    The contract holds to the letter: a header naming a column twice, or a record with fewer or more fields than
+    the header, makes the file unreadable (blank lines are not records).
+    """
+    raw = read_regular(file)
+    if not raw.strip():
+        raise UnreadableError("the file is empty (not even a header line)")
+    if b"\x00" in raw:
+        # UTF-16/UTF-32 text (Excel's "Unicode text") or a binary file: no CSV reader reads it safely.
+        kind = "UTF-16/UTF-32 text" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "text with NUL bytes"
+        raise UnreadableError(f"the file is {kind}, not a UTF-8 or Latin-1 CSV file: save it as UTF-8 CSV")
+    try:
+        text = raw.decode("utf-8")
+        content = io.BytesIO(raw)
+    except UnicodeDecodeError as exc:
+        # Registry exports from Windows systems are often Latin-1/cp1252; every byte decodes in Latin-1.
+        text = raw.decode("latin-1")
+        content = io.BytesIO(text.encode("utf-8"))
+        notes.append(f"not UTF-8 (first bad byte at offset {exc.start}): read as Latin-1; save as UTF-8 to be sure")
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(DELIMITERS, key=lambda d: (first_line.count(d), d == ","))
+    if delimiter != "," and first_line.count(delimiter) > 0:
+        notes.append(f"read with {delimiter!r} as the delimiter")
+    else:
+        delimiter = ","
+    header = _header(text, delimiter)
+    try:
+        frame = pl.read_csv(
+            content,
+            separator=delimiter,
+            infer_schema=False,
+            encoding="utf8",
+            row_index_name=ROW,
+            row_index_offset=1,
+            raise_if_empty=True,
+        )
+    except pl.exceptions.ComputeError as exc:
+        ragged = _ragged_record(text, delimiter, len(header))
+        message = ragged or str(exc).splitlines()[0]
+        raise UnreadableError(f"the file cannot be read as CSV ({message})") from None
+    except pl.exceptions.NoDataError:
+        raise UnreadableError("the file is empty (not even a header line)") from None
+    # Every record has the header's number of fields when the delimiters add up (a quote may hide one: then
+    # each record is counted). polars pads a short record with empty cells, so it must be found here.
+    if '"' in text or raw.count(delimiter.encode()) != (len(header) - 1) * (frame.height + 1):
+        blank = _check_records(text, delimiter, len(header))
+        if blank:
+            frame = frame.filter(~pl.col(ROW).is_in(blank))
+    return as_text_table(frame)
+
+
+def _header(text: str, delimiter: str) -> list[str]:
+    """The header's column names as written; a name given twice (in any case or spacing) is refused."""
+    try:
+        names = next(csv.reader(io.StringIO(text[: 1 << 20]), delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise UnreadableError(f"the file cannot be read as CSV (header: {exc})") from None
+    check_unique([name.replace("\ufeff", "") for name in names])
+    return names
+
+
+def _records(text: str, delimiter: str) -> Iterator[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    next(reader, None)  # the header
+    return reader
+
+
+def _ragged_record(text: str, delimiter: str, width: int) -> str | None:
+    """Where a record's number of fields differs from the header's, in words; None when none does."""
+    try:
+        for row, fields in enumerate(_records(text, delimiter), start=1):
+            if fields and len(fields) != width:
+                return f"row {row} has {len(fields)} field(s) where the header has {width}"
+    except csv.Error:
+        return None
+    return None
+
+
+def _check_records(text: str, delimiter: str, width: int) -> list[int]:
+    """Raise when a record has fewer or more fields than the header; the row numbers of blank lines."""
+    ragged = _ragged_record(text, delimiter, width)
+    if ragged:
+        raise UnreadableError(f"the file cannot be read as CSV ({ragged})")
+    try:
+        return [row for row, fields in enumerate(_records(text, delimiter), start=1) if not fields]
+    except csv.Error as exc:
+        raise UnreadableError(f"the file cannot be read as CSV ({exc})") from None

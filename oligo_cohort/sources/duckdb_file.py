@@ -1,0 +1,113 @@
+"""The model's tables in a DuckDB database file, opened read-only, every value cast to text by DuckDB."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from oligo_cohort.database import close, connect
+from oligo_cohort.dictionary import tables
+from oligo_cohort.errors import UsageError
+from oligo_cohort.problems import Problem
+from oligo_cohort.sources.text_tables import (
+    ROW,
+    RawExtract,
+    RawTable,
+    UnreadableError,
+    as_text_table,
+    check_unique,
+    first_error_line,
+    nested_message,
+)
+from oligo_cohort.sql_text import identifier
+
+
+def read_duckdb_file(path: Path) -> RawExtract:
+    """The model's tables in a DuckDB file, opened read-only; a table may be in any one schema of the file.
+
+    Every value is cast to text by DuckDB itself (a LIST, STRUCT, UNION, BLOB, INTERVAL... becomes its text and
+    is then refused by the column's type, if the dictionary has the column); other columns are not read.
+    """
+    found: dict[str, RawTable] = {}
+    problems: list[Problem] = []
+    try:
+        source = connect(path, read_only=True)
+    except duckdb.Error as exc:
+        raise UsageError(f"{path} cannot be opened as a DuckDB database ({first_error_line(exc)})") from None
+    try:
+        located = _duckdb_tables(source)
+        for name, places in located.items():
+            if name not in tables():
+                continue
+            shown = ", ".join(f"{schema}.{table} ({kind})" for schema, table, kind in places)
+            if len(places) > 1:
+                message = "the table is in more than one schema of the file: keep one"
+                problems.append(Problem("fatal", name, None, None, None, shown, message))
+                continue
+            schema, table, kind = places[0]
+            if kind != "table":
+                message = f"{schema}.{table} is a view: only tables are read (CREATE TABLE {name} AS SELECT ...)"
+                problems.append(Problem("fatal", name, None, None, None, shown, message))
+                continue
+            try:
+                data = _duckdb_text_table(source, name, schema, table)
+            except (UnreadableError, duckdb.Error) as exc:
+                problems.append(Problem("fatal", name, None, None, None, f"{schema}.{table}", first_error_line(exc)))
+                continue
+            origin = f"{path}:{table}" if schema == "main" else f"{path}:{schema}.{table}"
+            found[name] = RawTable(name, origin, data)
+    except duckdb.Error as exc:
+        raise UsageError(f"{path} cannot be read as a DuckDB database ({first_error_line(exc)})") from None
+    finally:
+        close(source)
+    return RawExtract(found, problems, str(path), (path,))
+
+
+def _duckdb_tables(source: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str, str]]]:
+    """Model-named tables and views of the file's own database: lower-cased name -> (schema, name, kind)."""
+    rows = source.execute(
+        "SELECT schema_name, table_name, 'table' FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND NOT temporary "
+        "UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() "
+        "WHERE database_name = current_database() AND NOT internal AND NOT temporary "
+        "ORDER BY 1, 2"
+    ).fetchall()
+    located: dict[str, list[tuple[str, str, str]]] = {}
+    for schema, table, kind in rows:
+        located.setdefault(table.lower(), []).append((schema, table, kind))
+    return located
+
+
+def _duckdb_text_table(source: duckdb.DuckDBPyConnection, name: str, schema: str, table: str) -> pa.Table:
+    columns: list[tuple[str, str]] = source.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = ? AND table_name = ? ORDER BY column_index",
+        [schema, table],
+    ).fetchall()
+    check_unique([column for column, _ in columns])
+    wanted = set(tables()[name].column_names)
+    for column, data_type in columns:
+        if column.strip().lower() in wanted and _NESTED_DUCKDB_TYPE.match(data_type):
+            raise UnreadableError(nested_message(column, data_type))
+
+    # Identifiers come from the file's own catalogue, quoted; no value of the file becomes SQL text.
+    selected = "".join(
+        f", CAST({identifier(c)} AS VARCHAR) AS {identifier(c)}"
+        if c.strip().lower() in wanted
+        else f", NULL AS {identifier(c)}"
+        for c, _ in columns
+    )
+    rows = source.sql(
+        f"SELECT rowid + 1 AS {ROW}{selected} FROM {identifier(schema)}.{identifier(table)} ORDER BY rowid"
+    )
+    frame = pl.from_arrow(rows.to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return as_text_table(frame)
+
+
+# DuckDB's names of the types holding several values in one cell: LIST (INTEGER[]), ARRAY (INTEGER[3]), STRUCT...
+_NESTED_DUCKDB_TYPE = re.compile(r"(STRUCT|MAP|UNION)\(|.*\[[0-9]*\]$")

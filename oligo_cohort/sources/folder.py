@@ -1,0 +1,71 @@
+"""A folder of CSV and Parquet files, one file per table of the model, each read by its own reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from oligo_cohort.dictionary import tables
+from oligo_cohort.errors import UsageError
+from oligo_cohort.problems import Problem
+from oligo_cohort.sources.csv_files import read_csv_file, without_inert_marks
+from oligo_cohort.sources.kinds import NOT_FILES, file_kind, with_article
+from oligo_cohort.sources.parquet_files import parquet_table
+from oligo_cohort.sources.text_tables import RawExtract, RawTable, UnreadableError
+
+# Extracts this tool writes (`import`, `review import`): their CSV tables went through the one CSV writer, which
+# marks formula-like text inert with a leading apostrophe; read back, the apostrophe comes off again, so an id
+# such as `-00107` is the same id in every table and in every screen of the extract.
+TOOL_EXTRACTS = ("import", "reviewed-extract")
+
+
+def read_folder(folder: Path) -> RawExtract:
+    from oligo_cohort.destination import Marker
+
+    known = tables()
+    by_table: dict[str, list[Path]] = {}
+    problems: list[Problem] = []
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        raise UsageError(f"the extract folder {folder} cannot be read ({exc.strerror})") from None
+    marker = Marker.read(folder)
+    written_by_tool = marker is not None and marker.kind in TOOL_EXTRACTS
+    for file in entries:
+        stem, suffix = file.stem.lower(), file.suffix.lower()
+        if file.name.startswith(".") or suffix not in (".csv", ".parquet"):
+            continue
+        if written_by_tool and stem not in known and file.name in marker.entries:
+            continue  # the tool's own report beside the tables (mapping_report.csv, review_audit.csv)
+        if stem not in known:
+            problems.append(
+                Problem("finding", stem, None, None, None, file.name, "file is not a table of the model; ignored")
+            )
+            continue
+        kind = file_kind(file)
+        if kind in ("folder", "missing", *NOT_FILES) or kind.startswith("unreadable"):
+            # Named like a table yet no file to read: never skipped in silence, and a FIFO is never opened.
+            problems.append(Problem("fatal", stem, None, None, None, file.name, f"{with_article(kind)}, not a file"))
+            continue
+        by_table.setdefault(stem, []).append(file)
+    found: dict[str, RawTable] = {}
+    files: list[Path] = []
+    for name, candidates in by_table.items():
+        if len(candidates) > 1:
+            names = ", ".join(c.name for c in candidates)
+            problems.append(Problem("fatal", name, None, None, None, names, "the table is given more than once"))
+            continue
+        file = candidates[0]
+        files.append(file)
+        notes: list[str] = []
+        try:
+            if file.suffix.lower() == ".csv":
+                text = read_csv_file(file, notes)
+                table = RawTable(name, str(file), without_inert_marks(text) if written_by_tool else text)
+            else:
+                table = parquet_table(name, file)
+        except UnreadableError as exc:
+            problems.append(Problem("fatal", name, None, None, None, file.name, str(exc)))
+            continue
+        problems += [Problem("finding", name, None, None, None, file.name, note) for note in notes]
+        found[name] = table
+    return RawExtract(found, problems, str(folder), tuple(files))

@@ -1,0 +1,83 @@
+"""What a path is, told from the file system and the file's first bytes, before anything opens it as a table.
+
+Only a folder or a DuckDB database file is an extract; anything else is named for what it is (a SQLite
+database, an Excel workbook, a FIFO...) so that the refusal says what to do, and a FIFO is never opened.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from oligo_cohort.sources.text_tables import UnreadableError
+
+DUCKDB_FILE = "DuckDB database"
+NOT_FILES = ("named pipe (FIFO)", "socket", "device", "broken link", "link loop")
+EXPORT_FIRST = ("SQLite database", "PostgreSQL dump", "zip archive (an Excel .xlsx workbook?)", "Excel .xls workbook")
+_MAGIC = (
+    (8, b"DUCK", DUCKDB_FILE),
+    (0, b"SQLite format 3\x00", "SQLite database"),
+    (0, b"PGDMP", "PostgreSQL dump"),
+    (0, b"PK\x03\x04", "zip archive (an Excel .xlsx workbook?)"),
+    (0, b"PK\x05\x06", "zip archive (an Excel .xlsx workbook?)"),
+    (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Excel .xls workbook"),
+    (0, b"PAR1", "Parquet file"),
+    (0, b"\x1f\x8b", "gzip archive"),
+    (0, b"%PDF", "PDF document"),
+)
+
+
+def file_kind(path: Path) -> str:
+    """What `path` is: `folder`, `missing`, a special file (FIFO, socket, device), or a file by its first bytes.
+
+    Only the file's status is read for a special file: opening a FIFO would wait for a writer forever. Links are
+    followed (a link to a table file reads that file); a broken link or a loop is named as such.
+    """
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return "broken link" if path.is_symlink() else "missing"
+    except OSError as exc:
+        return "link loop" if exc.errno == errno.ELOOP else f"unreadable file ({exc.strerror})"
+    mode = status.st_mode
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISFIFO(mode):
+        return "named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if not stat.S_ISREG(mode):
+        return "device"
+    try:
+        head = read_regular(path, 16)
+    except UnreadableError as exc:
+        return f"unreadable file ({exc})"
+    if not head:
+        return "empty file"
+    for offset, magic, kind in _MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return kind
+    return "text file" if b"\x00" not in head else "binary file"
+
+
+def with_article(kind: str) -> str:
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
+
+
+def read_regular(path: Path, size: int = -1) -> bytes:
+    """The bytes of a regular file (up to `size`); never waits on a FIFO that took its place after a check."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise UnreadableError(f"the file cannot be opened ({exc.strerror})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnreadableError("not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(size)
+    except OSError as exc:
+        raise UnreadableError(f"the file cannot be read ({exc.strerror})") from None
+    finally:
+        os.close(fd)

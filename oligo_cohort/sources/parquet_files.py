@@ -1,0 +1,150 @@
+"""A Parquet file as a DuckDB query giving its text table, streamed into validation; re-read by value if need be.
+
+Columns already of the dictionary's type are given as they are (no text round trip); every other value is
+cast to text and trimmed as the CSV and DataFrame readers trim it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from oligo_cohort.dictionary import tables
+from oligo_cohort.sources.text_tables import (
+    ROW,
+    RawTable,
+    UnreadableError,
+    as_text_table,
+    check_unique,
+    first_error_line,
+    nested_message,
+)
+from oligo_cohort.sql_text import identifier, literal
+
+# What polars' `str.strip_chars()` strips from the text of CSV files and DataFrames (Unicode's White_Space; not
+# the separators U+001C to U+001F that Python's `str.strip()` also strips), for the text of Parquet values read by
+# DuckDB: every reader trims the same characters (tests/loading/test_sources.py).
+WHITE_SPACE = " \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+# Parquet types that already hold a dictionary type's values: such a column is typed as it is (a text round trip
+# costs most of the time of validating a large extract). Timestamps and text go through the text rules.
+NATIVE_TYPES = {
+    "date": pa.types.is_date32,
+    "number": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t),
+    "integer": pa.types.is_integer,
+    "boolean": pa.types.is_boolean,
+}
+
+
+def parquet_table(name: str, file: Path) -> RawTable:
+    """A Parquet file as a query giving its text table: the same text as `as_text_table`, read by DuckDB.
+
+    Only the footer is read here; the rows stream from the file when validation types them, so a table of tens
+    of millions of rows is never held in memory as text. Only the dictionary's columns are read: another column,
+    of whatever type, is named (and ignored) but never read. Should the rows not stream (a damaged page, text
+    that is not UTF-8), validation reads the file again with `reread_parquet_as_text`.
+    """
+    import pyarrow.parquet as pq  # only for Parquet inputs (it brings pyarrow's file systems, ssl included)
+
+    try:
+        metadata = pq.ParquetFile(file).metadata
+        schema = metadata.schema.to_arrow_schema()
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise UnreadableError(f"the file cannot be read as Parquet ({first_error_line(exc)})") from None
+    check_unique(schema.names)
+    names = {c: c.replace("\ufeff", "").strip().lower() for c in schema.names}
+    quoted_file = literal(str(file))
+    spaces = literal(WHITE_SPACE)
+    model_types = {c.name: c.type for c in tables()[name].columns}
+    for original, column in names.items():
+        if column in model_types and pa.types.is_nested(schema.field(original).type):
+            raise UnreadableError(nested_message(original, str(schema.field(original).type)))
+    native = frozenset(
+        column
+        for original, column in names.items()
+        if NATIVE_TYPES.get(model_types.get(column, ""), lambda _: False)(schema.field(original).type)
+    )
+
+    def text(original: str) -> str:
+        value = f"CAST({identifier(original)} AS VARCHAR)"
+        # Trimming against the list is costly: done only when the first or last character is not printable ASCII
+        # ('!' to '~'). The first is tested by comparing the text, which reads its first byte and makes no string.
+        first = f"{value} >= '!' AND {value} < chr(127)"
+        printable = f"{first} AND ascii(substr({value}, -1)) BETWEEN 33 AND 126"
+        return f"NULLIF(CASE WHEN {printable} THEN {value} ELSE trim({value}, {spaces}) END, '')"
+
+    def column_sql(original: str, column: str) -> str:
+        value = identifier(original) if column in native else text(original)
+        return f", {value} AS {identifier(column)}"
+
+    texts = "".join(column_sql(original, column) for original, column in names.items() if column in model_types)
+    query = f"SELECT file_row_number + 1 AS {ROW}{texts} FROM read_parquet({quoted_file}, file_row_number = true)"
+    # Made by polars: building even an empty Arrow table in pyarrow imports pandas, a third of a second.
+    empty = pl.DataFrame(schema={ROW: pl.Int64, **dict.fromkeys(names.values(), pl.String)}).to_arrow()
+    return RawTable(
+        name, str(file), empty, query=query, rows=metadata.num_rows, row_groups=metadata.num_row_groups, native=native
+    )
+
+
+def reread_parquet_as_text(table: RawTable, error: BaseException) -> tuple[RawTable, list[tuple[str, int, str, str]]]:
+    """Read a Parquet file DuckDB could not stream, value by value, as text held in memory.
+
+    Text that is not UTF-8 is read as Latin-1, as in a CSV file, with a note (column, row, value, what) for the
+    first such value of each column. A file pyarrow cannot read either is unreadable: `UnreadableError`, with both
+    readers' reasons.
+    """
+    file = Path(table.origin)
+    wanted = [c.name for c in tables()[table.name].columns]
+    notes: list[tuple[str, int, str, str]] = []
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(file)
+        names = [n for n in parquet.schema_arrow.names if n.replace("\ufeff", "").strip().lower() in wanted]
+        data = parquet.read(columns=names)
+    except Exception as exc:  # corrupt pages, unsupported encodings...
+        reasons = f"{first_error_line(error)}; {first_error_line(exc)}"
+        raise UnreadableError(f"the file cannot be read as Parquet ({reasons})") from None
+    columns: dict[str, pa.Array] = {}
+    for original in names:
+        values, note = _as_text_values(data.column(original).combine_chunks())
+        if note:
+            row, value, what = note
+            notes.append((original.replace("\ufeff", "").strip().lower(), row, value, f"{what} ({file.name})"))
+        columns[original] = values
+    frame = pl.from_arrow(pa.table(columns) if columns else pa.table({"_": pa.nulls(data.num_rows)}).drop(["_"]))
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_row_index(ROW, 1)
+    text = as_text_table(frame)
+    # The columns the file has but the dictionary lacks are named (and ignored) like those of a streamed file.
+    missing = [c for c in table.columns if c not in text.column_names]
+    for column in missing:
+        text = text.append_column(column, pa.nulls(text.num_rows, pa.string()))
+    return RawTable(table.name, table.origin, text), notes
+
+
+def _as_text_values(values: pa.Array) -> tuple[pa.Array, tuple[int, str, str] | None]:
+    """A column's values as text; text that is not UTF-8 decodes as Latin-1 (the first such value noted)."""
+    kind = values.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind)):
+        try:
+            return values.cast(pa.string()), None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return pa.array([None if v is None else str(v) for v in values.to_pylist()], pa.string()), None
+    note: tuple[int, str, str] | None = None
+    texts: list[str | None] = []
+    for row, value in enumerate(values.cast(pa.binary()).to_pylist(), start=1):
+        if value is None:
+            texts.append(None)
+            continue
+        try:
+            texts.append(value.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            texts.append(value.decode("latin-1"))
+            if note is None:
+                what = f"not UTF-8 (first bad byte at offset {exc.start}): read as Latin-1; write text as UTF-8"
+                note = (row, texts[-1], what)
+    return pa.array(texts, pa.string()), note

@@ -1,0 +1,93 @@
+"""What every reader gives, and the rules they share: tables of text with each record's row number.
+
+A reader keeps every value as text, as the provider wrote it, so that validation can name the exact row and
+value before any type is imposed; column names are trimmed and lower-cased, and a name given twice is refused
+whatever the reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from oligo_cohort.problems import Problem
+
+ROW = "_row"  # 1-based row number of a record in its source (first data row = 1)
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One input table as text: its origin, its (normalised) column names and its rows."""
+
+    name: str
+    origin: str
+    data: pa.Table  # every column a string, plus ROW (no rows when `query` reads them)
+    # A DuckDB query giving the same text table straight from the file (Parquet): the rows then stream from the
+    # file into validation instead of being held in memory as text first.
+    query: str = ""
+    rows: int = 0  # the number of rows `query` gives
+    row_groups: int = 0  # the Parquet file's row groups: DuckDB reads one row group on one thread
+    # Columns `query` gives in their own Parquet type because it already is the dictionary's (a DATE column for a
+    # date, a floating-point or integer column for a number...): typed as they are, with no text round trip.
+    native: frozenset[str] = frozenset()
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names as found (lower-cased, trimmed), without the row number."""
+        return [c for c in self.data.column_names if c != ROW]
+
+    @property
+    def num_rows(self) -> int:
+        return self.rows if self.query else self.data.num_rows
+
+
+@dataclass(frozen=True)
+class RawExtract:
+    """The tables found in a source, and the problems met while reading them."""
+
+    tables: dict[str, RawTable]
+    problems: list[Problem]
+    origin: str
+    files: tuple[Path, ...]  # input files read (for checksums in the manifest)
+
+
+class UnreadableError(Exception):
+    """A table's file cannot be read as a table; the message says why (a fatal problem naming the file)."""
+
+
+def check_unique(names: Sequence[str]) -> None:
+    seen: set[str] = set()
+    for original in names:
+        column = original.replace("\ufeff", "").strip().lower()
+        if column == ROW:
+            raise UnreadableError(f"column {original!r}: the name is reserved for row numbers; rename or drop it")
+        if column in seen:
+            raise UnreadableError(f"column {original!r} appears more than once in the header")
+        seen.add(column)
+
+
+def first_error_line(exc: BaseException) -> str:
+    """The first line of a reader's error, its control characters escaped (it may quote bytes of the file)."""
+    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+
+
+def nested_message(column: str, data_type: str) -> str:
+    return f"column {column!r} is of type {data_type}: several values in one cell, where the model has one"
+
+
+def as_text_table(frame: pl.DataFrame) -> pa.Table:
+    """Every column as text with trimmed, lower-cased names; empty strings read as missing."""
+    renamed = {c: c.replace("\ufeff", "").strip().lower() for c in frame.columns if c != ROW}
+    check_unique(list(renamed))
+    frame = frame.rename(renamed)
+    text_cols = [c for c in frame.columns if c != ROW]
+    frame = frame.with_columns(
+        [pl.col(c).cast(pl.String).str.strip_chars().replace("", None).alias(c) for c in text_cols]
+        + [pl.col(ROW).cast(pl.Int64)]
+    )
+    return frame.to_arrow()
