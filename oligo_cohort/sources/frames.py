@@ -84,7 +84,7 @@ def _frame_as_text(name: str, frame: object) -> pl.DataFrame:
 
 
 def _pandas_kind(values: pd.Series) -> str:
-    import pandas as pd  # never imported here: a pandas frame can only arrive when its caller imported pandas
+    import pandas as pd
 
     if pd.api.types.is_bool_dtype(values):
         return "other"
@@ -93,12 +93,33 @@ def _pandas_kind(values: pd.Series) -> str:
 
 def _pandas_text(values: pd.Series) -> pa.Array:
     """A pandas column's values as text: whole floats as integers, dates as YYYY-MM-DD (with a time if any)."""
-    import pandas as pd  # never imported here: a pandas frame can only arrive when its caller imported pandas
+    import pandas as pd
 
+    _refuse_nested(values)
     if pd.api.types.is_float_dtype(values) and _whole(values.dropna().to_numpy(dtype=float)):
         values = values.astype("Int64")
     text = values.astype("string")
     return pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)
+
+
+def _refuse_nested(values: pd.Series) -> None:
+    """Refuse a pandas column whose cells hold several values (lists, arrays, dicts...), as the other readers do.
+
+    Made text as they are, they would read as one value each (`['P1', 'P2']` an id). Only a column pandas finds
+    mixed is searched cell by cell: a column of text is told apart in compiled code.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.ArrowDtype) and pa.types.is_nested(values.dtype.pyarrow_dtype):
+        raise UnreadableError(nested_message(str(values.name), str(values.dtype)))
+    if not pd.api.types.is_object_dtype(values) or not pd.api.types.infer_dtype(values, skipna=True).startswith(
+        "mixed"
+    ):
+        return
+    nested = next((v for v in values if isinstance(v, list | tuple | dict | set | frozenset | np.ndarray)), None)
+    if nested is not None:
+        raise UnreadableError(nested_message(str(values.name), f"object (a {type(nested).__name__} in a cell)"))
 
 
 def _polars_text(values: pl.Series) -> pl.Series:
@@ -109,7 +130,7 @@ def _polars_text(values: pl.Series) -> pl.Series:
             values = values.cast(pl.Int64)
     if values.dtype == pl.Boolean:
         return values.cast(pl.String).str.to_lowercase()
-    if isinstance(values.dtype, pl.List | pl.Array | pl.Struct):
+    if values.dtype.is_nested():  # List, Array, Struct, and Map (from an Arrow map column)
         raise UnreadableError(nested_message(values.name, str(values.dtype)))
     return values.cast(pl.String)
 

@@ -195,3 +195,55 @@ def test_parquet_values_lose_exactly_the_white_space_polars_strips():
     every_character = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     stripped = pl.Series(every_character).str.strip_chars()
     assert {c for c, s in zip(every_character, stripped, strict=True) if s == ""} == set(WHITE_SPACE)
+
+
+NESTED_VALUES = {
+    "list of text": pa.array([["P1", "P2"]], pa.list_(pa.string())),
+    "fixed-size list": pa.array([[1, 2]], pa.list_(pa.int64(), 2)),
+    "struct": pa.array([{"id": "P1", "site": "AVL"}]),
+    "map": pa.array([[("a", 1)]], pa.map_(pa.string(), pa.int64())),
+}
+
+
+@pytest.mark.parametrize(
+    "reader",
+    [
+        "Parquet file",
+        "DuckDB file",
+        "Arrow table",
+        "polars DataFrame",
+        "pandas DataFrame",
+        "pandas DataFrame of Arrow types",
+    ],
+)
+@pytest.mark.parametrize("kind", sorted(NESTED_VALUES))
+def test_a_cell_holding_several_values_is_refused_alike_by_every_reader(tmp_path, reader, kind):
+    """Every kind of source refuses a nested column of the model in the same words, naming the column.
+
+    Made text, such a cell would otherwise pass for one value: a pandas list `['P1', 'P2']` as a patient id.
+    """
+    data = pa.table({"patient_id": NESTED_VALUES[kind], "site": pa.array(["AVL"])})
+    if reader == "Parquet file":
+        pq.write_table(data, tmp_path / "patients.parquet")
+        raw = read_source(tmp_path)
+    elif reader == "DuckDB file":
+        source = connect(tmp_path / "extract.duckdb")
+        source.register("data", data)
+        source.execute("CREATE TABLE patients AS SELECT * FROM data")
+        close(source)
+        raw = read_source(tmp_path / "extract.duckdb")
+    elif reader == "Arrow table":
+        raw = read_source({"patients": data})
+    elif reader == "pandas DataFrame":
+        raw = read_source({"patients": data.to_pandas()})
+    elif reader == "pandas DataFrame of Arrow types":
+        raw = read_source({"patients": data.to_pandas(types_mapper=pd.ArrowDtype)})
+    else:
+        frame = pl.from_arrow(data)
+        assert isinstance(frame, pl.DataFrame)
+        raw = read_source({"patients": frame})
+    fatal = [p for p in raw.problems if p.severity == "fatal" and p.table == "patients"]
+    assert len(fatal) == 1, raw.problems
+    assert "column 'patient_id' is of type " in fatal[0].message
+    assert fatal[0].message.endswith(": several values in one cell, where the model has one")
+    assert "patients" not in raw.tables
