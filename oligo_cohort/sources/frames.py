@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from datetime import time
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 import pyarrow as pa
@@ -24,6 +25,9 @@ from oligo_cohort.sources.text_tables import (
 
 if TYPE_CHECKING:
     import pandas as pd  # never imported here: a pandas frame can only arrive when its caller imported pandas
+
+
+_Text = TypeVar("_Text", pa.Array, pl.Series)
 
 
 class NumericIdWarning(UserWarning):
@@ -57,14 +61,27 @@ def read_frames(frames: Mapping[str, object]) -> RawExtract:
 
 
 def _frame_as_text(name: str, frame: object) -> pl.DataFrame:
-    """One table of any supported kind as a polars frame of text columns (missing values stay missing)."""
+    """One table of any supported kind as a polars frame of text columns (missing values stay missing).
+
+    Only the model's columns are made text; another column, whatever its type, is kept by name with no values
+    (named and ignored by validation), as the Parquet and DuckDB readers never read one.
+    """
+    model = set(tables()[name].column_names)
     pandas = sys.modules.get("pandas")  # loaded by whoever made a pandas frame; not loaded, there is none
     if pandas is not None and isinstance(frame, pandas.DataFrame):
         columns = [str(c) for c in frame.columns]
         check_unique(columns)
         kinds = {c: _pandas_kind(frame.iloc[:, i]) for i, c in enumerate(columns)}
         _warn_numeric_ids(name, kinds)
-        data = pa.table([_pandas_text(frame.iloc[:, i]) for i in range(len(columns))], names=columns)
+        data = pa.table(
+            [
+                _column_text(column, lambda i=i: _pandas_text(frame.iloc[:, i]))
+                if _in_model(column, model)
+                else pa.nulls(len(frame), pa.string())
+                for i, column in enumerate(columns)
+            ],
+            names=columns,
+        )
         converted = pl.from_arrow(data)
         assert isinstance(converted, pl.DataFrame)
         return converted
@@ -77,10 +94,31 @@ def _frame_as_text(name: str, frame: object) -> pl.DataFrame:
         check_unique(frame.columns)
         kinds = {c: ("number" if frame.schema[c].is_numeric() else "other") for c in frame.columns}
         _warn_numeric_ids(name, kinds)
-        return frame.select([_polars_text(frame.get_column(c)).alias(c) for c in frame.columns])
+        return frame.select(
+            [
+                _column_text(column, lambda column=column: _polars_text(frame.get_column(column))).alias(column)
+                if _in_model(column, model)
+                else pl.lit(None, pl.String).alias(column)
+                for column in frame.columns
+            ]
+        )
     raise UnreadableError(
         f"is a {type(frame).__module__}.{type(frame).__name__}, not a pandas or polars DataFrame or an Arrow table"
     )
+
+
+def _in_model(column: str, model: set[str]) -> bool:
+    return column.replace("\ufeff", "").strip().lower() in model
+
+
+def _column_text(column: str, convert: Callable[[], _Text]) -> _Text:
+    """One column made text by `convert`; a column that cannot be is named, with its reader's reason."""
+    try:
+        return convert()
+    except UnreadableError:
+        raise
+    except Exception as exc:  # pandas/polars/Arrow raise many types for values they cannot turn into text
+        raise UnreadableError(f"column {column!r} cannot be read as text ({first_error_line(exc)})") from None
 
 
 def _pandas_kind(values: pd.Series) -> str:
@@ -123,13 +161,17 @@ def _refuse_nested(values: pd.Series) -> None:
 
 
 def _polars_text(values: pl.Series) -> pl.Series:
-    """A polars column's values as text: whole floats as integers, dates as YYYY-MM-DD."""
+    """A polars column's values as text: whole floats as integers, dates (and datetimes at midnight) as YYYY-MM-DD."""
     if values.dtype.is_float():
         values = values.fill_nan(None)  # NaN is pandas' missing value
         if _whole(values.drop_nulls().to_numpy()):
             values = values.cast(pl.Int64)
     if values.dtype == pl.Boolean:
         return values.cast(pl.String).str.to_lowercase()
+    # A date read as a datetime (`try_parse_dates`, an Arrow timestamp) is the date, as pandas writes it.
+    naive_datetime = isinstance(values.dtype, pl.Datetime) and values.dtype.time_zone is None
+    if naive_datetime and (values.drop_nulls().dt.time() == time(0)).all():
+        values = values.dt.date()
     if values.dtype.is_nested():  # List, Array, Struct, and Map (from an Arrow map column)
         raise UnreadableError(nested_message(values.name, str(values.dtype)))
     return values.cast(pl.String)

@@ -247,3 +247,79 @@ def test_a_cell_holding_several_values_is_refused_alike_by_every_reader(tmp_path
     assert "column 'patient_id' is of type " in fatal[0].message
     assert fatal[0].message.endswith(": several values in one cell, where the model has one")
     assert "patients" not in raw.tables
+
+
+def _odd_columns() -> dict[str, object]:
+    """Columns of every unusual type a DataFrame may carry, in pandas and in polars (two rows each)."""
+    import datetime as dt
+    import decimal
+
+    return {
+        "pandas bytes": pd.Series([b"P1", None], dtype=object),
+        "pandas decimal": pd.Series([decimal.Decimal("1.50"), None], dtype=object),
+        "pandas datetime with time zone": pd.Series(pd.to_datetime(["2024-01-02", None]).tz_localize("UTC")),
+        "pandas timedelta": pd.Series(pd.to_timedelta(["1 day", None])),
+        "pandas categorical": pd.Series(["a", None], dtype="category"),
+        "pandas period": pd.Series(pd.period_range("2024-01", periods=2, freq="M")),
+        "pandas complex": pd.Series([1 + 2j, 3j]),
+        "pandas mixed objects": pd.Series([1, "a"], dtype=object),
+        "pandas list": pd.Series([["a"], None], dtype=object),
+        "polars binary": pl.Series([b"P1", None]),
+        "polars decimal": pl.Series([decimal.Decimal("1.50"), None]),
+        "polars duration": pl.Series([dt.timedelta(days=1), None]),
+        "polars time": pl.Series([dt.time(1, 2), None]),
+        "polars object": pl.Series([object(), None], dtype=pl.Object),
+        "polars categorical": pl.Series(["a", None], dtype=pl.Categorical),
+        "polars list": pl.Series([["a"], None]),
+        "polars struct": pl.Series([{"a": 1}, None]),
+    }
+
+
+def _frame_with(column: str, values: object) -> object:
+    if isinstance(values, pl.Series):
+        return pl.DataFrame({"patient_id": ["P1", "P2"], "site": ["AVL", "AVL"]}).with_columns(values.alias(column))
+    return pd.DataFrame({"patient_id": ["P1", "P2"], "site": ["AVL", "AVL"], column: values})
+
+
+@pytest.mark.parametrize("kind", sorted(_odd_columns()))
+def test_a_dataframe_column_outside_the_model_is_ignored_whatever_its_type(kind):
+    """As in a Parquet or DuckDB file, a column the model lacks is never read: its type cannot refuse the table."""
+    raw = read_source({"patients": _frame_with("registry_extra", _odd_columns()[kind])})
+    assert not [p for p in raw.problems if p.severity == "fatal"], raw.problems
+    assert "registry_extra" in raw.tables["patients"].columns
+    assert raw.tables["patients"].data.column("registry_extra").null_count == 2
+
+
+@pytest.mark.parametrize("kind", sorted(_odd_columns()))
+def test_a_model_column_of_any_type_is_read_as_text_or_refused_by_name(kind):
+    """A model column of an unusual type becomes text (then checked by its rules) or is refused, naming it."""
+    raw = read_source({"patients": _frame_with("birth_date", _odd_columns()[kind])})
+    fatal = [p for p in raw.problems if p.severity == "fatal"]
+    if fatal:
+        assert len(fatal) == 1 and "'birth_date'" in fatal[0].message, fatal
+        assert "patients" not in raw.tables
+    else:
+        values = raw.tables["patients"].data.column("birth_date").to_pylist()
+        assert all(value is None or isinstance(value, str) for value in values)
+
+
+def test_datetimes_at_midnight_read_as_dates_from_pandas_polars_and_arrow():
+    """`pl.read_csv(try_parse_dates=True)`, `pd.to_datetime` and an Arrow timestamp give the same date text."""
+    import datetime as dt
+
+    stamps = [dt.datetime(1950, 1, 2), None]
+    sources = {
+        "pandas": pd.Series(pd.to_datetime(stamps)),
+        "polars": pl.Series(stamps),
+        "Arrow": pa.array(stamps, pa.timestamp("us")),
+    }
+    for reader, values in sources.items():
+        if isinstance(values, pa.Array):
+            frame: object = pa.table({"patient_id": ["P1", "P2"], "site": ["AVL", "AVL"], "birth_date": values})
+        else:
+            frame = _frame_with("birth_date", values)
+        raw = read_source({"patients": frame})
+        assert raw.tables["patients"].data.column("birth_date").to_pylist() == ["1950-01-02", None], reader
+    with_time = pl.Series([dt.datetime(1950, 1, 2, 8, 30), None])
+    raw = read_source({"patients": _frame_with("birth_date", with_time)})
+    assert raw.tables["patients"].data.column("birth_date").to_pylist()[0] != "1950-01-02"
