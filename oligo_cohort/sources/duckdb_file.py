@@ -21,7 +21,8 @@ from oligo_cohort.sources.text_tables import (
     as_text_table,
     check_unique,
     first_error_line,
-    nested_message,
+    model_name,
+    nested_cells,
 )
 from oligo_cohort.sql_text import identifier
 
@@ -91,13 +92,13 @@ def _duckdb_text_table(source: duckdb.DuckDBPyConnection, name: str, schema: str
     check_unique([column for column, _ in columns])
     wanted = set(tables()[name].column_names)
     for column, data_type in columns:
-        if column.strip().lower() in wanted and _NESTED_DUCKDB_TYPE.match(data_type):
-            raise UnreadableError(nested_message(column, data_type))
+        if model_name(column) in wanted and _NESTED_DUCKDB_TYPE.match(data_type):
+            raise nested_cells(column, data_type)
 
     # Identifiers come from the file's own catalogue, quoted; no value of the file becomes SQL text.
     selected = "".join(
         f", CAST({identifier(c)} AS VARCHAR) AS {identifier(c)}"
-        if c.strip().lower() in wanted
+        if model_name(c) in wanted
         else f", NULL AS {identifier(c)}"
         for c, _ in columns
     )

@@ -20,7 +20,8 @@ from oligo_cohort.sources.text_tables import (
     as_text_table,
     check_unique,
     first_error_line,
-    nested_message,
+    model_name,
+    nested_cells,
 )
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def _frame_as_text(name: str, frame: object) -> pl.DataFrame:
 
 
 def _in_model(column: str, model: set[str]) -> bool:
-    return column.replace("\ufeff", "").strip().lower() in model
+    return model_name(column) in model
 
 
 def _column_text(column: str, convert: Callable[[], _Text]) -> _Text:
@@ -118,7 +119,8 @@ def _column_text(column: str, convert: Callable[[], _Text]) -> _Text:
     except UnreadableError:
         raise
     except Exception as exc:  # pandas/polars/Arrow raise many types for values they cannot turn into text
-        raise UnreadableError(f"column {column!r} cannot be read as text ({first_error_line(exc)})") from None
+        message = f"column {column!r} cannot be read as text ({first_error_line(exc)})"
+        raise UnreadableError(message) from None
 
 
 def _pandas_kind(values: pd.Series) -> str:
@@ -150,14 +152,14 @@ def _refuse_nested(values: pd.Series) -> None:
     import pandas as pd
 
     if isinstance(values.dtype, pd.ArrowDtype) and pa.types.is_nested(values.dtype.pyarrow_dtype):
-        raise UnreadableError(nested_message(str(values.name), str(values.dtype)))
+        raise nested_cells(str(values.name), str(values.dtype))
     if not pd.api.types.is_object_dtype(values) or not pd.api.types.infer_dtype(values, skipna=True).startswith(
         "mixed"
     ):
         return
     nested = next((v for v in values if isinstance(v, list | tuple | dict | set | frozenset | np.ndarray)), None)
     if nested is not None:
-        raise UnreadableError(nested_message(str(values.name), f"object (a {type(nested).__name__} in a cell)"))
+        raise nested_cells(str(values.name), f"object (a {type(nested).__name__} in a cell)")
 
 
 def _polars_text(values: pl.Series) -> pl.Series:
@@ -173,7 +175,7 @@ def _polars_text(values: pl.Series) -> pl.Series:
     if naive_datetime and (values.drop_nulls().dt.time() == time(0)).all():
         values = values.dt.date()
     if values.dtype.is_nested():  # List, Array, Struct, and Map (from an Arrow map column)
-        raise UnreadableError(nested_message(values.name, str(values.dtype)))
+        raise nested_cells(values.name, str(values.dtype))
     return values.cast(pl.String)
 
 
@@ -190,7 +192,7 @@ def _warn_numeric_ids(table: str, kinds: Mapping[str, str]) -> None:
 
     ids = {c.name for c in tables()[table].columns if c.name.endswith("_id")}
     for column, kind in kinds.items():
-        if kind == "number" and column.strip().lower() in ids:
+        if kind == "number" and model_name(column) in ids:
             warnings.warn(
                 f"{table}.{column} arrived as numbers: ids are text, and leading zeros (00123) may already be lost. "
                 "Read the file with every column as text, e.g. pd.read_csv(path, dtype=str) or "

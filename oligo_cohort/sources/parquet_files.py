@@ -19,7 +19,8 @@ from oligo_cohort.sources.text_tables import (
     as_text_table,
     check_unique,
     first_error_line,
-    nested_message,
+    model_name,
+    nested_cells,
 )
 from oligo_cohort.sql_text import identifier, literal
 
@@ -55,13 +56,13 @@ def parquet_table(name: str, file: Path) -> RawTable:
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise UnreadableError(f"the file cannot be read as Parquet ({first_error_line(exc)})") from None
     check_unique(schema.names)
-    names = {c: c.replace("\ufeff", "").strip().lower() for c in schema.names}
+    names = {c: model_name(c) for c in schema.names}
     quoted_file = literal(str(file))
     spaces = literal(WHITE_SPACE)
     model_types = {c.name: c.type for c in tables()[name].columns}
     for original, column in names.items():
         if column in model_types and pa.types.is_nested(schema.field(original).type):
-            raise UnreadableError(nested_message(original, str(schema.field(original).type)))
+            raise nested_cells(original, str(schema.field(original).type))
     native = frozenset(
         column
         for original, column in names.items()
@@ -103,7 +104,7 @@ def reread_parquet_as_text(table: RawTable, error: BaseException) -> tuple[RawTa
 
     try:
         parquet = pq.ParquetFile(file)
-        names = [n for n in parquet.schema_arrow.names if n.replace("\ufeff", "").strip().lower() in wanted]
+        names = [n for n in parquet.schema_arrow.names if model_name(n) in wanted]
         data = parquet.read(columns=names)
     except Exception as exc:  # corrupt pages, unsupported encodings...
         reasons = f"{first_error_line(error)}; {first_error_line(exc)}"
@@ -113,7 +114,7 @@ def reread_parquet_as_text(table: RawTable, error: BaseException) -> tuple[RawTa
         values, note = _as_text_values(data.column(original).combine_chunks())
         if note:
             row, value, what = note
-            notes.append((original.replace("\ufeff", "").strip().lower(), row, value, f"{what} ({file.name})"))
+            notes.append((model_name(original), row, value, f"{what} ({file.name})"))
         columns[original] = values
     frame = pl.from_arrow(pa.table(columns) if columns else pa.table({"_": pa.nulls(data.num_rows)}).drop(["_"]))
     assert isinstance(frame, pl.DataFrame)

@@ -56,13 +56,17 @@ class RawExtract:
 
 
 class UnreadableError(Exception):
-    """A table's file cannot be read as a table; the message says why (a fatal problem naming the file)."""
+    """A table's file cannot be read as a table; the message says why (a fatal problem naming the file).
+
+    The problem is the table's: a table that cannot be read is not checked further (no rule and no cross-table
+    check reads it), whatever column the message names as the cause.
+    """
 
 
 def check_unique(names: Sequence[str]) -> None:
     seen: set[str] = set()
     for original in names:
-        column = original.replace("\ufeff", "").strip().lower()
+        column = model_name(original)
         if column == ROW:
             raise UnreadableError(f"column {original!r}: the name is reserved for row numbers; rename or drop it")
         if column in seen:
@@ -76,13 +80,20 @@ def first_error_line(exc: BaseException) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
-def nested_message(column: str, data_type: str) -> str:
-    return f"column {column!r} is of type {data_type}: several values in one cell, where the model has one"
+def nested_cells(column: str, data_type: str) -> UnreadableError:
+    """The refusal of a model column holding several values per cell, in the same words from every reader."""
+    message = f"column {column!r} is of type {data_type}: several values in one cell, where the model has one"
+    return UnreadableError(message)
+
+
+def model_name(column: str) -> str:
+    """A column's name as the model reads it: without a byte-order mark, trimmed, lower case."""
+    return column.replace("\ufeff", "").strip().lower()
 
 
 def as_text_table(frame: pl.DataFrame) -> pa.Table:
     """Every column as text with trimmed, lower-cased names; empty strings read as missing."""
-    renamed = {c: c.replace("\ufeff", "").strip().lower() for c in frame.columns if c != ROW}
+    renamed = {c: model_name(c) for c in frame.columns if c != ROW}
     check_unique(list(renamed))
     frame = frame.rename(renamed)
     text_cols = [c for c in frame.columns if c != ROW]

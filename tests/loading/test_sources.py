@@ -323,3 +323,26 @@ def test_datetimes_at_midnight_read_as_dates_from_pandas_polars_and_arrow():
     with_time = pl.Series([dt.datetime(1950, 1, 2, 8, 30), None])
     raw = read_source({"patients": _frame_with("birth_date", with_time)})
     assert raw.tables["patients"].data.column("birth_date").to_pylist()[0] != "1950-01-02"
+
+
+def test_a_column_name_is_read_alike_by_every_reader_whatever_its_spacing_case_or_byte_order_mark(tmp_path):
+    """`\\ufeff Site_ID ` is the model's `site_id` in a DuckDB file as in CSV, Parquet and DataFrames: its values read."""
+    spelled = "\ufeff Site_ID "
+    data = pa.table({"patient_id": ["P1"], spelled: ["AVL"]})
+    pq.write_table(data, tmp_path / "patients.parquet")
+    source = connect(tmp_path / "extract.duckdb")
+    source.register("data", data)
+    source.execute("CREATE TABLE patients AS SELECT * FROM data")
+    close(source)
+    (tmp_path / "csv").mkdir()
+    (tmp_path / "csv" / "patients.csv").write_text(f"patient_id,{spelled}\nP1,AVL\n", encoding="utf-8")
+    for source_of_extract in (tmp_path, tmp_path / "extract.duckdb", tmp_path / "csv", {"patients": data}):
+        raw = read_source(source_of_extract)
+        assert raw.tables["patients"].columns == ["patient_id", "site_id"], source_of_extract
+        if raw.tables["patients"].query:  # Parquet streams: the query gives the values
+            con = connect()
+            values = con.execute(f"SELECT site_id FROM ({raw.tables['patients'].query})").fetchall()
+            close(con)
+            assert values == [("AVL",)]
+        else:
+            assert raw.tables["patients"].data.column("site_id").to_pylist() == ["AVL"], source_of_extract
