@@ -86,18 +86,24 @@ def _legacy_report(folder: Path) -> frozenset[str] | None:
     return frozenset(entries)
 
 
+# An import folder as earlier versions wrote it: its mapping report's files and header. A format of the past, so
+# written out here rather than read from the importer, whose report may change (a test holds them equal today).
+LEGACY_IMPORT_REPORT = ("mapping_report.csv", "mapping_report.md")
+LEGACY_IMPORT_REPORT_COLUMNS = ("section", "table", "column", "source", "reason", "count", "total", "detail")
+
+
 def _legacy_import(folder: Path) -> frozenset[str] | None:
     from oligo_cohort.dictionary import tables
-    from oligo_cohort.importers.report import REPORT_COLUMNS, REPORT_CSV, REPORT_MD
 
+    report_csv = LEGACY_IMPORT_REPORT[0]
     try:
-        with (folder / REPORT_CSV).open(encoding="utf-8") as handle:
+        with (folder / report_csv).open(encoding="utf-8") as handle:
             header = handle.readline().rstrip("\r\n")
     except (OSError, UnicodeDecodeError):
         return None
-    if header != ",".join(REPORT_COLUMNS):
+    if header != ",".join(LEGACY_IMPORT_REPORT_COLUMNS):
         return None
-    return frozenset({REPORT_CSV, REPORT_MD} | {f"{name}.csv" for name in tables()})
+    return frozenset(set(LEGACY_IMPORT_REPORT) | {f"{name}.csv" for name in tables()})
 
 
 _LEGACY: dict[str, Callable[[Path], frozenset[str] | None]] = {

@@ -541,3 +541,30 @@ def test_the_current_folder_is_never_replaced(tmp_path, monkeypatch):
         OutputFolder(".", "screen").check()
     with pytest.raises(DestinationError, match="current folder"):
         OutputFolder(tmp_path, "screen").check()
+
+
+def test_an_earlier_versions_import_folder_is_recognised_by_its_mapping_report(tmp_path, capsys):
+    """A pre-marker import (mapping report with its header, table files) is replaced; anything more is refused."""
+    from oligo_cohort.destination.legacy import LEGACY_IMPORT_REPORT, LEGACY_IMPORT_REPORT_COLUMNS
+    from oligo_cohort.importers.report import REPORT_COLUMNS, REPORT_CSV, REPORT_MD
+
+    # The format of the past is today's: should the importer's report change, the legacy one must stay as it was.
+    assert LEGACY_IMPORT_REPORT == (REPORT_CSV, REPORT_MD) and LEGACY_IMPORT_REPORT_COLUMNS == REPORT_COLUMNS
+    old = tmp_path / "old-import"
+    old.mkdir()
+    (old / "mapping_report.csv").write_text(",".join(REPORT_COLUMNS) + "\n", encoding="utf-8")
+    (old / "mapping_report.md").write_text("# Mapping report\n", encoding="utf-8")
+    shutil.copy(demo_extract_dir() / "patients.csv", old / "patients.csv")
+    assert dest.legacy_listing(old, "import") >= {"mapping_report.csv", "mapping_report.md", "patients.csv"}
+    assert dest.legacy_listing(old, "screen") is None
+    (old / "my notes.txt").write_text("keep", encoding="utf-8")
+    with pytest.raises(DestinationError, match=r"my notes\.txt"), staged_output(old, "import") as staging:
+        (staging / "patients.csv").write_text("patient_id\n", encoding="utf-8")
+    assert (old / "my notes.txt").read_text(encoding="utf-8") == "keep"
+    (old / "my notes.txt").unlink()
+    with staged_output(old, "import") as staging:
+        (staging / "patients.csv").write_text("patient_id\n", encoding="utf-8")
+    assert sorted(p.name for p in old.iterdir()) == sorted([MARKER, "patients.csv"])
+    (old / MARKER).unlink()
+    (old / "mapping_report.csv").write_text("another,header\n", encoding="utf-8")
+    assert dest.legacy_listing(old, "import") is None
