@@ -24,6 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from oligo_cohort.accrual.rates import DAYS_PER_MONTH
+from oligo_cohort.figure_files import write_figure
 
 # Okabe–Ito colours, distinguishable with colour-vision deficiency and in greyscale by line style.
 COLOURS = {"eligible": "#0072B2", "eligible_or_unknown": "#E69F00", "planned": "#009E73"}
@@ -253,7 +254,7 @@ def save(fig: Figure, folder: Path, name: str) -> list[Path]:
     if engine is not None:
         engine.execute(fig)
         fig.set_layout_engine("none")
-    fig.savefig(paths[0], dpi=200)
-    fig.savefig(paths[1])
+    write_figure(fig, paths[0], "png", dpi=200)
+    write_figure(fig, paths[1], "svg")
     plt.close(fig)
     return paths

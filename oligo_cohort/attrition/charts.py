@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from oligo_cohort.attrition.labels import exclusion_reason, n_text
+from oligo_cohort.figure_files import write_figure
 
 DARK = "#08519c"  # all criteria so far met
 LIGHT = "#9ecae1"  # some criteria unknown
@@ -82,10 +83,9 @@ def save_figure(figure: Figure, folder: Path, stem: str, formats: Sequence[str])
             figure.set_layout_engine("none")
         for fmt in formats:
             path = folder / f"{stem}.{fmt}"
-            metadata = {"Date": None} if fmt == "svg" else {"CreationDate": None} if fmt == "pdf" else None
             # "tight" measures with each format's own renderer: one extent for all formats, measured once with
             # Agg at screen resolution, clipped labels that sit beyond the axes.
-            figure.savefig(path, format=fmt, bbox_inches="tight", pad_inches=PAD_INCHES, metadata=metadata)
+            write_figure(figure, path, fmt, bbox_inches="tight", pad_inches=PAD_INCHES)
             paths.append(path)
     return paths
 

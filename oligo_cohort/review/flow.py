@@ -357,8 +357,10 @@ def _n(value: object) -> str:
 def _figure_svg(figure: Figure) -> str:
     import io
 
+    from oligo_cohort.figure_files import write_figure
+
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    write_figure(figure, buffer, "svg", bbox_inches="tight")
     text = buffer.getvalue()
     return f"<figure>{text[text.index('<svg') :]}<figcaption>Chart review stage of the flow.</figcaption></figure>"
 
