@@ -153,9 +153,8 @@ def _refuse_nested(values: pd.Series) -> None:
 
     if isinstance(values.dtype, pd.ArrowDtype) and pa.types.is_nested(values.dtype.pyarrow_dtype):
         raise nested_cells(str(values.name), str(values.dtype))
-    if not pd.api.types.is_object_dtype(values) or not pd.api.types.infer_dtype(values, skipna=True).startswith(
-        "mixed"
-    ):
+    mixed = pd.api.types.is_object_dtype(values) and pd.api.types.infer_dtype(values, skipna=True).startswith("mixed")
+    if not mixed:
         return
     nested = next((v for v in values if isinstance(v, list | tuple | dict | set | frozenset | np.ndarray)), None)
     if nested is not None:
