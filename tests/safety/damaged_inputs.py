@@ -10,6 +10,7 @@ the destination, and the input files' bytes unchanged either way.
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import io
 import os
@@ -40,50 +41,59 @@ NOT_FILES = ("folder", "fifo", "broken link", "link loop")
 
 
 def damaged(content: bytes, kind: str, *, delimiter: str = ",", row: int = 1, column: int = 0) -> bytes:
-    """`content` (a UTF-8 delimited file with a header and at least one row) damaged in one way."""
+    """`content` (a UTF-8 delimited file with a header and at least one row) damaged in one way, at `column` of
+    data row `row` where the damage is a cell's."""
     text = content.decode("utf-8")
-    lines = text.splitlines(keepends=True)
-    header = lines[0].rstrip("\r\n").split(delimiter)
-    target = min(row, len(lines) - 1)
-    cells = lines[target].rstrip("\r\n").split(delimiter)
-    column = min(column, len(cells) - 1)
     if kind == "utf-16":
         return text.encode("utf-16")
     if kind == "utf-16 without its mark":
         return text.encode("utf-16-le")
-    if kind == "latin-1 byte":
-        return content.replace(b"\n", b"\n\xe9", 1) if b"\n" in content else content + b"\xe9"
-    if kind == "nul byte in a cell":
-        cells[column] = cells[column][:1] + "\x00" + cells[column][1:]
-    elif kind == "quote left open":
-        cells[column] = '"' + cells[column]
-    elif kind == "empty":
+    if kind == "latin-1 byte":  # at the start of the second line
+        return content.replace(b"\n", b"\n\xe9", 1)
+    if kind == "empty":
         return b""
-    elif kind == "blank lines only":
+    if kind == "blank lines only":
         return b"\n \n\r\n"
-    elif kind == "header only":
-        return lines[0].encode("utf-8")
-    elif kind == "column named twice":
-        return (lines[0].rstrip("\r\n") + delimiter + f" {header[column].upper()} \n").encode("utf-8") + "".join(
-            line.rstrip("\r\n") + delimiter + "\n" for line in lines[1:]
-        ).encode("utf-8")
-    elif kind == "required column missing":
-        return "".join(
-            delimiter.join(c for k, c in enumerate(line.rstrip("\r\n").split(delimiter)) if k != column) + "\n"
-            for line in lines
-        ).encode("utf-8")
-    elif kind == "row too short":
-        cells = cells[:-1]
-    elif kind == "row too long":
-        cells = [*cells, "extra"]
-    elif kind == "very long value":
-        cells[column] = "x" * 200_000
-    elif kind == "workbook bytes":
+    if kind == "workbook bytes":
         return b"PK\x03\x04" + bytes(200)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    target = rows[min(row, len(rows) - 1)]
+    column = min(column, len(target) - 1)
+    opened = None
+    if kind == "header only":
+        rows = rows[:1]
+    elif kind == "nul byte in a cell":
+        target[column] = target[column][:1] + "\x00" + target[column][1:]
+    elif kind == "quote left open":
+        opened = id(target)
+    elif kind == "column named twice":  # in another case and spacing
+        rows = [[*r, f" {rows[0][column].upper()} " if k == 0 else ""] for k, r in enumerate(rows)]
+    elif kind == "required column missing":
+        rows = [[c for k, c in enumerate(r) if k != column] for r in rows]
+    elif kind == "row too short":
+        del target[-1]
+    elif kind == "row too long":
+        target.append("extra")
+    elif kind == "very long value":
+        target[column] = "x" * 200_000
     else:
         raise ValueError(kind)
-    lines[target] = delimiter.join(cells) + "\n"
-    return "".join(lines).encode("utf-8")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    for r in rows:
+        if id(r) == opened:  # the cell's quote is opened and never closed
+            cells = [_written(c, delimiter) for c in r]
+            cells[column] = '"' + r[column].replace('"', "")
+            buffer.write(delimiter.join(cells) + "\n")
+        else:
+            writer.writerow(r)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _written(cell: str, delimiter: str) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="").writerow([cell])
+    return buffer.getvalue()
 
 
 def not_a_file(path: Path, kind: str) -> None:
