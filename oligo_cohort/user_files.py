@@ -144,7 +144,12 @@ def parse_delimited(text: str, *, delimiters: Sequence[str] = DELIMITERS, notes:
     except csv.Error as exc:
         if "unexpected end of data" in str(exc):
             raise UserFileProblem(f"a quote opened on line {start} is not closed", line=start) from None
-        raise UserFileProblem(f"line {reader.line_num} is not readable CSV ({exc})", line=reader.line_num) from None
+        where = reader.line_num
+        if start < where:  # the record runs over several lines: a quote opened there is closed in the wrong place
+            raise UserFileProblem(
+                f"line {where} is not readable CSV ({exc}): is a quote opened on line {start} left open?", line=start
+            ) from None
+        raise UserFileProblem(f"line {where} is not readable CSV ({exc})", line=where) from None
     if header is None:
         raise UserFileProblem("the file is empty (not even a header line)")
     return Delimited(header, header_line, records, delimiter, notes or [])
