@@ -118,8 +118,25 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
 # --- manifest.json ----------------------------------------------------------------------------------------------
 
 
-def _read_manifest(path: Path, problems: list[str]) -> dict | None:
-    """The manifest's values as the result needs them (Protocol, date, …), or None with the problems listed."""
+def screen_manifest(folder: str | Path) -> dict[str, object]:
+    """The JSON of a screen folder's manifest, read by the rules `read_screen_folder` reads it by, with `source`
+    (text, or absent) and `input_files` (file -> checksum) checked: what `review export` and the review stage
+    read beyond the result. A ScreenFolderError names what is wrong."""
+    problems: list[str] = []
+    info = _manifest_json(Path(folder) / MANIFEST, problems)
+    if info is not None:
+        source, files = info.get("source"), info.get("input_files")
+        if source is not None and not isinstance(source, str):
+            problems.append(f"{MANIFEST}: source {_shown(source)} is not the path of an extract")
+        if files is not None and not (isinstance(files, dict) and all(isinstance(v, str) for v in files.values())):
+            problems.append(f"{MANIFEST}: input_files {_shown(files)} is not an object of file checksums")
+    if problems or info is None:
+        raise ScreenFolderError(f"{folder} is not a usable screen result: {'; '.join(problems)}")
+    return info
+
+
+def _manifest_json(path: Path, problems: list[str]) -> dict | None:
+    """The manifest as a JSON object (UTF-8, no key twice), or None with the problem listed."""
     where = MANIFEST
     try:
         text = decode_text(file_bytes(path), latin1=False).text
@@ -139,6 +156,15 @@ def _read_manifest(path: Path, problems: list[str]) -> dict | None:
         return None
     if not isinstance(info, dict):
         problems.append(f"{where}: expected a JSON object, found {type(info).__name__}")
+        return None
+    return info
+
+
+def _read_manifest(path: Path, problems: list[str]) -> dict | None:
+    """The manifest's values as the result needs them (Protocol, date, …), or None with the problems listed."""
+    where = MANIFEST
+    info = _manifest_json(path, problems)
+    if info is None:
         return None
     before = len(problems)
     protocol_info = info.get("protocol")

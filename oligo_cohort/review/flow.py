@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import html
 import itertools
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from oligo_cohort.errors import UsageError
 from oligo_cohort.review.items import ITEMS
 from oligo_cohort.review.records import ADDED, ALREADY
 from oligo_cohort.review.reviewed_extract import AUDIT_FILE
+from oligo_cohort.screen_folder import screen_manifest
 
 FLOW_BOXES = (
     ("registry", "Screened from the registry"),
@@ -174,7 +174,7 @@ def review_flow(before: ScreeningResult, after: ScreeningResult, audit: pd.DataF
 def review_flow_of(before_dir: str | Path, after_dir: str | Path) -> ReviewFlow:
     """The review stage from two screen folders; the audit is the one in the extract the second screen read."""
     before, after = read_screen_dir(before_dir), read_screen_dir(after_dir)
-    manifest = json.loads((Path(after_dir) / "manifest.json").read_text(encoding="utf-8"))
+    manifest = screen_manifest(after_dir)
     source = Path(str(manifest.get("source") or ""))
     audit_file = source / AUDIT_FILE
     if not audit_file.is_file():
