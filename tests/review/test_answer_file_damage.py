@@ -51,8 +51,8 @@ def filled(review, tmp_path_factory) -> bytes:
     return path.read_bytes()
 
 
-def review_import(files: list[Path], out: Path) -> list[str]:
-    return ["review", "import", *map(str, files), "--extract", str(EXTRACT), "--out", str(out)]
+def review_import(files: list[Path], out: Path, extract: Path = EXTRACT) -> list[str]:
+    return ["review", "import", *map(str, files), "--extract", str(extract), "--out", str(out)]
 
 
 COLUMN = "answer"  # the cell each damage of a cell is done to (data row 1)
@@ -222,3 +222,30 @@ def test_generated_answers_are_imported_or_refused_as_their_values_say(
         assert result.records.added == (1 if typed else 0)
     finally:
         shutil.rmtree(folder)
+
+
+# --- The audit of an earlier review round -------------------------------------------------------------------------
+
+AUDIT_DAMAGES = {
+    "utf-16": "UTF-16 text",
+    "quote left open": "is a quote opened on line 2 left open?",
+    "row too long": "cannot be read: line 2 has 18 fields, the header 17",
+    "nul byte in a cell": "cannot be read: line 2, column imported_on: a NUL byte",
+    "required column missing": "cannot be read: column(s) imported_on missing",
+    "empty": "the file is empty",
+}
+
+
+@pytest.mark.parametrize("damage", sorted(AUDIT_DAMAGES))
+def test_a_damaged_audit_of_an_earlier_round_is_refused_never_carried_in_part(tmp_path, review, damage):
+    """A second round copies the first round's audit: one that cannot be read whole is named, not half-copied."""
+    rows = review[1]
+    first, second = tmp_path / "avl.csv", tmp_path / "umcu.csv"
+    write_review_csv(rows[rows["site_id"] == "AVL"], first)
+    write_review_csv(rows[rows["site_id"] == "UMCU"], second)
+    import_answers([first], EXTRACT, tmp_path / "round-1", today=TODAY)
+    audit = tmp_path / "round-1" / "review_audit.csv"
+    audit.write_bytes(damaged(audit.read_bytes(), damage, row=1, column=0))
+    out = tmp_path / "round-2"
+    said = answered(review_import([second], out, tmp_path / "round-1"), inputs=[second, tmp_path / "round-1"], out=out)
+    assert said.code == 2 and f"the review audit {audit}" in said.err and AUDIT_DAMAGES[damage] in said.err, said.err
