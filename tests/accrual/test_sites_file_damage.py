@@ -62,8 +62,13 @@ def accrual(screen_dir: Path, sites: Path) -> list[str]:
             "--sites", str(sites)]  # fmt: skip
 
 
-@pytest.mark.parametrize("column", [1, 2], ids=["activation_date", "planned_rate"])
-@pytest.mark.parametrize("damage", TEXT_DAMAGES)
+# A damage of the whole file once; a damage of a cell or a column in each of the two columns that are checked.
+WHOLE_FILE = ("utf-16", "utf-16 without its mark", "latin-1 byte", "empty", "blank lines only", "header only",
+              "workbook bytes")  # fmt: skip
+CASES = [(d, 1) for d in WHOLE_FILE] + [(d, c) for d in TEXT_DAMAGES if d not in WHOLE_FILE for c in (1, 2)]
+
+
+@pytest.mark.parametrize(("damage", "column"), CASES)
 def test_a_damaged_sites_file_is_refused_naming_file_line_column_and_value(tmp_path, screen_dir, damage, column):
     if damage == "required column missing" and column == 2:
         column = 0  # planned_rate is optional

@@ -177,22 +177,16 @@ def test_a_spreadsheets_resave_reads_the_same(tmp_path, screen_dir):
         assert getattr(after, name).equals(getattr(before, name)), name
 
 
-@pytest.mark.parametrize("command", ["attrition", "review export"])
-def test_the_manifest_reads_the_same_for_every_command_that_reads_it(tmp_path, screen_dir, command):
+def test_review_export_reads_the_manifest_as_the_screen_folders_reader_does(tmp_path, screen_dir):
     """`review export` reads the manifest's extract and checksums beyond the result: by the same reader."""
     folder = copy(screen_dir, tmp_path)
     manifest = folder / "manifest.json"
     manifest.write_bytes(b"\xef\xbb\xbf" + manifest.read_bytes())  # an editor's byte-order mark: harmless
     out = tmp_path / "out"
-    argv = {
-        "attrition": ["attrition", str(folder), "--out", str(out), "-q"],
-        "review export": ["review", "export", str(folder), "--out", str(out), "--extract", str(demo_extract_dir())],
-    }[command]
-    assert answered(argv, inputs=[folder], out=out).code == 0
-    if command != "review export":
-        return
+    argv = ["review", "export", str(folder), "--out", str(out)]
+    assert answered([*argv, "--extract", str(demo_extract_dir())], inputs=[folder], out=out).code == 0
     shutil.rmtree(out)
     info = json.loads(manifest.read_text(encoding="utf-8-sig"))
     manifest.write_text(json.dumps({**info, "input_files": list(info["input_files"])}), encoding="utf-8")
-    said = answered(["review", "export", str(folder), "--out", str(out)], inputs=[folder], out=out)
+    said = answered(argv, inputs=[folder], out=out)
     assert said.code == 2 and "manifest.json: input_files ['" in said.err, said.err
