@@ -77,17 +77,11 @@ def _add_screen_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _protocol_from(args: argparse.Namespace):
-    from oligo_cohort.protocol import load_protocol
+    from oligo_cohort.protocol import load_protocol, parameter_settings
 
     protocol = load_protocol(args.protocol)
     if args.overrides:
-        pairs: dict[str, str] = {}
-        for item in args.overrides:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise UsageError(f"--set {item!r}: expected PARAM=VALUE")
-            pairs[key.strip()] = value.strip()
-        protocol = protocol.with_overrides(pairs)
+        protocol = protocol.with_overrides(parameter_settings(args.overrides))
     return protocol
 
 

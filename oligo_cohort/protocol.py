@@ -89,6 +89,21 @@ class Protocol:
         return dataclasses.replace(self, parameters=params, version=f"{self.version} ({label})")
 
 
+def parameter_settings(items: list[str], option: str = "--set") -> dict[str, str]:
+    """`PARAM=VALUE` options as a mapping (names and values trimmed); a parameter set twice is refused, since
+    which of the two values counts would otherwise depend on the order they were typed in."""
+    settings: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"{option} {item!r}: expected PARAM=VALUE")
+        if key in settings:
+            raise UsageError(f"{option} {key} is given twice ({settings[key]!r} and {value.strip()!r}): give it once")
+        settings[key] = value.strip()
+    return settings
+
+
 # The range each parameter may take (inclusive) and its unit: wide enough for any amendment, narrow enough that a
 # typing error (`1e300`, `-7`, `36500` days) is refused with its name and value instead of screening nonsense.
 _DAYS = (0, 3650, "days")
@@ -134,8 +149,10 @@ def load_protocol(name_or_path: str | Path = "cosmo") -> Protocol:
         ref = resources.files("oligo_cohort.protocols").joinpath(f"{text_name}.yaml")
         origin = f"{text_name} (shipped)"
         return _parse(load_yaml_text(ref.read_text(encoding="utf-8"), f"protocol file {origin}"), origin)
+    from oligo_cohort.sources.kinds import file_kind  # the extract readers' package: imported when a file is read
+
     path = Path(name_or_path)
-    if not path.is_file():
+    if file_kind(path) == "missing":  # anything else that is not a file is named by load_yaml_file
         raise UsageError(
             f"protocol {text_name!r} is neither a shipped protocol ({', '.join(SHIPPED)}) nor a readable file"
         )
@@ -146,7 +163,12 @@ def _parse(doc: object, origin: str) -> Protocol:
     if not isinstance(doc, dict) or not isinstance(doc.get("parameters"), dict):
         raise UsageError(f"protocol file {origin}: expected a mapping with a 'parameters' mapping")
     for key in ("name", "version", "title"):
-        if key in doc and not isinstance(doc[key], str | int | float):
+        value = doc.get(key)
+        if isinstance(value, float):  # `version: 1.10` reads as the number 1.1: the manifest would record 1.1
+            raise UsageError(
+                f"protocol file {origin}: '{key}' reads as the number {value!r}: put it in quotes to keep it as written"
+            )
+        if key in doc and (isinstance(value, bool) or not isinstance(value, str | int)):
             raise UsageError(f"protocol file {origin}: '{key}' must be a line of text")
     for key in ("name", "version"):
         if not doc.get(key):
@@ -164,7 +186,7 @@ def _parse(doc: object, origin: str) -> Protocol:
 def _coerce_parameters(values: dict[str, object], origin: str) -> Parameters:
     """Check a protocol file's parameters: every one present, none unknown, each of its type."""
     known = {f.name: f.type for f in fields(Parameters)}
-    unknown = sorted(str(name) for name in set(values) - set(known))
+    unknown = sorted(repr(name) for name in set(values) - set(known))  # quoted: `'size_floor_mm '` shows its space
     if unknown:
         raise UsageError(f"protocol file {origin}: unknown parameter(s) {', '.join(unknown)}")
     missing = sorted(set(known) - set(values))

@@ -6,16 +6,24 @@ with its file, row (1 = first data row), column and value, as one
 `ScreenFolderError` (exit 2) — never a traceback, and never a result quietly
 computed from a damaged file:
 
-- `manifest.json` must be JSON with the protocol (name, version, source), all
-  of its parameters (checked as a protocol file's are), the cut-off date, the
+- every file must be a file: a folder, FIFO or broken link in its place is
+  named (`oligo_cohort.sources.kinds`), never opened;
+- `manifest.json` must be JSON (no key given twice) with the protocol (name,
+  version, source), all of its parameters (checked as a protocol file's are),
+  the cut-off date (from 1900-01-01 to the day of the run, as `--as-of`), the
   engine and the worklist flag; where it records row counts, the files must
   hold exactly that many rows (a file cut short at a line end is otherwise
   indistinguishable from a complete one, so a filtered or truncated result is
   refused rather than counted);
-- each CSV file must be UTF-8 CSV with whole records, hold the result's
-  columns (in any order; others are ignored), and its values must be of their
-  kind: statuses, outcomes and criterion names from their lists, dates as
-  YYYY-MM-DD, whole numbers, booleans, a patient listed once.
+- each CSV file must be UTF-8 CSV with whole records and commas between its
+  fields, hold the result's columns (in any order, names in any case or
+  spacing; others are ignored; none named twice), no NUL byte, and its values
+  must be of their kind: statuses, outcomes and criterion names from their
+  lists, dates as YYYY-MM-DD, whole numbers, booleans, a patient listed once;
+- the files must agree with each other, as the screen wrote them: every
+  patient of `events.csv` and `reasons.csv` is in `patients.csv`, at the same
+  site, and a patient's event in `patients.csv` is their best event in
+  `events.csv`.
 
 Text cells are read back as written before the spreadsheet-safety mark
 (`csv_output.read_back`), so a site named `=X` is `=X` again.
@@ -34,18 +42,24 @@ import duckdb
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.csv_output import INERT_MARK
 from oligo_cohort.database import connect
+from oligo_cohort.dictionary import EARLIEST_PLAUSIBLE_DATE
 from oligo_cohort.errors import UsageError
+from oligo_cohort.problems import shortened
 from oligo_cohort.protocol import Parameters, Protocol, load_protocol
 from oligo_cohort.screening_result import ScreeningResult
+from oligo_cohort.sources.kinds import file_kind
 from oligo_cohort.sql_text import identifier, literal, literals
+from oligo_cohort.user_files import UserFileProblem, decode_text, file_bytes, header_names
 
 MANIFEST = "manifest.json"
 STATUSES = ("eligible", "ineligible", "unknown")
 OUTCOMES = ("pass", "fail", "unknown", "review")
 DATE_COLUMNS = ("screening_date", "registration_date")
-EARLIEST = "1900-01-01"
+EARLIEST = EARLIEST_PLAUSIBLE_DATE.isoformat()
 MAX_LISTED = 20  # problems listed in the message
 PER_CHECK = 5  # rows listed per column and kind of problem
+NUL_SHOWN = "\\x00"  # a NUL byte as a message shows it
+HEADER_BYTES = 1 << 20  # read to find the header line: far more than the widest result's header
 
 
 class ScreenFolderError(UsageError):
@@ -60,7 +74,8 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
     if not folder.is_dir():
         raise ScreenFolderError(f"{folder} is not a folder written by `oligo-cohort screen`")
     manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
+    kind = file_kind(manifest_path)
+    if kind == "missing":
         raise ScreenFolderError(f"{folder} is not a screen output folder (no {MANIFEST})")
     problems: list[str] = []
     manifest = _read_manifest(manifest_path, problems)
@@ -71,6 +86,8 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
         count = _load_table(con, folder / f"{name}.csv", result_table.table, result_table.columns, problems, as_of)
         if count is not None:
             rows[name] = count
+    if not problems:
+        problems += _disagreements(con)
     recorded = manifest.get("rows") if manifest else None
     if isinstance(recorded, dict):
         for name, count in rows.items():
@@ -101,19 +118,53 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
 # --- manifest.json ----------------------------------------------------------------------------------------------
 
 
-def _read_manifest(path: Path, problems: list[str]) -> dict | None:
-    """The manifest's values as the result needs them (Protocol, date, …), or None with the problems listed."""
+def screen_manifest(folder: str | Path) -> dict[str, object]:
+    """The JSON of a screen folder's manifest, read by the rules `read_screen_folder` reads it by, with `source`
+    (text, or absent) and `input_files` (file -> checksum) checked: what `review export` and the review stage
+    read beyond the result. A ScreenFolderError names what is wrong."""
+    problems: list[str] = []
+    info = _manifest_json(Path(folder) / MANIFEST, problems)
+    if info is not None:
+        source, files = info.get("source"), info.get("input_files")
+        if source is not None and not isinstance(source, str):
+            problems.append(f"{MANIFEST}: source {_shown(source)} is not the path of an extract")
+        if files is not None and not (isinstance(files, dict) and all(isinstance(v, str) for v in files.values())):
+            problems.append(f"{MANIFEST}: input_files {_shown(files)} is not an object of file checksums")
+    if problems or info is None:
+        raise ScreenFolderError(f"{folder} is not a usable screen result: {'; '.join(problems)}")
+    return info
+
+
+def _manifest_json(path: Path, problems: list[str]) -> dict | None:
+    """The manifest as a JSON object (UTF-8, no key twice), or None with the problem listed."""
     where = MANIFEST
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        problems.append(f"{where}: not UTF-8 text")
+        text = decode_text(file_bytes(path), latin1=False).text
+    except UserFileProblem as exc:
+        problems.append(f"{where}: {exc.reason}")
         return None
+    try:
+        info = json.loads(text, object_pairs_hook=_no_key_twice)
     except json.JSONDecodeError as exc:
         problems.append(f"{where} line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})")
         return None
+    except _KeyTwice as exc:
+        problems.append(f"{where}: key {str(exc)!r} is given twice")
+        return None
+    except (RecursionError, ValueError) as exc:  # nested thousands deep; an integer of thousands of digits
+        problems.append(f"{where}: a value cannot be read ({shortened(' '.join(str(exc).split()), 120)})")
+        return None
     if not isinstance(info, dict):
         problems.append(f"{where}: expected a JSON object, found {type(info).__name__}")
+        return None
+    return info
+
+
+def _read_manifest(path: Path, problems: list[str]) -> dict | None:
+    """The manifest's values as the result needs them (Protocol, date, …), or None with the problems listed."""
+    where = MANIFEST
+    info = _manifest_json(path, problems)
+    if info is None:
         return None
     before = len(problems)
     protocol_info = info.get("protocol")
@@ -122,18 +173,22 @@ def _read_manifest(path: Path, problems: list[str]) -> dict | None:
         protocol_info = {}
     for key in ("name", "version", "source"):
         if not isinstance(protocol_info.get(key), str) or (key != "source" and not protocol_info.get(key)):
-            problems.append(f"{where}: protocol.{key} is missing or not text (found {protocol_info.get(key)!r})")
+            problems.append(f"{where}: protocol.{key} is missing or not text (found {_shown(protocol_info.get(key))})")
     parameters = _parameters(info.get("parameters"), problems)
     as_of = _date(info.get("as_of"))
+    today = dt.date.today()
     if as_of is None:
-        problems.append(f"{where}: as_of {info.get('as_of')!r} is not a date YYYY-MM-DD")
+        problems.append(f"{where}: as_of {_shown(info.get('as_of'))} is not a date YYYY-MM-DD")
+    elif not EARLIEST_PLAUSIBLE_DATE <= as_of <= today:
+        # The screen refuses any other cut-off (docs/decisions.md D36): this one was edited.
+        problems.append(f"{where}: as_of {as_of} is not a cut-off from {EARLIEST_PLAUSIBLE_DATE} to today ({today})")
     if not isinstance(info.get("engine"), str):
-        problems.append(f"{where}: engine is missing or not text (found {info.get('engine')!r})")
+        problems.append(f"{where}: engine is missing or not text (found {_shown(info.get('engine'))})")
     if not isinstance(info.get("worklist"), bool):
-        problems.append(f"{where}: worklist is missing or not true/false (found {info.get('worklist')!r})")
+        problems.append(f"{where}: worklist is missing or not true/false (found {_shown(info.get('worklist'))})")
     rows = info.get("rows")
     if rows is not None and not (isinstance(rows, dict) and all(_whole(v) for v in rows.values())):
-        problems.append(f"{where}: rows {rows!r} is not an object of row counts")
+        problems.append(f"{where}: rows {_shown(rows)} is not an object of row counts")
     if len(problems) > before or parameters is None:
         return None
     protocol = Protocol(
@@ -144,6 +199,22 @@ def _read_manifest(path: Path, problems: list[str]) -> dict | None:
         source=protocol_info["source"],
     )
     return {"protocol": protocol, "as_of": as_of, "engine": info["engine"], "worklist": info["worklist"], "rows": rows}
+
+
+class _KeyTwice(ValueError):
+    """A JSON object naming one key twice (json keeps the last silently)."""
+
+
+def _no_key_twice(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    keys = [key for key, _ in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise _KeyTwice(key)
+    return dict(pairs)
+
+
+def _shown(value: object) -> str:
+    return shortened(repr(value), 80)
 
 
 def _whole(value: object) -> bool:
@@ -181,22 +252,40 @@ def _parameters(values: object, problems: list[str]) -> Parameters | None:
 
 
 def _read_header(path: Path, problems: list[str]) -> list[str] | None:
+    """The header's column names as the model reads them (trimmed, lower case); None with the problems listed.
+
+    Only the first line is read here (as bytes, so that a bad byte further down is named by DuckDB with its
+    line, not blamed on the header); what the path is is checked first, so a FIFO is never opened.
+    """
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), None)
-    except UnicodeDecodeError as exc:
-        problems.append(f"{path.name}: not UTF-8 text (byte {exc.start} of the header line)")
+        raw = file_bytes(path, text=True, size=HEADER_BYTES).split(b"\n", 1)[0]
+        text = decode_text(raw, latin1=False).text
+    except UserFileProblem as exc:
+        problems.append(f"{path.name}: {exc.reason}")
         return None
+    try:
+        header = next(csv.reader([text.rstrip("\r\n")], strict=True), None)
     except csv.Error as exc:
         problems.append(f"{path.name}: the header line cannot be read as CSV ({exc})")
         return None
-    except OSError as exc:
-        problems.append(f"{path.name}: cannot be read ({exc.strerror})")
-        return None
-    if not header:
+    if not header or not any(h.strip() for h in header):
         problems.append(f"{path.name}: the file is empty (no header line)")
         return None
-    return header
+    if len(header) == 1:
+        other = next((d for d in (";", "\t", "|") if d in header[0]), None)
+        if other is not None:
+            problems.append(
+                f"{path.name}: the header is separated by {other!r}, not by commas (saved again by a spreadsheet?): "
+                "save it as CSV with commas, or screen the extract again"
+            )
+            return None
+    names, twice = header_names(header)
+    for name, first, again in twice:
+        problems.append(f"{path.name}: column {name!r} is named twice in the header (columns {first} and {again})")
+    if twice:
+        return None
+    # A column without a name (a trailing comma) still has its place; DuckDB needs a name for it.
+    return [name or f"column {k}" for k, name in enumerate(names, start=1)]
 
 
 def _load_table(
@@ -208,19 +297,15 @@ def _load_table(
     as_of: dt.date | None,
 ) -> int | None:
     """Read one CSV file into `table` with the result's types; its row count, or None with the problems listed."""
-    if not path.is_file():
+    if file_kind(path) == "missing":
         problems.append(f"{path.name} is missing")
         return None
     header = _read_header(path, problems)
     if header is None:
         return None
-    twice = sorted({c for c in header if header.count(c) > 1})
     missing = [c for c in columns if c not in header]
-    if twice:
-        problems.append(f"{path.name}: column(s) {', '.join(map(repr, twice))} appear more than once in the header")
     if missing:
         problems.append(f"{path.name}: column(s) {', '.join(missing)} are missing from the header")
-    if twice or missing:
         return None
     raw = f"raw_{table}"
     spec = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in header) + "}"
@@ -233,7 +318,7 @@ def _load_table(
     except duckdb.Error as exc:
         problems.append(f"{path.name}: {_csv_error(exc)}")
         return None
-    found = _value_problems(con, raw, path.name, columns, as_of)
+    found = _nul_bytes(con, raw, path.name, header) + _value_problems(con, raw, path.name, columns, as_of)
     if found:
         problems.extend(found)
         con.execute(f"DROP TABLE {raw}")
@@ -252,7 +337,9 @@ def _csv_error(exc: duckdb.Error) -> str:
         if line.startswith(("Possible", "*", "file =")) or "(Set By User)" in line or "(Auto-Detected)" in line:
             break
         kept.append(line.replace("Invalid Input Error: ", "").replace("Original Line:", "the line reads:"))
-    return "; ".join(kept) or "cannot be read as CSV"
+    if len(kept) > 3:  # the line quoted runs over several (a quote left open): where, the line cut short, what
+        kept = [kept[0], shortened("; ".join(kept[1:-1]), 160), kept[-1]]
+    return "; ".join(shortened(line, 300) for line in kept) or "cannot be read as CSV"
 
 
 def _text(column: str) -> str:
@@ -323,7 +410,7 @@ def _value_problems(
             column, _, expected = checks[k]
             shown[k] = shown.get(k, 0) + 1
             if shown[k] <= PER_CHECK:
-                found.append(f"{file} row {row}, column {column}: value {value or ''!r} is not {expected}")
+                found.append(f"{file} row {row}, column {column}: value {shortened(value or '')!r} is not {expected}")
             else:
                 found.append(f"{file}, column {column}: ... and more rows like these")
     if file == "patients.csv":
@@ -332,7 +419,63 @@ def _value_problems(
             f"GROUP BY id HAVING count(*) > 1 ORDER BY 2 LIMIT {PER_CHECK}"
         ).fetchall()
         for patient, row, count in twice:
-            found.append(f"{file} row {row}, column patient_id: value {patient!r} appears {count} times")
+            found.append(f"{file} row {row}, column patient_id: value {shortened(patient)!r} appears {count} times")
+    return found
+
+
+def _nul_bytes(con: duckdb.DuckDBPyConnection, raw: str, file: str, header: list[str]) -> list[str]:
+    """Cells holding a NUL byte (the screen writes none: the file is damaged), in one pass over the file."""
+    cells = [identifier(c) for c in header]
+    holds = " OR ".join(f"contains({c}, chr(0))" for c in cells)
+    rows = con.execute(
+        f"SELECT rowid + 1, {', '.join(cells)} FROM {raw} WHERE {holds} ORDER BY rowid LIMIT {PER_CHECK}"
+    ).fetchall()
+    return [
+        f"{file} row {row}, column {column}: value {shortened(value.replace(chr(0), NUL_SHOWN))!r} holds a NUL "
+        "byte: the file is damaged"
+        for row, *values in rows
+        for column, value in zip(header, values, strict=True)
+        if value is not None and "\x00" in value
+    ]
+
+
+def _disagreements(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Where the files contradict each other, as a screen never writes them (each named by file, row, column)."""
+    checks = (
+        (
+            "events.csv",
+            "patient_id",
+            "is not a patient of patients.csv",
+            "SELECT e.rowid + 1, e.patient_id FROM result_events AS e "
+            "WHERE e.patient_id NOT IN (SELECT patient_id FROM result_patients)",
+        ),
+        (
+            "reasons.csv",
+            "patient_id",
+            "is not a patient of patients.csv",
+            "SELECT r.rowid + 1, r.patient_id FROM result_reasons AS r "
+            "WHERE r.patient_id NOT IN (SELECT patient_id FROM result_patients)",
+        ),
+        (
+            "events.csv",
+            "site_id",
+            "is not the patient's site in patients.csv",
+            "SELECT e.rowid + 1, e.site_id FROM result_events AS e JOIN result_patients AS p USING (patient_id) "
+            "WHERE e.site_id IS DISTINCT FROM p.site_id",
+        ),
+        (
+            "patients.csv",
+            "event_id",
+            "is not the patient's best event in events.csv",
+            "SELECT p.rowid + 1, p.event_id FROM result_patients AS p WHERE p.event_id IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM result_events AS e WHERE e.patient_id = p.patient_id AND e.event_id = p.event_id "
+            "AND e.is_best_event)",
+        ),
+    )
+    found = []
+    for file, column, what, sql in checks:
+        for row, value in con.execute(f"{sql} ORDER BY 1 LIMIT {PER_CHECK}").fetchall():
+            found.append(f"{file} row {row}, column {column}: value {shortened(value or '')!r} {what}")
     return found
 
 

@@ -13,7 +13,6 @@ The whole folder is written all-or-nothing.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import platform
 import shutil
 from collections.abc import Sequence
@@ -96,13 +95,15 @@ def input_checksums(result) -> list[tuple[str, str]]:
     files = tuple(getattr(result, "input_files", ()) or ())
     if files:
         return [(Path(p).name, sha256_of(Path(p))) for p in files]
-    manifest = Path(str(result.source or "")) / "manifest.json"
-    if manifest.is_file():
-        try:
-            recorded = json.loads(manifest.read_text(encoding="utf-8")).get("input_files") or {}
-        except (OSError, ValueError):
+    folder = Path(str(result.source or ""))
+    if (folder / "manifest.json").is_file():
+        from oligo_cohort.screen_folder import ScreenFolderError, screen_manifest
+
+        try:  # the manifest as the screen folder's reader reads it (a byte-order mark, say, dropped)
+            recorded = screen_manifest(folder).get("input_files") or {}
+        except ScreenFolderError:
             return []
-        return sorted((Path(path).name, str(digest)) for path, digest in recorded.items())
+        return sorted((Path(path).name, str(digest)) for path, digest in recorded.items())  # type: ignore[union-attr]
     return []
 
 

@@ -14,19 +14,9 @@ from oligo_cohort.attrition.command import add_attrition_options, options_from
 from oligo_cohort.attrition.whatif import protocol_with
 from oligo_cohort.engines import ENGINES
 from oligo_cohort.errors import UsageError
-from oligo_cohort.protocol import shipped_protocols
+from oligo_cohort.protocol import parameter_settings, shipped_protocols
 
 HELP = "screen an extract and write the feasibility report (HTML) with its shareable bundle"
-
-
-def _pairs(items: list[str], option: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"{option} {item!r}: expected PARAM=VALUE")
-        pairs[key.strip()] = value.strip()
-    return pairs
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -108,12 +98,12 @@ def run(args: argparse.Namespace) -> int:
     inputs += [args.after_review] if args.after_review else []
     # The destination is checked and claimed before the (long) screens.
     with OutputFolder(args.out, "report", inputs=inputs) as destination:
-        protocol = protocol_with(args.protocol, _pairs(args.overrides, "--set"))
+        protocol = protocol_with(args.protocol, parameter_settings(args.overrides, "--set"))
         result = screen(args.extract, as_of=args.as_of, protocol=protocol, engine=args.engine)
         compare = None
         if args.compare_protocol or args.compare_overrides:
             base = args.compare_protocol or protocol
-            other = protocol_with(base, _pairs(args.compare_overrides, "--compare-set"))
+            other = protocol_with(base, parameter_settings(args.compare_overrides, "--compare-set"))
             compare = screen(args.extract, as_of=result.as_of, protocol=other, engine=args.engine)
         options = options_from(args, level="patients", by=("site", "year"))
         choice = disclosure_for(result, args.disclosure_control)

@@ -74,8 +74,8 @@ def read_side_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
     notes: list[str] = []
     for file in sorted(folder.iterdir()):
         stem, suffix = file.stem.lower(), file.suffix.lower()
-        if stem not in SIDE_TABLES or suffix not in (".csv", ".parquet") or not file.is_file():
-            continue
+        if stem not in SIDE_TABLES or suffix not in (".csv", ".parquet"):
+            continue  # a table's name that is not a file (a folder, a FIFO, a broken link) is named by the reader
         if stem in found:
             raise UsageError(f"--imaging {folder}: {stem} is given more than once")
         found[stem] = read_flat_file(file, problems, notes).drop(columns=ROW)

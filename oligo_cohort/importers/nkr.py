@@ -12,14 +12,11 @@ changes. docs/importers.md documents every item and code.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.errors import InputError, UsageError
@@ -36,6 +33,9 @@ from oligo_cohort.importers.common import (
 from oligo_cohort.importers.extract import ImportResult, finish_import
 from oligo_cohort.importers.flat_files import read_flat_file
 from oligo_cohort.importers.report import MappingReport
+from oligo_cohort.problems import shortened
+from oligo_cohort.user_files import UserFileProblem, read_delimited
+from oligo_cohort.yaml_input import load_yaml_file
 
 # Key → item name. `{n}` marks numbered items (1, 2, ... until a number is absent from the file).
 DEFAULT_ITEMS: dict[str, str] = {
@@ -102,41 +102,67 @@ M_CODES = re.compile(r"^(?:0(?:\(I\+\)|\(MOL\+\))?|1[A-D]?|X|9)$")  # M after it
 
 
 def load_item_map(path: str | Path | None) -> dict[str, str]:
-    """The default item names, with those in `path` (YAML mapping or CSV `key,item`) replacing them."""
+    """The default item names, with those in `path` (YAML mapping or CSV `key,item`) replacing them.
+
+    A YAML file is read as every YAML file a user gives is (`oligo_cohort.yaml_input`: no tags, anchors or keys
+    given twice; `0x1F` stays the text it is); a CSV file as every file a user gives is (`oligo_cohort.user_files`),
+    each line a key and an item name (a first line `key,item` is the header), a key given twice refused.
+    """
     items = dict(DEFAULT_ITEMS)
     if path is None:
         return items
     file = Path(path)
-    if not file.is_file():
-        raise UsageError(f"--items {file} does not exist")
-    try:
-        text = file.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"--items {file} is not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
+    label = f"--items {file}"
     if file.suffix.lower() == ".csv":
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-        pairs = {r[0].strip(): r[1].strip() for r in rows if len(r) >= 2 and r[0].strip() and r[0].strip() != "key"}
+        pairs = _item_pairs_from_csv(file, label)
     else:
-        try:
-            loaded = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            raise UsageError(f"--items {file} is not a YAML mapping ({str(exc).splitlines()[0]})") from None
+        loaded = load_yaml_file(file, label)
+        if loaded is None:
+            loaded = {}  # an empty file changes no name
         if not isinstance(loaded, dict):
-            raise UsageError(f"--items {file}: expected a mapping of key: item name")
-        odd = [str(k) for k, v in loaded.items() if not isinstance(v, str | int)]
-        if odd:  # a list or mapping (an alias, say) is no item name: never turned into text
-            raise UsageError(f"--items {file}: {', '.join(odd)}: expected an item name")
+            raise UsageError(f"{label}: expected a mapping of key: item name")
+        odd = [str(k) for k, v in loaded.items() if isinstance(v, bool) or not isinstance(v, str | int)]
+        if odd:  # a list, a mapping, yes/no: no item name, and never turned into text
+            raise UsageError(f"{label}: {', '.join(odd)}: expected an item name")
         pairs = {str(k): str(v) for k, v in loaded.items()}
     unknown = sorted(set(pairs) - set(DEFAULT_ITEMS))
     if unknown:
-        raise UsageError(f"--items {file}: unknown key(s) {', '.join(unknown)}; known: {', '.join(DEFAULT_ITEMS)}")
+        raise UsageError(f"{label}: unknown key(s) {', '.join(unknown)}; known: {', '.join(DEFAULT_ITEMS)}")
     for key, value in pairs.items():
+        if not value.strip():
+            raise UsageError(f"{label}: {key}: the item name is empty")
         if ("{n}" in DEFAULT_ITEMS[key]) != ("{n}" in value):
             raise UsageError(
-                f"--items {file}: {key} is a numbered item; its name must {'' if '{n}' in DEFAULT_ITEMS[key] else 'not '}contain {{n}}"
+                f"{label}: {key} is a numbered item; its name must {'' if '{n}' in DEFAULT_ITEMS[key] else 'not '}contain {{n}}"
             )
         items[key] = value.strip().lower()
     return items
+
+
+def _item_pairs_from_csv(file: Path, label: str) -> dict[str, str]:
+    """`key,item` lines of an item map in CSV; every line that is not a key and a name, and every key given
+    twice, is named by its line."""
+    try:
+        read = read_delimited(file)
+    except UserFileProblem as exc:
+        raise UsageError(f"{label}: {exc.reason}") from None
+    lines = [(read.header_line, read.header), *((record.line, record.fields) for record in read.records)]
+    if [cell.strip().lower() for cell in read.header] == ["key", "item"]:
+        lines = lines[1:]
+    pairs: dict[str, str] = {}
+    at: dict[str, int] = {}
+    problems = []
+    for line, fields in lines:
+        cells = [cell.strip() for cell in fields]
+        if len(cells) != 2 or "\x00" in "".join(cells):
+            problems.append(f"line {line}: expected a key and an item name, found {shortened(','.join(cells))!r}")
+        elif cells[0] in pairs:
+            problems.append(f"line {line}: key {cells[0]!r} is given again (first on line {at[cells[0]]})")
+        else:
+            pairs[cells[0]], at[cells[0]] = cells[1], line
+    if problems:
+        raise UsageError(f"{label}: " + "; ".join(problems[:20]))
+    return pairs
 
 
 def import_nkr(
@@ -149,10 +175,6 @@ def import_nkr(
         else load_item_map(items)
     )
     file = Path(source)
-    if not file.is_file():
-        raise UsageError(
-            f"NKR file {file} does not exist" if not file.exists() else f"{file} is a folder; give the NKR file"
-        )
     problems = SourceProblems()
     notes: list[str] = []
     frame = read_flat_file(file, problems, notes)

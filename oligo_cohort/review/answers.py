@@ -3,20 +3,26 @@
 Each row keeps where it came from (file, sheet, row) so that every problem can be named where a nurse finds it:
 in a CSV file the row number counts data rows (1 = the first row under the header), as in the screen's problem
 reports; in a workbook it is the row number the spreadsheet shows (the header is row 1). Values are read as
-text; a workbook's date cells become ISO dates and whole numbers lose their `.0`; a formula is kept as such so
-that it can be refused.
+text; a workbook's date cells become ISO dates and whole numbers lose their `.0`; a formula or an error value
+(`#N/A`) is kept as such so that it can be refused.
+
+A CSV file is read by the rules of every file a user gives (`oligo_cohort.user_files`: a folder, FIFO or broken
+link named; UTF-16 refused; `,` `;` or tab as its header uses; a quote left open named by its line, never
+swallowing the rows after it; a NUL byte named by its cell), Latin-1 where it is not UTF-8 (a spreadsheet's
+"CSV" on Windows). A workbook is read to the end of its header's columns only; one that cannot be read to the
+end, lacks a sheet it lists, or has no sheet with the review's columns is refused.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from oligo_cohort.csv_output import read_back
 from oligo_cohort.errors import OligoCohortError
+from oligo_cohort.user_files import UserFileProblem, file_bytes, header_names, nul_cells, read_delimited
 
 PROBLEM_COLUMNS = ("file", "sheet", "row", "column", "value", "message")
 REQUIRED_COLUMNS = ("patient_id", "event_id", "item", "answer", "answer_date", "answered_by")
@@ -77,6 +83,7 @@ class AnswerRow:
     row: int
     values: dict[str, str]
     formulas: frozenset[str] = frozenset()  # columns whose workbook cell holds a formula (its text in `values`)
+    errors: frozenset[str] = frozenset()  # columns whose workbook cell holds an error value (#N/A, #VALUE!...)
 
     def get(self, column: str) -> str:
         return self.values.get(column, "")
@@ -107,9 +114,6 @@ def read_answer_files(paths: list[str | Path]) -> tuple[list[AnswerRow], list[An
             problems.append(AnswerProblem(name, None, None, None, None, "the file is given twice"))
             continue
         seen.add(path.resolve())
-        if not path.is_file():
-            problems.append(AnswerProblem(name, None, None, None, None, "no such file"))
-            continue
         suffix = path.suffix.lower()
         if suffix == ".csv":
             found, trouble = _read_csv(path, name)
@@ -123,73 +127,110 @@ def read_answer_files(paths: list[str | Path]) -> tuple[list[AnswerRow], list[An
 
 
 def _read_csv(path: Path, name: str) -> tuple[list[AnswerRow], list[AnswerProblem]]:
-    raw = path.read_bytes()
+    # A spreadsheet saving in a comma-decimal locale writes ';' (or tabs); on Windows its "CSV" may be Latin-1.
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")  # a spreadsheet's "CSV" on Windows
-    if not text.strip():
-        return [], [AnswerProblem(name, None, None, None, None, "the file is empty")]
-    header_line = text.splitlines()[0]
-    # A spreadsheet saving in a comma-decimal locale writes ';' (or tabs): take the delimiter the header uses.
-    delimiter = max(DELIMITERS, key=lambda d: len(header_line.split(d)))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        table = list(reader)
-    except csv.Error as exc:
-        return [], [AnswerProblem(name, None, None, None, None, f"cannot be read as CSV: {exc}")]
-    header = [read_back(h.strip()).lower() for h in table[0]]
+        read = read_delimited(path, delimiters=DELIMITERS, latin1=True)
+    except UserFileProblem as exc:
+        return [], [AnswerProblem(name, None, None, None, None, exc.reason)]
+    header, _ = header_names([read_back(h.strip()) for h in read.header])
     problems = _header_problems(header, name, None)
     if problems:
         return [], problems
+    problems += [
+        AnswerProblem(name, None, record.number, column, value, "holds a NUL byte: the file is damaged")
+        for record, column, value in nul_cells(read.records, header)
+    ]
     rows = []
-    for k, record in enumerate(table[1:], start=1):
-        if len(record) > len(header):
-            extra = record[len(header) :]
+    for record in read.records:
+        fields = record.fields
+        if len(fields) > len(header):
+            extra = fields[len(header) :]
             if any(v.strip() for v in extra):
                 problems.append(
-                    AnswerProblem(name, None, k, None, ";".join(extra), "more fields than the header has columns")
+                    AnswerProblem(
+                        name, None, record.number, None, ";".join(extra), "more fields than the header has columns"
+                    )
                 )
                 continue
-        values = {h: read_back(record[i].strip()) if i < len(record) else "" for i, h in enumerate(header) if h}
-        row = AnswerRow(name, None, k, values)
-        if not row.is_blank:
-            rows.append(row)
+        values = {h: read_back(fields[i].strip()) if i < len(fields) else "" for i, h in enumerate(header) if h}
+        rows.append(AnswerRow(name, None, record.number, values))
     return rows, problems
 
 
 def _read_workbook(path: Path, name: str) -> tuple[list[AnswerRow], list[AnswerProblem]]:
+    """Every review sheet's rows. A sheet whose header holds none of the review's columns is the nurse's own (a
+    list, notes) and is skipped, but a workbook with no review sheet at all is not a review workbook; a sheet the
+    workbook lists but the file lacks, or one that cannot be read to its end, makes the file unreadable."""
     from openpyxl import load_workbook
 
+    def unreadable(why: object) -> tuple[list[AnswerRow], list[AnswerProblem]]:
+        text = (str(why).strip().splitlines() or [type(why).__name__])[0]
+        return [], [AnswerProblem(name, None, None, None, None, f"cannot be read as an Excel workbook: {text}")]
+
     try:
-        workbook = load_workbook(path, read_only=True, data_only=False)
+        file_bytes(path)  # a folder, FIFO or broken link is named, never opened
+    except UserFileProblem as exc:
+        return [], [AnswerProblem(name, None, None, None, None, exc.reason)]
+    try:
+        with warnings.catch_warnings():  # what openpyxl warns of in a damaged file is checked and named below
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-        return [], [AnswerProblem(name, None, None, None, None, f"cannot be read as an Excel workbook: {exc}")]
+        return unreadable(exc)
     rows: list[AnswerRow] = []
     problems: list[AnswerProblem] = []
+    review_sheets = 0
     try:
+        listed = _listed_sheets(path)
+        if listed > len(workbook.worksheets) + len(workbook.chartsheets):
+            return unreadable("a sheet the workbook lists is missing from the file: the file is damaged")
         for sheet in workbook.worksheets:
-            cells = sheet.iter_rows()
-            first = next(cells, None)
+            first = next(sheet.iter_rows(min_row=1, max_row=1), None)
             if first is None:
                 continue  # an empty sheet asks nothing
             header = [str(c.value).strip().lower() if c.value is not None else "" for c in first]
             if not set(REQUIRED_COLUMNS) & set(header):
                 continue  # a sheet of the nurse's own (notes, a list): not a review sheet
+            review_sheets += 1
             trouble = _header_problems(header, name, sheet.title)
             if trouble:
                 problems += trouble
                 continue
-            for row_number, record in enumerate(cells, start=2):
+            # Only the header's columns are read: a stray cell at XFD1048576 would otherwise make every row
+            # sixteen thousand cells long.
+            width = max(k for k, h in enumerate(header, start=1) if h)
+            for row_number, record in enumerate(sheet.iter_rows(min_row=2, max_col=width), start=2):
+                if all(cell.value is None for cell in record):
+                    continue
                 cells_of = {h: record[i] for i, h in enumerate(header) if h and i < len(record)}
                 values = {h: _cell_text(cells_of[h]) if h in cells_of else "" for h in header if h}
-                formulas = frozenset(h for h, cell in cells_of.items() if getattr(cell, "data_type", None) == "f")
-                row = AnswerRow(name, sheet.title, row_number, values, formulas)
+                kinds = {h: getattr(cell, "data_type", None) for h, cell in cells_of.items()}
+                formulas = frozenset(h for h, kind in kinds.items() if kind == "f")
+                errors = frozenset(h for h, kind in kinds.items() if kind == "e")
+                row = AnswerRow(name, sheet.title, row_number, values, formulas, errors)
                 if not row.is_blank:
                     rows.append(row)
+    except Exception as exc:  # a damaged sheet shows only while its rows are read
+        return unreadable(exc)
     finally:
         workbook.close()
+    if not review_sheets:
+        problems.append(
+            AnswerProblem(
+                name, None, None, None, None, f"no sheet has the review's columns ({', '.join(REQUIRED_COLUMNS)})"
+            )
+        )
     return rows, problems
+
+
+def _listed_sheets(path: Path) -> int:
+    """How many sheets the workbook's own index lists (openpyxl silently skips one whose part is missing)."""
+    import zipfile
+    from xml.etree import ElementTree
+
+    with zipfile.ZipFile(path) as archive:
+        index = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    return sum(1 for element in index.iter() if element.tag.rsplit("}", 1)[-1] == "sheet")
 
 
 def _cell_text(cell) -> str:

@@ -2,8 +2,9 @@
 
 A row counts as answered when anything is typed in `answer`, `answer_date` or `answered_by`; such a row must
 name a patient of the extract, one of that patient's screening scans (the event it was asked for), an item that
-can be asked, an allowed answer, an answer date that is a date, not after today and not before the start of
-the line active at the screening scan, and who answered. The same item of a patient answered in two rows (in
+can be asked, an allowed answer, an answer date that is a date, not after today, not before 1900-01-01 or the
+patient's birth (the screen would ignore the one and refuse the other: criteria.md "Time", docs/decisions.md
+D35) and not before the start of the line active at the screening scan, and who answered. The same item of a patient answered in two rows (in
 one file or in several) is a problem in both, whether the answers agree or not: which one counts would
 otherwise depend on the order the files were given in. Rows with nothing typed in are not answered, not wrong.
 """
@@ -14,6 +15,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from oligo_cohort.dictionary import EARLIEST_PLAUSIBLE_DATE
 from oligo_cohort.review.answers import AnswerProblem, AnswerRow
 from oligo_cohort.review.facts import RegistryFacts
 from oligo_cohort.review.items import BY_CODE, ITEMS, Item, normalise_answer
@@ -58,6 +60,7 @@ class Checked:
 def check_answers(rows: list[AnswerRow], facts: RegistryFacts, *, today: dt.date) -> Checked:
     """Check every answered row; list unanswered rows; find items answered more than once."""
     known_patients = dict(zip(facts.patients["patient_id"], facts.patients["site_id"], strict=True))
+    births = dict(zip(facts.patients["patient_id"], facts.patients["birth_date"], strict=True))
     answers: list[Answer] = []
     unanswered: list[AnswerRow] = []
     problems: list[AnswerProblem] = []
@@ -65,7 +68,7 @@ def check_answers(rows: list[AnswerRow], facts: RegistryFacts, *, today: dt.date
         if not row.is_answered:
             unanswered.append(row)
             continue
-        found = _check_row(row, facts, known_patients, today)
+        found = _check_row(row, facts, known_patients, births, today)
         if isinstance(found, Answer):
             answers.append(found)
         else:
@@ -75,10 +78,19 @@ def check_answers(rows: list[AnswerRow], facts: RegistryFacts, *, today: dt.date
 
 
 def _check_row(
-    row: AnswerRow, facts: RegistryFacts, known_patients: dict[str, str], today: dt.date
+    row: AnswerRow,
+    facts: RegistryFacts,
+    known_patients: dict[str, str],
+    births: dict[str, dt.date | None],
+    today: dt.date,
 ) -> Answer | list[AnswerProblem]:
     problems = [
         row.problem(c, "a formula, not a value: type the value itself") for c in CHECKED_COLUMNS if c in row.formulas
+    ]
+    problems += [
+        row.problem(c, "an error value of the spreadsheet, not a value: type the value itself")
+        for c in CHECKED_COLUMNS
+        if c in row.errors
     ]
     if problems:
         return problems
@@ -108,7 +120,7 @@ def _check_row(
         answer = normalise_answer(item, row.get("answer"))
         if answer is None:
             problems.append(row.problem("answer", f"not an allowed answer to {item.code}: {item.allowed_answers}"))
-    answer_date = _answer_date(row, unit, today, problems)
+    answer_date = _answer_date(row, unit, births.get(patient_id), today, problems)
     answered_by = row.get("answered_by")
     if not answered_by:
         problems.append(row.problem("answered_by", "answered_by missing: who looked it up in the chart"))
@@ -147,7 +159,11 @@ def _unit(
 
 
 def _answer_date(
-    row: AnswerRow, unit: dict[str, object] | None, today: dt.date, problems: list[AnswerProblem]
+    row: AnswerRow,
+    unit: dict[str, object] | None,
+    birth: dt.date | None,
+    today: dt.date,
+    problems: list[AnswerProblem],
 ) -> dt.date | None:
     text = row.get("answer_date")
     if not text:
@@ -159,6 +175,12 @@ def _answer_date(
         return None
     if date > today:
         problems.append(row.problem("answer_date", f"after today ({today})"))
+        return None
+    if date < EARLIEST_PLAUSIBLE_DATE:
+        problems.append(row.problem("answer_date", f"before {EARLIEST_PLAUSIBLE_DATE}: not a plausible date"))
+        return None
+    if birth is not None and date < birth:
+        problems.append(row.problem("answer_date", f"before the patient's birth ({birth})"))
         return None
     line_start = unit["line_start"] if unit is not None else None
     if isinstance(line_start, dt.date) and date < line_start:

@@ -28,6 +28,7 @@ from oligo_cohort.errors import UsageError
 from oligo_cohort.review.facts import RegistryFacts, lesion_text, registry_facts
 from oligo_cohort.review.items import ITEM_ORDER, Item, items_for
 from oligo_cohort.review.workbook import write_workbook
+from oligo_cohort.screen_folder import screen_manifest
 
 REVIEW_COLUMNS = (
     "patient_id",
@@ -85,7 +86,7 @@ def review_rows(
 ) -> ReviewExport:
     """The review questions of a screen (nothing written)."""
     screen = read_screen_dir(screen_dir)
-    manifest = json.loads((Path(screen_dir) / "manifest.json").read_text(encoding="utf-8"))
+    manifest = screen_manifest(screen_dir)
     chosen_statuses = _statuses(statuses)
     # The screen's CSV files are formula-safe: ids starting with = + - @ carry an apostrophe there.
     patients = screen.patients

@@ -44,7 +44,7 @@ class RegistryFacts:
     units: pd.DataFrame  # UNIT_COLUMNS; event_id None for a patient without a candidate event
     # patient_id, event_id, lesion_id, organ, location, progressive, size_s, size_ref, on_reference, has_reference
     lesions: pd.DataFrame
-    patients: pd.DataFrame  # patient_id, site_id, sex: every patient of the extract
+    patients: pd.DataFrame  # patient_id, site_id, sex, birth_date (None when not known): every patient
     observations: pd.DataFrame  # patient_id, code, start_date, end_date, value
     performance: pd.DataFrame  # patient_id, assessment_date, scale, score
     responses: pd.DataFrame  # patient_id, assessment_date, response
@@ -91,7 +91,7 @@ def registry_facts(
     loaded = load_extract(extract, as_of=as_of)
     con = loaded.con
     try:
-        everyone = _frame(con, "SELECT patient_id, site_id, sex FROM patients ORDER BY patient_id")
+        everyone = _frame(con, "SELECT patient_id, site_id, sex, birth_date FROM patients ORDER BY patient_id")
         if patients is not None:
             wanted = pd.DataFrame({"patient_id": sorted(set(patients))}, dtype=object)
             con.register("wanted_patients", wanted)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import html
 import itertools
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -31,12 +30,13 @@ from matplotlib.figure import Figure
 from oligo_cohort.api import ScreeningResult, read_screen_dir
 from oligo_cohort.attrition.labels import exclusion_reason
 from oligo_cohort.criteria import CRITERION_IDS, STATUSES
-from oligo_cohort.csv_output import read_back, write_csv
+from oligo_cohort.csv_output import write_csv
 from oligo_cohort.disclosure import apply_to_frame
 from oligo_cohort.errors import UsageError
 from oligo_cohort.review.items import ITEMS
 from oligo_cohort.review.records import ADDED, ALREADY
-from oligo_cohort.review.reviewed_extract import AUDIT_FILE
+from oligo_cohort.review.reviewed_extract import AUDIT_FILE, read_audit
+from oligo_cohort.screen_folder import screen_manifest
 
 FLOW_BOXES = (
     ("registry", "Screened from the registry"),
@@ -174,7 +174,7 @@ def review_flow(before: ScreeningResult, after: ScreeningResult, audit: pd.DataF
 def review_flow_of(before_dir: str | Path, after_dir: str | Path) -> ReviewFlow:
     """The review stage from two screen folders; the audit is the one in the extract the second screen read."""
     before, after = read_screen_dir(before_dir), read_screen_dir(after_dir)
-    manifest = json.loads((Path(after_dir) / "manifest.json").read_text(encoding="utf-8"))
+    manifest = screen_manifest(after_dir)
     source = Path(str(manifest.get("source") or ""))
     audit_file = source / AUDIT_FILE
     if not audit_file.is_file():
@@ -208,12 +208,6 @@ def stage_for_extract(
     """`report EXTRACT --after-review NEW_EXTRACT`: the review stage, disclosure-controlled unless turned off."""
     flow = review_flow_of_extracts(before, reviewed_extract, engine=engine)
     return controlled(flow) if disclosure_control else flow
-
-
-def read_audit(path: Path) -> pd.DataFrame:
-    """A review_audit.csv as written (text cells read back without their formula-safe apostrophe)."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return frame.map(read_back)
 
 
 def controlled(flow: ReviewFlow) -> ReviewFlow:

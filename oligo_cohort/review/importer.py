@@ -49,6 +49,8 @@ def import_answers(
 ) -> ReviewImport:
     """Check the answer files against the extract and write the reviewed extract; AnswerFileError if any problem."""
     rows, problems = read_answer_files(list(files))
+    if problems and not rows:  # no file could be read: nothing to check against the extract
+        raise AnswerFileError(problems)
     chosen = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
     asked = {row.get("patient_id") for row in rows if row.get("patient_id")}
     facts = registry_facts(extract, protocol=chosen, patients=asked)  # only the patients answered about are derived

@@ -12,10 +12,12 @@ the criteria's own "latest record" rules. Why other unknown values are not asked
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.criteria import CRITERION_IDS
+from oligo_cohort.dictionary import NUMBER_PATTERN
 
 YES, NO = "yes", "no"
 CODES = clinical_codes()
@@ -174,10 +176,11 @@ def normalise_answer(item: Item, raw: str) -> str | None:
     """The canonical spelling of an answer to `item` (case and spaces aside; 1.0 for 1), or None if not allowed."""
     text = raw.strip()
     if item.code == "who_ps":
-        try:
-            number = float(text)
-        except ValueError:
+        # A score as numbers are written in an extract (`1.0` from a workbook is 1; not `1_0`, `nan` or `١`, which
+        # Python's float() reads too).
+        if len(text) > 40 or not re.fullmatch(NUMBER_PATTERN, text):
             return None
+        number = float(text)
         text = str(int(number)) if number.is_integer() else text
     for allowed in item.answers:
         if text.lower() == allowed.lower():

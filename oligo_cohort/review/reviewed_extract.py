@@ -28,6 +28,7 @@ from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import UsageError
 from oligo_cohort.review.records import AUDIT_COLUMNS
 from oligo_cohort.sources import DUCKDB_FILE, ROW, file_kind, read_source
+from oligo_cohort.user_files import UserFileProblem, header_names, nul_cells, read_delimited
 
 AUDIT_FILE = "review_audit.csv"
 
@@ -150,14 +151,38 @@ def _write_csv(path: Path, columns: list[str], rows: list[list[str]]) -> None:
     write_csv(pd.DataFrame(rows, columns=columns, dtype=object), path)
 
 
+def read_audit(path: Path) -> pd.DataFrame:
+    """A review_audit.csv as written (text cells read back without their formula-safe apostrophe, empty as '').
+
+    The audit is the record of who answered what: one that cannot be read whole (another encoding, a quote left
+    open, a row of more or fewer fields, a NUL byte, a column missing) is refused naming it and the line, never
+    carried into the next round in part.
+    """
+    label = f"the review audit {path}"
+    try:
+        read = read_delimited(path, delimiters=(",",))
+    except UserFileProblem as exc:
+        raise UsageError(f"{label}: {exc.reason}") from None
+    names, twice = header_names(read.header)
+    missing = [c for c in AUDIT_COLUMNS if c not in names]
+    problems = [f"column {name!r} named twice" for name, _, _ in twice]
+    problems += [f"column(s) {', '.join(missing)} missing"] if missing else []
+    problems += [f"line {r.line} has {len(r.fields)} fields, the header {len(names)}" for r in read.records
+                 if len(r.fields) != len(names)]  # fmt: skip
+    problems += [f"line {r.line}, column {column}: a NUL byte" for r, column, _ in nul_cells(read.records, names)]
+    if problems:
+        shown = "; ".join(problems[:10]) + (f"; ... and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise UsageError(f"{label} cannot be read: {shown} (an earlier review round's audit: restore it as written)")
+    rows = [[read_back(value) for value in r.fields] for r in read.records]
+    return pd.DataFrame(rows, columns=names, dtype=object)
+
+
 def _write_audit(extract: Path, target: Path, audit: pd.DataFrame) -> None:
     """The audit of this import after that of earlier review rounds (kept as they are)."""
     earlier = extract / AUDIT_FILE if extract.is_dir() else None
     frame = audit.reindex(columns=list(AUDIT_COLUMNS))
-    if earlier is not None and earlier.is_file():
-        before = pd.read_csv(earlier, dtype=str, keep_default_na=False, na_values=[""]).map(
-            lambda v: read_back(v) if isinstance(v, str) else v
-        )
+    if earlier is not None and file_kind(earlier) != "missing":
+        before = read_audit(earlier).replace("", None)
         frame = pd.concat([before.reindex(columns=list(AUDIT_COLUMNS)), frame], ignore_index=True)
     text = frame.astype(object).where(frame.notna(), None)
     rows = [_texts(r) for r in text.itertuples(index=False, name=None)]

@@ -131,9 +131,46 @@ values = st.one_of(
 # fmt: on
 
 
+def read_back(value: str) -> str | None:
+    """A text cell as the result holds it: without the spreadsheet-safety apostrophe, empty as missing."""
+    return (value[1:] if value.startswith("'") else value) or None
+
+
+def disagreements(folder: Path) -> list[str]:
+    """Where the folder's files contradict each other (file row N, column C), as a screen never writes them."""
+    tables = {name: rows_of(folder / f"{name}.csv") for name in ("patients", "events", "reasons")}
+    records = {name: [dict(zip(rows[0], row, strict=True)) for row in rows[1:]] for name, rows in tables.items()}
+    site_of = {read_back(p["patient_id"]): read_back(p["site_id"]) for p in records["patients"]}
+    best = {
+        (read_back(e["patient_id"]), read_back(e["event_id"]))
+        for e in records["events"]
+        if e["is_best_event"].lower() == "true"
+    }
+    found = []
+    for file in ("events", "reasons"):
+        found += [
+            f"{file}.csv row {k}, column patient_id"
+            for k, r in enumerate(records[file], start=1)
+            if read_back(r["patient_id"]) not in site_of
+        ]
+    found += [
+        f"events.csv row {k}, column site_id"
+        for k, e in enumerate(records["events"], start=1)
+        if read_back(e["patient_id"]) in site_of and site_of[read_back(e["patient_id"])] != read_back(e["site_id"])
+    ]
+    found += [
+        f"patients.csv row {k}, column event_id"
+        for k, p in enumerate(records["patients"], start=1)
+        if read_back(p["event_id"]) is not None and (read_back(p["patient_id"]), read_back(p["event_id"])) not in best
+    ]
+    return found
+
+
 @SETTINGS
 @given(data=st.data())
 def test_an_edited_cell_is_named_or_read(scratch, screen_dir, data):
+    """A cell edited to any value: a value the result cannot hold is named where it is; a value it can hold that
+    makes the files contradict each other is named where they do; anything else is read."""
     folder = copy(screen_dir, Path(tempfile.mkdtemp(dir=scratch)) / "screen")
     file = data.draw(st.sampled_from(FILES))
     rows = rows_of(folder / file)
@@ -149,14 +186,18 @@ def test_an_edited_cell_is_named_or_read(scratch, screen_dir, data):
         name == "patient_id" and file == "patients.csv" and value in {r[column] for r in rows[1:row] + rows[row + 1 :]}
     )
     expected_bad = not valid(name, value, cut_off(screen_dir)) or duplicate
+    contradictions = [] if expected_bad else disagreements(folder)
     try:
         read_screen_dir(folder)
     except ScreenFolderError as error:
-        assert expected_bad, (file, name, value, str(error))
-        assert f"{file} row {row}, column {name}" in str(error)
-        assert repr(value) in str(error)
+        assert expected_bad or contradictions, (file, name, value, str(error))
+        if expected_bad:
+            assert f"{file} row {row}, column {name}" in str(error)
+            assert repr(value) in str(error)
+        else:
+            assert any(where in str(error) for where in contradictions), (contradictions, str(error))
     else:
-        assert not expected_bad, (file, name, value)
+        assert not expected_bad and not contradictions, (file, name, value, contradictions)
 
 
 DAMAGE = ("truncate", "bad byte", "drop column", "twice", "extra column", "reorder", "delete", "empty", "drop row")
@@ -329,11 +370,11 @@ def test_a_sites_file_is_read_or_every_problem_named(scratch, sites, newline, bo
     [
         (b"site_id,activation_date\nAVL,2025-01-01\n\xe9cole,2025-01-01\n", "line 3 is not UTF-8"),
         (b"site,opening\nAVL,2025-01-01\n", "missing column(s) site_id, activation_date"),
-        (b"site_id,activation_date,site_id\nAVL,2025-01-01,x\n", "'site_id' appear more than once"),
+        (b"site_id,activation_date,Site_ID \nAVL,2025-01-01,x\n", "'site_id' (columns 1 and 3) named more than once"),
         (b"site_id,activation_date\nAVL,2025-01-01,extra\n", "line(s) 2 do not have 2 fields"),
         (b"", "the file is empty"),
         (b"site_id,activation_date\n", "no sites listed"),
-        (b'site_id,activation_date\n"AVL,2025-01-01\n', "line(s) 2 do not have 2 fields"),  # an open quote
+        (b'site_id,activation_date\n"AVL,2025-01-01\n', "a quote opened on line 2 is not closed"),
     ],
 )
 def test_a_bad_sites_file_stops_accrual_with_its_reason(tmp_path, screen_dir, capsys, content, message):

@@ -171,13 +171,15 @@ BOMB = (
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("patient_id: patient\n".encode("utf-16"), "is not UTF-8 text"),
-        (b"patient_id: !!python/object/apply:os.system [echo]\n", "is not a YAML mapping"),
+        ("patient_id: patient\n".encode("utf-16"), "UTF-16 text"),
+        (b"patient_id: !!python/object/apply:os.system [echo]\n", "YAML tags such as .* are not allowed"),
         (b"patient_id: [a, b]\n", "patient_id: expected an item name"),
-        (BOMB.encode(), "expected an item name"),
-        (b"patient_id: [unclosed\n", "is not a YAML mapping"),
+        (BOMB.encode(), "anchors and aliases"),
+        (b"patient_id: [unclosed\n", "not valid YAML"),
+        (b"patient_id: key_nkr\npatient_id: other\n", "key 'patient_id' is given twice"),
+        (b"patient_id: yes\n", "patient_id: expected an item name"),
     ],
-    ids=["UTF-16", "YAML tag", "a list", "an alias bomb", "broken YAML"],
+    ids=["UTF-16", "YAML tag", "a list", "an alias bomb", "broken YAML", "a key twice", "a boolean"],
 )
 def test_an_unusable_items_file_is_refused(tmp_path: Path, content: bytes, expected: str) -> None:
     items = tmp_path / "items.yaml"

@@ -72,11 +72,13 @@ def test_every_parameter_has_a_documented_range_that_the_shipped_protocols_keep(
 
 def test_a_file_that_is_not_utf8_is_refused(tmp_path):
     path = write(tmp_path, SHIPPED.replace("COSMO -", "COSMO \xe9 -").encode("latin-1"))
-    assert "not UTF-8 text (first bad byte at offset" in refused(path)
+    line = SHIPPED[: SHIPPED.index("COSMO -")].count("\n") + 1
+    assert f"line {line} is not UTF-8 text" in refused(path)
 
 
 def test_a_utf16_file_is_refused(tmp_path):
-    assert "not UTF-8 text" in refused(write(tmp_path, SHIPPED.encode("utf-16")))
+    assert "UTF-16 text" in refused(write(tmp_path, SHIPPED.encode("utf-16")))
+    assert "line 1 holds NUL bytes" in refused(write(tmp_path, SHIPPED.encode("utf-16-le"), "no-mark.yaml"))
 
 
 @pytest.mark.parametrize(
@@ -136,11 +138,14 @@ def test_a_file_of_the_wrong_shape_is_refused(tmp_path, text):
 def test_a_folder_or_fifo_is_not_a_protocol_file(tmp_path):
     import os
 
+    assert "neither a shipped protocol" in refused(tmp_path / "missing.yaml")
     (tmp_path / "folder.yaml").mkdir()
-    assert "neither a shipped protocol" in refused(tmp_path / "folder.yaml")
+    assert "folder.yaml: a folder, not a file" in refused(tmp_path / "folder.yaml")
+    (tmp_path / "broken.yaml").symlink_to(tmp_path / "missing.yaml")
+    assert "broken.yaml: a broken link, not a file" in refused(tmp_path / "broken.yaml")
     if hasattr(os, "mkfifo"):
         os.mkfifo(tmp_path / "pipe.yaml")
-        assert "neither a shipped protocol" in refused(tmp_path / "pipe.yaml")
+        assert "pipe.yaml: a named pipe (FIFO), not a file" in refused(tmp_path / "pipe.yaml")
 
 
 # --- Parameter values ---------------------------------------------------------------------------------------------

@@ -20,7 +20,10 @@ import pandas as pd
 from oligo_cohort.database import connect
 from oligo_cohort.errors import UsageError
 from oligo_cohort.importers.common import ROW, SourceProblems, names_unique, nul_bytes
+from oligo_cohort.sources.kinds import file_kind, with_article
+from oligo_cohort.sources.text_tables import nested_cells
 from oligo_cohort.sql_text import identifier, literal
+from oligo_cohort.user_files import UserFileProblem, decode_text, file_bytes
 
 DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
 
@@ -53,6 +56,8 @@ class OmopSource:
         self.con = connect()
         self.origins: dict[str, str] = {}
         self.columns: dict[str, list[str]] = {}
+        self.nested: dict[str, dict[str, str]] = {}  # per table: columns holding several values per cell, their type
+        self.refused: set[tuple[str, str]] = set()  # (table, column) of the nested columns named so far
         self.files: list[Path] = []
         self.notes: list[str] = []  # how the source was read, for the mapping report
 
@@ -67,7 +72,12 @@ class OmopSource:
     def frame(self, table: str, columns: Iterable[str]) -> pd.DataFrame:
         """The table's rows with these columns (absent ones all missing) and `_row`; values text or None."""
         wanted = list(dict.fromkeys(columns))
-        present = set(self.columns.get(table, ()))
+        nested = self.nested.get(table, {})
+        for column in wanted:
+            if column in nested and (table, column) not in self.refused:  # as text, `[1, 2]` would pass for one value
+                self.refused.add((table, column))
+                self.problems.add(table, column, None, None, str(nested_cells(column, nested[column])))
+        present = set(self.columns.get(table, ())) - set(nested)
         select = [(identifier(c) if c in present else f"CAST(NULL AS VARCHAR) AS {identifier(c)}") for c in wanted]
         sql = f"SELECT {', '.join([*select, identifier(ROW)])} FROM {identifier('src_' + table)} ORDER BY {identifier(ROW)}"
         frame = self._fetch(sql, [*wanted, ROW])
@@ -208,8 +218,13 @@ def open_omop(path: str | Path, problems: SourceProblems) -> OmopSource:
             f"{location} is a file; give the folder holding the OMOP tables (CSV or Parquet) or a DuckDB "
             f"database file ({', '.join(DUCKDB_SUFFIXES)})"
         )
-    else:
-        raise UsageError(f"OMOP source {location} does not exist")
+    else:  # missing, or a FIFO, socket, broken link: named, never opened
+        kind = file_kind(location)
+        raise UsageError(
+            f"OMOP source {location} does not exist"
+            if kind == "missing"
+            else f"OMOP source {location} is {with_article(kind)}: give a folder or a DuckDB database file"
+        )
     if not source.has("person") and not problems:
         raise UsageError(f"{location} holds no OMOP person table (person.csv, PERSON.parquet, ...)")
     for table, required in OMOP_TABLES.items():
@@ -228,7 +243,7 @@ def _open_folder(folder: Path, problems: SourceProblems) -> OmopSource:
     source = OmopSource(str(folder), problems)
     found: dict[str, Path] = {}
     for file in sorted(folder.iterdir()):
-        if not file.is_file() or file.name.startswith("."):
+        if file.name.startswith("."):
             continue
         lower = file.name.lower()
         suffix = next((s for s in _SUFFIXES if lower.endswith(s)), None)
@@ -237,6 +252,10 @@ def _open_folder(folder: Path, problems: SourceProblems) -> OmopSource:
         table = lower[: -len(suffix)]
         if table not in OMOP_TABLES:
             continue
+        try:
+            file_bytes(file, size=0)  # a table's name on a folder, FIFO or broken link: named, never skipped
+        except UserFileProblem as exc:
+            raise UsageError(f"{file}: {exc.reason}") from None
         if table in found:
             raise UsageError(f"{folder}: the OMOP table {table} is given twice ({found[table].name}, {file.name})")
         found[table] = file
@@ -255,6 +274,11 @@ def _open_csv(source: OmopSource, table: str, file: Path, problems: SourceProble
     Latin-1 (Windows exports), with a note; a delimiter closing every row is no column of its own."""
     if file.stat().st_size == 0:
         raise UsageError(f"{file} is empty (not even a header line)")
+    if not file.name.lower().endswith(".gz"):
+        try:  # UTF-16 (with or without its mark) is refused in the words every file a user gives gets
+            decode_text(file_bytes(file, size=_HEAD_BYTES).split(b"\n", 1)[0] + b"\n", latin1=True)
+        except UserFileProblem as exc:
+            raise UsageError(f"{file}: {exc.reason}") from None
     delimiter = _sniff_delimiter(file)
     header, first_row = _first_records(file, delimiter)
     names = [n.replace("\ufeff", "").strip().lower() or f"column{i}" for i, n in enumerate(header, start=1)]
@@ -284,6 +308,7 @@ def _open_csv(source: OmopSource, table: str, file: Path, problems: SourceProble
             problems.add(table, column, line - 1, text, REJECTED.get(error, "the row cannot be read") + f" ({message})")
 
 
+_HEAD_BYTES = 1 << 20  # read to find the header line
 MAX_REJECTS = 1000  # unreadable rows listed per file: enough to see the pattern
 # What each kind of row DuckDB rejects means for the user.
 REJECTED = {
@@ -344,6 +369,12 @@ def _open_duckdb(path: Path, problems: SourceProblems) -> OmopSource:
     return source
 
 
+def _holds_several(duckdb_type: str) -> bool:
+    """Whether a DuckDB type holds several values per cell: LIST and ARRAY (`VARCHAR[]`, `INTEGER[3]`), STRUCT,
+    MAP, UNION."""
+    return duckdb_type.endswith("]") or duckdb_type.startswith(("STRUCT(", "MAP(", "UNION("))
+
+
 def _create_view(source: OmopSource, table: str, reader: str, origin: str, problems: SourceProblems) -> None:
     """`src_<table>`: the table's columns as text under lower-case names, plus `_row`."""
     try:
@@ -352,6 +383,9 @@ def _create_view(source: OmopSource, table: str, reader: str, origin: str, probl
         raise UsageError(f"{origin} cannot be read ({str(exc).splitlines()[0]})") from None
     names = [row[0] for row in described]
     lowered = [n.replace("\ufeff", "").strip().lower() for n in names]
+    source.nested[table] = {
+        low: str(row[1]) for low, row in zip(lowered, described, strict=True) if _holds_several(str(row[1]))
+    }
     if not names_unique(table, lowered, problems):
         return
     select = ", ".join(

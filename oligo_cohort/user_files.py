@@ -1,0 +1,179 @@
+"""Files a user hands the tool beside the extract — a sites file, answer files, an item map, an importer's flat
+file — read by one set of rules: what the path is, how its bytes become text, how the text becomes records.
+
+Every refusal is a `UserFileProblem` whose `reason` names the line where it applies; each reader puts the file's
+name (and its option) in front, in its own form of message. The rules:
+
+- **what the path is**: a folder, a named pipe (FIFO), a socket or device, a broken link or a link loop is named
+  as such (`oligo_cohort.sources.kinds`), never opened: opening a FIFO would wait for a writer forever;
+- **text**: UTF-8, a byte-order mark dropped; UTF-16 (Excel's "Unicode text") is refused by its mark, or, without
+  one, by the NUL bytes of its first line; a reader that allows it reads other bytes as Latin-1 (Windows exports),
+  with a note saying so, any other reader names the line of the first byte that is not UTF-8;
+- **records** (`read_delimited`): the delimiter the header line uses most of those allowed (a comma on a tie);
+  a quote opened and not closed is refused naming the line it opens on (Python's csv module would otherwise
+  read the rest of the file into one cell, and rows would silently go missing); blank lines are not records,
+  but record numbers still count them, as the extract's readers do (docs/decisions.md D37);
+- **column names** (`header_names`): a byte-order mark dropped, trimmed, lower case; a name given twice, in any
+  case or spacing, is named with both positions;
+- **cells** (`nul_cells`): a NUL byte is damage, never text: each reader names its cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from oligo_cohort.sources.kinds import NOT_FILES, file_kind, read_regular, with_article
+from oligo_cohort.sources.text_tables import UnreadableError, model_name
+
+DELIMITERS = (",", ";", "\t", "|")
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+
+
+class UserFileProblem(Exception):
+    """A file that cannot be read at all; `reason` says why (and on which line), without the file's name."""
+
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        self.reason = reason
+        self.line = line
+        super().__init__(reason)
+
+
+def file_bytes(path: Path, *, text: bool = False, size: int = -1) -> bytes:
+    """The bytes of a regular file (its first `size` bytes if given); anything else (missing, a folder, a FIFO, a
+    broken link...) is named. With `text`, a file known by its first bytes as something else (a workbook, a
+    Parquet file, an archive) is too."""
+    kind = file_kind(path)
+    if kind == "missing":
+        raise UserFileProblem("no such file")
+    if kind == "folder":
+        raise UserFileProblem("a folder, not a file")
+    if kind in NOT_FILES:
+        raise UserFileProblem(f"{with_article(kind)}, not a file")
+    if kind.startswith("unreadable"):
+        raise UserFileProblem(kind)
+    if text and kind not in ("text file", "empty file", "binary file"):  # a binary file: decode_text names it
+        raise UserFileProblem(f"{with_article(kind)}, not a text file: save it as CSV (UTF-8)")
+    try:
+        return read_regular(path, size)
+    except UnreadableError as exc:
+        raise UserFileProblem(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Text:
+    """A file's text, and how it was read when not as UTF-8 (a note for the user)."""
+
+    text: str
+    note: str | None = None
+
+
+def decode_text(raw: bytes, *, latin1: bool) -> Text:
+    """UTF-8 text (a byte-order mark dropped); with `latin1`, other bytes are read as Latin-1, with a note."""
+    if raw.startswith(_UTF16_MARKS):
+        raise UserFileProblem("UTF-16 text (Excel's 'Unicode text'): save it as UTF-8", line=1)
+    first_line = raw.split(b"\n", 1)[0]
+    if b"\x00" in first_line:
+        raise UserFileProblem(
+            "line 1 holds NUL bytes: UTF-16 text without its byte-order mark, or not a text file; save it as UTF-8",
+            line=1,
+        )
+    try:
+        return Text(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        if not latin1:
+            raise UserFileProblem(f"line {line} is not UTF-8 text; save the file as UTF-8", line=line) from None
+        # Windows exports are often Latin-1 (cp1252); every byte decodes in Latin-1.
+        return Text(raw.decode("latin-1"), note=f"not UTF-8 (first on line {line}): read as Latin-1")
+
+
+@dataclass(frozen=True)
+class Record:
+    """A record of a delimited file: the line it starts on, its number (1 = the first under the header, blank
+    lines counted), and its fields as written."""
+
+    line: int
+    number: int
+    fields: list[str]
+
+
+@dataclass(frozen=True)
+class Delimited:
+    """A delimited file read: its header (as written), its records (blank lines left out), its delimiter."""
+
+    header: list[str]
+    header_line: int
+    records: list[Record]
+    delimiter: str
+    notes: list[str] = field(default_factory=list)
+
+
+def read_delimited(path: Path, *, delimiters: Sequence[str] = DELIMITERS, latin1: bool = False) -> Delimited:
+    """The header and records of a delimited text file, by the rules of this module."""
+    raw = file_bytes(path, text=True)
+    decoded = decode_text(raw, latin1=latin1)
+    return parse_delimited(decoded.text, delimiters=delimiters, notes=[decoded.note] if decoded.note else [])
+
+
+def parse_delimited(text: str, *, delimiters: Sequence[str] = DELIMITERS, notes: list[str] | None = None) -> Delimited:
+    """`read_delimited` on text already decoded."""
+    if not text.strip():
+        raise UserFileProblem("the file is empty (not even a header line)")
+    first = next(line for line in text.splitlines() if line.strip())
+    delimiter = max(delimiters, key=lambda d: (first.count(d), d == ","))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    header_line = 0
+    records: list[Record] = []
+    number = 0
+    start = 1
+    try:
+        for fields in reader:
+            line, start = start, reader.line_num + 1
+            if header is None:
+                if any(f.strip() for f in fields):
+                    header, header_line = fields, line
+                continue
+            number += 1
+            if any(f.strip() for f in fields):
+                records.append(Record(line, number, fields))
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise UserFileProblem(f"a quote opened on line {start} is not closed", line=start) from None
+        where = reader.line_num
+        if start < where:  # the record runs over several lines: a quote opened there is closed in the wrong place
+            raise UserFileProblem(
+                f"line {where} is not readable CSV ({exc}): is a quote opened on line {start} left open?", line=start
+            ) from None
+        raise UserFileProblem(f"line {where} is not readable CSV ({exc})", line=where) from None
+    if header is None:
+        raise UserFileProblem("the file is empty (not even a header line)")
+    return Delimited(header, header_line, records, delimiter, notes or [])
+
+
+def header_names(header: Sequence[str]) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """Column names as the model reads them (no byte-order mark, trimmed, lower case), and each name given twice:
+    (name, its first position, the later position), positions counting from 1."""
+    names = [model_name(name) for name in header]
+    first_at: dict[str, int] = {}
+    twice = []
+    for position, name in enumerate(names, start=1):
+        if name and name in first_at:
+            twice.append((name, first_at[name], position))
+        first_at.setdefault(name, position)
+    return names, twice
+
+
+def nul_cells(records: Sequence[Record], names: Sequence[str]) -> list[tuple[Record, str, str]]:
+    """Each cell holding a NUL byte: (its record, its column, its value with the NUL written as \\x00)."""
+    found = []
+    for record in records:
+        for position, value in enumerate(record.fields):
+            if "\x00" in value:
+                column = names[position] if position < len(names) else f"field {position + 1}"
+                found.append((record, column, value.replace("\x00", "\\x00")))
+    return found
