@@ -7,20 +7,31 @@ checks; the folders made for an output are removed again when the run fails.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from oligo_cohort.destination.failures import DestinationError
+from oligo_cohort.errors import UsageError
 
 # Files this tool opens itself: not inherited by child processes, and never through a symbolic link.
 _OPEN_FLAGS = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
 
 
 def resolved(path: str | os.PathLike[str]) -> Path:
-    """An absolute path with symbolic links resolved (as far as the path exists)."""
-    return Path(os.path.abspath(os.fspath(path))).resolve()
+    """An absolute path with symbolic links resolved (as far as the path exists).
+
+    A path through a link loop resolves to nothing: it is refused here, naming it, before any command reads or
+    writes through it (Python raises RuntimeError or ELOOP for it, depending on its version).
+    """
+    try:
+        return Path(os.path.abspath(os.fspath(path))).resolve()
+    except (RuntimeError, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
+            raise
+        raise UsageError(f"{os.fspath(path)} is a link loop (a symbolic link that leads back to itself)") from None
 
 
 @dataclass(frozen=True)
