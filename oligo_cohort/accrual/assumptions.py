@@ -23,6 +23,11 @@ DURATION_MONTHS = 48.0
 # The Gajewski prior certainty used for sites' planned rates (the R package `accrual`'s examples use 0.5).
 PRIOR_CERTAINTY = 0.5
 
+# The forecast's calendar: a month is 365.25/12 days; the forecast's axes, durations and start dates reach no
+# further than a century (docs/decisions.md D59).
+DAYS_PER_MONTH = 365.25 / 12
+HORIZON_MONTHS = 1200.0
+
 # Which criterion's `review` outcome each share stands for; `pass` counts as 1, and
 # `exc_pregnancy` `review` (no observations table) as 1: pregnancy in metastatic disease is rare (criteria.md).
 REVIEW_CRITERIA = {

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from oligo_cohort.accrual.assumptions import (
     CONSENT_RATE,
+    DAYS_PER_MONTH,
     DISCRETION_RATE,
     DURATION_MONTHS,
+    HORIZON_MONTHS,
     LAT_AMENABLE_RATE,
     PRIOR_CERTAINTY,
     Assumptions,
@@ -30,6 +32,13 @@ def _share(text: str) -> float:
     return value
 
 
+# The forecast options' ranges (docs/decisions.md D59): a target no trial of local therapy approaches (exact
+# quantiles grow with it: 8 s at 10,000 on the demo, 46 s at 100,000), and dates and durations within the
+# century the forecast's calendar covers.
+MAX_TARGET = 10_000
+EARLIEST_START = dt.date(1900, 1, 1)
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -40,6 +49,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def target_count(text: str) -> int:
+    """`--target`: patients to enrol, a whole number from 1 to MAX_TARGET."""
+    value = _positive_int(text)
+    if value > MAX_TARGET:
+        raise argparse.ArgumentTypeError(
+            f"{text} is more patients than a forecast is made for (at most {MAX_TARGET:,})"
+        )
+    return value
+
+
 def _positive_months(text: str) -> float:
     try:
         value = float(text)
@@ -47,21 +66,34 @@ def _positive_months(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of months") from None
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"{text} is not a positive number of months")
+    if value > HORIZON_MONTHS:
+        raise argparse.ArgumentTypeError(
+            f"{text} months is longer than the forecast reaches ({HORIZON_MONTHS:g} months)"
+        )
     return value
 
 
-def _date(text: str) -> dt.date:
+def accrual_start(text: str) -> dt.date:
+    """`--start`: a calendar date YYYY-MM-DD from 1900-01-01 to a century after today."""
     try:
-        return dt.date.fromisoformat(text)
+        if len(text) != 10:
+            raise ValueError
+        value = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+    latest = dt.date.today() + dt.timedelta(days=round(HORIZON_MONTHS * DAYS_PER_MONTH))
+    if not EARLIEST_START <= value <= latest:
+        raise argparse.ArgumentTypeError(f"{text} is not between {EARLIEST_START} and {latest} (a century from today)")
+    return value
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the accrual command's arguments."""
     parser.add_argument("screen_dir", metavar="SCREEN_DIR", help="folder written by `oligo-cohort screen`")
-    parser.add_argument("--target", type=_positive_int, required=True, metavar="N", help="patients to enrol")
-    parser.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD", help="start of trial accrual")
+    parser.add_argument("--target", type=target_count, required=True, metavar="N", help="patients to enrol")
+    parser.add_argument(
+        "--start", type=accrual_start, required=True, metavar="YYYY-MM-DD", help="start of trial accrual"
+    )
     parser.add_argument(
         "--out",
         type=Path,

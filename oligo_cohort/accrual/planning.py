@@ -28,7 +28,7 @@ from oligo_cohort.accrual.centres import CentreRates
 from oligo_cohort.accrual.constant_accrual import site_process
 from oligo_cohort.accrual.poisson_gamma import PoissonGammaFit, centre_rates, fit_poisson_gamma
 from oligo_cohort.accrual.prediction import Prediction
-from oligo_cohort.accrual.rates import BOUNDS, DAYS_PER_MONTH, History, pooled_enrol_share
+from oligo_cohort.accrual.rates import BOUNDS, History, date_after, pooled_enrol_share
 
 CERTAINTY = 0.95
 MAX_NEW_CENTRES = 1000
@@ -113,10 +113,9 @@ def planned_scenario(candidates: pd.DataFrame, target: int, assumptions: Assumpt
 
 
 def months_to_date(start: dt.date, months: float) -> str:
-    """The calendar date `months` (of 365.25/12 days) after `start`, ISO; empty for infinity."""
-    if not np.isfinite(months):
-        return ""
-    return (pd.Timestamp(start) + pd.to_timedelta(months * DAYS_PER_MONTH, unit="D")).strftime("%Y-%m-%d")
+    """The calendar date `months` (of 365.25/12 days) after `start`, ISO; empty for infinity (or past 9999)."""
+    date = date_after(start, months)
+    return "" if date is None else date.isoformat()
 
 
 def forecast(

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from oligo_cohort.accrual.rates import DAYS_PER_MONTH
+from oligo_cohort.accrual.assumptions import DAYS_PER_MONTH, HORIZON_MONTHS
+from oligo_cohort.accrual.rates import date_after
 from oligo_cohort.figure_files import write_figure
 
 # Okabe–Ito colours, distinguishable with colour-vision deficiency and in greyscale by line style.
@@ -54,7 +55,9 @@ STYLE = {
 
 
 def _dates(start: dt.date, months: np.ndarray) -> np.ndarray:
-    return (pd.Timestamp(start) + pd.to_timedelta(np.asarray(months) * DAYS_PER_MONTH, unit="D")).to_numpy()
+    """Points in time for the axis, to the second: numpy's seconds reach far beyond pandas' year 2262."""
+    seconds = np.round(np.asarray(months, dtype=float) * DAYS_PER_MONTH * 86_400).astype("timedelta64[s]")
+    return np.datetime64(start, "s") + seconds
 
 
 def _figure(width: float, height: float) -> tuple[Figure, plt.Axes]:
@@ -81,6 +84,7 @@ def horizon_months(
     and squash the question — is the target reached within the planned duration? — into its first tenth.
     Scenarios whose median lies beyond the axis are named at its right edge. With `whole_interval` the axis
     reaches past the fastest scenario's whole 95 % interval (a density shows its mass, not only its median).
+    It never reaches beyond `HORIZON_MONTHS` (a century).
     """
     medians = [m for _, m, _ in intervals.values() if np.isfinite(m)]
     uppers = [u for _, _, u in intervals.values() if np.isfinite(u)]
@@ -88,7 +92,7 @@ def horizon_months(
     reach = 1.1 * fastest[2] if whole_interval and np.isfinite(fastest[2]) else 1.25 * fastest[1]
     wanted = max(1.5 * duration, reach if medians else 0.0)
     needed = 1.05 * max([duration, *uppers])
-    return float(min(wanted, needed))
+    return float(min(wanted, needed, HORIZON_MONTHS))
 
 
 def _beyond(ax: plt.Axes, intervals: dict[str, tuple[float, float, float]], right: float, y: float, start: dt.date,
@@ -243,7 +247,8 @@ def time_density(
 
 
 def _month_label(start: dt.date, months: float) -> str:
-    return pd.Timestamp(_dates(start, np.array([months]))[0]).strftime("%b %Y")
+    date = date_after(start, months)
+    return "after 9999" if date is None else f"{date:%b} {date.year}"
 
 
 def save(fig: Figure, folder: Path, name: str) -> list[Path]:

@@ -15,6 +15,7 @@ leaves them out, the optimistic bound counts them.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,13 +23,27 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from oligo_cohort.accrual.assumptions import REVIEW_CRITERIA, Assumptions
+from oligo_cohort.accrual.assumptions import DAYS_PER_MONTH, REVIEW_CRITERIA, Assumptions
 from oligo_cohort.errors import UsageError
 
 if TYPE_CHECKING:
     from oligo_cohort.api import ScreeningResult
 
-DAYS_PER_MONTH = 365.25 / 12
+
+def date_after(start: dt.date, months: float) -> dt.date | None:
+    """The calendar date `months` (of 365.25/12 days) after `start`; None for infinity or past the year 9999.
+
+    Python's dates, not pandas' timestamps, which end in 2262: a slow scenario's time to target may lie
+    centuries away, and is then a number of months without a date, never an error.
+    """
+    if not np.isfinite(months):
+        return None
+    try:
+        return (dt.datetime.combine(start, dt.time()) + dt.timedelta(days=float(months) * DAYS_PER_MONTH)).date()
+    except OverflowError:
+        return None
+
+
 CONSERVATIVE = "eligible"
 OPTIMISTIC = "eligible_or_unknown"
 BOUNDS = {CONSERVATIVE: ("eligible",), OPTIMISTIC: ("eligible", "unknown")}

@@ -269,8 +269,8 @@ def headline(report: AccrualReport) -> list[str]:
     for row in report.forecast.itertuples():
         lines.append(
             f"- **{row.description}**: N = {row.target} reached after {row.time_to_target_median_months:.1f} months "
-            f"(median, {row.date_median}); 95 % interval {row.time_to_target_lower_months:.1f}–"
-            f"{row.time_to_target_upper_months:.1f} months ({row.date_lower} to {row.date_upper}). "
+            f"(median{_dated(row.date_median)}); 95 % interval {row.time_to_target_lower_months:.1f}–"
+            f"{row.time_to_target_upper_months:.1f} months{_dated(row.date_lower, row.date_upper)}. "
             f"By the planned end ({row.duration_months:g} months): {row.expected_by_end:.1f} expected "
             f"(95 % {row.count_by_end_lower:.0f}–{row.count_by_end_upper:.0f}); "
             f"P(target within the duration) = {_percent(row.probability_target_within_duration)}. "
@@ -278,6 +278,14 @@ def headline(report: AccrualReport) -> list[str]:
             f"Sites needed for 95 % certainty within the duration: {needed[row.scenario]}."
         )
     return lines
+
+
+def _dated(*dates: str) -> str:
+    """The calendar dates of a time to target, as they follow it in a sentence; nothing when a date is beyond the
+    calendar (the year 9999: a forecast for an unattainable target)."""
+    if not all(dates):
+        return ""
+    return f", {dates[0]}" if len(dates) == 1 else f" ({' to '.join(dates)})"
 
 
 def _percent(probability: float) -> str:

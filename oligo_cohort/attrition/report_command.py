@@ -7,9 +7,9 @@ screened a second time and the report shows the attrition side by side.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
+from oligo_cohort.accrual.command import accrual_start, target_count
 from oligo_cohort.attrition.command import add_attrition_options, options_from
 from oligo_cohort.attrition.whatif import protocol_with
 from oligo_cohort.engines import ENGINES
@@ -48,10 +48,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--author", metavar="NAME", help="who ran the report (shown in its provenance block)")
     parser.add_argument(
-        "--target", type=_positive_int, metavar="N", help="add an accrual forecast: patients to enrol (see `accrual`)"
+        "--target", type=target_count, metavar="N", help="add an accrual forecast: patients to enrol (see `accrual`)"
     )
     parser.add_argument(
-        "--start", type=_date, metavar="YYYY-MM-DD", help="start of trial accrual for --target (default: the day "
+        "--start", type=accrual_start, metavar="YYYY-MM-DD", help="start of trial accrual for --target (default: the day "
         "after the cut-off)",
     )  # fmt: skip
     parser.add_argument(
@@ -64,23 +64,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="NEW_EXTRACT",
         help="extract written by `review import`: screen it too and add the chart review stage to the report",
     )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
-    return value
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
 def run(args: argparse.Namespace) -> int:
