@@ -7,7 +7,7 @@ with its file, row (1 = first data row), column and value, as one
 computed from a damaged file:
 
 - every file must be a file: a folder, FIFO or broken link in its place is
-  named (`oligo_cohort.sources.kinds`), never opened;
+  named (`oligo_cohort.file_kinds`), never opened;
 - `manifest.json` must be JSON (no key given twice) with the protocol (name,
   version, source), all of its parameters (checked as a protocol file's are),
   the cut-off date (from 1900-01-01 to the day of the run, as `--as-of`), the
@@ -44,10 +44,10 @@ from oligo_cohort.csv_output import INERT_MARK
 from oligo_cohort.database import connect
 from oligo_cohort.dictionary import EARLIEST_PLAUSIBLE_DATE
 from oligo_cohort.errors import UsageError
+from oligo_cohort.file_kinds import file_kind
 from oligo_cohort.problems import shortened
 from oligo_cohort.protocol import Parameters, Protocol, load_protocol
 from oligo_cohort.screening_result import ScreeningResult
-from oligo_cohort.sources.kinds import file_kind
 from oligo_cohort.sql_text import identifier, literal, literals
 from oligo_cohort.user_files import UserFileProblem, decode_text, file_bytes, header_names
 

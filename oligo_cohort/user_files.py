@@ -5,7 +5,7 @@ Every refusal is a `UserFileProblem` whose `reason` names the line where it appl
 name (and its option) in front, in its own form of message. The rules:
 
 - **what the path is**: a folder, a named pipe (FIFO), a socket or device, a broken link or a link loop is named
-  as such (`oligo_cohort.sources.kinds`), never opened: opening a FIFO would wait for a writer forever;
+  as such (`oligo_cohort.file_kinds`), never opened: opening a FIFO would wait for a writer forever;
 - **text**: UTF-8, a byte-order mark dropped; UTF-16 (Excel's "Unicode text") is refused by its mark, or, without
   one, by the NUL bytes of its first line; a reader that allows it reads other bytes as Latin-1 (Windows exports),
   with a note saying so, any other reader names the line of the first byte that is not UTF-8;
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from oligo_cohort.sources.kinds import NOT_FILES, file_kind, read_regular, with_article
-from oligo_cohort.sources.text_tables import UnreadableError, model_name
+from oligo_cohort.column_names import model_name
+from oligo_cohort.file_kinds import NOT_FILES, UnreadableError, file_kind, read_regular, with_article
 
 DELIMITERS = (",", ";", "\t", "|")
 _UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")

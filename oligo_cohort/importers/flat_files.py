@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from oligo_cohort.column_names import model_name
 from oligo_cohort.errors import UsageError
 from oligo_cohort.importers.common import ROW, SourceProblems, names_unique, nul_bytes
-from oligo_cohort.sources.text_tables import model_name, nested_cells
+from oligo_cohort.sources.text_tables import nested_cells
 from oligo_cohort.user_files import UserFileProblem, file_bytes, read_delimited
 
 Record = tuple[int, list[str | None]]  # a data row's number (1 = the first) and its values as text

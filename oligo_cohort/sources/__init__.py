@@ -4,11 +4,11 @@ Every value is read as text, with its 1-based row number, so that validation
 can name the exact row and the value as the provider wrote it, before any
 type is imposed. Input files are only read, never written.
 
-One module per kind of source: `kinds` tells what a path is before anything
-opens it; `folder` reads a folder's files with `csv_files` and
-`parquet_files`; `duckdb_file` reads a DuckDB database; `frames` reads
-DataFrames and Arrow tables. `text_tables` holds what they all give
-(`RawTable`, `RawExtract`) and the rules they share.
+One module per kind of source: `folder` reads a folder's files with
+`csv_files` and `parquet_files`; `duckdb_file` reads a DuckDB database;
+`frames` reads DataFrames and Arrow tables. `text_tables` holds what they all
+give (`RawTable`, `RawExtract`) and the rules they share; what a path is,
+before anything opens it, is told by `oligo_cohort.file_kinds`.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from oligo_cohort.errors import UsageError
+from oligo_cohort.file_kinds import DUCKDB_FILE, EXPORT_FIRST, NOT_FILES, UnreadableError, file_kind, with_article
 from oligo_cohort.sources.duckdb_file import read_duckdb_file
 from oligo_cohort.sources.folder import TOOL_EXTRACTS, read_folder
 from oligo_cohort.sources.frames import NumericIdWarning, read_frames
-from oligo_cohort.sources.kinds import DUCKDB_FILE, EXPORT_FIRST, NOT_FILES, file_kind, with_article
 from oligo_cohort.sources.parquet_files import reread_parquet_as_text
-from oligo_cohort.sources.text_tables import ROW, RawExtract, RawTable, UnreadableError
+from oligo_cohort.sources.text_tables import ROW, RawExtract, RawTable
 
 if TYPE_CHECKING:
     import pandas as pd  # never imported here: a pandas frame can only arrive when its caller imported pandas

@@ -10,8 +10,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from oligo_cohort.sources.kinds import read_regular
-from oligo_cohort.sources.text_tables import ROW, UnreadableError, as_text_table, check_unique
+from oligo_cohort.file_kinds import UnreadableError, read_regular
+from oligo_cohort.sources.text_tables import ROW, as_text_table, check_unique
 
 DELIMITERS = (",", ";", "\t", "|")
 # A cell may be long (free text, a long id): the csv module's 128 KiB field limit must not refuse it.

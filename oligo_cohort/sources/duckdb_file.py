@@ -9,19 +9,19 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from oligo_cohort.column_names import model_name
 from oligo_cohort.database import close, connect
 from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import UsageError
+from oligo_cohort.file_kinds import UnreadableError
 from oligo_cohort.problems import Problem
 from oligo_cohort.sources.text_tables import (
     ROW,
     RawExtract,
     RawTable,
-    UnreadableError,
     as_text_table,
     check_unique,
     first_error_line,
-    model_name,
     nested_cells,
 )
 from oligo_cohort.sql_text import identifier

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import UsageError
+from oligo_cohort.file_kinds import NOT_FILES, UnreadableError, file_kind, with_article
 from oligo_cohort.problems import Problem
 from oligo_cohort.sources.csv_files import read_csv_file, without_inert_marks
-from oligo_cohort.sources.kinds import NOT_FILES, file_kind, with_article
 from oligo_cohort.sources.parquet_files import parquet_table
-from oligo_cohort.sources.text_tables import RawExtract, RawTable, UnreadableError
+from oligo_cohort.sources.text_tables import RawExtract, RawTable
 
 # Extracts this tool writes (`import`, `review import`): their CSV tables went through the one CSV writer, which
 # marks formula-like text inert with a leading apostrophe; read back, the apostrophe comes off again, so an id

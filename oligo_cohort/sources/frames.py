@@ -10,17 +10,17 @@ from typing import TYPE_CHECKING, TypeVar
 import polars as pl
 import pyarrow as pa
 
+from oligo_cohort.column_names import model_name
 from oligo_cohort.dictionary import tables
+from oligo_cohort.file_kinds import UnreadableError
 from oligo_cohort.problems import Problem
 from oligo_cohort.sources.text_tables import (
     ROW,
     RawExtract,
     RawTable,
-    UnreadableError,
     as_text_table,
     check_unique,
     first_error_line,
-    model_name,
     nested_cells,
 )
 

@@ -11,15 +11,15 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
+from oligo_cohort.column_names import model_name
 from oligo_cohort.dictionary import tables
+from oligo_cohort.file_kinds import UnreadableError
 from oligo_cohort.sources.text_tables import (
     ROW,
     RawTable,
-    UnreadableError,
     as_text_table,
     check_unique,
     first_error_line,
-    model_name,
     nested_cells,
 )
 from oligo_cohort.sql_text import identifier, literal

@@ -14,6 +14,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
+from oligo_cohort.column_names import model_name
+from oligo_cohort.file_kinds import UnreadableError
 from oligo_cohort.problems import Problem
 
 ROW = "_row"  # 1-based row number of a record in its source (first data row = 1)
@@ -55,14 +57,6 @@ class RawExtract:
     files: tuple[Path, ...]  # input files read (for checksums in the manifest)
 
 
-class UnreadableError(Exception):
-    """A table's file cannot be read as a table; the message says why (a fatal problem naming the file).
-
-    The problem is the table's: a table that cannot be read is not checked further (no rule and no cross-table
-    check reads it), whatever column the message names as the cause.
-    """
-
-
 def check_unique(names: Sequence[str]) -> None:
     seen: set[str] = set()
     for original in names:
@@ -84,11 +78,6 @@ def nested_cells(column: str, data_type: str) -> UnreadableError:
     """The refusal of a model column holding several values per cell, in the same words from every reader."""
     message = f"column {column!r} is of type {data_type}: several values in one cell, where the model has one"
     return UnreadableError(message)
-
-
-def model_name(column: str) -> str:
-    """A column's name as the model reads it: without a byte-order mark, trimmed, lower case."""
-    return column.replace("\ufeff", "").strip().lower()
 
 
 def as_text_table(frame: pl.DataFrame) -> pa.Table:

@@ -19,8 +19,8 @@ import pandas as pd
 
 from oligo_cohort.database import connect
 from oligo_cohort.errors import UsageError
+from oligo_cohort.file_kinds import file_kind, with_article
 from oligo_cohort.importers.common import ROW, SourceProblems, names_unique, nul_bytes
-from oligo_cohort.sources.kinds import file_kind, with_article
 from oligo_cohort.sources.text_tables import nested_cells
 from oligo_cohort.sql_text import identifier, literal
 from oligo_cohort.user_files import UserFileProblem, decode_text, file_bytes

@@ -1,7 +1,9 @@
-"""What a path is, told from the file system and the file's first bytes, before anything opens it as a table.
+"""What a path is, told from the file system and the file's first bytes, before anything opens it.
 
-Only a folder or a DuckDB database file is an extract; anything else is named for what it is (a SQLite
-database, an Excel workbook, a FIFO...) so that the refusal says what to do, and a FIFO is never opened.
+Every file a user gives is looked at here first: the extract's readers (`sources`) and the readers of the
+other files (`user_files`, screen folders, importers). A folder, FIFO, socket, device, broken link or link loop
+is named for what it is and never opened (opening a FIFO would wait for a writer forever); a file is told by
+its first bytes (a SQLite database, an Excel workbook, a DuckDB file...), so that a refusal says what to do.
 """
 
 from __future__ import annotations
@@ -11,7 +13,14 @@ import os
 import stat
 from pathlib import Path
 
-from oligo_cohort.sources.text_tables import UnreadableError
+
+class UnreadableError(Exception):
+    """A table's file cannot be read as a table; the message says why (a fatal problem naming the file).
+
+    The problem is the table's: a table that cannot be read is not checked further (no rule and no cross-table
+    check reads it), whatever column the message names as the cause.
+    """
+
 
 DUCKDB_FILE = "DuckDB database"
 NOT_FILES = ("named pipe (FIFO)", "socket", "device", "broken link", "link loop")
