@@ -24,7 +24,7 @@ from oligo_cohort.accrual.sites_file import read_sites_file
 from oligo_cohort.cli import main
 from oligo_cohort.errors import UsageError
 from oligo_cohort.paths import demo_extract_dir
-from tests.safety.damaged_inputs import NOT_FILES, TEXT_DAMAGES, answered, damaged, not_a_file
+from tests.safety.damaged_inputs import NOT_FILE_WORDS, NOT_FILES, TEXT_DAMAGES, answered, damaged, not_a_file
 
 START = dt.date(2025, 1, 1)
 GOOD = b"site_id,activation_date,planned_rate\nAVL,2025-03-01,0.5\nUMCU,2024-12-01,\n"
@@ -86,17 +86,13 @@ def test_a_damaged_sites_file_is_refused_naming_file_line_column_and_value(tmp_p
 def test_a_sites_path_that_is_not_a_file_is_named_never_opened(tmp_path, screen_dir, kind):
     sites = tmp_path / "sites.csv"
     not_a_file(sites, kind)
-    named = {
-        "folder": "a folder",
-        "fifo": "a named pipe (FIFO)",
-        "broken link": "a broken link",
-        "link loop": "a link loop",
-    }
-    with pytest.raises(UsageError, match=rf"--sites {sites}: {re.escape(named[kind])}, not a file"):
+    with pytest.raises(UsageError, match=rf"--sites {sites}: {re.escape(NOT_FILE_WORDS[kind])}, not a file"):
         read_sites_file(sites, START)
-    if kind != "link loop":  # an input that is a link loop stops the destination's checks first (not the reader's)
-        said = answered(accrual(screen_dir, sites), inputs=[], out=tmp_path / "forecast")
-        assert said.code == 2 and f"--sites {sites}: {named[kind]}, not a file" in said.err
+    said = answered(accrual(screen_dir, sites), inputs=[], out=tmp_path / "forecast")
+    if kind == "link loop":  # an input that is a link loop is named by the destination's checks, before the reader
+        assert said.code == 2 and f"{sites} is a link loop" in said.err
+    else:
+        assert said.code == 2 and f"--sites {sites}: {NOT_FILE_WORDS[kind]}, not a file" in said.err
 
 
 def test_other_delimiters_and_a_byte_order_mark_read_the_same_sites(tmp_path, screen_dir):

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oligo_cohort.user_files import UserFileProblem, decode_text, header_names, nul_cells, read_delimited
-from tests.safety.damaged_inputs import NOT_FILES, not_a_file
+from tests.safety.damaged_inputs import NOT_FILE_WORDS, NOT_FILES, not_a_file
 
 CELL = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=8)
 
@@ -100,15 +100,9 @@ def test_latin1_is_read_where_allowed_with_a_note_naming_the_line(tmp_path):
 def test_a_path_that_is_not_a_file_is_named_never_opened(tmp_path, kind):
     path = tmp_path / "file.csv"
     not_a_file(path, kind)
-    named = {
-        "folder": "a folder",
-        "fifo": "a named pipe (FIFO)",
-        "broken link": "a broken link",
-        "link loop": "a link loop",
-    }
     with pytest.raises(UserFileProblem) as caught:
         read_delimited(path)
-    assert caught.value.reason == f"{named[kind]}, not a file"
+    assert caught.value.reason == f"{NOT_FILE_WORDS[kind]}, not a file"
 
 
 def test_names_are_compared_trimmed_in_lower_case_and_nul_cells_are_found(tmp_path):

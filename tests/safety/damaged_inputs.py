@@ -38,6 +38,13 @@ TEXT_DAMAGES = (
     "workbook bytes",  # an .xlsx saved under a .csv name
 )
 NOT_FILES = ("folder", "fifo", "broken link", "link loop")
+# How a reader names each of them: "<path>: a folder, not a file".
+NOT_FILE_WORDS = {
+    "folder": "a folder",
+    "fifo": "a named pipe (FIFO)",
+    "broken link": "a broken link",
+    "link loop": "a link loop",
+}
 
 
 def damaged(content: bytes, kind: str, *, delimiter: str = ",", row: int = 1, column: int = 0) -> bytes:
