@@ -149,7 +149,7 @@ def load_protocol(name_or_path: str | Path = "cosmo") -> Protocol:
         ref = resources.files("oligo_cohort.protocols").joinpath(f"{text_name}.yaml")
         origin = f"{text_name} (shipped)"
         return _parse(load_yaml_text(ref.read_text(encoding="utf-8"), f"protocol file {origin}"), origin)
-    from oligo_cohort.file_kinds import file_kind  # the extract readers' package: imported when a file is read
+    from oligo_cohort.file_kinds import file_kind  # only when a file is named: a shipped protocol needs none
 
     path = Path(name_or_path)
     if file_kind(path) == "missing":  # anything else that is not a file is named by load_yaml_file
