@@ -192,15 +192,8 @@ def synthetic_source(result) -> str | None:
     files = tuple(getattr(result, "input_files", ()) or ())
     if files:
         return BUNDLED_DEMO if is_bundled_demo(files) else None
-    manifest = Path(str(getattr(result, "source", "") or "")) / "manifest.json"
-    if manifest.is_file():
-        try:
-            digests = json.loads(manifest.read_text(encoding="utf-8")).get("input_files") or {}
-        except (OSError, ValueError):
-            return None
-        if isinstance(digests, dict) and digests_are_bundled_demo(str(v) for v in digests.values()):
-            return BUNDLED_DEMO
-    return None
+    checksums = getattr(result, "input_checksums", None) or {}  # read from its manifest by `screen_folder`
+    return BUNDLED_DEMO if checksums and digests_are_bundled_demo(checksums.values()) else None
 
 
 # --- the statement beside the files ------------------------------------------------------------------------------

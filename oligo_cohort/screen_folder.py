@@ -112,6 +112,7 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
         engine=manifest["engine"],
         worklist=manifest["worklist"],
         source=str(folder),
+        input_checksums=manifest["input_checksums"],
     )
 
 
@@ -125,11 +126,10 @@ def screen_manifest(folder: str | Path) -> dict[str, object]:
     problems: list[str] = []
     info = _manifest_json(Path(folder) / MANIFEST, problems)
     if info is not None:
-        source, files = info.get("source"), info.get("input_files")
+        source = info.get("source")
         if source is not None and not isinstance(source, str):
             problems.append(f"{MANIFEST}: source {_shown(source)} is not the path of an extract")
-        if files is not None and not (isinstance(files, dict) and all(isinstance(v, str) for v in files.values())):
-            problems.append(f"{MANIFEST}: input_files {_shown(files)} is not an object of file checksums")
+        _input_checksums(info, problems)
     if problems or info is None:
         raise ScreenFolderError(f"{folder} is not a usable screen result: {'; '.join(problems)}")
     return info
@@ -189,6 +189,7 @@ def _read_manifest(path: Path, problems: list[str]) -> dict | None:
     rows = info.get("rows")
     if rows is not None and not (isinstance(rows, dict) and all(_whole(v) for v in rows.values())):
         problems.append(f"{where}: rows {_shown(rows)} is not an object of row counts")
+    checksums = _input_checksums(info, problems)
     if len(problems) > before or parameters is None:
         return None
     protocol = Protocol(
@@ -198,7 +199,25 @@ def _read_manifest(path: Path, problems: list[str]) -> dict | None:
         parameters=parameters,
         source=protocol_info["source"],
     )
-    return {"protocol": protocol, "as_of": as_of, "engine": info["engine"], "worklist": info["worklist"], "rows": rows}
+    return {
+        "protocol": protocol,
+        "as_of": as_of,
+        "engine": info["engine"],
+        "worklist": info["worklist"],
+        "rows": rows,
+        "input_checksums": checksums,
+    }
+
+
+def _input_checksums(info: dict, problems: list[str]) -> dict[str, str]:
+    """The manifest's `input_files` (file -> SHA-256), empty when absent; anything else is a problem listed."""
+    files = info.get("input_files")
+    if files is None:
+        return {}
+    if not (isinstance(files, dict) and all(isinstance(v, str) for v in files.values())):
+        problems.append(f"{MANIFEST}: input_files {_shown(files)} is not an object of file checksums")
+        return {}
+    return dict(files)
 
 
 class _KeyTwice(ValueError):

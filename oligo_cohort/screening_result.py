@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,6 +61,7 @@ class ScreeningResult:
         worklist: bool,
         source: str = "",
         input_files: tuple[Path, ...] = (),
+        input_checksums: Mapping[str, str] | None = None,
         problems: list[Problem] | None = None,
     ) -> None:
         self.con = con
@@ -69,6 +71,9 @@ class ScreeningResult:
         self.worklist = worklist
         self.source = source
         self.input_files = input_files
+        # A result read back from a screen folder: the SHA-256 of each input file as its manifest recorded them
+        # (the files themselves may be gone), checked by the folder's reader (`screen_folder`).
+        self.input_checksums = dict(input_checksums or {})
         # The findings as found (in the order found, classified): what the command line summarises. A result read
         # back from a screen folder has only its findings table.
         self._problems = problems

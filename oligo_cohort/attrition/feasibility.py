@@ -95,16 +95,8 @@ def input_checksums(result) -> list[tuple[str, str]]:
     files = tuple(getattr(result, "input_files", ()) or ())
     if files:
         return [(Path(p).name, sha256_of(Path(p))) for p in files]
-    folder = Path(str(result.source or ""))
-    if (folder / "manifest.json").is_file():
-        from oligo_cohort.screen_folder import ScreenFolderError, screen_manifest
-
-        try:  # the manifest as the screen folder's reader reads it (a byte-order mark, say, dropped)
-            recorded = screen_manifest(folder).get("input_files") or {}
-        except ScreenFolderError:
-            return []
-        return sorted((Path(path).name, str(digest)) for path, digest in recorded.items())  # type: ignore[union-attr]
-    return []
+    recorded = getattr(result, "input_checksums", None) or {}  # read from its manifest by `screen_folder`
+    return sorted((Path(path).name, digest) for path, digest in recorded.items())
 
 
 def provenance(

@@ -170,3 +170,29 @@ def test_the_shareable_counts_are_disclosure_controlled(demo_report):
                 assert not values.between(1, 7).any() and not (values == 5).any(), (file.name, column)
             checked += 1
     assert checked >= 10
+
+
+def test_a_screen_folder_of_the_demo_is_known_by_the_checksums_its_manifest_records(tmp_path):
+    """Read back, a result is the demo's by its manifest's checksums, read once by the screen folder's reader:
+    with a byte-order mark too (control stayed on for it when disclosure read the manifest itself); another
+    extract's checksums keep control on."""
+    import json
+
+    from oligo_cohort.cli import main
+    from oligo_cohort.disclosure import BUNDLED_DEMO, synthetic_source
+    from oligo_cohort.paths import demo_extract_dir
+    from oligo_cohort.screen_folder import read_screen_folder
+
+    folder = tmp_path / "screen"
+    assert main(["screen", str(demo_extract_dir()), "--out", str(folder), "--quiet"]) == 0
+    manifest = folder / "manifest.json"
+    written = manifest.read_text(encoding="utf-8")
+    assert synthetic_source(read_screen_folder(folder)) == BUNDLED_DEMO
+    manifest.write_text("\ufeff" + written, encoding="utf-8")
+    result = read_screen_folder(folder)
+    assert synthetic_source(result) == BUNDLED_DEMO
+    assert result.input_checksums == json.loads(written)["input_files"]
+    other = json.loads(written)
+    other["input_files"] = {path: "0" * 64 for path in other["input_files"]}
+    manifest.write_text(json.dumps(other), encoding="utf-8")
+    assert synthetic_source(read_screen_folder(folder)) is None
