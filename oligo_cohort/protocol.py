@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Literal
 
 from oligo_cohort.dictionary import NUMBER_PATTERN
 from oligo_cohort.errors import UsageError
+from oligo_cohort.problems import shortened
 from oligo_cohort.yaml_input import load_yaml_file, load_yaml_text
 
 ReferenceStrategy = Literal["line_start", "nadir"]
@@ -106,6 +108,9 @@ def parameter_settings(items: list[str], option: str = "--set") -> dict[str, str
 
 # The range each parameter may take (inclusive) and its unit: wide enough for any amendment, narrow enough that a
 # typing error (`1e300`, `-7`, `36500` days) is refused with its name and value instead of screening nonsense.
+# A protocol's name, version and title: labels, never longer than this.
+MAX_LABEL_CHARACTERS = 300
+
 _DAYS = (0, 3650, "days")
 _PERCENT = (0, 1000, "%")
 _COUNT = (0, 100, "")
@@ -170,6 +175,13 @@ def _parse(doc: object, origin: str) -> Protocol:
             )
         if key in doc and (isinstance(value, bool) or not isinstance(value, str | int)):
             raise UsageError(f"protocol file {origin}: '{key}' must be a line of text")
+        # Shown in every output (manifest, report, CSV): one line of text, as long as a label needs, no more.
+        text = str(value) if key in doc else ""
+        if len(text) > MAX_LABEL_CHARACTERS or any(unicodedata.category(c) == "Cc" for c in text):
+            raise UsageError(
+                f"protocol file {origin}: '{key}' must be one line of text of at most {MAX_LABEL_CHARACTERS} "
+                f"characters, without control characters (found {len(text):,} characters: {shortened(text)!r})"
+            )
     for key in ("name", "version"):
         if not doc.get(key):
             raise UsageError(f"protocol file {origin}: '{key}' is missing")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from oligo_cohort.errors import UsageError
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.protocol import Parameters, load_protocol
-from tests.safety.damaged_inputs import NOT_FILES, answered, not_a_file
+from tests.safety.damaged_inputs import NOT_FILE_WORDS, NOT_FILES, answered, not_a_file
 
 SHIPPED = resources.files("oligo_cohort.protocols").joinpath("cosmo.yaml").read_text(encoding="utf-8")
 PARAMETERS = [name for name in Parameters.__dataclass_fields__ if name != "reference"]
@@ -52,6 +52,18 @@ DAMAGED = {
         SHIPPED.replace("name: cosmo", "name: yes").encode(),
         "'name' must be a line of text",
     ),
+    "a NUL in the name, written as YAML's escape": (
+        SHIPPED.replace("name: cosmo", 'name: "cos\\0mo"').encode(),
+        "'name' must be one line of text of at most 300 characters, without control characters",
+    ),
+    "a name of 200,000 characters": (
+        SHIPPED.replace("name: cosmo", "name: " + "x" * 200_000).encode(),
+        "(found 200,000 characters",
+    ),
+    "a title over two lines": (
+        SHIPPED.replace("title: COSMO - local", 'title: "line one\\nline two" # COSMO - local').encode(),
+        "'title' must be one line of text",
+    ),
 }
 
 
@@ -69,7 +81,7 @@ def test_a_protocol_path_that_is_not_a_file_is_named_never_opened(tmp_path, kind
     protocol = tmp_path / "protocol.yaml"
     not_a_file(protocol, kind)
     said = answered(screen_with(protocol, tmp_path / "out"), inputs=[], out=tmp_path / "out")
-    named = {"folder": "a folder", "fifo": "a named pipe (FIFO)", "broken link": "a broken link"}[kind]
+    named = NOT_FILE_WORDS[kind]
     assert said.code == 2 and f"protocol file {protocol}: {named}, not a file" in said.err, said.err
 
 
