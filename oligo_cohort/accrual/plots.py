@@ -235,8 +235,7 @@ def time_density(
             ax.vlines(median, 0, np.interp(median, months, density), color=colour, lw=1.0, ls=LINES.get(key, "-"))
         _end_line(ax, duration, duration)
         right = horizon_months(intervals, duration, whole_interval=True)
-        visible = [f["density"][f["month"] <= right].max() for f in densities.values() if (f["month"] <= right).any()]
-        top = max(visible, default=1.0) or 1.0
+        top = _density_scale(densities, right)
         ax.set_ylim(0, top * 1.18)  # room above the curves for the note on scenarios beyond the axis
         ax.set_xlim(0, right)
         _beyond(ax, intervals, right, top * 1.02, start)
@@ -244,6 +243,20 @@ def time_density(
         ax.set_ylabel("Probability density (per month)")
         _finish(fig, ax, f"Time to enrol N = {target} patients (shaded: 95 % interval)", caption)
     return fig
+
+
+def _density_scale(densities: dict[str, pd.DataFrame], right: float) -> float:
+    """The height of the density axis: the highest curve within it. A scenario whose density there is a mere
+    tail of its own (below a thousandth of its peak: its target lies far beyond the axis) does not set it, or
+    numbers such as 1e-23 would magnify rounding noise into a shape; with none within, its own peak does."""
+    visible, peaks = [], []
+    for frame in densities.values():
+        peak = float(frame["density"].max()) if len(frame) else 0.0
+        within = frame["density"][frame["month"] <= right]
+        peaks.append(peak)
+        if len(within) and within.max() >= 1e-3 * peak:
+            visible.append(float(within.max()))
+    return max(visible or peaks, default=1.0) or 1.0
 
 
 def _month_label(start: dt.date, months: float) -> str:

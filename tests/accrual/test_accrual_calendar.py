@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
@@ -97,3 +98,16 @@ def test_an_unattainable_target_is_a_forecast_without_dates_not_an_error(screen_
     forecast = pd.read_csv(out / "forecast.csv")
     assert (forecast["time_to_target_median_months"] > HORIZON_MONTHS).all()
     assert "(median, 3274-01-" in answer.out  # a date beyond pandas' calendar, in the headline
+
+
+def test_a_density_whose_mass_lies_beyond_the_axis_does_not_set_its_scale():
+    """A far scenario's tail inside the axis (1e-23) would magnify rounding noise into a curve (N = 3,000 on the
+    demo); the near scenario's curve sets the scale, and with none near, the peaks do."""
+    from oligo_cohort.accrual.plots import _density_scale
+
+    months = np.linspace(0, 20_000, 2_001)
+    near = pd.DataFrame({"month": months, "density": np.exp(-(((months - 60) / 10) ** 2)) * 0.04})
+    far = pd.DataFrame({"month": months, "density": np.exp(-(((months - 15_000) / 3_000) ** 2)) * 1e-4})
+    assert far["density"][far["month"] <= 1_200].max() < 1e-7
+    assert _density_scale({"near": near, "far": far}, 1_200) == pytest.approx(near["density"].max())
+    assert _density_scale({"far": far}, 1_200) == pytest.approx(far["density"].max())
