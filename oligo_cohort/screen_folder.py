@@ -113,26 +113,11 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
         worklist=manifest["worklist"],
         source=str(folder),
         input_checksums=manifest["input_checksums"],
+        screened_source=manifest["screened_source"],
     )
 
 
 # --- manifest.json ----------------------------------------------------------------------------------------------
-
-
-def screen_manifest(folder: str | Path) -> dict[str, object]:
-    """The JSON of a screen folder's manifest, read by the rules `read_screen_folder` reads it by, with `source`
-    (text, or absent) and `input_files` (file -> checksum) checked: what `review export` and the review stage
-    read beyond the result. A ScreenFolderError names what is wrong."""
-    problems: list[str] = []
-    info = _manifest_json(Path(folder) / MANIFEST, problems)
-    if info is not None:
-        source = info.get("source")
-        if source is not None and not isinstance(source, str):
-            problems.append(f"{MANIFEST}: source {_shown(source)} is not the path of an extract")
-        _input_checksums(info, problems)
-    if problems or info is None:
-        raise ScreenFolderError(f"{folder} is not a usable screen result: {'; '.join(problems)}")
-    return info
 
 
 def _manifest_json(path: Path, problems: list[str]) -> dict | None:
@@ -190,6 +175,9 @@ def _read_manifest(path: Path, problems: list[str]) -> dict | None:
     if rows is not None and not (isinstance(rows, dict) and all(_whole(v) for v in rows.values())):
         problems.append(f"{where}: rows {_shown(rows)} is not an object of row counts")
     checksums = _input_checksums(info, problems)
+    source = info.get("source")
+    if source is not None and not isinstance(source, str):
+        problems.append(f"{where}: source {_shown(source)} is not the path of an extract")
     if len(problems) > before or parameters is None:
         return None
     protocol = Protocol(
@@ -206,6 +194,7 @@ def _read_manifest(path: Path, problems: list[str]) -> dict | None:
         "worklist": info["worklist"],
         "rows": rows,
         "input_checksums": checksums,
+        "screened_source": source or "",
     }
 
 

@@ -62,6 +62,7 @@ class ScreeningResult:
         source: str = "",
         input_files: tuple[Path, ...] = (),
         input_checksums: Mapping[str, str] | None = None,
+        screened_source: str = "",
         problems: list[Problem] | None = None,
     ) -> None:
         self.con = con
@@ -74,6 +75,8 @@ class ScreeningResult:
         # A result read back from a screen folder: the SHA-256 of each input file as its manifest recorded them
         # (the files themselves may be gone), checked by the folder's reader (`screen_folder`).
         self.input_checksums = dict(input_checksums or {})
+        # ... and the extract it was screened from, as the manifest names it (empty when it names none).
+        self.screened_source = screened_source
         # The findings as found (in the order found, classified): what the command line summarises. A result read
         # back from a screen folder has only its findings table.
         self._problems = problems

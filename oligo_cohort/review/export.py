@@ -28,7 +28,6 @@ from oligo_cohort.errors import UsageError
 from oligo_cohort.review.facts import RegistryFacts, lesion_text, registry_facts
 from oligo_cohort.review.items import ITEM_ORDER, Item, items_for
 from oligo_cohort.review.workbook import write_workbook
-from oligo_cohort.screen_folder import screen_manifest
 
 REVIEW_COLUMNS = (
     "patient_id",
@@ -86,7 +85,6 @@ def review_rows(
 ) -> ReviewExport:
     """The review questions of a screen (nothing written)."""
     screen = read_screen_dir(screen_dir)
-    manifest = screen_manifest(screen_dir)
     chosen_statuses = _statuses(statuses)
     # The screen's CSV files are formula-safe: ids starting with = + - @ carry an apostrophe there.
     patients = screen.patients
@@ -94,7 +92,7 @@ def review_rows(
     selected = patients[patients["status"].isin(chosen_statuses)]
     if chosen_sites is not None:
         selected = selected[selected["site_id"].isin(chosen_sites)]
-    source = _extract_of(manifest, extract, screen_dir)
+    source = _extract_of(screen, extract, screen_dir)
     facts = registry_facts(source, as_of=screen.as_of, protocol=screen.protocol, patients=selected["patient_id"])
     reasons = screen.reasons
     reason_of = {(r.patient_id, r.criterion): r.reason for r in reasons.itertuples(index=False)}
@@ -225,9 +223,9 @@ def _sites(sites: Iterable[str] | None, patients: pd.DataFrame) -> tuple[str, ..
     return chosen
 
 
-def _extract_of(manifest: dict[str, object], extract: str | Path | None, screen_dir: str | Path) -> Path:
+def _extract_of(screen: ScreeningResult, extract: str | Path | None, screen_dir: str | Path) -> Path:
     """The extract the screen read, checked unchanged against the checksums in its manifest."""
-    named = extract if extract is not None else manifest.get("source")
+    named = extract if extract is not None else screen.screened_source
     if not named:
         raise UsageError(f"{screen_dir}/manifest.json names no extract: give it with --extract")
     source = Path(str(named))
@@ -235,9 +233,8 @@ def _extract_of(manifest: dict[str, object], extract: str | Path | None, screen_
         raise UsageError(
             f"the extract {source} (named in {screen_dir}/manifest.json) does not exist; give it with --extract"
         )
-    recorded: dict[str, str] = manifest.get("input_files") or {}  # type: ignore[assignment]
     changed = []
-    for path, digest in recorded.items():
+    for path, digest in screen.input_checksums.items():
         candidate = source if source.is_file() else source / Path(path).name
         if not candidate.is_file() or sha256_of(candidate) != digest:
             changed.append(Path(path).name)

@@ -36,7 +36,6 @@ from oligo_cohort.errors import UsageError
 from oligo_cohort.review.items import ITEMS
 from oligo_cohort.review.records import ADDED, ALREADY
 from oligo_cohort.review.reviewed_extract import AUDIT_FILE, read_audit
-from oligo_cohort.screen_folder import screen_manifest
 
 FLOW_BOXES = (
     ("registry", "Screened from the registry"),
@@ -174,8 +173,7 @@ def review_flow(before: ScreeningResult, after: ScreeningResult, audit: pd.DataF
 def review_flow_of(before_dir: str | Path, after_dir: str | Path) -> ReviewFlow:
     """The review stage from two screen folders; the audit is the one in the extract the second screen read."""
     before, after = read_screen_dir(before_dir), read_screen_dir(after_dir)
-    manifest = screen_manifest(after_dir)
-    source = Path(str(manifest.get("source") or ""))
+    source = Path(after.screened_source)
     audit_file = source / AUDIT_FILE
     if not audit_file.is_file():
         raise UsageError(

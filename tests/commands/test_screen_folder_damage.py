@@ -126,6 +126,14 @@ MANIFESTS = {
         "as_of 1899-12-31 is not a cut-off from 1900-01-01",
     ),
     "UTF-16": (lambda info, text: text.encode("utf-16").decode("latin-1"), "UTF-16 text"),
+    "a source that is not a path": (
+        lambda info, text: json.dumps({**json.loads(text), "source": ["an", "extract"]}),
+        "source ['an', 'extract'] is not the path of an extract",
+    ),
+    "input files that are not checksums": (
+        lambda info, text: json.dumps({**json.loads(text), "input_files": ["patients.csv"]}),
+        "input_files ['patients.csv'] is not an object of file checksums",
+    ),
     "a very long engine": (
         lambda info, text: text.replace('"engine": "duckdb"', '"engine": ' + json.dumps(["x" * 100_000])),
         "engine is missing or not text (found ['xxxx",
