@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from oligo_cohort.destination.placement import (
     _make_parents,
     _overlap,
     _writable_ancestor,
+    new_partial,
     resolved,
 )
 from oligo_cohort.interruption import deferred
@@ -96,18 +96,11 @@ class OutputFile:
         return self.write(lambda path: path.write_text(text, encoding="utf-8"))
 
     def _new_temporary(self) -> Path:
-        parent = self.path.parent
-        for _ in range(100):
-            path = parent / f".{self.path.name}.{secrets.token_hex(4)}.partial"
-            try:
-                # Created with the user's umask (not mkstemp's 0600): the file becomes the output.
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o666))
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                raise DestinationError(f"cannot write in {parent}: {exc.strerror}") from None
-            return path
-        raise DestinationError(f"cannot make a temporary file in {parent}")
+        def create(path: Path) -> None:
+            # Created with the user's umask (not mkstemp's 0600): the file becomes the output.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o666))
+
+        return new_partial(self.path, create, "a temporary file")
 
 
 def starts_with_line(expected: str) -> Callable[[Path], bool]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -30,6 +29,7 @@ from oligo_cohort.destination.placement import (
     _overlap,
     _remove_empty,
     _writable_ancestor,
+    new_partial,
     resolved,
 )
 from oligo_cohort.interruption import deferred, raise_if_interrupted
@@ -242,17 +242,8 @@ class OutputFolder:
             raise
 
     def _new_staging(self) -> Path:
-        parent = self.path.parent
-        for _ in range(100):
-            staging = parent / f".{self.path.name}.{secrets.token_hex(4)}.partial"
-            try:
-                staging.mkdir()  # the user's umask, unlike mkdtemp's 0700: the folder becomes the output
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                raise DestinationError(f"cannot write in {parent}: {exc.strerror}") from None
-            return staging
-        raise DestinationError(f"cannot make a staging folder in {parent}")
+        # The user's umask, unlike mkdtemp's 0700: the folder becomes the output.
+        return new_partial(self.path, Path.mkdir, "a staging folder")
 
     def _swap(self, staging: Path) -> None:
         target = self.path

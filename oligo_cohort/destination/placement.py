@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Iterable
+import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,3 +111,20 @@ def _remove_empty(folders: list[Path]) -> None:
     for path in reversed(folders):
         with contextlib.suppress(OSError):
             path.rmdir()  # only if still empty: nothing of anyone's is removed
+
+
+def new_partial(target: Path, make: Callable[[Path], None], what: str) -> Path:
+    """A new hidden `.NAME.<random>.partial` beside `target`, made by `make` (which must fail when the name
+    exists), where an output is written before it is moved into place: a file or a folder, never one that was
+    there before. A folder that cannot be written in is a DestinationError naming it."""
+    parent = target.parent
+    for _ in range(100):
+        path = parent / f".{target.name}.{secrets.token_hex(4)}.partial"
+        try:
+            make(path)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise DestinationError(f"cannot write in {parent}: {exc.strerror}") from None
+        return path
+    raise DestinationError(f"cannot make {what} in {parent}")
