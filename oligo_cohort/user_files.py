@@ -119,12 +119,19 @@ def read_delimited(path: Path, *, delimiters: Sequence[str] = DELIMITERS, latin1
     return parse_delimited(decoded.text, delimiters=delimiters, notes=[decoded.note] if decoded.note else [])
 
 
+def delimiter_of(header: str, delimiters: Sequence[str] = DELIMITERS) -> str:
+    """The delimiter a header line uses: the one of `delimiters` it holds most often, a comma on a tie (and when it
+    holds none: a file of one column). Every reader of a user's delimited file, the extract's CSV files included,
+    tells the delimiter so."""
+    return max(delimiters, key=lambda d: (header.count(d), d == ","))
+
+
 def parse_delimited(text: str, *, delimiters: Sequence[str] = DELIMITERS, notes: list[str] | None = None) -> Delimited:
     """`read_delimited` on text already decoded."""
     if not text.strip():
         raise UserFileProblem("the file is empty (not even a header line)")
     first = next(line for line in text.splitlines() if line.strip())
-    delimiter = max(delimiters, key=lambda d: (first.count(d), d == ","))
+    delimiter = delimiter_of(first, delimiters)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     header_line = 0

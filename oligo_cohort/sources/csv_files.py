@@ -12,8 +12,8 @@ import pyarrow as pa
 
 from oligo_cohort.file_kinds import UnreadableError, read_regular
 from oligo_cohort.sources.text_tables import ROW, as_text_table, check_unique
+from oligo_cohort.user_files import delimiter_of
 
-DELIMITERS = (",", ";", "\t", "|")
 # A cell may be long (free text, a long id): the csv module's 128 KiB field limit must not refuse it.
 csv.field_size_limit(2**31 - 1)
 
@@ -55,11 +55,9 @@ def read_csv_file(file: Path, notes: list[str]) -> pa.Table:
         content = io.BytesIO(text.encode("utf-8"))
         notes.append(f"not UTF-8 (first bad byte at offset {exc.start}): read as Latin-1; save as UTF-8 to be sure")
     first_line = text.split("\n", 1)[0]
-    delimiter = max(DELIMITERS, key=lambda d: (first_line.count(d), d == ","))
-    if delimiter != "," and first_line.count(delimiter) > 0:
+    delimiter = delimiter_of(first_line)
+    if delimiter != ",":
         notes.append(f"read with {delimiter!r} as the delimiter")
-    else:
-        delimiter = ","
     header = _header(text, delimiter)
     try:
         frame = pl.read_csv(
