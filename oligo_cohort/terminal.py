@@ -22,9 +22,10 @@ from typing import TextIO
 
 # C0 controls but tab and newline, DEL, C1 controls; bidirectional formatting marks and overrides (U+061C,
 # U+200E/F, U+202A–E, U+2066–9); line and paragraph separators; lone surrogates (undecodable bytes of a path).
-_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff"
-_UNSAFE_IN_TEXT = re.compile(f"[{_UNSAFE}]")
-_UNSAFE_IN_LINE = re.compile(f"[{_UNSAFE}\n\t]")
+# A regular-expression class, for whatever else must keep them out (sheet names).
+UNSAFE_CHARACTERS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff"
+_UNSAFE_IN_TEXT = re.compile(f"[{UNSAFE_CHARACTERS}]")
+_UNSAFE_IN_LINE = re.compile(f"[{UNSAFE_CHARACTERS}\n\t]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x00": "\\0", "\x1b": "\\e"}
 
 

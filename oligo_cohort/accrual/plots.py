@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 from oligo_cohort.accrual.assumptions import DAYS_PER_MONTH, HORIZON_MONTHS
 from oligo_cohort.accrual.rates import date_after
-from oligo_cohort.figure_files import write_figure
+from oligo_cohort.figure_files import TEXT_AS_WRITTEN, figure_labels, write_figure
 
 # Okabe–Ito colours, distinguishable with colour-vision deficiency and in greyscale by line style.
 COLOURS = {"eligible": "#0072B2", "eligible_or_unknown": "#E69F00", "planned": "#009E73"}
@@ -51,7 +51,12 @@ STYLE = {
     "savefig.facecolor": "white",
     "axes.axisbelow": True,
     "svg.fonttype": "none",
+    **TEXT_AS_WRITTEN,
 }
+
+
+# The width of a character of a tick label (8 pt) in inches, generously.
+LABEL_INCHES_PER_CHARACTER = 0.07
 
 
 def _dates(start: dt.date, months: np.ndarray) -> np.ndarray:
@@ -170,8 +175,9 @@ def _site_markers(ax: plt.Axes, site_opens: pd.DataFrame, start: dt.date) -> Non
     span = max(float(np.ptp(ax.get_xlim())), 1.0)
     gaps = np.diff(mdates.date2num(_dates(start, later["opens_month"].to_numpy(dtype=float))))
     if 0 < len(later) <= 10 and np.all(gaps > 0.03 * span):  # names only where they do not collide
+        shown = figure_labels(later["site_id"])
         for name, date in zip(later["site_id"], _dates(start, later["opens_month"].to_numpy(dtype=float)), strict=True):
-            ax.annotate(str(name), xy=(date, 0), xytext=(0, 6), textcoords="offset points", rotation=90,
+            ax.annotate(shown[str(name)], xy=(date, 0), xytext=(0, 6), textcoords="offset points", rotation=90,
                         fontsize=7, ha="center", va="bottom", color="#444444")  # fmt: skip
 
 
@@ -184,8 +190,11 @@ def site_bars(contributions: pd.DataFrame, *, duration: float, caption: str = ""
         .tolist()
     )
     height = max(3.0, 0.32 * len(order) * max(1, len(scenarios)) ** 0.6 + 1.8)
+    shown = figure_labels(order)
+    # A long site name widens the figure, not narrows the plot: the caption and axis label keep their width.
+    longest = max((len(label) for label in shown.values()), default=0)
     with plt.rc_context(STYLE):
-        fig, ax = _figure(7.0, height)
+        fig, ax = _figure(7.0 + LABEL_INCHES_PER_CHARACTER * max(0, longest - 12), height)
         positions = np.arange(len(order))
         width = 0.8 / len(scenarios)
         for i, key in enumerate(scenarios):
@@ -203,7 +212,7 @@ def site_bars(contributions: pd.DataFrame, *, duration: float, caption: str = ""
             ax.barh(y, frame["expected"], height=width * 0.9, color=COLOURS.get(key, "#777777"),
                     label=SHORT.get(key, key), xerr=errors,
                     error_kw={"ecolor": "#333333", "elinewidth": 0.8, "capsize": 2})  # fmt: skip
-        ax.set_yticks(positions, order)
+        ax.set_yticks(positions, [shown[str(site)] for site in order])
         ax.grid(axis="y", visible=False)
         ax.set_xlim(left=0)
         ax.set_xlabel(f"Patients enrolled by the planned end ({duration:g} months): expected, whiskers 95 % interval")
@@ -272,7 +281,8 @@ def save(fig: Figure, folder: Path, name: str) -> list[Path]:
     if engine is not None:
         engine.execute(fig)
         fig.set_layout_engine("none")
-    write_figure(fig, paths[0], "png", dpi=200)
-    write_figure(fig, paths[1], "svg")
+    with plt.rc_context(STYLE):  # the SVG keeps its text as text, as the style asks
+        write_figure(fig, paths[0], "png", dpi=200)
+        write_figure(fig, paths[1], "svg")
     plt.close(fig)
     return paths

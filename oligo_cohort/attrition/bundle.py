@@ -61,9 +61,16 @@ def figure_note(views: Views, choice: DisclosureChoice | None = None) -> str | N
     return "Exact counts (no disclosure control): internal use only, must not leave the institution."
 
 
+# Of a site id in a file name: enough to recognise it (the figure itself names the site in full, up to
+# `shown_labels.MAX_LABEL_CHARACTERS`); a site id of any length keeps the name far below the 255 bytes a file
+# system allows.
+MAX_SITE_IN_FILE_NAME = 40
+
+
 def site_stems(sites: Sequence[str], prefix: str) -> list[str]:
-    """A file stem per site: `<prefix>_<site>` with the site id made file-safe, numbered where that collides."""
-    safe = [re.sub(r"[^A-Za-z0-9_-]+", "_", site).strip("_") or "site" for site in sites]
+    """A file stem per site: `<prefix>_<site>` with the site id made file-safe and at most
+    MAX_SITE_IN_FILE_NAME characters, numbered where that collides."""
+    safe = [re.sub(r"[^A-Za-z0-9_-]+", "_", site).strip("_")[:MAX_SITE_IN_FILE_NAME] or "site" for site in sites]
     if len({s.lower() for s in safe}) < len(safe):
         width = len(str(len(sites)))
         safe = [f"{i:0{width}d}_{s}" for i, s in enumerate(safe, start=1)]

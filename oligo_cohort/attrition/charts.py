@@ -15,31 +15,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from functools import cache
 from pathlib import Path
 
 import matplotlib as mpl
-import matplotlib.font_manager as font_manager
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from oligo_cohort.attrition.labels import exclusion_reason, n_text
-from oligo_cohort.figure_files import write_figure
+from oligo_cohort.figure_files import TEXT_AS_WRITTEN, font_family, write_figure
 
 DARK = "#08519c"  # all criteria so far met
 LIGHT = "#9ecae1"  # some criteria unknown
 GREY = "#d9d9d9"
 PAD_INCHES = 0.05  # white margin around a saved figure
-PREFERRED_FONTS = ("Arial", "Helvetica", "Liberation Sans", "Nimbus Sans", "DejaVu Sans")
-
-
-@cache
-def font_family() -> str:
-    """The first preferred sans-serif font that is installed."""
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((name for name in PREFERRED_FONTS if name in installed), "DejaVu Sans")
 
 
 @contextlib.contextmanager
@@ -60,6 +50,7 @@ def figure_style() -> Iterator[None]:
             "pdf.fonttype": 42,
             "figure.dpi": 100,
             "savefig.dpi": 300,
+            **TEXT_AS_WRITTEN,
         }
     ):
         yield

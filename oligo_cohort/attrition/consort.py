@@ -24,9 +24,10 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 from matplotlib.textpath import TextToPath
 
-from oligo_cohort.attrition.charts import figure_style, font_family
+from oligo_cohort.attrition.charts import figure_style
 from oligo_cohort.attrition.labels import n_text
 from oligo_cohort.attrition.tables import SECTION_REGISTRY, SECTION_REVIEW
+from oligo_cohort.figure_files import figure_labels, font_family
 
 FONT_SIZE = 8.5
 LINE_HEIGHT = FONT_SIZE * 1.32
@@ -252,9 +253,10 @@ def consort_figure(
         top = None
     else:
         labels = list(dict.fromkeys(table[group]))
+        shown = figure_labels(labels)
         name = GROUP_NAMES.get(group, group)
         columns = [
-            _column(table[table[group] == label].drop(columns=group), unit=unit, heading=f"{name} {label}")
+            _column(table[table[group] == label].drop(columns=group), unit=unit, heading=f"{name} {shown[str(label)]}")
             for label in labels
         ]
         starts = _sum(table[table["step"] == 0]["remaining"])
@@ -295,9 +297,12 @@ def site_figures(
     if group == "step":
         raise ValueError("site_figures needs a grouped attrition table (first column = group)")
     name = GROUP_NAMES.get(group, group)
-    for label in dict.fromkeys(table[group]):
+    labels = list(dict.fromkeys(table[group]))
+    shown = figure_labels(labels)
+    for label in labels:
         rows = table[table[group] == label].drop(columns=group)
-        yield str(label), consort_figure(rows, unit=unit, note=note, heading=f"{name} {label}: all {unit}")
+        heading = f"{name} {shown[str(label)]}: all {unit}"
+        yield str(label), consort_figure(rows, unit=unit, note=note, heading=heading)
 
 
 def _draw_split(axes, top: Box, columns: list[Column], height: float) -> None:

@@ -74,6 +74,7 @@ def run_export(args: argparse.Namespace) -> int:
     """Export the review files and say what is asked."""
     from oligo_cohort.destination import OutputFolder
     from oligo_cohort.review.export import export_review
+    from oligo_cohort.review.workbook import sheet_names
 
     sites = args.site.split(",") if args.site else None
     # The destination is checked and claimed before the screen and the extract are read.
@@ -85,7 +86,8 @@ def run_export(args: argparse.Namespace) -> int:
     print(f"{summary['items']:,} open item(s) for {summary['patients']:,} patient(s) ({', '.join(export.statuses)}):")
     for item, n in summary["by_item"].items():
         print(f"  {item:<18} {n:>7,}")
-    print(f"Wrote {args.out}/review.csv and review.xlsx (one sheet per site: {', '.join(summary['by_site'])}).")
+    sheets = ", ".join(sheet_names(list(summary["by_site"])).values())  # as the workbook names them
+    print(f"Wrote {args.out}/review.csv and review.xlsx (one sheet per site: {sheets}).")
     from oligo_cohort.cli import command_prefix, shown_path
 
     print(

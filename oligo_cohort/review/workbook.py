@@ -22,6 +22,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from oligo_cohort.terminal import UNSAFE_CHARACTERS
+
 DATE_FORMAT = "yyyy-mm-dd"
 HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")
 ANSWER_FILL = PatternFill("solid", fgColor="FFF4CC")  # where the nurse types
@@ -42,17 +44,20 @@ HEADER_NOTES = {
     "note": "Optional: where in the chart, or anything the next reader should know.",
 }
 
-# Characters Excel does not allow in a sheet name.
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+# Characters Excel does not allow in a sheet name, and the control characters the terminal escapes (a line
+# break or a bidirectional override in a site id).
+_SHEET_FORBIDDEN = re.compile(rf"[\[\]:*?/\\{UNSAFE_CHARACTERS}\n\t]")
+_SHEET_RESERVED = "history"  # Excel keeps a sheet of this name (any case) for itself
 
 
 def sheet_names(sites: Sequence[str]) -> dict[str, str]:
-    """A valid, unique Excel sheet name per site (at most 31 characters, none of []:*?/\\)."""
+    """A valid, unique Excel sheet name per site (at most 31 characters, none of []:*?/\\ or a control character,
+    not Excel's own `History`)."""
     names: dict[str, str] = {}
-    taken: set[str] = set()
+    taken: set[str] = {_SHEET_RESERVED}
     for site in sites:
         base = _SHEET_FORBIDDEN.sub("_", str(site)).strip("'") or "site"
-        name, k = base[:31], 1
+        name, k = base[:31].rstrip("'"), 1
         while name.lower() in taken:
             k += 1
             suffix = f" ({k})"

@@ -12,6 +12,7 @@ from oligo_cohort.attrition.report.html_parts import control_note, esc, figure, 
 from oligo_cohort.attrition.report.summary import group_summary
 from oligo_cohort.attrition.views import Views
 from oligo_cohort.parameter_labels import parameter_table
+from oligo_cohort.shown_labels import short_labels
 
 DEFINITIONS = (
     "A unit is a patient (the patient's best screening event) or a candidate screening event.",
@@ -163,9 +164,10 @@ def site_figures_section(content: ReportContent) -> list[str]:
         "<h2>Flow of patients by site</h2>",
         f"<p>One diagram per site ({len(content.site_figures)}), every exclusion spelled out.{note}</p>",
     ]
+    shown = short_labels(site for site, _ in content.site_figures)
     for site, svg in content.site_figures:
-        parts.append(f'<section class="site-figure">{figure(svg, f"Site {site}: flow of {content.patients.unit}.")}'
-                     "</section>")  # fmt: skip
+        caption = f"Site {shown[site]}: flow of {content.patients.unit}."
+        parts.append(f'<section class="site-figure">{figure(svg, caption)}</section>')
     return [*parts, "</section>"]
 
 

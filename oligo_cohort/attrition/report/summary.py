@@ -12,6 +12,7 @@ from oligo_cohort.attrition.report.html_parts import as_number, bounds, card, es
 from oligo_cohort.attrition.report.provenance import short_banner
 from oligo_cohort.attrition.tables import SECTION_REGISTRY, SECTION_REVIEW
 from oligo_cohort.attrition.views import Views
+from oligo_cohort.shown_labels import short_labels
 
 
 def section_end(table: pd.DataFrame, section: str) -> pd.Series:
@@ -32,7 +33,8 @@ def top_criteria(impact: pd.DataFrame, k: int = 3) -> pd.DataFrame:
 
 
 def group_summary(views: Views, grouping: str) -> pd.DataFrame:
-    """Per group: screened, not excluded on registry data (bounds), potentially eligible (bounds), ineligible.
+    """Per group (its label as `shown_labels` gives it): screened, not excluded on registry data (bounds),
+    potentially eligible (bounds), ineligible.
 
     One row per group and a last row with the sums of the rows shown (under
     disclosure control each group is controlled on its own, so the sums need
@@ -40,6 +42,7 @@ def group_summary(views: Views, grouping: str) -> pd.DataFrame:
     """
     table = views.by[grouping]
     group = table.columns[0]
+    shown = short_labels(str(label) for label in table[group])  # a site id as the figures show it
     rows = []
     for label, steps in table.groupby(group, sort=False):
         steps = steps.drop(columns=group)
@@ -47,7 +50,7 @@ def group_summary(views: Views, grouping: str) -> pd.DataFrame:
         last = steps.iloc[-1]
         rows.append(
             {
-                "group": str(label),
+                "group": shown[str(label)],
                 "screened": steps["remaining"].iloc[0],
                 "registry_known": registry["remaining_if_unknown_fail"],
                 "registry": registry["remaining"],
