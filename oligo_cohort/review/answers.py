@@ -29,6 +29,12 @@ REQUIRED_COLUMNS = ("patient_id", "event_id", "item", "answer", "answer_date", "
 DELIMITERS = (",", ";", "\t")
 
 
+# A workbook cell holds at most this many characters (Excel's limit): openpyxl writes a longer text of the export
+# cut to it. The answer checks read an id cut so back as the registry's id it begins (`review.checks`); review.csv
+# holds every value whole.
+CELL_CHARACTERS = 32_767
+
+
 @dataclass(frozen=True)
 class AnswerProblem:
     """One problem of an answer file, named where a nurse finds it."""

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from oligo_cohort.dictionary import EARLIEST_PLAUSIBLE_DATE
-from oligo_cohort.review.answers import AnswerProblem, AnswerRow
+from oligo_cohort.review.answers import CELL_CHARACTERS, AnswerProblem, AnswerRow
 from oligo_cohort.review.facts import RegistryFacts
 from oligo_cohort.review.items import BY_CODE, ITEMS, Item, normalise_answer
+from oligo_cohort.shown_labels import short_label
 
 ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00)?)?$")
 CHECKED_COLUMNS = (
@@ -60,6 +61,7 @@ class Checked:
 def check_answers(rows: list[AnswerRow], facts: RegistryFacts, *, today: dt.date) -> Checked:
     """Check every answered row; list unanswered rows; find items answered more than once."""
     known_patients = dict(zip(facts.patients["patient_id"], facts.patients["site_id"], strict=True))
+    rows = [_whole_ids(row, facts) for row in rows]
     births = dict(zip(facts.patients["patient_id"], facts.patients["birth_date"], strict=True))
     answers: list[Answer] = []
     unanswered: list[AnswerRow] = []
@@ -75,6 +77,30 @@ def check_answers(rows: list[AnswerRow], facts: RegistryFacts, *, today: dt.date
             problems += found
     problems += _repeated_items(rows)
     return Checked(answers, unanswered, problems)
+
+
+def _whole_ids(row: AnswerRow, facts: RegistryFacts) -> AnswerRow:
+    """The row with each id a workbook cell could not hold whole read as the registry's id it begins.
+
+    A workbook cell holds at most CELL_CHARACTERS characters, so the export's workbook holds a longer id (the
+    extract's contract sets no length) cut to that; an id of exactly that length is the registry's id it begins,
+    when exactly one does. Otherwise it stays as it is, and is checked as any other.
+    """
+    if row.sheet is None or all(len(row.get(c)) != CELL_CHARACTERS for c in _IDS):
+        return row
+    whole = dict(row.values)
+    for column in _IDS:
+        cut = row.get(column)
+        if len(cut) != CELL_CHARACTERS:
+            continue
+        known = facts.units["event_id"].dropna() if column == "event_id" else facts.patients[column]
+        begun = {value for value in known if value.startswith(cut)}
+        if len(begun) == 1:
+            whole[column] = begun.pop()
+    return replace(row, values=whole)
+
+
+_IDS = ("patient_id", "site_id", "event_id")
 
 
 def _check_row(
@@ -105,7 +131,8 @@ def _check_row(
     else:
         site = row.get("site_id")
         if site and site != known_patients[patient_id]:
-            problems.append(row.problem("site_id", f"patient {patient_id} is at site {known_patients[patient_id]}"))
+            at = short_label(known_patients[patient_id])
+            problems.append(row.problem("site_id", f"patient {short_label(patient_id)} is at site {at}"))
         unit, trouble = _unit(row, patient_id, facts)
         problems += trouble
     item = BY_CODE.get(row.get("item").lower())
@@ -146,15 +173,21 @@ def _unit(
     event_id = row.get("event_id")
     unit = facts.unit(patient_id, event_id or None)
     if unit is None and event_id:
-        return None, [row.problem("event_id", f"not a screening scan of patient {patient_id} in the extract")]
+        return None, [
+            row.problem("event_id", f"not a screening scan of patient {short_label(patient_id)} in the extract")
+        ]
     if unit is None:
         events = facts.units.loc[facts.units["patient_id"] == patient_id, "event_id"].dropna()
         return None, [
-            row.problem("event_id", f"event_id missing (screening scans of {patient_id}: {', '.join(events)})")
+            row.problem(
+                "event_id",
+                f"event_id missing (screening scans of {short_label(patient_id)}: "
+                f"{', '.join(short_label(event) for event in events)})",
+            )
         ]
     shown = row.get("screening_date")
     if shown and unit["event_id"] is not None and _parse_date(shown) != unit["screening_date"]:
-        return unit, [row.problem("screening_date", f"scan {event_id} is dated {unit['screening_date']}")]
+        return unit, [row.problem("screening_date", f"scan {short_label(event_id)} is dated {unit['screening_date']}")]
     return unit, []
 
 

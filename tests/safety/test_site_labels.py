@@ -215,3 +215,41 @@ def test_the_workbook_has_a_valid_sheet_per_site(outputs):
     names = workbook.sheetnames
     assert names and len({name.lower() for name in names}) == len(names)
     assert all(len(name) <= 31 and not UNSAFE.search(name) and name.lower() != "history" for name in names)
+
+
+def answered_workbook(export: Path, target: Path, *, site: str | None = None) -> Path:
+    """The export's workbook with every yes/no question answered (and, given `site`, every site cell set to it)."""
+    workbook = load_workbook(export / "review.xlsx")
+    for sheet in workbook.worksheets:
+        header = [cell.value for cell in sheet[1]]
+        column = {name: header.index(name) + 1 for name in ("site_id", "allowed_answers", "answer", "answer_date")}
+        for row in range(2, sheet.max_row + 1):
+            if str(sheet.cell(row, column["allowed_answers"]).value).startswith("yes"):
+                sheet.cell(row, column["answer"]).value = "yes"
+                sheet.cell(row, column["answer_date"]).value = "2024-01-01"
+                sheet.cell(row, header.index("answered_by") + 1).value = "RN"
+                if site is not None:
+                    sheet.cell(row, column["site_id"]).value = site
+    workbook.save(target)
+    return target
+
+
+def test_answers_typed_into_the_workbook_import_for_every_site(outputs, tmp_path, capsys):
+    """A workbook cell holds at most 32,767 characters: the 200,000-character site id is written cut, and read
+    back as the registry's site it begins."""
+    folders, _ = outputs
+    extract = folders["screen"].parent / "extract"
+    answers = answered_workbook(folders["review"], tmp_path / "answers.xlsx")
+    assert main(["review", "import", str(answers), "--extract", str(extract), "--out", str(tmp_path / "new")]) == 0
+    assert "added" in capsys.readouterr().out
+
+
+def test_an_answer_at_the_wrong_site_is_named_in_a_short_line(outputs, tmp_path, capsys):
+    folders, _ = outputs
+    extract = folders["screen"].parent / "extract"
+    answers = answered_workbook(folders["review"], tmp_path / "answers.xlsx", site="AVL")
+    assert main(["review", "import", str(answers), "--extract", str(extract), "--out", str(tmp_path / "new")]) == 2
+    said = capsys.readouterr().err
+    assert "is at site AAAAAAAAAAAAAAAAAAAAAAAAAA…AAAAAAAAAAAAA" in said
+    assert max(len(line) for line in said.splitlines()) < 400
+    assert not (tmp_path / "new").exists()
