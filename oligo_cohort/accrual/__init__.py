@@ -15,8 +15,9 @@ forecasts, the sites needed and figures (the `oligo-cohort accrual` command).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from oligo_cohort.lazy_exports import lazy_exports
 
 # Public name -> module. Loaded on first use, so that the command line (which imports
 # `oligo_cohort.accrual.command` to build its parser) does not pay for SciPy and Matplotlib.
@@ -59,10 +60,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:

@@ -9,8 +9,9 @@ Definitions are in docs/attrition.md and in `oligo_cohort.attrition.tables`.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from oligo_cohort.lazy_exports import lazy_exports
 
 # Public name -> module. Loaded on first use, so that the command line (which imports the `attrition` and
 # `report` command modules to build its parser) does not pay for Matplotlib and DuckDB on every start.
@@ -18,11 +19,11 @@ _EXPORTS = {
     "Options": "views",
     "OutcomeHistogram": "histogram",
     "Views": "views",
-    "WhatIf": "whatif",
+    "WhatIf": "comparison",
     "attrition_bars_figure": "charts",
     "attrition_table": "tables",
     "build_histogram": "histogram",
-    "compare_attrition": "whatif",
+    "compare_attrition": "comparison",
     "compute_views": "views",
     "consort_figure": "consort",
     "controlled": "views",
@@ -33,17 +34,14 @@ _EXPORTS = {
     "failure_sets": "tables",
     "histogram_of_result": "histogram",
     "impact_table": "tables",
-    "protocol_with": "whatif",
+    "protocol_with": "comparison",
     "result_views": "views",
     "save_figure": "charts",
     "site_figures": "consort",
     "upset_figure": "charts",
+    "whatif": "comparison",
     "write_feasibility_report": "feasibility",
 }
-
-# `whatif` is both a submodule and the function it exports: importing the submodule (as the report does) would
-# bind the package attribute to the module, so the function is bound here, eagerly (no Matplotlib behind it).
-from oligo_cohort.attrition.whatif import whatif  # noqa: E402
 
 __all__ = [
     "Options",
@@ -74,14 +72,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:
     from oligo_cohort.attrition.charts import attrition_bars_figure, save_figure, upset_figure
+    from oligo_cohort.attrition.comparison import WhatIf, compare_attrition, protocol_with, whatif
     from oligo_cohort.attrition.consort import consort_figure, site_figures
     from oligo_cohort.attrition.feasibility import write_feasibility_report
     from oligo_cohort.attrition.histogram import OutcomeHistogram, build_histogram, histogram_of_result
@@ -95,4 +91,3 @@ if TYPE_CHECKING:
         impact_table,
     )
     from oligo_cohort.attrition.views import Options, Views, compute_views, controlled, result_views
-    from oligo_cohort.attrition.whatif import WhatIf, compare_attrition, protocol_with

@@ -9,22 +9,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from oligo_cohort.attrition.bundle import (
-    CONTROLLED_NOTE,
-    figure_note,
-    parse_formats,
-    relative_names,
-    write_figures,
-    write_settings,
-)
-from oligo_cohort.attrition.bundle import write_tables as write_table_files
-from oligo_cohort.attrition.histogram import LEVELS
-from oligo_cohort.attrition.labels import n_text
-from oligo_cohort.attrition.tables import parse_criteria_list
-from oligo_cohort.attrition.views import Options, Views, parse_rates
-from oligo_cohort.destination import OutputFolder
-from oligo_cohort.disclosure import write_statement
+from oligo_cohort.attrition.levels import LEVELS
+
+if TYPE_CHECKING:
+    from oligo_cohort.attrition.views import Options, Views
+
+# The rest is imported where it runs: building the parser (and `--help`) should not load pandas and Matplotlib.
 
 HELP = "attrition by criterion (tables, CONSORT diagram, charts) from a screen output folder"
 
@@ -87,6 +79,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def options_from(args: argparse.Namespace, *, level: str, by: tuple[str, ...]) -> Options:
     """Attrition options from parsed arguments."""
+    from oligo_cohort.attrition.tables import parse_criteria_list
+    from oligo_cohort.attrition.views import Options, parse_rates
+
     return Options(
         level=level,
         order=tuple(parse_criteria_list(args.order)) or None,
@@ -98,6 +93,8 @@ def options_from(args: argparse.Namespace, *, level: str, by: tuple[str, ...]) -
 
 def format_table(views: Views) -> str:
     """The attrition table as text for the terminal."""
+    from oligo_cohort.attrition.labels import n_text
+
     lines = [f"{'step':>4}  {'criterion':<48} {'remaining':>10} {'excluded':>9} {'if unknown fail':>16}"]
     for row in views.attrition.itertuples():
         lines.append(
@@ -110,7 +107,18 @@ def format_table(views: Views) -> str:
 def run(args: argparse.Namespace) -> int:
     """Read the screen folder, compute the views, write tables and figures all-or-nothing."""
     from oligo_cohort.api import read_screen_dir
+    from oligo_cohort.attrition.bundle import (
+        CONTROLLED_NOTE,
+        figure_note,
+        parse_formats,
+        relative_names,
+        write_figures,
+        write_settings,
+    )
+    from oligo_cohort.attrition.bundle import write_tables as write_table_files
     from oligo_cohort.attrition.feasibility import attrition_views, disclosure_for, result_settings
+    from oligo_cohort.destination import OutputFolder
+    from oligo_cohort.disclosure import write_statement
 
     formats = parse_formats(args.formats)
     # The destination is checked and claimed before the screen folder is read.

@@ -33,10 +33,10 @@ from oligo_cohort.attrition.bundle import (
     write_settings,
     write_tables,
 )
+from oligo_cohort.attrition.comparison import WhatIf, compare_histograms, controlled_comparison, controlled_status
 from oligo_cohort.attrition.histogram import histogram_of_result
 from oligo_cohort.attrition.report import AccrualSection, ReportContent, render_report
 from oligo_cohort.attrition.views import Options, Views, controlled, result_views
-from oligo_cohort.attrition.whatif import WhatIf, compare_histograms, controlled_comparison, controlled_status
 from oligo_cohort.csv_output import write_csv
 from oligo_cohort.destination import OutputFolder, staged_output
 from oligo_cohort.disclosure import (

@@ -30,14 +30,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from oligo_cohort.attrition.levels import LEVELS
 from oligo_cohort.criteria import CRITERION_IDS, OUTCOMES
 from oligo_cohort.criteria import NO_EVENT as NO_EVENT_RULE
 from oligo_cohort.sql_text import identifier as quote
 
-Level = Literal["patients", "events"]
 GroupBy = Literal["site", "year"]
 
-LEVELS: tuple[str, ...] = ("patients", "events")
 GROUPINGS: dict[str, str] = {"site": "site_id", "year": "year"}
 NO_EVENT_YEAR = "no event"  # the year group of patients without a screening scan
 MASK_COLUMNS = ("failed", "unknown", "review")

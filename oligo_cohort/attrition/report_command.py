@@ -11,7 +11,6 @@ from pathlib import Path
 
 from oligo_cohort.accrual.command import accrual_start, target_count
 from oligo_cohort.attrition.command import add_attrition_options, options_from
-from oligo_cohort.attrition.whatif import protocol_with
 from oligo_cohort.engines import ENGINES
 from oligo_cohort.errors import UsageError
 from oligo_cohort.protocol import parameter_settings, shipped_protocols
@@ -70,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     """Screen (once, or twice for a comparison) and write the report folder."""
     from oligo_cohort.api import screen
     from oligo_cohort.attrition.bundle import parse_formats
+    from oligo_cohort.attrition.comparison import protocol_with
     from oligo_cohort.attrition.feasibility import disclosure_for, write_feasibility_report
     from oligo_cohort.cli import protocol_paths
     from oligo_cohort.destination import OutputFolder

@@ -10,8 +10,18 @@ Each result validates as `oligo-cohort validate` would, and screens with
 `oligo_cohort.api.screen(result.tables)` or `screen("extract/")`.
 """
 
-from oligo_cohort.importers.extract import ImportResult
-from oligo_cohort.importers.nkr import DEFAULT_ITEMS, import_nkr
-from oligo_cohort.importers.omop import import_omop
+from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from oligo_cohort.lazy_exports import lazy_exports
+
+# Public name -> module, loaded on first use: `oligo-cohort import omop --help` need not load pandas and DuckDB.
+_EXPORTS = {"DEFAULT_ITEMS": "nkr", "ImportResult": "extract", "import_nkr": "nkr", "import_omop": "omop"}
 __all__ = ["DEFAULT_ITEMS", "ImportResult", "import_nkr", "import_omop"]
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from oligo_cohort.importers.extract import ImportResult
+    from oligo_cohort.importers.nkr import DEFAULT_ITEMS, import_nkr
+    from oligo_cohort.importers.omop import import_omop

@@ -8,7 +8,24 @@
 The items that can be asked, and why: `oligo_cohort.review.items` and docs/chart-review.md.
 """
 
-from oligo_cohort.review.export import REVIEW_COLUMNS, ReviewExport, export_review, review_rows
-from oligo_cohort.review.importer import ReviewImport, import_answers
+from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from oligo_cohort.lazy_exports import lazy_exports
+
+# Public name -> module, loaded on first use: `oligo-cohort review --help` need not load pandas and DuckDB.
+_EXPORTS = {
+    "REVIEW_COLUMNS": "export",
+    "ReviewExport": "export",
+    "ReviewImport": "importer",
+    "export_review": "export",
+    "import_answers": "importer",
+    "review_rows": "export",
+}
 __all__ = ["REVIEW_COLUMNS", "ReviewExport", "ReviewImport", "export_review", "import_answers", "review_rows"]
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from oligo_cohort.review.export import REVIEW_COLUMNS, ReviewExport, export_review, review_rows
+    from oligo_cohort.review.importer import ReviewImport, import_answers

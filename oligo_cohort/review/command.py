@@ -13,11 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import pandas as pd
-
-from oligo_cohort.csv_output import write_csv
-from oligo_cohort.review.answers import PROBLEM_COLUMNS, AnswerFileError
-
 HELP = "chart review: export the open questions of a screen as a workbook, import the answers into a new extract"
 MAX_PRINTED = 200
 
@@ -99,7 +94,12 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Import the answers; every problem listed with exit code 2 and nothing written."""
+    # Imported here: building the parser (and `--help`) should not load pandas and the answer readers.
+    import pandas as pd
+
+    from oligo_cohort.csv_output import write_csv
     from oligo_cohort.destination import OutputFile, OutputFolder, Protected, resolved, starts_with_line
+    from oligo_cohort.review.answers import PROBLEM_COLUMNS, AnswerFileError
     from oligo_cohort.review.importer import import_answers
 
     inputs = [*args.files, args.extract]

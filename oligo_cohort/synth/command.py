@@ -7,8 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from oligo_cohort.synth.generate import DEFAULT_BATCH_SIZE, OPTIONAL_TABLES, generate_extract
-from oligo_cohort.synth.writer import FORMATS
+from oligo_cohort.synth.options import DEFAULT_BATCH_SIZE, FORMATS, OPTIONAL_TABLES
 from oligo_cohort.terminal import rewrite_line
 
 HELP = "write a synthetic registry extract (realistic clinical mix, any size)"
@@ -54,6 +53,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Generate the extract (and print its profile with --summary); exit code 0."""
+    from oligo_cohort.synth.generate import generate_extract  # here: `synth --help` need not load NumPy and Arrow
+
     started = time.perf_counter()
     show = not args.quiet and sys.stderr.isatty()
 

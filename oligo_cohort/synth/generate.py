@@ -28,15 +28,14 @@ from oligo_cohort.synth.clinical import (
 from oligo_cohort.synth.cohort import Sites, make_patients, make_sites
 from oligo_cohort.synth.course import make_course
 from oligo_cohort.synth.lesions import baseline_lesions, evolve
+from oligo_cohort.synth.options import DEFAULT_BATCH_SIZE, FORMATS, OPTIONAL_TABLES, Format
 from oligo_cohort.synth.studies import make_lesion_rows, make_responses, make_studies
 from oligo_cohort.synth.tables import SCHEMAS, TABLE_ORDER, BlockData, assemble, patient_id_width
 from oligo_cohort.synth.therapy import make_episodes
 from oligo_cohort.synth.tumours import make_tumours
-from oligo_cohort.synth.writer import FORMATS, ExtractWriter, Format
+from oligo_cohort.synth.writer import ExtractWriter
 
 BLOCK_PATIENTS = 10_000
-DEFAULT_BATCH_SIZE = 100_000
-OPTIONAL_TABLES = ("response_assessments", "performance_status", "observations")
 _SITES_STREAM = 0
 _BLOCK_STREAM = 1
 _RISK_STREAM = 2  # medical_risk / compliance_risk observations: their own stream leaves every other record as it was

@@ -8,14 +8,13 @@ encodings are fixed, and each batch becomes exactly one row group.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-Format = Literal["parquet", "csv"]
-FORMATS: tuple[Format, ...] = ("parquet", "csv")
+from oligo_cohort.synth.options import Format
 
 
 class ExtractWriter:

@@ -14,11 +14,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from oligo_cohort.attrition.comparison import (
+    compare_attrition,
+    compare_status,
+    controlled_comparison,
+    controlled_status,
+)
 from oligo_cohort.attrition.histogram import build_histogram
 from oligo_cohort.attrition.report import group_summary
 from oligo_cohort.attrition.tables import attrition_table, controlled_attrition
 from oligo_cohort.attrition.views import Options, controlled, views_from_histograms
-from oligo_cohort.attrition.whatif import compare_attrition, compare_status, controlled_comparison, controlled_status
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.disclosure import controlled_parts, round_count
 from tests.attrition.test_attrition_fixtures import random_patients

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from oligo_cohort.attrition.histogram import build_histogram
-from oligo_cohort.attrition.tables import attrition_table
-from oligo_cohort.attrition.whatif import (
+from oligo_cohort.attrition.comparison import (
     compare_attrition,
     compare_histograms,
     compare_status,
     controlled_comparison,
     protocol_with,
 )
+from oligo_cohort.attrition.histogram import build_histogram
+from oligo_cohort.attrition.tables import attrition_table
 from oligo_cohort.errors import UsageError
 from oligo_cohort.protocol import load_protocol
 from tests.attrition.test_attrition_fixtures import random_patients
