@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,13 +107,30 @@ class ScreeningResult:
         frame = self.query(name).df()
         return frame.astype(object).where(frame.notna(), None)
 
+    def rows_where(self, name: str, column: str, values: Iterable[str]) -> pd.DataFrame:
+        """The rows of one output table whose `column` holds one of `values`, in output order, typed as `patients`
+        and the other frames are: a few patients' rows without converting every patient's.
+
+        The values travel as a parameter, never as SQL text.
+        """
+        result = RESULT_TABLES[name]
+        if column not in result.columns:
+            raise ValueError(f"{name} has no column {column!r}")
+        select = ", ".join(identifier(c) for c in result.columns)
+        wanted = f"{identifier(column)} IN (SELECT unnest(CAST($values AS VARCHAR[])))"
+        query = f"SELECT {select} FROM {result.table} WHERE {wanted}{result.order_by}"
+        return self._typed(self.con.execute(query, {"values": list(values)}).df(), name)
+
     def _frame(self, name: str) -> pd.DataFrame:
+        return self._typed(self.typed_query(name).df(), name)
+
+    @staticmethod
+    def _typed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         """A table as pandas: text as str (None when missing), dates as datetime64, outcomes and statuses as
         categoricals in their order (pass, fail, unknown, review; eligible, unknown, ineligible), line numbers and
         row numbers as nullable integers."""
         import pandas as pd
 
-        frame = self.typed_query(name).df()
         for column in frame.columns:
             values = frame[column]
             if column in _CATEGORIES:

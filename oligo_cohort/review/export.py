@@ -86,15 +86,15 @@ def review_rows(
     """The review questions of a screen (nothing written)."""
     screen = read_screen_dir(screen_dir)
     chosen_statuses = _statuses(statuses)
-    # The screen's CSV files are formula-safe: ids starting with = + - @ carry an apostrophe there.
-    patients = screen.patients
-    chosen_sites = _sites(sites, patients)
-    selected = patients[patients["status"].isin(chosen_statuses)]
+    # Only the patients asked about, and only their reasons, become pandas rows: at 100,000 patients, every
+    # patient's row and reason took 11 s, for the 6 % whose status is open.
+    selected = screen.rows_where("patients", "status", chosen_statuses)
+    chosen_sites = _sites(sites, screen)
     if chosen_sites is not None:
         selected = selected[selected["site_id"].isin(chosen_sites)]
     source = _extract_of(screen, extract, screen_dir)
     facts = registry_facts(source, as_of=screen.as_of, protocol=screen.protocol, patients=selected["patient_id"])
-    reasons = screen.reasons
+    reasons = screen.rows_where("reasons", "patient_id", selected["patient_id"])
     reason_of = {(r.patient_id, r.criterion): r.reason for r in reasons.itertuples(index=False)}
     latest = screen.protocol.parameters.imaging_window_latest_days
     rows = [
@@ -212,11 +212,11 @@ def _statuses(statuses: Sequence[str]) -> tuple[str, ...]:
     return chosen
 
 
-def _sites(sites: Iterable[str] | None, patients: pd.DataFrame) -> tuple[str, ...] | None:
+def _sites(sites: Iterable[str] | None, screen: ScreeningResult) -> tuple[str, ...] | None:
     if sites is None:
         return None
     chosen = tuple(dict.fromkeys(s.strip() for s in sites if s.strip()))
-    known = set(patients["site_id"])
+    known = {site for (site,) in screen.typed_query("patients").select("site_id").distinct().fetchall()}
     unknown = [s for s in chosen if s not in known]
     if unknown or not chosen:
         raise UsageError(f"--site {','.join(chosen)}: not a site of the screen (sites: {', '.join(sorted(known))})")
