@@ -12,12 +12,14 @@ import datetime as dt
 import math
 import re
 from collections.abc import Sequence
+from copy import copy
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
+from openpyxl.styles.fonts import DEFAULT_FONT
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -97,6 +99,7 @@ def _column_styles(workbook: Workbook, columns: Sequence[str], answer_columns: S
             workbook.add_named_style(
                 NamedStyle(
                     name=style,
+                    font=copy(DEFAULT_FONT),  # the workbook's own font (a named style's default has none)
                     fill=ANSWER_FILL if answered else PatternFill(),
                     number_format=DATE_FORMAT if dated else "General",
                     alignment=Alignment(wrap_text=True, vertical="top")

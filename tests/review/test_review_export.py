@@ -21,8 +21,9 @@ from oligo_cohort.destination import MARKER
 from oligo_cohort.errors import UsageError
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.review import REVIEW_COLUMNS, export_review, review_rows
+from oligo_cohort.review.export import ANSWER_COLUMNS
 from oligo_cohort.review.items import ITEMS, items_for
-from oligo_cohort.review.workbook import sheet_names
+from oligo_cohort.review.workbook import DATE_COLUMNS, WRAPPED, sheet_names
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +143,21 @@ def test_the_workbook_offers_the_allowed_answers_as_drop_downs_with_frozen_heade
             width = sheet.column_dimensions[sheet.cell(1, k).column_letter].width
             assert width >= len(name)
         assert sheet.cell(1, column["answer_date"]).comment is not None
+
+
+def test_the_workbook_cells_are_shaded_formatted_and_wrapped_by_column(demo_export):
+    """Each kind of cell has its named style: the answer columns shaded, dates as YYYY-MM-DD, long text wrapped, in
+    the workbook's own font (a named style without one made LibreOffice print the sheet in another)."""
+    _, out = demo_export
+    book = load_workbook(out / "review.xlsx")
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                name = REVIEW_COLUMNS[cell.column - 1]
+                assert (cell.fill.fgColor.rgb == "00FFF4CC") == (name in ANSWER_COLUMNS), (sheet.title, cell.coordinate)
+                assert (cell.number_format == "yyyy-mm-dd") == (name in DATE_COLUMNS)
+                assert bool(cell.alignment.wrap_text) == (name in WRAPPED) and cell.alignment.vertical == "top"
+                assert (cell.font.name, cell.font.sz, cell.font.b) == ("Calibri", 11, False)
 
 
 def test_status_and_site_choose_the_patients(demo_screen, tmp_path):
