@@ -150,22 +150,26 @@ def describe_record(table: str, record: dict[str, object]) -> str:
     return f"response_assessments: {record['response']} on {record['assessment_date']}"
 
 
+# The table an answer becomes -> its records in `RegistryFacts.records_of`.
+_RECORDS_OF = {"observations": "observations", "performance_status": "performance", "response_assessments": "responses"}
+
+
 def _already_recorded(answer: Answer, record: dict[str, object], facts: RegistryFacts) -> bool:
     """Whether the extract already holds exactly this record (it is then not added twice)."""
     day = answer.answer_date
+    frame = facts.records_of(_RECORDS_OF[answer.item.table], answer.patient_id)
+    if frame.empty:  # most patients: nothing recorded of this kind
+        return False
     if answer.item.table == "observations":
-        frame = facts.records_of("observations", answer.patient_id)
         same = (frame["code"] == answer.item.code) & (frame["value"] == (record["value"] == "true"))
         same &= frame["start_date"] == day
     elif answer.item.table == "performance_status":
-        frame = facts.records_of("performance", answer.patient_id)
         same = (
             (frame["scale"] == ANSWER_SCALE)
             & (frame["score"] == int(answer.answer))
             & (frame["assessment_date"] == day)
         )
     else:
-        frame = facts.records_of("responses", answer.patient_id)
         same = (frame["response"] == answer.answer) & (frame["assessment_date"] == day)
     return bool(same.any())
 
@@ -190,6 +194,8 @@ def _conflict(answer: Answer, facts: RegistryFacts, parameters: Parameters) -> t
 def _observation_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | None, str | None]:
     code, said = answer.item.code, answer.answer == YES
     rows = facts.records_of("observations", answer.patient_id)
+    if rows.empty:  # most patients: no registry record of this kind, so nothing to conflict with
+        return None, None
     rows = rows[rows["code"] == code]
     other = rows[rows["value"] != said]
     if other.empty:
@@ -212,6 +218,8 @@ def _observation_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | N
 def _pregnancy_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | None, str | None]:
     code, said = answer.item.code, answer.answer == YES
     rows = facts.records_of("observations", answer.patient_id)
+    if rows.empty:  # most patients: no registry record of this kind, so nothing to conflict with
+        return None, None
     rows = rows[(rows["code"] == code) & (rows["value"] != said)]
     if rows.empty:
         return None, None
@@ -243,6 +251,8 @@ def _performance_conflict(
     s, r = answer.unit["screening_date"], answer.unit["registration_date"]
     start = s - dt.timedelta(days=parameters.performance_status_window_days)  # type: ignore[operator]
     rows = facts.records_of("performance", answer.patient_id)
+    if rows.empty:  # most patients: no registry record of this kind, so nothing to conflict with
+        return None, None
     rows = rows[(rows["assessment_date"] >= start) & (rows["assessment_date"] <= r)]
     said = ps_verdict(ANSWER_SCALE, int(answer.answer))
     verdicts = [ps_verdict(scale, int(score)) for scale, score in zip(rows["scale"], rows["score"], strict=True)]
@@ -268,6 +278,8 @@ def _response_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | None
     if start is None:
         return None, None
     rows = facts.records_of("responses", answer.patient_id)
+    if rows.empty:  # most patients: no registry record of this kind, so nothing to conflict with
+        return None, None
     rows = rows[(rows["assessment_date"] > start) & (rows["assessment_date"] < s)]  # type: ignore[operator]
     said_pd = answer.answer == CODES.progression_response
     other = rows[(rows["response"] == CODES.progression_response) != said_pd]
