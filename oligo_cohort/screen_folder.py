@@ -80,6 +80,9 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
     problems: list[str] = []
     manifest = _read_manifest(manifest_path, problems)
     con = connect()
+    # The files are in output order, and the reasons are read back in the order stored (`stored_in_order`): DuckDB
+    # reads a large CSV file in parallel, and keeps its rows in file order only when asked to.
+    con.execute("SET preserve_insertion_order = true")
     rows: dict[str, int] = {}
     for name, result_table in RESULT_TABLES.items():
         as_of = manifest["as_of"] if manifest else None
