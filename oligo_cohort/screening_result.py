@@ -294,13 +294,12 @@ def _categorical(values: pd.Series, categories: tuple[str, ...], where: str) -> 
     """Text values as a categorical of `categories` (in that order); a value outside them is an error, never NaN."""
     import pandas as pd
 
-    present = values.dropna()
-    unexpected = sorted(set(present.astype(str)) - set(categories))
+    # The distinct values are checked, not every value, and the categorical is made from the column as it is:
+    # value by value, the 38 outcome and status columns of 100,000 patients' events took 6 s.
+    unexpected = sorted(set(map(str, values.dropna().unique())) - set(categories))
     if unexpected:
         raise ValueError(f"{where} holds {unexpected[0]!r}, not one of {', '.join(categories)}")
-    return pd.Series(
-        pd.Categorical(values.where(values.notna(), None), categories=list(categories)), index=values.index
-    )
+    return pd.Series(pd.Categorical(values, categories=list(categories)), index=values.index)
 
 
 def _output_expression(column: str) -> str:
