@@ -5,7 +5,4 @@ A module of its own so that the command line can offer the choice without loadin
 
 from __future__ import annotations
 
-from typing import Literal
-
-Level = Literal["patients", "events"]
 LEVELS: tuple[str, ...] = ("patients", "events")
