@@ -96,20 +96,22 @@ def write_figures(
     from oligo_cohort.attrition.consort import consort_figure, site_figures
 
     note = note if note is not None else figure_note(views)
+    # The CONSORT diagrams are drawn to their exact size; the charts are cut to what they draw.
     figures = {
-        f"consort{suffix}": lambda: consort_figure(views.attrition, unit=views.unit, note=note),
-        f"attrition_bars{suffix}": lambda: attrition_bars_figure(views.attrition, unit=views.unit, note=note),
-        f"upset{suffix}": lambda: upset_figure(views.sets, views.set_sizes(), unit=views.unit, note=note),
+        f"consort{suffix}": (lambda: consort_figure(views.attrition, unit=views.unit, note=note), True),
+        f"attrition_bars{suffix}": (lambda: attrition_bars_figure(views.attrition, unit=views.unit, note=note), False),
+        f"upset{suffix}": (lambda: upset_figure(views.sets, views.set_sizes(), unit=views.unit, note=note), False),
     }
     written: dict[str, list[Path]] = {}
-    for stem, draw in figures.items():
-        written[stem] = save_figure(draw(), folder, stem, formats)  # one figure alive at a time
+    for stem, (draw, exact_size) in figures.items():
+        # One figure alive at a time.
+        written[stem] = save_figure(draw(), folder, stem, formats, exact_size=exact_size)
     site_table = views.by.get("site")
     if site_table is not None and len(site_table):
         sites = [str(site) for site in dict.fromkeys(site_table.iloc[:, 0])]
         drawn = site_figures(site_table, unit=views.unit, note=note)
         for stem, (_, figure) in zip(site_stems(sites, f"consort{suffix}_site"), drawn, strict=True):
-            written[stem] = save_figure(figure, folder, stem, site_formats or formats)
+            written[stem] = save_figure(figure, folder, stem, site_formats or formats, exact_size=True)
     return written
 
 

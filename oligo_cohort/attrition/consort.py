@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -24,12 +25,19 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 from matplotlib.textpath import TextToPath
 
-from oligo_cohort.attrition.charts import figure_style
+from oligo_cohort.attrition.charts import PAD_INCHES, figure_style
 from oligo_cohort.attrition.labels import n_text
 from oligo_cohort.attrition.tables import SECTION_REGISTRY, SECTION_REVIEW
 from oligo_cohort.figure_files import figure_labels, font_family
 
 FONT_SIZE = 8.5
+NOTE_FONT_SIZE = FONT_SIZE - 1.5
+# Text is measured unhinted and drawn hinted, which can draw a long line up to about 1 % wider than measured: a
+# box's text has PAD_X to spare, the note below the boxes this.
+NOTE_SLACK = 1.02
+# White margin around the drawing, in points: as wide as a saved chart left it when it was cut "tight" (the axes,
+# which span the figure with 2 points to spare, plus the pad `save_figure` leaves around a chart).
+MARGIN = 2.0 + PAD_INCHES * 72
 LINE_HEIGHT = FONT_SIZE * 1.32
 PAD_X, PAD_Y = 7.0, 5.0
 ARROW_GAP = 28.0  # from the spine to a side box
@@ -74,10 +82,14 @@ def _font(bold: bool) -> FontProperties:
 
 
 def _width(line: Line) -> float:
-    if not line.text:
-        return line.indent
-    width, _, _ = _MEASURE.get_text_width_height_descent(line.text, _font(line.bold), ismath=False)
-    return width + line.indent
+    return (_text_width(line.text, line.bold) if line.text else 0.0) + line.indent
+
+
+@lru_cache(maxsize=4096)
+def _text_width(text: str, bold: bool) -> float:
+    """Measured once per text: the diagrams of many sites repeat most of their lines (five in six of 300 sites')."""
+    width, _, _ = _MEASURE.get_text_width_height_descent(text, _font(bold), ismath=False)
+    return width
 
 
 def _n(value: object) -> str:
@@ -267,12 +279,14 @@ def consort_figure(
         top = Box(lines)
     width, height = _layout(columns, top)
     note_height = 2.2 * FONT_SIZE if note else 0.0
-    margin = 2.0
+    # The figure is the drawing's exact size, a note wider than the boxes and the white margin included: it is saved
+    # as it is (`save_figure(..., exact_size=True)`), without a pass to measure what it draws.
+    page_width = max(width, NOTE_SLACK * _note_width(note) if note else 0.0)
     with figure_style():
-        figure = Figure(figsize=((width + 2 * margin) / 72, (height + note_height + 2 * margin) / 72))
+        figure = Figure(figsize=((page_width + 2 * MARGIN) / 72, (height + note_height + 2 * MARGIN) / 72))
         axes = figure.add_axes((0, 0, 1, 1))
-        axes.set_xlim(-margin, width + margin)
-        axes.set_ylim(-note_height - margin, height + margin)
+        axes.set_xlim(-MARGIN, page_width + MARGIN)
+        axes.set_ylim(-note_height - MARGIN, height + MARGIN)
         axes.axis("off")
         for col in columns:
             _draw_column(axes, col, height)
@@ -280,8 +294,15 @@ def consort_figure(
             _draw_box(axes, top, height)
             _draw_split(axes, top, columns, height)
         if note:
-            axes.text(0, -FONT_SIZE * 0.6, note, fontsize=FONT_SIZE - 1.5, ha="left", va="top", style="italic")
+            axes.text(0, -FONT_SIZE * 0.6, note, fontsize=NOTE_FONT_SIZE, ha="left", va="top", style="italic")
     return figure
+
+
+def _note_width(note: str) -> float:
+    font = FontProperties(family=font_family(), size=NOTE_FONT_SIZE, style="italic")
+    return max(
+        _MEASURE.get_text_width_height_descent(line, font, ismath=False)[0] for line in note.splitlines() or [""]
+    )
 
 
 def site_figures(

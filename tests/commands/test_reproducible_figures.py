@@ -72,4 +72,4 @@ def test_every_figure_is_written_through_the_one_writer():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "savefig":
                 callers.append(f"{path.relative_to(package)}:{node.lineno}")
-    assert [caller.split(":")[0] for caller in callers] == ["figure_files.py"], callers
+    assert {caller.split(":")[0] for caller in callers} == {"figure_files.py"}, callers
