@@ -63,11 +63,12 @@ def _write_png(figure: Figure, target: Path | IO, options: dict[str, object]) ->
     try:
         buffer = io.BytesIO()
         figure.savefig(buffer, format="rgba", **options)
-        size = (int(agg.renderer.width), int(agg.renderer.height))
+        renderer = getattr(agg, "renderer", None)
+        size = (int(renderer.width), int(renderer.height)) if renderer is not None else (0, 0)
     finally:
         figure.set_canvas(canvas)
     rgba = buffer.getbuffer()
-    if len(rgba) != size[0] * size[1] * 4:  # never seen; Matplotlib's own writer then, rather than a wrong image
+    if not rgba or len(rgba) != size[0] * size[1] * 4:  # never seen; Matplotlib's own writer then, not a wrong image
         figure.savefig(target, format="png", **options)
         return
     pixels = np.frombuffer(rgba, dtype=np.uint8).reshape(size[1], size[0], 4)

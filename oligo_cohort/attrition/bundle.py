@@ -93,7 +93,8 @@ def write_figures(
     (default: `formats`).
     """
     from oligo_cohort.attrition.charts import attrition_bars_figure, save_figure, upset_figure
-    from oligo_cohort.attrition.consort import consort_figure, site_figures
+    from oligo_cohort.attrition.consort import consort_figure
+    from oligo_cohort.attrition.site_drawing import write_site_diagrams
 
     note = note if note is not None else figure_note(views)
     # The CONSORT diagrams are drawn to their exact size; the charts are cut to what they draw.
@@ -109,9 +110,8 @@ def write_figures(
     site_table = views.by.get("site")
     if site_table is not None and len(site_table):
         sites = [str(site) for site in dict.fromkeys(site_table.iloc[:, 0])]
-        drawn = site_figures(site_table, unit=views.unit, note=note)
-        for stem, (_, figure) in zip(site_stems(sites, f"consort{suffix}_site"), drawn, strict=True):
-            written[stem] = save_figure(figure, folder, stem, site_formats or formats, exact_size=True)
+        stems = site_stems(sites, f"consort{suffix}_site")
+        written |= write_site_diagrams(site_table, stems, folder, site_formats or formats, unit=views.unit, note=note)
     return written
 
 

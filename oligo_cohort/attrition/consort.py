@@ -305,6 +305,34 @@ def _note_width(note: str) -> float:
     )
 
 
+@dataclass(frozen=True)
+class SiteDiagram:
+    """What one site's diagram is drawn from: its group value, its rows of the grouped table and its heading."""
+
+    label: str
+    rows: pd.DataFrame
+    heading: str
+
+
+def site_diagrams(table: pd.DataFrame, *, unit: str = "patients") -> list[SiteDiagram]:
+    """The diagram of each group of a grouped attrition table (first column = group), in table order.
+
+    Headings are made for all groups at once: two sites whose ids cut to the same label get distinct ones.
+    """
+    group = table.columns[0]
+    if group == "step":
+        raise ValueError("site_figures needs a grouped attrition table (first column = group)")
+    name = GROUP_NAMES.get(group, group)
+    labels = list(dict.fromkeys(table[group]))
+    shown = figure_labels(labels)
+    return [
+        SiteDiagram(
+            str(label), table[table[group] == label].drop(columns=group), f"{name} {shown[str(label)]}: all {unit}"
+        )
+        for label in labels
+    ]
+
+
 def site_figures(
     table: pd.DataFrame, *, unit: str = "patients", note: str | None = None
 ) -> Iterator[tuple[str, Figure]]:
@@ -314,16 +342,8 @@ def site_figures(
     exclusion box, so each can stand on a page of its own. Drawn one at a time
     (a generator), so a report of 40 sites never holds 40 figures.
     """
-    group = table.columns[0]
-    if group == "step":
-        raise ValueError("site_figures needs a grouped attrition table (first column = group)")
-    name = GROUP_NAMES.get(group, group)
-    labels = list(dict.fromkeys(table[group]))
-    shown = figure_labels(labels)
-    for label in labels:
-        rows = table[table[group] == label].drop(columns=group)
-        heading = f"{name} {shown[str(label)]}: all {unit}"
-        yield str(label), consort_figure(rows, unit=unit, note=note, heading=heading)
+    for diagram in site_diagrams(table, unit=unit):
+        yield diagram.label, consort_figure(diagram.rows, unit=unit, note=note, heading=diagram.heading)
 
 
 def _draw_split(axes, top: Box, columns: list[Column], height: float) -> None:

@@ -107,7 +107,12 @@ def nkr_source(path: Path) -> Path:
 
 def stub_savefig(figure, fname, *args, **kwargs) -> None:
     """Figures are not CSV files: drawn, but not rendered (rendering is most of the report's time)."""
-    Path(fname).write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>" if str(fname).endswith(".svg") else b"-")
+    svg = str(fname).endswith(".svg") or kwargs.get("format") == "svg"
+    data = b"<svg xmlns='http://www.w3.org/2000/svg'/>" if svg else b"-"
+    if hasattr(fname, "write"):
+        fname.write(data)
+    else:
+        Path(fname).write_bytes(data)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,132 @@
+"""The sites' CONSORT diagrams drawn in worker processes: the same files as drawn one at a time, stopped cleanly.
+
+`oligo_cohort.attrition.site_drawing` starts a worker per core when the diagrams are many enough to pay for the
+workers' start-up. Whichever way they are drawn, every file must be the same byte for byte; an error in a worker
+must reach the run as that error; Ctrl-C during the drawing must stop the run as it stops any other (exit 130,
+nothing half-written) and leave no worker behind.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from oligo_cohort.attrition import site_drawing
+from oligo_cohort.attrition.bundle import site_stems
+from oligo_cohort.attrition.histogram import build_histogram
+from oligo_cohort.attrition.tables import attrition_table
+from tests.attrition.test_attrition_fixtures import random_patients, write_screen_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def site_table(sites: int, patients: int = 600, seed: int = 8):
+    units = random_patients(patients, seed=seed)
+    units["site_id"] = [f"S{i % sites:02d}" for i in range(len(units))]
+    return attrition_table(build_histogram(units, by="site"))
+
+
+def written_bytes(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_workers_write_the_same_files_as_one_process(tmp_path, monkeypatch):
+    table = site_table(6)
+    stems = site_stems([f"S{i:02d}" for i in range(6)], "consort_site")
+    here = site_drawing.write_site_diagrams(table, stems, tmp_path / "here", ("png", "svg"), unit="patients", note="n")
+    monkeypatch.setattr(site_drawing, "worker_count", lambda sites, formats, cores: 2)
+    pool = site_drawing.write_site_diagrams(table, stems, tmp_path / "pool", ("png", "svg"), unit="patients", note="n")
+    assert list(here) == list(pool) == stems  # in site order
+    assert [p.name for paths in pool.values() for p in paths] == [p.name for paths in here.values() for p in paths]
+    assert written_bytes(tmp_path / "pool") == written_bytes(tmp_path / "here")
+    assert len(written_bytes(tmp_path / "here")) == 12
+    assert not multiprocessing.active_children()
+
+
+def test_an_error_in_a_worker_is_the_run_s_error_and_no_worker_is_left(tmp_path, monkeypatch):
+    table = site_table(4)
+    stems = site_stems([f"S{i:02d}" for i in range(4)], "consort_site")
+    monkeypatch.setattr(site_drawing, "worker_count", lambda sites, formats, cores: 2)
+    with pytest.raises(ValueError, match="bmp"):
+        site_drawing.write_site_diagrams(table, stems, tmp_path / "pool", ("bmp",), unit="patients", note=None)
+    assert not multiprocessing.active_children()
+
+
+@given(
+    sites=st.integers(0, 2_000),
+    formats=st.lists(st.sampled_from(["png", "svg", "pdf"]), min_size=1, max_size=3, unique=True),
+    cores=st.integers(1, 64),
+)
+def test_workers_are_started_only_when_they_pay_for_themselves(sites, formats, cores):
+    workers = site_drawing.worker_count(sites, formats, cores)
+    assert 1 <= workers <= max(1, min(cores, sites))
+    drawing = sites * (site_drawing.LAYOUT_SECONDS + sum(site_drawing.SECONDS_PER_FORMAT[f] for f in formats))
+    if workers > 1:  # each has at least twice its start-up of drawing to do
+        assert drawing / workers >= 2 * site_drawing.WORKER_START_SECONDS
+    assert site_drawing.worker_count(sites + 50, formats, cores) >= workers  # more sites, never fewer workers
+
+
+def test_one_core_or_a_thread_cap_of_one_draws_here(monkeypatch):
+    monkeypatch.setenv("OLIGO_COHORT_THREADS", "1")
+    assert site_drawing.usable_cores() == 1
+    assert site_drawing.worker_count(1_000, ("png",), 1) == 1
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists() or (os.cpu_count() or 1) < 2, reason="Linux, 2 cores")
+def test_ctrl_c_while_workers_draw_stops_the_run_cleanly(tmp_path):
+    units = random_patients(2_000, seed=12)
+    units["site_id"] = [f"S{i % 60:02d}" for i in range(len(units))]
+    screen_dir = write_screen_dir(tmp_path / "screen", units)
+    out = tmp_path / "attrition"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "oligo_cohort", "attrition", str(screen_dir), "--out", str(out), "--by", "site"],
+        cwd=ROOT,
+        env=dict(os.environ, OLIGO_COHORT_THREADS="2", PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: Ctrl-C reaches the run and its workers, as in a terminal
+    )
+    deadline = time.monotonic() + 120
+    drawn: list[Path] = []
+    while not drawn and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+        drawn = list(tmp_path.glob(".*/figures/consort_site_*.png"))
+    assert drawn, "the run ended or stalled before drawing a site's diagram"
+    workers = children(process.pid)
+    assert len(workers) >= 2, workers  # the diagrams are being drawn in workers
+    os.killpg(process.pid, signal.SIGINT)
+    code = process.wait(timeout=120)
+    assert process.stderr is not None
+    lines = [line for line in process.stderr.read().splitlines() if line.strip()]
+    assert code == 130
+    assert lines[-1] == "oligo-cohort: interrupted; no output folder or file was left half-written", lines
+    assert not [line for line in lines if "Traceback" in line or "KeyboardInterrupt" in line], lines
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["screen"]
+    time.sleep(0.5)
+    alive = [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
+    assert not alive, alive
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return "Z"
