@@ -13,6 +13,7 @@ already being drawn finish, the rest are never started) and removes its half-wri
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -51,17 +52,32 @@ def write_site_diagrams(
         return {stem: _write(rows, heading, stem, folder, formats, unit, note) for rows, heading, stem in jobs}
     folder.mkdir(parents=True, exist_ok=True)
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start)
+    running = []
     try:
-        running = [
+        running += [
             pool.submit(_write, rows, heading, stem, folder, formats, unit, note) for rows, heading, stem in jobs
         ]
-        written = {stem: future.result() for (_, _, stem), future in zip(jobs, running, strict=True)}
-    except BaseException:
-        # An error in one diagram, or Ctrl-C: the diagrams not yet started never are.
+        return {stem: future.result() for (_, _, stem), future in zip(jobs, running, strict=True)}
+    finally:
+        # Done, an error in one diagram, or Ctrl-C: the diagrams not yet started never are, and no process of the
+        # pool outlives this call.
         pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return written
+        del pool, running
+        _stop_resource_tracker()
+
+
+def _stop_resource_tracker() -> None:
+    """Stop the process multiprocessing starts beside a pool to track its semaphores, and reap it.
+
+    Left alone it ends only after the run, and stays a zombie where nothing reaps orphans (in a container whose
+    first process does not).
+    """
+    from multiprocessing import resource_tracker
+
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is not None:
+        gc.collect()  # the pool's queues: their semaphores would otherwise be reported leaked
+        stop()
 
 
 def worker_count(sites: int, formats: Sequence[str], cores: int) -> int:

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from multiprocessing import resource_tracker
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,7 @@ def test_workers_write_the_same_files_as_one_process(tmp_path, monkeypatch):
     assert written_bytes(tmp_path / "pool") == written_bytes(tmp_path / "here")
     assert len(written_bytes(tmp_path / "here")) == 12
     assert not multiprocessing.active_children()
+    assert resource_tracker._resource_tracker._pid is None  # the pool's semaphore tracker stopped and reaped
 
 
 def test_an_error_in_a_worker_is_the_run_s_error_and_no_worker_is_left(tmp_path, monkeypatch):
@@ -121,12 +123,18 @@ def test_ctrl_c_while_workers_draw_stops_the_run_cleanly(tmp_path):
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["screen"]
     time.sleep(0.5)
-    alive = [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
-    assert not alive, alive
+    assert not group_members(process.pid), "a process of the run outlived it (a worker, or a zombie)"
 
 
-def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return "Z"
+def group_members(group: int) -> list[str]:
+    """Every process, zombies included, whose process group is `group`: its pid, state and name."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        state, _, pgrp = fields.split()[:3]
+        if int(pgrp) == group:
+            found.append(f"{stat.parent.name} {state} {name.split('(', 1)[1]}")
+    return found
