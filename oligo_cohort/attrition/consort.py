@@ -321,7 +321,7 @@ def site_diagrams(table: pd.DataFrame, *, unit: str = "patients") -> list[SiteDi
     """
     group = table.columns[0]
     if group == "step":
-        raise ValueError("site_figures needs a grouped attrition table (first column = group)")
+        raise ValueError("site diagrams need a grouped attrition table (first column = group)")
     name = GROUP_NAMES.get(group, group)
     labels = list(dict.fromkeys(table[group]))
     shown = figure_labels(labels)
