@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image
 
-from oligo_cohort.attrition.charts import PAD_INCHES, figure_style, save_figure
+from oligo_cohort.attrition.charts import PAD_INCHES, attrition_bars_figure, figure_style, save_figure
 from oligo_cohort.attrition.consort import consort_figure
 from oligo_cohort.attrition.histogram import build_histogram
 from oligo_cohort.attrition.tables import attrition_table
@@ -99,14 +99,12 @@ def test_the_fewest_channels_are_the_ones_the_pixels_need(height, width, kind, d
         pixels[..., 3] = 255
     mode = fewest_channels(pixels)
     assert len(mode) <= len(kind)  # never more channels than the pixels were made with
-    image = Image.fromarray(pixels, "RGBA")
+    image = Image.fromarray(pixels)  # RGBA: height × width × 4 bytes
     assert np.array_equal(np.asarray(image.convert(mode).convert("RGBA")), pixels)  # and nothing lost
 
 
-def test_the_demo_diagrams_are_grey_and_the_charts_opaque_colour(tmp_path):
+def test_a_diagram_is_written_grey_and_a_chart_opaque_colour(tmp_path):
     table = attrition_table(build_histogram(random_patients(500, seed=3)))
-    from oligo_cohort.attrition.charts import attrition_bars_figure
-
     consort = save_figure(consort_figure(table, note="a note"), tmp_path, "consort", ("png",), exact_size=True)
     bars = save_figure(attrition_bars_figure(table, note="a note"), tmp_path, "bars", ("png",))
     assert Image.open(consort[0]).mode == "L"
@@ -114,7 +112,7 @@ def test_the_demo_diagrams_are_grey_and_the_charts_opaque_colour(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def site_table() -> pd.DataFrame:
+def table_of_300() -> pd.DataFrame:
     return attrition_table(build_histogram(random_patients(300, seed=5)))
 
 
@@ -129,9 +127,11 @@ def site_table() -> pd.DataFrame:
         ),
     ),
 )
-def test_a_diagram_saved_at_its_own_size_draws_nothing_in_its_margin(site_table, tmp_path_factory, heading, note):
+def test_a_diagram_saved_at_its_own_size_draws_nothing_in_its_margin(table_of_300, tmp_path_factory, heading, note):
     folder = tmp_path_factory.mktemp("diagram")
-    [png] = save_figure(consort_figure(site_table, note=note, heading=heading), folder, "d", ("png",), exact_size=True)
+    [png] = save_figure(
+        consort_figure(table_of_300, note=note, heading=heading), folder, "d", ("png",), exact_size=True
+    )
     pixels = np.asarray(Image.open(png).convert("L"))
     # The pad a chart gets, less two pixels: the layout measures text unhinted and the PNG draws it hinted.
     band = round(PAD_INCHES * 300) - 2
