@@ -2,7 +2,8 @@
 
 A diagram costs Matplotlib about a quarter of a second as a 300-dpi PNG and an SVG, nearly all of it drawing
 text, on one core: 300 sites took over a minute. The diagrams are independent, so above a few sites they are drawn
-in worker processes, one per core (Matplotlib is not thread-safe: its settings are global). A worker starts a
+in worker processes, one per core (Matplotlib is not thread-safe: its settings are global), when the command line
+runs (`workers_may_start`). A worker starts a
 fresh Python and imports Matplotlib and pandas (about 0.9 s), so workers are started only when each has at least
 twice that of drawing to do; below that, and with one core, the diagrams are drawn here, one at a time.
 
@@ -17,6 +18,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -88,12 +90,30 @@ def worker_count(sites: int, formats: Sequence[str], cores: int) -> int:
 
 
 def usable_cores() -> int:
-    """The cores this process may run on, at most `OLIGO_COHORT_THREADS` when it is set."""
+    """The cores this process may run on, at most `OLIGO_COHORT_THREADS` when it is set; 1 when workers may not
+    start (`workers_may_start`)."""
     from oligo_cohort.database import THREADS_ENV  # here: a worker need not import DuckDB
 
+    if not workers_may_start():
+        return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     cap = os.environ.get(THREADS_ENV, "").strip()
     return min(cores, int(cap)) if cap.isdigit() and int(cap) >= 1 else cores
+
+
+def workers_may_start() -> bool:
+    """Whether starting a worker is safe here: a spawned worker first runs the program's main file again.
+
+    That is harmless for the command line (`oligo-cohort`, `python -m oligo_cohort`: both call `main()` only under
+    `if __name__ == "__main__"`) and where there is no main file (an interactive session, `python -c`). An analyst's
+    script that calls the package at its top level, unguarded, would run again in every worker, and fail there;
+    such a script, a notebook or any other program draws in its own process instead.
+    """
+    program = sys.modules.get("__main__")
+    if program is None or getattr(program, "__file__", None) is None:
+        return True
+    entry = getattr(program, "main", None)
+    return getattr(entry, "__module__", None) == "oligo_cohort.cli" and getattr(entry, "__name__", None) == "main"
 
 
 def _worker_start() -> None:

@@ -83,6 +83,52 @@ def test_one_core_or_a_thread_cap_of_one_draws_here(monkeypatch):
     assert site_drawing.worker_count(1_000, ("png",), 1) == 1
 
 
+UNGUARDED_SCRIPT = """
+from pathlib import Path
+import sys
+
+from oligo_cohort.attrition import site_drawing
+from oligo_cohort.attrition.bundle import site_stems
+from tests.attrition.test_site_drawing import site_table
+
+# An analyst's script: the package called at the top level, without `if __name__ == "__main__"`.
+table = site_table(30)
+stems = site_stems([f"S{i:02d}" for i in range(30)], "consort_site")
+written = site_drawing.write_site_diagrams(table, stems, Path(sys.argv[1]), ("png", "svg"), unit="patients", note=None)
+print(site_drawing.usable_cores(), len(written))
+"""
+
+
+def test_a_script_that_calls_the_package_unguarded_draws_in_its_own_process(tmp_path):
+    """A spawned worker runs the program's main file again: such a script would run again in every worker."""
+    script = tmp_path / "analysis.py"
+    script.write_text(UNGUARDED_SCRIPT, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "figures")],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["1", "30"]
+    assert len(list((tmp_path / "figures").glob("*.png"))) == 30
+
+
+def test_the_command_line_may_start_workers(monkeypatch):
+    import types
+
+    from oligo_cohort.cli import main
+
+    monkeypatch.setitem(sys.modules, "__main__", types.SimpleNamespace(__file__="/usr/bin/oligo-cohort", main=main))
+    assert site_drawing.workers_may_start()
+    monkeypatch.setitem(sys.modules, "__main__", types.SimpleNamespace(__file__="analysis.py", main=print))
+    assert not site_drawing.workers_may_start()
+    monkeypatch.setitem(sys.modules, "__main__", types.SimpleNamespace())  # an interactive session
+    assert site_drawing.workers_may_start()
+
+
 def children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
