@@ -3,7 +3,8 @@
 `oligo_cohort.attrition.site_drawing` starts a worker per core when the diagrams are many enough to pay for the
 workers' start-up. Whichever way they are drawn, every file must be the same byte for byte; an error in a worker
 must reach the run as that error; Ctrl-C during the drawing must stop the run as it stops any other (exit 130,
-nothing half-written) and leave no worker behind.
+nothing half-written) and leave no worker behind. Only the command line starts workers: a worker runs the
+program's main file again, and an analyst's script that calls the package unguarded must still run, once.
 """
 
 from __future__ import annotations
