@@ -14,7 +14,7 @@ name, an emoji) written as its escape (`\\u4e2d`), where it would otherwise be a
 
 A PNG file is written in the fewest channels that hold its pixels exactly: grey (the CONSORT diagrams), colour
 without transparency (the charts), or colour with it. Matplotlib writes every PNG as colour with transparency,
-four bytes a pixel, and compressing them was most of the time a diagram took (0.15 s of a site's 0.44 s at
+four bytes a pixel, and compressing them was a third of a site diagram's time (0.15 s of 0.44 s at
 300 dpi); the pixels are the same, and the files less than half the size.
 """
 
