@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 class OligoCohortError(Exception):
     """Base of the errors meant for the user, not for a traceback."""
@@ -23,3 +25,10 @@ class InputError(OligoCohortError):
     def __init__(self, problems: list) -> None:  # list[Problem]; typed loosely to avoid an import cycle
         self.problems = problems
         super().__init__(f"{len(problems)} fatal problem(s) in the extract")
+
+
+def is_duckdb_error(exc: BaseException, *kinds: str) -> bool:
+    """Whether `exc` is one of DuckDB's errors named `kinds` ("IOException", ...), without importing DuckDB: one of
+    its errors can only arrive once something has imported it, and a command's `--help` never does."""
+    duckdb = sys.modules.get("duckdb")
+    return duckdb is not None and isinstance(exc, tuple(getattr(duckdb, kind) for kind in kinds))

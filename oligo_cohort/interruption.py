@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import duckdb
+from oligo_cohort.errors import is_duckdb_error
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 NAMES = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
@@ -86,7 +86,7 @@ def stopped_by(exc: BaseException) -> int | None:
         return _received[0]
     if isinstance(exc, Terminated):
         return signal.SIGTERM
-    if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException):
+    if isinstance(exc, KeyboardInterrupt) or is_duckdb_error(exc, "InterruptException"):
         return signal.SIGINT
     return None
 

@@ -8,15 +8,13 @@ import os
 import sys
 import traceback
 
-import duckdb
-
 from oligo_cohort import interruption
 from oligo_cohort.cli.run_files import write_problems
 from oligo_cohort.destination import (
     DestinationError,
     OutputFile,
 )
-from oligo_cohort.errors import InputError, OligoCohortError
+from oligo_cohort.errors import InputError, OligoCohortError, is_duckdb_error
 
 
 def report_failure(exc: BaseException, args: argparse.Namespace) -> int:
@@ -36,7 +34,7 @@ def report_failure(exc: BaseException, args: argparse.Namespace) -> int:
     if isinstance(exc, OligoCohortError):
         _say(f"oligo-cohort: error: {exc}")
         return exc.exit_code
-    if isinstance(exc, MemoryError | duckdb.OutOfMemoryException):
+    if isinstance(exc, MemoryError) or is_duckdb_error(exc, "OutOfMemoryException"):
         _say(
             "oligo-cohort: error: out of memory. Screen in smaller slices (OLIGO_COHORT_SLICE_PATIENTS), change "
             "DuckDB's memory cap (OLIGO_COHORT_MEMORY_LIMIT), or run on a machine with more memory"
@@ -46,7 +44,7 @@ def report_failure(exc: BaseException, args: argparse.Namespace) -> int:
         where = f": {exc.filename}" if exc.filename else ""
         _say(f"oligo-cohort: error: {exc.strerror}{where}")
         return 2
-    if isinstance(exc, duckdb.IOException | duckdb.PermissionException):
+    if is_duckdb_error(exc, "IOException", "PermissionException"):
         _say(f"oligo-cohort: error: {str(exc).splitlines()[0]}")
         return 2
     _say(

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import errno
 
-import duckdb
-
-from oligo_cohort.errors import UsageError
+from oligo_cohort.errors import UsageError, is_duckdb_error
 
 
 class DestinationError(UsageError):
@@ -29,6 +27,6 @@ def write_failure(exc: BaseException) -> str | None:
     """The reason an output could not be written, when `exc` is the file system's doing (disk full, read-only…)."""
     if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
         return exc.strerror or str(exc)
-    if isinstance(exc, duckdb.IOException | duckdb.PermissionException):
+    if is_duckdb_error(exc, "IOException", "PermissionException"):
         return str(exc).splitlines()[0]
     return None

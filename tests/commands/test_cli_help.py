@@ -13,6 +13,7 @@ import argparse
 import logging
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -75,7 +76,7 @@ def test_plain_help_imports_no_plugged_command():
 
 
 HELP_COMMANDS = [*COMMANDS, "review export", "review import", "import omop", "import nkr"]
-DATA_LIBRARIES = ("pandas", "matplotlib", "scipy", "polars", "openpyxl", "pyarrow", "numpy")
+DATA_LIBRARIES = ("pandas", "matplotlib", "scipy", "polars", "openpyxl", "pyarrow", "numpy", "duckdb")
 HELP_PROBE = """
 import sys
 from oligo_cohort.cli import main
@@ -95,6 +96,28 @@ def test_every_command_help_loads_no_data_library(command):
     done = subprocess.run([sys.executable, "-c", probe, *command.split()], capture_output=True, text=True, cwd=ROOT)
     assert "usage:" in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "LOADED []", done.stderr[-1000:]
+
+
+def test_duckdb_s_errors_are_told_apart_without_importing_duckdb():
+    """The command line's last line of defence names DuckDB's errors (an interrupted query, a full disk, out of
+    memory) without importing DuckDB, which `--help` never needs: such an error only arrives once DuckDB is loaded."""
+    from oligo_cohort import interruption
+    from oligo_cohort.cli.failures import report_failure
+    from oligo_cohort.destination.failures import write_failure
+    from oligo_cohort.errors import is_duckdb_error
+
+    assert is_duckdb_error(duckdb.IOException("disk full"), "IOException", "PermissionException")
+    assert not is_duckdb_error(OSError("disk full"), "IOException")
+    assert interruption.stopped_by(duckdb.InterruptException("query interrupted")) == signal.SIGINT
+    assert interruption.stopped_by(ValueError()) is None
+    assert write_failure(duckdb.PermissionException("Permission denied\nmore")) == "Permission denied"
+    assert report_failure(duckdb.OutOfMemoryException("out of memory"), argparse.Namespace()) == 2
+    probe = (
+        "import sys\nfrom oligo_cohort.errors import is_duckdb_error\n"
+        "print(is_duckdb_error(ValueError(), 'IOException'), 'duckdb' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.split() == ["False", "False"]
 
 
 @pytest.mark.parametrize("kind", ["csv", "parquet"])
