@@ -84,14 +84,21 @@ def enrol_share(patients: pd.DataFrame, assumptions: Assumptions) -> pd.Series:
 def screening_history(result: ScreeningResult, assumptions: Assumptions) -> History:
     """Counts, exposures and rates per site (see the module notes for the choices)."""
     patients = result.patients
-    events = result.events
     all_sites = pd.Index(sorted(set(patients["site_id"].dropna().astype(str))), name="site_id")
-    dated = events.loc[events["screening_date"].notna(), ["site_id", "screening_date"]].copy()
+    # Of the events only each site's first and last screening date count: DuckDB reduces them to a row per site
+    # (the events as a frame took 1.9 s of the command at 100k patients).
+    dated = (
+        result.typed_query("events")
+        .filter("screening_date IS NOT NULL")
+        .aggregate("site_id, min(screening_date) AS first_date, max(screening_date) AS last_date", "site_id")
+        .df()
+    )
     if dated.empty:
         raise UsageError("the screening result has no screening events: there is no history to estimate rates from")
-    dated["screening_date"] = pd.to_datetime(dated["screening_date"])
-    window_end = dated["screening_date"].max()
-    first = dated.groupby("site_id")["screening_date"].min().reindex(all_sites)
+    window_end = pd.to_datetime(dated["last_date"]).max()
+    known = dated[dated["site_id"].notna()]
+    first = pd.Series(pd.to_datetime(known["first_date"]).to_numpy(), index=known["site_id"].astype(str))
+    first = first.reindex(all_sites)
 
     counted = patients.loc[patients["status"].isin(BOUNDS[OPTIMISTIC]) & patients["screening_date"].notna()].copy()
     counted["site_id"] = counted["site_id"].astype(str)

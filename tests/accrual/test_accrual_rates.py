@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,7 +90,15 @@ def write_screen_dir(folder: Path, patients: pd.DataFrame, *, as_of: str | None 
 
 
 def as_result(patients: pd.DataFrame, as_of: str = "2024-12-31") -> SimpleNamespace:
-    return SimpleNamespace(patients=patients, events=events_of(patients), as_of=dt.date.fromisoformat(as_of))
+    """What `screening_history` reads of a ScreeningResult: the patients frame, and the events typed as
+    `typed_query` gives them (screening dates as dates)."""
+    events = events_of(patients)
+
+    def typed_query(name: str) -> duckdb.DuckDBPyRelation:
+        assert name == "events"
+        return duckdb.from_df(events).project("* REPLACE (CAST(screening_date AS DATE) AS screening_date)")
+
+    return SimpleNamespace(patients=patients, typed_query=typed_query, as_of=dt.date.fromisoformat(as_of))
 
 
 SMALL = patient_rows(
