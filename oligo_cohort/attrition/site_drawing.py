@@ -19,8 +19,9 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -56,9 +57,10 @@ def write_site_diagrams(
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start)
     running = []
     try:
-        running += [
-            pool.submit(_write, rows, heading, stem, folder, formats, unit, note) for rows, heading, stem in jobs
-        ]
+        with _ctrl_c_held():  # the workers start here, with the first jobs
+            running += [
+                pool.submit(_write, rows, heading, stem, folder, formats, unit, note) for rows, heading, stem in jobs
+            ]
         return {stem: future.result() for (_, _, stem), future in zip(jobs, running, strict=True)}
     finally:
         # Done, an error in one diagram, or Ctrl-C: the diagrams not yet started never are, and no process of the
@@ -116,9 +118,27 @@ def workers_may_start() -> bool:
     return getattr(entry, "__module__", None) == "oligo_cohort.cli" and getattr(entry, "__name__", None) == "main"
 
 
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Block SIGINT in this thread while workers start: a started process inherits the block, so a Ctrl-C that
+    arrives while a worker is still starting Python waits instead of breaking its start with a traceback; here it is
+    delivered when the block ends (as multiprocessing does for its own semaphore tracker)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _worker_start() -> None:
-    # Ctrl-C reaches every process of the terminal's group; the run's own process handles it for all.
+    # Ctrl-C reaches every process of the terminal's group; the run's own process handles it for all. A worker is
+    # born with it blocked (`_ctrl_c_held`): ignored from here on, a Ctrl-C that came meanwhile is dropped.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _write(
