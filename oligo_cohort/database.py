@@ -78,11 +78,9 @@ def connect(database: str | Path | None = None, *, read_only: bool = False) -> d
         "checkpoint_threshold": "1TB",
         "memory_limit": memory_limit(),
     }
-    threads = os.environ.get(THREADS_ENV, "").strip()
-    if threads:
-        if not threads.isdigit() or int(threads) < 1:
-            raise UsageError(f"{THREADS_ENV}={threads!r}: expected a whole number of threads >= 1")
-        config["threads"] = int(threads)
+    threads = thread_limit()
+    if threads is not None:
+        config["threads"] = threads
     folder = _private_folder()
     config["temp_directory"] = folder
     try:
@@ -130,6 +128,16 @@ def create_table(
 def spill_folder(con: duckdb.DuckDBPyConnection) -> Path:
     """The private folder a connection spills to."""
     return Path(str(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]))
+
+
+def thread_limit() -> int | None:
+    """The threads (and drawing workers) a run may use: `OLIGO_COHORT_THREADS` checked, or None when it is unset."""
+    text = os.environ.get(THREADS_ENV, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"{THREADS_ENV}={text!r}: expected a whole number of threads >= 1")
+    return int(text)
 
 
 def memory_limit() -> str:

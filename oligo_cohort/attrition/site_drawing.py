@@ -94,13 +94,13 @@ def worker_count(sites: int, formats: Sequence[str], cores: int) -> int:
 def usable_cores() -> int:
     """The cores this process may run on, at most `OLIGO_COHORT_THREADS` when it is set; 1 when workers may not
     start (`workers_may_start`)."""
-    from oligo_cohort.database import THREADS_ENV  # here: a worker need not import DuckDB
+    from oligo_cohort.database import thread_limit  # here: a worker need not import DuckDB
 
     if not workers_may_start():
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    cap = os.environ.get(THREADS_ENV, "").strip()
-    return min(cores, int(cap)) if cap.isdigit() and int(cap) >= 1 else cores
+    cap = thread_limit()
+    return cores if cap is None else min(cores, cap)
 
 
 def workers_may_start() -> bool:
