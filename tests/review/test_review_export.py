@@ -146,15 +146,19 @@ def test_the_workbook_offers_the_allowed_answers_as_drop_downs_with_frozen_heade
 
 
 def test_the_workbook_cells_are_shaded_formatted_and_wrapped_by_column(demo_export):
-    """Each kind of cell has its named style: the answer columns shaded, dates as YYYY-MM-DD, long text wrapped, in
-    the workbook's own font (a named style without one made LibreOffice print the sheet in another)."""
+    """Each kind of cell has its format: the answer columns shaded (empty ones too), dates as YYYY-MM-DD, long text
+    wrapped, everything in the workbook's own font (LibreOffice printed a sheet whose cells named none in another).
+    A fill's colour is its last six hex digits; Excel ignores the alpha byte before them."""
     _, out = demo_export
     book = load_workbook(out / "review.xlsx")
     for sheet in book.worksheets:
         for row in sheet.iter_rows(min_row=2):
             for cell in row:
                 name = REVIEW_COLUMNS[cell.column - 1]
-                assert (cell.fill.fgColor.rgb == "00FFF4CC") == (name in ANSWER_COLUMNS), (sheet.title, cell.coordinate)
+                assert (str(cell.fill.fgColor.rgb)[-6:] == "FFF4CC") == (name in ANSWER_COLUMNS), (
+                    sheet.title,
+                    cell.coordinate,
+                )
                 assert (cell.number_format == "yyyy-mm-dd") == (name in DATE_COLUMNS)
                 assert bool(cell.alignment.wrap_text) == (name in WRAPPED) and cell.alignment.vertical == "top"
                 assert (cell.font.name, cell.font.sz, cell.font.b) == ("Calibri", 11, False)
