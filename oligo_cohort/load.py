@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import duckdb
 from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.database import MEMORY_ENV as MEMORY_ENV
 from oligo_cohort.database import THREADS_ENV as THREADS_ENV
-from oligo_cohort.database import close, connect
+from oligo_cohort.database import close, connect, create_table
 from oligo_cohort.dictionary import EARLIEST_PLAUSIBLE_DATE, tables
 from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.paths import sql_dir
@@ -38,6 +39,10 @@ from oligo_cohort.validate import (
 
 OPTIONAL_TABLES = ("response_assessments", "performance_status", "observations")
 
+# The table listing the patients a partial load keeps (`load_extract(patients=...)`); a table, not a registered
+# frame, so that the cursors typing tables side by side see it too.
+LOADED_PATIENTS = "loaded_patients"
+
 
 @dataclass
 class LoadedExtract:
@@ -56,20 +61,30 @@ def load_extract(
     *,
     as_of: str | dt.date | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    patients: Iterable[str] | None = None,
 ) -> LoadedExtract:
     """Read, validate, type and stage an extract; raise `InputError` with every fatal problem.
 
     A connection made here is closed (its spill folder removed) when loading fails; on success it belongs to the
     result, and goes when that is dropped or the process ends (`oligo_cohort.database`).
+
+    `patients`: load only these patients' rows, for a command that needs a few patients of an extract a screen has
+    already validated whole (`review export`, which checks the files are unchanged). Every table is filtered by
+    patient_id as it is typed, so only their rows are checked; the default cut-off would be that of their rows
+    alone, so `as_of` must be given.
     """
     run_day = dt.date.today()  # one day for the whole run, should it pass midnight
     cutoff = _parse_as_of(as_of, run_day)
+    if patients is not None and cutoff is None:
+        raise ValueError("load_extract(patients=...) needs as_of: the cut-off of a few patients is not the extract's")
     with stage("read"):
         raw = read_source(source)
     own = con is None
     con = con or connect()
     try:
-        return _validate_and_stage(con, raw, cutoff, run_day)
+        if patients is not None:
+            create_table(con, LOADED_PATIENTS, {"patient_id": "text"}, [(p,) for p in sorted(set(patients))])
+        return _validate_and_stage(con, raw, cutoff, run_day, LOADED_PATIENTS if patients is not None else None)
     except (duckdb.OutOfMemoryException, duckdb.IOException) as exc:
         if own:
             close(con)
@@ -84,10 +99,16 @@ def load_extract(
         raise
 
 
-def _validate_and_stage(con: duckdb.DuckDBPyConnection, raw: RawExtract, cutoff: dt.date | None, run_day: dt.date):
+def _validate_and_stage(
+    con: duckdb.DuckDBPyConnection,
+    raw: RawExtract,
+    cutoff: dt.date | None,
+    run_day: dt.date,
+    patients: str | None = None,
+):
     with stage("validate"):
         create_vocabulary(con)
-        problems = validate_and_type(con, raw, run_day=run_day)
+        problems = validate_and_type(con, raw, run_day=run_day, patients=patients)
         fatal = [p for p in problems if p.severity == "fatal"]
         if fatal:
             raise InputError(fatal)
@@ -137,6 +158,24 @@ def materialise(con: duckdb.DuckDBPyConnection, table: str) -> None:
         con.execute(f"CREATE TABLE {quote('materialised_' + table)} AS SELECT * FROM {quote(table)}")
         con.execute(f"DROP VIEW {quote(table)}")
         con.execute(f"ALTER TABLE {quote('materialised_' + table)} RENAME TO {quote(table)}")
+
+
+def keep_patients(con: duckdb.DuckDBPyConnection, table: str, wanted: str) -> None:
+    """Keep only the rows of loaded `table` whose patient_id is listed in `wanted` (a table or view with a
+    patient_id column): they become an ordinary table of that name (a loaded table may be a view of its typed
+    table).
+
+    The kept rows are copied, not the table copied and the others deleted: at 100,000 patients, of whom a chart
+    review asks about 6 %, copying and deleting took 1 s.
+    """
+    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()
+    kept = quote("kept_" + table)
+    con.execute(
+        f"CREATE OR REPLACE TABLE {kept} AS SELECT * FROM {quote(table)} "
+        f"WHERE patient_id IN (SELECT patient_id FROM {quote(wanted)})"
+    )
+    con.execute(f"DROP {'VIEW' if kind and kind[0][0] == 'VIEW' else 'TABLE'} {quote(table)}")
+    con.execute(f"ALTER TABLE {kept} RENAME TO {quote(table)}")
 
 
 def write_run_parameters(

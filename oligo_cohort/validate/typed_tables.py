@@ -71,24 +71,30 @@ def _code_expression(col: Column, raw: str) -> str:
 
 
 def create_typed_streaming(
-    con: duckdb.DuckDBPyConnection, table: Table, raw_table: RawTable, dates: PlausibleDates, problems: list[Problem]
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    raw_table: RawTable,
+    dates: PlausibleDates,
+    problems: list[Problem],
+    patients: str | None = None,
 ) -> RawTable:
-    """Type a table. A Parquet file's rows stream from the file only now, so only now can a damaged page, or text
-    that is not UTF-8, show: the file is then read again value by value to name what is wrong (`sources`)."""
+    """Type a table (only the rows of the patients listed in table `patients`, if given). A Parquet file's rows
+    stream from the file only now, so only now can a damaged page, or text that is not UTF-8, show: the file is
+    then read again value by value to name what is wrong (`sources`)."""
     if not raw_table.query:
         con.register(f"raw_{table.name}", raw_table.data)
-        _create_typed(con, table, set(raw_table.columns), raw_table.native, dates)
+        _create_typed(con, table, set(raw_table.columns), raw_table.native, dates, patients)
         return raw_table
     con.execute(f"CREATE OR REPLACE TEMP VIEW raw_{table.name} AS {raw_table.query}")
     try:
-        _create_typed(con, table, set(raw_table.columns), raw_table.native, dates)
+        _create_typed(con, table, set(raw_table.columns), raw_table.native, dates, patients)
         return raw_table
     except duckdb.Error as exc:
         con.execute(f"DROP VIEW IF EXISTS temp.raw_{table.name}")
         reread, notes = reread_parquet_as_text(raw_table, exc)
     problems += [Problem("finding", table.name, column, row, None, value, note) for column, row, value, note in notes]
     con.register(f"raw_{table.name}", reread.data)
-    _create_typed(con, table, set(reread.columns), reread.native, dates)
+    _create_typed(con, table, set(reread.columns), reread.native, dates, patients)
     return reread
 
 
@@ -160,9 +166,17 @@ def keeps_text(col: Column, native: frozenset[str]) -> bool:
 
 
 def _create_typed(
-    con: duckdb.DuckDBPyConnection, table: Table, present: set[str], native: frozenset[str], dates: PlausibleDates
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    present: set[str],
+    native: frozenset[str],
+    dates: PlausibleDates,
+    patients: str | None = None,
 ) -> None:
     """`stored_<table>`: each value typed; `checked_<table>`: beside it, its text as written; `typed_<table>`.
+
+    With `patients` (a table with a patient_id column), only the rows of those patients are kept. Every reader
+    trims text alike (`sources`), so the text of a patient_id is already its typed value.
 
     The text as written is what problem messages quote. It is stored only where it differs from the typed
     value's usual text (a code in other case, a rejected value, `12.50` for 12.5): at a million patients, keeping
@@ -193,7 +207,12 @@ def _create_typed(
         as_written.append(f"coalesce(s.{text_name}, {_as_written(c, f's.{name}')}) AS {text_name}")
         as_written.append(f"s.{text_name} AS {quote('kept:' + c.name)}")
     select = ", ".join(typed + kept_texts)
-    con.execute(f"CREATE OR REPLACE TABLE stored_{table.name} AS SELECT r.{ROW}, {select} FROM raw_{table.name} AS r")
+    kept_rows = ""
+    if patients is not None and "patient_id" in present:  # without it the table is refused (a required column)
+        kept_rows = f" WHERE r.patient_id IN (SELECT patient_id FROM {quote(patients)})"
+    con.execute(
+        f"CREATE OR REPLACE TABLE stored_{table.name} AS SELECT r.{ROW}, {select} FROM raw_{table.name} AS r{kept_rows}"
+    )
     con.unregister(f"raw_{table.name}")
     con.execute(f"DROP VIEW IF EXISTS temp.raw_{table.name}")
     typed_columns = "".join(f", s.{quote(c.name)}" for c in table.columns)
