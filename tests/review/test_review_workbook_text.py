@@ -48,9 +48,7 @@ def review_row(value: str, column: str, site: str) -> dict[str, object]:
     sites=st.lists(st.sampled_from(["AVL", "UMCU", "MST"]), min_size=4, max_size=4),
 )
 def test_any_text_is_written_as_text_and_reads_back(values, sites, tmp_path):
-    rows = pd.DataFrame(
-        [review_row(value, column, sites[k]) for k, (value, column) in enumerate(values)], dtype=object
-    )
+    rows = pd.DataFrame([review_row(value, column, sites[k]) for k, (value, column) in enumerate(values)], dtype=object)
     path = tmp_path / "review.xlsx"
     write_workbook(rows, path, columns=REVIEW_COLUMNS, answer_columns=ANSWER_COLUMNS)
 
