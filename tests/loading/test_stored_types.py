@@ -37,8 +37,9 @@ def column_types(con, relation: str) -> dict[str, str]:
     return {row[0]: row[1] for row in con.execute(f"DESCRIBE {relation}").fetchall()}
 
 
-def dictionary_type(name: str) -> str:
-    return sql_type(name).replace("DECIMAL(12, 3)", "DECIMAL(12,3)")
+def dictionary_type(column) -> str:
+    """The column's dictionary type as DuckDB's DESCRIBE spells it."""
+    return sql_type(column).replace("DECIMAL(12, 3)", "DECIMAL(12,3)")
 
 
 @pytest.fixture(scope="module")
