@@ -115,7 +115,7 @@ def _fill_sheet(sheet, rows: pd.DataFrame, columns: Sequence[str], formats: list
     for k, name in enumerate(columns):
         sheet.write_string(0, k, name, header)
         if name in HEADER_NOTES:
-            sheet.write_comment(0, k, HEADER_NOTES[name], {"author": "oligo-cohort", "width": 346, "height": 106})
+            sheet.write_comment(0, k, HEADER_NOTES[name], {"author": "oligo-cohort", "width": 260, "height": 80})
     position = {name: k for k, name in enumerate(columns)}
     wrapped = [(position[name], WRAPPED[name] * CHARACTERS_PER_WIDTH) for name in WRAPPED if name in position]
     allowed_at = position["allowed_answers"]
