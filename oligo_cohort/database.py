@@ -132,11 +132,17 @@ def spill_folder(con: duckdb.DuckDBPyConnection) -> Path:
 
 def thread_limit() -> int | None:
     """The threads (and drawing workers) a run may use: `OLIGO_COHORT_THREADS` checked, or None when it is unset."""
-    text = os.environ.get(THREADS_ENV, "").strip()
+    return whole_number_setting(THREADS_ENV, "threads")
+
+
+def whole_number_setting(name: str, counting: str) -> int | None:
+    """The environment variable `name` as a whole number >= 1 (of `counting`, for the message), or None when it
+    is unset or blank; anything else is a UsageError naming the variable and its value."""
+    text = os.environ.get(name, "").strip()
     if not text:
         return None
     if not text.isdigit() or int(text) < 1:
-        raise UsageError(f"{THREADS_ENV}={text!r}: expected a whole number of threads >= 1")
+        raise UsageError(f"{name}={text!r}: expected a whole number of {counting} >= 1")
     return int(text)
 
 

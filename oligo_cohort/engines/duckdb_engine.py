@@ -8,14 +8,13 @@ temporary tables, dropped once their last reader is built; the result tables
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 
 import duckdb
 
+from oligo_cohort.database import whole_number_setting
 from oligo_cohort.dictionary import tables
 from oligo_cohort.engines.models import Model, engine_results, last_readers, run_order
-from oligo_cohort.errors import UsageError
 from oligo_cohort.patient_ranges import PatientRange, patient_ranges, range_tests
 
 __all__ = ["Model", "build_models", "last_readers", "run", "run_order"]
@@ -74,12 +73,7 @@ def run(con: duckdb.DuckDBPyConnection, *, slice_patients: int | None = None) ->
 
 
 def _slice_patients_setting() -> int:
-    text = os.environ.get(SLICE_ENV, "").strip()
-    if not text:
-        return SLICE_PATIENTS
-    if not text.isdigit() or int(text) < 1:
-        raise UsageError(f"{SLICE_ENV}={text!r}: expected a whole number of patients >= 1")
-    return int(text)
+    return whole_number_setting(SLICE_ENV, "patients") or SLICE_PATIENTS
 
 
 def _slice_bounds(con: duckdb.DuckDBPyConnection, slices: int) -> list[PatientRange]:
