@@ -153,8 +153,7 @@ def release_loaded_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def materialise(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Make a loaded table an ordinary table (it may be a view of its typed table), so that it can be changed."""
-    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()
-    if kind and kind[0][0] == "VIEW":
+    if _is_view(con, table):
         con.execute(f"CREATE TABLE {quote('materialised_' + table)} AS SELECT * FROM {quote(table)}")
         con.execute(f"DROP VIEW {quote(table)}")
         con.execute(f"ALTER TABLE {quote('materialised_' + table)} RENAME TO {quote(table)}")
@@ -168,14 +167,20 @@ def keep_patients(con: duckdb.DuckDBPyConnection, table: str, wanted: str) -> No
     The kept rows are copied, not the table copied and the others deleted: at 100,000 patients, of whom a chart
     review asks about 6 %, copying and deleting took 1 s.
     """
-    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()
+    kind = "VIEW" if _is_view(con, table) else "TABLE"
     kept = quote("kept_" + table)
     con.execute(
         f"CREATE OR REPLACE TABLE {kept} AS SELECT * FROM {quote(table)} "
         f"WHERE patient_id IN (SELECT patient_id FROM {quote(wanted)})"
     )
-    con.execute(f"DROP {'VIEW' if kind and kind[0][0] == 'VIEW' else 'TABLE'} {quote(table)}")
+    con.execute(f"DROP {kind} {quote(table)}")
     con.execute(f"ALTER TABLE {kept} RENAME TO {quote(table)}")
+
+
+def _is_view(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether a loaded table is a view (of its typed table, where the cut-off changed nothing) or a table."""
+    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()
+    return bool(kind) and kind[0][0] == "VIEW"
 
 
 def write_run_parameters(
