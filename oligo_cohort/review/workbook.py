@@ -126,7 +126,7 @@ def _fill_sheet(sheet, rows: pd.DataFrame, columns: Sequence[str], formats: list
         lines = max(
             (math.ceil(len(str(record[k])) / per_line) for k, per_line in wrapped if _text(record[k])), default=1
         )
-        sheet.set_row(r, LINE_HEIGHT * max(lines, 1))
+        sheet.set_row(r, LINE_HEIGHT * lines)
         lists.setdefault(str(record[allowed_at]), []).append(r + 1)
     last = len(rows)
     answer_column = xl_col_to_name(position["answer"])
@@ -148,14 +148,19 @@ def _fill_sheet(sheet, rows: pd.DataFrame, columns: Sequence[str], formats: list
     sheet.repeat_rows(0)
 
 
+def _missing(value: object) -> bool:
+    """A cell with nothing in it: None, or pandas' NaN."""
+    return value is None or (isinstance(value, float) and pd.isna(value))
+
+
 def _text(value: object) -> bool:
-    return value is not None and not (isinstance(value, float) and pd.isna(value)) and str(value) != ""
+    return not _missing(value) and str(value) != ""
 
 
 def _write(sheet, row: int, column: int, value: object, cell_format) -> None:
     """A value as a typed cell: dates as dates, everything else as text (never a formula), empty cells formatted
     (the answer columns are shaded before anything is typed)."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if _missing(value):
         sheet.write_blank(row, column, None, cell_format)
     elif isinstance(value, dt.date):
         sheet.write_datetime(row, column, value, cell_format)
