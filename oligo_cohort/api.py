@@ -106,7 +106,9 @@ def read_screen_dir(path: str | Path) -> ScreeningResult:
     """Read a folder written by `oligo-cohort screen` back into a ScreeningResult.
 
     Every file is checked on the way (oligo_cohort.screen_folder): a missing, damaged or edited folder is a
-    `ScreenFolderError` (a UsageError, exit 2) listing each problem with its file, row, column and value.
+    `ScreenFolderError` (a UsageError, exit 2) listing each problem with its file, row, column and value. The rows
+    of reasons.csv are read and checked when the reasons are first asked for (`.reasons`, `query("reasons")`):
+    most commands never read them.
     """
     from oligo_cohort.screen_folder import read_screen_folder
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ from oligo_cohort.errors import UsageError
 from oligo_cohort.problems import PROBLEM_COLUMNS, Problem, problems_from_rows
 from oligo_cohort.problems.summary import counts_by_severity, severity_words
 from oligo_cohort.protocol import Protocol
-from oligo_cohort.results import DATE_COLUMNS, RESULT_TABLES
+from oligo_cohort.results import DATE_COLUMNS, RESULT_TABLES, ResultTable
 from oligo_cohort.sql_text import identifier
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ class ScreeningResult:
         input_checksums: Mapping[str, str] | None = None,
         screened_source: str = "",
         problems: list[Problem] | None = None,
+        unread: Mapping[str, Callable[[], None]] | None = None,
     ) -> None:
         self.con = con
         self.protocol = protocol
@@ -80,6 +81,9 @@ class ScreeningResult:
         # The findings as found (in the order found, classified): what the command line summarises. A result read
         # back from a screen folder has only its findings table.
         self._problems = problems
+        # Tables not yet in the connection, each with what reads it in (a screen folder's reasons.csv, read and
+        # checked when first asked for: `screen_folder`). A reader that fails stays, and fails again when asked.
+        self._unread = dict(unread or {})
         # The screen ran without insertion order (so DuckDB could stream and spill); from here on the connection
         # only serves outputs, which must keep their ORDER BY: DuckDB's parallel CSV/Parquet writers honour it
         # only with insertion order on.
@@ -91,14 +95,14 @@ class ScreeningResult:
 
         The values are exactly what the CSV files hold (dates as YYYY-MM-DD text); the writer reads this.
         """
-        result = RESULT_TABLES[name]
+        result = self._table(name)
         select = ", ".join(_output_expression(c) for c in result.columns)
         order_by = result.order_by if ordered else ""
         return self.con.sql(f"SELECT {select} FROM {result.table}{order_by}")
 
     def typed_query(self, name: str) -> duckdb.DuckDBPyRelation:
         """One output table in output order with its columns in their own types (dates as DATE)."""
-        result = RESULT_TABLES[name]
+        result = self._table(name)
         select = ", ".join(identifier(c) for c in result.columns)
         return self.con.sql(f"SELECT {select} FROM {result.table}{result.order_by}")
 
@@ -113,13 +117,22 @@ class ScreeningResult:
 
         The values travel as a parameter, never as SQL text.
         """
-        result = RESULT_TABLES[name]
+        result = self._table(name)
         if column not in result.columns:
             raise ValueError(f"{name} has no column {column!r}")
         select = ", ".join(identifier(c) for c in result.columns)
         wanted = f"{identifier(column)} IN (SELECT unnest(CAST($values AS VARCHAR[])))"
         query = f"SELECT {select} FROM {result.table} WHERE {wanted}{result.order_by}"
         return self._typed(self.con.execute(query, {"values": list(values)}).df(), name)
+
+    def _table(self, name: str) -> ResultTable:
+        """The output table `name`, read into the connection first if it has not been yet."""
+        result = RESULT_TABLES[name]
+        read = self._unread.get(name)
+        if read is not None:
+            read()
+            del self._unread[name]
+        return result
 
     def _frame(self, name: str) -> pd.DataFrame:
         return self._typed(self.typed_query(name).df(), name)
@@ -222,8 +235,8 @@ class ScreeningResult:
     def manifest(self) -> dict[str, object]:
         """What produced this result: protocol, parameters, cut-off, engine, counts."""
         counts = {
-            name: self.con.execute(f"SELECT count(*) FROM {result.table}").fetchall()[0][0]
-            for name, result in RESULT_TABLES.items()
+            name: self.con.execute(f"SELECT count(*) FROM {self._table(name).table}").fetchall()[0][0]
+            for name in RESULT_TABLES
         }
         return {
             "tool": "oligo-cohort",

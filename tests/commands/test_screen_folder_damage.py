@@ -1,5 +1,7 @@
 """A screen folder damaged the way users' files arrive damaged is refused by `attrition`, `accrual` and `review
-export` naming file, row, column and value (exit 2, nothing written, the folder unchanged).
+export` naming file, row, column and value (exit 2, nothing written, the folder unchanged). The rows of reasons.csv
+are read, and so refused, by the command that uses them (`review export`); the others answer from the files they
+read.
 
 Every result file gets every damage of `tests/safety/damaged_inputs.py` (other encodings, NUL bytes, a quote
 left open, empty, header only, a column named twice in another case, a column missing, ragged rows, a very long
@@ -10,6 +12,8 @@ spreadsheet's re-save (a byte-order mark, Windows line ends, column names in ano
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
@@ -64,8 +68,15 @@ OTHERS = ("events.csv", "reasons.csv", "findings.csv")
 DAMAGED_FILES = [(d, f) for k, d in enumerate(TEXT_DAMAGES) for f in ("patients.csv", OTHERS[k % len(OTHERS)])]
 
 
+def reading(file: str, folder: Path, out: Path) -> list[str]:
+    """A command that reads `file`: attrition reads every file but reasons.csv, which `review export` reads."""
+    if file == "reasons.csv":
+        return ["review", "export", str(folder), "--out", str(out), "--extract", str(demo_extract_dir())]
+    return ["attrition", str(folder), "--out", str(out), "-q"]
+
+
 @pytest.mark.parametrize(("damage", "file"), DAMAGED_FILES)
-def test_a_damaged_result_file_is_refused_by_attrition_naming_file_row_column_and_value(
+def test_a_damaged_result_file_is_refused_by_a_command_reading_it_naming_file_row_column_and_value(
     tmp_path, screen_dir, file, damage
 ):
     folder = copy(screen_dir, tmp_path)
@@ -74,8 +85,7 @@ def test_a_damaged_result_file_is_refused_by_attrition_naming_file_row_column_an
     column = CHECKED[file]
     recorded = json.loads((folder / "manifest.json").read_text())["rows"][file.removesuffix(".csv")]
     (folder / file).write_bytes(damaged(content, damage, row=1, column=header.index(column)))
-    said = answered(["attrition", str(folder), "--out", str(tmp_path / "out"), "-q"], inputs=[folder],
-                    out=tmp_path / "out")  # fmt: skip
+    said = answered(reading(file, folder, tmp_path / "out"), inputs=[folder], out=tmp_path / "out")
     assert said.code == 2
     pattern = expected(damage, file, column, header.index(column) + 1, len(header), recorded)
     assert re.search(pattern, said.err), (pattern, said.err)
@@ -171,6 +181,48 @@ def test_every_command_reading_a_screen_folder_refuses_the_same_damage(tmp_path,
     assert said.code == 2
     assert "patients.csv row 1, column site_id: value 'A\\\\x00VL' holds a NUL byte" in said.err, said.err
     assert "findings.csv: a named pipe (FIFO), not a file" in said.err
+
+
+def test_a_command_reads_only_the_files_it_uses(tmp_path, screen_dir):
+    """Rows of reasons.csv that no screen writes (a value that is not an outcome, a patient not in patients.csv)
+    leave `attrition` and `accrual` as they were, since neither reads them; the reasons, asked for, are refused,
+    every time they are asked for. A reasons.csv that is missing, or whose header lacks a column, is refused by
+    every command: the folder is not a screen's."""
+    folder = copy(screen_dir, tmp_path)
+    rows = list(csv.reader(io.StringIO((folder / "reasons.csv").read_text(encoding="utf-8"))))
+    rows[2][rows[0].index("outcome")] = "probably"
+    rows[5][rows[0].index("patient_id")] = "nobody"
+    with (folder / "reasons.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    for command in (["attrition"], ["accrual", "--target", "5", "--start", "2025-01-01"]):
+        written = {}
+        for name, source in (("intact", screen_dir), ("edited", folder)):
+            out = tmp_path / f"{command[0]}-{name}"
+            assert answered([command[0], str(source), *command[1:], "--out", str(out), "-q"], inputs=[source],
+                            out=out).code == 0  # fmt: skip
+            written[name] = {p.name: p.read_bytes() for p in sorted(out.glob("*.csv"))}
+        assert written["edited"] == written["intact"] and written["intact"], command
+    result = read_screen_dir(folder)
+    assert result.counts() == read_screen_dir(screen_dir).counts()
+    for _ in range(2):
+        with pytest.raises(ScreenFolderError) as caught:
+            result.query("reasons")
+        said = str(caught.value)
+        assert "reasons.csv row 2, column outcome: value 'probably' is not one of pass, fail, unknown, review" in said
+    rows[2][rows[0].index("outcome")] = "pass"
+    with (folder / "reasons.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    with pytest.raises(ScreenFolderError) as caught:
+        read_screen_dir(folder).query("reasons")
+    assert "reasons.csv row 5, column patient_id: value 'nobody' is not a patient of patients.csv" in str(caught.value)
+    (folder / "reasons.csv").write_text("patient_id,event_id,criterion,outcome,rule\n", encoding="utf-8")
+    said = answered(["attrition", str(folder), "--out", str(tmp_path / "out"), "-q"], inputs=[folder],
+                    out=tmp_path / "out")  # fmt: skip
+    assert said.code == 2 and "reasons.csv: column(s) reason are missing from the header" in said.err, said.err
+    (folder / "reasons.csv").unlink()
+    said = answered(["attrition", str(folder), "--out", str(tmp_path / "out"), "-q"], inputs=[folder],
+                    out=tmp_path / "out")  # fmt: skip
+    assert said.code == 2 and "reasons.csv is missing" in said.err, said.err
 
 
 def test_a_spreadsheets_resave_reads_the_same(tmp_path, screen_dir):

@@ -32,6 +32,7 @@ from oligo_cohort.errors import UsageError
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.results import RESULT_TABLES
 from oligo_cohort.screen_folder import ScreenFolderError
+from tests.commands.folder_reading import read_whole
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FILES = tuple(f"{name}.csv" for name in RESULT_TABLES)
@@ -190,7 +191,7 @@ def test_an_edited_cell_is_named_or_read(scratch, screen_dir, data):
     expected_bad = not valid(name, value, cut_off(screen_dir)) or duplicate
     contradictions = [] if expected_bad else disagreements(folder)
     try:
-        read_screen_dir(folder)
+        read_whole(folder)
     except ScreenFolderError as error:
         assert expected_bad or contradictions, (file, name, value, str(error))
         if expected_bad:
@@ -242,7 +243,7 @@ def test_a_damaged_file_is_a_message_never_a_traceback(scratch, screen_dir, data
         write_rows(path, rows)
     harmless = damage in ("extra column", "reorder") or (damage == "drop row" and len(rows) == 1)
     try:
-        read_screen_dir(folder)
+        read_whole(folder)
     except ScreenFolderError as error:
         assert not harmless, str(error)
         assert file in str(error)
