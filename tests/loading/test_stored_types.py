@@ -98,7 +98,7 @@ spellings = st.one_of(
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(organs=st.lists(spellings, min_size=1, max_size=6))
-def test_any_text_in_a_code_column_is_typed_without_an_error(organs):
+def test_any_text_in_a_code_column_is_typed_and_kept_as_written_without_an_error(organs):
     source = {
         "patients": pa.table({"patient_id": ["P1"], "site_id": ["A"], "birth_date": ["1960-01-01"], "sex": ["F"]}),
         "imaging": pa.table(
@@ -113,6 +113,11 @@ def test_any_text_in_a_code_column_is_typed_without_an_error(organs):
         typed = [row[0] for row in con.execute("SELECT organ FROM typed_lesions ORDER BY _row").fetchall()]
         listed = {v.lower(): v for v in tables()["lesions"].column("organ").values}
         # Every reader trims the same white space (`sources`); a code then matches its list in any case.
-        assert typed == [listed.get(o.strip(WHITE_SPACE).lower()) for o in organs]
+        read = [o.strip(WHITE_SPACE) or None for o in organs]
+        assert typed == [listed.get(o.lower()) if o is not None else None for o in read]
+        # The text as written is what messages quote; it is kept beside the typed value only where it differs
+        # from the listed spelling (another case, or not listed at all).
+        texts = con.execute('SELECT "raw:organ", "kept:organ" FROM checked_lesions ORDER BY _row').fetchall()
+        assert texts == [(o, o if o is not None and o != t else None) for o, t in zip(read, typed, strict=True)]
     finally:
         close(con)
