@@ -9,7 +9,7 @@ read, but for `reasons.csv` (four fifths of a folder, and read only by
 `review export`): its presence and header are checked with the folder, its
 rows when a command first asks for the reasons (`READ_WHEN_ASKED`), with the
 same checks and the same error. A command never reads a file it does not use:
-`attrition`, `accrual` and `report` answer from the other files.
+`attrition` and `accrual` answer from the other files.
 
 - every file must be a file: a folder, FIFO or broken link in its place is
   named (`oligo_cohort.file_kinds`), never opened;
