@@ -12,8 +12,6 @@ spreadsheet's re-save (a byte-order mark, Windows line ends, column names in ano
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import shutil
@@ -25,6 +23,7 @@ from oligo_cohort.api import read_screen_dir
 from oligo_cohort.cli import main
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.screen_folder import ScreenFolderError
+from tests.commands.folder_reading import rows_of, write_rows
 from tests.safety.damaged_inputs import NOT_FILES, TEXT_DAMAGES, answered, damaged, not_a_file
 
 # Per file, a column whose value is checked (a very long value there is named, cut short).
@@ -189,11 +188,10 @@ def test_a_command_reads_only_the_files_it_uses(tmp_path, screen_dir):
     every time they are asked for. A reasons.csv that is missing, or whose header lacks a column, is refused by
     every command: the folder is not a screen's."""
     folder = copy(screen_dir, tmp_path)
-    rows = list(csv.reader(io.StringIO((folder / "reasons.csv").read_text(encoding="utf-8"))))
+    rows = rows_of(folder / "reasons.csv")
     rows[2][rows[0].index("outcome")] = "probably"
     rows[5][rows[0].index("patient_id")] = "nobody"
-    with (folder / "reasons.csv").open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
+    write_rows(folder / "reasons.csv", rows)
     for command in (["attrition"], ["accrual", "--target", "5", "--start", "2025-01-01"]):
         written = {}
         for name, source in (("intact", screen_dir), ("edited", folder)):
@@ -210,8 +208,7 @@ def test_a_command_reads_only_the_files_it_uses(tmp_path, screen_dir):
         said = str(caught.value)
         assert "reasons.csv row 2, column outcome: value 'probably' is not one of pass, fail, unknown, review" in said
     rows[2][rows[0].index("outcome")] = "pass"
-    with (folder / "reasons.csv").open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
+    write_rows(folder / "reasons.csv", rows)
     with pytest.raises(ScreenFolderError) as caught:
         read_screen_dir(folder).query("reasons")
     assert "reasons.csv row 5, column patient_id: value 'nobody' is not a patient of patients.csv" in str(caught.value)

@@ -32,7 +32,7 @@ from oligo_cohort.errors import UsageError
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.results import RESULT_TABLES
 from oligo_cohort.screen_folder import ScreenFolderError
-from tests.commands.folder_reading import read_whole
+from tests.commands.folder_reading import read_whole, rows_of, write_rows
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FILES = tuple(f"{name}.csv" for name in RESULT_TABLES)
@@ -48,17 +48,6 @@ def screen_dir(tmp_path_factory) -> Path:
 def copy(screen_dir: Path, folder: Path) -> Path:
     shutil.copytree(screen_dir, folder)
     return folder
-
-
-def rows_of(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.reader(handle))
-
-
-def write_rows(path: Path, rows: list[list[str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        # Every field quoted: Python leaves a lone carriage return unquoted otherwise (a row break to readers).
-        csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)
 
 
 # --- the oracle: which values a result can hold ------------------------------------------------------------------
