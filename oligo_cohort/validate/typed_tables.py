@@ -229,7 +229,6 @@ def _create_typed(
         if not keeps_text(c, native):
             as_written.append(f"{name} AS {text_name}")
             continue
-        typed_text = _as_written(c, f"CAST({expression} AS {_sql_type(c)})")
         if c.name in native:  # only a value the type check rejects needs its own text
             differs = f"{raw} IS NOT NULL AND {expression} IS NULL"
             original = f"CAST({raw} AS VARCHAR)"
@@ -237,7 +236,7 @@ def _create_typed(
             differs = f"{raw} IS NOT NULL AND {listed} IS NULL"
             original = raw
         else:
-            differs = f"{raw} IS DISTINCT FROM {typed_text}"
+            differs = f"{raw} IS DISTINCT FROM {_as_written(c, f'CAST({expression} AS {_sql_type(c)})')}"
             original = raw
         kept_texts.append(f"CASE WHEN {differs} THEN {original} END AS {text_name}")
         as_written.append(f"coalesce(s.{text_name}, {_as_written(c, _as_read(c, f's.{name}'))}) AS {text_name}")
