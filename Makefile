@@ -31,14 +31,14 @@ notebooks: $(STAMP)
 # The engines checked against each other: thousands of generated extracts (hypothesis; failures kept in
 # .hypothesis/ for replay, OLIGO_DIFFERENTIAL_EXAMPLES=N to change the number), then 100,000 synthetic patients.
 differential: $(STAMP)
-	OLIGO_DIFFERENTIAL=thorough $(BIN)/python -m pytest -q -p no:cacheprovider tests/differential
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests/engines/pandas_engine/test_scale.py
+	OLIGO_DIFFERENTIAL=thorough $(BIN)/python -m pytest -q -p no:cacheprovider --timeout 3600 tests/differential
+	$(BIN)/python -m pytest -q -p no:cacheprovider --timeout 3600 -m slow tests/engines/pandas_engine/test_scale.py
 
 # The Spark engine (optional extra [spark]; Java 17+): spec tests of every criterion and the demo on Spark, then
 # identical patients.csv from Spark, DuckDB and pandas on the demo and a generated 2,000-patient extract.
 spark-check: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
-	nice -n 10 $(BIN)/python -m pytest -q -p no:cacheprovider -m spark \
+	nice -n 10 $(BIN)/python -m pytest -q -p no:cacheprovider --timeout 3600 -m spark \
 		tests/engines/spark/test_spark_engine.py tests/spec tests/engines/test_demo_expectations.py
 
 # Benchmarks, apart from the tests: the screen of synthetic Parquet extracts of 10k, 100k and 1M patients (generated

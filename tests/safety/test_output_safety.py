@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -32,6 +31,7 @@ from oligo_cohort.cli import main
 from oligo_cohort.destination import MARKER, DestinationError, OutputFolder, staged_output
 from oligo_cohort.paths import demo_extract_dir, dictionary_dir
 from oligo_cohort.problems import PROBLEM_COLUMNS
+from tests.processes import Run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -440,12 +440,8 @@ def test_two_processes_writing_the_same_folder_never_mix_files(tmp_path):
         ["screen", str(demo_extract_dir()), "--out", str(out), "--quiet", "--worklist"],
     ]
     command = [sys.executable, "-m", "oligo_cohort"]
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-    processes = [subprocess.Popen([*command, *argv], cwd=ROOT, env=env, **pipes) for argv in runs]
-    results = [(p.wait(timeout=300), p.stderr.read()) for p in processes]
-    for process in processes:
-        process.stdout.close()
-        process.stderr.close()
+    with Run([*command, *runs[0]], cwd=ROOT, env=env) as first, Run([*command, *runs[1]], cwd=ROOT, env=env) as second:
+        results = [(code, "\n".join(lines)) for code, lines in (first.end(), second.end())]
     codes = sorted(code for code, _ in results)
     assert codes in ([0, 0], [0, 2]), results
     print("exit codes of the two runs:", codes)
