@@ -10,8 +10,11 @@ exception arrives, and every `progress.stage()` boundary calls
 `raise_if_interrupted()` so a swallowed interrupt still stops the run.
 
 Short critical sections (renaming a finished folder into place, removing a
-staging folder) run inside `deferred()`: a signal arriving then is held and
-raised when the section is done, so it can never leave a folder half-moved.
+staging folder, starting worker processes) run inside `deferred()`: a signal
+arriving then is held and raised when the section is done, so it can never
+leave a folder half-moved or a worker started but unknown to its pool. Outside
+the command line (the Python API, a notebook) the section holds the signal all
+the same and hands it, when the section ends, to whatever handler was there.
 """
 
 from __future__ import annotations
@@ -111,13 +114,39 @@ def ignored() -> Iterator[None]:
 
 @contextmanager
 def deferred() -> Iterator[None]:
-    """Hold signals during a short critical section; one that arrived is raised when the section ends."""
+    """Hold signals during a short critical section; one that arrived is raised when the section ends.
+
+    Inside `signals_handled()` the run's own handler holds it. Elsewhere, in the main thread, the section puts a
+    handler of its own in place for its length and afterwards sends the signal again, to the handler that was
+    there before (Python's KeyboardInterrupt, a notebook's, or the default that ends the process). Outside the main
+    thread no Python handler runs, so there is nothing to hold.
+    """
     global _deferring, _pending
+    held: list[int] = []
+    replaced = _hold_elsewhere(held) if not _deferring else {}
     _deferring += 1
     try:
         yield
     finally:
         _deferring -= 1
+        for sig, previous in replaced.items():
+            signal.signal(sig, previous)
         if not _deferring and _pending:
             _pending = False
             raise _exception(_received[0])
+        for sig in dict.fromkeys(held):
+            signal.raise_signal(sig)
+
+
+def _hold_elsewhere(held: list[int]) -> dict[int, object]:
+    """Outside `signals_handled()`: record SIGINT and SIGTERM in `held` instead of acting on them; the handlers
+    replaced, to be put back."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    replaced = {}
+    for sig in EXIT_CODES:
+        previous = signal.getsignal(sig)
+        if previous is _handler or previous is None:  # the run's own, or one Python cannot put back
+            continue
+        replaced[sig] = signal.signal(sig, lambda signum, frame: held.append(signum))
+    return replaced

@@ -14,11 +14,13 @@ already being drawn finish, the rest are never started) and removes its half-wri
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -28,11 +30,14 @@ import pandas as pd
 
 from oligo_cohort.attrition.charts import save_figure
 from oligo_cohort.attrition.consort import consort_figure, site_diagrams
+from oligo_cohort.interruption import deferred
 
 WORKER_START_SECONDS = 0.9  # a fresh Python importing Matplotlib, pandas and this package
 # Drawing one site's diagram: its layout, then each format (PNG at 300 dpi), measured on a 300-site extract's.
 LAYOUT_SECONDS = 0.05
 SECONDS_PER_FORMAT = {"png": 0.17, "svg": 0.03, "pdf": 0.35}
+# How long a worker or the semaphore tracker gets to end once asked to.
+ENDING_SECONDS = 5.0
 
 
 def write_site_diagrams(
@@ -54,10 +59,17 @@ def write_site_diagrams(
     if workers <= 1:
         return {stem: _write(rows, heading, stem, folder, formats, unit, note) for rows, heading, stem in jobs}
     folder.mkdir(parents=True, exist_ok=True)
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start)
+    others = set(multiprocessing.active_children())
+    pool = None
     running = []
     try:
-        with _ctrl_c_held():  # the workers start here, with the first jobs
+        # The workers start here, with the first jobs. Ctrl-C and SIGTERM wait until every job is handed to the
+        # pool: a signal taken in the middle would leave a worker started before the pool's manager, which alone
+        # tells workers to stop, and that worker would wait for work for ever.
+        with deferred(), _ctrl_c_blocked_in_workers():
+            pool = ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start
+            )
             running += [
                 pool.submit(_write, rows, heading, stem, folder, formats, unit, note) for rows, heading, stem in jobs
             ]
@@ -65,23 +77,47 @@ def write_site_diagrams(
     finally:
         # Done, an error in one diagram, or Ctrl-C: the diagrams not yet started never are, and no process of the
         # pool outlives this call.
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        _end_workers(set(multiprocessing.active_children()) - others)
         del pool, running
         _stop_resource_tracker()
+
+
+def _end_workers(workers: set[multiprocessing.process.BaseProcess]) -> None:
+    """End the workers a pool shut down without stopping (none, unless a way out of the pool was missed)."""
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join(ENDING_SECONDS)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
 
 
 def _stop_resource_tracker() -> None:
     """Stop the process multiprocessing starts beside a pool to track its semaphores, and reap it.
 
     Left alone it ends only after the run, and stays a zombie where nothing reaps orphans (in a container whose
-    first process does not).
+    first process does not). It ends when every process holding its pipe has closed it: ours here, the workers when
+    they end. One that another pool of the program still uses is not waited for beyond `ENDING_SECONDS`.
     """
     from multiprocessing import resource_tracker
 
-    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
-    if stop is not None:
-        gc.collect()  # the pool's queues: their semaphores would otherwise be reported leaked
-        stop()
+    tracker = resource_tracker._resource_tracker
+    gc.collect()  # the pool's queues: their semaphores would otherwise be reported leaked
+    with tracker._lock:
+        if tracker._fd is None or tracker._pid is None:
+            return
+        os.close(tracker._fd)  # its end of the pipe: the tracker stops at the last one
+        pid, tracker._fd, tracker._pid = tracker._pid, None, None
+    deadline = time.monotonic() + ENDING_SECONDS
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                time.sleep(0.01)
+                continue
+        return
 
 
 def worker_count(sites: int, formats: Sequence[str], cores: int) -> int:
@@ -119,10 +155,11 @@ def workers_may_start() -> bool:
 
 
 @contextmanager
-def _ctrl_c_held() -> Iterator[None]:
+def _ctrl_c_blocked_in_workers() -> Iterator[None]:
     """Block SIGINT in this thread while workers start: a started process inherits the block, so a Ctrl-C that
-    arrives while a worker is still starting Python waits instead of breaking its start with a traceback; here it is
-    delivered when the block ends (as multiprocessing does for its own semaphore tracker)."""
+    arrives while a worker is still starting Python waits instead of breaking its start with a traceback (as
+    multiprocessing does for its own semaphore tracker). The worker then ignores it (`_worker_start`); here,
+    `deferred()` holds it until the pool has every job."""
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
@@ -135,7 +172,8 @@ def _ctrl_c_held() -> Iterator[None]:
 
 def _worker_start() -> None:
     # Ctrl-C reaches every process of the terminal's group; the run's own process handles it for all. A worker is
-    # born with it blocked (`_ctrl_c_held`): ignored from here on, a Ctrl-C that came meanwhile is dropped.
+    # born with it blocked (`_ctrl_c_blocked_in_workers`): ignored from here on, a Ctrl-C that came meanwhile is
+    # dropped.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

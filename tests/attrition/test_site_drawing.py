@@ -14,7 +14,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from multiprocessing import resource_tracker
 from pathlib import Path
 
@@ -22,11 +25,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from oligo_cohort import interruption
 from oligo_cohort.attrition import site_drawing
 from oligo_cohort.attrition.bundle import site_stems
 from oligo_cohort.attrition.histogram import build_histogram
 from oligo_cohort.attrition.tables import attrition_table
 from tests.attrition.test_attrition_fixtures import random_patients, write_screen_dir
+from tests.processes import Run, group_members
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,6 +67,72 @@ def test_an_error_in_a_worker_is_the_run_s_error_and_no_worker_is_left(tmp_path,
     with pytest.raises(ValueError, match="bmp"):
         site_drawing.write_site_diagrams(table, stems, tmp_path / "pool", ("bmp",), unit="patients", note=None)
     assert not multiprocessing.active_children()
+
+
+# Where a signal can arrive while the pool starts: the executor's step, and whether it comes just before or after it.
+STARTING_MOMENTS = {
+    "a worker just started": ("_spawn_process", "after"),
+    "before the pool's manager thread": ("_start_executor_manager_thread", "before"),
+    "the first job handed over": ("submit", "after"),
+}
+
+
+@contextmanager
+def python_s_own_ctrl_c():
+    """SIGINT handled as a plain Python program (or a notebook's kernel) handles it: KeyboardInterrupt."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("moment", STARTING_MOMENTS)
+@pytest.mark.parametrize(
+    ("handlers", "signum"),
+    [("command line", signal.SIGINT), ("command line", signal.SIGTERM), ("python", signal.SIGINT)],
+)
+def test_a_signal_while_the_pool_starts_stops_the_drawing_and_leaves_no_process(
+    tmp_path, monkeypatch, moment, handlers, signum
+):
+    """A signal taken between starting a worker and starting the pool's manager once left the worker waiting for
+    work for ever, and the run waiting for it. Wherever it arrives, the drawing stops with the signal's exception,
+    every worker ends and the semaphore tracker is reaped."""
+    method, when = STARTING_MOMENTS[moment]
+    original = getattr(ProcessPoolExecutor, method)
+    sent = []
+
+    def send_once() -> None:
+        if not sent:
+            sent.append(signum)
+            os.kill(os.getpid(), signum)
+
+    def signalled(self, *args, **kwargs):
+        if when == "before":
+            send_once()
+        result = original(self, *args, **kwargs)
+        if when == "after":
+            send_once()
+        return result
+
+    monkeypatch.setattr(ProcessPoolExecutor, method, signalled)
+    monkeypatch.setattr(site_drawing, "worker_count", lambda sites, formats, cores: 2)
+    table = site_table(4)
+    stems = site_stems([f"S{i:02d}" for i in range(4)], "consort_site")
+    # A thread that takes the signal while this one blocks it, as the progress sampler does in a run.
+    idle = threading.Event()
+    threading.Thread(target=idle.wait, daemon=True).start()
+    expected = interruption.Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+    handling = interruption.signals_handled() if handlers == "command line" else python_s_own_ctrl_c()
+    try:
+        with handling, pytest.raises(expected):
+            site_drawing.write_site_diagrams(table, stems, tmp_path / "pool", ("svg",), unit="patients", note=None)
+    finally:
+        idle.set()
+    assert sent, "the signal was sent"
+    assert not multiprocessing.active_children()
+    assert resource_tracker._resource_tracker._pid is None
 
 
 @given(
@@ -143,43 +214,25 @@ def test_ctrl_c_while_workers_draw_stops_the_run_cleanly(tmp_path):
     units["site_id"] = [f"S{i % 60:02d}" for i in range(len(units))]
     screen_dir = write_screen_dir(tmp_path / "screen", units)
     out = tmp_path / "attrition"
-    with subprocess.Popen(
+    with Run(
         [sys.executable, "-m", "oligo_cohort", "attrition", str(screen_dir), "--out", str(out), "--by", "site"],
         cwd=ROOT,
         env=dict(os.environ, OLIGO_COHORT_THREADS="2", PYTHONPATH=str(ROOT)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group: Ctrl-C reaches the run and its workers, as in a terminal
-    ) as process:
+    ) as run:  # its own process group: Ctrl-C reaches the run and its workers, as in a terminal
         # The signal goes as soon as the pool's processes exist (its semaphore tracker and two workers): the
         # workers are then still starting Python, before any code of theirs could ignore Ctrl-C.
         deadline = time.monotonic() + 120
-        while len(children(process.pid)) < 3 and time.monotonic() < deadline and process.poll() is None:
+        while len(children(run.pid)) < 3 and time.monotonic() < deadline and run.process.poll() is None:
             time.sleep(0.01)
-        assert len(children(process.pid)) >= 3, "the run ended or stalled before starting its workers"
-        os.killpg(process.pid, signal.SIGINT)
-        code = process.wait(timeout=120)
-        assert process.stderr is not None
-        lines = [line for line in process.stderr.read().splitlines() if line.strip()]
+        assert len(children(run.pid)) >= 3, "the run ended or stalled before starting its workers"
+        run.send_to_group(signal.SIGINT)
+        code, lines = run.end()
+        lines = [line for line in lines if line.strip()]
+        time.sleep(0.5)
+        left = group_members(run.pid)
     assert code == 130
     assert lines[-1] == "oligo-cohort: interrupted; no output folder or file was left half-written", lines
     assert not [line for line in lines if "Traceback" in line or "KeyboardInterrupt" in line], lines
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["screen"]
-    time.sleep(0.5)
-    assert not group_members(process.pid), "a process of the run outlived it (a worker, or a zombie)"
-
-
-def group_members(group: int) -> list[str]:
-    """Every process, zombies included, whose process group is `group`: its pid, state and name."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            name, fields = stat.read_text().rsplit(")", 1)
-        except OSError:
-            continue
-        state, _, pgrp = fields.split()[:3]
-        if int(pgrp) == group:
-            found.append(f"{stat.parent.name} {state} {name.split('(', 1)[1]}")
-    return found
+    assert not left, "a process of the run outlived it (a worker, or a zombie)"

@@ -10,6 +10,7 @@ output at the destination must stay exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -24,6 +25,7 @@ import pytest
 from oligo_cohort.destination import MARKER
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.synth.generate import generate_extract
+from tests.processes import DEADLINE_SECONDS, Run
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = [sys.executable, str(ROOT / "tests" / "safety" / "stage_pause.py")]
@@ -38,36 +40,15 @@ def contents(folder: Path) -> dict[str, str]:
     }
 
 
-def start(pause_at: str, when: str, argv: list[str], env: dict[str, str] = ENV) -> subprocess.Popen:
-    return subprocess.Popen(
-        [*RUNNER, pause_at, when, "--", *argv],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def start(pause_at: str, when: str, argv: list[str], env: dict[str, str] = ENV) -> Run:
+    return Run([*RUNNER, pause_at, when, "--", *argv], cwd=ROOT, env=env)
 
 
-def wait_for(process: subprocess.Popen, line: str) -> list[str]:
-    """Read stderr until `line` appears (the run is then at that point); the lines read."""
-    seen = []
-    assert process.stderr is not None
-    for text in process.stderr:
-        seen.append(text.rstrip("\n"))
-        if text.rstrip("\n") == line:
-            return seen
-    raise AssertionError(f"the run ended before {line!r}: {seen}")
-
-
-def stopped(process: subprocess.Popen, signum: int) -> tuple[int, list[str]]:
+def stopped(run: Run, signum: int) -> tuple[int, list[str]]:
     """Send `signum`; the exit code and the lines printed after it (stage announcements left out)."""
-    process.send_signal(signum)
-    assert process.stderr is not None
-    rest = process.stderr.read()
-    code = process.wait(timeout=60)
-    process.stderr.close()
-    return code, [line for line in rest.splitlines() if not line.startswith("STAGE ")]
+    run.send(signum)
+    code, rest = run.end(timeout=60)
+    return code, [line for line in rest if not line.startswith("STAGE ")]
 
 
 def nothing_partial(parent: Path) -> list[str]:
@@ -105,9 +86,9 @@ def test_a_signal_at_any_stage_of_a_screen_leaves_the_earlier_output_untouched(
     out = tmp_path / "out"
     shutil.copytree(earlier, out)
     before = contents(out)
-    process = start(pause_at, when, ["screen", str(demo_extract_dir()), "--out", str(out), "--worklist"])
-    wait_for(process, f"STAGE {pause_at} {when}")
-    exit_code, lines = stopped(process, signum)
+    with start(pause_at, when, ["screen", str(demo_extract_dir()), "--out", str(out), "--worklist"]) as run:
+        run.wait_for(f"STAGE {pause_at} {when}")
+        exit_code, lines = stopped(run, signum)
     assert exit_code == code
     assert len(lines) == 1 and "no output folder or file was left half-written" in lines[0], lines
     assert ("terminated" if signum == signal.SIGTERM else "interrupted") in lines[0]
@@ -117,10 +98,10 @@ def test_a_signal_at_any_stage_of_a_screen_leaves_the_earlier_output_untouched(
 
 def test_ctrl_c_while_duckdb_runs_a_query(tmp_path, synthetic):
     out = tmp_path / "out"
-    process = start("-", "-", ["screen", str(synthetic), "--out", str(out)])
-    wait_for(process, "STAGE screen (duckdb engine) enter")
-    time.sleep(0.2)  # inside the engine's queries (they take seconds on one thread)
-    exit_code, lines = stopped(process, signal.SIGINT)
+    with start("-", "-", ["screen", str(synthetic), "--out", str(out)]) as run:
+        run.wait_for("STAGE screen (duckdb engine) enter")
+        time.sleep(0.2)  # inside the engine's queries (they take seconds on one thread)
+        exit_code, lines = stopped(run, signal.SIGINT)
     assert exit_code == 130
     assert lines == ["oligo-cohort: interrupted; no output folder or file was left half-written"]
     assert not out.exists() and nothing_partial(tmp_path) == []
@@ -131,10 +112,10 @@ def test_ctrl_c_while_tables_are_typed_side_by_side(tmp_path, synthetic):
     connection of its own (oligo_cohort.side_by_side): Ctrl-C interrupts them all, and the run ends as ever."""
     assert {p.suffix for p in synthetic.iterdir()} >= {".parquet"}
     out = tmp_path / "out"
-    process = start("-", "-", ["screen", str(synthetic), "--out", str(out)], env=ENV | {"OLIGO_COHORT_THREADS": "2"})
-    wait_for(process, "STAGE validate enter")
-    time.sleep(0.1)  # inside the typing of the tables
-    exit_code, lines = stopped(process, signal.SIGINT)
+    with start("-", "-", ["screen", str(synthetic), "--out", str(out)], env=ENV | {"OLIGO_COHORT_THREADS": "2"}) as run:
+        run.wait_for("STAGE validate enter")
+        time.sleep(0.1)  # inside the typing of the tables
+        exit_code, lines = stopped(run, signal.SIGINT)
     assert exit_code == 130
     assert lines == ["oligo-cohort: interrupted; no output folder or file was left half-written"]
     assert not out.exists() and nothing_partial(tmp_path) == []
@@ -142,9 +123,9 @@ def test_ctrl_c_while_tables_are_typed_side_by_side(tmp_path, synthetic):
 
 def test_sigterm_while_a_report_screens_leaves_nothing(tmp_path):
     out = tmp_path / "new" / "report"
-    process = start("screen", "enter", ["report", str(demo_extract_dir()), "--out", str(out)])
-    wait_for(process, "STAGE screen (duckdb engine) enter")  # the destination is claimed (locked) by now
-    exit_code, lines = stopped(process, signal.SIGTERM)
+    with start("screen", "enter", ["report", str(demo_extract_dir()), "--out", str(out)]) as run:
+        run.wait_for("STAGE screen (duckdb engine) enter")  # the destination is claimed (locked) by now
+        exit_code, lines = stopped(run, signal.SIGTERM)
     assert exit_code == 143 and len(lines) == 1
     assert not (tmp_path / "new").exists(), "the folder made for the report is removed again"
     assert nothing_partial(tmp_path) == []
@@ -154,9 +135,9 @@ def test_sigterm_while_a_report_screens_leaves_nothing(tmp_path):
 def test_sigterm_inside_the_reports_nested_screen_folder(tmp_path):
     """Figures are drawn before the nested screen folder: about 10 s, so kept out of the default run."""
     out = tmp_path / "report"
-    process = start("write outputs", "exit", ["report", str(demo_extract_dir()), "--out", str(out)])
-    wait_for(process, "STAGE write outputs exit")  # the report's screen/ is staged inside the report's staging
-    exit_code, lines = stopped(process, signal.SIGTERM)
+    with start("write outputs", "exit", ["report", str(demo_extract_dir()), "--out", str(out)]) as run:
+        run.wait_for("STAGE write outputs exit")  # the report's screen/ is staged inside the report's staging
+        exit_code, lines = stopped(run, signal.SIGTERM)
     assert exit_code == 143 and len(lines) == 1
     assert not out.exists() and nothing_partial(tmp_path) == []
 
@@ -172,7 +153,7 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path, argv):
     os.close(read)
     try:
         done = subprocess.run([*COMMAND, *argv], cwd=ROOT, env=ENV, stdout=write, stderr=subprocess.PIPE, text=True,
-                              check=False)  # fmt: skip
+                              check=False, timeout=DEADLINE_SECONDS)  # fmt: skip
     finally:
         os.close(write)
     assert done.returncode == 141, done.stderr
@@ -193,6 +174,51 @@ def test_a_signal_in_a_critical_section_is_raised_when_it_ends():
         time.sleep(0.05)
         done.append("the section finished")
     assert done == ["the section finished"]
+
+
+class Recorded(Exception):
+    """Raised by a program's own handler, to show when it ran."""
+
+
+# Handlers a program calling the package may have in place (the Python API, a notebook, a script of its own).
+HANDLERS_OUTSIDE_THE_COMMAND_LINE = {
+    "Python's KeyboardInterrupt": (signal.SIGINT, signal.default_int_handler, KeyboardInterrupt),
+    "a handler of the program's own, SIGINT": (signal.SIGINT, "own", Recorded),
+    "a handler of the program's own, SIGTERM": (signal.SIGTERM, "own", Recorded),
+    "ignored": (signal.SIGINT, signal.SIG_IGN, None),
+}
+
+
+@pytest.mark.parametrize("nesting", [1, 2])
+@pytest.mark.parametrize("previous", HANDLERS_OUTSIDE_THE_COMMAND_LINE)
+def test_outside_the_command_line_a_critical_section_hands_its_signal_on_when_it_ends(previous, nesting):
+    """Without the command line's handlers, a critical section still holds a signal: the handler that was in place
+    gets it once the outermost section ends, and is in place again."""
+    from oligo_cohort import interruption
+
+    signum, handler, expected = HANDLERS_OUTSIDE_THE_COMMAND_LINE[previous]
+    calls = []
+
+    def own(received, frame):
+        calls.append(received)
+        raise Recorded(received)
+
+    installed = own if handler == "own" else handler
+    saved = signal.signal(signum, installed)
+    done = []
+    try:
+        raised = pytest.raises(expected) if expected is not None else contextlib.nullcontext()
+        with raised, contextlib.ExitStack() as sections:
+            for _ in range(nesting):
+                sections.enter_context(interruption.deferred())
+            os.kill(os.getpid(), signum)
+            time.sleep(0.05)
+            done.append("the section finished")
+        assert done == ["the section finished"]
+        assert calls == ([signum] if handler == "own" else [])
+        assert signal.getsignal(signum) is installed
+    finally:
+        signal.signal(signum, saved)
 
 
 def test_a_swallowed_interrupt_still_stops_the_run_at_the_next_stage():
