@@ -63,16 +63,19 @@ def write_site_diagrams(
     pool = None
     running = []
     try:
-        # The workers start here, with the first jobs. Ctrl-C and SIGTERM wait until every job is handed to the
-        # pool: a signal taken in the middle would leave a worker started before the pool's manager, which alone
-        # tells workers to stop, and that worker would wait for work for ever.
-        with deferred(), _ctrl_c_blocked_in_workers():
+        # Ctrl-C and SIGTERM wait until every job is handed to the pool: a signal taken in the middle would leave
+        # a worker started before the pool's manager, which alone tells workers to stop, and that worker would wait
+        # for work for ever.
+        with deferred():
+            # The pool starts its semaphore tracker here, which unblocks Ctrl-C once it has: so before the block.
             pool = ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start
             )
-            running += [
-                pool.submit(_write, rows, heading, stem, folder, formats, unit, note) for rows, heading, stem in jobs
-            ]
+            with _ctrl_c_blocked_in_workers():  # the workers start here, with the first jobs
+                running += [
+                    pool.submit(_write, rows, heading, stem, folder, formats, unit, note)
+                    for rows, heading, stem in jobs
+                ]
         return {stem: future.result() for (_, _, stem), future in zip(jobs, running, strict=True)}
     finally:
         # Done, an error in one diagram, or Ctrl-C: the diagrams not yet started never are, and no process of the

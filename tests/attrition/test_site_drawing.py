@@ -69,6 +69,28 @@ def test_an_error_in_a_worker_is_the_run_s_error_and_no_worker_is_left(tmp_path,
     assert not multiprocessing.active_children()
 
 
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_every_worker_starts_with_ctrl_c_blocked(tmp_path, monkeypatch):
+    """A worker inherits the signal mask of the thread that starts it: Ctrl-C must be blocked there for each one,
+    or a Ctrl-C reaching a worker still loading Python breaks its start with a traceback. (Starting the pool's
+    semaphore tracker unblocks it: the tracker must be running before the block.)"""
+    original = ProcessPoolExecutor._spawn_process
+    masks = []
+    blocked_before = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+    def spawn(self):
+        masks.append(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []))
+        return original(self)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "_spawn_process", spawn)
+    monkeypatch.setattr(site_drawing, "worker_count", lambda sites, formats, cores: 2)
+    table = site_table(4)
+    stems = site_stems([f"S{i:02d}" for i in range(4)], "consort_site")
+    site_drawing.write_site_diagrams(table, stems, tmp_path / "pool", ("svg",), unit="patients", note=None)
+    assert masks == [True, True]
+    assert (signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])) == blocked_before, "the mask is restored"
+
+
 # Where a signal can arrive while the pool starts: the executor's step, and whether it comes just before or after it.
 STARTING_MOMENTS = {
     "a worker just started": ("_spawn_process", "after"),
