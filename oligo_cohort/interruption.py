@@ -74,6 +74,11 @@ def signals_handled() -> Iterator[None]:
         _pending = False
 
 
+def ending_message(signum: int) -> str:
+    """The one line a run stopped by `signum` ends with."""
+    return f"oligo-cohort: {NAMES[signum]}; no output folder or file was left half-written"
+
+
 def received() -> int | None:
     """The first signal received by the current run (None if none; read it inside `signals_handled()`)."""
     return _received[0] if _received else None

@@ -8,8 +8,9 @@ line of defence for everything else:
 - everything printed passes through `terminal.escaped_output` (control
   characters from the data are shown escaped, never acted on);
 - Ctrl-C exits 130 and SIGTERM 143 after one line, with no half-written output
-  (`interruption`); output piped into `head` ends quietly (exit 141, as a shell
-  reports a command ended by a closed pipe);
+  (`interruption`), from the moment this module is loaded: the rest of the
+  command line loads after the handlers are in place; output piped into `head`
+  ends quietly (exit 141, as a shell reports a command ended by a closed pipe);
 - a full, read-only or unwritable disk, and memory running out, exit 2 with
   the reason;
 - any other exception is a bug: one line saying so, exit 1 (the traceback with
@@ -26,70 +27,51 @@ commands the tool suggests are printed as they run from the current folder
 
 One module per job: `parser` (the commands, their options and examples), `core_commands` (screen, demo,
 validate, dictionary), `run_files` (the protocol file read, the --problems file written), `shown` (paths and
-commands as the user types them), `terminal_log` (progress on stderr), `failures` (why a run stopped); this
-module runs one command line.
+commands as the user types them), `terminal_log` (progress on stderr), `failures` (why a run stopped), `running`
+(one command line run); this module puts the signal handlers in place and loads the rest, its public names on first
+use (`lazy_exports`).
 """
 
 from __future__ import annotations
 
-import argparse
+import contextlib
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+# Only what handling Ctrl-C needs is loaded before the handlers are in place (a few milliseconds); the command
+# line's own modules, about a tenth of a second of imports, load after.
 from oligo_cohort import interruption
-from oligo_cohort.cli.failures import report_failure, silence_stdout
-from oligo_cohort.cli.parser import (
-    EXAMPLES,
-    OWN_INPUT_EXAMPLES,
-    build_parser,
-    chosen_command,
-    example_commands,
-    example_epilog,
-)
-from oligo_cohort.cli.run_files import problems_destination, protocol_paths
-from oligo_cohort.cli.shown import command_line, command_prefix, shown_path
-from oligo_cohort.cli.terminal_log import logging_to_stderr
-from oligo_cohort.terminal import escaped_output
+from oligo_cohort.lazy_exports import lazy_exports
 
-__all__ = [
-    "EXAMPLES",
-    "OWN_INPUT_EXAMPLES",
-    "build_parser",
-    "command_line",
-    "command_prefix",
-    "example_commands",
-    "example_epilog",
-    "main",
-    "problems_destination",
-    "protocol_paths",
-    "shown_path",
-]
+_EXPORTS = {
+    "EXAMPLES": "parser",
+    "OWN_INPUT_EXAMPLES": "parser",
+    "build_parser": "parser",
+    "example_commands": "parser",
+    "example_epilog": "parser",
+    "problems_destination": "run_files",
+    "protocol_paths": "run_files",
+    "command_line": "shown",
+    "command_prefix": "shown",
+    "shown_path": "shown",
+}
+__all__ = [*_EXPORTS, "main"]
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `oligo-cohort` command."""
-    args = argparse.Namespace()
-    with escaped_output(), interruption.signals_handled(), logging_to_stderr() as log_handler:
+    with interruption.signals_handled():
         try:
-            words = list(sys.argv[1:] if argv is None else argv)
-            # Exits (SystemExit) on --help or a bad option, as argparse does.
-            args = build_parser(chosen_command(words)).parse_args(words)
-            # -v/-q before or after the command mean the same (a command with its own --quiet keeps its meaning).
-            args.verbose = bool(getattr(args, "verbose", False) or args.global_verbose)
-            args.quiet = bool(getattr(args, "quiet", False) or args.global_quiet)
-            log_handler.set_verbosity(verbose=args.verbose, quiet=args.quiet)
-            args.problems_file = problems_destination(args)
-            handler: Callable[[argparse.Namespace], int] = args.handler
-            code = handler(args)
-            sys.stdout.flush()  # a closed pipe shows here, not at exit
-            return code
-        except BaseException as exc:  # the last line of defence: every outcome is a message and an exit code
-            with interruption.ignored():
-                try:
-                    return report_failure(exc, args)
-                except BrokenPipeError:  # even stderr is gone
-                    silence_stdout()
-                    return 141
+            from oligo_cohort.cli.running import run
+
+            return run(argv)
+        except KeyboardInterrupt as stopped:  # before `run` could answer it: while the command line was loading
+            signum = interruption.stopped_by(stopped) or signal.SIGINT
+            with contextlib.suppress(OSError):
+                print(interruption.ending_message(signum), file=sys.stderr, flush=True)
+            return interruption.EXIT_CODES[signum]
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def report_failure(exc: BaseException, args: argparse.Namespace) -> int:
     """Report why the run stopped (one message, no traceback) and give its exit code."""
     signum = interruption.stopped_by(exc)
     if signum is not None:
-        _say(f"oligo-cohort: {interruption.NAMES[signum]}; no output folder or file was left half-written")
+        _say(interruption.ending_message(signum))
         return interruption.EXIT_CODES[signum]
     if isinstance(exc, BrokenPipeError):
         silence_stdout()

@@ -142,6 +142,39 @@ def test_sigterm_inside_the_reports_nested_screen_folder(tmp_path):
     assert not out.exists() and nothing_partial(tmp_path) == []
 
 
+# Modules the command line loads once its signal handlers are in place (about a tenth of a second of imports): a
+# signal while each is loading. `python -c` with an import hook that announces the module and pauses there.
+LOADING = ("oligo_cohort.cli.running", "oligo_cohort.cli.parser", "oligo_cohort.protocol", "oligo_cohort.destination")
+PAUSED_LOADING = """
+import importlib.abc, sys, time
+
+class Pause(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == sys.argv[1]:
+            print("LOADING", name, file=sys.stderr, flush=True)
+            time.sleep(60)
+        return None
+
+sys.meta_path.insert(0, Pause())
+from oligo_cohort.cli import main
+sys.exit(main(["dictionary"]))
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("module", LOADING)
+def test_a_signal_while_the_command_line_loads_ends_it_in_one_line(module, signum):
+    """Ctrl-C right after pressing Enter: one line and 130 (143 for SIGTERM), not a traceback from an import."""
+    from oligo_cohort import interruption
+
+    with Run([sys.executable, "-c", PAUSED_LOADING, module], cwd=ROOT, env=ENV) as run:
+        run.wait_for(f"LOADING {module}")
+        run.send(signum)
+        code, lines = run.end(timeout=60)
+    assert code == interruption.EXIT_CODES[signum]
+    assert lines == [interruption.ending_message(signum)]
+
+
 @pytest.mark.parametrize(
     "argv",
     [["dictionary"], ["screen", str(demo_extract_dir()), "--out", "{out}", "--quiet"]],
