@@ -14,7 +14,6 @@ already being drawn finish, the rest are never started) and removes its half-wri
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import multiprocessing
 import os
@@ -115,12 +114,14 @@ def _stop_resource_tracker() -> None:
         os.close(tracker._fd)  # its end of the pipe: the tracker stops at the last one
         pid, tracker._fd, tracker._pid = tracker._pid, None, None
     deadline = time.monotonic() + ENDING_SECONDS
-    while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            if os.waitpid(pid, os.WNOHANG)[0] == 0:
-                time.sleep(0.01)
-                continue
-        return
+    while True:
+        try:
+            ended = os.waitpid(pid, os.WNOHANG)[0] != 0
+        except ChildProcessError:  # reaped already
+            return
+        if ended or time.monotonic() >= deadline:
+            return
+        time.sleep(0.01)
 
 
 def worker_count(sites: int, formats: Sequence[str], cores: int) -> int:
