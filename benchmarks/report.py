@@ -382,33 +382,54 @@ class StageFigures:
     wall: Spread
     cpu: Spread
     peak_rss_bytes: int
+    parent: str | None = None  # the stage it lies in (None: a top-level stage)
 
 
 OUTSIDE = "outside the stages"
 END_TO_END = "end to end"
 
 
+def _summed_repeats(stages: list[dict]) -> list[dict]:
+    """A run's stages (in display order) with each stage recorded more than once under the same outer stage (an
+    engine model, once per slice of patients) summed into one, where it first came: its wall and CPU time added,
+    its peak memory the highest. Each carries its `path`: the names of its outer stages and its own."""
+    summed: dict[tuple[str, ...], dict] = {}
+    path: list[str] = []
+    for stage in stages:
+        depth = int(stage.get("depth", 0))
+        del path[depth:]
+        path.append(stage["name"])
+        key = tuple(path)
+        if key not in summed:
+            summed[key] = {**stage, "path": key}
+            continue
+        total = summed[key]
+        total["seconds"] += stage["seconds"]
+        if "cpu_seconds" in stage:
+            total["cpu_seconds"] = total.get("cpu_seconds", 0.0) + stage["cpu_seconds"]
+        total["peak_rss_bytes"] = max(total.get("peak_rss_bytes", 0), stage.get("peak_rss_bytes", 0))
+    return list(summed.values())
+
+
 def stage_figures(measures: Sequence[Measure]) -> list[StageFigures]:
-    """Every stage the runs recorded (in run order, an outer stage before its inner ones), then the time spent
-    outside the top-level stages, then the whole screen — the stage names as the package records them."""
+    """Every stage the runs recorded (in run order, an outer stage before its inner ones; a stage repeated within
+    its outer stage summed), then the time spent outside the top-level stages, then the whole screen — the stage
+    names as the package records them."""
     runs = ok(measures)
-    keyed: dict[tuple[int, str, int], list[dict]] = {}
+    keyed: dict[tuple[str, ...], list[dict]] = {}
     for m in runs:
-        seen: dict[tuple[int, str], int] = {}
-        for stage in display_order(m.report.get("stages", [])):
-            depth = int(stage.get("depth", 0))
-            occurrence = seen.get((depth, stage["name"]), 0)
-            seen[(depth, stage["name"])] = occurrence + 1
-            keyed.setdefault((depth, stage["name"], occurrence), []).append(stage)
+        for stage in _summed_repeats(display_order(m.report.get("stages", []))):
+            keyed.setdefault(stage["path"], []).append(stage)
     out = []
-    for (depth, name, _), stages in keyed.items():
+    for path, stages in keyed.items():
         out.append(
             StageFigures(
-                name,
-                depth,
+                path[-1],
+                int(stages[0].get("depth", 0)),
                 spread(s["seconds"] for s in stages) or Spread((NAN,)),
                 spread(s.get("cpu_seconds", NAN) for s in stages) or Spread((NAN,)),
                 max(int(s.get("peak_rss_bytes", 0)) for s in stages),
+                path[-2] if len(path) > 1 else None,
             )
         )
     if runs:
@@ -544,6 +565,8 @@ def bounds_text(bench: Bench, engine: str) -> str:
     earlier = {(s.depth, s.name): s for s in stage_figures(bench.engine_runs(previous, engine))} if previous else {}
     for stage in chosen:
         parts.append(_stage_sentence(stage, earlier.get((stage.depth, stage.name)), patients, previous, bench.cores))
+        inner = [s for s in figures if s.parent == stage.name and s.depth == stage.depth + 1]
+        parts.append(_inner_sentence(stage, inner, earlier, previous))
     peak = max(
         (s for s in figures if s.name not in (OUTSIDE, END_TO_END)), key=lambda s: s.peak_rss_bytes, default=None
     )
@@ -557,7 +580,27 @@ def bounds_text(bench: Bench, engine: str) -> str:
             if gap > 0
             else f"The ≤ {limit:g} s target is met with {fmt_s(-gap)} s to spare."
         )
-    return " ".join(parts)
+    return " ".join(part for part in parts if part)
+
+
+BOUND_INNER_STAGES = 3  # the largest stages inside a large stage, named with their growth
+
+
+def _inner_sentence(
+    stage: StageFigures, inner: list[StageFigures], earlier: dict[tuple[int, str], StageFigures], previous: int | None
+) -> str:
+    """The largest stages inside `stage` (an engine's models), each with its share of it and its growth from the
+    previous size: where inside the stage the time goes, and what grows faster than the rest."""
+    if not inner:
+        return ""
+    largest = sorted(inner, key=lambda s: -s.wall.median)[:BOUND_INNER_STAGES]
+    named = []
+    for s in largest:
+        before = earlier.get((s.depth, s.name))
+        grew = ratio(s.wall.median, before.wall.median) if before is not None else NAN
+        growth = f", ×{fmt_ratio(grew)} from {size_label(previous)}" if previous and grew == grew else ""
+        named.append(f"{s.name} {fmt_s(s.wall.median)} s ({fmt_share(s.wall.median, stage.wall.median)}{growth})")
+    return f"Inside {stage.name}, of {len(inner)} steps, the largest: {', '.join(named)}."
 
 
 def _stage_sentence(

@@ -16,6 +16,7 @@ from oligo_cohort.database import whole_number_setting
 from oligo_cohort.dictionary import tables
 from oligo_cohort.engines.models import Model, engine_results, last_readers, run_order
 from oligo_cohort.patient_ranges import PatientRange, patient_ranges, range_tests
+from oligo_cohort.progress import stage
 
 __all__ = ["Model", "build_models", "last_readers", "run", "run_order"]
 
@@ -134,7 +135,10 @@ def _run_models(con: duckdb.DuckDBPyConnection) -> None:
         if model.table in STREAMED:
             con.execute(f"CREATE OR REPLACE TEMP VIEW {model.table} AS {model.sql()}")
         else:
-            build_models(con, [model])
+            # A stage per model (inside the engine's): `make bench` and `--verbose` show what each one costs, a
+            # streamed view's cost inside its reader's. Screened in slices, a model is a stage once per slice.
+            with stage(model.table):
+                build_models(con, [model])
         for table in drop_after.get(model.table, []):
             kind = "VIEW" if table in STREAMED else "TABLE"
             con.execute(f"DROP {kind} IF EXISTS temp.{table}")

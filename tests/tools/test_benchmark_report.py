@@ -237,6 +237,63 @@ def test_inner_stages_follow_their_outer_stage(bench) -> None:
     assert figures[-2].wall.median == pytest.approx(0.5)
 
 
+def sliced_engine_run(measure, models: dict[str, list[float]], *, outer: float):
+    """A screen whose engine ran each model once per slice (`models`: a model's wall seconds in each slice)."""
+    recorded = [{"name": "validate", "seconds": 1.0, "cpu_seconds": 1.5, "peak_rss_bytes": GIB, "depth": 0}]
+    for number in range(max(len(times) for times in models.values())):
+        for name, times in models.items():
+            if number < len(times):
+                rss = int((number + 1) * GIB)
+                recorded.append(
+                    {"name": name, "seconds": times[number], "cpu_seconds": 2 * times[number], "peak_rss_bytes": rss}
+                    | {"depth": 1}
+                )
+    recorded.append({"name": "screen (duckdb engine)", "seconds": outer, "cpu_seconds": 2 * outer, "depth": 0})
+    report = {"seconds": outer + 1.5, "cpu_seconds": 3 * outer, "peak_rss_bytes": 4 * GIB, "stages": recorded}
+    return measure.Measure("duckdb", report)
+
+
+def test_a_stage_repeated_inside_its_outer_stage_is_summed(bench) -> None:
+    """An engine screening in slices records each model once per slice: the report shows each model once, its
+    time over every slice, under the engine's stage."""
+    measure, report = bench
+    run = sliced_engine_run(measure, {"scan_lines": [1.0, 2.0, 3.0], "result_facts": [0.5, 0.5]}, outer=8.0)
+    figures = report.stage_figures([run])
+    inner = [f for f in figures if f.depth == 1]
+    assert [(f.name, f.parent) for f in inner] == [
+        ("scan_lines", "screen (duckdb engine)"),
+        ("result_facts", "screen (duckdb engine)"),
+    ]
+    assert (inner[0].wall.median, inner[0].cpu.median) == pytest.approx((6.0, 12.0))
+    assert inner[0].peak_rss_bytes == 3 * GIB  # the highest of its slices
+    assert inner[1].wall.median == pytest.approx(1.0)
+    # Two runs: each model's time summed within a run, then the median taken over the runs.
+    other = sliced_engine_run(measure, {"scan_lines": [4.0, 4.0, 4.0], "result_facts": [1.0, 1.0]}, outer=12.0)
+    third = sliced_engine_run(measure, {"scan_lines": [2.0, 2.0, 3.0], "result_facts": [2.0, 2.0]}, outer=10.0)
+    spread = {f.name: f.wall for f in report.stage_figures([run, other, third]) if f.depth == 1}
+    assert (spread["scan_lines"].median, spread["scan_lines"].low, spread["scan_lines"].high) == (7.0, 6.0, 12.0)
+    assert spread["result_facts"].median == pytest.approx(2.0)
+
+
+def test_what_bounds_the_time_names_the_largest_steps_inside_a_stage(bench, made_up) -> None:
+    """Inside the largest stages, the report names the largest steps (an engine's models) with their share of
+    the stage and their growth from the size before."""
+    measure, report = bench
+    models = {"progressing_lesions": 2.0, "scan_lines": 1.0, "lines_of_therapy": 0.5, "result_facts": 0.25}
+    made_up.sizes[100_000].engines["duckdb"] = [
+        sliced_engine_run(measure, {name: [s] for name, s in models.items()}, outer=4.0) for _ in range(3)
+    ]
+    # At 1M in four slices: progressing_lesions 4 × 6 s grows 12×, the others 10×.
+    large = {name: [2.5 * s] * 4 for name, s in models.items()} | {"progressing_lesions": [6.0] * 4}
+    made_up.sizes[1_000_000].engines["duckdb"] = [sliced_engine_run(measure, large, outer=60.0)]
+    text = report.bounds_text(made_up, "duckdb")
+    assert (
+        "Inside screen (duckdb engine), of 4 steps, the largest: progressing_lesions 24.0 s (40 %, ×12.0 from 100k), "
+        "scan_lines 10.0 s (17 %, ×10.0 from 100k), lines_of_therapy 5.00 s (8 %, ×10.0 from 100k)." in text
+    )
+    assert "  " not in text  # no empty sentence left between the others
+
+
 def test_growth_is_the_ratio_from_one_size_to_the_next(bench, made_up) -> None:
     _, report = bench
     header, rows = report.growth_rows(made_up, "duckdb")
