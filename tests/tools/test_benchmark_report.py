@@ -243,10 +243,14 @@ def sliced_engine_run(measure, models: dict[str, list[float]], *, outer: float):
     for number in range(max(len(times) for times in models.values())):
         for name, times in models.items():
             if number < len(times):
-                rss = int((number + 1) * GIB)
                 recorded.append(
-                    {"name": name, "seconds": times[number], "cpu_seconds": 2 * times[number], "peak_rss_bytes": rss}
-                    | {"depth": 1}
+                    {
+                        "name": name,
+                        "seconds": times[number],
+                        "cpu_seconds": 2 * times[number],
+                        "peak_rss_bytes": int((number + 1) * GIB),
+                        "depth": 1,
+                    }
                 )
     recorded.append({"name": "screen (duckdb engine)", "seconds": outer, "cpu_seconds": 2 * outer, "depth": 0})
     report = {"seconds": outer + 1.5, "cpu_seconds": 3 * outer, "peak_rss_bytes": 4 * GIB, "stages": recorded}
