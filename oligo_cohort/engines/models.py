@@ -15,10 +15,11 @@ named `criteria_<group>` so that `criteria/imaging.sql` and
 Models declare themselves, as dbt's do: the tables a model reads are found once
 from its parsed SQL (DuckDB's own parser), and the run order of every engine is
 derived from them (`run_order()`: a topological order, stable). Nothing is
-parsed until a model is about to run, and a model whose SQL is unchanged since
-`make model-graph` is not parsed at all: sql/model_graph.json records what it
-reads, with a digest of its SQL (as dbt keeps a manifest). `sql/models.yaml` declares each model's
-grain and keys (`declarations()`), which tests/definitions/test_model_declarations.py checks.
+parsed until a model is about to run, and a model unchanged since `make model-graph` is neither rendered nor
+parsed: sql/model_graph.json records its compiled SQL and what it reads, with digests of its template, of the
+template context and of the compiled SQL (as dbt keeps compiled code and dependencies in its manifest).
+`sql/models.yaml` declares each model's grain and keys (`declarations()`), which
+tests/definitions/test_model_declarations.py checks.
 """
 
 from __future__ import annotations
@@ -143,10 +144,28 @@ def _environment():  # -> jinja2.Environment
     return environment
 
 
+def _template(path: str) -> str:
+    return (sql_dir() / f"{path}.sql").read_text(encoding="utf-8")
+
+
+def _render(template: str) -> str:
+    """The template rendered by Jinja with the models' context (what `make model-graph` records)."""
+    return _environment().from_string(template).render(template_context())
+
+
 @cache
 def _rendered(path: str) -> str:
-    text = (sql_dir() / f"{path}.sql").read_text(encoding="utf-8")
-    return _environment().from_string(text).render(template_context())
+    template = _template(path)
+    recorded = _recorded_graph().get(path)
+    if (
+        isinstance(recorded, dict)
+        and recorded.get("template_sha256") == _digest(template)
+        and _recorded_document().get("context_sha256") == _context_digest()
+        and isinstance(recorded.get("compiled"), str)
+        and recorded.get("sql_sha256") == _digest(recorded["compiled"])
+    ):
+        return recorded["compiled"]
+    return _render(template)
 
 
 @cache
@@ -167,12 +186,15 @@ def _parsed_inputs(sql: str) -> frozenset[str]:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# The graph as last derived, recorded beside the models
+# The models as last compiled, recorded beside them
 #
-# Parsing the 21 models takes a twentieth of a second at every run, a twentieth of the demo's screen. So the
-# tables each model reads are recorded in sql/model_graph.json with a digest of the rendered SQL they were
-# derived from (`make model-graph`), as dbt records its manifest. A model whose rendered SQL no longer matches its
-# digest is parsed again: the record can save time, never change the graph. A test holds the file current.
+# Rendering the 21 templates takes about a twentieth of a second in a new process (importing Jinja and compiling
+# each template), and parsing them as much again: together a tenth of the demo's screen. So sql/model_graph.json
+# records each model's compiled SQL and the tables it reads (`make model-graph`), as dbt's manifest records each
+# node's compiled code and dependencies. A record is used only while the digests of the model's template, of the
+# template context (the criteria's outcomes and the clinical codes) and of the compiled SQL all match; otherwise
+# the template is rendered and parsed: the record can save time, never change the SQL or the graph. A test holds
+# the file current, so a change to how templates render (a filter, Jinja's settings) fails it too.
 
 GRAPH_FILE = "model_graph.json"
 
@@ -182,23 +204,47 @@ def _digest(sql: str) -> str:
 
 
 @cache
-def _recorded_graph() -> dict[str, object]:
+def _context_digest() -> str:
+    """A digest of everything of the template context a template can reach: each criterion's id, recording table
+    and rules' outcomes, and every clinical code (all deterministic reprs: tuples, strings and numbers)."""
+    context = template_context()
+    criteria = [(c.id, c.table, [(rule.name, rule.outcome) for rule in c.criterion.rules]) for c in context["criteria"]]
+    return _digest(repr((criteria, context["criteria_tables"], context["codes"])))
+
+
+@cache
+def _recorded_document() -> dict[str, object]:
     try:
         document = json.loads((sql_dir() / GRAPH_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    models = document.get("models") if isinstance(document, dict) else None
+    return document if isinstance(document, dict) else {}
+
+
+@cache
+def _recorded_graph() -> dict[str, object]:
+    models = _recorded_document().get("models")
     return models if isinstance(models, dict) else {}
 
 
 def derived_graph() -> dict[str, object]:
-    """The graph derived from every model's parsed SQL now, as sql/model_graph.json records it."""
+    """Every model compiled by Jinja now and its parsed SQL's tables, as sql/model_graph.json records them."""
     models = {}
     for path in model_paths():
-        sql = _rendered(path)
-        models[path] = {"sql_sha256": _digest(sql), "reads": sorted(_parsed_inputs(sql))}
+        template = _template(path)
+        sql = _render(template)
+        models[path] = {
+            "template_sha256": _digest(template),
+            "sql_sha256": _digest(sql),
+            "reads": sorted(_parsed_inputs(sql)),
+            "compiled": sql,
+        }
     return {
-        "about": "The tables each SQL model reads, derived from its parsed SQL; written by `make model-graph`.",
+        "about": (
+            "Each SQL model compiled (its Jinja rendered) and the tables it reads, derived from its parsed SQL; "
+            "written by `make model-graph`, used while the digests match."
+        ),
+        "context_sha256": _context_digest(),
         "models": models,
     }
 

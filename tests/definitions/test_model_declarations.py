@@ -208,6 +208,17 @@ def test_a_model_whose_sql_changed_since_it_was_recorded_is_parsed_again(monkeyp
             models._inputs.cache_clear()
 
 
+def _graph_caches(models):  # the module's caches, looked up when called (tests monkeypatch them)
+    return (
+        models._recorded_document,
+        models._recorded_graph,
+        models._context_digest,
+        models._inputs,
+        models._rendered,
+        models.run_order,
+    )
+
+
 def test_a_missing_or_damaged_graph_file_only_means_parsing(monkeypatch, tmp_path) -> None:
     import shutil
 
@@ -222,11 +233,65 @@ def test_a_missing_or_damaged_graph_file_only_means_parsing(monkeypatch, tmp_pat
         else:
             (copy / models.GRAPH_FILE).write_text(content, encoding="utf-8")
         monkeypatch.setattr(models, "sql_dir", lambda copy=copy: copy)
-        for cached in (models._recorded_graph, models._inputs, models._rendered, models.run_order):
+        for cached in _graph_caches(models):
             cached.cache_clear()
         try:
             assert [m.table for m in models.run_order()] == expected
             assert models._recorded_graph() == {}
         finally:
-            for cached in (models._recorded_graph, models._inputs, models._rendered, models.run_order):
+            for cached in _graph_caches(models):
                 cached.cache_clear()
+
+
+def test_a_compiled_model_is_used_only_while_its_template_context_and_sql_are_unchanged(monkeypatch) -> None:
+    """The record spares Jinja only while every digest matches; any mismatch renders the template again."""
+    from oligo_cohort.engines import models
+
+    path = "derived/assessed_studies"
+    template = models._template(path)
+    fresh = models._render(template)
+    recorded = fresh + "-- as recorded\n"  # the same SQL, told apart by a comment
+    context = models._context_digest()
+    record = {"template_sha256": models._digest(template), "sql_sha256": models._digest(recorded), "compiled": recorded}
+    for document, expected in (
+        ({"context_sha256": context, "models": {path: record}}, recorded),
+        ({"context_sha256": context, "models": {path: {**record, "template_sha256": "0" * 64}}}, fresh),
+        ({"context_sha256": "0" * 64, "models": {path: record}}, fresh),
+        ({"models": {path: record}}, fresh),
+        ({"context_sha256": context, "models": {path: {**record, "compiled": fresh}}}, fresh),
+        ({"context_sha256": context, "models": {path: {**record, "compiled": None}}}, fresh),
+        ({"context_sha256": context, "models": {}}, fresh),
+    ):
+        monkeypatch.setattr(models, "_recorded_document", lambda document=document: document)
+        monkeypatch.setattr(models, "_recorded_graph", lambda document=document: document["models"])
+        models._rendered.cache_clear()
+        try:
+            assert models._rendered(path) == expected
+        finally:
+            models._rendered.cache_clear()
+
+
+@pytest.mark.parametrize("change", ["a clinical code", "a rule's outcome", "a criterion's recording table"])
+def test_what_a_template_can_read_of_its_context_is_in_the_context_digest(monkeypatch, change) -> None:
+    import dataclasses
+
+    from oligo_cohort.engines import models
+
+    context = models.template_context()
+    before = models._context_digest()
+    first = context["criteria"][0].criterion
+    if change == "a clinical code":
+        context = {**context, "codes": dataclasses.replace(context["codes"], pet_modality="PET-X")}
+    elif change == "a rule's outcome":
+        rule = dataclasses.replace(first.rules[0], outcome="review" if first.rules[0].outcome != "review" else "fail")
+        changed = dataclasses.replace(first, rules=(rule, *first.rules[1:]))
+        context = {**context, "criteria": [models.CriterionColumns(changed), *context["criteria"][1:]]}
+    else:
+        changed = dataclasses.replace(first, recorded_in="criteria/elsewhere")
+        context = {**context, "criteria": [models.CriterionColumns(changed), *context["criteria"][1:]]}
+    monkeypatch.setattr(models, "template_context", lambda: context)
+    models._context_digest.cache_clear()
+    try:
+        assert models._context_digest() != before
+    finally:
+        models._context_digest.cache_clear()
