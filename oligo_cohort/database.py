@@ -23,10 +23,14 @@ import tempfile
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from oligo_cohort.errors import UsageError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 THREADS_ENV = "OLIGO_COHORT_THREADS"  # DuckDB worker threads of a run (see `connect`)
 MEMORY_ENV = "OLIGO_COHORT_MEMORY_LIMIT"  # DuckDB memory limit of a run (see `connect`)
@@ -105,20 +109,40 @@ def close(con: duckdb.DuckDBPyConnection) -> None:
             _remove(folder)
 
 
+class _ArrowStream:
+    """A polars frame as DuckDB reads it: through the Arrow C stream interface, a fresh stream each scan."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self._frame = frame
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        return self._frame.__arrow_c_stream__(requested_schema)
+
+
+def register_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Make a polars frame readable as view `name` of `con`, without pyarrow.
+
+    DuckDB reads a polars frame itself by converting it with pyarrow, which brings numpy (a tenth of a second of
+    start-up) into a screen of CSV files that needs neither. Through the Arrow C stream interface (PyCapsule)
+    DuckDB reads the frame's own Arrow buffers, with no copy, as often as a query scans the view.
+    """
+    con.register(name, _ArrowStream(frame))
+
+
 def create_table(
     con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str], rows: Sequence[Sequence[object]]
 ) -> None:
     """Create (or replace) table `name` holding Python `rows`; `columns` maps each column to "text" or "integer".
 
-    The rows travel as a polars frame through Arrow: handing DuckDB a list or building an Arrow array from Python
-    values makes pyarrow import pandas, a third of a second of start-up the screen does not otherwise need.
+    The rows travel as a polars frame (`register_frame`): handing DuckDB a list or building an Arrow array from
+    Python values makes pyarrow import pandas, a third of a second of start-up the screen does not otherwise need.
     """
     import polars as pl
 
     types = {"text": pl.String, "integer": pl.Int64}
     frame = pl.DataFrame([list(row) for row in rows], schema={c: types[t] for c, t in columns.items()}, orient="row")
     view = f"{name}_rows"
-    con.register(view, frame.to_arrow())
+    register_frame(con, view, frame)
     try:
         con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "{view}"')
     finally:

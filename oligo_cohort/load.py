@@ -77,11 +77,11 @@ def load_extract(
     cutoff = _parse_as_of(as_of, run_day)
     if patients is not None and cutoff is None:
         raise ValueError("load_extract(patients=...) needs as_of: the cut-off of a few patients is not the extract's")
-    with stage("read"):
-        raw = read_source(source)
     own = con is None
     con = con or connect()
     try:
+        with stage("read"):
+            raw = read_source(source, con)
         if patients is not None:
             create_table(con, LOADED_PATIENTS, {"patient_id": "text"}, [(p,) for p in sorted(set(patients))])
         return _validate_and_stage(con, raw, cutoff, run_day, LOADED_PATIENTS if patients is not None else None)

@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -112,11 +113,10 @@ def _write_new_table(staging: Path, name: str, rows: pd.DataFrame, suffix: str) 
         _write_csv(staging / f"{name}.csv", columns, [_texts(r) for r in frame.itertuples(index=False, name=None)])
 
 
-def _append_csv(existing: pa.Table, rows: pd.DataFrame, target: Path) -> None:
+def _append_csv(existing: pl.DataFrame, rows: pd.DataFrame, target: Path) -> None:
     """The table's rows as read (text, columns as found) and the new rows in those columns."""
-    columns = [c for c in existing.column_names if c != ROW]
-    old = existing.select(columns).to_pylist()
-    body = [[value or "" for value in record.values()] for record in old]
+    columns = [c for c in existing.columns if c != ROW]
+    body = [[value or "" for value in record] for record in existing.select(columns).iter_rows()]
     body += [_texts(r) for r in rows.reindex(columns=columns).itertuples(index=False, name=None)]
     _write_csv(target, columns, body)
 

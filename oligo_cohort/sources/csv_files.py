@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 
 from oligo_cohort.file_kinds import UnreadableError, read_regular
 from oligo_cohort.sources.text_tables import ROW, as_text_table, check_unique
@@ -18,22 +17,21 @@ from oligo_cohort.user_files import delimiter_of
 csv.field_size_limit(2**31 - 1)
 
 
-def without_inert_marks(table: pa.Table) -> pa.Table:
+def without_inert_marks(table: pl.DataFrame) -> pl.DataFrame:
     """Text as it was before the CSV writer marked it inert (csv_output.read_back, column-wise)."""
-    import pyarrow.compute as pc
-
     from oligo_cohort.csv_output import INERT_MARK
 
-    columns = []
-    for name in table.column_names:
-        column = table[name]
-        if name != ROW and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-            column = pc.if_else(pc.starts_with(column, INERT_MARK), pc.utf8_slice_codeunits(column, 1), column)
-        columns.append(column)
-    return pa.Table.from_arrays(columns, names=table.column_names)
+    text = [name for name, kind in table.schema.items() if name != ROW and kind == pl.String]
+    return table.with_columns(
+        pl.when(pl.col(name).str.starts_with(INERT_MARK))
+        .then(pl.col(name).str.slice(len(INERT_MARK)))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name in text
+    )
 
 
-def read_csv_file(file: Path, notes: list[str]) -> pa.Table:
+def read_csv_file(file: Path, notes: list[str]) -> pl.DataFrame:
     """Read a CSV file as text; a non-UTF-8 (Latin-1) file or a `;`/tab delimiter is read, with a note.
 
     The contract holds to the letter: a header naming a column twice, or a record with fewer or more fields than

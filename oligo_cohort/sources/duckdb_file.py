@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from oligo_cohort.column_names import model_name
 from oligo_cohort.database import close, connect
@@ -22,6 +20,7 @@ from oligo_cohort.sources.text_tables import (
     as_text_table,
     check_unique,
     first_error_line,
+    is_nested_duckdb_type,
     nested_cells,
 )
 from oligo_cohort.sql_text import identifier
@@ -83,7 +82,7 @@ def _duckdb_tables(source: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[st
     return located
 
 
-def _duckdb_text_table(source: duckdb.DuckDBPyConnection, name: str, schema: str, table: str) -> pa.Table:
+def _duckdb_text_table(source: duckdb.DuckDBPyConnection, name: str, schema: str, table: str) -> pl.DataFrame:
     columns: list[tuple[str, str]] = source.execute(
         "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
         "AND schema_name = ? AND table_name = ? ORDER BY column_index",
@@ -92,7 +91,7 @@ def _duckdb_text_table(source: duckdb.DuckDBPyConnection, name: str, schema: str
     check_unique([column for column, _ in columns])
     wanted = set(tables()[name].column_names)
     for column, data_type in columns:
-        if model_name(column) in wanted and _NESTED_DUCKDB_TYPE.match(data_type):
+        if model_name(column) in wanted and is_nested_duckdb_type(data_type):
             raise nested_cells(column, data_type)
 
     # Identifiers come from the file's own catalogue, quoted; no value of the file becomes SQL text.
@@ -108,7 +107,3 @@ def _duckdb_text_table(source: duckdb.DuckDBPyConnection, name: str, schema: str
     frame = pl.from_arrow(rows.to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     return as_text_table(frame)
-
-
-# DuckDB's names of the types holding several values in one cell: LIST (INTEGER[]), ARRAY (INTEGER[3]), STRUCT...
-_NESTED_DUCKDB_TYPE = re.compile(r"(STRUCT|MAP|UNION)\(|.*\[[0-9]*\]$")

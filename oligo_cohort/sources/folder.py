@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+
+from oligo_cohort.database import close, connect
 from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import UsageError
 from oligo_cohort.file_kinds import NOT_FILES, UnreadableError, file_kind, with_article
@@ -18,7 +21,9 @@ from oligo_cohort.sources.text_tables import RawExtract, RawTable
 TOOL_EXTRACTS = ("import", "reviewed-extract")
 
 
-def read_folder(folder: Path) -> RawExtract:
+def read_folder(folder: Path, con: duckdb.DuckDBPyConnection | None = None) -> RawExtract:
+    """Every table of the model in `folder`, each file read by the reader of its kind (Parquet footers on `con`,
+    or on a connection of their own)."""
     from oligo_cohort.destination import Marker
 
     known = tables()
@@ -49,23 +54,29 @@ def read_folder(folder: Path) -> RawExtract:
         by_table.setdefault(stem, []).append(file)
     found: dict[str, RawTable] = {}
     files: list[Path] = []
-    for name, candidates in by_table.items():
-        if len(candidates) > 1:
-            names = ", ".join(c.name for c in candidates)
-            problems.append(Problem("fatal", name, None, None, None, names, "the table is given more than once"))
-            continue
-        file = candidates[0]
-        files.append(file)
-        notes: list[str] = []
-        try:
-            if file.suffix.lower() == ".csv":
-                text = read_csv_file(file, notes)
-                table = RawTable(name, str(file), without_inert_marks(text) if written_by_tool else text)
-            else:
-                table = parquet_table(name, file)
-        except UnreadableError as exc:
-            problems.append(Problem("fatal", name, None, None, None, file.name, str(exc)))
-            continue
-        problems += [Problem("finding", name, None, None, None, file.name, note) for note in notes]
-        found[name] = table
+    footers = con  # one connection reads every Parquet file's footer
+    try:
+        for name, candidates in by_table.items():
+            if len(candidates) > 1:
+                names = ", ".join(c.name for c in candidates)
+                problems.append(Problem("fatal", name, None, None, None, names, "the table is given more than once"))
+                continue
+            file = candidates[0]
+            files.append(file)
+            notes: list[str] = []
+            try:
+                if file.suffix.lower() == ".csv":
+                    text = read_csv_file(file, notes)
+                    table = RawTable(name, str(file), without_inert_marks(text) if written_by_tool else text)
+                else:
+                    footers = footers or connect()
+                    table = parquet_table(name, file, footers)
+            except UnreadableError as exc:
+                problems.append(Problem("fatal", name, None, None, None, file.name, str(exc)))
+                continue
+            problems += [Problem("finding", name, None, None, None, file.name, note) for note in notes]
+            found[name] = table
+    finally:
+        if footers is not None and footers is not con:
+            close(footers)
     return RawExtract(found, problems, str(folder), tuple(files))

@@ -8,7 +8,6 @@ from datetime import time
 from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
-import pyarrow as pa
 
 from oligo_cohort.column_names import model_name
 from oligo_cohort.dictionary import tables
@@ -26,9 +25,10 @@ from oligo_cohort.sources.text_tables import (
 
 if TYPE_CHECKING:
     import pandas as pd  # never imported here: a pandas frame can only arrive when its caller imported pandas
+    import pyarrow as pa  # imported only to read a pandas frame; an Arrow table's caller imported it
 
 
-_Text = TypeVar("_Text", pa.Array, pl.Series)
+_Text = TypeVar("_Text", "pa.Array", pl.Series)
 
 
 class NumericIdWarning(UserWarning):
@@ -69,7 +69,10 @@ def _frame_as_text(name: str, frame: object) -> pl.DataFrame:
     """
     model = set(tables()[name].column_names)
     pandas = sys.modules.get("pandas")  # loaded by whoever made a pandas frame; not loaded, there is none
+    arrow = sys.modules.get("pyarrow")  # the same of an Arrow table
     if pandas is not None and isinstance(frame, pandas.DataFrame):
+        import pyarrow as pa
+
         columns = [str(c) for c in frame.columns]
         check_unique(columns)
         kinds = {c: _pandas_kind(frame.iloc[:, i]) for i, c in enumerate(columns)}
@@ -86,7 +89,7 @@ def _frame_as_text(name: str, frame: object) -> pl.DataFrame:
         converted = pl.from_arrow(data)
         assert isinstance(converted, pl.DataFrame)
         return converted
-    if isinstance(frame, pa.Table):
+    if arrow is not None and isinstance(frame, arrow.Table):
         check_unique(frame.column_names)
         converted = pl.from_arrow(frame)
         assert isinstance(converted, pl.DataFrame)
@@ -134,6 +137,7 @@ def _pandas_kind(values: pd.Series) -> str:
 def _pandas_text(values: pd.Series) -> pa.Array:
     """A pandas column's values as text: whole floats as integers, dates as YYYY-MM-DD (with a time if any)."""
     import pandas as pd
+    import pyarrow as pa
 
     _refuse_nested(values)
     if pd.api.types.is_float_dtype(values) and _whole(values.dropna().to_numpy(dtype=float)):
@@ -150,6 +154,7 @@ def _refuse_nested(values: pd.Series) -> None:
     """
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
     if isinstance(values.dtype, pd.ArrowDtype) and pa.types.is_nested(values.dtype.pyarrow_dtype):
         raise nested_cells(str(values.name), str(values.dtype))

@@ -6,12 +6,16 @@ cast to text and trimmed as the CSV and DataFrame readers trim it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import duckdb
 import polars as pl
-import pyarrow as pa
 
 from oligo_cohort.column_names import model_name
+from oligo_cohort.database import close, connect
 from oligo_cohort.dictionary import tables
 from oligo_cohort.file_kinds import UnreadableError
 from oligo_cohort.sources.text_tables import (
@@ -20,9 +24,13 @@ from oligo_cohort.sources.text_tables import (
     as_text_table,
     check_unique,
     first_error_line,
+    is_nested_duckdb_type,
     nested_cells,
 )
 from oligo_cohort.sql_text import identifier, literal
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # only for Parquet inputs: imported where a Parquet file is read
 
 # What polars' `str.strip_chars()` strips from the text of CSV files and DataFrames (Unicode's White_Space; not
 # the separators U+001C to U+001F that Python's `str.strip()` also strips), for the text of Parquet values read by
@@ -30,43 +38,101 @@ from oligo_cohort.sql_text import identifier, literal
 WHITE_SPACE = " \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
-# Parquet types that already hold a dictionary type's values: such a column is typed as it is (a text round trip
-# costs most of the time of validating a large extract). Timestamps and text go through the text rules.
-NATIVE_TYPES = {
-    "date": pa.types.is_date32,
-    "number": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t),
-    "integer": pa.types.is_integer,
-    "boolean": pa.types.is_boolean,
+# The Parquet column types (as DuckDB reads them) that already hold a dictionary type's values: such a column is
+# typed as it is (a text round trip costs most of the time of validating a large extract). Timestamps and text go
+# through the text rules.
+_INTEGERS = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+)
+NATIVE_TYPES: dict[str, Callable[[str], bool]] = {
+    "date": lambda t: t == "DATE",
+    "number": lambda t: t in _INTEGERS or t in ("FLOAT", "DOUBLE") or t.startswith("DECIMAL("),
+    "integer": lambda t: t in _INTEGERS,
+    "boolean": lambda t: t == "BOOLEAN",
 }
 
 
-def parquet_table(name: str, file: Path) -> RawTable:
+@dataclass(frozen=True)
+class Footer:
+    """What a Parquet file's footer says: its columns (name as written, type as DuckDB reads it), rows, row groups."""
+
+    columns: tuple[tuple[str, str], ...]
+    rows: int
+    row_groups: int
+
+
+def parquet_footer(file: Path, con: duckdb.DuckDBPyConnection) -> Footer:
+    """Read the footer of a Parquet file with DuckDB (`UnreadableError` when it is no Parquet file).
+
+    The names come from the file's own schema, as written: DuckDB's reader would rename a name given twice
+    (`a`, `a_1`), which must be refused instead. The types come from DuckDB's reader, which reads the rows.
+    """
+    quoted = literal(str(file))
+    try:
+        schema = con.execute(f"SELECT name, num_children FROM parquet_schema({quoted})").fetchall()
+        types = con.execute(f"SELECT column_type FROM (DESCRIBE SELECT * FROM read_parquet({quoted}))").fetchall()
+        [(rows, row_groups)] = con.execute(
+            f"SELECT num_rows, num_row_groups FROM parquet_file_metadata({quoted})"
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise UnreadableError(f"the file cannot be read as Parquet ({_without_path(exc, file)})") from None
+    names = _top_level_names(schema)
+    if len(names) != len(types):
+        raise UnreadableError(f"the file cannot be read as Parquet ({len(names)} columns, {len(types)} read)")
+    columns = tuple((name, kind) for name, (kind,) in zip(names, types, strict=True))
+    return Footer(columns, int(rows), int(row_groups))
+
+
+def _top_level_names(schema: list[tuple[str, int | None]]) -> list[str]:
+    """The columns of a Parquet schema, whose elements come depth first (the root first, a group before its
+    children, each saying how many it has)."""
+    names: list[str] = []
+    open_groups = [schema[0][1] or 0] if schema else []  # children still to come, per open group
+    for name, children in schema[1:]:
+        if len(open_groups) == 1:
+            names.append(name)
+        open_groups[-1] -= 1
+        if children:
+            open_groups.append(children)
+        while len(open_groups) > 1 and open_groups[-1] == 0:
+            open_groups.pop()
+    return names
+
+
+def _without_path(exc: BaseException, file: Path) -> str:
+    """DuckDB's reason, the file named by its name alone (the problem names the file already)."""
+    return first_error_line(exc).replace(str(file), file.name)
+
+
+def parquet_table(name: str, file: Path, con: duckdb.DuckDBPyConnection | None = None) -> RawTable:
     """A Parquet file as a query giving its text table: the same text as `as_text_table`, read by DuckDB.
 
-    Only the footer is read here; the rows stream from the file when validation types them, so a table of tens
-    of millions of rows is never held in memory as text. Only the dictionary's columns are read: another column,
-    of whatever type, is named (and ignored) but never read. Should the rows not stream (a damaged page, text
-    that is not UTF-8), validation reads the file again with `reread_parquet_as_text`.
+    Only the footer is read here (on `con`, or a connection of its own); the rows stream from the file when
+    validation types them, so a table of tens of millions of rows is never held in memory as text. Only the
+    dictionary's columns are read: another column, of whatever type, is named (and ignored) but never read.
+    Should the rows not stream (a damaged page, text that is not UTF-8), validation reads the file again with
+    `reread_parquet_as_text`. pyarrow is not needed for any of it.
     """
-    import pyarrow.parquet as pq  # only for Parquet inputs (it brings pyarrow's file systems, ssl included)
-
+    own = con is None
+    reader = connect() if con is None else con
     try:
-        metadata = pq.ParquetFile(file).metadata
-        schema = metadata.schema.to_arrow_schema()
-    except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise UnreadableError(f"the file cannot be read as Parquet ({first_error_line(exc)})") from None
-    check_unique(schema.names)
-    names = {c: model_name(c) for c in schema.names}
+        footer = parquet_footer(file, reader)
+    finally:
+        if own:
+            close(reader)
+    check_unique([original for original, _ in footer.columns])
+    types = dict(footer.columns)
+    names = {original: model_name(original) for original, _ in footer.columns}
     quoted_file = literal(str(file))
     spaces = literal(WHITE_SPACE)
     model_types = {c.name: c.type for c in tables()[name].columns}
     for original, column in names.items():
-        if column in model_types and pa.types.is_nested(schema.field(original).type):
-            raise nested_cells(original, str(schema.field(original).type))
+        if column in model_types and is_nested_duckdb_type(types[original]):
+            raise nested_cells(original, types[original])
     native = frozenset(
         column
         for original, column in names.items()
-        if NATIVE_TYPES.get(model_types.get(column, ""), lambda _: False)(schema.field(original).type)
+        if NATIVE_TYPES.get(model_types.get(column, ""), lambda _: False)(types[original])
     )
 
     def text(original: str) -> str:
@@ -83,11 +149,8 @@ def parquet_table(name: str, file: Path) -> RawTable:
 
     texts = "".join(column_sql(original, column) for original, column in names.items() if column in model_types)
     query = f"SELECT file_row_number + 1 AS {ROW}{texts} FROM read_parquet({quoted_file}, file_row_number = true)"
-    # Made by polars: building even an empty Arrow table in pyarrow imports pandas, a third of a second.
-    empty = pl.DataFrame(schema={ROW: pl.Int64, **dict.fromkeys(names.values(), pl.String)}).to_arrow()
-    return RawTable(
-        name, str(file), empty, query=query, rows=metadata.num_rows, row_groups=metadata.num_row_groups, native=native
-    )
+    empty = pl.DataFrame(schema={ROW: pl.Int64, **dict.fromkeys(names.values(), pl.String)})
+    return RawTable(name, str(file), empty, query=query, rows=footer.rows, row_groups=footer.row_groups, native=native)
 
 
 def reread_parquet_as_text(table: RawTable, error: BaseException) -> tuple[RawTable, list[tuple[str, int, str, str]]]:
@@ -100,6 +163,7 @@ def reread_parquet_as_text(table: RawTable, error: BaseException) -> tuple[RawTa
     file = Path(table.origin)
     wanted = [c.name for c in tables()[table.name].columns]
     notes: list[tuple[str, int, str, str]] = []
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
@@ -121,14 +185,15 @@ def reread_parquet_as_text(table: RawTable, error: BaseException) -> tuple[RawTa
     frame = frame.with_row_index(ROW, 1)
     text = as_text_table(frame)
     # The columns the file has but the dictionary lacks are named (and ignored) like those of a streamed file.
-    missing = [c for c in table.columns if c not in text.column_names]
-    for column in missing:
-        text = text.append_column(column, pa.nulls(text.num_rows, pa.string()))
+    missing = [c for c in table.columns if c not in text.columns]
+    text = text.with_columns(pl.lit(None, pl.String).alias(column) for column in missing)
     return RawTable(table.name, table.origin, text), notes
 
 
 def _as_text_values(values: pa.Array) -> tuple[pa.Array, tuple[int, str, str] | None]:
     """A column's values as text; text that is not UTF-8 decodes as Latin-1 (the first such value noted)."""
+    import pyarrow as pa
+
     kind = values.type
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind)):
         try:

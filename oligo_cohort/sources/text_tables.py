@@ -7,12 +7,12 @@ whatever the reader.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 
 from oligo_cohort.column_names import model_name
 from oligo_cohort.file_kinds import UnreadableError
@@ -27,7 +27,7 @@ class RawTable:
 
     name: str
     origin: str
-    data: pa.Table  # every column a string, plus ROW (no rows when `query` reads them)
+    data: pl.DataFrame  # every column a string, plus ROW (no rows when `query` reads them)
     # A DuckDB query giving the same text table straight from the file (Parquet): the rows then stream from the
     # file into validation instead of being held in memory as text first.
     query: str = ""
@@ -40,11 +40,11 @@ class RawTable:
     @property
     def columns(self) -> list[str]:
         """Column names as found (lower-cased, trimmed), without the row number."""
-        return [c for c in self.data.column_names if c != ROW]
+        return [c for c in self.data.columns if c != ROW]
 
     @property
     def num_rows(self) -> int:
-        return self.rows if self.query else self.data.num_rows
+        return self.rows if self.query else self.data.height
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,27 @@ def first_error_line(exc: BaseException) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
+# DuckDB's names of the types holding several values in one cell: LIST (INTEGER[]), ARRAY (INTEGER[3]), STRUCT...
+_NESTED_DUCKDB_TYPE = re.compile(r"(STRUCT|MAP|UNION)\(|.*\[[0-9]*\]$")
+
+
+def is_nested_duckdb_type(data_type: str) -> bool:
+    """Whether DuckDB's type (as `DESCRIBE` names it) holds several values in one cell."""
+    return _NESTED_DUCKDB_TYPE.match(data_type) is not None
+
+
 def nested_cells(column: str, data_type: str) -> UnreadableError:
     """The refusal of a model column holding several values per cell, in the same words from every reader."""
     message = f"column {column!r} is of type {data_type}: several values in one cell, where the model has one"
     return UnreadableError(message)
 
 
-def as_text_table(frame: pl.DataFrame) -> pa.Table:
-    """Every column as text with trimmed, lower-cased names; empty strings read as missing."""
+def as_text_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column as text with trimmed, lower-cased names; empty strings read as missing.
+
+    Kept as a polars frame, which validation hands DuckDB through the Arrow C stream interface
+    (`database.register_frame`): a screen of CSV files never imports pyarrow, nor numpy with it.
+    """
     renamed = {c: model_name(c) for c in frame.columns if c != ROW}
     check_unique(list(renamed))
     frame = frame.rename(renamed)
@@ -90,4 +103,4 @@ def as_text_table(frame: pl.DataFrame) -> pa.Table:
         [pl.col(c).cast(pl.String).str.strip_chars().replace("", None).alias(c) for c in text_cols]
         + [pl.col(ROW).cast(pl.Int64)]
     )
-    return frame.to_arrow()
+    return frame

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import duckdb
 
+from oligo_cohort.database import register_frame
 from oligo_cohort.dictionary import (
     NUMBER_PATTERN,
     Column,
@@ -84,7 +85,7 @@ def create_typed_streaming(
     stream from the file only now, so only now can a damaged page, or text that is not UTF-8, show: the file is
     then read again value by value to name what is wrong (`sources`)."""
     if not raw_table.query:
-        con.register(f"raw_{table.name}", raw_table.data)
+        register_frame(con, f"raw_{table.name}", raw_table.data)
         _create_typed(con, table, set(raw_table.columns), raw_table.native, dates, patients)
         return raw_table
     con.execute(f"CREATE OR REPLACE TEMP VIEW raw_{table.name} AS {raw_table.query}")
@@ -95,7 +96,7 @@ def create_typed_streaming(
         con.execute(f"DROP VIEW IF EXISTS temp.raw_{table.name}")
         reread, notes = reread_parquet_as_text(raw_table, exc)
     problems += [Problem("finding", table.name, column, row, None, value, note) for column, row, value, note in notes]
-    con.register(f"raw_{table.name}", reread.data)
+    register_frame(con, f"raw_{table.name}", reread.data)
     _create_typed(con, table, set(reread.columns), reread.native, dates, patients)
     return reread
 

@@ -109,7 +109,7 @@ def test_numeric_ids_from_polars_and_whole_floats_read_without_a_decimal_point()
 
     with pytest.warns(NumericIdWarning, match=r"patients\.patient_id arrived as numbers"):
         raw = read_frames({"patients": patients})
-    assert raw.tables["patients"].data.column("patient_id").to_pylist() == ["7", "8"]
+    assert raw.tables["patients"].data.get_column("patient_id").to_list() == ["7", "8"]
 
 
 def test_something_that_is_not_a_table_is_a_problem_naming_it():

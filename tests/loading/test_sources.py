@@ -85,6 +85,39 @@ def test_parquet_with_native_types_is_read(tmp_path, csv_extract):
         assert typed_rows(loaded, table) == typed_rows(reference, table), table
 
 
+# Arrow types written to Parquet, and which dictionary types take their values as they are (no text round trip):
+# whole numbers for an integer or a number, floating and decimal numbers for a number, DATE for a date, booleans
+# for a boolean. Timestamps, times, text and bytes go through the text rules.
+_INTEGER_TYPES = [pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint16(), pa.uint32(), pa.uint64()]
+_PARQUET_TYPES = {
+    **{str(t): (t, {"integer", "number"}) for t in _INTEGER_TYPES},
+    **{str(t): (t, {"number"}) for t in (pa.float32(), pa.float64(), pa.decimal128(9, 2), pa.decimal128(30, 4))},
+    "date32": (pa.date32(), {"date"}),
+    "bool": (pa.bool_(), {"boolean"}),
+    **{str(t): (t, set()) for t in (pa.timestamp("us"), pa.timestamp("ms", "UTC"), pa.time64("us"))},
+    **{str(t): (t, set()) for t in (pa.string(), pa.large_string(), pa.binary(), pa.null())},
+}
+_MODEL_COLUMNS = {  # a column of each dictionary type: (table, column)
+    "integer": ("performance_status", "score"),
+    "number": ("lesions", "size_mm"),
+    "date": ("imaging", "study_date"),
+    "boolean": ("observations", "value"),
+}
+
+
+@pytest.mark.parametrize("arrow_type", sorted(_PARQUET_TYPES))
+def test_a_parquet_column_is_typed_as_it_is_exactly_when_its_type_holds_the_dictionary_types_values(
+    tmp_path, arrow_type
+):
+    kind, natives = _PARQUET_TYPES[arrow_type]
+    for model_type, (table, column) in _MODEL_COLUMNS.items():
+        folder = tmp_path / model_type
+        folder.mkdir()
+        pq.write_table(pa.table({"patient_id": ["P1"], column: pa.nulls(1, kind)}), folder / f"{table}.parquet")
+        raw = read_source(folder).tables[table]
+        assert (column in raw.native) == (model_type in natives), (arrow_type, model_type)
+
+
 def test_rejected_native_values_are_named_as_written(tmp_path, csv_extract):
     """A NaN or a negative float is refused as its text would be, and the message quotes the value."""
     lesions = pa.table(
@@ -188,7 +221,7 @@ def test_parquet_text_is_trimmed_like_a_dataframes(tmp_path_factory, values):
     finally:
         close(con)
     as_frame = as_text_table(pl.DataFrame({ROW: range(1, len(values) + 1), "patient_id": values}))
-    assert read == as_frame.column("patient_id").to_pylist()
+    assert read == as_frame.get_column("patient_id").to_list()
 
 
 def test_parquet_values_lose_exactly_the_white_space_polars_strips():
@@ -249,6 +282,34 @@ def test_a_cell_holding_several_values_is_refused_alike_by_every_reader(tmp_path
     assert "patients" not in raw.tables
 
 
+@pytest.mark.parametrize("kind", sorted(NESTED_VALUES))
+def test_parquet_columns_around_nested_ones_are_found_by_name_and_type(tmp_path, kind):
+    """A Parquet footer lists a nested column's parts after it (DuckDB reads the footer): the columns before,
+    between and after nested ones are still the file's own, in order, each with its type."""
+    import datetime as dt
+
+    nested = NESTED_VALUES[kind]
+    data = pa.table(
+        {
+            "registry_extra": nested,
+            "patient_id": ["P1"],
+            "more_extra": nested,
+            "site_id": ["AVL"],
+            "birth_date": pa.array([dt.date(1950, 1, 2)]),
+        }
+    )
+    pq.write_table(data, tmp_path / "patients.parquet")
+    table = read_source(tmp_path).tables["patients"]
+    assert table.columns == ["registry_extra", "patient_id", "more_extra", "site_id", "birth_date"]
+    assert (table.rows, table.row_groups, table.native) == (1, 1, frozenset({"birth_date"}))
+    con = connect()
+    try:
+        values = con.execute(f"SELECT patient_id, site_id, birth_date FROM ({table.query})").fetchall()
+    finally:
+        close(con)
+    assert values == [("P1", "AVL", dt.date(1950, 1, 2))]
+
+
 def _odd_columns() -> dict[str, object]:
     """Columns of every unusual type a DataFrame may carry, in pandas and in polars (two rows each)."""
     import datetime as dt
@@ -287,7 +348,7 @@ def test_a_dataframe_column_outside_the_model_is_ignored_whatever_its_type(kind)
     raw = read_source({"patients": _frame_with("registry_extra", _odd_columns()[kind])})
     assert not [p for p in raw.problems if p.severity == "fatal"], raw.problems
     assert "registry_extra" in raw.tables["patients"].columns
-    assert raw.tables["patients"].data.column("registry_extra").null_count == 2
+    assert raw.tables["patients"].data.get_column("registry_extra").null_count() == 2
 
 
 @pytest.mark.parametrize("kind", sorted(_odd_columns()))
@@ -299,7 +360,7 @@ def test_a_model_column_of_any_type_is_read_as_text_or_refused_by_name(kind):
         assert len(fatal) == 1 and "'birth_date'" in fatal[0].message, fatal
         assert "patients" not in raw.tables
     else:
-        values = raw.tables["patients"].data.column("birth_date").to_pylist()
+        values = raw.tables["patients"].data.get_column("birth_date").to_list()
         assert all(value is None or isinstance(value, str) for value in values)
 
 
@@ -319,10 +380,10 @@ def test_datetimes_at_midnight_read_as_dates_from_pandas_polars_and_arrow():
         else:
             frame = _frame_with("birth_date", values)
         raw = read_source({"patients": frame})
-        assert raw.tables["patients"].data.column("birth_date").to_pylist() == ["1950-01-02", None], reader
+        assert raw.tables["patients"].data.get_column("birth_date").to_list() == ["1950-01-02", None], reader
     with_time = pl.Series([dt.datetime(1950, 1, 2, 8, 30), None])
     raw = read_source({"patients": _frame_with("birth_date", with_time)})
-    assert raw.tables["patients"].data.column("birth_date").to_pylist()[0] != "1950-01-02"
+    assert raw.tables["patients"].data.get_column("birth_date").to_list()[0] != "1950-01-02"
 
 
 def test_a_column_name_is_read_alike_by_every_reader_whatever_its_spacing_case_or_byte_order_mark(tmp_path):
@@ -345,4 +406,4 @@ def test_a_column_name_is_read_alike_by_every_reader_whatever_its_spacing_case_o
             close(con)
             assert values == [("AVL",)]
         else:
-            assert raw.tables["patients"].data.column("site_id").to_pylist() == ["AVL"], source_of_extract
+            assert raw.tables["patients"].data.get_column("site_id").to_list() == ["AVL"], source_of_extract
