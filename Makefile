@@ -10,11 +10,18 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
+# The package's modules compiled to bytecode once, as pip does when it installs a wheel: an editable install
+# leaves that to the first run, and where PYTHONDONTWRITEBYTECODE is set (as on some shared machines) every run
+# compiles every module again, some 0.06 s of each command's start-up. A module changed since is compiled afresh
+# on import, as always; the files stay beside the sources, git-ignored.
+BYTECODE = $(BIN)/python -m compileall -q oligo_cohort
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
+	$(BYTECODE)
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -48,6 +55,7 @@ spark-check: $(STAMP)
 # make bench BENCH_ARGS="--sizes 10k,100k --engines duckdb", or BENCH_ARGS=--quick (a smoke run, never the quoted file).
 BENCH_ARGS ?=
 bench: $(STAMP)
+	$(BYTECODE)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 # The demo's feasibility report as a browser shows and prints it: headless Chromium screenshots (1280 px and
