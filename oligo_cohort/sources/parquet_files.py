@@ -30,7 +30,7 @@ from oligo_cohort.sources.text_tables import (
 from oligo_cohort.sql_text import identifier, literal
 
 if TYPE_CHECKING:
-    import pyarrow as pa  # only for Parquet inputs: imported where a Parquet file is read
+    import pyarrow as pa  # imported only to read a damaged file again value by value (`reread_parquet_as_text`)
 
 # What polars' `str.strip_chars()` strips from the text of CSV files and DataFrames (Unicode's White_Space; not
 # the separators U+001C to U+001F that Python's `str.strip()` also strips), for the text of Parquet values read by
