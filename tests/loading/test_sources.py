@@ -18,7 +18,7 @@ from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.load import load_extract
 from oligo_cohort.sources import ROW, read_source
 from oligo_cohort.sources.parquet_files import WHITE_SPACE, parquet_table
-from oligo_cohort.sources.text_tables import as_text_table
+from oligo_cohort.sources.text_tables import as_text_table, is_nested_duckdb_type
 from tests.loading.test_bad_input import VALID, write_extract
 
 
@@ -308,6 +308,45 @@ def test_parquet_columns_around_nested_ones_are_found_by_name_and_type(tmp_path,
     finally:
         close(con)
     assert values == [("P1", "AVL", dt.date(1950, 1, 2))]
+
+
+_LEAF_TYPES = [pa.int64(), pa.string(), pa.float64(), pa.bool_(), pa.date32(), pa.binary()]
+
+
+def _arrow_types() -> st.SearchStrategy[pa.DataType]:
+    """Arrow types nested to any depth: lists, fixed-size lists, structs and maps of leaves and of each other."""
+    return st.recursive(
+        st.sampled_from(_LEAF_TYPES),
+        lambda inner: st.one_of(
+            inner.map(pa.list_),
+            inner.map(lambda t: pa.list_(t, 2)),
+            st.lists(inner, min_size=1, max_size=3).map(
+                lambda ts: pa.struct([pa.field(f"f{i}", t) for i, t in enumerate(ts)])
+            ),
+            inner.map(lambda t: pa.map_(pa.string(), t)),
+        ),
+        max_leaves=6,
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(types=st.lists(_arrow_types(), min_size=1, max_size=6))
+def test_a_parquet_footer_lists_the_files_own_columns_whatever_their_nesting(tmp_path_factory, types):
+    """The footer's schema lists every group's parts after it, depth first: the columns found are the file's
+    own, in order, and a column is nested exactly when its Arrow type is."""
+    from oligo_cohort.sources.parquet_files import parquet_footer
+
+    schema = pa.schema([pa.field(f"column_{i}", t) for i, t in enumerate(types)])
+    file = tmp_path_factory.mktemp("footer") / "table.parquet"
+    pq.write_table(schema.empty_table(), file)
+    con = connect()
+    try:
+        footer = parquet_footer(file, con)
+    finally:
+        close(con)
+    assert [name for name, _ in footer.columns] == schema.names
+    assert [is_nested_duckdb_type(kind) for _, kind in footer.columns] == [pa.types.is_nested(t) for t in types]
+    assert footer.rows == 0
 
 
 def _odd_columns() -> dict[str, object]:
