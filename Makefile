@@ -16,11 +16,13 @@ setup: $(STAMP)
 # on import, as always; the files stay beside the sources, git-ignored.
 BYTECODE = $(BIN)/python -m compileall -q oligo_cohort
 
+# `ipykernel install` leaves an empty folder of its own in the temporary folder: it is given one, removed after.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
+	scratch=$$(mktemp -d) && TMPDIR=$$scratch $(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 \
+		> /dev/null && rm -rf "$$scratch"
 	$(BYTECODE)
 	touch $(STAMP)
 
