@@ -69,7 +69,8 @@ def read_folder(folder: Path, con: duckdb.DuckDBPyConnection | None = None) -> R
                     text = read_csv_file(file, notes)
                     table = RawTable(name, str(file), without_inert_marks(text) if written_by_tool else text)
                 else:
-                    footers = footers or connect()
+                    if footers is None:
+                        footers = connect()
                     table = parquet_table(name, file, footers)
             except UnreadableError as exc:
                 problems.append(Problem("fatal", name, None, None, None, file.name, str(exc)))

@@ -15,7 +15,6 @@ import duckdb
 import polars as pl
 
 from oligo_cohort.column_names import model_name
-from oligo_cohort.database import close, connect
 from oligo_cohort.dictionary import tables
 from oligo_cohort.file_kinds import UnreadableError
 from oligo_cohort.sources.text_tables import (
@@ -104,22 +103,16 @@ def _without_path(exc: BaseException, file: Path) -> str:
     return first_error_line(exc).replace(str(file), file.name)
 
 
-def parquet_table(name: str, file: Path, con: duckdb.DuckDBPyConnection | None = None) -> RawTable:
+def parquet_table(name: str, file: Path, con: duckdb.DuckDBPyConnection) -> RawTable:
     """A Parquet file as a query giving its text table: the same text as `as_text_table`, read by DuckDB.
 
-    Only the footer is read here (on `con`, or a connection of its own); the rows stream from the file when
+    Only the footer is read here, on `con`; the rows stream from the file when
     validation types them, so a table of tens of millions of rows is never held in memory as text. Only the
     dictionary's columns are read: another column, of whatever type, is named (and ignored) but never read.
     Should the rows not stream (a damaged page, text that is not UTF-8), validation reads the file again with
     `reread_parquet_as_text`. pyarrow is not needed for any of it.
     """
-    own = con is None
-    reader = connect() if con is None else con
-    try:
-        footer = parquet_footer(file, reader)
-    finally:
-        if own:
-            close(reader)
+    footer = parquet_footer(file, con)
     check_unique([original for original, _ in footer.columns])
     types = dict(footer.columns)
     names = {original: model_name(original) for original, _ in footer.columns}

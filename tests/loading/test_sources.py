@@ -214,9 +214,9 @@ def test_parquet_text_is_trimmed_like_a_dataframes(tmp_path_factory, values):
     values = [None if v is None else v.replace("\x00", "") for v in values]  # a NUL byte is refused on its own
     folder = tmp_path_factory.mktemp("trim")
     pq.write_table(pa.table({"patient_id": values}), folder / "patients.parquet")
-    raw = parquet_table("patients", folder / "patients.parquet")
     con = connect()
     try:
+        raw = parquet_table("patients", folder / "patients.parquet", con)
         read = [row[0] for row in con.execute(f"SELECT patient_id FROM ({raw.query}) ORDER BY _row").fetchall()]
     finally:
         close(con)
