@@ -345,6 +345,7 @@ class Declaration:
     not_null: tuple[str, ...]
     accepted_values: dict[str, tuple[str, ...]]
     criteria_values: tuple[str, ...] = ()
+    expressions: tuple[str, ...] = ()  # SQL conditions every row meets
 
     @property
     def table(self) -> str:
@@ -367,6 +368,7 @@ def declarations() -> tuple[Declaration, ...]:
                 column: tuple(map(str, values)) for column, values in spec.get("accepted_values", {}).items()
             },
             criteria_values=tuple(spec.get("criteria_values", ())),
+            expressions=tuple(spec.get("expressions", ())),
         )
         for path, spec in doc["models"].items()
     )

@@ -160,6 +160,8 @@ def _checks(declaration: Declaration, columns: list[str]) -> list[tuple[str, str
                 f"SELECT count(*) FROM {table} WHERE {identifier(column)} NOT IN ({literals(values)})",
             )
         )
+    for expression in declaration.expressions:  # NULL (undecidable) counts as broken
+        checks.append((expression, f"SELECT count(*) FROM {table} WHERE ({expression}) IS NOT TRUE"))
     return checks
 
 
