@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from tests.engines.duckdb_engine.loaded import Registry, build, days_after, rows
 
 START = "2022-01-03"
-AS_OF = "2024-12-31"
+AS_OF = "2026-06-30"  # after every date generated: the tables hold what a cut-off would keep
 # Drugs of several classes, a fixed combination and its parts (membership by component), and a name missing
 # from the vocabulary (it defines lines all the same).
 DRUGS = (
@@ -50,7 +50,7 @@ parameters = st.fixed_dictionaries(
         "line_end_grace_days": st.integers(min_value=0, max_value=60),
     }
 )
-screened_days = st.lists(st.integers(min_value=-30, max_value=1200), min_size=1, max_size=12, unique=True)
+more_days = st.lists(st.integers(min_value=-30, max_value=1200), min_size=1, max_size=12, unique=True)
 
 
 def _date(value: object) -> dt.date | None:
@@ -58,7 +58,7 @@ def _date(value: object) -> dt.date | None:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(episodes, parameters, screened_days)
+@given(episodes, parameters, more_days)
 def test_the_active_line_is_the_spec_s_on_generated_histories(
     history: list[tuple[str, int, int | None]], protocol: dict[str, int], days: list[int]
 ) -> None:
@@ -72,8 +72,8 @@ def test_the_active_line_is_the_spec_s_on_generated_histories(
         boundaries |= {start - 1, start}
         if lasts is not None:
             boundaries |= {start + lasts, start + lasts + grace, start + lasts + grace + 1}
-    screened_days = sorted(boundaries | set(days))
-    for number, day in enumerate(screened_days):
+    dates_screened = sorted(boundaries | set(days))
+    for number, day in enumerate(dates_screened):
         registry.study(f"s{number}", days_after(START, day))
     con = build(registry.connect(AS_OF, **protocol), until="scan_lines")
 
@@ -97,7 +97,7 @@ def test_the_active_line_is_the_spec_s_on_generated_histories(
         "SELECT coalesce(study_id, 'cut-off'), screening_date, lines_started, line_number, line_start, line_end "
         "FROM scan_lines WHERE context_no = 1",
     )
-    assert len(screened) == len(screened_days) + 1  # every study is after the tumour's diagnosis, and the cut-off
+    assert len(screened) == len(dates_screened) + 1  # every study is after the tumour's diagnosis, and the cut-off
     for point, day, lines_started, *active in screened:
         on = _date(day)
         started = [line for line in lines if line[1] <= on]
