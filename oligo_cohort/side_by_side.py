@@ -3,18 +3,21 @@
 DuckDB shares a query's rows out among its threads by row group (`ROW_GROUP_ROWS` rows; a Parquet file's
 own row groups when it reads one). A query over a table of one row group therefore keeps one core busy however
 many the machine has: a 4-million-row lesion file written as one row group is typed on one core. Independent
-pieces of such work (explain's parts, the typing of an extract's tables) run side by side instead, each on a
-cursor (a connection of its own to the same database, sharing its tables and its memory limit), so every core
-works. An error or Ctrl-C in one piece interrupts the others; the first error is raised.
+pieces of such work (explain's parts, the typing of an extract's tables, the result's files) run side by side
+instead, each on a cursor (a connection of its own to the same database, sharing its tables and its memory limit),
+so every core works. An error in one piece, or Ctrl-C at any moment, interrupts every piece until each has ended;
+the first error is raised.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
 import duckdb
+
+from oligo_cohort.interruption import deferred
 
 # DuckDB's row group: the unit of work its threads share out when reading one of its own tables.
 ROW_GROUP_ROWS = 122_880
@@ -44,20 +47,54 @@ def run_side_by_side(con: duckdb.DuckDBPyConnection, work: Sequence[Work[Result]
         if workers <= 1 or len(work) <= 1:
             return [piece(cursor) for piece, cursor in zip(work, cursors, strict=True)]
         with ThreadPoolExecutor(min(workers, len(work))) as pool:
-            running = [pool.submit(piece, cursor) for piece, cursor in zip(work, cursors, strict=True)]
+            running: list[Future[Result]] = []
             try:
-                # Waiting for the first error, not for each piece in turn: a late piece's error stops an early one.
-                wait(running, return_when=FIRST_EXCEPTION)
-                failed = [future.exception() for future in running if future.done() and future.exception()]
-                if failed:
-                    raise failed[0]
-                return [future.result() for future in running]
+                # A signal while the pieces are handed out waits until every one is listed here: a piece running
+                # but not yet listed would be neither interrupted nor awaited, and the pool's end would wait for it.
+                with deferred():
+                    running = [pool.submit(piece, cursor) for piece, cursor in zip(work, cursors, strict=True)]
+                return _results_or_first_error(running)
             except BaseException:  # an error in one piece, or Ctrl-C: the others stop too
                 for future in running:
                     future.cancel()
-                for cursor in cursors:
-                    cursor.interrupt()
+                _interrupt_until_done(running, cursors)
                 raise
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+# How often the waiting thread wakes: to see a signal, and to interrupt again the pieces still running once one has
+# failed or the run is stopped.
+WAKE_EVERY_SECONDS = 0.05
+
+
+def _results_or_first_error(running: Sequence[Future[Result]]) -> list[Result]:
+    """Every piece's result in order, or the first error as soon as a piece raises it.
+
+    Waiting for the first error, not for each piece in turn: a late piece's error stops an early one. The wait wakes
+    every WAKE_EVERY_SECONDS: Python runs a signal's handler in the main thread only, and when the signal is given
+    to another thread (a DuckDB or polars worker) a main thread blocked in a wait without end never sees it. Ctrl-C
+    while the result's files were written side by side went unanswered that way
+    (tests/safety/test_signals.py::test_ctrl_c_while_the_files_are_written_side_by_side).
+    """
+    while True:
+        _, pending = wait(running, timeout=WAKE_EVERY_SECONDS, return_when=FIRST_EXCEPTION)
+        failed = [future.exception() for future in running if future.done() and future.exception()]
+        if failed:
+            raise failed[0]
+        if not pending:
+            return [future.result() for future in running]
+
+
+def _interrupt_until_done(running: Sequence[Future], cursors: Sequence[duckdb.DuckDBPyConnection]) -> None:
+    """Interrupt every cursor, again and again, until each piece has ended.
+
+    An interrupt stops the query a cursor runs at that moment, not the next: a piece between two of its queries, or
+    one whose query had not begun yet, would otherwise run on to its end (at a million patients the lesion table's
+    typing and rules go on for some 17 s after its first query). Repeated, the interrupt reaches each of them.
+    """
+    while not all(future.done() for future in running):
+        for cursor in cursors:
+            cursor.interrupt()
+        wait(running, timeout=WAKE_EVERY_SECONDS)

@@ -131,3 +131,58 @@ def test_an_error_in_one_piece_stops_the_others():
     with pytest.raises(duckdb.CatalogException, match="no_such_table"):
         run_side_by_side(con, [long_query, failing], workers=2)
     assert time.perf_counter() - began < 20  # the long query alone takes minutes
+
+
+# --- stopping: Ctrl-C or an error, whenever it comes, stops every piece ------------------------------------------
+# The long query takes minutes; a run that stops it does so in well under a second.
+LONG_QUERY = "SELECT count(*) FROM range(10000000000) AS a(x) WHERE x % 7 = 3"
+STOPPED_WITHIN_SECONDS = 5
+
+
+@st.composite
+def stops(draw) -> tuple[int, int, int, int, str]:
+    """How many pieces, how many run at once, which piece runs the long query, which one stops the run, and how:
+    by sending Ctrl-C as it starts (while the main thread may still be handing out the others), or by failing."""
+    pieces = draw(st.integers(2, 5))
+    return (
+        pieces,
+        draw(st.integers(2, 3)),
+        draw(st.integers(0, pieces - 1)),
+        draw(st.integers(0, pieces - 1)),
+        draw(st.sampled_from(["ctrl-c", "error"])),
+    )
+
+
+@settings(max_examples=12, deadline=None)
+@given(stops())
+def test_a_stop_at_any_moment_ends_every_piece(stop):
+    """Whether the stop comes before, during or after the long query starts, and whether the main thread is still
+    handing out pieces then, the call ends at once: no piece is left running unasked (the pool's end would wait
+    for it), and a piece between two of its queries is stopped at its next one."""
+    import os
+    import signal
+
+    from oligo_cohort.interruption import signals_handled
+
+    pieces, workers, long_one, stopper, how = stop
+    con = duckdb.connect(config={"threads": 2})
+
+    def piece(cursor: duckdb.DuckDBPyConnection, number: int) -> int:
+        if number == stopper:
+            if how == "ctrl-c":
+                os.kill(os.getpid(), signal.SIGINT)
+            else:
+                time.sleep(0.05)
+                cursor.execute("SELECT * FROM no_such_table")
+        if number == long_one:
+            for _ in range(3):  # several queries one after the other: each must be stopped, not only the first
+                cursor.execute(LONG_QUERY).fetchall()
+        return cursor.execute("SELECT 1").fetchall()[0][0]
+
+    work = [lambda cursor, n=n: piece(cursor, n) for n in range(pieces)]
+    expected = KeyboardInterrupt if how == "ctrl-c" else duckdb.CatalogException
+    began = time.perf_counter()
+    with signals_handled(), pytest.raises(expected):
+        run_side_by_side(con, work, workers=workers)
+    assert time.perf_counter() - began < STOPPED_WITHIN_SECONDS
+    assert not [t for t in threading.enumerate() if t.name.startswith("ThreadPoolExecutor")]
