@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,9 +21,12 @@ from oligo_cohort.destination import OutputFolder, staged_output
 from oligo_cohort.disclosure import sha256_of
 from oligo_cohort.progress import stage
 from oligo_cohort.results import RESULT_TABLES
+from oligo_cohort.side_by_side import run_side_by_side, thread_count
 from oligo_cohort.worklist import WORKLIST_COLUMNS, worklist_relation
 
 if TYPE_CHECKING:
+    import duckdb
+
     from oligo_cohort.results import ScreenResult
 
 MANIFEST = "manifest.json"
@@ -44,24 +48,48 @@ def write_result(result: ScreenResult, out_dir: str | Path | OutputFolder, *, pa
     return out_dir.requested if isinstance(out_dir, OutputFolder) else Path(out_dir)
 
 
+# The files in the order they are started: the largest first, so that the small ones fill in beside it.
+_WRITTEN = ("reasons", "events", "patients", "worklist", "findings")
+
+
 def _write_files(result: ScreenResult, staging: Path, *, parquet: bool) -> None:
+    """Write the result's files side by side, as many at once as DuckDB has threads, each on a cursor of its own;
+    then the manifest.
+
+    One file's query keeps fewer threads busy than there are when its table is small (a table of one row group is
+    read by one thread) or while the CSV writer keeps its rows in order: side by side, the files of a 10,000-patient
+    screen took 0.14 s against 0.19 s one after the other, of a 100,000-patient screen 1.02 s against 1.23 s
+    (docs/design.md).
+    """
     with stage("write outputs"):
-        # Unordered here: the writer's own ORDER BY orders the rows written (one sort, not two).
-        relations = {name: result.query(name, ordered=False) for name in ("patients", "events", "reasons", "findings")}
-        if result.worklist:
-            relations["worklist"] = worklist_relation(result)
-        for name, relation in relations.items():
-            table = RESULT_TABLES.get(name)
-            order = table.order if table and not table.stored_in_order else ""
-            own = table.own_columns if table else ()
-            write_csv(relation, staging / f"{name}.csv", order=order, own_columns=own)
-            if parquet:
-                (relation.order(order) if order else relation).write_parquet(str(staging / f"{name}.parquet"))
+        names = [name for name in _WRITTEN if name != "worklist" or result.worklist]
+        for name in names:
+            if name != "worklist":
+                result.query(name, ordered=False)  # reads in, here, a table not read yet (a screen folder's reasons)
+        work = [partial(_write_file, result=result, name=name, staging=staging, parquet=parquet) for name in names]
+        run_side_by_side(result.con, work, workers=thread_count(result.con))
         manifest = result.manifest()
         manifest["input_files"] = {str(p): sha256_of(p) for p in result.input_files}
         manifest["source"] = result.source
         manifest["files"] = sorted(p.name for p in staging.iterdir())
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def _write_file(
+    cursor: duckdb.DuckDBPyConnection, *, result: ScreenResult, name: str, staging: Path, parquet: bool
+) -> None:
+    """Write one output table as CSV (and Parquet when asked), reading it on `cursor`."""
+    if name == "worklist":
+        relation, order, own = worklist_relation(result, cursor), "", ()
+    else:
+        # Unordered here: the writer's own ORDER BY orders the rows written (one sort, not two).
+        relation = result.query(name, ordered=False, con=cursor)
+        table = RESULT_TABLES[name]
+        order = "" if table.stored_in_order else table.order
+        own = table.own_columns
+    write_csv(relation, staging / f"{name}.csv", order=order, own_columns=own)
+    if parquet:
+        (relation.order(order) if order else relation).write_parquet(str(staging / f"{name}.parquet"))
 
 
 __all__ = ["KIND", "MANIFEST", "WORKLIST_COLUMNS", "result_inputs", "write_result"]

@@ -106,6 +106,8 @@ class ScreenResult(typing.Protocol):
     source: str
     input_files: tuple[Path, ...]
 
-    def query(self, name: str, *, ordered: bool = True) -> duckdb.DuckDBPyRelation: ...
+    def query(
+        self, name: str, *, ordered: bool = True, con: duckdb.DuckDBPyConnection | None = None
+    ) -> duckdb.DuckDBPyRelation: ...
 
     def manifest(self) -> dict[str, object]: ...

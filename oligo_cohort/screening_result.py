@@ -89,16 +89,19 @@ class ScreeningResult:
         # only with insertion order on.
         con.execute("SET preserve_insertion_order = true")
 
-    def query(self, name: str, *, ordered: bool = True) -> duckdb.DuckDBPyRelation:
+    def query(
+        self, name: str, *, ordered: bool = True, con: duckdb.DuckDBPyConnection | None = None
+    ) -> duckdb.DuckDBPyRelation:
         """One output table (patients, events, reasons, findings) as a DuckDB relation, in output order (unless
         `ordered` is false: the writer orders what it writes itself).
 
-        The values are exactly what the CSV files hold (dates as YYYY-MM-DD text); the writer reads this.
+        The values are exactly what the CSV files hold (dates as YYYY-MM-DD text); the writer reads this. `con`: a
+        cursor of the result's connection to read on (the writer writes the files side by side, one cursor each).
         """
         result = self._table(name)
         select = ", ".join(_output_expression(c) for c in result.columns)
         order_by = result.order_by if ordered else ""
-        return self.con.sql(f"SELECT {select} FROM {result.table}{order_by}")
+        return (con or self.con).sql(f"SELECT {select} FROM {result.table}{order_by}")
 
     def typed_query(self, name: str) -> duckdb.DuckDBPyRelation:
         """One output table in output order with its columns in their own types (dates as DATE)."""

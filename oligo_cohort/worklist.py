@@ -33,8 +33,8 @@ WORKLIST_COLUMNS = (
 )
 
 
-def worklist_relation(result: ScreenResult) -> duckdb.DuckDBPyRelation:
-    """Open-window patients, soonest deadline first."""
+def worklist_relation(result: ScreenResult, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyRelation:
+    """Open-window patients, soonest deadline first; read on `con` (a cursor of the result's connection) if given."""
     p = result.protocol.parameters
     values = {
         "as_of": result.as_of,
@@ -46,7 +46,7 @@ def worklist_relation(result: ScreenResult) -> duckdb.DuckDBPyRelation:
     open_criteria = ", ".join(
         f"CASE WHEN pt.{c} IN ('unknown', 'review') THEN '{c}:' || pt.{c} END" for c in CRITERION_IDS
     )
-    return result.con.sql(
+    return (con or result.con).sql(
         f"""
         SELECT
             pt.patient_id,

@@ -7,10 +7,16 @@ and end, and sleeps at the start (WHEN=enter) or the end (WHEN=exit) of the
 first stage whose name starts with STAGE, so a test can send a signal at a
 known point of the run (`-` pauses nowhere). Every command is tracked, not
 only those that track their own progress.
+
+With STAGE_PAUSE_IN_FILE=<name> in the environment, the writing of that file of a screen's result prints
+`WRITING <name>` and then runs a DuckDB query that never ends on the file's own connection, while the other files
+are written beside it (oligo_cohort.outputs): a signal sent then arrives in the middle of the writing, and the
+query stops only when the run interrupts it, as a real write would.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from contextlib import contextmanager
@@ -38,9 +44,26 @@ def announcing(pause_at: str, when: str):
     return stage
 
 
+def pause_in_file(name: str) -> None:
+    from oligo_cohort import outputs
+
+    original = outputs.write_csv
+
+    def write_csv(relation, path, **kwargs):
+        if path.name == name:
+            print(f"WRITING {name}", file=sys.__stderr__, flush=True)
+            # Runs until interrupted; on the relation's own connection, as the file's writing would.
+            relation.query("endless", "SELECT count(*) FROM range(1000000000000000) AS r(i) WHERE i % 7 = 3").fetchall()
+        original(relation, path, **kwargs)
+
+    outputs.write_csv = write_csv
+
+
 if __name__ == "__main__":
     pause_at, when, separator, *argv = sys.argv[1:]
     assert separator == "--"
     progress.RunProgress.stage = announcing(pause_at, when)
+    if os.environ.get("STAGE_PAUSE_IN_FILE"):
+        pause_in_file(os.environ["STAGE_PAUSE_IN_FILE"])
     progress._current.set(progress.RunProgress(quiet=True))
     sys.exit(main(argv))

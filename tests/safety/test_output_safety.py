@@ -376,6 +376,48 @@ def test_a_disk_that_fails_while_writing_leaves_the_earlier_output_and_no_partia
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize(
+    ("failing", "failure"),
+    [
+        ("reasons.csv", "full"),
+        ("events.csv", "duckdb"),
+        ("patients.csv", "quota"),
+        ("worklist.csv", "duckdb"),
+        ("findings.csv", "full"),
+    ],
+)
+def test_a_screen_file_that_fails_while_the_others_are_written_leaves_the_earlier_output(
+    tmp_path, monkeypatch, capsys, failing, failure
+):
+    """The screen's files are written side by side (oligo_cohort.outputs): whichever fails, the others stop or
+    finish into the staging folder, which goes; the earlier output stays as it was."""
+    import oligo_cohort.outputs as outputs
+
+    out = tmp_path / "screen"
+    args = ["screen", str(demo_extract_dir()), "--out", str(out), "--worklist", "--quiet"]
+    assert main(args) == 0
+    before = fingerprint(out)
+    real = outputs.write_csv
+    written = []
+
+    def failing_one(relation, path, **kwargs):
+        if path.name == failing:
+            raise FAILURES[failure]
+        real(relation, path, **kwargs)
+        written.append(path.name)
+
+    monkeypatch.setattr(outputs, "write_csv", failing_one)
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    reason = str(FAILURES[failure]).split(": ")[-1] if failure == "duckdb" else FAILURES[failure].strerror
+    assert f"could not write {out}: " in err and reason in err and "earlier output there is unchanged" in err
+    assert "Traceback" not in err
+    assert failing not in written
+    assert fingerprint(out) == before
+    assert leftovers(tmp_path) == []
+
+
 def test_a_full_disk_while_writing_the_problems_file(tmp_path, monkeypatch, capsys):
     import oligo_cohort.csv_output as csv_output
 

@@ -96,6 +96,23 @@ def test_a_signal_at_any_stage_of_a_screen_leaves_the_earlier_output_untouched(
     assert nothing_partial(tmp_path) == []
 
 
+@pytest.mark.parametrize("file", ["reasons.csv", "findings.csv"])
+def test_ctrl_c_while_the_files_are_written_side_by_side(tmp_path, earlier, file):
+    """The result's files are written side by side, each on a connection of its own (oligo_cohort.outputs): Ctrl-C
+    while one is being written stops them all, and the earlier output stays as it was."""
+    out = tmp_path / "out"
+    shutil.copytree(earlier, out)
+    before = contents(out)
+    env = ENV | {"OLIGO_COHORT_THREADS": "2", "STAGE_PAUSE_IN_FILE": file}
+    with start("-", "-", ["screen", str(demo_extract_dir()), "--out", str(out), "--worklist"], env=env) as run:
+        run.wait_for(f"WRITING {file}")
+        exit_code, lines = stopped(run, signal.SIGINT)
+    assert exit_code == 130
+    assert lines == ["oligo-cohort: interrupted; no output folder or file was left half-written"]
+    assert contents(out) == before
+    assert nothing_partial(tmp_path) == []
+
+
 def test_ctrl_c_while_duckdb_runs_a_query(tmp_path, synthetic):
     out = tmp_path / "out"
     with start("-", "-", ["screen", str(synthetic), "--out", str(out)]) as run:
