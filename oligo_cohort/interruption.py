@@ -15,16 +15,26 @@ arriving then is held and raised when the section is done, so it can never
 leave a folder half-moved or a worker started but unknown to its pool. Outside
 the command line (the Python API, a notebook) the section holds the signal all
 the same and hands it, when the section ends, to whatever handler was there.
+
+A main thread that waits for work done elsewhere (SQL pieces side by side, site diagrams in worker processes)
+waits through `results_or_first_error`, which wakes often enough to see a signal the kernel gave to another
+thread.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
 
 from oligo_cohort.errors import is_duckdb_error
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+Result = TypeVar("Result")
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 NAMES = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
@@ -155,3 +165,28 @@ def _hold_elsewhere(held: list[int]) -> dict[int, object]:
             continue
         replaced[sig] = signal.signal(sig, lambda signum, frame: held.append(signum))
     return replaced
+
+
+# How often a thread waiting for other threads' or processes' work wakes, to see a signal.
+WAKE_EVERY_SECONDS = 0.05
+
+
+def results_or_first_error(running: Sequence[Future[Result]]) -> list[Result]:
+    """Every future's result in order, or the first error as soon as one raises it; a signal is seen within
+    WAKE_EVERY_SECONDS.
+
+    Python runs a signal's handler in the main thread only, and only once that thread runs again: when the kernel
+    gives the signal to another thread (a DuckDB, polars or pool thread), a main thread blocked in a wait without
+    end never sees it. Ctrl-C while a screen's files were written side by side went unanswered that way
+    (tests/safety/test_signals.py::test_ctrl_c_while_the_files_are_written_side_by_side). Waiting for the first
+    error, not for each future in turn, a late piece's error stops an early one.
+    """
+    from concurrent.futures import FIRST_EXCEPTION, wait
+
+    while True:
+        _, pending = wait(running, timeout=WAKE_EVERY_SECONDS, return_when=FIRST_EXCEPTION)
+        failed = [future.exception() for future in running if future.done() and future.exception()]
+        if failed:
+            raise failed[0]
+        if not pending:
+            return [future.result() for future in running]

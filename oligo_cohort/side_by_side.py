@@ -12,12 +12,12 @@ the first error is raised.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
 import duckdb
 
-from oligo_cohort.interruption import deferred
+from oligo_cohort.interruption import WAKE_EVERY_SECONDS, deferred, results_or_first_error
 
 # DuckDB's row group: the unit of work its threads share out when reading one of its own tables.
 ROW_GROUP_ROWS = 122_880
@@ -53,7 +53,7 @@ def run_side_by_side(con: duckdb.DuckDBPyConnection, work: Sequence[Work[Result]
                 # but not yet listed would be neither interrupted nor awaited, and the pool's end would wait for it.
                 with deferred():
                     running = [pool.submit(piece, cursor) for piece, cursor in zip(work, cursors, strict=True)]
-                return _results_or_first_error(running)
+                return results_or_first_error(running)
             except BaseException:  # an error in one piece, or Ctrl-C: the others stop too
                 for future in running:
                     future.cancel()
@@ -62,29 +62,6 @@ def run_side_by_side(con: duckdb.DuckDBPyConnection, work: Sequence[Work[Result]
     finally:
         for cursor in cursors:
             cursor.close()
-
-
-# How often the waiting thread wakes: to see a signal, and to interrupt again the pieces still running once one has
-# failed or the run is stopped.
-WAKE_EVERY_SECONDS = 0.05
-
-
-def _results_or_first_error(running: Sequence[Future[Result]]) -> list[Result]:
-    """Every piece's result in order, or the first error as soon as a piece raises it.
-
-    Waiting for the first error, not for each piece in turn: a late piece's error stops an early one. The wait wakes
-    every WAKE_EVERY_SECONDS: Python runs a signal's handler in the main thread only, and when the signal is given
-    to another thread (a DuckDB or polars worker) a main thread blocked in a wait without end never sees it. Ctrl-C
-    while the result's files were written side by side went unanswered that way
-    (tests/safety/test_signals.py::test_ctrl_c_while_the_files_are_written_side_by_side).
-    """
-    while True:
-        _, pending = wait(running, timeout=WAKE_EVERY_SECONDS, return_when=FIRST_EXCEPTION)
-        failed = [future.exception() for future in running if future.done() and future.exception()]
-        if failed:
-            raise failed[0]
-        if not pending:
-            return [future.result() for future in running]
 
 
 def _interrupt_until_done(running: Sequence[Future], cursors: Sequence[duckdb.DuckDBPyConnection]) -> None:

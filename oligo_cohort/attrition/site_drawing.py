@@ -29,7 +29,7 @@ import pandas as pd
 
 from oligo_cohort.attrition.charts import save_figure
 from oligo_cohort.attrition.consort import consort_figure, site_diagrams
-from oligo_cohort.interruption import deferred
+from oligo_cohort.interruption import deferred, results_or_first_error
 
 WORKER_START_SECONDS = 0.9  # a fresh Python importing Matplotlib, pandas and this package
 # Drawing one site's diagram: its layout, then each format (PNG at 300 dpi), measured on a 300-site extract's.
@@ -75,7 +75,8 @@ def write_site_diagrams(
                     pool.submit(_write, rows, heading, stem, folder, formats, unit, note)
                     for rows, heading, stem in jobs
                 ]
-        return {stem: future.result() for (_, _, stem), future in zip(jobs, running, strict=True)}
+        drawn = results_or_first_error(running)  # wakes to see Ctrl-C, whichever thread the kernel gives it to
+        return {stem: files for (_, _, stem), files in zip(jobs, drawn, strict=True)}
     finally:
         # Done, an error in one diagram, or Ctrl-C: the diagrams not yet started never are, and no process of the
         # pool outlives this call.
