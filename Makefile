@@ -55,6 +55,7 @@ spark-check: $(STAMP)
 # screen, report) against start-up, each the median of fresh runs -> benchmarks/results.md with the targets' verdicts.
 # Run it on a quiet machine. Options through BENCH_ARGS, e.g.
 # make bench BENCH_ARGS="--sizes 10k,100k --engines duckdb", or BENCH_ARGS=--quick (a smoke run, never the quoted file).
+# After a change to the report alone: make bench BENCH_ARGS="--render benchmarks/results.json" (measures nothing).
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BYTECODE)

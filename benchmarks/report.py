@@ -13,6 +13,7 @@ import shlex
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from measure import GIB, CommandRun, Measure, SizeRun, size_label
 
@@ -583,6 +584,121 @@ def bounds_text(bench: Bench, engine: str) -> str:
     return " ".join(part for part in parts if part)
 
 
+# -- what each time target leaves for the engine -----------------------------------------------------------------------
+# A target is within an engine redesign's reach only if the stages around the engine (validation, explain, writing,
+# ...) leave it time. Taken run by run: a run's end-to-end time minus its engine stage.
+
+ENGINE_STAGE = f"screen ({REFERENCE_ENGINE} engine)"
+
+
+@dataclass(frozen=True)
+class EngineBudget:
+    """One time target against the stages around the engine: how much of the limit they leave the engine."""
+
+    target: str
+    limit: float
+    others: Spread  # per run: end to end minus the engine stage
+    largest_other: tuple[str, float]  # the largest of those stages (median wall seconds)
+    engine: Spread
+
+    @property
+    def left(self) -> float:
+        return self.limit - self.others.median
+
+
+def engine_budgets(bench: Bench) -> list[EngineBudget]:
+    """Each screen-time target (and the 1M target as a multiple of the floor) beside what the other stages take."""
+    out = []
+    for patients in sorted(SCREEN_TARGET_SECONDS, reverse=True):
+        runs = ok(bench.engine_runs(patients, REFERENCE_ENGINE))
+        limits = [
+            (
+                f"{size_label(patients)} patients ≤ {SCREEN_TARGET_SECONDS[patients]:g} s",
+                SCREEN_TARGET_SECONDS[patients],
+            )
+        ]
+        run = bench.sizes.get(patients)
+        floor = wall(run.floor) if run and patients == LARGE_PATIENTS else None
+        if floor is not None:
+            limits.append(
+                (
+                    f"{size_label(patients)} patients ≤ {LARGE_MAX_FLOOR_RATIO:g}× the floor ({fmt_s(floor.median)} s)",
+                    LARGE_MAX_FLOOR_RATIO * floor.median,
+                )
+            )
+        budget = _around_the_engine(runs)
+        if budget is None:
+            continue
+        others, largest, engine = budget
+        out += [EngineBudget(target, limit, others, largest, engine) for target, limit in limits]
+    return out
+
+
+def _around_the_engine(runs: Sequence[Measure]) -> tuple[Spread, tuple[str, float], Spread] | None:
+    """The other stages' time (per run), the largest of them (median), and the engine stage's time."""
+    others, engine = [], []
+    for m in runs:
+        top = [s for s in m.report.get("stages", []) if int(s.get("depth", 0)) == 0]
+        seconds = sum(s["seconds"] for s in top if s["name"] == ENGINE_STAGE)
+        if not any(s["name"] == ENGINE_STAGE for s in top):
+            continue
+        engine.append(seconds)
+        others.append(m.seconds - seconds)
+    if not engine:
+        return None
+    stages = [s for s in stage_figures(runs) if s.depth == 0 and s.name not in (ENGINE_STAGE, END_TO_END)]
+    largest = max(stages, key=lambda s: s.wall.median)
+    return Spread(tuple(others)), (largest.name, largest.wall.median), Spread(tuple(engine))
+
+
+def _budget_cell(budget: EngineBudget) -> str:
+    if budget.left <= 0:
+        return "out of its reach: the other stages alone take longer"
+    if budget.engine.median <= budget.left:
+        return "met as it is"
+    return f"{fmt_ratio(budget.engine.median / budget.left)}× faster"
+
+
+def _budget_section(bench: Bench) -> list[str]:
+    budgets = engine_budgets(bench)
+    if not budgets:
+        return []
+    rows = [
+        [
+            b.target,
+            fmt_s(b.limit),
+            b.others.cell(fmt_s),
+            f"{b.largest_other[0]} {fmt_s(b.largest_other[1])}",
+            fmt_s(b.left) if b.left > 0 else f"none ({fmt_s(-b.left)} s over)",
+            b.engine.cell(fmt_s),
+            _budget_cell(b),
+        ]
+        for b in budgets
+    ]
+    lines = ["", "## What each time target leaves for the engine", ""]
+    lines += table(
+        [
+            "target",
+            "limit s",
+            "the other stages s",
+            "the largest of them s",
+            "left for the engine s",
+            f"the {REFERENCE_ENGINE} engine s",
+            "the engine would have to be",
+        ],
+        rows,
+        "lrrlrrl",
+    )
+    lines += [
+        "",
+        "The other stages are every stage of the screen but the engine's, the time outside the stages included:",
+        "each run's end-to-end time minus its engine stage (median of the runs, range in brackets). Whatever the",
+        "engine's design, a target is met only if the other stages leave it time, and only if the engine then fits",
+        "in what they leave.",
+    ]
+    return lines
+
+
 BOUND_INNER_STAGES = 3  # the largest stages inside a large stage, named with their growth
 
 
@@ -682,6 +798,7 @@ def render(bench: Bench) -> str:
     lines += _stages_section(bench)
     lines += _growth_section(bench)
     lines += _bounds_section(bench)
+    lines += _budget_section(bench)
     lines += [
         "",
         "## Reproduce",
@@ -693,7 +810,8 @@ def render(bench: Bench) -> str:
         "Synthetic extracts are generated once into `benchmarks/.data/` (git-ignored). Options (`BENCH_ARGS`):",
         "`--sizes 10k,100k,1m`, `--engines duckdb,pandas`, `--repeat N` (runs per screen at every size; default",
         "3 up to 100k patients, 1 above), `--command-runs N` (default 5), `--no-commands`, `--rowwise`,",
-        "`--attrition`; `--quick` is a smoke run written under `benchmarks/.data/`.",
+        "`--attrition`; `--quick` is a smoke run written under `benchmarks/.data/`. After a change to this report",
+        "alone, `--render benchmarks/results.json` writes it anew from the figures of the last run, measuring nothing.",
     ]
     lines += _references_section(bench)
     return "\n".join(lines) + "\n"
@@ -959,3 +1077,49 @@ def raw_figures(bench: Bench) -> dict:
             for c in bench.commands
         ],
     }
+
+
+def bench_from_figures(figures: dict) -> Bench:
+    """The bench that `raw_figures` wrote: so that a change to this report can be rendered again from the figures
+    of an earlier run (`run.py --render results.json`), without measuring anew."""
+    command = figures.get("command", "make bench")
+    _, _, given = command.partition("BENCH_ARGS=")
+    bench = Bench(
+        sizes={},
+        engines=[],
+        info=dict(figures.get("machine", {})),
+        cores=int(figures.get("cores", 2)),
+        load_start=_load_triple(figures.get("load_average_start")),
+        load_end=_load_triple(figures.get("load_average_end")),
+        args=shlex.split(shlex.split(given)[0]) if given else [],
+        seconds=float(figures.get("seconds", NAN)),
+    )
+    for size in figures.get("sizes", []):
+        run = SizeRun(int(size["patients"]), Path(size["extract"]))
+        run.floor = [_measure(m) for m in size.get("floor", [])]
+        run.engines = {name: [_measure(m) for m in runs] for name, runs in size.get("engines", {}).items()}
+        run.skipped = dict(size.get("skipped", {}))
+        run.rowwise = _measure(size["rowwise"]) if size.get("rowwise") else None
+        bench.sizes[run.patients] = run
+        bench.engines += [name for name in [*run.engines, *run.skipped] if name not in bench.engines]
+    for item in figures.get("commands", []):
+        command_run = CommandRun(item["key"], item["command"], item["reference_name"])
+        command_run.runs = [_measure(m) for m in item.get("runs", [])]
+        command_run.reference = [_measure(m) for m in item.get("reference", [])]
+        bench.commands.append(command_run)
+    return bench
+
+
+def _measure(figures: dict) -> Measure:
+    return Measure(
+        figures["name"],
+        dict(figures.get("report", {})),
+        float(figures.get("child_cpu_seconds", 0.0)),
+        int(figures.get("child_peak_rss_bytes", 0)),
+        float(figures.get("process_seconds", 0.0)),
+        figures.get("error", ""),
+    )
+
+
+def _load_triple(values: Sequence[float] | None) -> tuple[float, float, float] | None:
+    return (float(values[0]), float(values[1]), float(values[2])) if values else None

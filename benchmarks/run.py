@@ -48,7 +48,7 @@ from measure import (
     say,
     usable_cores,
 )
-from report import PANDAS_TARGET_PATIENTS, Bench, raw_figures, render
+from report import PANDAS_TARGET_PATIENTS, Bench, bench_from_figures, raw_figures, render
 
 
 def _positive(text: str) -> int:
@@ -113,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the report (and its .json beside it); default benchmarks/results.md, with --quick "
         "benchmarks/.data/results-quick.md, so that a smoke run never replaces the quoted figures",
     )
+    parser.add_argument(
+        "--render",
+        type=Path,
+        default=None,
+        metavar="FIGURES.json",
+        help="measure nothing: write the report anew from the figures of an earlier run (after a change to the "
+        "report), into the .md beside them unless --out says otherwise",
+    )
     return parser
 
 
@@ -120,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     given = list(argv if argv is not None else sys.argv[1:])
     args = parser.parse_args(given)
+    if args.render is not None:
+        return render_again(args.render, args.out)
     sizes_text = args.sizes or ("10k" if args.quick else "10k,100k,1m")
     sizes = sorted({parse_size(s) for s in sizes_text.split(",") if s.strip()})
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
@@ -157,6 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         say(f"failed: {', '.join(failed)}")
         return 1
+    return 0
+
+
+def render_again(figures: Path, out: Path | None) -> int:
+    """The report written anew from `figures` (a results.json): the figures and the date of their run unchanged."""
+    bench = bench_from_figures(json.loads(figures.read_text(encoding="utf-8")))
+    out = out or figures.with_suffix(".md")
+    out.write_text(render(bench), encoding="utf-8")
+    say(f"wrote {out} from the figures in {figures}")
     return 0
 
 

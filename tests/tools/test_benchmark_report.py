@@ -8,6 +8,7 @@ imports resolve when it runs as a script, as `make bench` runs it), and its proc
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -340,6 +341,60 @@ def test_what_bounds_the_time_is_written_from_the_figures(bench, made_up) -> Non
     assert pandas.startswith("At 100k patients the pandas engine takes 13.0 s end to end") and "target" not in pandas
 
 
+def test_each_time_target_is_set_beside_what_the_other_stages_leave_the_engine(bench, made_up) -> None:
+    """Whatever the engine's design, it can meet a target only within the time the other stages leave it: each
+    run's end to end minus its engine stage (median of the runs)."""
+    _, report = bench
+    budgets = {b.target: b for b in report.engine_budgets(made_up)}
+    assert list(budgets) == [
+        "1M patients ≤ 60 s",
+        "1M patients ≤ 15× the floor (10.0 s)",
+        "100k patients ≤ 6 s",
+        "10k patients ≤ 1.5 s",
+    ]
+    # 1M: 120 s, the engine 40 s; the other 80 s exceed 60 s, but not 15 × the floor's 10 s.
+    large = budgets["1M patients ≤ 60 s"]
+    assert (large.limit, large.others.median, large.left, large.largest_other) == (
+        60.0,
+        80.0,
+        -20.0,
+        ("validate", 60.0),
+    )
+    assert budgets["1M patients ≤ 15× the floor (10.0 s)"].left == 70.0
+    # 100k: runs of 8, 10 and 7 s, half of each the engine: the others take 4 s (median), leaving 2 s for 4 s.
+    mid = budgets["100k patients ≤ 6 s"]
+    assert (mid.others.median, mid.engine.median, mid.left) == (4.0, 4.0, 2.0)
+    text = "\n".join(report.render(made_up).splitlines())
+    assert "## What each time target leaves for the engine" in text
+    assert "| 1M patients ≤ 60 s | 60.0 | 80.0 | validate 60.0 | none (20.0 s over) | 40.0 | out of its reach" in text
+    assert "| 1M patients ≤ 15× the floor (10.0 s) | 150 | 80.0 | validate 60.0 | 70.0 | 40.0 | met as it is |" in text
+    assert (
+        "| 100k patients ≤ 6 s | 6.00 | 4.00 (3.50–5.00) | validate 1.60 | 2.00 | 4.00 (3.50–5.00) | 2.0× faster |"
+        in text
+    )
+    # A run without an engine stage (a failed or older report) gives no figure rather than a wrong one.
+    for run in made_up.sizes[10_000].engines["duckdb"]:
+        run.report["stages"] = [s for s in run.report["stages"] if s["name"] != "screen (duckdb engine)"]
+    assert "10k patients ≤ 1.5 s" not in {b.target for b in report.engine_budgets(made_up)}
+
+
+def test_the_report_is_rendered_again_from_its_figures_alone(bench, made_up, tmp_path: Path) -> None:
+    """`run.py --render results.json` writes the report a change to it would have written, measuring nothing."""
+    _, report = bench
+    made_up.args = ["--sizes", "10k,100k,1m", "--repeat", "3"]
+    figures = report.raw_figures(made_up)
+    again = report.bench_from_figures(figures)
+    assert report.raw_figures(again) == figures
+    assert report.render(again) == report.render(made_up)
+    saved = tmp_path / "results.json"
+    saved.write_text(json.dumps(figures), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--render", str(saved)], capture_output=True, text=True, check=True
+    )
+    assert "wrote" in done.stderr + done.stdout
+    assert (tmp_path / "results.md").read_text(encoding="utf-8") == report.render(made_up)
+
+
 def test_the_report_shows_every_section_and_how_to_reproduce_it(bench, made_up) -> None:
     _, report = bench
     text = report.render(made_up)
@@ -352,6 +407,7 @@ def test_the_report_shows_every_section_and_how_to_reproduce_it(bench, made_up) 
         "### 1M patients",
         "## Growth with the extract",
         "## What bounds the remaining time",
+        "## What each time target leaves for the engine",
         "## Reproduce",
     ):
         assert heading in text
