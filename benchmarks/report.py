@@ -639,11 +639,11 @@ def _around_the_engine(runs: Sequence[Measure]) -> tuple[Spread, tuple[str, floa
     others, engine = [], []
     for m in runs:
         top = [s for s in m.report.get("stages", []) if int(s.get("depth", 0)) == 0]
-        seconds = sum(s["seconds"] for s in top if s["name"] == ENGINE_STAGE)
-        if not any(s["name"] == ENGINE_STAGE for s in top):
+        stages = [s["seconds"] for s in top if s["name"] == ENGINE_STAGE]
+        if not stages:  # a run that recorded no engine stage says nothing of what the others leave it
             continue
-        engine.append(seconds)
-        others.append(m.seconds - seconds)
+        engine.append(sum(stages))
+        others.append(m.seconds - sum(stages))
     if not engine:
         return None
     stages = [s for s in stage_figures(runs) if s.depth == 0 and s.name not in (ENGINE_STAGE, END_TO_END)]
