@@ -143,6 +143,11 @@ class Measure:
     def peak_rss_bytes(self) -> int:
         return int(self.report.get("peak_rss_bytes", self.child_peak_rss_bytes))
 
+    @classmethod
+    def from_json(cls, figures: dict) -> Measure:
+        """The measure `as_json` wrote."""
+        return cls(**figures)
+
     def as_json(self) -> dict:
         return {
             "name": self.name,

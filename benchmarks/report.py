@@ -1096,29 +1096,18 @@ def bench_from_figures(figures: dict) -> Bench:
     )
     for size in figures.get("sizes", []):
         run = SizeRun(int(size["patients"]), Path(size["extract"]))
-        run.floor = [_measure(m) for m in size.get("floor", [])]
-        run.engines = {name: [_measure(m) for m in runs] for name, runs in size.get("engines", {}).items()}
+        run.floor = [Measure.from_json(m) for m in size.get("floor", [])]
+        run.engines = {name: [Measure.from_json(m) for m in runs] for name, runs in size.get("engines", {}).items()}
         run.skipped = dict(size.get("skipped", {}))
-        run.rowwise = _measure(size["rowwise"]) if size.get("rowwise") else None
+        run.rowwise = Measure.from_json(size["rowwise"]) if size.get("rowwise") else None
         bench.sizes[run.patients] = run
         bench.engines += [name for name in [*run.engines, *run.skipped] if name not in bench.engines]
     for item in figures.get("commands", []):
         command_run = CommandRun(item["key"], item["command"], item["reference_name"])
-        command_run.runs = [_measure(m) for m in item.get("runs", [])]
-        command_run.reference = [_measure(m) for m in item.get("reference", [])]
+        command_run.runs = [Measure.from_json(m) for m in item.get("runs", [])]
+        command_run.reference = [Measure.from_json(m) for m in item.get("reference", [])]
         bench.commands.append(command_run)
     return bench
-
-
-def _measure(figures: dict) -> Measure:
-    return Measure(
-        figures["name"],
-        dict(figures.get("report", {})),
-        float(figures.get("child_cpu_seconds", 0.0)),
-        int(figures.get("child_peak_rss_bytes", 0)),
-        float(figures.get("process_seconds", 0.0)),
-        figures.get("error", ""),
-    )
 
 
 def _load_triple(values: Sequence[float] | None) -> tuple[float, float, float] | None:
