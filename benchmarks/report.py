@@ -135,6 +135,11 @@ def fmt_gib(value: float) -> str:
     return f"{value / GIB:.2f}"
 
 
+def fmt_written(size: float) -> str:
+    """Bytes written, in GB with two decimals."""
+    return "–" if size != size else f"{size / 1e9:.2f}"
+
+
 def fmt_bytes(size: int) -> str:
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if size >= scale:
@@ -384,6 +389,10 @@ class StageFigures:
     cpu: Spread
     peak_rss_bytes: int
     parent: str | None = None  # the stage it lies in (None: a top-level stage)
+    # The kernel's part of the CPU time (page faults, file and spill I/O) and the bytes the process wrote: the
+    # output files, and whatever DuckDB spilled beyond its memory limit. None where a run did not record them.
+    system: Spread | None = None
+    written: Spread | None = None
 
 
 OUTSIDE = "outside the stages"
@@ -409,7 +418,22 @@ def _summed_repeats(stages: list[dict]) -> list[dict]:
         if "cpu_seconds" in stage:
             total["cpu_seconds"] = total.get("cpu_seconds", 0.0) + stage["cpu_seconds"]
         total["peak_rss_bytes"] = max(total.get("peak_rss_bytes", 0), stage.get("peak_rss_bytes", 0))
+        for key in ("system_seconds", "written_bytes"):
+            both = (total.get(key), stage.get(key))
+            total[key] = None if None in both else both[0] + both[1]
     return list(summed.values())
+
+
+def _recorded(figures: Sequence[dict], key: str) -> Spread | None:
+    """The spread of a figure every one of `figures` recorded; None when one of them lacks it (an older report)."""
+    values = [f.get(key) for f in figures]
+    return None if not values or None in values else spread(float(v) for v in values)
+
+
+def _outside(run: Measure, top: Sequence[dict], key: str) -> float | None:
+    """A run's figure `key` outside its top-level stages: the whole run's less theirs (None if one lacks it)."""
+    values = [run.report.get(key), *(s.get(key) for s in top)]
+    return None if None in values else values[0] - sum(values[1:])
 
 
 def stage_figures(measures: Sequence[Measure]) -> list[StageFigures]:
@@ -431,20 +455,43 @@ def stage_figures(measures: Sequence[Measure]) -> list[StageFigures]:
                 spread(s.get("cpu_seconds", NAN) for s in stages) or Spread((NAN,)),
                 max(int(s.get("peak_rss_bytes", 0)) for s in stages),
                 path[-2] if len(path) > 1 else None,
+                system=_recorded(stages, "system_seconds"),
+                written=_recorded(stages, "written_bytes"),
             )
         )
     if runs:
-        outside_wall, outside_cpu = [], []
+        outside_wall, outside_cpu, outside = [], [], {"system_seconds": [], "written_bytes": []}
         for m in runs:
             top = [s for s in m.report.get("stages", []) if int(s.get("depth", 0)) == 0]
             outside_wall.append(m.seconds - sum(s["seconds"] for s in top))
             outside_cpu.append(m.cpu_seconds - sum(s.get("cpu_seconds", 0.0) for s in top))
+            for key, values in outside.items():
+                values.append({key: _outside(m, top, key)})
         out.append(
-            StageFigures(OUTSIDE, 0, Spread(tuple(outside_wall)), Spread(tuple(outside_cpu)), peak_rss(runs) or 0)
+            StageFigures(
+                OUTSIDE,
+                0,
+                Spread(tuple(outside_wall)),
+                Spread(tuple(outside_cpu)),
+                peak_rss(runs) or 0,
+                system=_recorded(outside["system_seconds"], "system_seconds"),
+                written=_recorded(outside["written_bytes"], "written_bytes"),
+            )
         )
         whole_wall = wall(runs) or Spread((NAN,))
         whole_cpu = spread(m.cpu_seconds for m in runs) or Spread((NAN,))
-        out.append(StageFigures(END_TO_END, 0, whole_wall, whole_cpu, peak_rss(runs) or 0))
+        wholes = [m.report for m in runs]
+        out.append(
+            StageFigures(
+                END_TO_END,
+                0,
+                whole_wall,
+                whole_cpu,
+                peak_rss(runs) or 0,
+                system=_recorded(wholes, "system_seconds"),
+                written=_recorded(wholes, "written_bytes"),
+            )
+        )
     return out
 
 
@@ -471,9 +518,11 @@ def stage_rows(run: SizeRun, engines: Sequence[str], cores: int) -> list[list[st
                     _stage_label(stage),
                     stage.wall.cell(fmt_s),
                     fmt_s(stage.cpu.median),
+                    fmt_s(stage.system.median) if stage.system else "–",
                     "–" if busy != busy or stage.wall.median < 0.05 else f"{busy:.1f} of {cores}",
                     fmt_share(stage.wall.median, total) if stage.depth == 0 and stage.name != END_TO_END else "",
                     fmt_gib(stage.peak_rss_bytes) if stage.name != OUTSIDE else "",
+                    fmt_written(stage.written.median) if stage.written else "–",
                 ]
             )
     return rows
@@ -573,6 +622,7 @@ def bounds_text(bench: Bench, engine: str) -> str:
     )
     if peak is not None:
         parts.append(f"Memory peaks at {fmt_gib(total.peak_rss_bytes)} GiB, reached during {peak.name}.")
+    parts.append(_spill_sentence(bench.engine_runs(patients, engine), total))
     limit = SCREEN_TARGET_SECONDS.get(patients) if engine == REFERENCE_ENGINE else None
     if limit is not None:
         gap = total.wall.median - limit
@@ -582,6 +632,26 @@ def bounds_text(bench: Bench, engine: str) -> str:
             else f"The ≤ {limit:g} s target is met with {fmt_s(-gap)} s to spare."
         )
     return " ".join(part for part in parts if part)
+
+
+# Bytes written beyond the output files worth a sentence: spilling, not rounding.
+SPILL_WORTH_SAYING = 100 * 10**6
+
+
+def _spill_sentence(runs: Sequence[Measure], total: StageFigures) -> str:
+    """What the screen wrote besides its output files (DuckDB spilling past its memory limit), and the kernel's
+    share of the CPU time; '' when the runs did not record it or wrote little else."""
+    files = spread(sum(m.report.get("files", {}).values()) for m in ok(runs))
+    if total.written is None or total.system is None or files is None:
+        return ""
+    beyond = total.written.median - files.median
+    if beyond < SPILL_WORTH_SAYING:
+        return ""
+    return (
+        f"Besides its output files ({fmt_bytes(int(files.median))}) the screen wrote {fmt_bytes(int(beyond))}: DuckDB"
+        f" spilling past its memory limit, to read back later; the kernel took {fmt_s(total.system.median)} s of"
+        f" the {fmt_s(total.cpu.median)} s of CPU time ({fmt_share(total.system.median, total.cpu.median)})."
+    )
 
 
 # -- what each time target leaves for the engine -----------------------------------------------------------------------
@@ -969,14 +1039,17 @@ def _stages_section(bench: Bench) -> list[str]:
         "Stages as the package records them (`oligo_cohort/progress.py`; ↳ a stage inside the one above): wall time",
         "(median, range), CPU time (median), cores kept busy (CPU ÷ wall), share of the end-to-end wall time, and",
         "the highest resident memory sampled during the stage. *Outside the stages* is what the screen spends",
-        "between them.",
+        "between them. *Of it system* is the kernel's part of the CPU time (page faults, file and spill I/O);",
+        "*written* is what the process wrote during the stage: the output files while writing, and everywhere",
+        "what DuckDB spilled to its private folder once its memory limit was reached.",
     ]
     for patients, run in bench.sizes.items():
         rows = stage_rows(run, bench.engines, bench.cores)
         if not rows:
             continue
         lines += ["", f"### {size_label(patients)} patients", ""]
-        lines += table(["engine", "stage", "wall s", "CPU s", "cores busy", "share", "peak RSS GiB"], rows, "llrrrrr")
+        header = ["engine", "stage", "wall s", "CPU s", "of it system s", "cores busy", "share", "peak RSS GiB"]
+        lines += table([*header, "written GB"], rows, "llrrrrrrr")
     return lines
 
 

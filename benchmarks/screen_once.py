@@ -6,6 +6,9 @@ from the call of `screen()` to every output written (into a temporary folder,
 as `oligo-cohort screen` writes them by default), the stages as the package
 records them (`oligo_cohort.progress`): read, validate, the cut-off, the
 engine, explain, write outputs. The files written are listed in the report.
+Each stage, and the whole, also carries its system CPU time (the kernel's part:
+page faults, file and spill I/O) and the bytes the process wrote during it:
+beyond the output files, that is DuckDB spilling past its memory limit.
 
 With `--attrition` the process then times the attrition views of the result
 (after the screen's own figures are taken, so they do not change them): the
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -26,7 +30,7 @@ import time
 from pathlib import Path
 
 from oligo_cohort.api import screen
-from oligo_cohort.progress import RunProgress, tracking
+from oligo_cohort.progress import RunProgress, bytes_written_so_far, tracking
 
 
 def _peak_rss_bytes() -> int:
@@ -71,11 +75,15 @@ def main() -> int:
     progress = RunProgress(quiet=True)
     started = time.perf_counter()
     cpu_started = time.process_time()
+    system_started = os.times().system
+    written_started = bytes_written_so_far()
     with tracking(progress), tempfile.TemporaryDirectory() as out:
         result = screen(args.extract, engine=args.engine)
         written = result.write(Path(out) / "screen")
         total = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
+        system = os.times().system - system_started
+        written_now = bytes_written_so_far()
         peak = _peak_rss_bytes()
         patients = sum(result.counts().values())
         files = {f.name: f.stat().st_size for f in sorted(Path(written).iterdir())}
@@ -84,6 +92,8 @@ def main() -> int:
         "patients": patients,
         "seconds": total,
         "cpu_seconds": cpu,
+        "system_seconds": system,
+        "written_bytes": None if written_now is None or written_started is None else written_now - written_started,
         "peak_rss_bytes": peak,
         "files": files,
         "stages": [
@@ -91,6 +101,8 @@ def main() -> int:
                 "name": s.name,
                 "seconds": s.seconds,
                 "cpu_seconds": s.cpu_seconds,
+                "system_seconds": s.system_seconds,
+                "written_bytes": s.written_bytes,
                 "peak_rss_bytes": s.peak_rss_bytes,
                 "depth": s.depth,
             }

@@ -34,6 +34,20 @@ log = logging.getLogger("oligo_cohort.progress")
 STAGE_FIELDS = ("stage", "stage_event", "depth", "seconds", "cpu_seconds", "peak_rss_bytes")
 
 
+def bytes_written_so_far() -> int | None:
+    """The bytes the process has written so far, to files and to DuckDB's spill files alike (Linux /proc; None
+    where unavailable). At a million patients the stages write far more than the outputs: what DuckDB spills
+    beyond its memory limit and reads back, which the benchmarks show stage by stage."""
+    try:
+        with open("/proc/self/io", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("wchar:"):
+                    return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return None
+
+
 def resident_bytes() -> int:
     """The process's resident memory now (Linux /proc; 0 where unavailable)."""
     try:
@@ -48,8 +62,11 @@ class StageMeasure:
     """One stage: its name, wall time, the peak resident memory seen during it, CPU time and nesting depth.
 
     `cpu_seconds` is the process's CPU time (every thread, user + system) spent
-    in the stage; `depth` is 0 for a top-level stage, 1 for a stage marked
-    inside another, and so on (an inner stage is recorded before its outer one).
+    in the stage, `system_seconds` the part of it spent in the kernel (page
+    faults, file and spill I/O); `depth` is 0 for a top-level stage, 1 for a
+    stage marked inside another, and so on (an inner stage is recorded before
+    its outer one). `written_bytes`: what the process wrote during the stage
+    (`bytes_written_so_far()`; None where the system does not say).
     """
 
     name: str
@@ -57,6 +74,8 @@ class StageMeasure:
     peak_rss_bytes: int
     cpu_seconds: float = 0.0
     depth: int = 0
+    system_seconds: float = 0.0
+    written_bytes: int | None = None
 
 
 @dataclass
@@ -87,6 +106,8 @@ class RunProgress:
             log.log(level, "%s …", name, extra={"stage": name, "stage_event": "start", "depth": depth})
         started = time.perf_counter()
         cpu_started = time.process_time()
+        system_started = os.times().system
+        written_started = bytes_written_so_far()
         try:
             yield
         finally:
@@ -95,8 +116,11 @@ class RunProgress:
             sampler.join()
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
+            system = os.times().system - system_started
+            written_now = bytes_written_so_far()
+            written = None if written_now is None or written_started is None else written_now - written_started
             peak[0] = max(peak[0], resident_bytes())
-            self.stages.append(StageMeasure(name, elapsed, peak[0], cpu, depth))
+            self.stages.append(StageMeasure(name, elapsed, peak[0], cpu, depth, system, written))
             if tell:
                 log.log(
                     level,

@@ -452,3 +452,47 @@ def test_the_harness_starts_as_a_script() -> None:
         [sys.executable, str(BENCHMARKS / "run.py"), "--help"], capture_output=True, text=True, check=True
     )
     assert "--quick" in done.stdout and "results-quick.md" in done.stdout and "--repeat" in done.stdout
+
+
+def test_the_kernels_cpu_time_and_the_bytes_written_are_summed_like_the_time(bench) -> None:
+    """Each stage's system CPU time and bytes written are summed over its slices like its wall time; outside the
+    stages is the whole run's less the top-level stages'; a report of an older run, without them, shows a dash."""
+    measure, report = bench
+    recorded = [
+        {"name": "validate", "seconds": 2.0, "cpu_seconds": 3.0, "system_seconds": 0.5, "written_bytes": 10**9},
+        {"name": "scan_lines", "seconds": 1.0, "depth": 1, "system_seconds": 0.2, "written_bytes": 3 * 10**8},
+        {"name": "scan_lines", "seconds": 1.5, "depth": 1, "system_seconds": 0.3, "written_bytes": 2 * 10**8},
+        {"name": "screen (duckdb engine)", "seconds": 3.0, "cpu_seconds": 5.0, "system_seconds": 0.6},
+        {"name": "write outputs", "seconds": 1.0, "cpu_seconds": 1.0, "system_seconds": 0.4, "written_bytes": 10**8},
+    ]
+    recorded[3]["written_bytes"] = 6 * 10**8
+    whole = {"seconds": 6.5, "cpu_seconds": 9.5, "system_seconds": 2.0, "written_bytes": 18 * 10**8}
+    run = measure.Measure("duckdb", {**whole, "peak_rss_bytes": GIB, "stages": recorded})
+    figures = {f.name: f for f in report.stage_figures([run])}
+    assert figures["scan_lines"].system.median == pytest.approx(0.5)
+    assert figures["scan_lines"].written.median == pytest.approx(5 * 10**8)
+    assert figures["outside the stages"].system.median == pytest.approx(2.0 - 0.5 - 0.6 - 0.4)
+    assert figures["outside the stages"].written.median == pytest.approx(10**8)
+    assert figures["end to end"].written.median == pytest.approx(18 * 10**8)
+    rows = {row[1]: row for row in report.stage_rows(_one_size(measure, [run]), ["duckdb"], 2)}
+    assert rows["validate"][4] == "0.50" and rows["validate"][-1] == "1.00"
+    # What the screen wrote besides its files is said, with the kernel's share of the CPU time.
+    run.report["files"] = {"reasons.csv": 3 * 10**8}
+    said = report._spill_sentence([run], figures["end to end"])
+    assert said.startswith("Besides its output files (300.0 MB) the screen wrote 1.5 GB: DuckDB spilling")
+    assert "the kernel took 2.00 s of the 9.50 s of CPU time (21 %)" in said
+    run.report["files"] = {"reasons.csv": 175 * 10**7}
+    assert report._spill_sentence([run], figures["end to end"]) == ""  # little beyond the files: nothing worth saying
+    # An older report: no system time, no bytes written.
+    for stage in recorded:
+        del stage["system_seconds"], stage["written_bytes"]
+    older = measure.Measure("duckdb", {"seconds": 6.5, "cpu_seconds": 9.5, "peak_rss_bytes": GIB, "stages": recorded})
+    assert all(f.system is None and f.written is None for f in report.stage_figures([older]))
+    rows = report.stage_rows(_one_size(measure, [older]), ["duckdb"], 2)
+    assert {row[4] for row in rows} == {row[-1] for row in rows} == {"–"}
+
+
+def _one_size(measure, runs):
+    size = measure.SizeRun(10_000, Path("extract"))
+    size.engines["duckdb"] = runs
+    return size
