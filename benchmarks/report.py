@@ -424,9 +424,8 @@ def _summed_repeats(stages: list[dict]) -> list[dict]:
     return list(summed.values())
 
 
-def _recorded(figures: Sequence[dict], key: str) -> Spread | None:
-    """The spread of a figure every one of `figures` recorded; None when one of them lacks it (an older report)."""
-    values = [f.get(key) for f in figures]
+def _recorded(values: Sequence[float | None]) -> Spread | None:
+    """The spread of a figure every run recorded; None when one of them lacks it (an older report)."""
     return None if not values or None in values else spread(float(v) for v in values)
 
 
@@ -455,18 +454,19 @@ def stage_figures(measures: Sequence[Measure]) -> list[StageFigures]:
                 spread(s.get("cpu_seconds", NAN) for s in stages) or Spread((NAN,)),
                 max(int(s.get("peak_rss_bytes", 0)) for s in stages),
                 path[-2] if len(path) > 1 else None,
-                system=_recorded(stages, "system_seconds"),
-                written=_recorded(stages, "written_bytes"),
+                system=_recorded([s.get("system_seconds") for s in stages]),
+                written=_recorded([s.get("written_bytes") for s in stages]),
             )
         )
     if runs:
-        outside_wall, outside_cpu, outside = [], [], {"system_seconds": [], "written_bytes": []}
+        outside_wall, outside_cpu = [], []
+        outside: dict[str, list[float | None]] = {"system_seconds": [], "written_bytes": []}
         for m in runs:
             top = [s for s in m.report.get("stages", []) if int(s.get("depth", 0)) == 0]
             outside_wall.append(m.seconds - sum(s["seconds"] for s in top))
             outside_cpu.append(m.cpu_seconds - sum(s.get("cpu_seconds", 0.0) for s in top))
             for key, values in outside.items():
-                values.append({key: _outside(m, top, key)})
+                values.append(_outside(m, top, key))
         out.append(
             StageFigures(
                 OUTSIDE,
@@ -474,13 +474,12 @@ def stage_figures(measures: Sequence[Measure]) -> list[StageFigures]:
                 Spread(tuple(outside_wall)),
                 Spread(tuple(outside_cpu)),
                 peak_rss(runs) or 0,
-                system=_recorded(outside["system_seconds"], "system_seconds"),
-                written=_recorded(outside["written_bytes"], "written_bytes"),
+                system=_recorded(outside["system_seconds"]),
+                written=_recorded(outside["written_bytes"]),
             )
         )
         whole_wall = wall(runs) or Spread((NAN,))
         whole_cpu = spread(m.cpu_seconds for m in runs) or Spread((NAN,))
-        wholes = [m.report for m in runs]
         out.append(
             StageFigures(
                 END_TO_END,
@@ -488,8 +487,8 @@ def stage_figures(measures: Sequence[Measure]) -> list[StageFigures]:
                 whole_wall,
                 whole_cpu,
                 peak_rss(runs) or 0,
-                system=_recorded(wholes, "system_seconds"),
-                written=_recorded(wholes, "written_bytes"),
+                system=_recorded([m.report.get("system_seconds") for m in runs]),
+                written=_recorded([m.report.get("written_bytes") for m in runs]),
             )
         )
     return out
