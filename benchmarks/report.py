@@ -424,6 +424,11 @@ def _summed_repeats(stages: list[dict]) -> list[dict]:
     return list(summed.values())
 
 
+def _top_stages(run: Measure) -> list[dict]:
+    """A run's top-level stages, as it recorded them."""
+    return [s for s in run.report.get("stages", []) if int(s.get("depth", 0)) == 0]
+
+
 def _recorded(values: Sequence[float | None]) -> Spread | None:
     """The spread of a figure every run recorded; None when one of them lacks it (an older report)."""
     return None if not values or None in values else spread(float(v) for v in values)
@@ -462,7 +467,7 @@ def stage_figures(measures: Sequence[Measure]) -> list[StageFigures]:
         outside_wall, outside_cpu = [], []
         outside: dict[str, list[float | None]] = {"system_seconds": [], "written_bytes": []}
         for m in runs:
-            top = [s for s in m.report.get("stages", []) if int(s.get("depth", 0)) == 0]
+            top = _top_stages(m)
             outside_wall.append(m.seconds - sum(s["seconds"] for s in top))
             outside_cpu.append(m.cpu_seconds - sum(s.get("cpu_seconds", 0.0) for s in top))
             for key, values in outside.items():
@@ -707,7 +712,7 @@ def _around_the_engine(runs: Sequence[Measure]) -> tuple[Spread, tuple[str, floa
     """The other stages' time (per run), the largest of them (median), and the engine stage's time."""
     others, engine = [], []
     for m in runs:
-        top = [s for s in m.report.get("stages", []) if int(s.get("depth", 0)) == 0]
+        top = _top_stages(m)
         stages = [s["seconds"] for s in top if s["name"] == ENGINE_STAGE]
         if not stages:  # a run that recorded no engine stage says nothing of what the others leave it
             continue

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from oligo_cohort.api import screen
-from oligo_cohort.progress import RunProgress, bytes_written_so_far, tracking
+from oligo_cohort.progress import RunProgress, bytes_written_since, bytes_written_so_far, tracking
 
 
 def _peak_rss_bytes() -> int:
@@ -83,7 +83,7 @@ def main() -> int:
         total = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         system = os.times().system - system_started
-        written_now = bytes_written_so_far()
+        written_bytes = bytes_written_since(written_started)
         peak = _peak_rss_bytes()
         patients = sum(result.counts().values())
         files = {f.name: f.stat().st_size for f in sorted(Path(written).iterdir())}
@@ -93,7 +93,7 @@ def main() -> int:
         "seconds": total,
         "cpu_seconds": cpu,
         "system_seconds": system,
-        "written_bytes": None if written_now is None or written_started is None else written_now - written_started,
+        "written_bytes": written_bytes,
         "peak_rss_bytes": peak,
         "files": files,
         "stages": [

@@ -48,6 +48,12 @@ def bytes_written_so_far() -> int | None:
     return None
 
 
+def bytes_written_since(started: int | None) -> int | None:
+    """The bytes written since `bytes_written_so_far()` gave `started` (None where either reading is unknown)."""
+    now = bytes_written_so_far()
+    return None if now is None or started is None else now - started
+
+
 def resident_bytes() -> int:
     """The process's resident memory now (Linux /proc; 0 where unavailable)."""
     try:
@@ -117,8 +123,7 @@ class RunProgress:
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
             system = os.times().system - system_started
-            written_now = bytes_written_so_far()
-            written = None if written_now is None or written_started is None else written_now - written_started
+            written = bytes_written_since(written_started)
             peak[0] = max(peak[0], resident_bytes())
             self.stages.append(StageMeasure(name, elapsed, peak[0], cpu, depth, system, written))
             if tell:
