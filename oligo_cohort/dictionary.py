@@ -23,6 +23,12 @@ ColumnType = Literal["string", "date", "number", "integer", "boolean", "code"]
 # decimal point, optional exponent. Nothing else: not `1_000` or `2_4` (which Python's float() and DuckDB's casts
 # accept), not `inf`/`nan`, not `0x1F`, not `4,000`. One rule, used by validation (SQL) and by protocol files.
 NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+# A number is kept to this many decimals (0.001 mm for a size), exactly, so that "20 % larger" is decided without
+# floating-point error (docs/decisions.md D63). A value with more is rounded to the nearest and reported; digits
+# below ROUNDING_NOISE are a binary fraction's own error (a size computed as 1.5 cm * 10 is 15.000000000000002),
+# not a measurement, and are rounded away without a word.
+NUMBER_DECIMALS = 3
+ROUNDING_NOISE = 1e-9
 # Dates before this are placeholders or typing errors (criteria.md "Time"), as are dates after the day of the run.
 EARLIEST_PLAUSIBLE_DATE = dt.date(1900, 1, 1)
 
@@ -50,7 +56,7 @@ def sql_type(column: Column) -> str:
         "string": "VARCHAR",
         "code": "VARCHAR",
         "date": "DATE",
-        "number": "DECIMAL(12, 3)",
+        "number": f"DECIMAL(12, {NUMBER_DECIMALS})",
         "integer": "INTEGER",
         "boolean": "BOOLEAN",
     }[column.type]
@@ -167,6 +173,8 @@ def render_markdown() -> str:
         "(`12`, `-0.5`, `1e3`; not `1_000`, `4,000`, `inf` or `nan`). A date later than the day of the run",
         f"or before {EARLIEST_PLAUSIBLE_DATE.isoformat()} is implausible: a finding, and read as missing (a record whose own",
         "date it is, such as a study's, is then left out).",
+        f"A number is kept to {NUMBER_DECIMALS} decimals ({10**-NUMBER_DECIMALS:g} mm for a size), exactly: a value written with more",
+        f"is rounded to the nearest {10**-NUMBER_DECIMALS:g}, with a finding, as a rule may decide otherwise on the rounded value.",
         "",
     ]
     for table in tables().values():

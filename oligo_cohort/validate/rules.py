@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 import duckdb
 
-from oligo_cohort.dictionary import Column, Table
+from oligo_cohort.dictionary import NUMBER_DECIMALS, Column, Table
 from oligo_cohort.problems import Problem, Severity
 from oligo_cohort.sources import ROW
 from oligo_cohort.sql_text import identifier as quote
 from oligo_cohort.sql_text import literal as _literal
 from oligo_cohort.validate.dates import PlausibleDates
-from oligo_cohort.validate.typed_tables import DATE_SHAPE, raw_ref
+from oligo_cohort.validate.typed_tables import DATE_SHAPE, raw_ref, rounded_off
 
 # At most this many rows are listed per rule; the rest are counted in one summary line.
 MAX_ROWS_PER_RULE = 1000
@@ -78,6 +78,12 @@ def column_rules(table: Table, present: set[str], kept: set[str], dates: Plausib
             missing = f"{typed} IS NULL AND {kept_text} IS NULL"
             message = _date_hint(raw) if col.type == "date" else _literal(_type_message(col))
             rules.append(Rule("fatal", col.name, f"{typed} IS NULL AND {kept_text} IS NOT NULL", message, raw, True))
+            if col.type == "number":
+                # The text is kept beside a number typed from it when it was written otherwise (`12.50`) or had
+                # more decimals than are kept (D63): the rules decide on the rounded value, so it is said.
+                rounded = f"{typed} IS NOT NULL AND {kept_text} IS NOT NULL AND {rounded_off(f'TRY_CAST({kept_text} AS DOUBLE)')}"
+                said = f"more than {NUMBER_DECIMALS} decimals: rounded to the nearest {10**-NUMBER_DECIMALS:g}"
+                rules.append(Rule("finding", col.name, rounded, said, raw))
         else:
             missing = f"{typed} IS NULL"
         if col.required:

@@ -14,7 +14,9 @@ import duckdb
 
 from oligo_cohort.database import register_frame
 from oligo_cohort.dictionary import (
+    NUMBER_DECIMALS,
     NUMBER_PATTERN,
+    ROUNDING_NOISE,
     Column,
     Table,
     tables,
@@ -44,7 +46,7 @@ def typed_expression(col: Column, raw: str) -> str:
         )
     if col.type == "number":
         number = f"regexp_full_match({raw}, {_literal(NUMBER_PATTERN)}) AND isfinite(TRY_CAST({raw} AS DOUBLE))"
-        return f"CASE WHEN {number} THEN TRY_CAST(TRY_CAST({raw} AS DOUBLE) AS DECIMAL(12, 3)) END"
+        return f"CASE WHEN {number} THEN TRY_CAST(TRY_CAST({raw} AS DOUBLE) AS {_sql_type(col)}) END"
     if col.type == "integer":
         as_double = f"TRY_CAST({raw} AS DOUBLE)"
         whole = f"regexp_full_match({raw}, {_literal(NUMBER_PATTERN)}) AND {as_double} = floor({as_double})"
@@ -56,6 +58,12 @@ def typed_expression(col: Column, raw: str) -> str:
     if col.type == "code":
         return _code_expression(col, raw)
     raise ValueError(f"unknown column type {col.type!r} in the dictionary")
+
+
+def rounded_off(number: str) -> str:
+    """SQL: whether the DOUBLE `number` has digits beyond the decimals a number is kept to (NUMBER_DECIMALS), more
+    than a binary fraction's own error: typing rounds them off, and a rule reports it (`rules`)."""
+    return f"abs({number} - round({number}, {NUMBER_DECIMALS})) > {ROUNDING_NOISE}"
 
 
 def _code_expression(col: Column, raw: str) -> str:
@@ -173,7 +181,7 @@ def _raw_ref(col: Column, present: set[str]) -> str:
 def _native_expression(col: Column, value: str) -> str:
     """SQL typing a value that arrives in a native type matching the column's (see sources.parquet_files.NATIVE_TYPES)."""
     if col.type == "number":
-        return f"CASE WHEN isfinite(CAST({value} AS DOUBLE)) THEN TRY_CAST({value} AS DECIMAL(12, 3)) END"
+        return f"CASE WHEN isfinite(CAST({value} AS DOUBLE)) THEN TRY_CAST({value} AS {_sql_type(col)}) END"
     if col.type == "integer":
         return f"CASE WHEN abs(CAST({value} AS DOUBLE)) < 1e9 THEN CAST({value} AS INTEGER) END"
     return value  # dates and booleans are already what the dictionary asks
@@ -230,8 +238,10 @@ def _create_typed(
         if not keeps_text(c, native):
             as_written.append(f"{name} AS {text_name}")
             continue
-        if c.name in native:  # only a value the type check rejects needs its own text
+        if c.name in native:  # only a value the type check rejects, or a number it rounds off, needs its own text
             differs = f"{raw} IS NOT NULL AND {expression} IS NULL"
+            if c.type == "number":
+                differs = f"{raw} IS NOT NULL AND ({expression} IS NULL OR {rounded_off(f'CAST({raw} AS DOUBLE)')})"
             original = f"CAST({raw} AS VARCHAR)"
         elif listed is not None:  # a code differs from its typed value unless spelt exactly as listed
             differs = f"{raw} IS NOT NULL AND {listed} IS NULL"

@@ -38,7 +38,8 @@ measured AS (
 ),
 
 reference AS (
-    SELECT reference_basis, reference_key, lesion_id, reference_size, reference_suv, reference_is_pet
+    SELECT reference_basis, reference_key, lesion_id, reference_size, reference_suv, reference_sizes_known,
+           reference_suvs_known, reference_is_pet
     FROM reference_lesions
 ),
 
@@ -55,6 +56,8 @@ compared AS (
         reference.lesion_id IS NOT NULL AS on_reference,
         reference.reference_size,
         reference.reference_suv,
+        reference.reference_sizes_known,
+        reference.reference_suvs_known,
         reference.reference_is_pet
     FROM assessed_lesions
     LEFT JOIN reference
@@ -68,12 +71,16 @@ lesion_rules AS (
         compared.*,
         -- Without any reference, whether the lesion is new is unknown (NULL): every lesion is undetermined.
         CASE WHEN compared.reference_basis IS NOT NULL THEN NOT compared.on_reference END AS is_new,
-        compared.size_mm * 100 >= compared.reference_size * (100 + compared.size_increase_pct)
+        -- "+20 % over the smallest size" is "+20 % over some size": a size missing from a nadir could be that
+        -- one, so where the known ones do not decide, the rule is unknown (D62). A known FALSE OR-ed in is a no-op.
+        (compared.size_mm * 100 >= compared.reference_size * (100 + compared.size_increase_pct)
+            OR CASE WHEN compared.reference_sizes_known THEN FALSE END)
             AND (compared.organ = {{ codes.bone_organ | sql }} OR compared.size_mm > compared.size_floor_mm)
             AS size_rule,
         CASE
             WHEN compared.assessed_modality = {{ codes.pet_modality | sql }} AND compared.reference_is_pet
                 THEN compared.suv_max * 100 >= compared.reference_suv * (100 + compared.suv_increase_pct)
+                    OR CASE WHEN compared.reference_suvs_known THEN FALSE END
             ELSE FALSE
         END AS suv_rule
     FROM compared

@@ -6,10 +6,12 @@
 -- size on same-modality studies from that window up to S.)"
 -- docs/decisions.md D13 (a lesion is on the reference when a row with its lesion_id exists there, even with
 -- missing sizes), D15 (nadir: smallest size_mm, and for an FDG-PET-CT scan the smallest suv_max, over studies of
--- the modality of S dated in [window start, S)).
+-- the modality of S dated in [window start, S)), D62 (a nadir over a missing size or SUV is known only as far as
+-- the known values go).
 --
--- One row per (reference_basis, reference_key, lesion): reference_size, reference_suv, and whether the SUV comes
--- from FDG-PET-CT (the SUV rule needs PET on both sides). The key is the reference study itself for the
+-- One row per (reference_basis, reference_key, lesion): reference_size, reference_suv, whether every size (and
+-- every SUV) the reference is taken over is known, and whether the SUV comes from FDG-PET-CT (the SUV rule needs
+-- PET on both sides). The key is the reference study itself for the
 -- line-start basis: every scan of a line shares its reference, so its lesions are listed once, not once per scan
 -- (at a national registry's scale, tens of millions of rows fewer). A nadir differs per scan, so its key is the
 -- scan. A confirmation PET is compared with the same rows as its scan.
@@ -31,6 +33,9 @@ line_start_reference AS (
         lesions.lesion_id,
         lesions.size_mm AS reference_size,
         lesions.suv_max AS reference_suv,
+        -- One measurement: a missing one is the reference's NULL itself.
+        TRUE AS reference_sizes_known,
+        TRUE AS reference_suvs_known,
         line_start_references.reference_modality = {{ codes.pet_modality | sql }} AS reference_is_pet
     FROM lesions
     JOIN line_start_references ON line_start_references.reference_study_id = lesions.study_id
@@ -50,6 +55,9 @@ nadir_reference AS (
         lesion_rows.lesion_id,
         min(lesion_rows.size_mm) AS reference_size,
         min(lesion_rows.suv_max) AS reference_suv,
+        -- min() passes over a missing value, which could have been the smallest (D62).
+        bool_and(lesion_rows.size_mm IS NOT NULL) AS reference_sizes_known,
+        bool_and(lesion_rows.suv_max IS NOT NULL) AS reference_suvs_known,
         scans.modality = {{ codes.pet_modality | sql }} AS reference_is_pet
     FROM scans
     JOIN nadir_lesion_rows AS lesion_rows
@@ -61,8 +69,10 @@ nadir_reference AS (
     GROUP BY scans.scan_id, lesion_rows.lesion_id, scans.modality
 )
 
-SELECT reference_basis, reference_key, lesion_id, reference_size, reference_suv, reference_is_pet
+SELECT reference_basis, reference_key, lesion_id, reference_size, reference_suv, reference_sizes_known,
+       reference_suvs_known, reference_is_pet
 FROM line_start_reference
 UNION ALL
-SELECT reference_basis, reference_key, lesion_id, reference_size, reference_suv, reference_is_pet
+SELECT reference_basis, reference_key, lesion_id, reference_size, reference_suv, reference_sizes_known,
+       reference_suvs_known, reference_is_pet
 FROM nadir_reference

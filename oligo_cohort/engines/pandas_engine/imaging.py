@@ -85,6 +85,9 @@ def line_start_reference_lesions(units: pd.DataFrame, inputs: Inputs) -> pd.Data
             "lesion": lesions["lesion"].to_numpy()[rows],
             "ref_size": lesions["size_milli"].array.take(rows),
             "ref_suv": lesions["suv_milli"].array.take(rows),
+            # One measurement: a missing one is the reference's NA itself.
+            "ref_sizes_known": True,
+            "ref_suvs_known": True,
             "ref_is_pet": with_ref["ref_is_pet"].to_numpy(dtype=bool)[owner],
         }
     )
@@ -97,6 +100,8 @@ def nadir_reference_lesions(
 
     Returns the reference lesions of the units that have such a study, and a
     mask (aligned with `units`) of those units; the others keep the line-start reference.
+    `ref_sizes_known` / `ref_suvs_known`: whether every size (SUV) the smallest is taken over is known, as a
+    missing one could have been the smallest (D62).
     """
     window = units[["unit", "pid", "modality", "line_start", "day"]].merge(
         imaging[["pid", "study", "study_date", "modality"]], on=["pid", "modality"]
@@ -108,8 +113,13 @@ def nadir_reference_lesions(
     rows = window[["unit", "study", "ref_is_pet"]].merge(
         lesions[["study", "lesion", "size_milli", "suv_milli"]], on="study"
     )
+    rows = rows.assign(size_known=rows["size_milli"].notna(), suv_known=rows["suv_milli"].notna())
     nadir = rows.groupby(["unit", "lesion"], sort=False).agg(
-        ref_size=("size_milli", "min"), ref_suv=("suv_milli", "min"), ref_is_pet=("ref_is_pet", "first")
+        ref_size=("size_milli", "min"),
+        ref_suv=("suv_milli", "min"),
+        ref_sizes_known=("size_known", "all"),
+        ref_suvs_known=("suv_known", "all"),
+        ref_is_pet=("ref_is_pet", "first"),
     )
     has_nadir = units["unit"].isin(window["unit"]).to_numpy()
     return nadir.reset_index(), has_nadir
@@ -141,10 +151,14 @@ def lesion_progression(
     ref_suv = reference["ref_suv"].astype("Int64").array.take(on_ref, allow_fill=True)
     ref_is_pet = np.append(reference["ref_is_pet"].to_numpy(dtype=bool), False)[on_ref]  # -1: not on reference
     organ = lesions["organ"].array.take(rows)
+    # "+20 % over the smallest" is "+20 % over some value": where a value the smallest is taken over is missing
+    # and the known ones do not decide, the rule is unknown (D62).
     grew = size * 100 >= ref_size * (100 + p.size_increase_pct)
+    grew = grew | _false_where_known(reference["ref_sizes_known"], on_ref)
     is_bone = pd.array(np.asarray(organ == CODES.bone_organ, dtype=bool), dtype="boolean")
     size_rule = grew & (is_bone | (size > p.size_floor_mm * 1000))
     suv_grew = suv * 100 >= ref_suv * (100 + p.suv_increase_pct)
+    suv_grew = suv_grew | _false_where_known(reference["ref_suvs_known"], on_ref)
     both_pet = pairs["x_is_pet"].to_numpy(dtype=bool)[pair] & ref_is_pet
     suv_rule = suv_grew.copy()
     suv_rule[~both_pet] = False  # D14: no SUV rule unless both studies are FDG-PET-CT
@@ -162,6 +176,13 @@ def lesion_progression(
             "progressive": progressive,
         }
     )
+
+
+def _false_where_known(known: pd.Series, on_ref: np.ndarray) -> pd.arrays.BooleanArray:
+    """FALSE where every value of the lesion's reference is known (or it has none), NA where one is missing: OR-ed
+    into a comparison with the smallest known value, it leaves a decided TRUE and makes a FALSE unknown."""
+    known_at = np.append(known.to_numpy(dtype=bool), True)[on_ref]  # -1: not on the reference
+    return pd.array(np.where(known_at, False, None), dtype="boolean")
 
 
 def oligoprogression(progression: pd.DataFrame, pairs: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:

@@ -409,6 +409,45 @@ def test_the_nadir_option_compares_each_lesion_with_its_smallest_size(checked, s
     checked(spec)
 
 
+def nadir_with_a_missing_size(ref_size: str) -> Case:
+    """L1: `ref_size` mm on the reference CT, its size missing on a CT in June 2022, 16 mm on S and the PET."""
+    return case(
+        imaging=baseline_with("imaging", "study_id | study_date | modality\nmid | 2022-06-01 | CT"),
+        lesions=table(f"""
+            study_id | lesion_id | location | organ | size_mm
+            ref      | L1        | distant  | liver | {ref_size}
+            mid      | L1        | distant  | liver |
+            S        | L1        | distant  | liver | 16
+            pet      | L1        | distant  | liver | 16
+        """),
+        parameters={"reference": "nadir"},
+    )
+
+
+@cases(
+    on_s(
+        "the known sizes do not decide: 16 mm is not +20 % over 20, but could be over the missing one",
+        nadir_with_a_missing_size("20"),
+        "unknown",
+        only=False,
+        events=["mid", "S"],
+        inc_pet_confirmation="unknown",
+    ),
+    on_s(
+        "the known sizes decide: 16 mm is +20 % over 12 whatever the missing one was",
+        nadir_with_a_missing_size("12"),
+        "pass",
+        only=False,
+        events=["mid", "S", "pet"],  # the PET has no PET before it: line-start reference, 16 vs 12 mm
+        inc_pet_confirmation="pass",
+    ),
+)
+def test_a_nadir_over_a_missing_size_is_known_only_as_far_as_the_known_sizes_go(checked, spec):
+    """D62: the smallest size is unknown where one is missing, so "+20 % over the nadir" holds when it holds over a
+    known size, and is otherwise undetermined: the missing size could have been the smallest (Kleene logic)."""
+    checked(spec)
+
+
 NADIR_WITHOUT_SAME_MODALITY = case(
     imaging=table("""
         study_id | study_date | modality
