@@ -17,7 +17,7 @@ from oligo_cohort.sources import ROW
 from oligo_cohort.sql_text import identifier as quote
 from oligo_cohort.sql_text import literal as _literal
 from oligo_cohort.validate.dates import PlausibleDates
-from oligo_cohort.validate.typed_tables import DATE_SHAPE, raw_ref, rounded_off
+from oligo_cohort.validate.typed_tables import DATE_SHAPE, raw_ref, rounded_off, written_number
 
 # At most this many rows are listed per rule; the rest are counted in one summary line.
 MAX_ROWS_PER_RULE = 1000
@@ -70,6 +70,7 @@ def column_rules(table: Table, present: set[str], kept: set[str], dates: Plausib
         if col.name not in present:
             continue
         raw, typed = raw_ref(col.name), f"t.{quote(col.name)}"
+        value = typed  # what the bounds judge
         # Where the typed value is missing, the text as written is the text kept beside it (`_create_typed`); the
         # rules test that, which is stored, not the text as written, which for a number or a date is the typed
         # value formatted anew at every row. A plain text column is its own text: it cannot fail its type.
@@ -77,7 +78,12 @@ def column_rules(table: Table, present: set[str], kept: set[str], dates: Plausib
             kept_text = f"t.{quote('kept:' + col.name)}"
             missing = f"{typed} IS NULL AND {kept_text} IS NULL"
             message = _date_hint(raw) if col.type == "date" else _literal(_type_message(col))
-            rules.append(Rule("fatal", col.name, f"{typed} IS NULL AND {kept_text} IS NOT NULL", message, raw, True))
+            not_typed = f"{typed} IS NULL AND {kept_text} IS NOT NULL"
+            if col.type in ("number", "integer"):
+                # A number too large for the type it is kept in is still a number: its bounds judge it, below.
+                value = f"coalesce({typed}, {written_number(col, kept_text)})"
+                not_typed += f" AND {written_number(col, kept_text)} IS NULL"
+            rules.append(Rule("fatal", col.name, not_typed, message, raw, True))
             if col.type == "number":
                 # The text is kept beside a number typed from it when it was written otherwise (`12.50`) or had
                 # more decimals than are kept (D63): the rules decide on the rounded value, so it is said.
@@ -101,15 +107,15 @@ def column_rules(table: Table, present: set[str], kept: set[str], dates: Plausib
             implausible = f"'implausible date (' || {dates.reason(typed)} || '): {ignored}'"
             rules.append(Rule("finding", col.name, f"NOT {dates.holds(typed)}", implausible, raw, True))
         if col.min is not None:
-            rules.append(Rule("fatal", col.name, f"{typed} < {col.min}", f"impossible value: below {col.min:g}", raw))
+            rules.append(Rule("fatal", col.name, f"{value} < {col.min}", f"impossible value: below {col.min:g}", raw))
         if col.max is not None:
-            rules.append(Rule("fatal", col.name, f"{typed} > {col.max}", f"impossible value: above {col.max:g}", raw))
+            rules.append(Rule("fatal", col.name, f"{value} > {col.max}", f"impossible value: above {col.max:g}", raw))
         if col.plausible_max is not None:
             rules.append(
                 Rule(
                     "finding",
                     col.name,
-                    f"{typed} > {col.plausible_max}",
+                    f"{value} > {col.plausible_max}",
                     f"implausibly large (above {col.plausible_max:g}): read as missing",
                     raw,
                 )

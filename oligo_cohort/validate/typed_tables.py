@@ -60,6 +60,17 @@ def typed_expression(col: Column, raw: str) -> str:
     raise ValueError(f"unknown column type {col.type!r} in the dictionary")
 
 
+def written_number(col: Column, text: str) -> str:
+    """SQL: the number (DOUBLE) the text holds when it is written as one of the column's kind (a whole number for an
+    integer column), else NULL. Beside a missing typed value, it is a number too large for the type it is kept
+    in (DECIMAL(12, 3) holds up to a billion), which the column's bounds then judge (`rules`), not its type."""
+    number = f"TRY_CAST({text} AS DOUBLE)"
+    written = f"regexp_full_match({text}, {_literal(NUMBER_PATTERN)}) AND isfinite({number})"
+    if col.type == "integer":
+        written += f" AND {number} = floor({number})"
+    return f"CASE WHEN {written} THEN {number} END"
+
+
 def rounded_off(number: str) -> str:
     """SQL: whether the DOUBLE `number` has digits beyond the decimals a number is kept to (NUMBER_DECIMALS), more
     than a binary fraction's own error: typing rounds them off, and a rule reports it (`rules`)."""

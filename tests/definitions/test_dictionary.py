@@ -66,3 +66,14 @@ def test_vocabulary_classes_atc_codes_and_substitution_groups():
     assert set(by_name["pertuzumab+trastuzumab"].regimen_components) == {"pertuzumab", "trastuzumab"}
     assert by_name["goserelin"].drug_class == by_name["denosumab"].drug_class == "supportive"
     assert all(alias == alias.lower() and target in by_name for alias, target in drug_aliases().items())
+
+
+def test_every_number_column_is_bounded_both_ways():
+    """A number too large for the type it is kept in (DECIMAL(12, 3), INTEGER) is judged by the column's bounds
+    (`validate.rules`): without a lower bound and an upper one (max, or plausible_max), it would read as missing
+    with no word."""
+    for table in tables().values():
+        for column in table.columns:
+            if column.type in ("number", "integer"):
+                assert column.min is not None, (table.name, column.name)
+                assert column.max is not None or column.plausible_max is not None, (table.name, column.name)

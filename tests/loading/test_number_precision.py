@@ -1,4 +1,5 @@
-"""A number is kept to three decimals, and a value written with more is rounded and reported (D63).
+"""A number is kept to three decimals, and a value written with more is rounded and reported (D63); a number
+too large for the type it is kept in is judged by the column's bounds, like any other number.
 
 Sizes and SUVs are exact decimals of 0.001 so that "20 % larger" and "larger than 15 mm" are decided without
 floating-point error. A value with more decimals cannot be kept as it is: it is rounded to the nearest 0.001,
@@ -101,3 +102,48 @@ def test_a_value_rounded_to_the_kept_decimals_is_reported_and_noise_is_not(form,
         assert {p.row: p.value for p in reported} == {
             row: format(v, "f") for row, (v, off) in enumerate(zip(values, rounded_off, strict=True), start=1) if off
         }
+
+
+HUGE = [Decimal("1e9"), Decimal("99999999999"), Decimal("1e15"), Decimal("-1e12")]
+
+
+HUGE_SIZES = {
+    "text": pa.array([format(v, "f") for v in HUGE], pa.string()),
+    "float": pa.array([float(v) for v in HUGE], pa.float64()),
+    "decimal": pa.array([v.quantize(Decimal("0.001")) for v in HUGE], pa.decimal128(38, 3)),
+    "integer": pa.array([int(v) for v in HUGE], pa.int64()),
+}
+
+
+@pytest.mark.parametrize("form", sorted(HUGE_SIZES))
+def test_a_number_too_large_to_keep_is_judged_by_its_bounds_not_called_not_a_number(form, tmp_path):
+    """DECIMAL(12, 3) holds up to a billion. A size of 1e15 mm is a number, and an implausible one: read as missing
+    with a finding, as 301 mm is; -1e12 is below the size's minimum, an impossible value. Neither is "not a
+    number", which would stop the screen for a value the dictionary calls a warning."""
+    tables = {
+        "patients": pa.table({"patient_id": ["P1"], "site_id": ["A"], "birth_date": ["1960-01-01"], "sex": ["F"]}),
+        "imaging": pa.table(
+            {"study_id": ["S1"], "patient_id": ["P1"], "study_date": ["2024-01-01"], "modality": ["CT"]}
+        ),
+        "lesions": lesions(HUGE, "text").set_column(5, "size_mm", HUGE_SIZES[form]),
+        "performance_status": pa.table(
+            {"patient_id": ["P1"], "assessment_date": ["2024-01-01"], "scale": ["KPS"], "score": ["1e10"]}
+        ),
+    }
+    for name, table in tables.items():
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+    con = connect()
+    try:
+        create_vocabulary(con)
+        problems = validate_and_type(con, read_source(tmp_path, con), run_day=dt.date(2025, 1, 1))
+        typed = [row[0] for row in con.execute("SELECT size_mm FROM typed_lesions ORDER BY _row").fetchall()]
+    finally:
+        close(con)
+    said = {(p.table, p.column, p.row): (p.severity, p.message) for p in problems if p.row is not None}
+    assert typed == [None] * len(HUGE)
+    for row, size in enumerate(HUGE, start=1):
+        if size > 0:
+            assert said[("lesions", "size_mm", row)] == ("finding", "implausibly large (above 300): read as missing")
+        else:
+            assert said[("lesions", "size_mm", row)] == ("fatal", "impossible value: below 0")
+    assert said[("performance_status", "score", 1)] == ("fatal", "impossible value: above 100")
