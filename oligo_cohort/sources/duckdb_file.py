@@ -19,6 +19,7 @@ from oligo_cohort.sources.text_tables import (
     RawTable,
     as_text_table,
     check_unique,
+    column_as_text,
     first_error_line,
     is_nested_duckdb_type,
     nested_cells,
@@ -53,12 +54,14 @@ def read_duckdb_file(path: Path) -> RawExtract:
                 message = f"{schema}.{table} is a view: only tables are read (CREATE TABLE {name} AS SELECT ...)"
                 problems.append(Problem("fatal", name, None, None, None, shown, message))
                 continue
+            origin = f"{path}:{table}" if schema == "main" else f"{path}:{schema}.{table}"
             try:
-                data = _duckdb_text_table(source, name, schema, table)
+                data, notes = _duckdb_text_table(source, name, schema, table)
             except (UnreadableError, duckdb.Error) as exc:
                 problems.append(Problem("fatal", name, None, None, None, f"{schema}.{table}", first_error_line(exc)))
                 continue
-            origin = f"{path}:{table}" if schema == "main" else f"{path}:{schema}.{table}"
+            for column, (row, value, what) in notes.items():
+                problems.append(Problem("finding", name, column, row, None, value, f"{what} ({origin})"))
             found[name] = RawTable(name, origin, data)
     except duckdb.Error as exc:
         raise UsageError(f"{path} cannot be read as a DuckDB database ({first_error_line(exc)})") from None
@@ -82,7 +85,10 @@ def _duckdb_tables(source: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[st
     return located
 
 
-def _duckdb_text_table(source: duckdb.DuckDBPyConnection, name: str, schema: str, table: str) -> pl.DataFrame:
+def _duckdb_text_table(
+    source: duckdb.DuckDBPyConnection, name: str, schema: str, table: str
+) -> tuple[pl.DataFrame, dict[str, tuple[int, str, str]]]:
+    """The table's text, and a note (row, value, what) for each column of bytes holding one that is not UTF-8."""
     columns: list[tuple[str, str]] = source.execute(
         "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
         "AND schema_name = ? AND table_name = ? ORDER BY column_index",
@@ -94,9 +100,13 @@ def _duckdb_text_table(source: duckdb.DuckDBPyConnection, name: str, schema: str
         if model_name(column) in wanted and is_nested_duckdb_type(data_type):
             raise nested_cells(column, data_type)
 
-    # Identifiers come from the file's own catalogue, quoted; no value of the file becomes SQL text.
+    # Text kept as bytes (BLOB) is decoded as a Parquet file's is, not cast: a cast spells each byte beyond ASCII
+    # as `\xFC`. Identifiers come from the file's own catalogue, quoted; no value of the file becomes SQL text.
+    as_bytes = {c for c, data_type in columns if model_name(c) in wanted and data_type == "BLOB"}
     selected = "".join(
-        f", CAST({identifier(c)} AS VARCHAR) AS {identifier(c)}"
+        f", {identifier(c)}"
+        if c in as_bytes
+        else f", CAST({identifier(c)} AS VARCHAR) AS {identifier(c)}"
         if model_name(c) in wanted
         else f", NULL AS {identifier(c)}"
         for c, _ in columns
@@ -104,6 +114,13 @@ def _duckdb_text_table(source: duckdb.DuckDBPyConnection, name: str, schema: str
     rows = source.sql(
         f"SELECT rowid + 1 AS {ROW}{selected} FROM {identifier(schema)}.{identifier(table)} ORDER BY rowid"
     )
-    frame = pl.from_arrow(rows.to_arrow_table())
+    arrow = rows.to_arrow_table()
+    notes: dict[str, tuple[int, str, str]] = {}
+    for column in as_bytes:
+        texts, note = column_as_text(arrow.column(column).combine_chunks())
+        arrow = arrow.set_column(arrow.column_names.index(column), column, texts)
+        if note:
+            notes[model_name(column)] = note
+    frame = pl.from_arrow(arrow)
     assert isinstance(frame, pl.DataFrame)
-    return as_text_table(frame)
+    return as_text_table(frame), notes

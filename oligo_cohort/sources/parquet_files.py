@@ -22,6 +22,7 @@ from oligo_cohort.sources.text_tables import (
     RawTable,
     as_text_table,
     check_unique,
+    column_as_text,
     first_error_line,
     is_nested_duckdb_type,
     nested_cells,
@@ -129,7 +130,14 @@ def parquet_table(name: str, file: Path, con: duckdb.DuckDBPyConnection) -> RawT
     )
 
     def text(original: str) -> str:
-        value = f"CAST({identifier(original)} AS VARCHAR)"
+        # Text some writers store as bytes (BINARY without its UTF-8 mark) is decoded, not cast: a cast spells
+        # each byte beyond ASCII as `\xFC`. Bytes that are not UTF-8 stop the stream, and the file is read again
+        # value by value, as Latin-1 with a note (`reread_parquet_as_text`), as a STRING column's would be.
+        value = (
+            f"decode({identifier(original)})"
+            if types[original] == "BLOB"
+            else f"CAST({identifier(original)} AS VARCHAR)"
+        )
         # Trimming against the list is costly: done only when the first or last character is not printable ASCII
         # ('!' to '~'). The first is tested by comparing the text, which reads its first byte and makes no string.
         first = f"{value} >= '!' AND {value} < chr(127)"
@@ -168,7 +176,7 @@ def reread_parquet_as_text(table: RawTable, error: BaseException) -> tuple[RawTa
         raise UnreadableError(f"the file cannot be read as Parquet ({reasons})") from None
     columns: dict[str, pa.Array] = {}
     for original in names:
-        values, note = _as_text_values(data.column(original).combine_chunks())
+        values, note = column_as_text(data.column(original).combine_chunks())
         if note:
             row, value, what = note
             notes.append((model_name(original), row, value, f"{what} ({file.name})"))
@@ -181,29 +189,3 @@ def reread_parquet_as_text(table: RawTable, error: BaseException) -> tuple[RawTa
     missing = [c for c in table.columns if c not in text.columns]
     text = text.with_columns(pl.lit(None, pl.String).alias(column) for column in missing)
     return RawTable(table.name, table.origin, text), notes
-
-
-def _as_text_values(values: pa.Array) -> tuple[pa.Array, tuple[int, str, str] | None]:
-    """A column's values as text; text that is not UTF-8 decodes as Latin-1 (the first such value noted)."""
-    import pyarrow as pa
-
-    kind = values.type
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind)):
-        try:
-            return values.cast(pa.string()), None
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return pa.array([None if v is None else str(v) for v in values.to_pylist()], pa.string()), None
-    note: tuple[int, str, str] | None = None
-    texts: list[str | None] = []
-    for row, value in enumerate(values.cast(pa.binary()).to_pylist(), start=1):
-        if value is None:
-            texts.append(None)
-            continue
-        try:
-            texts.append(value.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            texts.append(value.decode("latin-1"))
-            if note is None:
-                what = f"not UTF-8 (first bad byte at offset {exc.start}): read as Latin-1; write text as UTF-8"
-                note = (row, texts[-1], what)
-    return pa.array(texts, pa.string()), note

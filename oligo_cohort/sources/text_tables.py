@@ -11,12 +11,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from oligo_cohort.column_names import model_name
 from oligo_cohort.file_kinds import UnreadableError
 from oligo_cohort.problems import Problem
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # imported only by the readers that hand their values over as Arrow (`column_as_text`)
 
 ROW = "_row"  # 1-based row number of a record in its source (first data row = 1)
 
@@ -104,3 +108,35 @@ def as_text_table(frame: pl.DataFrame) -> pl.DataFrame:
         + [pl.col(ROW).cast(pl.Int64)]
     )
     return frame
+
+
+def column_as_text(values: pa.Array) -> tuple[pa.Array, tuple[int, str, str] | None]:
+    """A column's values (pyarrow) as text; text or bytes that are not UTF-8 decode as Latin-1, as a CSV file's
+    would, the first such value noted (row, value, what)."""
+    import pyarrow as pa
+
+    kind = values.type
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        try:  # bytes that are all UTF-8, as most are, in one pass
+            return values.cast(pa.string()), None
+        except pa.ArrowInvalid:
+            pass
+    elif not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        try:
+            return values.cast(pa.string()), None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return pa.array([None if v is None else str(v) for v in values.to_pylist()], pa.string()), None
+    note: tuple[int, str, str] | None = None
+    texts: list[str | None] = []
+    for row, value in enumerate(values.cast(pa.binary()).to_pylist(), start=1):
+        if value is None:
+            texts.append(None)
+            continue
+        try:
+            texts.append(value.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            texts.append(value.decode("latin-1"))
+            if note is None:
+                what = f"not UTF-8 (first bad byte at offset {exc.start}): read as Latin-1; write text as UTF-8"
+                note = (row, texts[-1], what)
+    return pa.array(texts, pa.string()), note

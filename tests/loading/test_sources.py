@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oligo_cohort.database import close, connect
+from oligo_cohort.dictionary import tables as dictionary_tables
 from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.load import load_extract
 from oligo_cohort.sources import ROW, read_source
@@ -446,3 +447,66 @@ def test_a_column_name_is_read_alike_by_every_reader_whatever_its_spacing_case_o
             assert values == [("AVL",)]
         else:
             assert raw.tables["patients"].data.get_column("site_id").to_list() == ["AVL"], source_of_extract
+
+
+_SITE_TEXTS = st.text(alphabet=st.sampled_from("AZaz09-üéøßÅ中🙂"), min_size=1, max_size=8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sites=st.lists(
+        st.one_of(
+            _SITE_TEXTS.map(lambda text: text.encode("utf-8")),  # text kept as bytes, UTF-8
+            _SITE_TEXTS.filter(lambda text: text.isascii() is False and all(ord(c) < 256 for c in text)).map(
+                lambda text: text.encode("latin-1")  # a Latin-1 export stored as bytes
+            ),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    reader=st.sampled_from(["Parquet file", "DuckDB file"]),
+)
+def test_text_stored_as_bytes_reads_as_the_same_text_as_a_string_column(tmp_path_factory, sites, reader):
+    """Some writers store text as bytes (Parquet BINARY without its UTF-8 mark, a DuckDB BLOB). It is the text
+    those bytes spell: UTF-8, else Latin-1 with a finding, as for a CSV file or a STRING column; never the
+    escaped spelling of a cast (`Z\\xFCrich`)."""
+    folder = tmp_path_factory.mktemp("bytes")
+    patients = pa.table(
+        {
+            "patient_id": [f"P{k}" for k in range(len(sites))],
+            "site_id": pa.array(sites, pa.binary()),
+            "birth_date": ["1960-01-01"] * len(sites),
+        }
+    )
+    # The other required tables, with their columns and no rows.
+    tables = {
+        name: pa.table({column: pa.array([], pa.string()) for column in dictionary_tables()[name].column_names})
+        for name in ("tumours", "systemic_therapy", "imaging", "lesions")
+    }
+    tables["patients"] = patients
+    if reader == "Parquet file":
+        source: Path = folder / "parquet"
+        source.mkdir()
+        for name, table in tables.items():
+            pq.write_table(table, source / f"{name}.parquet")
+    else:
+        source = folder / "extract.duckdb"
+        with duckdb.connect(str(source)) as con:
+            for name, table in tables.items():
+                con.register("frame", table)
+                con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+                con.unregister("frame")
+    loaded = load_extract(source, as_of="2024-01-01")  # birth dates alone do not make a cut-off
+    read = [row[0] for row in loaded.con.execute("SELECT site_id FROM typed_patients ORDER BY _row").fetchall()]
+    utf8 = []
+    for site in sites:
+        try:
+            utf8.append(site.decode("utf-8"))
+        except UnicodeDecodeError:
+            utf8.append(None)
+    assert read == [
+        text if text is not None else site.decode("latin-1") for site, text in zip(sites, utf8, strict=True)
+    ]
+    noted = [p for p in loaded.findings if p.table == "patients" and p.column == "site_id" and "not UTF-8" in p.message]
+    first_latin1 = next((row for row, text in enumerate(utf8, start=1) if text is None), None)
+    assert [p.row for p in noted] == ([first_latin1] if first_latin1 else [])
