@@ -23,6 +23,7 @@ from oligo_cohort.sources.text_tables import (
     first_error_line,
     is_nested_duckdb_type,
     nested_cells,
+    numeric_ids,
 )
 from oligo_cohort.sql_text import identifier
 
@@ -60,6 +61,7 @@ def read_duckdb_file(path: Path) -> RawExtract:
             except (UnreadableError, duckdb.Error) as exc:
                 problems.append(Problem("fatal", name, None, None, None, f"{schema}.{table}", first_error_line(exc)))
                 continue
+            problems += numeric_ids(name, _columns(source, schema, table))
             for column, (row, value, what) in notes.items():
                 problems.append(Problem("finding", name, column, row, None, value, f"{what} ({origin})"))
             found[name] = RawTable(name, origin, data)
@@ -85,15 +87,20 @@ def _duckdb_tables(source: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[st
     return located
 
 
-def _duckdb_text_table(
-    source: duckdb.DuckDBPyConnection, name: str, schema: str, table: str
-) -> tuple[pl.DataFrame, dict[str, tuple[int, str, str]]]:
-    """The table's text, and a note (row, value, what) for each column of bytes holding one that is not UTF-8."""
-    columns: list[tuple[str, str]] = source.execute(
+def _columns(source: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
+    """The table's columns: (name as written, DuckDB type), in order."""
+    return source.execute(
         "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
         "AND schema_name = ? AND table_name = ? ORDER BY column_index",
         [schema, table],
     ).fetchall()
+
+
+def _duckdb_text_table(
+    source: duckdb.DuckDBPyConnection, name: str, schema: str, table: str
+) -> tuple[pl.DataFrame, dict[str, tuple[int, str, str]]]:
+    """The table's text, and a note (row, value, what) for each column of bytes holding one that is not UTF-8."""
+    columns = _columns(source, schema, table)
     check_unique([column for column, _ in columns])
     wanted = set(tables()[name].column_names)
     for column, data_type in columns:

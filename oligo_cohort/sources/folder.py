@@ -71,7 +71,7 @@ def read_folder(folder: Path, con: duckdb.DuckDBPyConnection | None = None) -> R
                 else:
                     if footers is None:
                         footers = connect()
-                    table = parquet_table(name, file, footers)
+                    table = parquet_table(name, file, footers, problems)
             except UnreadableError as exc:
                 problems.append(Problem("fatal", name, None, None, None, file.name, str(exc)))
                 continue

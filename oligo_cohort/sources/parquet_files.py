@@ -17,6 +17,7 @@ import polars as pl
 from oligo_cohort.column_names import model_name
 from oligo_cohort.dictionary import tables
 from oligo_cohort.file_kinds import UnreadableError
+from oligo_cohort.problems import Problem
 from oligo_cohort.sources.text_tables import (
     ROW,
     RawTable,
@@ -26,6 +27,7 @@ from oligo_cohort.sources.text_tables import (
     first_error_line,
     is_nested_duckdb_type,
     nested_cells,
+    numeric_ids,
 )
 from oligo_cohort.sql_text import identifier, literal
 
@@ -104,17 +106,19 @@ def _without_path(exc: BaseException, file: Path) -> str:
     return first_error_line(exc).replace(str(file), file.name)
 
 
-def parquet_table(name: str, file: Path, con: duckdb.DuckDBPyConnection) -> RawTable:
+def parquet_table(name: str, file: Path, con: duckdb.DuckDBPyConnection, findings: list[Problem]) -> RawTable:
     """A Parquet file as a query giving its text table: the same text as `as_text_table`, read by DuckDB.
 
     Only the footer is read here, on `con`; the rows stream from the file when
     validation types them, so a table of tens of millions of rows is never held in memory as text. Only the
     dictionary's columns are read: another column, of whatever type, is named (and ignored) but never read.
     Should the rows not stream (a damaged page, text that is not UTF-8), validation reads the file again with
-    `reread_parquet_as_text`. pyarrow is not needed for any of it.
+    `reread_parquet_as_text`. pyarrow is not needed for any of it. An id column of numbers adds a finding to
+    `findings`.
     """
     footer = parquet_footer(file, con)
     check_unique([original for original, _ in footer.columns])
+    findings += numeric_ids(name, footer.columns)
     types = dict(footer.columns)
     names = {original: model_name(original) for original, _ in footer.columns}
     quoted_file = literal(str(file))

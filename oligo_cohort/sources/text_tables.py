@@ -87,6 +87,31 @@ def is_nested_duckdb_type(data_type: str) -> bool:
     return _NESTED_DUCKDB_TYPE.match(data_type) is not None
 
 
+_NUMERIC_TYPES = re.compile(r"(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|FLOAT|DOUBLE|REAL|DECIMAL\(.*\))")
+
+
+def numeric_ids(table: str, columns: Sequence[tuple[str, str]]) -> list[Problem]:
+    """A finding for each id column a file stores as numbers ((name as written, DuckDB type) pairs): ids are text,
+    and the zeros that led `00123` are gone before the tool sees it. A DataFrame's gives a `NumericIdWarning`."""
+    from oligo_cohort.dictionary import tables
+
+    ids = {c.name for c in tables()[table].columns if c.name.endswith("_id")}
+    return [
+        Problem(
+            "finding",
+            table,
+            model_name(column),
+            None,
+            None,
+            data_type,
+            "ids stored as numbers: leading zeros (00123) may already be lost, and an id written as text in "
+            "another table will not match; store ids as text",
+        )
+        for column, data_type in columns
+        if model_name(column) in ids and _NUMERIC_TYPES.fullmatch(data_type)
+    ]
+
+
 def nested_cells(column: str, data_type: str) -> UnreadableError:
     """The refusal of a model column holding several values per cell, in the same words from every reader."""
     message = f"column {column!r} is of type {data_type}: several values in one cell, where the model has one"

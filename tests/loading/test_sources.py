@@ -217,7 +217,7 @@ def test_parquet_text_is_trimmed_like_a_dataframes(tmp_path_factory, values):
     pq.write_table(pa.table({"patient_id": values}), folder / "patients.parquet")
     con = connect()
     try:
-        raw = parquet_table("patients", folder / "patients.parquet", con)
+        raw = parquet_table("patients", folder / "patients.parquet", con, [])
         read = [row[0] for row in con.execute(f"SELECT patient_id FROM ({raw.query}) ORDER BY _row").fetchall()]
     finally:
         close(con)
@@ -510,3 +510,37 @@ def test_text_stored_as_bytes_reads_as_the_same_text_as_a_string_column(tmp_path
     noted = [p for p in loaded.findings if p.table == "patients" and p.column == "site_id" and "not UTF-8" in p.message]
     first_latin1 = next((row for row, text in enumerate(utf8, start=1) if text is None), None)
     assert [p.row for p in noted] == ([first_latin1] if first_latin1 else [])
+
+
+@pytest.mark.parametrize("reader", ["Parquet file", "DuckDB file"])
+@pytest.mark.parametrize("arrow_type", [pa.int64(), pa.int32(), pa.float64(), pa.decimal128(10, 0)])
+def test_an_id_column_stored_as_numbers_is_a_finding_naming_table_column_and_type(tmp_path, reader, arrow_type):
+    """A DataFrame's id column of numbers gives a `NumericIdWarning`; a file's gives a finding, as `00123` may have
+    lost its zeros before the file was written, and then matches nothing written as text in another table."""
+    tables = {
+        name: pa.table({column: pa.array([], pa.string()) for column in dictionary_tables()[name].column_names})
+        for name in ("tumours", "systemic_therapy", "imaging", "lesions")
+    }
+    tables["patients"] = pa.table(
+        {"patient_id": pa.array([107, 115], pa.int32()).cast(arrow_type), "site_id": ["A", "B"]}
+    )
+    if reader == "Parquet file":
+        source = tmp_path / "parquet"
+        source.mkdir()
+        for name, table in tables.items():
+            pq.write_table(table, source / f"{name}.parquet")
+    else:
+        source = tmp_path / "extract.duckdb"
+        with duckdb.connect(str(source)) as con:
+            for name, table in tables.items():
+                con.register("frame", table)
+                con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+                con.unregister("frame")
+    problems = read_source(source).problems
+    said = [(p.severity, p.table, p.column, p.value) for p in problems if "ids stored as numbers" in p.message]
+    with duckdb.connect() as con:
+        con.register("frame", tables["patients"])
+        duckdb_type = con.execute(
+            "SELECT column_type FROM (DESCRIBE frame) WHERE column_name = 'patient_id'"
+        ).fetchall()
+    assert said == [("finding", "patients", "patient_id", duckdb_type[0][0])]
