@@ -11,8 +11,9 @@ that decides which one the screen reads (each criterion's own rule in criteria.m
 - a response: any PD between the line start and S fails the criterion, whatever else is recorded.
 
 The audit also warns when an answer is dated where the screen does not read it for the event it was asked for
-(after R; outside the performance-status window; not between the line start and S; after the extract's
-cut-off): it is kept, as the chart says it, but changes nothing for that event.
+(after R; outside the performance-status window; not between the line start and S; after the cut-off the
+reviewed extract is to be screened at, the first screen's): it is kept, as the chart says it, but changes nothing
+for that event. An answer that only the cut-off keeps out says from which `--as-of` a screen reads it.
 """
 
 from __future__ import annotations
@@ -54,12 +55,40 @@ ANSWER_SCALE = "WHO"  # the performance status item asks for a WHO score
 PASS, FAIL, UNSURE = "pass", "fail", "unknown"
 
 
+# Where the cut-off the answers' dates are checked against comes from (`Cutoff.origin`).
+GIVEN, SCREEN, EXTRACT = "given", "screen", "extract"
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """The cut-off the reviewed extract is to be screened at, against which the answers' dates are checked.
+
+    The first screen's (`SCREEN`: recorded by `review export` beside the answer files), one the user gives
+    (`GIVEN`), or, when neither is known, the extract's default cut-off (`EXTRACT`: its latest date).
+    """
+
+    date: dt.date
+    origin: str
+    where: str | None = None  # the file the first screen's cut-off was read from
+
+    @property
+    def label(self) -> str:
+        """`the screen's cut-off`, `the cut-off`, `the extract's cut-off`: as the warnings name it."""
+        return {SCREEN: "the screen's cut-off", GIVEN: "the cut-off", EXTRACT: "the extract's cut-off"}[self.origin]
+
+
 @dataclass(frozen=True)
 class ReviewRecords:
-    """The records to add, per canonical table (text values, the table's columns), and the audit rows."""
+    """The records to add, per canonical table (text values, the table's columns), and the audit rows.
+
+    `read_later` holds the date of every answer that the screen reads for its event, but only at a cut-off later
+    than `cutoff` (it is dated after it).
+    """
 
     tables: dict[str, pd.DataFrame]
     audit: pd.DataFrame
+    cutoff: Cutoff
+    read_later: tuple[dt.date, ...] = ()
 
     @property
     def added(self) -> int:
@@ -75,12 +104,17 @@ class ReviewRecords:
 
 
 def answers_to_records(
-    checked: Checked, facts: RegistryFacts, parameters: Parameters, *, imported_on: dt.date
+    checked: Checked, facts: RegistryFacts, parameters: Parameters, *, imported_on: dt.date, cutoff: Cutoff
 ) -> ReviewRecords:
-    """Canonical records and audit rows for every valid answer, and audit rows for the unanswered ones."""
+    """Canonical records and audit rows for every valid answer, and audit rows for the unanswered ones; the
+    answers' dates are checked against `cutoff`."""
     tables: dict[str, list[dict[str, object]]] = {}
     audit = []
+    read_later = []
     for answer in checked.answers:
+        warning, later = _warning(answer, parameters, cutoff)
+        if later:
+            read_later.append(answer.answer_date)
         record = _record(answer)
         table = answer.item.table
         present = _already_recorded(answer, record, facts)
@@ -102,7 +136,7 @@ def answers_to_records(
                 "record": describe_record(table, record),
                 "conflict": conflict,
                 "counts": counts,
-                "warning": _warning(answer, facts, parameters),
+                "warning": warning,
             }
         )
     for row in checked.unanswered:
@@ -117,7 +151,8 @@ def answers_to_records(
             }
         )
     frames = {name: pd.DataFrame(rows, dtype=object) for name, rows in tables.items()}
-    return ReviewRecords(frames, pd.DataFrame(audit, columns=list(AUDIT_COLUMNS), dtype=object))
+    audit_frame = pd.DataFrame(audit, columns=list(AUDIT_COLUMNS), dtype=object)
+    return ReviewRecords(frames, audit_frame, cutoff, tuple(read_later))
 
 
 def _source(row: AnswerRow, imported_on: dt.date) -> dict[str, object]:
@@ -301,8 +336,13 @@ def _bool(value: object) -> str:
 # --- Dates the screen does not read ----------------------------------------------------------------------------------
 
 
-def _warning(answer: Answer, facts: RegistryFacts, parameters: Parameters) -> str | None:
-    """Why the screen will not read this answer for the event it was asked for (None when it will)."""
+def _warning(answer: Answer, parameters: Parameters, cutoff: Cutoff) -> tuple[str | None, bool]:
+    """Why the screen will not read this answer for the event it was asked for (None when it will), and whether a
+    screen at a later cut-off would: the one place an answer's date is checked against what the screen reads.
+
+    A screen reads no record dated after its cut-off, so an answer dated after `cutoff` but where the criterion
+    reads it (on or before R, say) is read once the cut-off reaches its date: the warning names that `--as-of`.
+    """
     unit, day = answer.unit, answer.answer_date
     s, r = unit["screening_date"], unit["registration_date"]
     notes = []
@@ -317,8 +357,12 @@ def _warning(answer: Answer, facts: RegistryFacts, parameters: Parameters) -> st
         notes.append("no line of therapy active at the scan: not read")
     elif window == "line" and not unit["line_start"] < day < s:  # type: ignore[operator]
         notes.append(f"not between the line start {unit['line_start']} and the scan {s}: not read for this event")
-    if day > facts.as_of:
+    read_later = day > cutoff.date and not notes
+    if read_later:
         notes.append(
-            f"dated after the extract's cut-off {facts.as_of}: a screen with --as-of {facts.as_of} does not read it"
+            f"dated after {cutoff.label} {cutoff.date}: a screen with --as-of {cutoff.date} does not read it, "
+            f"one with --as-of {day} or later does"
         )
-    return "; ".join(notes) or None
+    elif day > cutoff.date:
+        notes.append(f"dated after {cutoff.label} {cutoff.date} too")
+    return "; ".join(notes) or None, read_later
