@@ -10,6 +10,10 @@ that decides which one the screen reads (each criterion's own rule in criteria.m
 - a performance status: the latest assessment in [S - 60 days, R] counts; on one day, the worst (D18);
 - a response: any PD between the line start and S fails the criterion, whatever else is recorded.
 
+A record identical to the one an answer becomes (the answer imported in an earlier round, say) is not added
+again, and is not one of the records the answer is weighed against: the same answers imported again get the same
+conflicts and the same record that counts, `already in the extract`.
+
 The audit also warns when an answer is dated where the screen does not read it for the event it was asked for
 (after R; outside the performance-status window; not between the line start and S; after the cut-off the
 reviewed extract is to be screened at, the first screen's): it is kept, as the chart says it, but changes nothing
@@ -117,10 +121,14 @@ def answers_to_records(
             read_later.append(answer.answer_date)
         record = _record(answer)
         table = answer.item.table
-        present = _already_recorded(answer, record, facts)
+        recorded = facts.records_of(_RECORDS_OF[table], answer.patient_id)
+        same = _same_record(answer, record, recorded)
+        present = bool(same.any())
         if not present:
             tables.setdefault(table, []).append(record)
-        conflict, counts = _conflict(answer, facts, parameters)
+        # The answer's own copy (an earlier round's, or the registry's identical record) says what the answer says:
+        # the conflicts and the record that counts are decided among the other records.
+        conflict, counts = _conflict(answer, recorded[~same], parameters)
         audit.append(
             {
                 **_source(answer.source, imported_on),
@@ -189,12 +197,12 @@ def describe_record(table: str, record: dict[str, object]) -> str:
 _RECORDS_OF = {"observations": "observations", "performance_status": "performance", "response_assessments": "responses"}
 
 
-def _already_recorded(answer: Answer, record: dict[str, object], facts: RegistryFacts) -> bool:
-    """Whether the extract already holds exactly this record (it is then not added twice)."""
+def _same_record(answer: Answer, record: dict[str, object], frame: pd.DataFrame) -> pd.Series:
+    """Which of a patient's records of the answer's kind are exactly the record the answer becomes (the extract
+    then holds it already: it is not added twice)."""
     day = answer.answer_date
-    frame = facts.records_of(_RECORDS_OF[answer.item.table], answer.patient_id)
     if frame.empty:  # most patients: nothing recorded of this kind
-        return False
+        return pd.Series(False, index=frame.index, dtype=bool)
     if answer.item.table == "observations":
         same = (frame["code"] == answer.item.code) & (frame["value"] == (record["value"] == "true"))
         same &= frame["start_date"] == day
@@ -206,29 +214,29 @@ def _already_recorded(answer: Answer, record: dict[str, object], facts: Registry
         )
     else:
         same = (frame["response"] == answer.answer) & (frame["assessment_date"] == day)
-    return bool(same.any())
+    return same.astype(bool)
 
 
 # --- Conflicts with registry records -------------------------------------------------------------------------------
 
 
-def _conflict(answer: Answer, facts: RegistryFacts, parameters: Parameters) -> tuple[str | None, str | None]:
-    """The registry records of the same kind that say otherwise, and which one the screen reads."""
+def _conflict(answer: Answer, rows: pd.DataFrame, parameters: Parameters) -> tuple[str | None, str | None]:
+    """The records of the same kind (`rows`: the patient's, but the answer's own) that say otherwise, and which one
+    the screen reads."""
     code = answer.item.code
     if answer.item.table == "observations":
         return (
-            _observation_conflict(answer, facts)
+            _observation_conflict(answer, rows)
             if code not in CODES.pregnancy_observations
-            else _pregnancy_conflict(answer, facts)
+            else _pregnancy_conflict(answer, rows)
         )
     if answer.item.table == "performance_status":
-        return _performance_conflict(answer, facts, parameters)
-    return _response_conflict(answer, facts)
+        return _performance_conflict(answer, rows, parameters)
+    return _response_conflict(answer, rows)
 
 
-def _observation_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | None, str | None]:
+def _observation_conflict(answer: Answer, rows: pd.DataFrame) -> tuple[str | None, str | None]:
     code, said = answer.item.code, answer.answer == YES
-    rows = facts.records_of("observations", answer.patient_id)
     if rows.empty:  # most patients: no registry record of this kind, so nothing to conflict with
         return None, None
     rows = rows[rows["code"] == code]
@@ -250,9 +258,8 @@ def _observation_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | N
     return conflict, f"the registry record of {latest} counts: it is later (the latest on or before R {r} counts)"
 
 
-def _pregnancy_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | None, str | None]:
+def _pregnancy_conflict(answer: Answer, rows: pd.DataFrame) -> tuple[str | None, str | None]:
     code, said = answer.item.code, answer.answer == YES
-    rows = facts.records_of("observations", answer.patient_id)
     if rows.empty:  # most patients: no registry record of this kind, so nothing to conflict with
         return None, None
     rows = rows[(rows["code"] == code) & (rows["value"] != said)]
@@ -280,12 +287,9 @@ def ps_verdict(scale: str, score: int) -> str:
     return FAIL if score <= CODES.karnofsky_highest_failing_score else UNSURE
 
 
-def _performance_conflict(
-    answer: Answer, facts: RegistryFacts, parameters: Parameters
-) -> tuple[str | None, str | None]:
+def _performance_conflict(answer: Answer, rows: pd.DataFrame, parameters: Parameters) -> tuple[str | None, str | None]:
     s, r = answer.unit["screening_date"], answer.unit["registration_date"]
     start = s - dt.timedelta(days=parameters.performance_status_window_days)  # type: ignore[operator]
-    rows = facts.records_of("performance", answer.patient_id)
     if rows.empty:  # most patients: no registry record of this kind, so nothing to conflict with
         return None, None
     rows = rows[(rows["assessment_date"] >= start) & (rows["assessment_date"] <= r)]
@@ -308,11 +312,10 @@ def _performance_conflict(
     return conflict, f"the registry assessment of {latest} counts: it is later (the latest in [{start}, {r}] counts)"
 
 
-def _response_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | None, str | None]:
+def _response_conflict(answer: Answer, rows: pd.DataFrame) -> tuple[str | None, str | None]:
     start, s = answer.unit["line_start"], answer.unit["screening_date"]
     if start is None:
         return None, None
-    rows = facts.records_of("responses", answer.patient_id)
     if rows.empty:  # most patients: no registry record of this kind, so nothing to conflict with
         return None, None
     rows = rows[(rows["assessment_date"] > start) & (rows["assessment_date"] < s)]  # type: ignore[operator]

@@ -215,6 +215,24 @@ def test_a_conflict_with_a_registry_record_is_kept_and_the_rule_that_decides_nam
     )
 
 
+def test_answers_imported_again_are_already_in_the_extract_and_never_a_conflict_with_themselves(demo, tmp_path):
+    _, _, rows = demo
+    extract = tmp_path / "extract"
+    shutil.copytree(demo_extract_dir(), extract)
+    with (extract / "observations.csv").open("a", encoding="utf-8") as handle:
+        handle.write("00242,lat_amenable,2024-03-01,,false\n")  # the answer (2024-03-04, yes) is later
+    answers = filled_csv(rows[rows["patient_id"].isin(["00217", "00242"])], tmp_path / "answers.csv")
+    edit_csv(answers, {("00217", "who_ps"): {"answer_date": "2024-04-29"}})  # later than the registry's KPS 70
+    first = import_answers([answers], extract, tmp_path / "round-1", today=TODAY).records.audit
+    again = import_answers([answers], tmp_path / "round-1", tmp_path / "round-2", today=TODAY).records.audit
+    assert set(first["action"]) == {"added"} and set(again["action"]) == {"already in the extract"}
+    decided = ["patient_id", "item", "conflict", "counts", "warning"]
+    assert again[decided].equals(first[decided])  # the answer's own copy is neither a conflict nor a later record
+    counts = first.set_index(["patient_id", "item"])["counts"]
+    assert counts[("00217", "who_ps")].startswith("the answer counts: the latest assessment")
+    assert counts[("00242", "lat_amenable")].startswith("the answer counts: the latest lat_amenable observation")
+
+
 # Three patients, three registry situations for lat_amenable (R: 00242 2024-04-22, 00224 2024-07-01, 00174
 # 2024-11-04): a record after R (not read), and true and false on one day before R (D18: review), answered on
 # that same day or later.
