@@ -41,14 +41,14 @@ from oligo_cohort.sql_text import identifier
 # What makes a spreadsheet read a cell as a formula (OWASP's list), plus the apostrophe that marks it inert.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 INERT_MARK = "'"
-_MARKED_STARTS = (*FORMULA_STARTS, INERT_MARK)
+MARKED_STARTS = (*FORMULA_STARTS, INERT_MARK)  # a text starting with one of these is written marked
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _PLAIN_NUMBER_SQL = r"[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?"
 
 
 def inert(text: str) -> str:
     """One text cell as written: an apostrophe before a formula start (or before an apostrophe)."""
-    return INERT_MARK + text if text.startswith(_MARKED_STARTS) else text
+    return INERT_MARK + text if text.startswith(MARKED_STARTS) else text
 
 
 def read_back(text: str) -> str:
@@ -153,4 +153,4 @@ def _starts_marked(quoted: str) -> str:
     must stay a plain projection (tests/safety/test_formula_cells.py).
     """
     code = f"ascii({quoted})"
-    return "(" + " OR ".join(f"{code} = {ord(s)}" for s in _MARKED_STARTS) + ")"
+    return "(" + " OR ".join(f"{code} = {ord(s)}" for s in MARKED_STARTS) + ")"

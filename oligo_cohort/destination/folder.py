@@ -11,7 +11,7 @@ import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 try:
@@ -217,10 +217,15 @@ class OutputFolder:
     # writing
 
     @contextlib.contextmanager
-    def staging(self) -> Iterator[Path]:
-        """A new folder beside the destination; when the block ends without error it replaces the destination."""
+    def staging(self, check: Callable[[Path], None] | None = None) -> Iterator[Path]:
+        """A new folder beside the destination; when the block ends without error it replaces the destination.
+
+        `check`, if given, is called with the finished folder, its marker written, before it replaces anything:
+        what it reads is the output as every later reader reads it (an extract this tool wrote is read knowing
+        its CSV tables carry the writer's inert mark). An error it raises leaves nothing behind.
+        """
         if not self.claimed:
-            with self, self.staging() as folder:
+            with self, self.staging(check) as folder:
                 yield folder
             return
         staging = self._new_staging()
@@ -228,6 +233,9 @@ class OutputFolder:
             yield staging
             raise_if_interrupted()
             write_marker(staging, self.kind)
+            if check is not None:
+                check(staging)
+                raise_if_interrupted()
             with deferred():
                 self._swap(staging)
         except BaseException as exc:
@@ -297,10 +305,12 @@ def staged_output(
     kind: str,
     *,
     inputs: Iterable[str | os.PathLike[str] | None] = (),
+    check: Callable[[Path], None] | None = None,
 ) -> Iterator[Path]:
-    """A staging folder for `destination`: a path (claimed here) or a folder a command has claimed already."""
+    """A staging folder for `destination`: a path (claimed here) or a folder a command has claimed already;
+    `check` reads the finished folder, marker included, before it is moved into place (`OutputFolder.staging`)."""
     folder = destination if isinstance(destination, OutputFolder) else OutputFolder(destination, kind, inputs=inputs)
     if folder.kind != kind:
         raise ValueError(f"{folder} is claimed for `{folder.kind}` output, not `{kind}`")
-    with folder, folder.staging() as staging:
+    with folder, folder.staging(check) as staging:
         yield staging

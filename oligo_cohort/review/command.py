@@ -1,7 +1,7 @@
 """`oligo-cohort review export|import`: the chart review round trip on the command line.
 
     oligo-cohort review export SCREEN_DIR --out REVIEW_DIR [--status eligible,unknown] [--site SITE]
-    oligo-cohort review import REVIEW_FILE... --extract EXTRACT --out NEW_EXTRACT
+    oligo-cohort review import REVIEW_FILE... --extract EXTRACT --out NEW_EXTRACT [--as-of YYYY-MM-DD]
 
 Problems in answer files are listed one per line (file, sheet, row, column, value) with exit code 2, and nothing
 is written. See docs/chart-review.md.
@@ -57,6 +57,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     answers.add_argument(
         "--protocol", default="cosmo", metavar="NAME|PATH", help="protocol of the screen (for the audit's date checks)"
     )
+    answers.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="the cut-off the reviewed extract is to be screened at, for the audit's date checks (default: the first "
+        "screen's, from review_export.json beside the answer files; else the extract's latest date)",
+    )
     answers.add_argument("--problems", metavar="FILE", help="also write every problem found to this CSV file")
     answers.set_defaults(review_handler=run_import)
 
@@ -101,6 +107,7 @@ def run_import(args: argparse.Namespace) -> int:
     from oligo_cohort.destination import OutputFile, OutputFolder, Protected, resolved, starts_with_line
     from oligo_cohort.review.answers import PROBLEM_COLUMNS, AnswerFileError
     from oligo_cohort.review.importer import import_answers
+    from oligo_cohort.review.records import EXTRACT
 
     inputs = [*args.files, args.extract]
     problems_file = None
@@ -117,7 +124,7 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         # The destination is checked and claimed before the answers are read.
         with OutputFolder(args.out, "reviewed-extract", inputs=inputs) as destination:
-            result = import_answers(args.files, args.extract, destination, protocol=args.protocol)
+            result = import_answers(args.files, args.extract, destination, protocol=args.protocol, as_of=args.as_of)
     except AnswerFileError as exc:
         problems = exc.problems
         print(f"oligo-cohort review import: {len(problems)} problem(s) in the answer files", file=sys.stderr)
@@ -146,16 +153,24 @@ def run_import(args: argparse.Namespace) -> int:
             for row in frame.head(20).itertuples(index=False):
                 print(f"  {row.patient_id} {row.item}: {getattr(row, column)}")
     print(f"Wrote the reviewed extract to {result.out_dir}/ (audit: review_audit.csv)")
-    as_of = result.facts.as_of
-    if result.moves_cutoff:
+    cutoff, later = result.records.cutoff, result.records.read_later
+    if later:
         print(
-            f"Answers are dated up to {result.latest_answer}, after the extract's cut-off {as_of}: screen with "
-            f"--as-of {as_of} to keep the first screen's cut-off (those answers are then not read)."
+            f"{len(later):,} answer(s) are dated after {cutoff.label} {cutoff.date}: a screen with --as-of "
+            f"{cutoff.date} does not read them (see the warnings); a screen with --as-of {max(later)} or later reads "
+            "them, and decides every other criterion at that cut-off too (attrition --after-review compares screens "
+            "of one cut-off)."
         )
     from oligo_cohort.cli import command_prefix, shown_path
 
-    print(
-        f"Next: {command_prefix()} screen {shown_path(result.out_dir)} --out SCREEN_AFTER_REVIEW --as-of CUTOFF, "
-        f"with the cut-off of the first screen (the extract's default cut-off is {as_of})"
-    )
+    screen_after = f"{command_prefix()} screen {shown_path(result.out_dir)} --out SCREEN_AFTER_REVIEW --as-of"
+    if cutoff.origin == EXTRACT:
+        print(
+            f"Next: {screen_after} CUTOFF, with the cut-off of the first screen (the answers' dates were checked "
+            f"against the extract's default cut-off {cutoff.date}: no review_export.json beside the answer files; "
+            "give review import --as-of to check them against the first screen's)"
+        )
+    else:
+        origin = f"the first screen's cut-off, from {shown_path(cutoff.where)}" if cutoff.where else "as given"
+        print(f"Next: {screen_after} {cutoff.date} ({origin})")
     return 0

@@ -10,9 +10,14 @@ that decides which one the screen reads (each criterion's own rule in criteria.m
 - a performance status: the latest assessment in [S - 60 days, R] counts; on one day, the worst (D18);
 - a response: any PD between the line start and S fails the criterion, whatever else is recorded.
 
+A record identical to the one an answer becomes (the answer imported in an earlier round, say) is not added
+again, and is not one of the records the answer is weighed against: the same answers imported again get the same
+conflicts and the same record that counts, `already in the extract`.
+
 The audit also warns when an answer is dated where the screen does not read it for the event it was asked for
-(after R; outside the performance-status window; not between the line start and S; after the extract's
-cut-off): it is kept, as the chart says it, but changes nothing for that event.
+(after R; outside the performance-status window; not between the line start and S; after the cut-off the
+reviewed extract is to be screened at, the first screen's): it is kept, as the chart says it, but changes nothing
+for that event. An answer that only the cut-off keeps out says from which `--as-of` a screen reads it.
 """
 
 from __future__ import annotations
@@ -54,12 +59,40 @@ ANSWER_SCALE = "WHO"  # the performance status item asks for a WHO score
 PASS, FAIL, UNSURE = "pass", "fail", "unknown"
 
 
+# Where the cut-off the answers' dates are checked against comes from (`Cutoff.origin`).
+GIVEN, SCREEN, EXTRACT = "given", "screen", "extract"
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """The cut-off the reviewed extract is to be screened at, against which the answers' dates are checked.
+
+    The first screen's (`SCREEN`: recorded by `review export` beside the answer files), one the user gives
+    (`GIVEN`), or, when neither is known, the extract's default cut-off (`EXTRACT`: its latest date).
+    """
+
+    date: dt.date
+    origin: str
+    where: str | None = None  # the file the first screen's cut-off was read from
+
+    @property
+    def label(self) -> str:
+        """`the screen's cut-off`, `the cut-off`, `the extract's cut-off`: as the warnings name it."""
+        return {SCREEN: "the screen's cut-off", GIVEN: "the cut-off", EXTRACT: "the extract's cut-off"}[self.origin]
+
+
 @dataclass(frozen=True)
 class ReviewRecords:
-    """The records to add, per canonical table (text values, the table's columns), and the audit rows."""
+    """The records to add, per canonical table (text values, the table's columns), and the audit rows.
+
+    `read_later` holds the date of every answer that the screen reads for its event, but only at a cut-off later
+    than `cutoff` (it is dated after it).
+    """
 
     tables: dict[str, pd.DataFrame]
     audit: pd.DataFrame
+    cutoff: Cutoff
+    read_later: tuple[dt.date, ...] = ()
 
     @property
     def added(self) -> int:
@@ -75,18 +108,27 @@ class ReviewRecords:
 
 
 def answers_to_records(
-    checked: Checked, facts: RegistryFacts, parameters: Parameters, *, imported_on: dt.date
+    checked: Checked, facts: RegistryFacts, parameters: Parameters, *, imported_on: dt.date, cutoff: Cutoff
 ) -> ReviewRecords:
-    """Canonical records and audit rows for every valid answer, and audit rows for the unanswered ones."""
+    """Canonical records and audit rows for every valid answer, and audit rows for the unanswered ones; the
+    answers' dates are checked against `cutoff`."""
     tables: dict[str, list[dict[str, object]]] = {}
     audit = []
+    read_later = []
     for answer in checked.answers:
+        warning, later = _warning(answer, parameters, cutoff)
+        if later:
+            read_later.append(answer.answer_date)
         record = _record(answer)
         table = answer.item.table
-        present = _already_recorded(answer, record, facts)
+        recorded = facts.records_of(_RECORDS_OF[table], answer.patient_id)
+        same = _same_record(answer, record, recorded)
+        present = bool(same.any())
         if not present:
             tables.setdefault(table, []).append(record)
-        conflict, counts = _conflict(answer, facts, parameters)
+        # The answer's own copy (an earlier round's, or the registry's identical record) says what the answer says:
+        # the conflicts and the record that counts are decided among the other records.
+        conflict, counts = _conflict(answer, recorded[~same], parameters)
         audit.append(
             {
                 **_source(answer.source, imported_on),
@@ -102,7 +144,7 @@ def answers_to_records(
                 "record": describe_record(table, record),
                 "conflict": conflict,
                 "counts": counts,
-                "warning": _warning(answer, facts, parameters),
+                "warning": warning,
             }
         )
     for row in checked.unanswered:
@@ -117,7 +159,8 @@ def answers_to_records(
             }
         )
     frames = {name: pd.DataFrame(rows, dtype=object) for name, rows in tables.items()}
-    return ReviewRecords(frames, pd.DataFrame(audit, columns=list(AUDIT_COLUMNS), dtype=object))
+    audit_frame = pd.DataFrame(audit, columns=list(AUDIT_COLUMNS), dtype=object)
+    return ReviewRecords(frames, audit_frame, cutoff, tuple(read_later))
 
 
 def _source(row: AnswerRow, imported_on: dt.date) -> dict[str, object]:
@@ -154,12 +197,12 @@ def describe_record(table: str, record: dict[str, object]) -> str:
 _RECORDS_OF = {"observations": "observations", "performance_status": "performance", "response_assessments": "responses"}
 
 
-def _already_recorded(answer: Answer, record: dict[str, object], facts: RegistryFacts) -> bool:
-    """Whether the extract already holds exactly this record (it is then not added twice)."""
+def _same_record(answer: Answer, record: dict[str, object], frame: pd.DataFrame) -> pd.Series:
+    """Which of a patient's records of the answer's kind are exactly the record the answer becomes (the extract
+    then holds it already: it is not added twice)."""
     day = answer.answer_date
-    frame = facts.records_of(_RECORDS_OF[answer.item.table], answer.patient_id)
     if frame.empty:  # most patients: nothing recorded of this kind
-        return False
+        return pd.Series(False, index=frame.index, dtype=bool)
     if answer.item.table == "observations":
         same = (frame["code"] == answer.item.code) & (frame["value"] == (record["value"] == "true"))
         same &= frame["start_date"] == day
@@ -171,29 +214,29 @@ def _already_recorded(answer: Answer, record: dict[str, object], facts: Registry
         )
     else:
         same = (frame["response"] == answer.answer) & (frame["assessment_date"] == day)
-    return bool(same.any())
+    return same.astype(bool)
 
 
 # --- Conflicts with registry records -------------------------------------------------------------------------------
 
 
-def _conflict(answer: Answer, facts: RegistryFacts, parameters: Parameters) -> tuple[str | None, str | None]:
-    """The registry records of the same kind that say otherwise, and which one the screen reads."""
+def _conflict(answer: Answer, rows: pd.DataFrame, parameters: Parameters) -> tuple[str | None, str | None]:
+    """The records of the same kind (`rows`: the patient's, but the answer's own) that say otherwise, and which one
+    the screen reads."""
     code = answer.item.code
     if answer.item.table == "observations":
         return (
-            _observation_conflict(answer, facts)
+            _observation_conflict(answer, rows)
             if code not in CODES.pregnancy_observations
-            else _pregnancy_conflict(answer, facts)
+            else _pregnancy_conflict(answer, rows)
         )
     if answer.item.table == "performance_status":
-        return _performance_conflict(answer, facts, parameters)
-    return _response_conflict(answer, facts)
+        return _performance_conflict(answer, rows, parameters)
+    return _response_conflict(answer, rows)
 
 
-def _observation_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | None, str | None]:
+def _observation_conflict(answer: Answer, rows: pd.DataFrame) -> tuple[str | None, str | None]:
     code, said = answer.item.code, answer.answer == YES
-    rows = facts.records_of("observations", answer.patient_id)
     if rows.empty:  # most patients: no registry record of this kind, so nothing to conflict with
         return None, None
     rows = rows[rows["code"] == code]
@@ -215,9 +258,8 @@ def _observation_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | N
     return conflict, f"the registry record of {latest} counts: it is later (the latest on or before R {r} counts)"
 
 
-def _pregnancy_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | None, str | None]:
+def _pregnancy_conflict(answer: Answer, rows: pd.DataFrame) -> tuple[str | None, str | None]:
     code, said = answer.item.code, answer.answer == YES
-    rows = facts.records_of("observations", answer.patient_id)
     if rows.empty:  # most patients: no registry record of this kind, so nothing to conflict with
         return None, None
     rows = rows[(rows["code"] == code) & (rows["value"] != said)]
@@ -245,12 +287,9 @@ def ps_verdict(scale: str, score: int) -> str:
     return FAIL if score <= CODES.karnofsky_highest_failing_score else UNSURE
 
 
-def _performance_conflict(
-    answer: Answer, facts: RegistryFacts, parameters: Parameters
-) -> tuple[str | None, str | None]:
+def _performance_conflict(answer: Answer, rows: pd.DataFrame, parameters: Parameters) -> tuple[str | None, str | None]:
     s, r = answer.unit["screening_date"], answer.unit["registration_date"]
     start = s - dt.timedelta(days=parameters.performance_status_window_days)  # type: ignore[operator]
-    rows = facts.records_of("performance", answer.patient_id)
     if rows.empty:  # most patients: no registry record of this kind, so nothing to conflict with
         return None, None
     rows = rows[(rows["assessment_date"] >= start) & (rows["assessment_date"] <= r)]
@@ -273,11 +312,10 @@ def _performance_conflict(
     return conflict, f"the registry assessment of {latest} counts: it is later (the latest in [{start}, {r}] counts)"
 
 
-def _response_conflict(answer: Answer, facts: RegistryFacts) -> tuple[str | None, str | None]:
+def _response_conflict(answer: Answer, rows: pd.DataFrame) -> tuple[str | None, str | None]:
     start, s = answer.unit["line_start"], answer.unit["screening_date"]
     if start is None:
         return None, None
-    rows = facts.records_of("responses", answer.patient_id)
     if rows.empty:  # most patients: no registry record of this kind, so nothing to conflict with
         return None, None
     rows = rows[(rows["assessment_date"] > start) & (rows["assessment_date"] < s)]  # type: ignore[operator]
@@ -301,8 +339,13 @@ def _bool(value: object) -> str:
 # --- Dates the screen does not read ----------------------------------------------------------------------------------
 
 
-def _warning(answer: Answer, facts: RegistryFacts, parameters: Parameters) -> str | None:
-    """Why the screen will not read this answer for the event it was asked for (None when it will)."""
+def _warning(answer: Answer, parameters: Parameters, cutoff: Cutoff) -> tuple[str | None, bool]:
+    """Why the screen will not read this answer for the event it was asked for (None when it will), and whether a
+    screen at a later cut-off would: the one place an answer's date is checked against what the screen reads.
+
+    A screen reads no record dated after its cut-off, so an answer dated after `cutoff` but where the criterion
+    reads it (on or before R, say) is read once the cut-off reaches its date: the warning names that `--as-of`.
+    """
     unit, day = answer.unit, answer.answer_date
     s, r = unit["screening_date"], unit["registration_date"]
     notes = []
@@ -317,8 +360,12 @@ def _warning(answer: Answer, facts: RegistryFacts, parameters: Parameters) -> st
         notes.append("no line of therapy active at the scan: not read")
     elif window == "line" and not unit["line_start"] < day < s:  # type: ignore[operator]
         notes.append(f"not between the line start {unit['line_start']} and the scan {s}: not read for this event")
-    if day > facts.as_of:
+    read_later = day > cutoff.date and not notes
+    if read_later:
         notes.append(
-            f"dated after the extract's cut-off {facts.as_of}: a screen with --as-of {facts.as_of} does not read it"
+            f"dated after {cutoff.label} {cutoff.date}: a screen with --as-of {cutoff.date} does not read it, "
+            f"one with --as-of {day} or later does"
         )
-    return "; ".join(notes) or None
+    elif day > cutoff.date:
+        notes.append(f"dated after {cutoff.label} {cutoff.date} too")
+    return "; ".join(notes) or None, read_later

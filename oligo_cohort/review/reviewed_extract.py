@@ -3,12 +3,16 @@
 The input is only read. Every file of an extract folder is copied as it is, except the tables that receive
 records: a CSV table is written again with its rows as read (text, columns as found) followed by the new ones; a
 Parquet table keeps its schema and gets the new rows cast to it; a table the extract lacks is created in the
-format of its `patients` table. A DuckDB database file is written out as a folder of Parquet tables (the
+format of its `patients` table. The reviewed extract's CSV tables are read without the CSV writer's inert mark (it
+is an extract this tool wrote: `sources.TOOL_EXTRACTS`), so a CSV table of an extract the tool did not write is
+copied as it is only when the writer would write every value of it as it is; one holding a value that starts
+with a formula character or an apostrophe (`=217`, `'00107`) is written again through the writer, like the
+tables receiving records, so that every table reads back the values the extract holds. A DuckDB database file is written out as a folder of Parquet tables (the
 database itself is not copied): the reviewed extract is always a folder, with the audit beside its tables. An
 audit already in the extract (an earlier review round) is kept, the new rows after it.
 
-The folder is written through `oligo_cohort.destination` (all or nothing) and loaded once more before it
-is moved into place, so a reviewed extract that the screen would refuse is never left behind.
+The folder is written through `oligo_cohort.destination` (all or nothing) and loaded once more, marker
+written, before it is moved into place, so a reviewed extract that the screen would refuse is never left behind.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import UsageError
 from oligo_cohort.review.records import AUDIT_COLUMNS
 from oligo_cohort.sources import DUCKDB_FILE, ROW, file_kind, read_source
+from oligo_cohort.sources.csv_files import written_as_read
+from oligo_cohort.sources.folder import written_by_tool
 from oligo_cohort.user_files import UserFileProblem, header_names, nul_cells, read_delimited
 
 AUDIT_FILE = "review_audit.csv"
@@ -43,7 +49,8 @@ def write_reviewed_extract(
     folder = out_dir
     if not isinstance(folder, OutputFolder):
         folder = OutputFolder(out_dir, "reviewed-extract", inputs=[extract])
-    with staged_output(folder, "reviewed-extract") as staging:
+    # Loaded once more with its marker written: read as the screen will read it, without the writer's marks.
+    with staged_output(folder, "reviewed-extract", check=_check_loads) as staging:
         if extract.is_dir():
             _copy_folder(extract, staging, records)
         elif file_kind(extract) == DUCKDB_FILE:
@@ -51,32 +58,40 @@ def write_reviewed_extract(
         else:
             raise UsageError(f"--extract {extract} is neither a folder nor a DuckDB database file")
         _write_audit(extract, staging / AUDIT_FILE, audit)
-        _check_loads(staging)
     return folder.requested
 
 
 def _copy_folder(extract: Path, staging: Path, records: dict[str, pd.DataFrame]) -> None:
     model = tables()
+    # The reviewed extract's CSV tables are read without the writer's inert mark. Those of an extract this tool
+    # wrote carry it already and are copied; those of another may not (see the module notes).
+    marked = written_by_tool(extract)
     table_files: dict[str, Path] = {}
     for file in sorted(extract.iterdir()):
         if not file.is_file() or file.name.startswith(".") or file.name == AUDIT_FILE:
             continue
         stem, suffix = file.stem.lower(), file.suffix.lower()
-        if stem in model and suffix in (".csv", ".parquet") and stem in records:
+        if stem in model and suffix in (".csv", ".parquet") and (stem in records or (suffix == ".csv" and not marked)):
             table_files[stem] = file
             continue
         shutil.copy2(file, staging / file.name)
     patients_format = next((f.suffix.lower() for f in extract.iterdir() if f.stem.lower() == "patients"), ".csv")
     raw = read_source(extract) if any(f.suffix.lower() == ".csv" for f in table_files.values()) else None
-    for name, new_rows in records.items():
-        file = table_files.get(name)
-        if file is None:
-            _write_new_table(staging, name, new_rows, patients_format)
-        elif file.suffix.lower() == ".csv":
-            assert raw is not None
-            _append_csv(raw.tables[name].data, new_rows, staging / f"{file.stem}.csv")
-        else:
+    for name, file in table_files.items():
+        new_rows = records.get(name)
+        if file.suffix.lower() == ".parquet":
+            assert new_rows is not None  # a Parquet table is taken here only to receive records
             _append_parquet(pq.read_table(file), new_rows, staging / file.name)
+            continue
+        assert raw is not None
+        existing = raw.tables[name].data
+        if new_rows is None and written_as_read(existing):
+            shutil.copy2(file, staging / file.name)  # the writer would write it as it is
+        else:
+            _append_csv(existing, new_rows, staging / f"{file.stem}.csv")
+    for name, new_rows in records.items():
+        if name not in table_files:
+            _write_new_table(staging, name, new_rows, patients_format)
 
 
 def _copy_database(extract: Path, staging: Path, records: dict[str, pd.DataFrame]) -> None:
@@ -113,11 +128,12 @@ def _write_new_table(staging: Path, name: str, rows: pd.DataFrame, suffix: str) 
         _write_csv(staging / f"{name}.csv", columns, [_texts(r) for r in frame.itertuples(index=False, name=None)])
 
 
-def _append_csv(existing: pl.DataFrame, rows: pd.DataFrame, target: Path) -> None:
-    """The table's rows as read (text, columns as found) and the new rows in those columns."""
+def _append_csv(existing: pl.DataFrame, rows: pd.DataFrame | None, target: Path) -> None:
+    """The table's rows as read (text, columns as found) and the new rows (if any) in those columns."""
     columns = [c for c in existing.columns if c != ROW]
     body = [[value or "" for value in record] for record in existing.select(columns).iter_rows()]
-    body += [_texts(r) for r in rows.reindex(columns=columns).itertuples(index=False, name=None)]
+    if rows is not None:
+        body += [_texts(r) for r in rows.reindex(columns=columns).itertuples(index=False, name=None)]
     _write_csv(target, columns, body)
 
 

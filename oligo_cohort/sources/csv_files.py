@@ -31,6 +31,19 @@ def without_inert_marks(table: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def written_as_read(table: pl.DataFrame) -> bool:
+    """Whether the CSV writer would write every text value of `table` (as read) as it is: none starts with a
+    character it marks (csv_output.MARKED_STARTS), so the file reads back the same with or without the mark
+    taken off."""
+    from oligo_cohort.csv_output import MARKED_STARTS
+
+    text = [name for name, kind in table.schema.items() if name != ROW and kind == pl.String]
+    if not text or table.is_empty():
+        return True
+    marked = pl.any_horizontal(pl.col(name).str.starts_with(start) for name in text for start in MARKED_STARTS)
+    return not table.select(marked.fill_null(False).any()).item()
+
+
 def read_csv_file(file: Path, notes: list[str]) -> pl.DataFrame:
     """Read a CSV file as text; a non-UTF-8 (Latin-1) file or a `;`/tab delimiter is read, with a note.
 

@@ -17,8 +17,18 @@ from oligo_cohort.sources.text_tables import RawExtract, RawTable
 
 # Extracts this tool writes (`import`, `review import`): their CSV tables went through the one CSV writer, which
 # marks formula-like text inert with a leading apostrophe; read back, the apostrophe comes off again, so an id
-# such as `-00107` is the same id in every table and in every screen of the extract.
+# such as `-00107` is the same id in every table and in every screen of the extract. The marker says so, and is
+# written before such a folder is checked (`staged_output(check=...)`), so the check reads it as every later
+# reader does.
 TOOL_EXTRACTS = ("import", "reviewed-extract")
+
+
+def written_by_tool(folder: Path) -> bool:
+    """Whether `folder` is an extract this tool wrote: its CSV tables carry the writer's inert mark."""
+    from oligo_cohort.destination import Marker
+
+    marker = Marker.read(folder)
+    return marker is not None and marker.kind in TOOL_EXTRACTS
 
 
 def read_folder(folder: Path, con: duckdb.DuckDBPyConnection | None = None) -> RawExtract:

@@ -24,6 +24,7 @@ from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.review.answers import AnswerFileError
 from oligo_cohort.review.export import REVIEW_COLUMNS, export_review, write_review_csv
 from oligo_cohort.review.importer import import_answers
+from oligo_cohort.review.items import BY_CODE
 from oligo_cohort.review.reviewed_extract import AUDIT_FILE
 from oligo_cohort.review.simulate import fill_answers
 
@@ -214,6 +215,24 @@ def test_a_conflict_with_a_registry_record_is_kept_and_the_rule_that_decides_nam
     )
 
 
+def test_answers_imported_again_are_already_in_the_extract_and_never_a_conflict_with_themselves(demo, tmp_path):
+    _, _, rows = demo
+    extract = tmp_path / "extract"
+    shutil.copytree(demo_extract_dir(), extract)
+    with (extract / "observations.csv").open("a", encoding="utf-8") as handle:
+        handle.write("00242,lat_amenable,2024-03-01,,false\n")  # the answer (2024-03-04, yes) is later
+    answers = filled_csv(rows[rows["patient_id"].isin(["00217", "00242"])], tmp_path / "answers.csv")
+    edit_csv(answers, {("00217", "who_ps"): {"answer_date": "2024-04-29"}})  # later than the registry's KPS 70
+    first = import_answers([answers], extract, tmp_path / "round-1", today=TODAY).records.audit
+    again = import_answers([answers], tmp_path / "round-1", tmp_path / "round-2", today=TODAY).records.audit
+    assert set(first["action"]) == {"added"} and set(again["action"]) == {"already in the extract"}
+    decided = ["patient_id", "item", "conflict", "counts", "warning"]
+    assert again[decided].equals(first[decided])  # the answer's own copy is neither a conflict nor a later record
+    counts = first.set_index(["patient_id", "item"])["counts"]
+    assert counts[("00217", "who_ps")].startswith("the answer counts: the latest assessment")
+    assert counts[("00242", "lat_amenable")].startswith("the answer counts: the latest lat_amenable observation")
+
+
 # Three patients, three registry situations for lat_amenable (R: 00242 2024-04-22, 00224 2024-07-01, 00174
 # 2024-11-04): a record after R (not read), and true and false on one day before R (D18: review), answered on
 # that same day or later.
@@ -266,6 +285,108 @@ def test_answers_dated_after_the_cutoff_are_kept_with_a_warning(demo, tmp_path, 
     assert "after the extract's cut-off 2025-03-31" in printed and "--as-of 2025-03-31" in printed
     audit = pd.read_csv(out / AUDIT_FILE, dtype=str, keep_default_na=False)
     assert audit["warning"].str.contains("dated after the extract's cut-off 2025-03-31").all()
+
+
+# The first screen's cut-off, before the planned registration R 2024-08-05 of 20067 and 01068 (scans of 2024-06-17).
+FIRST_CUTOFF = "2024-06-30"
+# An answer dated on the cut-off, the day after it, on R, the day after R.
+BOUNDARIES = {
+    ("20067", "lat_amenable"): "2024-06-30",
+    ("20067", "informed_consent"): "2024-07-01",
+    ("01068", "lat_amenable"): "2024-08-05",
+    ("01068", "informed_consent"): "2024-08-06",
+}
+
+
+@pytest.fixture(scope="module")
+def early(tmp_path_factory):
+    """The demo screened at 2024-06-30, before R of some events, and exported: (screen folder, export folder)."""
+    base = tmp_path_factory.mktemp("early")
+    screen(demo_extract_dir(), as_of=FIRST_CUTOFF).write(base / "screen")
+    export_review(base / "screen", base / "review")
+    return base / "screen", base / "review"
+
+
+def answered_at_boundaries(review: Path, folder: Path) -> Path:
+    """A copy of the export folder whose review.csv answers `yes` to the BOUNDARIES rows, as dated there."""
+    shutil.copytree(review, folder)
+    answers = folder / "review.csv"
+    edits = {key: {"answer": "yes", "answer_date": day, "answered_by": NURSE} for key, day in BOUNDARIES.items()}
+    assert len(edit_csv(answers, edits)) == len(BOUNDARIES)
+    return answers
+
+
+def test_an_answer_after_the_first_screens_cutoff_is_warned_and_the_cutoff_that_reads_it_named(early, tmp_path, capsys):
+    _, review = early
+    answers = answered_at_boundaries(review, tmp_path / "review")  # beside the export's review_export.json
+    out = tmp_path / "reviewed"
+    assert main(["review", "import", str(answers), "--extract", str(demo_extract_dir()), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    audit = pd.read_csv(out / AUDIT_FILE, dtype=str, keep_default_na=False).set_index(["patient_id", "item"])
+    warning = audit["warning"]
+    assert warning[("20067", "lat_amenable")] == ""  # on the cut-off: read
+    assert warning[("20067", "informed_consent")] == (
+        "dated after the screen's cut-off 2024-06-30: a screen with --as-of 2024-06-30 does not read it, "
+        "one with --as-of 2024-07-01 or later does"
+    )
+    assert "one with --as-of 2024-08-05 or later does" in warning[("01068", "lat_amenable")]  # on R
+    after_r = warning[("01068", "informed_consent")]
+    assert after_r.startswith("dated after the planned registration R 2024-08-05: not read for this event")
+    assert "--as-of 2024-08-06" not in after_r  # no cut-off makes it count for this event
+    assert "2 answer(s) are dated after the screen's cut-off 2024-06-30" in printed
+    assert "a screen with --as-of 2024-08-05 or later reads them" in printed
+    assert "--out SCREEN_AFTER_REVIEW --as-of 2024-06-30" in printed
+
+    def outcomes(as_of: str) -> dict[tuple[str, str], str]:
+        patients = screen(out, as_of=as_of).patients.set_index("patient_id")
+        return {key: patients.loc[key[0], BY_CODE[key[1]].criterion] for key in BOUNDARIES}
+
+    assert outcomes(FIRST_CUTOFF) == {
+        ("20067", "lat_amenable"): "pass",
+        ("20067", "informed_consent"): "review",
+        ("01068", "lat_amenable"): "review",
+        ("01068", "informed_consent"): "review",
+    }
+    assert outcomes("2024-08-05") == {
+        ("20067", "lat_amenable"): "pass",
+        ("20067", "informed_consent"): "pass",
+        ("01068", "lat_amenable"): "pass",
+        ("01068", "informed_consent"): "review",
+    }
+
+
+def test_the_cutoff_given_with_as_of_is_the_one_the_answer_dates_are_checked_against(early, tmp_path, capsys):
+    _, review = early
+    answers = answered_at_boundaries(review, tmp_path / "review")
+    result = import_answers([answers], demo_extract_dir(), tmp_path / "reviewed", today=TODAY, as_of="2024-08-05")
+    warnings = result.records.audit.set_index(["patient_id", "item"])["warning"].fillna("")
+    assert [key for key, text in warnings.items() if text] == [("01068", "informed_consent")]
+    assert warnings[("01068", "informed_consent")] == (
+        "dated after the planned registration R 2024-08-05: not read for this event; "
+        "dated after the cut-off 2024-08-05 too"
+    )
+    out = tmp_path / "reviewed-cli"
+    command = ["review", "import", str(answers), "--extract", str(demo_extract_dir()), "--out", str(out)]
+    assert main([*command, "--as-of", "2024-07-01"]) == 0
+    printed = capsys.readouterr().out
+    assert "1 answer(s) are dated after the cut-off 2024-07-01" in printed
+    assert "--out SCREEN_AFTER_REVIEW --as-of 2024-07-01" in printed
+
+
+def test_answer_files_exported_at_different_cutoffs_are_refused_unless_as_of_says_which(demo, early, tmp_path):
+    _, later, _ = demo  # exported at the extract's cut-off 2025-03-31
+    first = answered_at_boundaries(early[1], tmp_path / "early")
+    shutil.copytree(later, tmp_path / "later")
+    second = tmp_path / "later" / "review.csv"
+    edit_csv(second, {("00217", "who_ps"): {"answer": "1", "answer_date": "2024-04-22", "answered_by": NURSE}})
+    with pytest.raises(AnswerFileError) as raised:
+        import_answers([first, second], demo_extract_dir(), tmp_path / "reviewed", today=TODAY)
+    messages = [(p.file, p.message) for p in raised.value.problems]
+    assert [file for file, _ in messages] == [str(first), str(second)]
+    assert "exported at the cut-off 2024-06-30" in messages[0][1] and "2025-03-31" in messages[0][1]
+    assert "give the cut-off to screen at with --as-of" in messages[0][1]
+    assert not (tmp_path / "reviewed").exists()
+    import_answers([first, second], demo_extract_dir(), tmp_path / "reviewed", today=TODAY, as_of=FIRST_CUTOFF)
 
 
 def test_an_extract_without_observations_gets_the_table(tmp_path):

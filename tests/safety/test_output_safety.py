@@ -160,6 +160,27 @@ def test_the_earlier_output_is_deleted_only_after_the_new_one_is_in_place(tmp_pa
     assert leftovers(tmp_path) == [".out.previous"]
 
 
+def test_a_check_of_the_output_reads_it_with_its_marker_and_a_failing_one_leaves_the_earlier_output(tmp_path):
+    out = tmp_path / "out"
+    seen = []
+
+    def check(folder: Path) -> None:
+        seen.append(dest.Marker.read(folder))
+        if (folder / "a.csv").read_text(encoding="utf-8") == "bad\n":
+            raise ValueError("the output does not load")
+
+    with staged_output(out, "reviewed-extract", check=check) as staging:
+        (staging / "a.csv").write_text("good\n", encoding="utf-8")
+    assert seen[0] is not None and seen[0].kind == "reviewed-extract" and seen[0].entries == {"a.csv"}
+    with (
+        pytest.raises(ValueError, match="does not load"),
+        staged_output(out, "reviewed-extract", check=check) as staging,
+    ):
+        (staging / "a.csv").write_text("bad\n", encoding="utf-8")
+    assert (out / "a.csv").read_text(encoding="utf-8") == "good\n"
+    assert leftovers(tmp_path) == []
+
+
 # --- inputs are never an output -----------------------------------------------------------------------------
 
 
