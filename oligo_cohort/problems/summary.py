@@ -112,6 +112,10 @@ def summary_lines(
     for group in groups[:max_groups]:
         # A fatal report holds fatal problems only: their severity goes without saying.
         severity = "" if group.severity == "fatal" else f"{group.severity:<11} "
+        if group.count == 1 and group.listed[0].row is None:
+            # One problem of a table or file, not of a row: its own line says it all, value included, once.
+            lines.append(one_line(f"  {severity}{group.listed[0].describe()}"))
+            continue
         lines.append(one_line(f"  {severity}{group.where}: {group.label}{_count_text(group)}"))
         if group.kind == "unknown_drug":
             lines += [one_line(line) for line in _name_lines(group, see)]
@@ -133,10 +137,7 @@ def _count_text(group: ProblemGroup) -> str:
 
 
 def _example_lines(group: ProblemGroup, see: str, examples: int) -> list[str]:
-    """The group's first problems, each as the one line `describe()` gives (a group of one: only when it says more
-    than the group's line)."""
-    if group.count == 1 and group.listed and group.listed[0].value is None and group.listed[0].row is None:
-        return []
+    """The group's first problems, each as the one line `describe()` gives."""
     shown = group.listed[:examples]
     lines = [f"      {p.describe()}" for p in shown]
     rest = group.count - len(shown)

@@ -65,6 +65,12 @@ def read_csv_file(file: Path, notes: list[str]) -> pl.DataFrame:
         text = raw.decode("latin-1")
         content = io.BytesIO(text.encode("utf-8"))
         notes.append(f"not UTF-8 (first bad byte at offset {exc.start}): read as Latin-1; save as UTF-8 to be sure")
+    if "\r" in text and "\n" not in text:
+        # Excel's "CSV (Macintosh)" ends its lines with a carriage return alone; with no line feed anywhere in the
+        # file, every carriage return is a line end.
+        text = text.replace("\r", "\n")
+        content = io.BytesIO(text.encode("utf-8"))
+        notes.append("lines end with a carriage return alone (CSV for the classic Mac): read as line ends")
     first_line = text.split("\n", 1)[0]
     delimiter = delimiter_of(first_line)
     if delimiter != ",":

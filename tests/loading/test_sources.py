@@ -162,6 +162,22 @@ def test_latin1_and_semicolon_files_are_read_with_a_finding(tmp_path):
     assert ("patients", "not UTF-8") in notes
 
 
+@pytest.mark.parametrize("line_end", ["\r\n", "\r"], ids=["Windows", "classic Mac"])
+def test_every_line_end_reads_alike(tmp_path, csv_extract, line_end):
+    """Windows ends a line with CR LF, Excel's "CSV (Macintosh)" with a CR alone: each table reads as with LF;
+    the lone CR, which no CSV library takes for a line end by itself, with a finding."""
+    reference = load_extract(csv_extract)
+    folder = write_extract(tmp_path / "e", VALID)
+    for name in VALID:
+        file = folder / f"{name}.csv"
+        file.write_bytes(file.read_bytes().replace(b"\n", line_end.encode()))
+    loaded = load_extract(folder)
+    for name in VALID:
+        assert typed_rows(loaded, name) == typed_rows(reference, name), name
+    noted = {f.table for f in loaded.findings if "carriage return alone" in f.message}
+    assert noted == (set(VALID) if line_end == "\r" else set())
+
+
 def test_empty_file_is_fatal(tmp_path):
     folder = write_extract(tmp_path / "e", VALID)
     (folder / "lesions.csv").write_text("", encoding="utf-8")
