@@ -1,17 +1,20 @@
 """The chart review stage of the CONSORT flow: registry screen -> chart review -> confirmed eligible.
 
-Given the screen of an extract (before review), the screen of the reviewed extract (after, at the same cut-off
-and protocol) and the review audit, the flow counts patients at each box:
+Given the screen of an extract (before review), the screen of the reviewed extract (after, with the same cut-off,
+worklist mode, protocol parameters and patients: `check_comparable`) and the review audit, the flow counts
+patients at each box:
 
     screened from the registry ........................ N
       -> excluded by registry criteria (ineligible before review)
+         (of whom not excluded after chart review: readmitted)
     eligible or unknown after the registry screen ..... candidates
     sent to chart review (items asked) / answered (items answered)
       -> excluded at chart review, by the criterion the answers made fail (the first in protocol order)
     after chart review: eligible, of whom confirmed eligible (every criterion passes, nothing left to review),
-                        and still unknown
+                        and unknown
 
-with the items asked and answered per item, and the status of every patient before and after. Everything here
+with the items asked and answered per item, and the status of every patient before and after (the transitions,
+of which every status box is a sum: excluded at review + eligible + unknown = candidates + readmitted). Everything here
 is an aggregate; `controlled` applies the project's disclosure control (counts 1-7 shown as 0, others rounded
 to 5) for anything leaving the institution. `attrition --after-review SCREEN_DIR` and `report --after-review
 NEW_EXTRACT` write these tables (and the HTML section) beside their own.
@@ -44,10 +47,11 @@ FLOW_BOXES = (
     ("asked", "Sent to chart review"),
     ("answered", "With at least one answer"),
     ("review_excluded", "Excluded at chart review"),
+    ("readmitted", "Excluded by registry criteria, not after review"),
     ("eligible", "Eligible after chart review"),
     ("confirmed", "Confirmed eligible: every criterion passes"),
     ("review_open", "Eligible, chart review still open"),
-    ("unknown", "Still unknown after chart review"),
+    ("unknown", "Unknown after chart review"),
 )
 TABLE_FILES = {
     "flow": "review_flow.csv",
@@ -134,40 +138,65 @@ class ReviewFlow:
         return "\n".join(parts)
 
 
-def review_flow(before: ScreeningResult, after: ScreeningResult, audit: pd.DataFrame | None) -> ReviewFlow:
-    """The review stage from the screens before and after review and the review audit (None: no items counted)."""
-    _check_comparable(before, after)
+def review_flow(
+    before: ScreeningResult, after: ScreeningResult, audit: pd.DataFrame | None, *, names: tuple[str, str] = ("", "")
+) -> ReviewFlow:
+    """The review stage from the screens before and after review and the review audit (None: no items counted).
+
+    The two screens must share every setting that changes outcomes (`check_comparable`; `names` name them there)."""
+    check_comparable(before, after, before_name=names[0], after_name=names[1])
     b = before.patients.set_index("patient_id")
     a = after.patients.set_index("patient_id").reindex(b.index)
     audit = _empty_audit() if audit is None else audit
     asked = audit.drop_duplicates(["patient_id", "item"], keep="last")
     answered = asked[asked["action"].isin([ADDED, ALREADY])]
-    candidates = b["status"] != "ineligible"
-    excluded = candidates & (a["status"] == "ineligible")
-    eligible = candidates & (a["status"] == "eligible")
-    confirmed = eligible & (a[list(CRITERION_IDS)] == "pass").all(axis=1)
+    # One count of the patients by status before and after: the transitions table, and every box of the flow that
+    # counts statuses is a sum of its cells, so the two files cannot disagree.
+    transitions = _transitions(b["status"], a["status"])
+    confirmed = (a["status"] == "eligible") & (a[list(CRITERION_IDS)] == "pass").all(axis=1)
     counts = {
-        "registry": (len(b), None),
-        "registry_excluded": (int((~candidates).sum()), None),
-        "candidates": (int(candidates.sum()), None),
+        **_status_boxes(transitions, confirmed=int(confirmed.sum())),
         "asked": (asked["patient_id"].nunique(), len(asked)),
         "answered": (answered["patient_id"].nunique(), len(answered)),
-        "review_excluded": (int(excluded.sum()), None),
-        "eligible": (int(eligible.sum()), None),
-        "confirmed": (int(confirmed.sum()), None),
-        "review_open": (int((eligible & ~confirmed).sum()), None),
-        "unknown": (int((candidates & (a["status"] == "unknown")).sum()), None),
     }
     flow = pd.DataFrame(
         [{"box": box, "label": label, "patients": counts[box][0], "items": counts[box][1]} for box, label in FLOW_BOXES]
     )
     flow["items"] = flow["items"].astype("Int64")
+    excluded = (b["status"] != "ineligible") & (a["status"] == "ineligible")
     return ReviewFlow(
         flow=flow,
         exclusions=_exclusions(b[excluded], a[excluded]),
         items=_item_counts(asked, answered),
-        transitions=_transitions(b["status"], a["status"]),
+        transitions=transitions,
     )
+
+
+def _status_boxes(transitions: pd.DataFrame, *, confirmed: int) -> dict[str, tuple[int, None]]:
+    """The boxes of the flow that count patients by status, each a sum of cells of the transitions table.
+
+    A candidate is a patient no registry criterion excluded (eligible or unknown before review). The boxes after
+    review count every patient of that status, those whom registry criteria had excluded included (`readmitted`:
+    a record added at review can undo a registry exclusion, on the best event or by making another event the
+    best): excluded at review + eligible + unknown = candidates + readmitted."""
+    before, after, n = transitions["status_before"], transitions["status_after"], transitions["patients"]
+    candidate = before != "ineligible"
+
+    def total(rows: pd.Series) -> tuple[int, None]:
+        return int(n[rows].sum()), None
+
+    eligible = int(n[after == "eligible"].sum())
+    return {
+        "registry": total(before.notna()),
+        "registry_excluded": total(~candidate),
+        "candidates": total(candidate),
+        "review_excluded": total(candidate & (after == "ineligible")),
+        "readmitted": total(~candidate & (after != "ineligible")),
+        "eligible": (eligible, None),
+        "confirmed": (confirmed, None),
+        "review_open": (eligible - confirmed, None),
+        "unknown": total(after == "unknown"),
+    }
 
 
 def review_flow_of(before_dir: str | Path, after_dir: str | Path) -> ReviewFlow:
@@ -180,17 +209,20 @@ def review_flow_of(before_dir: str | Path, after_dir: str | Path) -> ReviewFlow:
             f"--after-review {after_dir}: it was not screened from a reviewed extract ({audit_file} not found); "
             "screen the extract written by `oligo-cohort review import`"
         )
-    return review_flow(before, after, read_audit(audit_file))
+    return review_flow(before, after, read_audit(audit_file), names=(str(before_dir), str(after_dir)))
 
 
 def review_flow_of_extracts(before: ScreeningResult, reviewed_extract: str | Path, *, engine: str) -> ReviewFlow:
-    """The review stage of a screen and the reviewed extract, screened here at the same cut-off and protocol."""
+    """The review stage of a screen and the reviewed extract, screened here as the screen was: at its cut-off,
+    under its protocol, in its mode."""
     from oligo_cohort.api import screen
 
     audit_file = Path(reviewed_extract) / AUDIT_FILE
     if not audit_file.is_file():
         raise UsageError(f"--after-review {reviewed_extract}: not a reviewed extract (no {AUDIT_FILE})")
-    after = screen(reviewed_extract, as_of=before.as_of, protocol=before.protocol, engine=engine)
+    after = screen(
+        reviewed_extract, as_of=before.as_of, protocol=before.protocol, engine=engine, worklist=before.worklist
+    )
     return review_flow(before, after, read_audit(audit_file))
 
 
@@ -220,16 +252,63 @@ def controlled(flow: ReviewFlow) -> ReviewFlow:
     )
 
 
-def _check_comparable(before: ScreeningResult, after: ScreeningResult) -> None:
+def check_comparable(
+    before: ScreeningResult, after: ScreeningResult, *, before_name: str = "", after_name: str = ""
+) -> None:
+    """Refuse (UsageError) two screens that differ in a setting that changes outcomes, naming every such setting
+    with both values; the difference between them would otherwise be counted as the work of chart review.
+
+    Compared: the cut-off, worklist mode (it fails `inc_imaging_window` once the window has closed), every protocol
+    parameter, and the patients. Not compared, since no outcome depends on them: the engine (every engine gives the
+    same result), the protocol's name, version and file (labels of its parameters), and the explain mode (it
+    changes only reasons.csv, which the comparison does not read). The extracts differ by design (the answers).
+    """
+    b, a = "before review", "after review"
+    differences = []
     if before.as_of != after.as_of:
-        raise UsageError(
-            f"the screens before and after review have different cut-offs ({before.as_of}, {after.as_of}): "
-            f"screen the reviewed extract with --as-of {before.as_of}"
+        differences.append(f"cut-off: {before.as_of} {b}, {after.as_of} {a}")
+    if before.worklist != after.worklist:
+        differences.append(
+            f"worklist mode: {_on_off(before.worklist)} {b}, {_on_off(after.worklist)} {a} "
+            "(in worklist mode inc_imaging_window fails once the registration window has closed)"
         )
-    if before.protocol.parameters != after.protocol.parameters:
-        raise UsageError("the screens before and after review used different protocol parameters")
-    if set(before.patients["patient_id"]) != set(after.patients["patient_id"]):
-        raise UsageError("the screens before and after review hold different patients")
+    values_b, values_a = before.protocol.parameters.as_row(), after.protocol.parameters.as_row()
+    for name, value in values_b.items():
+        if value != values_a.get(name):
+            differences.append(f"protocol parameter {name}: {value} {b}, {values_a.get(name)} {a}")
+    patients_b, patients_a = set(before.patients["patient_id"]), set(after.patients["patient_id"])
+    if patients_b != patients_a:
+        only_b, only_a = sorted(patients_b - patients_a), sorted(patients_a - patients_b)
+        differences.append(
+            f"patients: {len(patients_b):,} {b}, {len(patients_a):,} {a}; "
+            f"{_some(only_b, f'only {b}')}, {_some(only_a, f'only {a}')}"
+        )
+    if not differences:
+        return
+    names = f" ({before_name} and {after_name})" if before_name and after_name else ""
+    listed = "\n".join(f"  {line}" for line in differences)
+    raise UsageError(
+        f"the screens before and after review{names} differ in settings that change outcomes:\n{listed}\n"
+        f"Screen the reviewed extract again as the first screen was: {_settings_of(before)}"
+    )
+
+
+def _on_off(worklist: bool) -> str:
+    return "on" if worklist else "off"
+
+
+def _some(ids: list[str], what: str, shown: int = 3) -> str:
+    """`2 only before review (00107, 00115)`: how many, and the first few."""
+    if not ids:
+        return f"0 {what}"
+    more = ", ..." if len(ids) > shown else ""
+    return f"{len(ids):,} {what} ({', '.join(ids[:shown])}{more})"
+
+
+def _settings_of(result: ScreeningResult) -> str:
+    """The options that give a screen this result's settings, in words a command line takes."""
+    mode = "with --worklist" if result.worklist else "without --worklist"
+    return f"--as-of {result.as_of}, {mode}, protocol {result.protocol.name} ({result.protocol.version})"
 
 
 def _empty_audit() -> pd.DataFrame:
@@ -307,7 +386,8 @@ SPINE_X, SIDE_X = 30, 58
 
 
 def flow_figure(flow: ReviewFlow) -> Figure:
-    """The review stage as boxes down the page, with side boxes for those leaving the flow and those still unknown."""
+    """The review stage as boxes down the page, with side boxes for those leaving the flow and those unknown after
+    review."""
     figure = Figure(figsize=(7.4, 5.6))
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_xlim(0, 100)
@@ -335,6 +415,8 @@ def _box_text(flow: ReviewFlow, box: str) -> str:
         text += f" patients, {_n(row['items'])} items"
         answered = flow.flow.set_index("box").loc["answered"]
         text += f"\nanswered: {_n(answered['patients'])} patients, {_n(answered['items'])} items"
+    if box == "registry_excluded" and flow.count("readmitted"):
+        text += f"\nnot excluded after chart review: {_n(flow.count('readmitted'))}"
     if box == "eligible":
         confirmed = flow.flow.set_index("box").loc["confirmed", "patients"]
         open_ = flow.flow.set_index("box").loc["review_open", "patients"]
