@@ -73,7 +73,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--after-review",
         type=Path,
         metavar="SCREEN_DIR",
-        help="screen of the extract written by `review import` (same cut-off): add the chart review stage",
+        help="screen of the extract written by `review import` (same cut-off, worklist mode and protocol "
+        "parameters): add the chart review stage",
     )
 
 

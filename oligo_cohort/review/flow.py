@@ -1,17 +1,21 @@
 """The chart review stage of the CONSORT flow: registry screen -> chart review -> confirmed eligible.
 
-Given the screen of an extract (before review), the screen of the reviewed extract (after, at the same cut-off
-and protocol) and the review audit, the flow counts patients at each box:
+Given the screen of an extract (before review), the screen of the reviewed extract (after, with the same cut-off,
+worklist mode, protocol parameters and patients: `check_comparable`) and the review audit, the flow counts
+patients at each box:
 
     screened from the registry ........................ N
       -> excluded by registry criteria (ineligible before review)
+         (of whom not excluded after chart review: readmitted)
     eligible or unknown after the registry screen ..... candidates
     sent to chart review (items asked) / answered (items answered)
-      -> excluded at chart review, by the criterion the answers made fail (the first in protocol order)
+      -> excluded at chart review, by the criterion the answers made fail (the first in protocol order) on the
+         scan screened before review, and how many of them have another scan as best event after review
     after chart review: eligible, of whom confirmed eligible (every criterion passes, nothing left to review),
-                        and still unknown
+                        and unknown
 
-with the items asked and answered per item, and the status of every patient before and after. Everything here
+with the items asked and answered per item, and the status of every patient before and after (the transitions,
+of which every status box is a sum: excluded at review + eligible + unknown = candidates + readmitted). Everything here
 is an aggregate; `controlled` applies the project's disclosure control (counts 1-7 shown as 0, others rounded
 to 5) for anything leaving the institution. `attrition --after-review SCREEN_DIR` and `report --after-review
 NEW_EXTRACT` write these tables (and the HTML section) beside their own.
@@ -25,7 +29,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from oligo_cohort.api import ScreeningResult, read_screen_dir
 from oligo_cohort.attrition.labels import exclusion_reason
@@ -44,11 +50,14 @@ FLOW_BOXES = (
     ("asked", "Sent to chart review"),
     ("answered", "With at least one answer"),
     ("review_excluded", "Excluded at chart review"),
+    ("readmitted", "Excluded by registry criteria, not after review"),
     ("eligible", "Eligible after chart review"),
     ("confirmed", "Confirmed eligible: every criterion passes"),
     ("review_open", "Eligible, chart review still open"),
-    ("unknown", "Still unknown after chart review"),
+    ("unknown", "Unknown after chart review"),
 )
+OTHER = "other"  # no criterion fails anew on the scan screened before review: it is no longer a candidate event
+OTHER_LABEL = "Scan screened before review no longer a candidate"
 TABLE_FILES = {
     "flow": "review_flow.csv",
     "exclusions": "review_exclusions.csv",
@@ -62,9 +71,11 @@ class ReviewFlow:
     """The review stage as aggregate tables (exact counts unless `controlled`)."""
 
     flow: pd.DataFrame  # box, label, patients, items
-    exclusions: pd.DataFrame  # criterion, label, patients: excluded at chart review, by first newly failed criterion
+    # criterion, label, patients, best_event_moved: excluded at chart review, by the first criterion failing anew on
+    # the scan screened before review
+    exclusions: pd.DataFrame
     items: pd.DataFrame  # item, criterion, asked, answered, favourable, unfavourable
-    transitions: pd.DataFrame  # status_before, status_after, patients
+    transitions: pd.DataFrame  # status_before, status_after, patients, best_event_moved
     controlled: bool = False
 
     def count(self, box: str, column: str = "patients") -> int:
@@ -101,7 +112,8 @@ class ReviewFlow:
             items = "" if pd.isna(row.items) else f"  ({int(row.items):,} items)"
             lines.append(f"  {row.label:<48} {int(row.patients):>8,}{items}")
         for row in self.exclusions.itertuples(index=False):
-            lines.append(f"      excluded at review: {row.label:<32} {int(row.patients):>6,}")
+            moved = f"  (best event moved: {int(row.best_event_moved):,})" if row.best_event_moved else ""
+            lines.append(f"      excluded at review: {row.label:<32} {int(row.patients):>6,}{moved}")
         return "\n".join(lines)
 
     def html(self) -> str:
@@ -114,7 +126,17 @@ class ReviewFlow:
             _figure_svg(flow_figure(self)),
             _table(self.flow, [("label", "Step"), ("patients", "Patients"), ("items", "Items")]),
             "<h3>Excluded at chart review</h3>",
-            _table(self.exclusions, [("label", "Reason (first failing criterion)"), ("patients", "Patients")]),
+            "<p>Each patient under the first criterion, in protocol order, that fails after review and not before on "
+            "the scan screened before review. An unfavourable answer can make another scan the best event; the "
+            "last column counts those patients.</p>",
+            _table(
+                self.exclusions,
+                [
+                    ("label", "Reason (first failing criterion)"),
+                    ("patients", "Patients"),
+                    ("best_event_moved", "Best event moved"),
+                ],
+            ),
             "<h3>Items asked and answered</h3>",
             _table(
                 self.items,
@@ -128,46 +150,83 @@ class ReviewFlow:
             ),
             "<h3>Status before and after chart review</h3>",
             _table(
-                self.transitions, [("status_before", "Before"), ("status_after", "After"), ("patients", "Patients")]
+                self.transitions,
+                [
+                    ("status_before", "Before"),
+                    ("status_after", "After"),
+                    ("patients", "Patients"),
+                    ("best_event_moved", "Best event moved"),
+                ],
             ),
         ]
         return "\n".join(parts)
 
 
-def review_flow(before: ScreeningResult, after: ScreeningResult, audit: pd.DataFrame | None) -> ReviewFlow:
-    """The review stage from the screens before and after review and the review audit (None: no items counted)."""
-    _check_comparable(before, after)
+def review_flow(
+    before: ScreeningResult, after: ScreeningResult, audit: pd.DataFrame | None, *, names: tuple[str, str] = ("", "")
+) -> ReviewFlow:
+    """The review stage from the screens before and after review and the review audit (None: no items counted).
+
+    The two screens must share every setting that changes outcomes (`check_comparable`; `names` name them there)."""
+    check_comparable(before, after, before_name=names[0], after_name=names[1])
     b = before.patients.set_index("patient_id")
     a = after.patients.set_index("patient_id").reindex(b.index)
     audit = _empty_audit() if audit is None else audit
     asked = audit.drop_duplicates(["patient_id", "item"], keep="last")
     answered = asked[asked["action"].isin([ADDED, ALREADY])]
-    candidates = b["status"] != "ineligible"
-    excluded = candidates & (a["status"] == "ineligible")
-    eligible = candidates & (a["status"] == "eligible")
-    confirmed = eligible & (a[list(CRITERION_IDS)] == "pass").all(axis=1)
+    # One count of the patients by status before and after: the transitions table, and every box of the flow that
+    # counts statuses is a sum of its cells, so the two files cannot disagree.
+    moved = _best_event_moved(b["event_id"], a["event_id"])
+    transitions = _transitions(b["status"], a["status"], moved)
+    confirmed = (a["status"] == "eligible") & (a[list(CRITERION_IDS)] == "pass").all(axis=1)
     counts = {
-        "registry": (len(b), None),
-        "registry_excluded": (int((~candidates).sum()), None),
-        "candidates": (int(candidates.sum()), None),
+        **_status_boxes(transitions, confirmed=int(confirmed.sum())),
         "asked": (asked["patient_id"].nunique(), len(asked)),
         "answered": (answered["patient_id"].nunique(), len(answered)),
-        "review_excluded": (int(excluded.sum()), None),
-        "eligible": (int(eligible.sum()), None),
-        "confirmed": (int(confirmed.sum()), None),
-        "review_open": (int((eligible & ~confirmed).sum()), None),
-        "unknown": (int((candidates & (a["status"] == "unknown")).sum()), None),
     }
     flow = pd.DataFrame(
         [{"box": box, "label": label, "patients": counts[box][0], "items": counts[box][1]} for box, label in FLOW_BOXES]
     )
     flow["items"] = flow["items"].astype("Int64")
+    excluded = (b["status"] != "ineligible") & (a["status"] == "ineligible")
     return ReviewFlow(
         flow=flow,
-        exclusions=_exclusions(b[excluded], a[excluded]),
+        exclusions=_exclusions(b[excluded], after, moved),
         items=_item_counts(asked, answered),
-        transitions=_transitions(b["status"], a["status"]),
+        transitions=transitions,
     )
+
+
+def _best_event_moved(before: pd.Series, after: pd.Series) -> pd.Series:
+    """Per patient: is the best event after review another scan than before (a patient without one: no)?"""
+    return before.fillna("").astype(str) != after.fillna("").astype(str)
+
+
+def _status_boxes(transitions: pd.DataFrame, *, confirmed: int) -> dict[str, tuple[int, None]]:
+    """The boxes of the flow that count patients by status, each a sum of cells of the transitions table.
+
+    A candidate is a patient no registry criterion excluded (eligible or unknown before review). The boxes after
+    review count every patient of that status, those whom registry criteria had excluded included (`readmitted`:
+    a record added at review can undo a registry exclusion, on the best event or by making another event the
+    best): excluded at review + eligible + unknown = candidates + readmitted."""
+    before, after, n = transitions["status_before"], transitions["status_after"], transitions["patients"]
+    candidate = before != "ineligible"
+
+    def total(rows: pd.Series) -> tuple[int, None]:
+        return int(n[rows].sum()), None
+
+    eligible = int(n[after == "eligible"].sum())
+    return {
+        "registry": total(before.notna()),
+        "registry_excluded": total(~candidate),
+        "candidates": total(candidate),
+        "review_excluded": total(candidate & (after == "ineligible")),
+        "readmitted": total(~candidate & (after != "ineligible")),
+        "eligible": (eligible, None),
+        "confirmed": (confirmed, None),
+        "review_open": (eligible - confirmed, None),
+        "unknown": total(after == "unknown"),
+    }
 
 
 def review_flow_of(before_dir: str | Path, after_dir: str | Path) -> ReviewFlow:
@@ -180,17 +239,20 @@ def review_flow_of(before_dir: str | Path, after_dir: str | Path) -> ReviewFlow:
             f"--after-review {after_dir}: it was not screened from a reviewed extract ({audit_file} not found); "
             "screen the extract written by `oligo-cohort review import`"
         )
-    return review_flow(before, after, read_audit(audit_file))
+    return review_flow(before, after, read_audit(audit_file), names=(str(before_dir), str(after_dir)))
 
 
 def review_flow_of_extracts(before: ScreeningResult, reviewed_extract: str | Path, *, engine: str) -> ReviewFlow:
-    """The review stage of a screen and the reviewed extract, screened here at the same cut-off and protocol."""
+    """The review stage of a screen and the reviewed extract, screened here as the screen was: at its cut-off,
+    under its protocol, in its mode."""
     from oligo_cohort.api import screen
 
     audit_file = Path(reviewed_extract) / AUDIT_FILE
     if not audit_file.is_file():
         raise UsageError(f"--after-review {reviewed_extract}: not a reviewed extract (no {AUDIT_FILE})")
-    after = screen(reviewed_extract, as_of=before.as_of, protocol=before.protocol, engine=engine)
+    after = screen(
+        reviewed_extract, as_of=before.as_of, protocol=before.protocol, engine=engine, worklist=before.worklist
+    )
     return review_flow(before, after, read_audit(audit_file))
 
 
@@ -213,42 +275,100 @@ def controlled(flow: ReviewFlow) -> ReviewFlow:
     return replace(
         flow,
         flow=apply_to_frame(flow.flow, ["patients", "items"]),
-        exclusions=apply_to_frame(flow.exclusions, ["patients"]),
+        exclusions=apply_to_frame(flow.exclusions, ["patients", "best_event_moved"]),
         items=apply_to_frame(flow.items, ["asked", "answered", "favourable", "unfavourable"]),
-        transitions=apply_to_frame(flow.transitions, ["patients"]),
+        transitions=apply_to_frame(flow.transitions, ["patients", "best_event_moved"]),
         controlled=True,
     )
 
 
-def _check_comparable(before: ScreeningResult, after: ScreeningResult) -> None:
+def check_comparable(
+    before: ScreeningResult, after: ScreeningResult, *, before_name: str = "", after_name: str = ""
+) -> None:
+    """Refuse (UsageError) two screens that differ in a setting that changes outcomes, naming every such setting
+    with both values; the difference between them would otherwise be counted as the work of chart review.
+
+    Compared: the cut-off, worklist mode (it fails `inc_imaging_window` once the window has closed), every protocol
+    parameter, and the patients. Not compared, since no outcome depends on them: the engine (every engine gives the
+    same result), the protocol's name, version and file (labels of its parameters), and the explain mode (it
+    changes only reasons.csv, which the comparison does not read). The extracts differ by design (the answers).
+    """
+    b, a = "before review", "after review"
+    differences = []
     if before.as_of != after.as_of:
-        raise UsageError(
-            f"the screens before and after review have different cut-offs ({before.as_of}, {after.as_of}): "
-            f"screen the reviewed extract with --as-of {before.as_of}"
+        differences.append(f"cut-off: {before.as_of} {b}, {after.as_of} {a}")
+    if before.worklist != after.worklist:
+        differences.append(
+            f"worklist mode: {_on_off(before.worklist)} {b}, {_on_off(after.worklist)} {a} "
+            "(in worklist mode inc_imaging_window fails once the registration window has closed)"
         )
-    if before.protocol.parameters != after.protocol.parameters:
-        raise UsageError("the screens before and after review used different protocol parameters")
-    if set(before.patients["patient_id"]) != set(after.patients["patient_id"]):
-        raise UsageError("the screens before and after review hold different patients")
+    values_b, values_a = before.protocol.parameters.as_row(), after.protocol.parameters.as_row()
+    for name, value in values_b.items():
+        if value != values_a.get(name):
+            differences.append(f"protocol parameter {name}: {value} {b}, {values_a.get(name)} {a}")
+    patients_b, patients_a = set(before.patients["patient_id"]), set(after.patients["patient_id"])
+    if patients_b != patients_a:
+        only_b, only_a = sorted(patients_b - patients_a), sorted(patients_a - patients_b)
+        differences.append(
+            f"patients: {len(patients_b):,} {b}, {len(patients_a):,} {a}; "
+            f"{_some(only_b, f'only {b}')}, {_some(only_a, f'only {a}')}"
+        )
+    if not differences:
+        return
+    names = f" ({before_name} and {after_name})" if before_name and after_name else ""
+    listed = "\n".join(f"  {line}" for line in differences)
+    raise UsageError(
+        f"the screens before and after review{names} differ in settings that change outcomes:\n{listed}\n"
+        f"Screen the reviewed extract again as the first screen was: {_settings_of(before)}"
+    )
+
+
+def _on_off(worklist: bool) -> str:
+    return "on" if worklist else "off"
+
+
+def _some(ids: list[str], what: str, shown: int = 3) -> str:
+    """`2 only before review (00107, 00115)`: how many, and the first few."""
+    if not ids:
+        return f"0 {what}"
+    more = ", ..." if len(ids) > shown else ""
+    return f"{len(ids):,} {what} ({', '.join(ids[:shown])}{more})"
+
+
+def _settings_of(result: ScreeningResult) -> str:
+    """The options that give a screen this result's settings, in words a command line takes."""
+    mode = "with --worklist" if result.worklist else "without --worklist"
+    return f"--as-of {result.as_of}, {mode}, protocol {result.protocol.name} ({result.protocol.version})"
 
 
 def _empty_audit() -> pd.DataFrame:
     return pd.DataFrame({"patient_id": [], "item": [], "action": [], "answer": []}, dtype=object)
 
 
-def _exclusions(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    """Patients excluded at chart review, each under the first criterion (protocol order) that failed only after."""
-    first = []
-    for patient_id in after.index:
-        newly = [c for c in CRITERION_IDS if after.at[patient_id, c] == "fail" and before.at[patient_id, c] != "fail"]
-        first.append(newly[0] if newly else "other")
-    counts = pd.Series(first, dtype=object).value_counts()
-    order = [c for c in (*CRITERION_IDS, "other") if c in counts.index]
+def _exclusions(before: pd.DataFrame, after: ScreeningResult, moved: pd.Series) -> pd.DataFrame:
+    """Patients excluded at chart review (`before`: their rows before review, by patient id), each credited to the
+    first criterion in protocol order that fails after review, and not before, on the scan that was their best
+    event before review; `best_event_moved`: of them, those whose best event after review is another scan.
+
+    The same scan before and after: an unfavourable answer makes that scan fail, and another scan can then become
+    the best event (fewest fail, then fewest unknown, then earliest S), whose fails are no answer's doing.
+    """
+    rows = after.rows_where("events", "patient_id", before.index) if len(before) else None
+    on_scan = {} if rows is None else {(r["patient_id"], r["event_id"]): r for r in rows.to_dict("records")}
+    credited = []
+    for patient_id, row in before.iterrows():
+        scan = on_scan.get((patient_id, row["event_id"]))
+        newly = [] if scan is None else [c for c in CRITERION_IDS if scan[c] == "fail" and row[c] != "fail"]
+        credited.append(newly[0] if newly else OTHER)
+    frame = pd.DataFrame({"criterion": credited, "moved": moved.reindex(before.index).to_numpy(dtype=bool)})
+    counts = frame.groupby("criterion")["moved"].agg(["size", "sum"])
+    order = [c for c in (*CRITERION_IDS, OTHER) if c in counts.index]
     return pd.DataFrame(
         {
             "criterion": order,
-            "label": [exclusion_reason(c) if c != "other" else "Another criterion" for c in order],
-            "patients": [int(counts[c]) for c in order],
+            "label": [exclusion_reason(c) if c != OTHER else OTHER_LABEL for c in order],
+            "patients": [int(counts.at[c, "size"]) for c in order],
+            "best_event_moved": [int(counts.at[c, "sum"]) for c in order],
         }
     )
 
@@ -272,14 +392,25 @@ def _item_counts(asked: pd.DataFrame, answered: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["asked"] > 0].reset_index(drop=True) if len(asked) else frame
 
 
-def _transitions(before: pd.Series, after: pd.Series) -> pd.DataFrame:
-    pairs = pd.DataFrame({"status_before": before.to_numpy(), "status_after": after.to_numpy()})
-    counts = pairs.value_counts()
-    rows = [
-        {"status_before": s, "status_after": t, "patients": int(counts.get((s, t), 0))}
-        for s in STATUSES
-        for t in STATUSES
-    ]
+def _transitions(before: pd.Series, after: pd.Series, moved: pd.Series) -> pd.DataFrame:
+    """Patients per status before x after, and of them those whose best event moved to another scan."""
+    pairs = pd.DataFrame(
+        {"status_before": before.astype(str).to_numpy(), "status_after": after.astype(str).to_numpy(),
+         "moved": moved.to_numpy(dtype=bool)}
+    )  # fmt: skip
+    counts = pairs.groupby(["status_before", "status_after"])["moved"].agg(["size", "sum"])
+    rows = []
+    for s in STATUSES:
+        for t in STATUSES:
+            patients, best_event_moved = counts.loc[(s, t)] if (s, t) in counts.index else (0, 0)
+            rows.append(
+                {
+                    "status_before": s,
+                    "status_after": t,
+                    "patients": int(patients),
+                    "best_event_moved": int(best_event_moved),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -304,28 +435,70 @@ def _table(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> str:
 MAIN_BOXES = {"registry": 92, "candidates": 70, "asked": 47, "eligible": 8}  # box -> height (0-100) on the page
 SIDE_BOXES = {"registry_excluded": 81, "review_excluded": 34, "unknown": 21}  # beside the spine, leaving the flow
 SPINE_X, SIDE_X = 30, 58
+FIGURE_WIDTH, FIGURE_HEIGHT = 7.4, 5.6  # inches; 100 units of height on the page
+BOX_GAP = 3  # units between a box and the one below it, at the least
 
 
 def flow_figure(flow: ReviewFlow) -> Figure:
-    """The review stage as boxes down the page, with side boxes for those leaving the flow and those still unknown."""
-    figure = Figure(figsize=(7.4, 5.6))
+    """The review stage as boxes down the page, with side boxes for those leaving the flow and those unknown after
+    review.
+
+    Boxes sit at their heights on the page (MAIN_BOXES, SIDE_BOXES) unless the one above reaches down to there: the
+    list of exclusion reasons grows with the criteria the answers made fail, so each box below it is moved down
+    (and the page made longer) to keep BOX_GAP between them, measured from the text as drawn."""
+    figure = Figure(figsize=(FIGURE_WIDTH, FIGURE_HEIGHT))
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_xlim(0, 100)
     axes.set_ylim(0, 100)
     axes.axis("off")
     style = {"boxstyle": "square,pad=0.5", "facecolor": "white", "edgecolor": "black", "linewidth": 0.8}
     arrow = {"arrowstyle": "->", "linewidth": 0.8}
-    for box, y in MAIN_BOXES.items():
-        axes.text(SPINE_X, y, _box_text(flow, box), ha="center", va="center", fontsize=8.5, bbox=style)
-    for upper, lower in itertools.pairwise(MAIN_BOXES.values()):
-        axes.annotate("", xy=(SPINE_X, lower + 7), xytext=(SPINE_X, upper - 6), arrowprops=arrow)
+    main = {
+        box: axes.text(SPINE_X, y, _box_text(flow, box), ha="center", va="center", fontsize=8.5, bbox=style)
+        for box, y in MAIN_BOXES.items()
+    }
+    side = {}
     for box, y in SIDE_BOXES.items():
         text = _box_text(flow, box)
         if box == "review_excluded" and len(flow.exclusions):
             text += "\n" + "\n".join(f"{r.label}: {_n(r.patients)}" for r in flow.exclusions.itertuples())
-        axes.text(SIDE_X, y, text, ha="left", va="center", fontsize=8, bbox=style)
-        axes.annotate("", xy=(SIDE_X - 1.5, y), xytext=(SPINE_X, y), arrowprops=arrow)
+            moved = int(flow.exclusions["best_event_moved"].sum())
+            if moved:
+                text += f"\nof these, best event moved to another scan: {_n(moved)}"
+        side[box] = axes.text(SIDE_X, y, text, ha="left", va="center", fontsize=8, bbox=style)
+    heights = _box_heights(figure, axes, [*main.values(), *side.values()])
+    # Down the page: below the box above, each side box at its height or lower, then the last main box.
+    above = main["asked"]
+    for box in ("review_excluded", "unknown"):
+        side[box].set_y(min(SIDE_BOXES[box], _bottom(above, heights) - BOX_GAP - heights[side[box]] / 2))
+        above = side[box]
+    last = main["eligible"]
+    last.set_y(min(MAIN_BOXES["eligible"], _y(side["unknown"]) - BOX_GAP - heights[last] / 2))
+    lowest = _bottom(last, heights) - BOX_GAP
+    if lowest < 0:  # a longer page, every unit as tall as before
+        axes.set_ylim(lowest, 100)
+        figure.set_size_inches(FIGURE_WIDTH, FIGURE_HEIGHT * (100 - lowest) / 100)
+    for upper, lower in itertools.pairwise(main.values()):
+        top = _y(lower) + heights[lower] / 2
+        axes.annotate("", xy=(SPINE_X, top + 1), xytext=(SPINE_X, _bottom(upper, heights) - 1), arrowprops=arrow)
+    for text in side.values():
+        axes.annotate("", xy=(SIDE_X - 1.5, _y(text)), xytext=(SPINE_X, _y(text)), arrowprops=arrow)
     return figure
+
+
+def _box_heights(figure: Figure, axes: Axes, texts: list[Text]) -> dict[Text, float]:
+    """Each text's box height in the axes' units (100 to the page), as drawn."""
+    figure.draw_without_rendering()
+    per_unit = axes.bbox.height / 100
+    return {text: text.get_bbox_patch().get_window_extent().height / per_unit for text in texts}
+
+
+def _y(text: Text) -> float:
+    return float(text.get_position()[1])
+
+
+def _bottom(text: Text, heights: dict[Text, float]) -> float:
+    return _y(text) - heights[text] / 2
 
 
 def _box_text(flow: ReviewFlow, box: str) -> str:
@@ -335,6 +508,8 @@ def _box_text(flow: ReviewFlow, box: str) -> str:
         text += f" patients, {_n(row['items'])} items"
         answered = flow.flow.set_index("box").loc["answered"]
         text += f"\nanswered: {_n(answered['patients'])} patients, {_n(answered['items'])} items"
+    if box == "registry_excluded" and flow.count("readmitted"):
+        text += f"\nnot excluded after chart review: {_n(flow.count('readmitted'))}"
     if box == "eligible":
         confirmed = flow.flow.set_index("box").loc["confirmed", "patients"]
         open_ = flow.flow.set_index("box").loc["review_open", "patients"]
