@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -203,6 +204,7 @@ class _NkrAdapter:
         self.table = table
         self.matcher = DrugMatcher()
         self.approx: dict[str, int] = {}
+        self.cells: dict[tuple[int, str], object] = {}  # (row, item) → the value read, each cell read once
 
     # --- item access -----------------------------------------------------------------------------------------
 
@@ -222,23 +224,40 @@ class _NkrAdapter:
     def bad(self, record: dict, key: str, value: object, message: str, n: int | None = None) -> None:
         self.problems.add(self.table, self.name(key, n), record[ROW], value, message, self.get(record, "patient_id"))
 
+    def read(self, record: dict, key: str, n: int | None, parse: Callable[[str], object], problem: str) -> object:
+        """The value of one cell as `parse` reads it (None when empty or unusable). A cell is read once: a value
+        that several mappings use (a metastasis interval dates the metastasis and the performance status) is
+        one problem, reported as written."""
+        cell = (record[ROW], self.name(key, n))
+        if cell not in self.cells:
+            value = self.get(record, key, n)
+            parsed = None if value is None else parse(value)
+            if value is not None and parsed is None:
+                self.bad(record, key, value, problem, n)
+            self.cells[cell] = parsed
+        return self.cells[cell]
+
     def date(self, record: dict, key: str, n: int | None = None) -> dt.date | None:
-        value = self.get(record, key, n)
-        if value is None:
-            return None
-        parsed = parse_date(value, day_first=True)
-        if parsed is None:
-            self.bad(record, key, value, "not a calendar date (YYYY-MM-DD or DD-MM-YYYY)", n)
-        return parsed
+        return self.read(
+            record,
+            key,
+            n,
+            lambda value: parse_date(value, day_first=True),
+            "not a calendar date (YYYY-MM-DD or DD-MM-YYYY)",
+        )
 
     def interval(self, record: dict, key: str, n: int | None = None) -> int | None:
-        value = self.get(record, key, n)
-        if value is None:
-            return None
-        days = to_days(value)
-        if days is None:
-            self.bad(record, key, value, "not a whole number of days (at most 150 years)", n)
-        return days
+        return self.read(record, key, n, to_days, "not a whole number of days (at most 150 years)")
+
+    def dated(
+        self, record: dict, incidence: dt.date, date_key: str, interval_key: str, n: int | None = None
+    ) -> tuple[dt.date | None, str]:
+        """The date an item gives (else incidence + the interval item), with the key of the item it was read from."""
+        day = self.date(record, date_key, n) if self.has(date_key, n) else None
+        if day is not None:
+            return day, date_key
+        interval = self.interval(record, interval_key, n) if self.has(interval_key, n) else None
+        return add_days(incidence, interval), interval_key
 
     def approximate(self, what: str) -> None:
         self.approx[what] = self.approx.get(what, 0) + 1
@@ -477,22 +496,17 @@ class _NkrAdapter:
                 continue
             match = self.matcher.by_atc(code) or self.matcher.by_name(code) or self.matcher.by_contained_name(code)
             drug = match.drug if match else re.sub(r"\s+", " ", code.strip().lower())
-            start = (self.date(record, "drug_start_date", n) if self.has("drug_start_date", n) else None) or add_days(
-                incidence,
-                self.interval(record, "drug_start_interval", n) if self.has("drug_start_interval", n) else None,
-            )
-            stop = (self.date(record, "drug_stop_date", n) if self.has("drug_stop_date", n) else None) or add_days(
-                incidence, self.interval(record, "drug_stop_interval", n) if self.has("drug_stop_interval", n) else None
-            )
+            start, _ = self.dated(record, incidence, "drug_start_date", "drug_start_interval", n)
+            stop, stop_item = self.dated(record, incidence, "drug_stop_date", "drug_stop_interval", n)
             if start is None:
                 self.report.drop(self.table, "systemic_therapy", "drug without a start date or interval")
                 continue
             if stop is not None and stop < start:
                 self.bad(
                     record,
-                    "drug_stop_interval" if self.has("drug_stop_interval", n) else "drug_stop_date",
-                    stop.isoformat(),
-                    "stop before the start of the same drug",
+                    stop_item,
+                    self.get(record, stop_item, n),
+                    f"the stop ({stop.isoformat()}) is before the start ({start.isoformat()}) of the same drug",
                     n,
                 )
                 continue
