@@ -74,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {table:<22} {n:>10,} rows")
     dropped = sum(report.drops.values())
     print(f"{dropped:,} source row(s)/value(s) not carried over (reasons in mapping_report.md)")
+    if report.conflicts:
+        print(
+            f"{len(report.conflicts):,} item(s) on which records of one patient or tumour disagree (mapping_report.md)"
+        )
     undecidable = [g for g in report.criteria if g["outcome"] != "review" or g["missing"]]
     if undecidable:
         print("Criteria the data cannot decide:")

@@ -25,6 +25,10 @@ REPORT_COLUMNS = ("section", "table", "column", "source", "reason", "count", "to
 
 # How the report names the tumour rows an entry reads (`rows` in criterion_inputs.yaml).
 ROW_LABELS = {"all": None, "breast": "breast_tumours", "other": "other_primaries", "skin": "skin_primaries"}
+CONFLICT_REASON = (
+    "records of one patient or tumour give different values: the value of the first record giving one is kept "
+    "(docs/importers.md says which record comes first)"
+)
 # When several missing data give a criterion different outcomes, the one that decides most is reported.
 OUTCOME_PRECEDENCE: tuple[Outcome, ...] = ("fail", "unknown", "review", "pass")
 
@@ -83,6 +87,7 @@ class MappingReport:
     absent_tables: list[str] = field(default_factory=list)
     criteria: list[dict[str, str]] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
+    conflicts: list[dict[str, str]] = field(default_factory=list)
 
     def read(self, source_table: str, rows: int) -> None:
         self.rows_read[source_table] = rows
@@ -96,6 +101,10 @@ class MappingReport:
     def source_of(self, table: str, column: str, fields: str) -> None:
         """Record which source fields fill a canonical column."""
         self.lineage[(table, column)] = fields
+
+    def conflict(self, table: str, column: str, source: str, detail: str) -> None:
+        """Records of one patient or tumour giving different values of one column: the value kept and the others."""
+        self.conflicts.append({"table": table, "column": column, "source": source, "detail": detail})
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -165,6 +174,8 @@ class MappingReport:
             add("absent_table", table=table, detail="not written: the source holds no such data")
         for (source_table, table, reason), n in sorted(self.drops.items()):
             add("dropped", table=table, source=source_table, reason=reason, count=n)
+        for conflict in self.sorted_conflicts():
+            add("conflict", reason=CONFLICT_REASON, **conflict)
         for (table, column), (filled, total) in self.filled.items():
             add(
                 "column",
@@ -189,6 +200,9 @@ class MappingReport:
             add("finding", detail=finding)
         return out
 
+    def sorted_conflicts(self) -> list[dict[str, str]]:
+        return sorted(self.conflicts, key=lambda c: (c["table"], c["detail"].split(":")[0], c["column"], c["detail"]))
+
     def to_csv(self) -> str:
         """mapping_report.csv as text, written as every CSV file of the package is (oligo_cohort.csv_output)."""
         buffer = io.StringIO()
@@ -211,6 +225,13 @@ class MappingReport:
             lines += [f"| {s} | {t} | {_md(r)} | {n:,} |" for (s, t, r), n in sorted(self.drops.items())]
         else:
             lines.append("None.")
+        if self.conflicts:
+            lines += ["", "## Records that disagree", "", CONFLICT_REASON[0].upper() + CONFLICT_REASON[1:] + ".", ""]
+            lines += ["| table | column | source | values |", "|---|---|---|---|"]
+            lines += [
+                f"| {c['table']} | {c['column']} | {_md(c['source'])} | {_md(c['detail'])} |"
+                for c in self.sorted_conflicts()
+            ]
         lines += ["", "## Where each column comes from", ""]
         lines += ["| table | column | source fields | filled |", "|---|---|---|---:|"]
         for (table, column), (filled, total) in self.filled.items():

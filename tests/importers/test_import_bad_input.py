@@ -85,6 +85,43 @@ def test_nkr_unusable_numbers_are_named(tmp_path: Path, value: str) -> None:
     described = nkr_problems(path)
     for column in NKR_NUMBERS:
         assert any(d.startswith(f"nkr.csv.{column} row 3 (102): value {value[:59]!r}") for d in described), column
+    assert len(described) == len(set(described))  # each cell once, however many mappings read it
+
+
+def test_nkr_a_value_read_by_two_mappings_is_one_problem(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """meta_int1 dates the metastasis and, on a record whose performance status has no interval item, the status
+    too (101's follow-up record): an unusable value is still one problem, listed and counted once."""
+    path = tmp_path / "nkr.csv"
+    path.write_text(nkr_text(rows=with_cell("meta_int1", "abc", row=1)), encoding="utf-8")
+    assert nkr_problems(path) == [
+        "nkr.csv.meta_int1 row 2 (101): value 'abc': not a whole number of days (at most 150 years)"
+    ]
+    assert main(["import", "nkr", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be imported: 1 problem(s)" in err and err.count("'abc'") == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "expected"),
+    [
+        (  # 102's trastuzumab stops 5 days after incidence, 5 days before it starts
+            HEADER,
+            ";".join(with_cell("syst_stop_int1", "5", row=2)[2]),
+            "nkr.csv.syst_stop_int1 row 1 (102): value '5': the stop (2021-07-06) is before the start (2021-07-11)",
+        ),
+        (  # the stop date is read (not the empty interval beside it), and named as written
+            "key_nkr;key_zid;incdat;topo_sublok;syst_code1;syst_start_int1;syst_stop_int1;syst_stop_dat1",
+            "201;1;01-03-2019;C504;L02BG04;10;;06-03-2019",
+            "nkr.csv.syst_stop_dat1 row 1 (201): value '06-03-2019': the stop (2019-03-06) is before the start "
+            "(2019-03-11)",
+        ),
+    ],
+    ids=["interval", "date"],
+)
+def test_nkr_a_stop_before_its_start_is_named_as_written(tmp_path: Path, header: str, row: str, expected: str) -> None:
+    path = tmp_path / "nkr.csv"
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    assert nkr_problems(path) == [f"{expected} of the same drug"]
 
 
 @pytest.mark.parametrize("value", UNUSABLE_NUMBERS)

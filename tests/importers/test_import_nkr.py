@@ -55,7 +55,7 @@ def test_items_and_codes_map_to_the_canonical_tables(imported):
     assert patients.loc["103", "sex"] == "M"
 
     tumours = t["tumours"].set_index("tumour_id")
-    assert sorted(tumours.index) == ["101-1", "102-5", "102-mal1-r3", "103-7"]
+    assert sorted(tumours.index) == ["101-1", "102-5", "102-mal-C18.9-2016-01-09", "103-7"]
     t101 = tumours.loc["101-1"]
     assert (t101.diagnosis_date, t101.topography, t101.morphology, t101.behaviour) == (
         "2019-03-01",
@@ -68,7 +68,7 @@ def test_items_and_codes_map_to_the_canonical_tables(imported):
     t102 = tumours.loc["102-5"]
     assert (t102.diagnosis_date, t102.morphology, t102.behaviour) == ("2021-07-01", "8520", "3")
     assert (t102.basis_of_diagnosis, t102.tnm_m, t102.metastasis_date) == ("cytology", "M1", "2021-07-01")
-    colon = tumours.loc["102-mal1-r3"]
+    colon = tumours.loc["102-mal-C18.9-2016-01-09"]
     assert (colon.topography, colon.morphology, colon.diagnosis_date) == ("C18.9", "8140", "2016-01-09")
     prostate = tumours.loc["103-7"]
     assert (prostate.topography, prostate.chemotherapy, prostate.last_treatment_date) == ("C61.9", "true", "2020-11-12")
@@ -97,7 +97,8 @@ def test_the_report_counts_gaps_and_approximations(imported):
     assert report.rows_read == {"nkr.csv": 4}
     assert report.mapped["patients"] == 3 and report.mapped["tumours"] == 4 and report.mapped["systemic_therapy"] == 5
     drops = {reason: n for (_, _, reason), n in report.drops.items()}
-    assert drops["follow-up record of a tumour already mapped (its items are added)"] == 1
+    merged = "further record of a tumour (same key_nkr and key_zid, else the same topography and incidence date)"
+    assert drops[f"{merged}: merged, its items added"] == 1
     assert drops["metastasis in regional lymph nodes (C77.0/.1/.3): not M"] == 1
     assert drops["drug for another primary (kept only as that tumour's treatment)"] == 1
     assert drops["performance status unknown (9)"] == 1
