@@ -323,6 +323,80 @@ def test_an_earlier_problems_file_is_replaced_whole(tmp_path, capsys):
     assert leftovers(problems.parent) == []
 
 
+ANSWER_PROBLEMS_HEADER = "file,sheet,row,column,value,message\n"
+
+
+def problems_runs(tmp_path: Path, screen_dir: Path) -> dict[str, tuple]:
+    """Each command that writes `--problems FILE`: a run that writes one, its exit code and header, and a run
+    with the input corrected."""
+    extract = copy_demo(tmp_path / "extract")
+    with (extract / "systemic_therapy.csv").open("a", encoding="utf-8") as handle:
+        handle.write("00107,unknowndrug,2023-03-01,,metastatic\n")  # a finding
+    broken = copy_demo(tmp_path / "broken")
+    (broken / "lesions.csv").write_text("study_id,patient_id\n", encoding="utf-8")  # fatal: columns missing
+    assert main(["review", "export", str(screen_dir), "--out", str(tmp_path / "review")]) == 0
+    blank = tmp_path / "review" / "review.csv"
+    lines = blank.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = lines[1].rstrip("\n").removesuffix(",,,,") + ",perhaps,2024-04-01,a nurse,\n"  # not an answer
+    answers = tmp_path / "answers.csv"
+    answers.write_text("".join(lines), encoding="utf-8")
+    demo = str(demo_extract_dir())
+
+    def review(files: Path):
+        return lambda p: [
+            "review",
+            "import",
+            str(files),
+            "--extract",
+            demo,
+            "--out",
+            str(tmp_path / "rx"),
+            "--problems",
+            str(p),
+        ]
+
+    return {
+        "validate": (lambda p: ["validate", str(extract), "--problems", str(p)], 0, problems_header(),
+                     lambda p: ["validate", demo, "--problems", str(p)]),
+        "screen": (lambda p: ["screen", str(broken), "--out", str(tmp_path / "s"), "--problems", str(p)], 2,
+                   problems_header(), lambda p: ["screen", demo, "--out", str(tmp_path / "s"), "--problems", str(p)]),
+        "review import": (review(answers), 2, ANSWER_PROBLEMS_HEADER, review(blank)),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["validate", "screen", "review import"])
+def test_a_run_again_replaces_its_own_problems_file_and_never_a_users(tmp_path, screen_dir, capsys, command):
+    run, code, header, corrected = problems_runs(tmp_path, screen_dir)[command]
+    problems = tmp_path / "pp.csv"
+    assert main(run(problems)) == code
+    first = problems.read_text(encoding="utf-8")
+    assert first.startswith(header) and first.count("\n") > 1
+    capsys.readouterr()
+    assert main(run(problems)) == code  # the same command again
+    err = capsys.readouterr().err
+    assert "wrote every problem to" in err and "is not a problems file" not in err, err
+    assert problems.read_text(encoding="utf-8") == first
+    assert main(corrected(problems)) == 0, capsys.readouterr().err  # the input corrected
+    # Another command's problems file is this tool's too.
+    other = ANSWER_PROBLEMS_HEADER if header == problems_header() else problems_header()
+    problems.write_text(other + "from,another,run,,,\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(run(problems)) == code
+    assert "wrote every problem to" in capsys.readouterr().err
+    assert problems.read_text(encoding="utf-8") == first
+    # A user's own CSV of the same name is left alone, before any work.
+    for mine in ("patient_id,note\n00217,call back\n", header.replace("message", "messages") + "a,b,c,d,e,f\n"):
+        problems.write_text(mine, encoding="utf-8")
+        capsys.readouterr()
+        assert main(run(problems)) == 2
+        assert (
+            f"--problems {problems} exists and is not a problems file written by oligo-cohort"
+            in capsys.readouterr().err
+        )
+        assert problems.read_text(encoding="utf-8") == mine
+    assert leftovers(tmp_path) == []
+
+
 def test_the_dictionary_file_is_replaced_only_when_it_is_one(tmp_path, capsys):
     out = tmp_path / "dictionary.md"
     assert main(["dictionary", "--out", str(out)]) == 0
