@@ -22,19 +22,29 @@ def protocol_paths(protocol: str | None) -> list[Path]:
     return []
 
 
-def problems_destination(args: argparse.Namespace) -> OutputFile | None:
-    """The `--problems FILE` of a command, checked before any work: a new file or an earlier problems CSV only."""
+def problems_headers() -> tuple[str, ...]:
+    """The first line of every problems file this tool writes: an extract's problems (`screen`, `validate`) and
+    an answer file's (`review import`). Each command's `--problems FILE` may replace any of them."""
     from oligo_cohort.problems import PROBLEM_COLUMNS
+    from oligo_cohort.review.answers import PROBLEM_COLUMNS as ANSWER_PROBLEM_COLUMNS
 
+    return tuple(",".join(columns) + "\n" for columns in (PROBLEM_COLUMNS, ANSWER_PROBLEM_COLUMNS))
+
+
+def problems_destination(args: argparse.Namespace) -> OutputFile | None:
+    """The `--problems FILE` of a command (every command that has one), checked before any work: a new file or
+    an earlier problems CSV of this tool only; never an input (the extract, the answer files, the protocol file)
+    nor inside `--out`."""
     path = getattr(args, "problems", None)
     if not path:
         return None
     protected = [Protected(resolved(args.out), "--out folder")] if getattr(args, "out", None) else []
+    inputs = [getattr(args, "extract", None), *(getattr(args, "files", None) or [])]
     destination = OutputFile(
         path,
-        what="a problems file written by oligo-cohort (its first line is the problems header)",
-        recognise=starts_with_line(",".join(PROBLEM_COLUMNS) + "\n"),
-        inputs=[getattr(args, "extract", None), *protocol_paths(getattr(args, "protocol", None))],
+        what="a problems file written by oligo-cohort (its first line is a problems header)",
+        recognise=starts_with_line(*problems_headers()),
+        inputs=[*inputs, *protocol_paths(getattr(args, "protocol", None))],
         protected=protected,
         option="--problems",
     )

@@ -103,13 +103,14 @@ class OutputFile:
         return new_partial(self.path, create, "a temporary file")
 
 
-def starts_with_line(expected: str) -> Callable[[Path], bool]:
-    """A recogniser: the file's first line(s) are exactly `expected` (a header this tool writes)."""
-    wanted = expected.encode("utf-8")
+def starts_with_line(*expected: str) -> Callable[[Path], bool]:
+    """A recogniser: the file's first line(s) are exactly one of `expected` (the headers this tool writes)."""
+    wanted = [line.encode("utf-8") for line in expected]
+    size = 2 * max(len(line) for line in wanted)  # room for CRLF line ends
 
     def recognise(path: Path) -> bool:
         with path.open("rb") as handle:
-            head = handle.read(2 * len(wanted))  # room for CRLF line ends
-        return head.replace(b"\r\n", b"\n").startswith(wanted)
+            head = handle.read(size).replace(b"\r\n", b"\n")
+        return any(head.startswith(line) for line in wanted)
 
     return recognise

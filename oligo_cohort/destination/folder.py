@@ -21,7 +21,15 @@ except ImportError:  # Windows: no flock; the final renames still detect a concu
 
 from oligo_cohort.destination.failures import DestinationError, write_failure
 from oligo_cohort.destination.legacy import legacy_listing
-from oligo_cohort.destination.markers import KINDS, MARKER, Marker, foreign_entries, write_marker
+from oligo_cohort.destination.markers import (
+    KINDS,
+    MARKER,
+    MarkerError,
+    changed_entries,
+    foreign_entries,
+    read_marker,
+    write_marker,
+)
 from oligo_cohort.destination.placement import (
     _OPEN_FLAGS,
     Protected,
@@ -66,6 +74,7 @@ class OutputFolder:
         self._lock: tuple[int, Path] | None = None
         self._made: list[Path] = []
         self._claims = 0
+        self._digests: dict[tuple[int, ...], str] = {}  # files checked in this run (markers.changed_entries)
 
     def __repr__(self) -> str:
         return f"OutputFolder({str(self.path)!r}, {self.kind!r})"
@@ -95,34 +104,52 @@ class OutputFolder:
             raise DestinationError(f"{self.option} {self.path} {problem}")
 
     def why_not_replaceable(self, folder: Path) -> str | None:
-        """Why `folder` may not be replaced by this output (None when it is empty or an earlier one of this kind)."""
+        """Why `folder` may not be replaced by this output (None when it is empty, or an earlier output of this kind
+        holding nothing but the files its marker lists, each as it was written)."""
         try:
             if not any(folder.iterdir()):
                 return None
         except OSError as exc:
             return f"cannot be read ({exc.strerror}); it is left alone"
-        marker = Marker.read(folder)
-        listed: frozenset[str] | None
-        if marker is not None:
-            if marker.kind != self.kind:
+        keep = "it is left alone. Choose another folder (or delete that one yourself once nothing in it is needed)"
+        try:
+            marker = read_marker(folder)
+        except MarkerError as exc:
+            return f"has a damaged marker {MARKER}: {exc}. What oligo-cohort wrote there cannot be told, so {keep}"
+        if marker is None:
+            looks_like = legacy_listing(folder, self.kind) is not None
+            if looks_like:
                 return (
-                    f"holds an earlier `{marker.kind}` output of oligo-cohort; this is a `{self.kind}` output. "
-                    "Choose another folder (or delete that one yourself)"
+                    f"looks like an earlier `{self.kind}` output of oligo-cohort, but has no {MARKER} (deleted, or "
+                    f"written by an earlier version): its files cannot be checked against what was written, so {keep}"
                 )
-            listed = marker.entries
-        else:
-            listed = legacy_listing(folder, self.kind)
-            if listed is None:
-                shown = _names(sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()))
-                return (
-                    f"is not an empty folder nor an earlier `{self.kind}` output of oligo-cohort (it holds {shown}, "
-                    f"and no {MARKER}); it is left alone. Choose a new or empty folder"
-                )
-        extra = foreign_entries(folder, listed)
+            shown = _names(sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()))
+            return (
+                f"is not an empty folder nor an earlier `{self.kind}` output of oligo-cohort (it holds {shown}, "
+                f"and no {MARKER}); it is left alone. Choose a new or empty folder"
+            )
+        if marker.kind != self.kind:
+            return (
+                f"holds an earlier `{marker.kind}` output of oligo-cohort; this is a `{self.kind}` output. "
+                "Choose another folder (or delete that one yourself)"
+            )
+        if marker.checksums is None:
+            return (
+                f"holds an earlier `{self.kind}` output written by an earlier version of oligo-cohort, whose {MARKER} "
+                f"records no checksums: its files cannot be checked for changes, so {keep}"
+            )
+        extra = foreign_entries(folder, marker.entries)
         if extra:
             return (
                 f"is an earlier `{self.kind}` output, but it also holds {len(extra)} file(s) oligo-cohort did not "
                 f"write: {_names(extra)}. Move them out (they would be lost) or choose another folder"
+            )
+        changed = changed_entries(folder, marker.checksums, self._digests)
+        if changed:
+            return (
+                f"is an earlier `{self.kind}` output, but {len(changed)} of its file(s) changed since oligo-cohort "
+                f"wrote them (edited or filled in by hand?): {_names(changed)}. Move them out (the changes would be "
+                "lost) or choose another folder"
             )
         return None
 

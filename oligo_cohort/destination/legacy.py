@@ -1,7 +1,8 @@
-"""Output folders written before markers existed: recognised only where they listed their own files.
+"""Output folders without a marker that look like this tool's: recognised, to say so, and never replaced.
 
-An earlier version wrote no marker, so its folders can be replaced only where they kept a list of what
-they wrote (a manifest, a disclosure statement, a mapping report); anything else is refused.
+An earlier version wrote no marker, and a marker may have been deleted since. Such a folder is recognised
+where it kept a list of what was written (a manifest, a disclosure statement, a mapping report), so that the
+refusal can say what it is; it is never replaced, since nothing records what its files held when written.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from oligo_cohort.destination.markers import TOOL, _is_relative_entry
 
 
 def legacy_listing(folder: Path, kind: str) -> frozenset[str] | None:
-    """The entries of an output written by an earlier version (no marker), from the file list it kept itself.
+    """The entries of what looks like an output of this kind without a marker, from the file list it kept itself.
 
     Only outputs that listed their own files are recognised: a screen (`manifest.json` with `tool` and
     `files`), an accrual forecast (`accrual.json`), attrition tables (`settings.json` beside a

@@ -1,33 +1,45 @@
-"""The marker that says what wrote an output folder, and what a folder holds beyond it.
+"""The marker that says what wrote an output folder, and what a folder holds beyond it or changed in it.
 
-Each output folder holds `.oligo-cohort-output.json`: the tool, its version, the kind of output and every
-file and folder it wrote. It is what lets a later run replace the folder, and only the folder, while
-naming (never deleting) the files a user added.
+Each output folder holds `.oligo-cohort-output.json`: the tool, its version, the kind of output, every file and
+folder it wrote and each file's SHA-256. It is what lets a later run replace the folder, and only the folder:
+files a user added are named, files changed since they were written are named, and neither is ever deleted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from dataclasses import dataclass
+import re
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from oligo_cohort import __version__
 
 TOOL = "oligo-cohort"
 MARKER = ".oligo-cohort-output.json"
-MARKER_FORMAT = 1
+MARKER_FORMAT = 2  # 2: each file's SHA-256 (`sha256`); 1 listed the files only
 KINDS = ("screen", "attrition", "report", "accrual", "import", "synth", "review-export", "reviewed-extract")
 OS_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_BLOCK = 1 << 20
+
+
+class MarkerError(Exception):
+    """A file with the marker's name that cannot be taken for one: the message says what is wrong with it."""
 
 
 @dataclass(frozen=True)
 class Marker:
-    """What wrote an output folder: kind of output, version, and the entries written (folders end with `/`)."""
+    """What wrote an output folder: kind of output, version, the entries written (folders end with `/`) and each
+    file's SHA-256 (None in a marker of an earlier version, which recorded none)."""
 
     kind: str
     version: str
     entries: frozenset[str]
+    checksums: Mapping[str, str] | None = field(default=None, compare=False)
 
     def to_json(self) -> str:
         info = {
@@ -36,27 +48,62 @@ class Marker:
             "output": self.kind,
             "version": self.version,
             "files": sorted(self.entries),
+            "sha256": dict(sorted((self.checksums or {}).items())),
         }
         return json.dumps(info, indent=2) + "\n"
 
     @classmethod
     def read(cls, folder: Path) -> Marker | None:
-        """The marker of `folder`, or None when it has none or it is not one of ours."""
-        path = folder / MARKER
-        if path.is_symlink() or not path.is_file():
-            return None
+        """The marker of `folder`, or None when it has none or it cannot be read as one (see `read_marker`)."""
         try:
-            info = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
+            return read_marker(folder)
+        except MarkerError:
             return None
-        if not isinstance(info, dict) or info.get("written_by") != TOOL:
-            return None
-        files = info.get("files")
-        if not isinstance(info.get("output"), str) or not isinstance(files, list):
-            return None
-        if not all(isinstance(f, str) and _is_relative_entry(f) for f in files):
-            return None
-        return cls(info["output"], str(info.get("version", "")), frozenset(files))
+
+
+def read_marker(folder: Path) -> Marker | None:
+    """The marker of `folder`; None when there is none. A file of that name that is not a marker this tool wrote
+    (a link, empty, cut short, not JSON, another tool's, its lists damaged) is a MarkerError saying why."""
+    path = folder / MARKER
+    if not os.path.lexists(path):
+        return None
+    if path.is_symlink() or not path.is_file():
+        raise MarkerError("it is not a regular file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MarkerError(f"it cannot be read: {exc.strerror}") from None
+    if not data.strip():
+        raise MarkerError("it is empty")
+    try:
+        info = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise MarkerError("it is not UTF-8 text") from None
+    except ValueError:
+        raise MarkerError("it is not valid JSON (cut short or edited?)") from None
+    if not isinstance(info, dict):
+        raise MarkerError("it is not a JSON object")
+    if info.get("written_by") != TOOL:
+        raise MarkerError("it was not written by oligo-cohort")
+    kind, files = info.get("output"), info.get("files")
+    if not isinstance(kind, str) or not kind:
+        raise MarkerError("it names no kind of output")
+    if not isinstance(files, list) or not all(isinstance(f, str) and _is_relative_entry(f) for f in files):
+        raise MarkerError("its list of files is damaged")
+    entries = frozenset(files)
+    form = info.get("marker_format", 1)
+    if not isinstance(form, int) or isinstance(form, bool) or form < 1:
+        raise MarkerError("its format is damaged")
+    checksums: dict[str, str] | None = None
+    if form >= 2:
+        sums = info.get("sha256")
+        if not isinstance(sums, dict) or not all(isinstance(v, str) and _SHA256.fullmatch(v) for v in sums.values()):
+            raise MarkerError("its checksums are damaged")
+        files_listed = {name for name in entries if not name.endswith("/")}
+        if set(sums) != files_listed:
+            raise MarkerError("its checksums do not match its list of files")
+        checksums = dict(sums)
+    return Marker(kind, str(info.get("version", "")), entries, checksums)
 
 
 def _is_relative_entry(name: str) -> bool:
@@ -87,9 +134,11 @@ def folder_entries(folder: Path) -> dict[str, str]:
 
 
 def write_marker(folder: Path, kind: str) -> Marker:
-    """List everything in `folder` (a finished output) in its marker; the marker is the last file written."""
-    entries = frozenset(name for name, what in folder_entries(folder).items() if name != MARKER and what != "other")
-    marker = Marker(kind, __version__, entries)
+    """List everything in `folder` (a finished output) with each file's SHA-256 in its marker, the last file
+    written."""
+    found = {name: what for name, what in folder_entries(folder).items() if name != MARKER and what != "other"}
+    checksums = {name: file_sha256(folder / name) for name, what in found.items() if what == "file"}
+    marker = Marker(kind, __version__, frozenset(found), checksums)
     (folder / MARKER).write_text(marker.to_json(), encoding="utf-8")
     return marker
 
@@ -103,3 +152,54 @@ def foreign_entries(folder: Path, listed: frozenset[str]) -> list[str]:
         if what == "other" or name not in listed:
             extra.append(name)
     return sorted(extra)
+
+
+def changed_entries(folder: Path, checksums: Mapping[str, str], known: dict[tuple[int, ...], str]) -> list[str]:
+    """The files of `folder` whose content is no longer what the marker's `checksums` record (a file the marker
+    lists and the folder no longer holds has lost nothing). `known` keeps the digests computed in this run, by
+    file identity and times, so that checking a folder again reads only what changed since."""
+    changed = []
+    for name, digest in sorted(checksums.items()):
+        if Path(name).name in OS_LITTER:
+            continue
+        path = folder / name
+        if not os.path.lexists(path):
+            continue
+        try:
+            found = _known_sha256(path, known)
+        except OSError:
+            found = None  # cannot be read: cannot be shown unchanged
+        if found != digest:
+            changed.append(name)
+    return changed
+
+
+def _known_sha256(path: Path, known: dict[tuple[int, ...], str]) -> str | None:
+    """The SHA-256 of the regular file `path` (None when it is no regular file), computed once per file state."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        if key not in known:
+            known[key] = _sha256_of_fd(fd)
+        return known[key]
+    finally:
+        os.close(fd)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        return _sha256_of_fd(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256_of_fd(fd: int) -> str:
+    digest = hashlib.sha256()
+    while block := os.read(fd, _BLOCK):
+        digest.update(block)
+    return digest.hexdigest()

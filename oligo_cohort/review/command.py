@@ -103,24 +103,16 @@ def run_import(args: argparse.Namespace) -> int:
     # Imported here: building the parser (and `--help`) should not load pandas and the answer readers.
     import pandas as pd
 
+    from oligo_cohort.cli.run_files import problems_destination
     from oligo_cohort.csv_output import write_csv
-    from oligo_cohort.destination import OutputFile, OutputFolder, Protected, resolved, starts_with_line
+    from oligo_cohort.destination import OutputFolder
     from oligo_cohort.review.answers import PROBLEM_COLUMNS, AnswerFileError
     from oligo_cohort.review.importer import import_answers
     from oligo_cohort.review.records import EXTRACT
 
     inputs = [*args.files, args.extract]
-    problems_file = None
-    if args.problems:
-        problems_file = OutputFile(
-            args.problems,
-            what="a problems file written by `oligo-cohort review import`",
-            recognise=starts_with_line(",".join(PROBLEM_COLUMNS) + "\n"),
-            inputs=inputs,
-            protected=[Protected(resolved(args.out), "--out folder")],
-            option="--problems",
-        )
-        problems_file.check()
+    # Checked before any work, as every command's `--problems FILE` (oligo_cohort.cli.run_files).
+    problems_file = args.problems_file if hasattr(args, "problems_file") else problems_destination(args)
     try:
         # The destination is checked and claimed before the answers are read.
         with OutputFolder(args.out, "reviewed-extract", inputs=inputs) as destination:

@@ -250,11 +250,11 @@ def _extract_of(screen: ScreeningResult, extract: str | Path | None, screen_dir:
 
 
 def write_export(export: ReviewExport, out_dir: Path | OutputFolder) -> Path:
-    """Write the review files atomically; refuse to replace an earlier export whose files have been filled in."""
+    """Write the review files all or nothing. An earlier export is replaced only when its files are as they were
+    written (`oligo_cohort.destination`): one with answers typed in, or any other change, is refused."""
     folder = out_dir
     if not isinstance(folder, OutputFolder):
         folder = OutputFolder(out_dir, "review-export", inputs=[export.screen.source, export.extract])
-    _refuse_filled_export(folder.requested)
     with staged_output(folder, "review-export") as staging:
         write_review_csv(export.rows, staging / REVIEW_CSV)
         write_workbook(export.rows, staging / REVIEW_XLSX, columns=REVIEW_COLUMNS, answer_columns=ANSWER_COLUMNS)
@@ -271,24 +271,6 @@ def write_export(export: ReviewExport, out_dir: Path | OutputFolder) -> Path:
         }
         (staging / EXPORT_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return folder.requested
-
-
-def _refuse_filled_export(out_dir: Path) -> None:
-    """An earlier export whose review.csv or review.xlsx changed since it was written holds typed answers."""
-    manifest_file = out_dir / EXPORT_MANIFEST
-    if not manifest_file.is_file():
-        return
-    written = json.loads(manifest_file.read_text(encoding="utf-8")).get("files", {})
-    changed = [
-        name
-        for name, digest in written.items()
-        if not (out_dir / name).is_file() or sha256_of(out_dir / name) != digest
-    ]
-    if changed:
-        raise UsageError(
-            f"--out {out_dir} holds an earlier review whose {', '.join(changed)} changed since it was exported "
-            "(answers typed in?): import it or move it, or choose another folder"
-        )
 
 
 def write_review_csv(rows: pd.DataFrame, path: str | Path) -> None:

@@ -209,9 +209,48 @@ def test_an_export_with_answers_typed_in_is_never_replaced(demo_screen, tmp_path
     book = load_workbook(out / "review.xlsx")
     book.worksheets[0]["J2"] = "yes"
     book.save(out / "review.xlsx")
-    with pytest.raises(UsageError, match=r"review\.xlsx changed since it was exported"):
+    with pytest.raises(
+        UsageError, match=r"changed since oligo-cohort wrote them \(edited or filled in by hand\?\): review\.xlsx\."
+    ):
         export_review(demo_screen, out)
     assert load_workbook(out / "review.xlsx").worksheets[0]["J2"].value == "yes"
+
+
+@pytest.mark.parametrize("manifest", ["deleted", "emptied", "cut short", "kept"])
+def test_answers_typed_into_review_csv_are_never_exported_over_whatever_became_of_review_export_json(
+    demo_screen, tmp_path, capsys, manifest
+):
+    """The export's own manifest is no proof: the folder's marker holds every file's checksum."""
+    out = tmp_path / "review"
+    args = ["review", "export", str(demo_screen), "--out", str(out)]
+    assert main(args) == 0
+    lines = (out / "review.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = lines[1].rstrip("\n").removesuffix(",,,,") + ",yes,2024-04-01,a nurse,\n"  # a reviewer's work
+    (out / "review.csv").write_text("".join(lines), encoding="utf-8")
+    json_file = out / "review_export.json"
+    if manifest == "deleted":
+        json_file.unlink()
+    elif manifest == "emptied":
+        json_file.write_bytes(b"")
+    elif manifest == "cut short":
+        json_file.write_bytes(json_file.read_bytes()[:40])
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    changed = ["review.csv"] if manifest in ("deleted", "kept") else ["review.csv", "review_export.json"]
+    assert f"changed since oligo-cohort wrote them (edited or filled in by hand?): {', '.join(changed)}." in err
+    assert "internal error" not in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_an_untouched_export_is_exported_over_even_without_review_export_json(demo_screen, tmp_path, capsys):
+    out = tmp_path / "review"
+    args = ["review", "export", str(demo_screen), "--out", str(out)]
+    assert main(args) == 0
+    (out / "review_export.json").unlink()  # a file of the tool's gone: nothing of anyone's is lost
+    assert main(args) == 0
+    assert (out / "review_export.json").is_file()
 
 
 def test_the_command_line_exports_and_says_what_is_asked(demo_screen, tmp_path, capsys):

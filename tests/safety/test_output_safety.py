@@ -1,13 +1,15 @@
 """Outputs replace only what oligo-cohort wrote, never an input, decided before the work, all at once.
 
 Generated destination folders (files of a user, markers of every kind, broken
-markers, a lone `manifest.json`) check the one rule of `oligo_cohort.destination`
-against an oracle computed from the generated folder; every command is then
+markers, files changed since the marker was written, a lone `manifest.json`)
+check the one rule of `oligo_cohort.destination` against an oracle computed
+from the generated folder; every command is then
 pointed at its own inputs (the same folder, a folder inside, a folder around,
 a symbolic link) and at a user's folder; `--problems` and `dictionary --out`
 files; permissions under two umasks; a full, read-only or unwritable disk while
-writing; a foreign lock file; folders written before markers existed; and two
-real processes writing the same folder at once.
+writing; a foreign lock file; folders without a marker or with one of an earlier
+version; and two real processes writing the same folder at once. Every kind of
+output folder, damaged, is in test_earlier_outputs.py.
 """
 
 from __future__ import annotations
@@ -71,37 +73,55 @@ def screen_dir(tmp_path_factory) -> Path:
 
 NAMES = ["a.csv", "b.txt", "manifest.json", "settings.json", "figures/c.svg", "notes/d.md", ".DS_Store", "x/.DS_Store"]
 WRITTEN = {"table.csv": b"n\n1\n", "figures/plot.svg": b"<svg/>"}
-MARKERS = ("none", "same", "other", "corrupt", "foreign", "not-a-list")
+MARKERS = ("none", "same", "no-checksums", "other", "corrupt", "empty", "foreign", "not-a-list")
 
 
 def parents(names) -> set[str]:
     return {"/".join(n.split("/")[: i + 1]) + "/" for n in names for i in range(n.count("/"))}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def content(name: str) -> bytes:
+    return f"a user's {name}".encode()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     files=st.sets(st.sampled_from(NAMES)),
     listed=st.sets(st.sampled_from([*NAMES, "figures/", "notes/", "x/"])),
+    edited=st.sets(st.sampled_from(NAMES)),
     marker=st.sampled_from(MARKERS),
 )
-def test_a_folder_is_replaced_only_when_its_marker_lists_everything_in_it(scratch, files, listed, marker):
+def test_a_folder_is_replaced_only_when_its_marker_lists_everything_in_it_unchanged(
+    scratch, files, listed, edited, marker
+):
+    """`edited`: files whose content differs from the checksum the marker records for them."""
     parent = Path(tempfile.mkdtemp(dir=scratch))
     out = parent / "out"
     out.mkdir()
     for name in files:
         (out / name).parent.mkdir(parents=True, exist_ok=True)
-        (out / name).write_text(f"a user's {name}", encoding="utf-8")
-    kind = {"same": "attrition", "other": "screen", "foreign": "attrition", "not-a-list": "attrition"}.get(marker)
+        (out / name).write_bytes(content(name))
+    kind = {"same": "attrition", "no-checksums": "attrition", "other": "screen", "foreign": "attrition"}.get(marker)
     if marker == "corrupt":
         (out / MARKER).write_text("{not json", encoding="utf-8")
-    elif kind:
-        info = {"written_by": "oligo-cohort" if marker != "foreign" else "other-tool", "output": kind}
+    elif marker == "empty":
+        (out / MARKER).write_bytes(b"")
+    elif kind or marker == "not-a-list":
+        info = {"written_by": "oligo-cohort" if marker != "foreign" else "other-tool", "output": kind or "attrition"}
         info["files"] = sorted(listed) if marker != "not-a-list" else "everything"
+        if marker != "no-checksums":
+            info["marker_format"] = 2
+            info["sha256"] = {
+                name: hashlib.sha256(content(name) + (b" edited" if name in edited else b"")).hexdigest()
+                for name in listed
+                if not name.endswith("/")
+            }
         (out / MARKER).write_text(json.dumps(info), encoding="utf-8")
     before = fingerprint(out)
 
     entries = {n for n in files if Path(n).name not in dest.OS_LITTER} | parents(files)
-    expected = (not files and marker == "none") or (marker == "same" and entries <= listed)
+    changed = {n for n in files & listed & edited if Path(n).name not in dest.OS_LITTER}
+    expected = (not files and marker == "none") or (marker == "same" and entries <= listed and not changed)
 
     try:
         with staged_output(out, "attrition") as staging:
@@ -112,8 +132,9 @@ def test_a_folder_is_replaced_only_when_its_marker_lists_everything_in_it(scratc
     except DestinationError as error:
         replaced = False
         extra = sorted(entries - listed) if marker == "same" else []
-        assert all(name in str(error) for name in extra[:8]), (str(error), extra)
-    assert replaced == expected, (files, listed, marker)
+        named = extra or (sorted(changed) if marker == "same" else [])
+        assert all(name in str(error) for name in named[:8]), (str(error), named)
+    assert replaced == expected, (files, listed, edited, marker)
     if replaced:
         assert {k: v for k, v in fingerprint(out).items() if k != MARKER} == {
             "figures": "folder",
@@ -122,6 +143,7 @@ def test_a_folder_is_replaced_only_when_its_marker_lists_everything_in_it(scratc
         }
         written = json.loads((out / MARKER).read_text(encoding="utf-8"))
         assert (written["output"], written["files"]) == ("attrition", ["figures/", "figures/plot.svg", "table.csv"])
+        assert written["sha256"] == {name: hashlib.sha256(data).hexdigest() for name, data in WRITTEN.items()}
     else:
         assert fingerprint(out) == before
     assert leftovers(parent) == []
@@ -322,6 +344,80 @@ def test_an_earlier_problems_file_is_replaced_whole(tmp_path, capsys):
     assert leftovers(problems.parent) == []
 
 
+ANSWER_PROBLEMS_HEADER = "file,sheet,row,column,value,message\n"
+
+
+def problems_runs(tmp_path: Path, screen_dir: Path) -> dict[str, tuple]:
+    """Each command that writes `--problems FILE`: a run that writes one, its exit code and header, and a run
+    with the input corrected."""
+    extract = copy_demo(tmp_path / "extract")
+    with (extract / "systemic_therapy.csv").open("a", encoding="utf-8") as handle:
+        handle.write("00107,unknowndrug,2023-03-01,,metastatic\n")  # a finding
+    broken = copy_demo(tmp_path / "broken")
+    (broken / "lesions.csv").write_text("study_id,patient_id\n", encoding="utf-8")  # fatal: columns missing
+    assert main(["review", "export", str(screen_dir), "--out", str(tmp_path / "review")]) == 0
+    blank = tmp_path / "review" / "review.csv"
+    lines = blank.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = lines[1].rstrip("\n").removesuffix(",,,,") + ",perhaps,2024-04-01,a nurse,\n"  # not an answer
+    answers = tmp_path / "answers.csv"
+    answers.write_text("".join(lines), encoding="utf-8")
+    demo = str(demo_extract_dir())
+
+    def review(files: Path):
+        return lambda p: [
+            "review",
+            "import",
+            str(files),
+            "--extract",
+            demo,
+            "--out",
+            str(tmp_path / "rx"),
+            "--problems",
+            str(p),
+        ]
+
+    return {
+        "validate": (lambda p: ["validate", str(extract), "--problems", str(p)], 0, problems_header(),
+                     lambda p: ["validate", demo, "--problems", str(p)]),
+        "screen": (lambda p: ["screen", str(broken), "--out", str(tmp_path / "s"), "--problems", str(p)], 2,
+                   problems_header(), lambda p: ["screen", demo, "--out", str(tmp_path / "s"), "--problems", str(p)]),
+        "review import": (review(answers), 2, ANSWER_PROBLEMS_HEADER, review(blank)),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["validate", "screen", "review import"])
+def test_a_run_again_replaces_its_own_problems_file_and_never_a_users(tmp_path, screen_dir, capsys, command):
+    run, code, header, corrected = problems_runs(tmp_path, screen_dir)[command]
+    problems = tmp_path / "pp.csv"
+    assert main(run(problems)) == code
+    first = problems.read_text(encoding="utf-8")
+    assert first.startswith(header) and first.count("\n") > 1
+    capsys.readouterr()
+    assert main(run(problems)) == code  # the same command again
+    err = capsys.readouterr().err
+    assert "wrote every problem to" in err and "is not a problems file" not in err, err
+    assert problems.read_text(encoding="utf-8") == first
+    assert main(corrected(problems)) == 0, capsys.readouterr().err  # the input corrected
+    # Another command's problems file is this tool's too.
+    other = ANSWER_PROBLEMS_HEADER if header == problems_header() else problems_header()
+    problems.write_text(other + "from,another,run,,,\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(run(problems)) == code
+    assert "wrote every problem to" in capsys.readouterr().err
+    assert problems.read_text(encoding="utf-8") == first
+    # A user's own CSV of the same name is left alone, before any work.
+    for mine in ("patient_id,note\n00217,call back\n", header.replace("message", "messages") + "a,b,c,d,e,f\n"):
+        problems.write_text(mine, encoding="utf-8")
+        capsys.readouterr()
+        assert main(run(problems)) == 2
+        assert (
+            f"--problems {problems} exists and is not a problems file written by oligo-cohort"
+            in capsys.readouterr().err
+        )
+        assert problems.read_text(encoding="utf-8") == mine
+    assert leftovers(tmp_path) == []
+
+
 def test_the_dictionary_file_is_replaced_only_when_it_is_one(tmp_path, capsys):
     out = tmp_path / "dictionary.md"
     assert main(["dictionary", "--out", str(out)]) == 0
@@ -519,27 +615,35 @@ def test_two_processes_writing_the_same_folder_never_mix_files(tmp_path):
     assert leftovers(tmp_path) == []
 
 
-# --- folders written before markers existed ---------------------------------------------------------------------
+# --- folders without a marker, or with one of an earlier version ------------------------------------------------
 
 
-def test_an_earlier_versions_screen_and_attrition_folders_are_recognised_strictly(tmp_path, screen_dir, capsys):
+def test_an_output_without_its_marker_or_its_checksums_is_named_and_left_alone(tmp_path, screen_dir, capsys):
+    """Nothing records what such a folder's files held: it is refused, saying what it looks like."""
     old_screen = tmp_path / "old-screen"
     shutil.copytree(screen_dir, old_screen)
     (old_screen / MARKER).unlink()
-    assert main(["screen", str(demo_extract_dir()), "--out", str(old_screen), "--quiet"]) == 0
-    assert (old_screen / MARKER).is_file()
+    before = fingerprint(old_screen)
+    assert main(["screen", str(demo_extract_dir()), "--out", str(old_screen), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"looks like an earlier `screen` output of oligo-cohort, but has no {MARKER}" in err
+    assert fingerprint(old_screen) == before
 
     old_attrition = tmp_path / "old-attrition"
     assert main(["attrition", str(screen_dir), "--out", str(old_attrition), "--no-figures"]) == 0
-    (old_attrition / MARKER).unlink()
-    (old_attrition / "my notes.txt").write_text("keep", encoding="utf-8")
+    marker = json.loads((old_attrition / MARKER).read_text(encoding="utf-8"))
+    del marker["sha256"], marker["marker_format"]  # as an earlier version wrote it
+    (old_attrition / MARKER).write_text(json.dumps(marker), encoding="utf-8")
+    before = fingerprint(old_attrition)
     assert main(["attrition", str(screen_dir), "--out", str(old_attrition), "--no-figures"]) == 2
-    assert "my notes.txt" in capsys.readouterr().err
-    (old_attrition / "my notes.txt").unlink()
-    assert main(["attrition", str(screen_dir), "--out", str(old_attrition), "--no-figures"]) == 0
+    assert "written by an earlier version of oligo-cohort, whose" in capsys.readouterr().err
+    (old_attrition / MARKER).unlink()
+    assert main(["attrition", str(screen_dir), "--out", str(old_attrition), "--no-figures"]) == 2
+    assert "looks like an earlier `attrition` output" in capsys.readouterr().err
+    assert fingerprint(old_attrition) == {k: v for k, v in before.items() if k != MARKER}
     # A screen folder is not an attrition folder, with or without markers.
     assert main(["attrition", str(screen_dir), "--out", str(old_screen), "--no-figures"]) == 2
-    assert "earlier `screen` output" in capsys.readouterr().err
+    assert "is not an empty folder nor an earlier `attrition` output" in capsys.readouterr().err
 
 
 def test_an_output_reached_through_a_symbolic_link_is_replaced_where_it_lies(tmp_path):
@@ -602,8 +706,8 @@ def test_the_current_folder_is_never_replaced(tmp_path, monkeypatch):
         OutputFolder(tmp_path, "screen").check()
 
 
-def test_an_earlier_versions_import_folder_is_recognised_by_its_mapping_report(tmp_path, capsys):
-    """A pre-marker import (mapping report with its header, table files) is replaced; anything more is refused."""
+def test_an_import_folder_without_its_marker_is_recognised_by_its_mapping_report_and_left_alone(tmp_path):
+    """A marker-less import (mapping report with its header, table files) is named as such, and never replaced."""
     from oligo_cohort.destination.legacy import LEGACY_IMPORT_REPORT, LEGACY_IMPORT_REPORT_COLUMNS
     from oligo_cohort.importers.report import REPORT_COLUMNS, REPORT_CSV, REPORT_MD
 
@@ -616,14 +720,16 @@ def test_an_earlier_versions_import_folder_is_recognised_by_its_mapping_report(t
     shutil.copy(demo_extract_dir() / "patients.csv", old / "patients.csv")
     assert dest.legacy_listing(old, "import") >= {"mapping_report.csv", "mapping_report.md", "patients.csv"}
     assert dest.legacy_listing(old, "screen") is None
-    (old / "my notes.txt").write_text("keep", encoding="utf-8")
-    with pytest.raises(DestinationError, match=r"my notes\.txt"), staged_output(old, "import") as staging:
+    before = fingerprint(old)
+    with (
+        pytest.raises(
+            DestinationError, match=f"looks like an earlier `import` output of oligo-cohort, but has no {MARKER}"
+        ),
+        staged_output(old, "import") as staging,
+    ):
         (staging / "patients.csv").write_text("patient_id\n", encoding="utf-8")
-    assert (old / "my notes.txt").read_text(encoding="utf-8") == "keep"
-    (old / "my notes.txt").unlink()
-    with staged_output(old, "import") as staging:
-        (staging / "patients.csv").write_text("patient_id\n", encoding="utf-8")
-    assert sorted(p.name for p in old.iterdir()) == sorted([MARKER, "patients.csv"])
-    (old / MARKER).unlink()
+    assert fingerprint(old) == before
     (old / "mapping_report.csv").write_text("another,header\n", encoding="utf-8")
     assert dest.legacy_listing(old, "import") is None
+    with pytest.raises(DestinationError, match="is not an empty folder nor an earlier `import` output"):
+        OutputFolder(old, "import").check()
