@@ -47,17 +47,22 @@ def date_after(start: dt.date, months: float) -> dt.date | None:
 CONSERVATIVE = "eligible"
 OPTIMISTIC = "eligible_or_unknown"
 BOUNDS = {CONSERVATIVE: ("eligible",), OPTIMISTIC: ("eligible", "unknown")}
+SHARE_COLUMNS = ["site_id", "bound", "enrol_share", "patients"]
+PATIENT_HISTORY_COLUMNS = ["patient_id", "site_id", "status", "screening_date", "enrol_share"]
 
 
 @dataclass(frozen=True)
 class History:
     """What the screening result says about each site's past recruitment."""
 
-    patients: pd.DataFrame  # eligible or unknown patients: site_id, status, screening_date, enrol_share
+    patients: pd.DataFrame  # eligible or unknown patients: site_id, status, screening_date, enrol_share (exact only)
     sites: pd.DataFrame  # per site: window, exposure, counts, rates, mean enrol share
     monthly: pd.DataFrame  # per site and calendar month: counts of both bounds
     window_end: pd.Timestamp
     as_of: str
+    # Per site, bound and enrol share: the number of the bound's patients with that share (SHARE_COLUMNS), the
+    # figures every enrol share is computed from; controlled counts when the history is disclosure-controlled.
+    shares: pd.DataFrame
 
 
 def load_screening(source: str | Path | ScreeningResult) -> ScreeningResult:
@@ -110,18 +115,50 @@ def screening_history(result: ScreeningResult, assumptions: Assumptions) -> Hist
     sites["window_end"] = window_end
     exposure_days = (window_end - first).dt.days.fillna(0).astype(float)
     sites["exposure_months"] = exposure_days / DAYS_PER_MONTH
+    shares = _share_counts(counted)
     for bound, statuses in BOUNDS.items():
         chosen = counted[counted["status"].isin(statuses)]
         sites[bound] = chosen.groupby("site_id").size().reindex(all_sites, fill_value=0).astype(int)
         sites[f"{bound}_per_year"] = _per_year(sites[bound], sites["exposure_months"])
-        sites[f"{bound}_enrol_share"] = chosen.groupby("site_id")["enrol_share"].mean().reindex(all_sites)
+        sites[f"{bound}_enrol_share"] = site_enrol_shares(shares, bound).reindex(all_sites)
     return History(
-        patients=counted[["patient_id", "site_id", "status", "screening_date", "enrol_share"]].reset_index(drop=True),
+        patients=counted[PATIENT_HISTORY_COLUMNS].reset_index(drop=True),
         sites=sites.reset_index(),
         monthly=_monthly_counts(counted, sites),
         window_end=window_end,
         as_of=str(result.as_of),
+        shares=shares,
     )
+
+
+def _share_counts(counted: pd.DataFrame) -> pd.DataFrame:
+    """Per site and bound, the patients with each enrol share, the largest share first (SHARE_COLUMNS).
+
+    Patients with the same review answers have the same share; the shares are rounded to 12 decimals so that
+    one product is one share, whatever the order its factors were multiplied in.
+    """
+    frames = []
+    for bound, statuses in BOUNDS.items():
+        chosen = counted[counted["status"].isin(statuses)]
+        tally = (
+            chosen.assign(enrol_share=chosen["enrol_share"].round(12))
+            .groupby(["site_id", "enrol_share"])
+            .size()
+            .rename("patients")
+            .reset_index()
+        )
+        frames.append(tally.assign(bound=bound))
+    shares = pd.concat(frames, ignore_index=True).sort_values(
+        ["bound", "site_id", "enrol_share"], ascending=[True, True, False], kind="stable"
+    )
+    return shares[SHARE_COLUMNS].astype({"patients": float}).reset_index(drop=True)
+
+
+def site_enrol_shares(shares: pd.DataFrame, bound: str) -> pd.Series:
+    """Per site, the mean enrol share of the bound's patients, from their counts per share (NaN without any)."""
+    mine = shares[(shares["bound"] == bound) & (shares["patients"] > 0)]
+    weighted = (mine["enrol_share"] * mine["patients"]).groupby(mine["site_id"]).sum()
+    return weighted / mine.groupby("site_id")["patients"].sum()
 
 
 def _per_year(counts: pd.Series, months: pd.Series) -> pd.Series:
@@ -148,33 +185,44 @@ def _monthly_counts(counted: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
 
 
 def pooled_enrol_share(history: History, bound: str, assumptions: Assumptions) -> float:
-    """Mean enrol share over the bound's patients (for sites without any); the product of the shares if none."""
-    statuses = BOUNDS[bound]
-    chosen = history.patients[history.patients["status"].isin(statuses)]
-    if chosen.empty:
-        return assumptions.lat_amenable_rate * assumptions.consent_rate * assumptions.discretion_rate**2
-    return float(chosen["enrol_share"].mean())
+    """Mean enrol share over the bound's patients of every site (for sites without any, and new centres).
 
-
-def disclosure_controlled(history: History) -> tuple[History, int]:
-    """The history as it may leave the institution: every count rounded (1–7 → 0, else to the nearest 5).
-
-    Rates are recomputed from the rounded counts, so a forecast built on this
-    history reveals nothing the published counts do not. Also returns how
-    many site counts of 1–7 became 0 (those sites' forecasts lean low).
+    Computed from the counts per share in `history.shares` (controlled counts in a controlled history); the
+    product of every review share, as for a patient awaiting review on every criterion, when there are none.
     """
-    from oligo_cohort.disclosure import apply_to_frame
+    mine = history.shares[(history.shares["bound"] == bound) & (history.shares["patients"] > 0)]
+    total = float(mine["patients"].sum())
+    if total == 0:
+        return assumptions.lat_amenable_rate * assumptions.consent_rate * assumptions.discretion_rate**2
+    return float((mine["enrol_share"] * mine["patients"]).sum() / total)
+
+
+def disclosure_controlled(history: History) -> History:
+    """The history as it may leave the institution: every figure computed from counts after disclosure control.
+
+    Counts per site and per month are rounded (1–7 → 0, else to the nearest 5), and rates are recomputed from
+    them. A site's enrol share is the mean over its patients of the share expected to pass chart review and
+    consent; a mean over the exact patients would give their exact number away (its denominator), and tell a
+    site with 1–7 patients from one with none. So the counts per share are controlled as parts of the site's
+    controlled count (`controlled_parts`, the largest share first), and every share — per site and pooled — is
+    computed from them: a site shown with 0 patients has no share of its own, and a forecast built on this
+    history reveals nothing the controlled counts do not. The patient-level rows are left out.
+    """
+    from oligo_cohort.disclosure import apply_to_frame, controlled_parts
 
     sites = apply_to_frame(history.sites, list(BOUNDS)).astype({bound: int for bound in BOUNDS})
-    zeroed = int(sum(((history.sites[b] > 0) & (sites[b] == 0)).sum() for b in BOUNDS))
+    shares = history.shares.copy()
+    for _, rows in shares.groupby(["bound", "site_id"], sort=False).groups.items():
+        shares.loc[rows, "patients"] = controlled_parts(shares.loc[rows, "patients"].to_numpy(dtype=float))
     for bound in BOUNDS:
         sites[f"{bound}_per_year"] = _per_year(sites[bound].astype(float), sites["exposure_months"])
+        sites[f"{bound}_enrol_share"] = sites["site_id"].map(site_enrol_shares(shares, bound))
     monthly = apply_to_frame(history.monthly, list(BOUNDS)).astype({bound: int for bound in BOUNDS})
-    rounded = History(
-        patients=history.patients,
+    return History(
+        patients=history.patients.iloc[0:0],
         sites=sites,
         monthly=monthly,
         window_end=history.window_end,
         as_of=history.as_of,
+        shares=shares,
     )
-    return rounded, zeroed

@@ -31,6 +31,16 @@ if TYPE_CHECKING:
     from oligo_cohort.api import ScreeningResult
 
 MANIFEST = "accrual.json"
+# Said when every site's controlled count is 0, whether the true counts are 0 or 1 to 7 (the same words for both).
+TOO_FEW_SHOWN = (
+    "Too few patients for a registry forecast that may leave the institution: every site's count of eligible or "
+    "unknown patients is shown as 0 under disclosure control (0 to 7 patients each), so a shareable forecast has "
+    "no registry history to start from."
+)
+TOO_FEW_ADVICE = (
+    "Either screen a longer registry period or more sites, give the sites' planned rates (--sites), or run with "
+    "--no-disclosure-control for an internal forecast whose files must not leave the institution."
+)
 KIND = "accrual"
 FAN_POINTS = 160
 DENSITY_POINTS = 300
@@ -82,32 +92,38 @@ def build_report(
         raise UsageError(f"--target must be a positive whole number of patients, got {target!r}")
     history = screening_history(result, chosen)
     notes: list[str] = []
+    registry = True  # whether the registry history can be fitted
     if chosen.disclosure_control:
-        exact_total = int(history.sites[list(BOUNDS)].to_numpy().sum())
-        history, zeroed = disclosure_controlled(history)
-        if exact_total and not history.sites[list(BOUNDS)].to_numpy().any():
-            raise UsageError(
-                "too few patients for a forecast that may leave the institution: every site has 1–7 eligible or "
-                "unknown patients, and disclosure control counts 1–7 as 0, so a shareable forecast would have "
-                "nothing to start from. Either screen a longer registry period or more sites, or run "
-                "with --no-disclosure-control for an internal forecast whose files must not leave the institution."
-            )
-        if zeroed:
+        # From here on only the controlled history is used: what a forecast is made of, and every word said about
+        # it, depends on the controlled counts alone (a site shown as 0 may have had 0 patients or 1 to 7).
+        history = disclosure_controlled(history)
+        counts = history.sites[list(BOUNDS)].to_numpy()
+        shown_zero = int((counts == 0).sum())
+        if not counts.any():
+            registry = False
+            notes.append(TOO_FEW_SHOWN)
+        elif shown_zero:
             notes.append(
-                f"Disclosure control counted {zeroed} site count(s) of 1–7 patients as 0; those sites' forecasts "
-                "lean low (inside the institution, --no-disclosure-control gives exact forecasts not for sharing)."
+                f"{shown_zero} site count(s) are shown as 0, which under disclosure control means 0 to 7 patients; "
+                "the forecasts count them as 0, so they may lean low (inside the institution, "
+                "--no-disclosure-control gives exact forecasts not for sharing)."
             )
     candidates = planning.candidates_from_history(history) if sites is None else sites
     scenarios: list[planning.Scenario] = []
-    for bound in BOUNDS:
+    for bound in BOUNDS if registry else ():
         try:
             scenarios.append(planning.registry_scenario(history, bound, candidates, chosen))
         except ValueError as exc:
-            notes.append(f"No `{bound}` forecast: {exc}.")
+            shown = (
+                " (counts as shown under disclosure control: 0 stands for 0 to 7)" if chosen.disclosure_control else ""
+            )
+            notes.append(f"No `{bound}` forecast: {exc}{shown}.")
     planned = planning.planned_scenario(candidates, target, chosen)
     if planned is not None:
         scenarios.append(planned)
     if not scenarios:
+        if not registry:
+            raise UsageError(f"{TOO_FEW_SHOWN[0].lower()}{TOO_FEW_SHOWN[1:]} {TOO_FEW_ADVICE}")
         raise UsageError("nothing to forecast from: " + " ".join(notes))
     duration = chosen.duration_months
     forecast = pd.DataFrame([planning.forecast(s, target, start, duration, draws=draws, seed=seed) for s in scenarios])
@@ -188,8 +204,13 @@ def output_tables(report: AccrualReport) -> dict[str, pd.DataFrame]:
 
 DISCLOSURE_NOTES = (
     "Site counts (site_rates.csv, monthly_counts.csv) are rounded; rates are computed from the rounded counts.",
-    "Every model is fitted to the rounded counts, so no forecast, rate or parameter reveals more than they do; "
-    "sites with 1–7 patients count as 0, which makes forecasts lean low.",
+    "Enrol shares (the mean share of a site's patients expected to pass chart review and consent) are computed "
+    "from controlled counts of the site's patients per share, parts of its controlled count (running totals, the "
+    "largest share first), never from the exact patients; a site shown with 0 patients has no share of its own "
+    "(blank) and takes the mean over all sites, computed from the same controlled counts.",
+    "Every model is fitted to the rounded counts and these shares, so no forecast, rate, share or parameter "
+    "reveals more than the controlled counts do; a count shown as 0 means 0 to 7 patients and counts as 0, "
+    "which makes forecasts lean low.",
 )
 
 

@@ -243,6 +243,13 @@ def _probability(value: float) -> str:
     return f"{100 * value:.0f} %"
 
 
+CONTROLLED_FORECAST = (
+    "Disclosure control: the forecast is fitted to the controlled counts per site alone; each site's share expected "
+    "to pass chart review and consent comes from controlled counts of its patients per share, and a site shown "
+    "with 0 patients (0 to 7) takes the mean share over all sites, so no figure reveals more than the counts shown."
+)
+
+
 def _accrual(
     result, target: int, start: dt.date, choice: DisclosureChoice, figures: Path
 ) -> tuple[AccrualSection, list[Path], pd.DataFrame | None]:
@@ -297,6 +304,8 @@ def _accrual(
         "Rates are constant in time (no ramp-up, no seasonality); intervals are somewhat too narrow because the "
         "fitted prior is plugged in as if known.",
     ]
+    if choice.applied:
+        section.notes.append(CONTROLLED_FORECAST)
     return section, paths, table
 
 

@@ -213,10 +213,13 @@ def test_a_screen_result_without_eligible_or_unknown_patients_is_a_usage_error(t
     patients = synthetic_patients({"A": 1.0}, "2022-01-01", 12, seed=1)
     patients["status"] = "ineligible"
     folder = write_screen_dir(tmp_path / "screen", patients)
+    argv = [str(folder), "--target", "10", "--start", "2025-01-01", "--out", str(tmp_path / "o")]
     with pytest.raises(UsageError, match="nothing to forecast from"):
-        accrual_command.run(
-            parse([str(folder), "--target", "10", "--start", "2025-01-01", "--out", str(tmp_path / "o")])
-        )
+        accrual_command.run(parse([*argv, "--no-disclosure-control"]))
+    assert not (tmp_path / "o").exists()
+    # Under disclosure control no patient at all is said in the words of 1 to 7 at every site: both are shown as 0.
+    with pytest.raises(UsageError, match="every site's count of eligible or unknown patients is shown as 0"):
+        accrual_command.run(parse(argv))
     assert not (tmp_path / "o").exists()
 
 
@@ -224,6 +227,6 @@ def test_too_few_patients_for_a_shareable_forecast_is_explained(tmp_path):
     patients = synthetic_patients({"A": 0.4, "B": 0.3}, "2024-01-01", 12, seed=2)
     folder = write_screen_dir(tmp_path / "screen", patients)
     argv = [str(folder), "--target", "10", "--start", "2025-01-01", "--out", str(tmp_path / "o")]
-    with pytest.raises(UsageError, match="too few patients for a forecast that may leave the institution"):
+    with pytest.raises(UsageError, match="too few patients for a registry forecast that may leave the institution"):
         accrual_command.run(parse(argv))
     assert not (tmp_path / "o").exists()
