@@ -87,6 +87,13 @@ def _duckdb_tables(source: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[st
     return located
 
 
+def table_sql(source: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """The table as SQL names it: catalog, schema and name, quoted. A schema named like the file (`registry` in
+    registry.duckdb) would otherwise be ambiguous with the file's own catalog."""
+    [(catalog,)] = source.execute("SELECT current_database()").fetchall()
+    return f"{identifier(catalog)}.{identifier(schema)}.{identifier(table)}"
+
+
 def _columns(source: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
     """The table's columns: (name as written, DuckDB type), in order."""
     return source.execute(
@@ -118,9 +125,7 @@ def _duckdb_text_table(
         else f", NULL AS {identifier(c)}"
         for c, _ in columns
     )
-    rows = source.sql(
-        f"SELECT rowid + 1 AS {ROW}{selected} FROM {identifier(schema)}.{identifier(table)} ORDER BY rowid"
-    )
+    rows = source.sql(f"SELECT rowid + 1 AS {ROW}{selected} FROM {table_sql(source, schema, table)} ORDER BY rowid")
     arrow = rows.to_arrow_table()
     notes: dict[str, tuple[int, str, str]] = {}
     for column in as_bytes:
