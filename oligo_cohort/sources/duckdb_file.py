@@ -35,33 +35,20 @@ def read_duckdb_file(path: Path) -> RawExtract:
     is then refused by the column's type, if the dictionary has the column); other columns are not read.
     """
     found: dict[str, RawTable] = {}
-    problems: list[Problem] = []
     try:
         source = connect(path, read_only=True)
     except duckdb.Error as exc:
         raise UsageError(f"{path} cannot be opened as a DuckDB database ({first_error_line(exc)})") from None
     try:
-        located = _duckdb_tables(source)
-        for name, places in located.items():
-            if name not in tables():
-                continue
-            shown = ", ".join(f"{schema}.{table} ({kind})" for schema, table, kind in places)
-            if len(places) > 1:
-                message = "the table is in more than one schema of the file: keep one"
-                problems.append(Problem("fatal", name, None, None, None, shown, message))
-                continue
-            schema, table, kind = places[0]
-            if kind != "table":
-                message = f"{schema}.{table} is a view: only tables are read (CREATE TABLE {name} AS SELECT ...)"
-                problems.append(Problem("fatal", name, None, None, None, shown, message))
-                continue
+        places, problems = model_tables(source)
+        for name, (schema, table) in places.items():
             origin = f"{path}:{table}" if schema == "main" else f"{path}:{schema}.{table}"
             try:
-                data, notes = _duckdb_text_table(source, name, schema, table)
+                data, notes = duckdb_text_table(source, name, schema, table)
             except (UnreadableError, duckdb.Error) as exc:
                 problems.append(Problem("fatal", name, None, None, None, f"{schema}.{table}", first_error_line(exc)))
                 continue
-            problems += numeric_ids(name, _columns(source, schema, table))
+            problems += numeric_ids(name, table_columns(source, schema, table))
             for column, (row, value, what) in notes.items():
                 problems.append(Problem("finding", name, column, row, None, value, f"{what} ({origin})"))
             found[name] = RawTable(name, origin, data)
@@ -70,6 +57,29 @@ def read_duckdb_file(path: Path) -> RawExtract:
     finally:
         close(source)
     return RawExtract(found, problems, str(path), (path,))
+
+
+def model_tables(source: duckdb.DuckDBPyConnection) -> tuple[dict[str, tuple[str, str]], list[Problem]]:
+    """Where each table of the model is read in the file: its name -> (schema, table name as written); and a fatal
+    problem for each that cannot be read (in more than one schema, or a view). Whoever reads the file's tables
+    (the reader here, the reviewed extract's copy) finds them by this one rule."""
+    places: dict[str, tuple[str, str]] = {}
+    problems: list[Problem] = []
+    for name, found in _duckdb_tables(source).items():
+        if name not in tables():
+            continue
+        shown = ", ".join(f"{schema}.{table} ({kind})" for schema, table, kind in found)
+        if len(found) > 1:
+            message = "the table is in more than one schema of the file: keep one"
+            problems.append(Problem("fatal", name, None, None, None, shown, message))
+            continue
+        schema, table, kind = found[0]
+        if kind != "table":
+            message = f"{schema}.{table} is a view: only tables are read (CREATE TABLE {name} AS SELECT ...)"
+            problems.append(Problem("fatal", name, None, None, None, shown, message))
+            continue
+        places[name] = (schema, table)
+    return places, problems
 
 
 def _duckdb_tables(source: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str, str]]]:
@@ -87,7 +97,14 @@ def _duckdb_tables(source: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[st
     return located
 
 
-def _columns(source: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
+def table_sql(source: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """The table as SQL names it: catalog, schema and name, quoted. A schema named like the file (`registry` in
+    registry.duckdb) would otherwise be ambiguous with the file's own catalog."""
+    [(catalog,)] = source.execute("SELECT current_database()").fetchall()
+    return f"{identifier(catalog)}.{identifier(schema)}.{identifier(table)}"
+
+
+def table_columns(source: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
     """The table's columns: (name as written, DuckDB type), in order."""
     return source.execute(
         "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
@@ -96,11 +113,11 @@ def _columns(source: duckdb.DuckDBPyConnection, schema: str, table: str) -> list
     ).fetchall()
 
 
-def _duckdb_text_table(
+def duckdb_text_table(
     source: duckdb.DuckDBPyConnection, name: str, schema: str, table: str
 ) -> tuple[pl.DataFrame, dict[str, tuple[int, str, str]]]:
     """The table's text, and a note (row, value, what) for each column of bytes holding one that is not UTF-8."""
-    columns = _columns(source, schema, table)
+    columns = table_columns(source, schema, table)
     check_unique([column for column, _ in columns])
     wanted = set(tables()[name].column_names)
     for column, data_type in columns:
@@ -118,9 +135,7 @@ def _duckdb_text_table(
         else f", NULL AS {identifier(c)}"
         for c, _ in columns
     )
-    rows = source.sql(
-        f"SELECT rowid + 1 AS {ROW}{selected} FROM {identifier(schema)}.{identifier(table)} ORDER BY rowid"
-    )
+    rows = source.sql(f"SELECT rowid + 1 AS {ROW}{selected} FROM {table_sql(source, schema, table)} ORDER BY rowid")
     arrow = rows.to_arrow_table()
     notes: dict[str, tuple[int, str, str]] = {}
     for column in as_bytes:

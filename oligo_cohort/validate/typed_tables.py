@@ -189,6 +189,12 @@ def _raw_ref(col: Column, present: set[str]) -> str:
     return f"r.{quote(col.name)}" if col.name in present else "CAST(NULL AS VARCHAR)"
 
 
+def read_expression(col: Column, value: str, native: bool) -> str:
+    """SQL: the typed value of a value as a reader gives it, text or (`native`) in its own type already matching
+    the column's (`RawTable.native`); NULL when it cannot be read."""
+    return _native_expression(col, value) if native else typed_expression(col, value)
+
+
 def _native_expression(col: Column, value: str) -> str:
     """SQL typing a value that arrives in a native type matching the column's (see sources.parquet_files.NATIVE_TYPES)."""
     if col.type == "number":
@@ -235,7 +241,7 @@ def _create_typed(
     as_written: list[str] = []
     for c in table.columns:
         name, raw = quote(c.name), _raw_ref(c, present)
-        expression = _native_expression(c, raw) if c.name in native else typed_expression(c, raw)
+        expression = read_expression(c, raw, c.name in native)
         listed = _listed_spelling(c, raw)
         if listed is not None:
             # Most codes arrive spelt as listed: one lookup decides them, and the case-insensitive match (a CASE of

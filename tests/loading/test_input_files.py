@@ -481,6 +481,13 @@ def test_tables_in_one_other_schema_are_read(tmp_path):
     assert loaded.con.execute("SELECT count(*) FROM patients").fetchall() == [(34,)]
 
 
+def test_tables_in_a_schema_named_like_the_file_are_read(tmp_path):
+    # The file registry.duckdb is the catalog `registry`: `registry.patients` alone would be ambiguous.
+    path = duckdb_demo(tmp_path / "e.duckdb", schema="registry").rename(tmp_path / "registry.duckdb")
+    loaded = load_extract(path)
+    assert loaded.con.execute("SELECT count(*) FROM patients").fetchall() == [(34,)]
+
+
 def test_a_table_in_two_schemas_is_fatal_naming_both(tmp_path):
     path = duckdb_demo(tmp_path / "e.duckdb", schema="registry")
     with duckdb.connect(str(path)) as con:
