@@ -211,7 +211,7 @@ def test_a_bad_sites_file_lists_every_problem(tmp_path):
 
 def test_a_screen_result_without_eligible_or_unknown_patients_is_a_usage_error(tmp_path):
     patients = synthetic_patients({"A": 1.0}, "2022-01-01", 12, seed=1)
-    patients["status"] = "ineligible"
+    patients["status"], patients["inc_age_18"] = "ineligible", "fail"
     folder = write_screen_dir(tmp_path / "screen", patients)
     argv = [str(folder), "--target", "10", "--start", "2025-01-01", "--out", str(tmp_path / "o")]
     with pytest.raises(UsageError, match="nothing to forecast from"):

@@ -18,7 +18,7 @@ import pytest
 
 from oligo_cohort.accrual.assumptions import Assumptions
 from oligo_cohort.accrual.rates import DAYS_PER_MONTH, enrol_share, load_screening, screening_history
-from oligo_cohort.criteria import CRITERION_IDS
+from oligo_cohort.criteria import CRITERION_IDS, FAILED_WITHOUT_EVENT
 from oligo_cohort.errors import UsageError
 from oligo_cohort.problems import PROBLEM_COLUMNS
 from oligo_cohort.protocol import load_protocol
@@ -28,7 +28,8 @@ REVIEW_BY_DEFAULT = ("inc_lat_amenable", "inc_informed_consent", "exc_medical_ri
 
 
 def patient_rows(rows: list[tuple[str, str, str, str | None]]) -> pd.DataFrame:
-    """Patients (id, site, status, screening date) with the review criteria at `review`, the rest `pass`."""
+    """Patients (id, site, status, screening date) with the review criteria at `review`, the rest `pass` but for
+    the one criterion that gives the status (and the imaging criteria of a patient without an event)."""
     frame = pd.DataFrame(rows, columns=["patient_id", "site_id", "status", "screening_date"])
     frame["event_id"] = frame["patient_id"] + "-01"
     frame.loc[frame["screening_date"].isna(), "event_id"] = None
@@ -36,6 +37,8 @@ def patient_rows(rows: list[tuple[str, str, str, str | None]]) -> pd.DataFrame:
         frame[criterion] = "review" if criterion in REVIEW_BY_DEFAULT else "pass"
     frame.loc[frame["status"] == "ineligible", "inc_age_18"] = "fail"
     frame.loc[frame["status"] == "unknown", "inc_who_ps_0_1"] = "unknown"
+    # A patient without an event fails the imaging criteria (criteria.md "Time"), as the folder's reader checks.
+    frame.loc[frame["event_id"].isna(), list(FAILED_WITHOUT_EVENT)] = "fail"
     return frame[list(PATIENT_COLUMNS)]
 
 

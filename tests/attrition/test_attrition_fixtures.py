@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oligo_cohort.criteria import CRITERIA, CRITERION_IDS
+from oligo_cohort.criteria import CRITERIA, CRITERION_IDS, FAILED_WITHOUT_EVENT
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.problems import PROBLEM_COLUMNS
 from oligo_cohort.protocol import load_protocol
@@ -64,10 +64,24 @@ def demo_expected_patients() -> pd.DataFrame:
     return frame[list(PATIENT_COLUMNS)]
 
 
+def as_screened(patients: pd.DataFrame) -> pd.DataFrame:
+    """The patients as a screen writes them (the folder's reader checks it): a patient without a screening date has
+    no event (D21) and fails the imaging criteria (criteria.md "Time"), and a status is its criteria's."""
+    patients = patients.copy()
+    no_event = patients["screening_date"].isna()
+    patients.loc[no_event, "event_id"] = None
+    patients.loc[no_event, list(FAILED_WITHOUT_EVENT)] = "fail"
+    patients["status"] = status_of(patients)
+    return patients
+
+
 def events_from_patients(patients: pd.DataFrame) -> pd.DataFrame:
     """One event per patient with an event (its best), in result.events' columns."""
     events = patients[patients["event_id"].notna()].copy()
-    events["registration_date"] = None
+    days = load_protocol("cosmo").parameters.registration_days
+    events["registration_date"] = (pd.to_datetime(events["screening_date"]) + pd.Timedelta(days=days)).dt.strftime(
+        "%Y-%m-%d"
+    )
     events["line_number"] = 1
     events["reference_study_id"] = None
     events["is_best_event"] = True
@@ -75,13 +89,20 @@ def events_from_patients(patients: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_screen_dir(folder: Path, patients: pd.DataFrame, events: pd.DataFrame | None = None) -> Path:
-    """A folder like `oligo-cohort screen` writes, from hand-built tables."""
+    """A folder like `oligo-cohort screen` writes, from hand-built tables (`as_screened`; each reason with a rule of
+    its criterion that gives its outcome)."""
     folder.mkdir(parents=True, exist_ok=True)
+    patients = as_screened(patients)
     events = events_from_patients(patients) if events is None else events
     patients.to_csv(folder / "patients.csv", index=False)
     events.to_csv(folder / "events.csv", index=False)
     reasons = patients.melt(id_vars=["patient_id", "event_id"], value_vars=list(CRITERION_IDS), var_name="criterion")
-    reasons = reasons.rename(columns={"value": "outcome"}).assign(rule="hand_built", reason="hand-built")
+    reasons = reasons.rename(columns={"value": "outcome"}).assign(reason="hand-built")
+    rules = {(c.id, r.outcome): r.name for c in reversed(CRITERIA) for r in reversed(c.rules)}
+    reasons["rule"] = [rules[key] for key in zip(reasons["criterion"], reasons["outcome"], strict=True)]
+    reasons = reasons.assign(order=reasons["criterion"].map(CRITERION_IDS.index)).sort_values(
+        ["patient_id", "order"], kind="stable"
+    )
     reasons[list(REASON_COLUMNS)].to_csv(folder / "reasons.csv", index=False)
     findings = pd.DataFrame([["warning", "systemic_therapy", "drug", 3, "x", "AZD9833", "unknown drug"]])
     findings.set_axis(list(PROBLEM_COLUMNS), axis=1).to_csv(folder / "findings.csv", index=False)

@@ -32,6 +32,7 @@ from oligo_cohort.errors import UsageError
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.results import RESULT_TABLES
 from oligo_cohort.screen_folder import ScreenFolderError
+from tests.commands.folder_facts import contradictions
 from tests.commands.folder_reading import read_whole, rows_of, write_rows
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -57,10 +58,12 @@ def cut_off(folder: Path) -> dt.date:
     return dt.date.fromisoformat(json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["as_of"])
 
 
-def valid(column: str, value: str, as_of: dt.date) -> bool:
-    """Whether `value` (as written in the CSV) is a value `column` of a screen result can hold."""
+def valid(file: str, column: str, value: str, as_of: dt.date) -> bool:
+    """Whether `value` (as written in the CSV) is a value `column` of a screen result's `file` can hold."""
     if "\x00" in value:
         return False  # a NUL byte in any cell: the file is damaged (the rule of every file a user gives)
+    if file == "events.csv" and column in ("event_id", "screening_date", "registration_date") and value in ("", "'"):
+        return False  # an event is an imaging study on a screening date, with a registration date
     if column == "status":
         return value in ("eligible", "ineligible", "unknown")
     if column in CRITERION_IDS or column == "outcome":
@@ -123,46 +126,12 @@ values = st.one_of(
 # fmt: on
 
 
-def read_back(value: str) -> str | None:
-    """A text cell as the result holds it: without the spreadsheet-safety apostrophe, empty as missing."""
-    return (value[1:] if value.startswith("'") else value) or None
-
-
-def disagreements(folder: Path) -> list[str]:
-    """Where the folder's files contradict each other (file row N, column C), as a screen never writes them."""
-    tables = {name: rows_of(folder / f"{name}.csv") for name in ("patients", "events", "reasons")}
-    records = {name: [dict(zip(rows[0], row, strict=True)) for row in rows[1:]] for name, rows in tables.items()}
-    site_of = {read_back(p["patient_id"]): read_back(p["site_id"]) for p in records["patients"]}
-    best = {
-        (read_back(e["patient_id"]), read_back(e["event_id"]))
-        for e in records["events"]
-        if e["is_best_event"].lower() == "true"
-    }
-    found = []
-    for file in ("events", "reasons"):
-        found += [
-            f"{file}.csv row {k}, column patient_id"
-            for k, r in enumerate(records[file], start=1)
-            if read_back(r["patient_id"]) not in site_of
-        ]
-    found += [
-        f"events.csv row {k}, column site_id"
-        for k, e in enumerate(records["events"], start=1)
-        if read_back(e["patient_id"]) in site_of and site_of[read_back(e["patient_id"])] != read_back(e["site_id"])
-    ]
-    found += [
-        f"patients.csv row {k}, column event_id"
-        for k, p in enumerate(records["patients"], start=1)
-        if read_back(p["event_id"]) is not None and (read_back(p["patient_id"]), read_back(p["event_id"])) not in best
-    ]
-    return found
-
-
 @SETTINGS
 @given(data=st.data())
 def test_an_edited_cell_is_named_or_read(scratch, screen_dir, data):
     """A cell edited to any value: a value the result cannot hold is named where it is; a value it can hold that
-    makes the files contradict each other is named where they do; anything else is read."""
+    makes the folder contradict itself (tests/commands/folder_facts.py) is named where it does; anything else is
+    read."""
     folder = copy(screen_dir, Path(tempfile.mkdtemp(dir=scratch)) / "screen")
     file = data.draw(st.sampled_from(FILES))
     rows = rows_of(folder / file)
@@ -177,12 +146,12 @@ def test_an_edited_cell_is_named_or_read(scratch, screen_dir, data):
     duplicate = (
         name == "patient_id" and file == "patients.csv" and value in {r[column] for r in rows[1:row] + rows[row + 1 :]}
     )
-    expected_bad = not valid(name, value, cut_off(screen_dir)) or duplicate
-    contradictions = [] if expected_bad else disagreements(folder)
+    expected_bad = not valid(file, name, value, cut_off(screen_dir)) or duplicate
+    found = [] if expected_bad else contradictions(folder)
     try:
         read_whole(folder)
     except ScreenFolderError as error:
-        assert expected_bad or contradictions, (file, name, value, str(error))
+        assert expected_bad or found, (file, name, value, str(error))
         if expected_bad:
             assert f"{file} row {row}, column {name}" in str(error)
             if "\x00" in value:
@@ -190,9 +159,9 @@ def test_an_edited_cell_is_named_or_read(scratch, screen_dir, data):
             else:
                 assert repr(value) in str(error)
         else:
-            assert any(where in str(error) for where in contradictions), (contradictions, str(error))
+            assert any(where in str(error) for where in found), (found, str(error))
     else:
-        assert not expected_bad and not contradictions, (file, name, value, contradictions)
+        assert not expected_bad and not found, (file, name, value, found)
 
 
 DAMAGE = ("truncate", "bad byte", "drop column", "twice", "extra column", "reorder", "delete", "empty", "drop row")
