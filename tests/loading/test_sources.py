@@ -465,6 +465,29 @@ def test_a_column_name_is_read_alike_by_every_reader_whatever_its_spacing_case_o
             assert raw.tables["patients"].data.get_column("site_id").to_list() == ["AVL"], source_of_extract
 
 
+def patients_beside_empty_tables(patients: pa.Table, reader: str, folder: Path) -> Path:
+    """An extract of `patients` and the other required tables with their columns and no rows, as Parquet files or
+    a DuckDB file (`reader`), each column of the type it has in the Arrow table."""
+    tables = {
+        name: pa.table({column: pa.array([], pa.string()) for column in dictionary_tables()[name].column_names})
+        for name in ("tumours", "systemic_therapy", "imaging", "lesions")
+    }
+    tables["patients"] = patients
+    if reader == "Parquet file":
+        source = folder / "parquet"
+        source.mkdir()
+        for name, table in tables.items():
+            pq.write_table(table, source / f"{name}.parquet")
+        return source
+    source = folder / "extract.duckdb"
+    with duckdb.connect(str(source)) as con:
+        for name, table in tables.items():
+            con.register("frame", table)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+            con.unregister("frame")
+    return source
+
+
 _SITE_TEXTS = st.text(alphabet=st.sampled_from("AZaz09-üéøßÅ中🙂"), min_size=1, max_size=8)
 
 
@@ -494,24 +517,7 @@ def test_text_stored_as_bytes_reads_as_the_same_text_as_a_string_column(tmp_path
             "birth_date": ["1960-01-01"] * len(sites),
         }
     )
-    # The other required tables, with their columns and no rows.
-    tables = {
-        name: pa.table({column: pa.array([], pa.string()) for column in dictionary_tables()[name].column_names})
-        for name in ("tumours", "systemic_therapy", "imaging", "lesions")
-    }
-    tables["patients"] = patients
-    if reader == "Parquet file":
-        source: Path = folder / "parquet"
-        source.mkdir()
-        for name, table in tables.items():
-            pq.write_table(table, source / f"{name}.parquet")
-    else:
-        source = folder / "extract.duckdb"
-        with duckdb.connect(str(source)) as con:
-            for name, table in tables.items():
-                con.register("frame", table)
-                con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
-                con.unregister("frame")
+    source = patients_beside_empty_tables(patients, reader, folder)
     loaded = load_extract(source, as_of="2024-01-01")  # birth dates alone do not make a cut-off
     read = [row[0] for row in loaded.con.execute("SELECT site_id FROM typed_patients ORDER BY _row").fetchall()]
     utf8 = []
@@ -533,29 +539,11 @@ def test_text_stored_as_bytes_reads_as_the_same_text_as_a_string_column(tmp_path
 def test_an_id_column_stored_as_numbers_is_a_finding_naming_table_column_and_type(tmp_path, reader, arrow_type):
     """A DataFrame's id column of numbers gives a `NumericIdWarning`; a file's gives a finding, as `00123` may have
     lost its zeros before the file was written, and then matches nothing written as text in another table."""
-    tables = {
-        name: pa.table({column: pa.array([], pa.string()) for column in dictionary_tables()[name].column_names})
-        for name in ("tumours", "systemic_therapy", "imaging", "lesions")
-    }
-    tables["patients"] = pa.table(
-        {"patient_id": pa.array([107, 115], pa.int32()).cast(arrow_type), "site_id": ["A", "B"]}
-    )
-    if reader == "Parquet file":
-        source = tmp_path / "parquet"
-        source.mkdir()
-        for name, table in tables.items():
-            pq.write_table(table, source / f"{name}.parquet")
-    else:
-        source = tmp_path / "extract.duckdb"
-        with duckdb.connect(str(source)) as con:
-            for name, table in tables.items():
-                con.register("frame", table)
-                con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
-                con.unregister("frame")
-    problems = read_source(source).problems
+    patients = pa.table({"patient_id": pa.array([107, 115], pa.int32()).cast(arrow_type), "site_id": ["A", "B"]})
+    problems = read_source(patients_beside_empty_tables(patients, reader, tmp_path)).problems
     said = [(p.severity, p.table, p.column, p.value) for p in problems if "ids stored as numbers" in p.message]
     with duckdb.connect() as con:
-        con.register("frame", tables["patients"])
+        con.register("frame", patients)
         duckdb_type = con.execute(
             "SELECT column_type FROM (DESCRIBE frame) WHERE column_name = 'patient_id'"
         ).fetchall()
