@@ -144,7 +144,7 @@ class OutputFolder:
                 f"is an earlier `{self.kind}` output, but it also holds {len(extra)} file(s) oligo-cohort did not "
                 f"write: {_names(extra)}. Move them out (they would be lost) or choose another folder"
             )
-        changed = changed_entries(folder, marker.checksums, self._digests, marker.stamps)
+        changed = changed_entries(folder, marker.checksums, self._digests)
         if changed:
             return (
                 f"is an earlier `{self.kind}` output, but {len(changed)} of its file(s) changed since oligo-cohort "

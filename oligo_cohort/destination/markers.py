@@ -40,9 +40,6 @@ class Marker:
     version: str
     entries: frozenset[str]
     checksums: Mapping[str, str] | None = field(default=None, compare=False)
-    # Each file's size and modification time (ns) as written: a file still showing both is unchanged without
-    # reading it again, so running a command again into its own output hashes nothing (`changed_entries`).
-    stamps: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> str:
         info = {
@@ -52,7 +49,6 @@ class Marker:
             "version": self.version,
             "files": sorted(self.entries),
             "sha256": dict(sorted((self.checksums or {}).items())),
-            "size_and_mtime_ns": {name: list(stamp) for name, stamp in sorted(self.stamps.items())},
         }
         return json.dumps(info, indent=2) + "\n"
 
@@ -107,21 +103,7 @@ def read_marker(folder: Path) -> Marker | None:
         if set(sums) != files_listed:
             raise MarkerError("its checksums do not match its list of files")
         checksums = dict(sums)
-    return Marker(kind, str(info.get("version", "")), entries, checksums, _stamps(info.get("size_and_mtime_ns")))
-
-
-def _stamps(recorded: object) -> dict[str, tuple[int, int]]:
-    """The sizes and times a marker records; any that are not two whole numbers are left out (their files are
-    then read again: a shortcut lost, nothing more)."""
-    if not isinstance(recorded, dict):
-        return {}
-    return {
-        name: (stamp[0], stamp[1])
-        for name, stamp in recorded.items()
-        if isinstance(stamp, list)
-        and len(stamp) == 2
-        and all(isinstance(n, int) and not isinstance(n, bool) for n in stamp)
-    }
+    return Marker(kind, str(info.get("version", "")), entries, checksums)
 
 
 def _is_relative_entry(name: str) -> bool:
@@ -155,10 +137,8 @@ def write_marker(folder: Path, kind: str) -> Marker:
     """List everything in `folder` (a finished output) with each file's SHA-256 in its marker, the last file
     written."""
     found = {name: what for name, what in folder_entries(folder).items() if name != MARKER and what != "other"}
-    files = [name for name, what in found.items() if what == "file"]
-    checksums = {name: file_sha256(folder / name) for name in files}
-    stamps = {name: _stamp(os.lstat(folder / name)) for name in files}
-    marker = Marker(kind, __version__, frozenset(found), checksums, stamps)
+    checksums = {name: file_sha256(folder / name) for name, what in found.items() if what == "file"}
+    marker = Marker(kind, __version__, frozenset(found), checksums)
     (folder / MARKER).write_text(marker.to_json(), encoding="utf-8")
     return marker
 
@@ -174,29 +154,16 @@ def foreign_entries(folder: Path, listed: frozenset[str]) -> list[str]:
     return sorted(extra)
 
 
-def changed_entries(
-    folder: Path,
-    checksums: Mapping[str, str],
-    known: dict[tuple[int, ...], str],
-    stamps: Mapping[str, tuple[int, int]] | None = None,
-) -> list[str]:
+def changed_entries(folder: Path, checksums: Mapping[str, str], known: dict[tuple[int, ...], str]) -> list[str]:
     """The files of `folder` whose content is no longer what the marker's `checksums` record (a file the marker
-    lists and the folder no longer holds has lost nothing). A regular file whose size and modification time are
-    still those `stamps` recorded is unchanged without being read; any other is hashed. `known` keeps the
-    digests computed in this run, by file identity and times, so that checking a folder again reads only what
-    changed since."""
+    lists and the folder no longer holds has lost nothing). `known` keeps the digests computed in this run, by
+    file identity and times, so that checking a folder again reads only what changed since."""
     changed = []
     for name, digest in sorted(checksums.items()):
         if Path(name).name in OS_LITTER:
             continue
         path = folder / name
-        try:
-            info = os.lstat(path)
-        except FileNotFoundError:
-            continue
-        except OSError:
-            info = None
-        if info is not None and stat.S_ISREG(info.st_mode) and (stamps or {}).get(name) == _stamp(info):
+        if not os.path.lexists(path):
             continue
         try:
             found = _known_sha256(path, known)
@@ -205,10 +172,6 @@ def changed_entries(
         if found != digest:
             changed.append(name)
     return changed
-
-
-def _stamp(info: os.stat_result) -> tuple[int, int]:
-    return info.st_size, info.st_mtime_ns
 
 
 def _known_sha256(path: Path, known: dict[tuple[int, ...], str]) -> str | None:
