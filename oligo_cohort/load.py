@@ -74,7 +74,7 @@ def load_extract(
     alone, so `as_of` must be given.
     """
     run_day = dt.date.today()  # one day for the whole run, should it pass midnight
-    cutoff = _parse_as_of(as_of, run_day)
+    cutoff = parse_as_of(as_of, run_day)
     if patients is not None and cutoff is None:
         raise ValueError("load_extract(patients=...) needs as_of: the cut-off of a few patients is not the extract's")
     own = con is None
@@ -222,7 +222,7 @@ def create_params(
     con.execute("CREATE OR REPLACE TABLE params AS SELECT * REPLACE (CAST(as_of AS DATE) AS as_of) FROM params")
 
 
-def _parse_as_of(as_of: str | dt.date | None, run_day: dt.date | None = None) -> dt.date | None:
+def parse_as_of(as_of: str | dt.date | None, run_day: dt.date | None = None) -> dt.date | None:
     """The cut-off the user gave, checked: a date in YYYY-MM-DD form, neither after today nor before 1900.
 
     A cut-off after the day of the run would read days that have not happened yet as days on which nothing

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oligo_cohort.destination import OutputFolder
-from oligo_cohort.load import _parse_as_of
+from oligo_cohort.load import parse_as_of
 from oligo_cohort.protocol import Protocol, load_protocol
 from oligo_cohort.review.answers import AnswerFileError, AnswerProblem, read_answer_files
 from oligo_cohort.review.checks import check_answers
@@ -48,7 +48,7 @@ def import_answers(
     `review export` recorded it beside the answer files; else the extract's default cut-off.
     """
     run_day = today or dt.date.today()
-    given = _parse_as_of(as_of, run_day)
+    given = parse_as_of(as_of, run_day)
     rows, problems = read_answer_files(list(files))
     screened, trouble = (None, []) if given is not None else exported_cutoff(files)
     problems += trouble

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -15,6 +16,9 @@ from oligo_cohort.sources.csv_files import read_csv_file, without_inert_marks
 from oligo_cohort.sources.parquet_files import parquet_table
 from oligo_cohort.sources.text_tables import RawExtract, RawTable
 
+if TYPE_CHECKING:
+    from oligo_cohort.destination import Marker
+
 # Extracts this tool writes (`import`, `review import`): their CSV tables went through the one CSV writer, which
 # marks formula-like text inert with a leading apostrophe; read back, the apostrophe comes off again, so an id
 # such as `-00107` is the same id in every table and in every screen of the extract. The marker says so, and is
@@ -23,19 +27,23 @@ from oligo_cohort.sources.text_tables import RawExtract, RawTable
 TOOL_EXTRACTS = ("import", "reviewed-extract")
 
 
-def written_by_tool(folder: Path) -> bool:
-    """Whether `folder` is an extract this tool wrote: its CSV tables carry the writer's inert mark."""
+def tool_extract_marker(folder: Path) -> Marker | None:
+    """The marker of `folder` when it is an extract this tool wrote (its CSV tables carry the writer's inert
+    mark), else None."""
     from oligo_cohort.destination import Marker
 
     marker = Marker.read(folder)
-    return marker is not None and marker.kind in TOOL_EXTRACTS
+    return marker if marker is not None and marker.kind in TOOL_EXTRACTS else None
+
+
+def written_by_tool(folder: Path) -> bool:
+    """Whether `folder` is an extract this tool wrote: its CSV tables carry the writer's inert mark."""
+    return tool_extract_marker(folder) is not None
 
 
 def read_folder(folder: Path, con: duckdb.DuckDBPyConnection | None = None) -> RawExtract:
     """Every table of the model in `folder`, each file read by the reader of its kind (Parquet footers on `con`,
     or on a connection of their own)."""
-    from oligo_cohort.destination import Marker
-
     known = tables()
     by_table: dict[str, list[Path]] = {}
     problems: list[Problem] = []
@@ -43,13 +51,12 @@ def read_folder(folder: Path, con: duckdb.DuckDBPyConnection | None = None) -> R
         entries = sorted(folder.iterdir())
     except OSError as exc:
         raise UsageError(f"the extract folder {folder} cannot be read ({exc.strerror})") from None
-    marker = Marker.read(folder)
-    written_by_tool = marker is not None and marker.kind in TOOL_EXTRACTS
+    marker = tool_extract_marker(folder)
     for file in entries:
         stem, suffix = file.stem.lower(), file.suffix.lower()
         if file.name.startswith(".") or suffix not in (".csv", ".parquet"):
             continue
-        if written_by_tool and stem not in known and file.name in marker.entries:
+        if marker is not None and stem not in known and file.name in marker.entries:
             continue  # the tool's own report beside the tables (mapping_report.csv, review_audit.csv)
         if stem not in known:
             problems.append(
@@ -77,7 +84,7 @@ def read_folder(folder: Path, con: duckdb.DuckDBPyConnection | None = None) -> R
             try:
                 if file.suffix.lower() == ".csv":
                     text = read_csv_file(file, notes)
-                    table = RawTable(name, str(file), without_inert_marks(text) if written_by_tool else text)
+                    table = RawTable(name, str(file), without_inert_marks(text) if marker is not None else text)
                 else:
                     if footers is None:
                         footers = connect()

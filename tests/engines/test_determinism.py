@@ -29,6 +29,7 @@ import pandas as pd
 import pytest
 
 from oligo_cohort.api import screen
+from oligo_cohort.destination.markers import MARKER
 from oligo_cohort.engines.duckdb_engine import SLICE_ENV
 from oligo_cohort.load import THREADS_ENV
 from oligo_cohort.paths import demo_extract_dir
@@ -134,13 +135,17 @@ def test_patient_slices_give_byte_identical_files(outputs):
 
 
 def test_engines_give_byte_identical_files(outputs):
-    """Every file but the manifest, which names the engine; reasons included, as one explain step words the facts
-    every engine records (oligo_cohort.explain)."""
+    """Every file but the manifest, which names the engine (and the manifest's checksum in the folder's marker);
+    reasons included, as one explain step words the facts every engine records (oligo_cohort.explain)."""
     duckdb_files, pandas_files = file_bytes(outputs["threads 2"]), file_bytes(outputs["pandas"])
     assert duckdb_files.keys() == pandas_files.keys()
     assert "reasons.csv" in duckdb_files
-    for name in duckdb_files.keys() - {"manifest.json"}:
+    for name in duckdb_files.keys() - {"manifest.json", MARKER}:
         assert duckdb_files[name] == pandas_files[name], name
+    markers = [json.loads(files[MARKER]) for files in (duckdb_files, pandas_files)]
+    for marker in markers:
+        marker["sha256"].pop("manifest.json")
+    assert markers[0] == markers[1]
     assert manifest(outputs["threads 2"], "engine") == manifest(outputs["pandas"], "engine")
     assert manifest(outputs["pandas"])["engine"] == "pandas"
 

@@ -58,7 +58,7 @@ def with_manifest(folder: Path, out: Path, **changes: object) -> Path:
 
 
 def without_patient(folder: Path, out: Path, patient_id: str) -> Path:
-    """A copy of a screen folder with one patient taken out of every file (and the manifest's row counts)."""
+    """A copy of a screen folder with one patient taken out of every file (and the manifest's row and status counts)."""
     shutil.copytree(folder, out)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     for name in ("patients", "events", "reasons"):  # findings.csv names records, not patients
@@ -70,6 +70,10 @@ def without_patient(folder: Path, out: Path, patient_id: str) -> Path:
         with path.open("w", encoding="utf-8", newline="") as file:
             csv.writer(file, lineterminator="\n").writerows(kept)
         manifest["rows"][name] = len(kept) - 1
+        if name == "patients":  # the manifest's counts by status are checked against patients.csv too
+            status = rows[0].index("status")
+            gone = next(row[status] for row in rows[1:] if row[column] == patient_id)
+            manifest["status"][gone] -= 1
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return out
 

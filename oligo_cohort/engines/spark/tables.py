@@ -35,7 +35,7 @@ class SparkTables:
     def load(self, as_of: str | dt.date | None = None) -> LoadedExtract:
         """Stage the tables in Spark (typed, cut-off applied); return the loaded extract whose engine is Spark."""
         from oligo_cohort.dictionary import tables
-        from oligo_cohort.load import LoadedExtract, _parse_as_of, connect
+        from oligo_cohort.load import LoadedExtract, connect, parse_as_of
         from oligo_cohort.validate import create_vocabulary
 
         spark = session()
@@ -49,7 +49,7 @@ class SparkTables:
                 raise UsageError(f"Spark table {qualified} is missing (a required table of the data model)")
             else:
                 _typed_view(spark, table, None)
-        cutoff = _parse_as_of(as_of) or _latest_spark_date(spark)
+        cutoff = parse_as_of(as_of) or _latest_spark_date(spark)
         spark.sql(f"SELECT DATE'{cutoff.isoformat()}' AS as_of").createOrReplaceTempView("run_cutoff")
         con = connect()
         create_vocabulary(con)
