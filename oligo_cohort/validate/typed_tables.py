@@ -45,12 +45,10 @@ def typed_expression(col: Column, raw: str) -> str:
             f"THEN CAST(try_strptime(left({raw}, 10), '%Y-%m-%d') AS DATE) END"
         )
     if col.type == "number":
-        number = f"regexp_full_match({raw}, {_literal(NUMBER_PATTERN)}) AND isfinite(TRY_CAST({raw} AS DOUBLE))"
-        return f"CASE WHEN {number} THEN TRY_CAST(TRY_CAST({raw} AS DOUBLE) AS {_sql_type(col)}) END"
+        return f"TRY_CAST({written_number(col, raw)} AS {_sql_type(col)})"
     if col.type == "integer":
-        as_double = f"TRY_CAST({raw} AS DOUBLE)"
-        whole = f"regexp_full_match({raw}, {_literal(NUMBER_PATTERN)}) AND {as_double} = floor({as_double})"
-        return f"CASE WHEN {whole} AND abs({as_double}) < 1e9 THEN CAST({as_double} AS INTEGER) END"
+        whole = written_number(col, raw)
+        return f"CASE WHEN abs({whole}) < 1e9 THEN CAST({whole} AS INTEGER) END"
     if col.type == "boolean":
         trues = ", ".join(_literal(v) for v in _TRUE)
         falses = ", ".join(_literal(v) for v in _FALSE)
