@@ -41,12 +41,7 @@ def test_parquet_duckdb_and_dataframes_read_like_csv(tmp_path, csv_extract):
     for name, frame in frames.items():
         frame.to_parquet(parquet / f"{name}.parquet", index=False)
 
-    database = tmp_path / "extract.duckdb"
-    with duckdb.connect(str(database)) as con:
-        for name, frame in frames.items():
-            con.register("frame", frame)
-            con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
-            con.unregister("frame")
+    database = duckdb_extract(frames, tmp_path / "extract.duckdb")
 
     for source in (parquet, database, frames):
         loaded = load_extract(source)
@@ -479,13 +474,17 @@ def patients_beside_empty_tables(patients: pa.Table, reader: str, folder: Path) 
         for name, table in tables.items():
             pq.write_table(table, source / f"{name}.parquet")
         return source
-    source = folder / "extract.duckdb"
-    with duckdb.connect(str(source)) as con:
+    return duckdb_extract(tables, folder / "extract.duckdb")
+
+
+def duckdb_extract(tables: dict[str, object], database: Path) -> Path:
+    """A DuckDB file holding each table (a DataFrame or an Arrow table) in the types it has."""
+    with duckdb.connect(str(database)) as con:
         for name, table in tables.items():
             con.register("frame", table)
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
             con.unregister("frame")
-    return source
+    return database
 
 
 _SITE_TEXTS = st.text(alphabet=st.sampled_from("AZaz09-üéøßÅ中🙂"), min_size=1, max_size=8)
