@@ -27,6 +27,7 @@ from oligo_cohort.database import close, connect
 from oligo_cohort.dictionary import NUMBER_DECIMALS, ROUNDING_NOISE
 from oligo_cohort.sources import read_source
 from oligo_cohort.validate import create_vocabulary, validate_and_type
+from tests.loading.test_stored_types import lesion_rows
 
 STEP = Decimal(1).scaleb(-NUMBER_DECIMALS)
 
@@ -47,17 +48,7 @@ def lesions(values: list[Decimal], form: str) -> pa.Table:
         sizes = pa.array([float(v) for v in values], pa.float64())
     else:
         sizes = pa.array([v.quantize(Decimal("0.000001")) for v in values], pa.decimal128(18, 6))
-    count = len(values)
-    return pa.table(
-        {
-            "study_id": ["S1"] * count,
-            "patient_id": ["P1"] * count,
-            "lesion_id": [f"L{k}" for k in range(count)],
-            "location": ["distant"] * count,
-            "organ": ["liver"] * count,
-            "size_mm": sizes,
-        }
-    )
+    return lesion_rows(["liver"] * len(values)).append_column("size_mm", sizes)
 
 
 def exact(value: Decimal, form: str) -> Decimal:
