@@ -21,6 +21,9 @@ from oligo_cohort.dictionary import drug_aliases, drugs, tables
 from oligo_cohort.problems import Problem
 
 ROW = "_row"  # 1-based row number of a record in its source table
+# The site of a patient the source places at no hospital: site_id is required, and such a patient is still screened
+# (its accrual counts at no real site).
+UNKNOWN_SITE = "unknown"
 
 
 def canonical_columns(table: str) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from oligo_cohort.clinical_codes import clinical_codes
 from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.importers.common import (
     ROW,
+    UNKNOWN_SITE,
     DrugMatcher,
     SourceProblems,
     add_days,
@@ -206,6 +207,7 @@ class _NkrAdapter:
         self.table = table
         self.matcher = DrugMatcher()
         self.approx: dict[str, tuple[int, str]] = {}
+        self.unplaced = 0  # patients no record places at a hospital (site_id UNKNOWN_SITE)
         self.cells: dict[tuple[int, str], object] = {}  # (row, item) → the value read, each cell read once
         self.incidences: dict[int, dt.date] = {}  # row → the record's own incidence date
         self.anchors: dict[int, dt.date] = {}  # row → its tumour's incidence date, which its intervals count from
@@ -347,6 +349,11 @@ class _NkrAdapter:
         self.lineage()
         for what, (n, unit) in sorted(self.approx.items()):
             self.report.note(f"approximate: {what} for {n} {unit}")
+        if self.unplaced:
+            self.report.note(
+                f"site_id: {self.unplaced} patient(s) have no {self.name('hospital')} on any record; "
+                f"site_id is '{UNKNOWN_SITE}'."
+            )
         frames = {
             "patients": _sorted_frame("patients", patients),
             "tumours": _sorted_frame("tumours", tumours),
@@ -664,6 +671,9 @@ class _NkrAdapter:
         if sex is None and "U" in {sex_of(r) for r in records}:
             sex = "U"
         site = next((h for h in (self.get(r, "hospital") for r in records) if h is not None), None)
+        if site is None:  # site_id is required: a patient no record places at a hospital is screened, at no site
+            site = UNKNOWN_SITE
+            self.unplaced += 1
         birth = settle(
             "birth_date",
             self.name("birth_date"),
@@ -756,7 +766,7 @@ class _NkrAdapter:
         i = self.name
         s = self.report.source_of
         s("patients", "patient_id", i("patient_id"))
-        s("patients", "site_id", f"{i('hospital')} (hospital of diagnosis), else 'unknown'")
+        s("patients", "site_id", f"{i('hospital')} (hospital of diagnosis), else '{UNKNOWN_SITE}'")
         s("patients", "birth_date", f"{i('birth_date')}, else incidence date minus {i('age')} years")
         s("patients", "sex", f"{i('sex')}: 1 → M, 2 → F, 9 → U")
         s(

@@ -12,6 +12,7 @@ The fixture (`;`-delimited, as Dutch exports usually are) holds:
 from __future__ import annotations
 
 import csv
+import itertools
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,40 @@ def test_cli_end_to_end(tmp_path):
         mapped = {r["table"]: int(r["count"]) for r in csv.DictReader(handle) if r["section"] == "mapped"}
     assert mapped["tumours"] == 4
     assert main(["validate", str(out)]) == 0
+
+
+HOSPITAL = HEADER.split(";").index("ziekenhuis")
+
+
+def _without_hospital(row: str) -> str:
+    cells = row.split(";")
+    cells[HOSPITAL] = ""
+    return ";".join(cells)
+
+
+@pytest.mark.parametrize(
+    "blank_rows",
+    [set(rows) for n in range(len(ROWS) + 1) for rows in itertools.combinations(range(len(ROWS)), n)],
+    ids=lambda rows: "blank-" + ("-".join(map(str, sorted(rows))) or "none"),
+)
+def test_a_patient_no_record_places_at_a_hospital_is_at_the_unknown_site(tmp_path, blank_rows):
+    """site_id is required: a patient none of whose records names a hospital is imported at site 'unknown' (as
+    the lineage says) and screened, with a note counting them; one record naming it places the patient."""
+    rows = [_without_hospital(row) if i in blank_rows else row for i, row in enumerate(ROWS)]
+    out = tmp_path / "extract"
+    assert main(["import", "nkr", str(write_nkr(tmp_path / "nkr.csv", rows=rows)), "--out", str(out)]) == 0
+    result = import_nkr(tmp_path / "nkr.csv")
+    sites = result.tables["patients"].set_index("patient_id").site_id.to_dict()
+    hospitals: dict[str, set[str]] = {}
+    for row in rows:
+        cells = row.split(";")
+        hospitals.setdefault(cells[0], set()).update({cells[HOSPITAL]} - {""})
+    assert {pid: site != "unknown" for pid, site in sites.items()} == {pid: bool(h) for pid, h in hospitals.items()}
+    assert all(sites[pid] in given for pid, given in hospitals.items() if given)
+    unplaced = sum(1 for given in hospitals.values() if not given)
+    notes = [n for n in result.report.notes if n.startswith("site_id:")]
+    assert notes == (
+        [f"site_id: {unplaced} patient(s) have no ziekenhuis on any record; site_id is 'unknown'."] if unplaced else []
+    )
+    assert main(["validate", str(out)]) == 0
+    assert len(screen(result.tables, as_of="2024-06-30").patients) == 3

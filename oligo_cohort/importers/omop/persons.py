@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from oligo_cohort.importers.common import ROW, canonical_frame, date_column, to_int
+from oligo_cohort.importers.common import ROW, UNKNOWN_SITE, canonical_frame, date_column, to_int
 from oligo_cohort.importers.omop.context import OmopImport
 from oligo_cohort.importers.omop.lineage import record_lineage
 
@@ -56,7 +56,7 @@ def patients(run: OmopImport) -> pd.DataFrame:
         rows.append(
             {
                 "patient_id": pid,
-                "site_id": site or "unknown",
+                "site_id": site or UNKNOWN_SITE,
                 "birth_date": birth,
                 "sex": sex,
                 "death_date": deaths.get(pid),
@@ -68,9 +68,11 @@ def patients(run: OmopImport) -> pd.DataFrame:
             f"birth_date: {approximate} person(s) have no full birth date; the last possible day of the known "
             "year (or month) is used, so age is never overestimated (inc_age_18 cannot pass wrongly)."
         )
-    unknown_sites = sum(1 for r in rows if r["site_id"] == "unknown")
+    unknown_sites = sum(1 for r in rows if r["site_id"] == UNKNOWN_SITE)
     if unknown_sites:
-        run.report.note(f"site_id: {unknown_sites} person(s) have no care site or location; site_id is 'unknown'.")
+        run.report.note(
+            f"site_id: {unknown_sites} person(s) have no care site or location; site_id is '{UNKNOWN_SITE}'."
+        )
     record_lineage(run.report, "patients")
     return canonical_frame("patients", rows)
 
