@@ -76,6 +76,8 @@ def cmd_screen(args: argparse.Namespace) -> int:
         )
         out = result.write(destination, parquet=args.parquet)
     _print_summary(result, out)
+    if args.problems_file:  # the findings of this run, in place of what an earlier run (maybe a failed one) found
+        write_problems(result.problems(), args.problems_file)
     return 0
 
 

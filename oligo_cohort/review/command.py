@@ -145,6 +145,10 @@ def run_import(args: argparse.Namespace) -> int:
             for row in frame.head(20).itertuples(index=False):
                 print(f"  {row.patient_id} {row.item}: {getattr(row, column)}")
     print(f"Wrote the reviewed extract to {result.out_dir}/ (audit: review_audit.csv)")
+    if problems_file is not None:  # no problem this time: an earlier failed import's list is not left standing
+        empty = pd.DataFrame([], columns=list(PROBLEM_COLUMNS))
+        problems_file.write(lambda path: write_csv(empty, path))
+        print(f"wrote every problem (none) to {args.problems}", file=sys.stderr)
     cutoff, later = result.records.cutoff, result.records.read_later
     if later:
         print(

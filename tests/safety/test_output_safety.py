@@ -398,6 +398,13 @@ def test_a_run_again_replaces_its_own_problems_file_and_never_a_users(tmp_path, 
     assert "wrote every problem to" in err and "is not a problems file" not in err, err
     assert problems.read_text(encoding="utf-8") == first
     assert main(corrected(problems)) == 0, capsys.readouterr().err  # the input corrected
+    # The corrected run's problems replace the failed run's: no stale list is left beside a clean run.
+    now = problems.read_text(encoding="utf-8")
+    assert now.startswith(header) and now != first
+    if command == "screen":  # the findings the screen also wrote beside its results
+        assert now == (tmp_path / "s" / "findings.csv").read_text(encoding="utf-8")
+    if command == "review import":
+        assert now == header
     # Another command's problems file is this tool's too.
     other = ANSWER_PROBLEMS_HEADER if header == problems_header() else problems_header()
     problems.write_text(other + "from,another,run,,,\n", encoding="utf-8")
