@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -361,6 +362,44 @@ def load_average() -> tuple[float, float, float] | None:
     with contextlib.suppress(OSError, AttributeError):
         return os.getloadavg()
     return None
+
+
+@dataclass(frozen=True)
+class CpuClock:
+    """The CPU time the whole machine has spent busy, and this process's own (with its finished children), at one
+    moment: two readings give the CPU time other work took meanwhile, which the load average cannot tell apart
+    from this run's own threads and its waits on the disk."""
+
+    machine_busy: float
+    own: float
+
+    @staticmethod
+    def now() -> CpuClock | None:
+        """A reading now; None where the system does not give the machine's CPU time (no /proc/stat)."""
+        try:
+            fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        except OSError:
+            return None
+        if not fields or fields[0] != "cpu" or len(fields) < 8:
+            return None
+        # user nice system idle iowait irq softirq steal: busy is all but idle and iowait. Steal (the time a
+        # virtual machine's host gave its cores to other guests) counts as other work: this run could not use it.
+        ticks = [int(value) for value in fields[1:9]]
+        busy = sum(ticks) - ticks[3] - ticks[4]
+        own = sum(
+            getattr(resource.getrusage(who), part)
+            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+            for part in ("ru_utime", "ru_stime")
+        )
+        return CpuClock(busy / os.sysconf("SC_CLK_TCK"), own)
+
+
+def others_cpu_seconds(start: CpuClock | None, end: CpuClock | None) -> float | None:
+    """The CPU time other work took on the machine between two readings (never below zero: the two clocks tick
+    at different grains)."""
+    if start is None or end is None:
+        return None
+    return max(0.0, (end.machine_busy - start.machine_busy) - (end.own - start.own))
 
 
 def usable_cores() -> int:

@@ -41,8 +41,12 @@ PANDAS_MAX_DUCKDB_RATIO = 2.0
 PANDAS_BEFORE = "1.0×"
 REFERENCE_ENGINE = "duckdb"  # the engine the screen targets are about (the default)
 
-# A machine is "busy" when, before the run, other work kept at least half its cores runnable; at the end this run's
-# own work counts too (up to one runnable thread per core), so only a load above the core count says more.
+# A machine is "busy" when other work took at least this share of the CPU time its cores had during the run: the
+# run keeps every core busy, so whatever other work took, it took from the run. Where the machine's CPU time cannot
+# be read, the load averages judge instead: busy when, before the run, other work kept at least half the cores
+# runnable, or when at the end the load is above the core count (this run's own threads count in it too, and so do
+# its waits on the disk, so the load average says less than the CPU time does).
+OTHERS_BUSY_SHARE = 0.05
 BUSY_START_SHARE = 0.5
 
 NAN = float("nan")
@@ -189,6 +193,7 @@ class Bench:
     cores: int = 2
     load_start: tuple[float, float, float] | None = None
     load_end: tuple[float, float, float] | None = None
+    others_cpu_seconds: float | None = None  # CPU time other work took on the machine during the run
     args: list[str] = field(default_factory=list)
     seconds: float = NAN
 
@@ -328,8 +333,36 @@ def verdict_line(found: Sequence[Target]) -> str:
 # -- the machine's load -----------------------------------------------------------------------------------------------
 
 
-def load_note(start: tuple[float, ...] | None, end: tuple[float, ...] | None, cores: int) -> str:
-    """What the load averages say about the figures: '' for a quiet machine, a warning for a busy one."""
+def others_share(others_cpu_seconds: float | None, seconds: float, cores: int) -> float | None:
+    """The share of the CPU time the machine's cores had during the run that other work took (None: not known)."""
+    if others_cpu_seconds is None or not seconds > 0:
+        return None
+    return others_cpu_seconds / (seconds * cores)
+
+
+def fmt_others(others_cpu_seconds: float | None, seconds: float, cores: int) -> str:
+    share = others_share(others_cpu_seconds, seconds, cores)
+    if share is None:
+        return "unknown"
+    return f"{others_cpu_seconds:.0f} CPU-s of the {seconds * cores:.0f} its {cores} cores had ({share:.0%})"
+
+
+def load_note(
+    start: tuple[float, ...] | None,
+    end: tuple[float, ...] | None,
+    cores: int,
+    *,
+    others_cpu_seconds: float | None = None,
+    seconds: float = NAN,
+) -> str:
+    """Whether other work competed with the run: '' for a quiet machine, a warning for a busy one. Judged by the
+    CPU time other work took during the run where it is known, else by the load averages."""
+    share = others_share(others_cpu_seconds, seconds, cores)
+    if share is not None:
+        if share < OTHERS_BUSY_SHARE:
+            return ""
+        notes = [f"other work took {fmt_others(others_cpu_seconds, seconds, cores)} during the run"]
+        return _busy(notes)
     if start is None and end is None:
         return "The load average could not be read on this system, so whether other work competed is not known."
     notes = []
@@ -345,6 +378,10 @@ def load_note(start: tuple[float, ...] | None, end: tuple[float, ...] | None, co
         )
     if not notes:
         return ""
+    return _busy(notes)
+
+
+def _busy(notes: list[str]) -> str:
     return (
         "**This machine is shared, and was busy during this run**: "
         + "; ".join(notes)
@@ -855,8 +892,15 @@ def render(bench: Bench) -> str:
     info = dict(bench.info)
     info["load average at start"] = fmt_load(bench.load_start)
     info["load average at end"] = fmt_load(bench.load_end)
+    info["CPU time other work took during the run"] = fmt_others(bench.others_cpu_seconds, bench.seconds, bench.cores)
     lines += table(["", ""], [[k, v] for k, v in info.items()], "ll")
-    note = load_note(bench.load_start, bench.load_end, bench.cores)
+    note = load_note(
+        bench.load_start,
+        bench.load_end,
+        bench.cores,
+        others_cpu_seconds=bench.others_cpu_seconds,
+        seconds=bench.seconds,
+    )
     if note:
         lines += ["", note]
     lines += ["", "## Targets", ""]
@@ -1116,8 +1160,9 @@ def _references_section(bench: Bench) -> list[str]:
         ]
     lines += [
         "",
-        "Timings on a machine shared with other work are noisy: compare CPU time with wall time and the",
-        "load averages above, and rerun `make bench` on a quiet machine for figures to quote.",
+        "Timings on a machine shared with other work are noisy: compare CPU time with wall time, and see",
+        "above how much CPU time other work took during the run; rerun `make bench` on a quiet machine for",
+        "figures to quote.",
     ]
     return lines
 
@@ -1129,6 +1174,7 @@ def raw_figures(bench: Bench) -> dict:
         "cores": bench.cores,
         "load_average_start": bench.load_start,
         "load_average_end": bench.load_end,
+        "others_cpu_seconds": bench.others_cpu_seconds,
         "command": reproduce(bench.args),
         "seconds": bench.seconds,
         "targets": [t.__dict__ for t in targets(bench)],
@@ -1168,6 +1214,7 @@ def bench_from_figures(figures: dict) -> Bench:
         cores=int(figures.get("cores", 2)),
         load_start=_load_triple(figures.get("load_average_start")),
         load_end=_load_triple(figures.get("load_average_end")),
+        others_cpu_seconds=figures.get("others_cpu_seconds"),
         args=shlex.split(shlex.split(given)[0]) if given else [],
         seconds=float(figures.get("seconds", NAN)),
     )

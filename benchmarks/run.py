@@ -37,11 +37,13 @@ from pathlib import Path
 
 from measure import (
     HERE,
+    CpuClock,
     SizeRun,
     default_rounds,
     ensure_extract,
     load_average,
     machine,
+    others_cpu_seconds,
     parse_size,
     run_commands,
     run_size,
@@ -141,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
     bench = Bench(sizes={}, engines=engines, info=machine(), cores=usable_cores(), args=given)
     bench.load_start = load_average()
+    clock_start = CpuClock.now()
     started = time.perf_counter()
     for patients in sizes:
         extract = ensure_extract(args.data, patients, sites=args.sites, seed=args.seed)
@@ -157,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         bench.commands = run_commands(command_rounds)
     bench.seconds = time.perf_counter() - started
     bench.load_end = load_average()
+    bench.others_cpu_seconds = others_cpu_seconds(clock_start, CpuClock.now())
 
     out = args.out or (args.data / "results-quick.md" if args.quick else HERE / "results.md")
     out.parent.mkdir(parents=True, exist_ok=True)

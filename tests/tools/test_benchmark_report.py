@@ -496,3 +496,29 @@ def _one_size(measure, runs):
     size = measure.SizeRun(10_000, Path("extract"))
     size.engines["duckdb"] = runs
     return size
+
+
+def test_the_cpu_time_other_work_took_judges_the_machine_where_it_is_known(bench) -> None:
+    _, report = bench
+    # A load average above the cores at the end is this run's own threads and disk waits: the CPU time says quiet.
+    quiet = report.load_note((0.2, 0.5, 0.5), (3.4, 2.0, 1.0), cores=2, others_cpu_seconds=3.0, seconds=300.0)
+    assert quiet == ""
+    # Other work that took a tenth of the cores' time is named, whatever the load averages say.
+    busy = report.load_note((0.1, 0.1, 0.1), (0.5, 0.5, 0.5), cores=2, others_cpu_seconds=60.0, seconds=300.0)
+    assert "shared, and was busy" in busy and "60 CPU-s of the 600 its 2 cores had (10%)" in busy
+    # Unknown CPU time (no /proc/stat) leaves the load averages to judge.
+    assert "above the 2 cores" in report.load_note((0.2, 0.5, 0.5), (3.4, 2.0, 1.0), cores=2, seconds=300.0)
+
+
+def test_other_work_is_what_the_machine_spent_beyond_this_process_and_its_children(bench) -> None:
+    import measure
+
+    start = measure.CpuClock(machine_busy=100.0, own=10.0)
+    assert measure.others_cpu_seconds(start, measure.CpuClock(machine_busy=150.0, own=55.0)) == 5.0
+    # The two clocks tick at different grains: never below zero.
+    assert measure.others_cpu_seconds(start, measure.CpuClock(machine_busy=140.0, own=51.0)) == 0.0
+    assert measure.others_cpu_seconds(None, start) is None
+    # On this machine a reading counts this process's own CPU time.
+    reading = measure.CpuClock.now()
+    if reading is not None:
+        assert reading.machine_busy >= reading.own > 0
