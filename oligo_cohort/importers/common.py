@@ -49,6 +49,13 @@ def canonical_frame(table: str, rows: list[dict[str, object]]) -> pd.DataFrame:
     )
 
 
+def sorted_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A canonical table's rows sorted by their values, column by column (an empty value first): the order of the
+    source's rows leaves no trace in the tables written."""
+    values = [tuple("" if v is None else v for v in row) for row in frame.itertuples(index=False, name=None)]
+    return frame.iloc[sorted(range(len(frame)), key=values.__getitem__)].reset_index(drop=True)
+
+
 def _as_text(value: object) -> str | None:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA or value is pd.NaT:
         return None
@@ -82,6 +89,12 @@ class SourceProblems:
 
     def __bool__(self) -> bool:
         return bool(self.items)
+
+    def in_row_order(self) -> list[Problem]:
+        """The problems table by table (in the order the tables were read), each table's in the order of its rows
+        (those naming no row first)."""
+        tables = list(dict.fromkeys(p.table for p in self.items))
+        return sorted(self.items, key=lambda p: (tables.index(p.table), -1 if p.row is None else p.row))
 
 
 def names_unique(table: str, names: list[str], problems: SourceProblems) -> bool:

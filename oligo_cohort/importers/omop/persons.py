@@ -100,13 +100,13 @@ def _sites(run: OmopImport) -> dict[tuple[str, str | None], str]:
     sites: dict[tuple[str, str | None], str] = {}
     if run.src.has("care_site"):
         care = run.src.frame("care_site", ["care_site_id", "care_site_source_value", "care_site_name"])
-        for r in care.to_dict("records"):
+        for r in run.by_id("care_site", care, "care_site_id"):
             sites[("care_site", r["care_site_id"])] = (
                 r["care_site_source_value"] or r["care_site_name"] or r["care_site_id"]
             )
     if run.src.has("location"):
         loc = run.src.frame("location", ["location_id", "location_source_value", "city"])
-        for r in loc.to_dict("records"):
+        for r in run.by_id("location", loc, "location_id"):
             sites[("location", r["location_id"])] = r["location_source_value"] or r["city"] or r["location_id"]
     return sites
 
