@@ -122,7 +122,10 @@ def nul_bytes(table: str, frame: pd.DataFrame, columns: Iterable[str], problems:
             )
 
 
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$")
+# A date, or a date and time as databases write them (`2021-05-05 08:30:00.123+02`, `2021-05-05T08:30Z`): the day.
+_ISO = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?\s?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$"
+)
 _DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
@@ -139,6 +142,8 @@ def parse_date(value: object, *, day_first: bool = False) -> dt.date | None:
     match = _ISO.match(text) or _COMPACT.match(text)
     try:
         if match:
+            if match.re is _ISO and match[4] is not None:  # a time of day that is none: the text is not a date
+                dt.time(int(match[4]), int(match[5]), int(match[6] or 0))
             return dt.date(int(match[1]), int(match[2]), int(match[3]))
         match = _DAY_FIRST.match(text) if day_first else None
         if match:

@@ -102,13 +102,13 @@ def _supplied_until(run: OmopImport, r: dict) -> dt.date | None:
     """The last day of an exposure without an end date: start + days_supply - 1, else the start day; None when
     days_supply is not a usable number of days (a problem)."""
     supply = to_days(r["days_supply"])
-    if supply is None and r["days_supply"] is not None:
+    if r["days_supply"] is not None and (supply is None or supply < 0):
         run.problems.add(
             "drug_exposure",
             "days_supply",
             r[ROW],
             r["days_supply"],
-            "not a whole number of days (at most 150 years)",
+            "not a whole number of days from 0 to 150 years",
             r["drug_exposure_id"],
         )
         return None

@@ -87,10 +87,19 @@ def _birth_from_parts(run: OmopImport, record: dict) -> tuple[dt.date | None, bo
     for column, number in (("month_of_birth", month), ("day_of_birth", day)):
         if number is None and record[column] is not None:
             run.problems.add("person", column, record[ROW], record[column], "not a whole number", record["person_id"])
-    if month is None or not 1 <= month <= 12:
+    if month is not None and not 1 <= month <= 12:  # a month that is none is an error, not a month unknown
+        run.problems.add(
+            "person", "month_of_birth", record[ROW], record["month_of_birth"], "not a month (1-12)", record["person_id"]
+        )
+        return None, True
+    if month is None:
         return dt.date(year, 12, 31), False
     last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-    if day is None or not 1 <= day <= last:
+    if day is not None and not 1 <= day <= last:
+        message = f"not a day of {year}-{month:02d}"
+        run.problems.add("person", "day_of_birth", record[ROW], record["day_of_birth"], message, record["person_id"])
+        return None, True
+    if day is None:
         return dt.date(year, month, last), False
     return dt.date(year, month, day), True
 
