@@ -52,6 +52,13 @@ def canonical_frame(table: str, rows: list[dict[str, object]]) -> pd.DataFrame:
     )
 
 
+def sorted_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A canonical table's rows sorted by their values, column by column (an empty value first): the order of the
+    source's rows leaves no trace in the tables written."""
+    values = [tuple("" if v is None else v for v in row) for row in frame.itertuples(index=False, name=None)]
+    return frame.iloc[sorted(range(len(frame)), key=values.__getitem__)].reset_index(drop=True)
+
+
 def _as_text(value: object) -> str | None:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA or value is pd.NaT:
         return None
@@ -86,6 +93,12 @@ class SourceProblems:
     def __bool__(self) -> bool:
         return bool(self.items)
 
+    def in_row_order(self) -> list[Problem]:
+        """The problems table by table (in the order the tables were read), each table's in the order of its rows
+        (those naming no row first)."""
+        tables = list(dict.fromkeys(p.table for p in self.items))
+        return sorted(self.items, key=lambda p: (tables.index(p.table), -1 if p.row is None else p.row))
+
 
 def names_unique(table: str, names: list[str], problems: SourceProblems) -> bool:
     """Whether no column name (as given: lower-case; empty names aside) occurs twice in a header; each name given
@@ -112,7 +125,10 @@ def nul_bytes(table: str, frame: pd.DataFrame, columns: Iterable[str], problems:
             )
 
 
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$")
+# A date, or a date and time as databases write them (`2021-05-05 08:30:00.123+02`, `2021-05-05T08:30Z`): the day.
+_ISO = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?\s?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$"
+)
 _DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
@@ -129,6 +145,8 @@ def parse_date(value: object, *, day_first: bool = False) -> dt.date | None:
     match = _ISO.match(text) or _COMPACT.match(text)
     try:
         if match:
+            if match.re is _ISO and match[4] is not None:  # a time of day that is none: the text is not a date
+                dt.time(int(match[4]), int(match[5]), int(match[6] or 0))
             return dt.date(int(match[1]), int(match[2]), int(match[3]))
         match = _DAY_FIRST.match(text) if day_first else None
         if match:

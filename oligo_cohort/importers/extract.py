@@ -9,6 +9,7 @@ is ever replaced) and every CSV file through `oligo_cohort.csv_output`.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,10 +88,15 @@ def read_side_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
 
 
 def _validate(frames: dict[str, pd.DataFrame], report: MappingReport) -> None:
-    """Validate the canonical tables as the screen would; fatal problems raise InputError."""
+    """Validate the canonical tables as the screen would; fatal problems raise InputError.
+
+    The cut-off is the day of the import: no plausible date lies after it, so it drops nothing the extract's own
+    latest date would keep, and an extract holding no date but birth dates (a source with persons only) is
+    validated too; the screen, not the import, asks for a cut-off then.
+    """
     from oligo_cohort.load import load_extract
 
-    loaded = load_extract(frames)
+    loaded = load_extract(frames, as_of=dt.date.today())
     report.findings = [finding.describe() for finding in loaded.findings]
     loaded.con.close()
 

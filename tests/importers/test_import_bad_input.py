@@ -503,3 +503,55 @@ def test_a_damaged_omop_folder_is_imported_or_refused(data) -> None:
         imported_or_refused("omop", source, sorted(source.iterdir()))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "row", "value", "named"),
+    [
+        ("person", "month_of_birth", 2, "13", "person.month_of_birth row 3 (3): value '13': not a month (1-12)"),
+        ("person", "month_of_birth", 2, "0", "person.month_of_birth row 3 (3): value '0': not a month (1-12)"),
+        ("person", "day_of_birth", 2, "32", "person.day_of_birth row 3 (3): value '32': not a day of 1970-07"),
+        ("person", "day_of_birth", 3, "0", "person.day_of_birth row 4 (4): value '0': not a day of 1950-01"),
+        (
+            "condition_occurrence",
+            "condition_start_date",
+            2,
+            "2021-05-05 garbage",
+            "condition_occurrence.condition_start_date row 3 (201): value '2021-05-05 garbage': not a calendar date",
+        ),
+        (
+            "drug_exposure",
+            "drug_exposure_start_date",
+            12,
+            "2021-06-01T25:00",
+            "drug_exposure.drug_exposure_start_date row 13 (30): value '2021-06-01T25:00': not a calendar date",
+        ),
+        ("drug_exposure", "days_supply", 0, "-30", "drug_exposure.days_supply row 1 (10): value '-30': not a whole"),
+    ],
+    ids=["month 13", "month 0", "day 32", "day 0", "text after a date", "hour 25", "negative days supplied"],
+)
+def test_omop_a_birth_part_date_or_supply_out_of_range_is_named(tmp_path, table, column, row, value, named) -> None:
+    """A value outside its range is a problem, never read as missing (a month of birth of 13 as 'December')."""
+    tables = omop_tables()
+    tables[table].loc[row, column] = value
+    tables["drug_exposure"].loc[0, "drug_exposure_end_date"] = None  # days_supply is read without an end date
+    described = omop_problems(write_folder(tables, tmp_path / "cdm"))
+    assert any(d.startswith(named) for d in described), described
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2021-05-05 00:00:00",
+        "2021-05-05T08:30",
+        "2021-05-05 08:30:00.123456",
+        "2021-05-05T00:00:00Z",
+        "2021-05-05 00:00:00+02",
+        "2021-05-05T00:00:00+02:00",
+        "20210505",
+    ],
+)
+def test_omop_dates_written_as_datetimes_read_as_their_day(tmp_path, omop_baseline, written) -> None:
+    tables = omop_tables()
+    tables["condition_occurrence"].loc[2, "condition_start_date"] = written
+    assert_same_tables(import_omop(write_folder(tables, tmp_path / "cdm")).tables, omop_baseline)

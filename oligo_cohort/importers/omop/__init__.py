@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from oligo_cohort.errors import InputError
-from oligo_cohort.importers.common import SourceProblems
+from oligo_cohort.importers.common import SourceProblems, sorted_frame
 from oligo_cohort.importers.extract import ImportResult, finish_import
 from oligo_cohort.importers.omop.assessments import performance_status, responses
 from oligo_cohort.importers.omop.conditions import tumours
@@ -48,10 +48,12 @@ def import_omop(source: str | Path, *, imaging: str | Path | None = None, gap_da
         for note in src.notes:
             report.note(note)
         if problems:
-            raise InputError(problems.items)
+            raise InputError(problems.in_row_order())
         frames = map_tables(OmopImport(src, report, problems, gap_days))
         if problems:
-            raise InputError(problems.items)
+            raise InputError(problems.in_row_order())
+        for table, repeated in src.repeated.items():
+            report.drop(table, "-", "a row repeating another row exactly (read once)", repeated)
     finally:
         src.close()
     return finish_import(frames, report, imaging)
@@ -74,4 +76,4 @@ def map_tables(run: OmopImport) -> dict[str, pd.DataFrame]:
         "observations (pregnancy, breastfeeding, amenability to local therapy, informed consent) have no "
         "OMOP source here: the table is not written."
     )
-    return frames
+    return {name: sorted_frame(frame) for name, frame in frames.items()}

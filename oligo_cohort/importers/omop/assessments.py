@@ -28,7 +28,7 @@ def performance_status(run: OmopImport, facts: pd.DataFrame) -> pd.DataFrame:
         rows.append({"patient_id": r["person_id"], "assessment_date": r["date"], "scale": scale, "score": score})
     return canonical_frame(
         "performance_status",
-        run.unique(rows, ("patient_id", "assessment_date", "scale"), "performance_status"),
+        run.unique(rows, ("patient_id", "assessment_date", "scale", "score"), "performance_status"),
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from oligo_cohort.clinical_codes import clinical_codes
-from oligo_cohort.importers.common import ROW, canonical_frame, date_column
+from oligo_cohort.importers.common import canonical_frame, date_column, to_int
 from oligo_cohort.importers.omop.context import OmopImport
 from oligo_cohort.importers.omop.lineage import record_lineage
 
@@ -33,6 +33,15 @@ CODES = clinical_codes()
 # The topography of a breast cancer whose subsite is not known (breast, not otherwise specified).
 BREAST_NOS = f"{CODES.breast_topography}.9"
 INVASIVE, IN_SITU = CODES.invasive_behaviour, "2"
+
+CONDITION_COLUMNS = [  # what is read of condition_occurrence
+    "condition_occurrence_id",
+    "person_id",
+    "condition_concept_id",
+    "condition_start_date",
+    "condition_source_value",
+    "condition_source_concept_id",
+]
 
 ICDO3 = re.compile(r"^(\d{4})/(\d)-C(\d{2})\.?(\d)$", re.IGNORECASE)
 ICD10 = re.compile(r"^([CD])(\d{2})(?:\.?(\d)[0-9A-Z]*)?$", re.IGNORECASE)
@@ -126,17 +135,7 @@ def tumours(run: OmopImport, facts: pd.DataFrame) -> pd.DataFrame:
     if not run.src.has("condition_occurrence"):
         run.report.note("condition_occurrence is absent: no tumours; inc_invasive_breast_cancer fails for everyone.")
         return canonical_frame("tumours", [])
-    co = run.src.frame(
-        "condition_occurrence",
-        [
-            "condition_occurrence_id",
-            "person_id",
-            "condition_concept_id",
-            "condition_start_date",
-            "condition_source_value",
-            "condition_source_concept_id",
-        ],
-    )
+    co = run.src.frame("condition_occurrence", CONDITION_COLUMNS)
     co["date"] = date_column(
         co,
         "condition_start_date",
@@ -185,12 +184,12 @@ def tumours(run: OmopImport, facts: pd.DataFrame) -> pd.DataFrame:
         else:
             keys = group["class"].map(lambda c: c.topography[:3])
         for _, part in group.groupby(keys, sort=True):
-            part = part.sort_values(["date", ROW])
+            part = part.iloc[sorted(range(len(part)), key=lambda i: _record_order(part.iloc[i]))]
             coded = part[part["class"].map(lambda c: c.how == "ICD-O-3")]
             first = part.iloc[0]
             best = coded.iloc[0]["class"] if len(coded) else first["class"]
             tumour = {
-                "tumour_id": f"{pid}-co{first['condition_occurrence_id'] or first[ROW]}",
+                "tumour_id": _tumour_id(pid, first, best),
                 "patient_id": pid,
                 "diagnosis_date": first["date"],
                 "topography": best.topography,
@@ -222,6 +221,28 @@ def tumours(run: OmopImport, facts: pd.DataFrame) -> pd.DataFrame:
     return canonical_frame("tumours", tumours)
 
 
+def _record_order(record: pd.Series) -> tuple:
+    """The order of the records of one primary: the earliest first; on one day the lowest condition_occurrence_id
+    (as a number when it is one), a record without one last, then by the record's values (the rows' order in the
+    source never decides)."""
+    cid = record["condition_occurrence_id"]
+    number = to_int(cid) if cid is not None else None
+    rank = (0, number, "") if number is not None else (1, 0, cid) if cid is not None else (2, 0, "")
+    return (record["date"], rank, *("" if record[c] is None else str(record[c]) for c in CONDITION_COLUMNS))
+
+
+def _tumour_id(pid: str, first: pd.Series, best: ConditionClass) -> str:
+    """`<person_id>-co<condition_occurrence_id>` of the primary's first record; without that id, the person, the
+    primary's topography and behaviour and its diagnosis date (`3-C50.9/3-2019-04-01`): no row number."""
+    if first["condition_occurrence_id"] is not None:
+        return f"{pid}-co{first['condition_occurrence_id']}"
+    return f"{pid}-{best.topography}/{best.behaviour}-{first['date'].isoformat()}"
+
+
+# Most valid first (data-model.md: tumours.basis_of_diagnosis is the most valid basis).
+BASIS_RANK = ("histology_primary", "histology_metastasis", "cytology", "clinical", "death_certificate", "unknown")
+
+
 def _tnm_and_basis(
     run: OmopImport, facts: pd.DataFrame, by_condition: dict[str, dict], breast: dict[str, dict]
 ) -> None:
@@ -247,8 +268,9 @@ def _tnm_and_basis(
                 r["table"], "tumours", f"{r['kind']} for no mapped tumour (linked condition or breast primary)"
             )
             continue
-        if r["kind"] == "basis":
-            if r["value"] and tumour.get("basis_of_diagnosis") in (None, "unknown"):
+        if r["kind"] == "basis":  # several records: the most valid basis any gives
+            kept = tumour.get("basis_of_diagnosis")
+            if r["value"] and (kept is None or BASIS_RANK.index(r["value"]) < BASIS_RANK.index(kept)):
                 tumour["basis_of_diagnosis"] = r["value"]
             continue
         near = r["date"] is not None and -31 <= (r["date"] - tumour["diagnosis_date"]).days <= 120

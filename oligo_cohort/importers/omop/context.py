@@ -8,9 +8,12 @@ column, row, id, value), a row not carried over in `report.drop` (with why), a r
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
-from oligo_cohort.importers.common import DrugMatcher, SourceProblems
+import pandas as pd
+
+from oligo_cohort.importers.common import ROW, DrugMatcher, SourceProblems
 from oligo_cohort.importers.omop.source import Concepts, OmopSource
 from oligo_cohort.importers.report import MappingReport
 
@@ -36,6 +39,17 @@ class OmopImport:
             return True
         self.report.drop(table, target, "person_id not in person")
         return False
+
+    def by_id(self, table: str, frame: pd.DataFrame, column: str) -> list[dict]:
+        """The rows of a table that have `column`; an id on rows that differ is a problem on each of them, since
+        which of them holds the record cannot be known (a row repeating another exactly has been read once)."""
+        records = [record for record in frame.to_dict("records") if record[column] is not None]
+        counts = Counter(record[column] for record in records)
+        for record in records:
+            if counts[record[column]] > 1:
+                key = record[column]
+                self.problems.add(table, column, record[ROW], key, f"{column} is not unique", key)
+        return [record for record in records if counts[record[column]] == 1]
 
     def unique(self, rows: list[dict], key: tuple[str, ...], table: str) -> list[dict]:
         """`rows` sorted by `key`, each key once; repeats are dropped as duplicates, counted."""

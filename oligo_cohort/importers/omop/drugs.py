@@ -102,13 +102,13 @@ def _supplied_until(run: OmopImport, r: dict) -> dt.date | None:
     """The last day of an exposure without an end date: start + days_supply - 1, else the start day; None when
     days_supply is not a usable number of days (a problem)."""
     supply = to_days(r["days_supply"])
-    if supply is None and r["days_supply"] is not None:
+    if r["days_supply"] is not None and (supply is None or supply < 0):
         run.problems.add(
             "drug_exposure",
             "days_supply",
             r[ROW],
             r["days_supply"],
-            "not a whole number of days (at most 150 years)",
+            "not a whole number of days from 0 to 150 years",
             r["drug_exposure_id"],
         )
         return None
@@ -242,7 +242,7 @@ def _settings(run: OmopImport) -> dict[str, str]:
                 return "metastatic"
         return None
 
-    settings: dict[str, str] = {}
+    found: dict[str, set[str]] = {}
     numbered = 0
     for r in ev.to_dict("records"):
         if r["episode_event_field_concept_id"] not in (None, DRUG_EXPOSURE_FIELD):
@@ -253,11 +253,18 @@ def _settings(run: OmopImport) -> dict[str, str]:
         numbered += episode.get("episode_number") is not None
         setting = setting_of(episode)
         if setting:
-            settings[r["event_id"]] = setting
+            found.setdefault(r["event_id"], set()).add(setting)
+    # An exposure in episodes of different settings has none the screen can trust: it infers one (unknown).
+    settings = {event: next(iter(kinds)) for event, kinds in found.items() if len(kinds) == 1}
     run.report.note(
         f"systemic_therapy.setting: {len(settings)} drug exposure(s) take their setting from a treatment episode; "
         f"episode_number present on {numbered} linked exposure(s) (a cross-check only: lines are derived by the screen)."
     )
+    if len(found) > len(settings):
+        run.report.note(
+            f"systemic_therapy.setting: {len(found) - len(settings)} drug exposure(s) are linked to treatment episodes "
+            "of different settings: their setting is 'unknown' (the screen infers it from the metastasis date)."
+        )
     return settings
 
 

@@ -31,7 +31,10 @@ LINEAGE: dict[str, dict[str, str]] = {
         ),
         "morphology": "ICD-O-3 histology; D05.0 → 8520, D05.1 → 8500; 'lobular'/'duct' in a SNOMED name",
         "behaviour": "ICD-O-3 behaviour; ICD-10 C → 3, D05 → 2; SNOMED malignant → 3, in situ → 2",
-        "basis_of_diagnosis": "measurement/observation NAACCR item 490 (Diagnostic Confirmation, codes 490@1..9)",
+        "basis_of_diagnosis": (
+            "measurement/observation NAACCR item 490 (Diagnostic Confirmation, codes 490@1..9); the most valid of "
+            "several"
+        ),
         "tnm_m": (
             "measurement Cancer Modifier M category linked by measurement_event_id + meas_event_field_concept_id "
             "1147127 (or modifier_of_event_id), or unlinked within -31..+120 days of diagnosis; source values "

@@ -89,10 +89,19 @@ def _birth_from_parts(run: OmopImport, record: dict) -> tuple[dt.date | None, bo
     for column, number in (("month_of_birth", month), ("day_of_birth", day)):
         if number is None and record[column] is not None:
             run.problems.add("person", column, record[ROW], record[column], "not a whole number", record["person_id"])
-    if month is None or not 1 <= month <= 12:
+    if month is not None and not 1 <= month <= 12:  # a month that is none is an error, not a month unknown
+        run.problems.add(
+            "person", "month_of_birth", record[ROW], record["month_of_birth"], "not a month (1-12)", record["person_id"]
+        )
+        return None, True
+    if month is None:
         return dt.date(year, 12, 31), False
     last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-    if day is None or not 1 <= day <= last:
+    if day is not None and not 1 <= day <= last:
+        message = f"not a day of {year}-{month:02d}"
+        run.problems.add("person", "day_of_birth", record[ROW], record["day_of_birth"], message, record["person_id"])
+        return None, True
+    if day is None:
         return dt.date(year, month, last), False
     return dt.date(year, month, day), True
 
@@ -102,13 +111,13 @@ def _sites(run: OmopImport) -> dict[tuple[str, str | None], str]:
     sites: dict[tuple[str, str | None], str] = {}
     if run.src.has("care_site"):
         care = run.src.frame("care_site", ["care_site_id", "care_site_source_value", "care_site_name"])
-        for r in care.to_dict("records"):
+        for r in run.by_id("care_site", care, "care_site_id"):
             sites[("care_site", r["care_site_id"])] = (
                 r["care_site_source_value"] or r["care_site_name"] or r["care_site_id"]
             )
     if run.src.has("location"):
         loc = run.src.frame("location", ["location_id", "location_source_value", "city"])
-        for r in loc.to_dict("records"):
+        for r in run.by_id("location", loc, "location_id"):
             sites[("location", r["location_id"])] = r["location_source_value"] or r["city"] or r["location_id"]
     return sites
 

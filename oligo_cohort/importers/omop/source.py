@@ -60,6 +60,7 @@ class OmopSource:
         self.refused: set[tuple[str, str]] = set()  # (table, column) of the nested columns named so far
         self.files: list[Path] = []
         self.notes: list[str] = []  # how the source was read, for the mapping report
+        self.repeated: dict[str, int] = {}  # per table read: rows repeating another row exactly (read once)
 
     def has(self, table: str) -> bool:
         return table in self.columns
@@ -79,8 +80,15 @@ class OmopSource:
                 self.problems.add(table, column, None, None, str(nested_cells(column, nested[column])))
         present = set(self.columns.get(table, ())) - set(nested)
         select = [(identifier(c) if c in present else f"CAST(NULL AS VARCHAR) AS {identifier(c)}") for c in wanted]
-        sql = f"SELECT {', '.join([*select, identifier(ROW)])} FROM {identifier('src_' + table)} ORDER BY {identifier(ROW)}"
+        order = [f"{identifier(c)} NULLS FIRST" for c in wanted if c in present]
+        # A row repeated exactly (every column, read or not) is one record, named by its first row; the rows come
+        # ordered by the values read, so that which record a mapping meets first never depends on where it stands.
+        source = f"SELECT * EXCLUDE ({identifier(ROW)}), min({identifier(ROW)}) AS {identifier(ROW)} FROM "
+        source += f"{identifier('src_' + table)} GROUP BY ALL"
+        sql = f"SELECT {', '.join([*select, identifier(ROW)])} FROM ({source}) ORDER BY {', '.join([*order, identifier(ROW)])}"
         frame = self._fetch(sql, [*wanted, ROW])
+        if table not in self.repeated:
+            self.repeated[table] = self.count(table) - len(frame)
         nul_bytes(table, frame, wanted, self.problems)
         return frame
 
@@ -128,7 +136,7 @@ class OmopSource:
             return pd.DataFrame(columns=list(CONCEPT_COLUMNS))
         return self._fetch(
             f"SELECT {self._concept_columns()} FROM src_concept AS c "
-            f"JOIN wanted_ids AS w ON {_ID.format('c.concept_id')} = w.id",
+            f"JOIN wanted_ids AS w ON {_ID.format('c.concept_id')} = w.id ORDER BY ALL NULLS FIRST",
             list(CONCEPT_COLUMNS),
         )
 
@@ -146,7 +154,7 @@ class OmopSource:
             f"SELECT a.descendant_concept_id, {self._concept_columns()} FROM src_concept_ancestor AS a "
             f"JOIN wanted_ids AS w ON {_ID.format('a.descendant_concept_id')} = w.id "
             f"JOIN src_concept AS c ON {_ID.format('c.concept_id')} = {_ID.format('a.ancestor_concept_id')} "
-            f"WHERE {class_filter}",
+            f"WHERE {class_filter} ORDER BY ALL NULLS FIRST",
             columns,
         )
 
@@ -180,8 +188,8 @@ class Concepts:
         wanted = {str(i) for i in ids if i is not None} - set(self.rows)
         if not wanted:
             return
-        for record in self.source.concepts(wanted).to_dict("records"):
-            self.rows[str(record["concept_id"])] = record
+        for record in self.source.concepts(wanted).to_dict("records"):  # an id given twice: its first row by value
+            self.rows.setdefault(str(record["concept_id"]), record)
         for key in wanted:
             self.rows.setdefault(key, {})
 
