@@ -30,6 +30,7 @@ from oligo_cohort.importers.common import (
     add_days,
     canonical_frame,
     parse_date,
+    sorted_frame,
     to_days,
     to_int,
 )
@@ -861,8 +862,6 @@ def _shown(value: object) -> str:
 
 
 def _sorted_frame(table: str, rows: list[dict[str, object]]) -> pd.DataFrame:
-    """The rows as a canonical table, sorted by their values column by column (an empty value first): the order
-    of the file's rows leaves no trace."""
-    frame = canonical_frame(table, rows)
-    values = [tuple("" if v is None else v for v in row) for row in frame.itertuples(index=False, name=None)]
-    return frame.iloc[sorted(range(len(frame)), key=values.__getitem__)].reset_index(drop=True)
+    """The rows as a canonical table, sorted by their values (`sorted_frame`): the order of the file's rows leaves
+    no trace."""
+    return sorted_frame(canonical_frame(table, rows))
