@@ -76,9 +76,11 @@ def save_figure(
     extent: dict[str, object] = {} if exact_size else {"bbox_inches": "tight", "pad_inches": PAD_INCHES}
     with figure_style():
         # Lay the figure out once: every format would otherwise solve a constrained layout again.
+        # A figure of text alone (nothing excluded) has no axes to lay out: running the engine only warns.
         engine = figure.get_layout_engine()
         if engine is not None:
-            engine.execute(figure)
+            if figure.axes:
+                engine.execute(figure)
             figure.set_layout_engine("none")
         for fmt in formats:
             path = folder / f"{stem}.{fmt}"

@@ -16,8 +16,9 @@ patients at each box:
 
 with the items asked and answered per item, and the status of every patient before and after (the transitions,
 of which every status box is a sum: excluded at review + eligible + unknown = candidates + readmitted). Everything here
-is an aggregate; `controlled` applies the project's disclosure control (counts 1-7 shown as 0, others rounded
-to 5) for anything leaving the institution. `attrition --after-review SCREEN_DIR` and `report --after-review
+is an aggregate; `controlled` applies the project's disclosure control for anything leaving the institution, as the
+attrition tables do (docs/attrition.md A8, A15): the counts are parts derived from controlled running totals, so
+every box still is the sum of its parts. `attrition --after-review SCREEN_DIR` and `report --after-review
 NEW_EXTRACT` write these tables (and the HTML section) beside their own.
 """
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import html
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +38,7 @@ from oligo_cohort.api import ScreeningResult, read_screen_dir
 from oligo_cohort.attrition.labels import exclusion_reason
 from oligo_cohort.criteria import CRITERION_IDS, STATUSES
 from oligo_cohort.csv_output import write_csv
-from oligo_cohort.disclosure import apply_to_frame
+from oligo_cohort.disclosure import controlled_parts
 from oligo_cohort.errors import UsageError
 from oligo_cohort.review.items import ITEMS
 from oligo_cohort.review.records import ADDED, ALREADY
@@ -77,6 +78,9 @@ class ReviewFlow:
     items: pd.DataFrame  # item, criterion, asked, answered, favourable, unfavourable
     transitions: pd.DataFrame  # status_before, status_after, patients, best_event_moved
     controlled: bool = False
+    # The parts every table is a sum of (patients by PATIENT_PARTS, items asked by answer), for disclosure control.
+    patient_parts: pd.DataFrame | None = field(default=None, repr=False)
+    answer_parts: pd.DataFrame | None = field(default=None, repr=False)
 
     def count(self, box: str, column: str = "patients") -> int:
         """One box's count."""
@@ -174,59 +178,149 @@ def review_flow(
     audit = _empty_audit() if audit is None else audit
     asked = audit.drop_duplicates(["patient_id", "item"], keep="last")
     answered = asked[asked["action"].isin([ADDED, ALREADY])]
-    # One count of the patients by status before and after: the transitions table, and every box of the flow that
-    # counts statuses is a sum of its cells, so the two files cannot disagree.
-    moved = _best_event_moved(b["event_id"], a["event_id"])
-    transitions = _transitions(b["status"], a["status"], moved)
-    confirmed = (a["status"] == "eligible") & (a[list(CRITERION_IDS)] == "pass").all(axis=1)
+    excluded = (b["status"] != "ineligible") & (a["status"] == "ineligible")
+    credited = pd.Series("", index=b.index, dtype=object)
+    credited[excluded] = _credited(b[excluded], after)
+    # One count of the patients by everything the stage shows of them: every box, transition and exclusion is a
+    # sum of these parts, so no two files can disagree.
+    patients = pd.DataFrame(
+        {
+            "status_before": b["status"].astype(str).to_numpy(),
+            "status_after": a["status"].astype(str).to_numpy(),
+            "confirmed": ((a["status"] == "eligible") & (a[list(CRITERION_IDS)] == "pass").all(axis=1)).to_numpy(),
+            "criterion": credited.to_numpy(),
+            "moved": _best_event_moved(b["event_id"], a["event_id"]).to_numpy(dtype=bool),
+            "asked": b.index.isin(asked["patient_id"]),
+            "answered": b.index.isin(answered["patient_id"]),
+        }
+    )
+    return _flow_of_parts(_chain(_count_parts(patients)), _item_parts(asked, answered))
+
+
+# The parts of the patients screened, in the order of one chain of running totals: disclosure control derives each
+# part as a difference of controlled running totals, as the attrition tables do (docs/attrition.md A8, A15).
+# Eligible before review first, then unknown, then ineligible, so that the running totals at those ends are the
+# status table's controlled eligible, eligible + unknown and total; the patients excluded at review (eligible or
+# unknown -> ineligible) are next to each other, and so are those readmitted (ineligible -> eligible or unknown).
+BEFORE_ORDER = ("eligible", "unknown", "ineligible")
+AFTER_ORDER = {
+    "eligible": ("eligible", "unknown", "ineligible"),
+    "unknown": ("ineligible", "eligible", "unknown"),
+    "ineligible": ("eligible", "unknown", "ineligible"),
+}
+PATIENT_PARTS = ("status_before", "status_after", "confirmed", "criterion", "moved", "asked", "answered")
+ANSWER_KINDS = ("favourable", "unfavourable", "unanswered")
+
+
+def _count_parts(units: pd.DataFrame) -> pd.DataFrame:
+    """Units per distinct combination of every column (a column `n`)."""
+    if units.empty:
+        return units.assign(n=pd.Series([], dtype=int))
+    return units.groupby(list(units.columns), sort=False, dropna=False).size().rename("n").reset_index()
+
+
+def _chain(parts: pd.DataFrame) -> pd.DataFrame:
+    """The patients' parts in chain order (statuses as above, then the other columns in a fixed order)."""
+    if parts.empty:
+        return parts.reset_index(drop=True)
+    criteria = (*CRITERION_IDS, OTHER)
+    rank = pd.DataFrame(
+        {
+            "status_before": [BEFORE_ORDER.index(s) for s in parts["status_before"]],
+            "status_after": [
+                AFTER_ORDER[b].index(a) for b, a in zip(parts["status_before"], parts["status_after"], strict=True)
+            ],
+            "confirmed": ~parts["confirmed"].astype(bool),
+            "criterion": [criteria.index(c) if c else -1 for c in parts["criterion"]],
+            "moved": parts["moved"].astype(bool),
+            "asked": parts["asked"].astype(bool),
+            "answered": parts["answered"].astype(bool),
+        },
+        index=parts.index,
+    )
+    return parts.loc[rank.sort_values(list(PATIENT_PARTS), kind="stable").index].reset_index(drop=True)
+
+
+def _item_parts(asked: pd.DataFrame, answered: pd.DataFrame) -> pd.DataFrame:
+    """Items asked per item (in ITEMS order) and kind of answer: favourable, unfavourable, unanswered."""
+    rows = []
+    for item in ITEMS:
+        given = answered[answered["item"] == item.code]
+        favourable = int(given["answer"].isin(item.favourable).sum())
+        counts = (favourable, len(given) - favourable, int((asked["item"] == item.code).sum()) - len(given))
+        rows += [
+            {"item": item.code, "criterion": item.criterion, "answer": kind, "n": n}
+            for kind, n in zip(ANSWER_KINDS, counts, strict=True)
+        ]
+    return pd.DataFrame(rows)
+
+
+def _flow_of_parts(patients: pd.DataFrame, answers: pd.DataFrame, *, controlled: bool = False) -> ReviewFlow:
+    """The stage's tables, each a sum of the parts: the boxes, the exclusions by criterion, the items and the
+    transitions. Every box counting patients by status is a sum of cells of the transitions table: excluded at
+    review + eligible + unknown = candidates + readmitted (a record added at review can undo a registry exclusion,
+    on the best event or by making another event the best)."""
+    n = patients["n"].astype(int)
+    before, after = patients["status_before"], patients["status_after"]
+    items = _items(answers)
+
+    def total(rows: pd.Series) -> int:
+        return int(n[rows.to_numpy(dtype=bool)].sum())
+
+    candidate = before != "ineligible"
+    eligible, confirmed = total(after == "eligible"), total((after == "eligible") & patients["confirmed"].astype(bool))
     counts = {
-        **_status_boxes(transitions, confirmed=int(confirmed.sum())),
-        "asked": (asked["patient_id"].nunique(), len(asked)),
-        "answered": (answered["patient_id"].nunique(), len(answered)),
+        "registry": (int(n.sum()), None),
+        "registry_excluded": (total(~candidate), None),
+        "candidates": (total(candidate), None),
+        "asked": (total(patients["asked"]), int(items["asked"].sum())),
+        "answered": (total(patients["answered"]), int(items["answered"].sum())),
+        "review_excluded": (total(candidate & (after == "ineligible")), None),
+        "readmitted": (total(~candidate & (after != "ineligible")), None),
+        "eligible": (eligible, None),
+        "confirmed": (confirmed, None),
+        "review_open": (eligible - confirmed, None),
+        "unknown": (total(after == "unknown"), None),
     }
     flow = pd.DataFrame(
         [{"box": box, "label": label, "patients": counts[box][0], "items": counts[box][1]} for box, label in FLOW_BOXES]
     )
     flow["items"] = flow["items"].astype("Int64")
-    excluded = (b["status"] != "ineligible") & (a["status"] == "ineligible")
     return ReviewFlow(
         flow=flow,
-        exclusions=_exclusions(b[excluded], after, moved),
-        items=_item_counts(asked, answered),
-        transitions=transitions,
+        exclusions=_exclusions(patients[(candidate & (after == "ineligible")).to_numpy(dtype=bool)]),
+        items=items,
+        transitions=_transitions(patients),
+        controlled=controlled,
+        patient_parts=patients,
+        answer_parts=answers,
     )
+
+
+def _items(answers: pd.DataFrame) -> pd.DataFrame:
+    """Per item: asked, answered, favourable, unfavourable, from the parts; items asked of none (as shown) left out
+    once any item was asked (a row kept on its exact count would tell 0 from 1-7)."""
+    rows = []
+    for (item, criterion), kinds in answers.groupby(["item", "criterion"], sort=False):
+        n = kinds.set_index("answer")["n"].astype(int)
+        favourable, unfavourable = int(n.get("favourable", 0)), int(n.get("unfavourable", 0))
+        rows.append(
+            {
+                "item": item,
+                "criterion": criterion,
+                "asked": int(n.sum()),
+                "answered": favourable + unfavourable,
+                "favourable": favourable,
+                "unfavourable": unfavourable,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["item", "criterion", "asked", "answered", "favourable", "unfavourable"])
+    return frame[frame["asked"] > 0].reset_index(drop=True) if frame["asked"].sum() else frame
 
 
 def _best_event_moved(before: pd.Series, after: pd.Series) -> pd.Series:
     """Per patient: is the best event after review another scan than before (a patient without one: no)?"""
     return before.fillna("").astype(str) != after.fillna("").astype(str)
-
-
-def _status_boxes(transitions: pd.DataFrame, *, confirmed: int) -> dict[str, tuple[int, None]]:
-    """The boxes of the flow that count patients by status, each a sum of cells of the transitions table.
-
-    A candidate is a patient no registry criterion excluded (eligible or unknown before review). The boxes after
-    review count every patient of that status, those whom registry criteria had excluded included (`readmitted`:
-    a record added at review can undo a registry exclusion, on the best event or by making another event the
-    best): excluded at review + eligible + unknown = candidates + readmitted."""
-    before, after, n = transitions["status_before"], transitions["status_after"], transitions["patients"]
-    candidate = before != "ineligible"
-
-    def total(rows: pd.Series) -> tuple[int, None]:
-        return int(n[rows].sum()), None
-
-    eligible = int(n[after == "eligible"].sum())
-    return {
-        "registry": total(before.notna()),
-        "registry_excluded": total(~candidate),
-        "candidates": total(candidate),
-        "review_excluded": total(candidate & (after == "ineligible")),
-        "readmitted": total(~candidate & (after != "ineligible")),
-        "eligible": (eligible, None),
-        "confirmed": (confirmed, None),
-        "review_open": (eligible - confirmed, None),
-        "unknown": total(after == "unknown"),
-    }
 
 
 def review_flow_of(before_dir: str | Path, after_dir: str | Path) -> ReviewFlow:
@@ -271,15 +365,22 @@ def stage_for_extract(
 
 
 def controlled(flow: ReviewFlow) -> ReviewFlow:
-    """The flow as it may leave the institution: every count disclosure-controlled."""
-    return replace(
-        flow,
-        flow=apply_to_frame(flow.flow, ["patients", "items"]),
-        exclusions=apply_to_frame(flow.exclusions, ["patients", "best_event_moved"]),
-        items=apply_to_frame(flow.items, ["asked", "answered", "favourable", "unfavourable"]),
-        transitions=apply_to_frame(flow.transitions, ["patients", "best_event_moved"]),
-        controlled=True,
-    )
+    """The flow as it may leave the institution, adding up as printed (docs/attrition.md A15).
+
+    Every count of the stage is a part of the patients screened (or of the items asked), so it is derived as the
+    attrition tables derive theirs (A8): the parts, in the order of one chain, are differences of controlled
+    running totals, and every box, transition, exclusion and item count is a sum of them. Rounded cell by cell, a
+    transition shown as 0 could be pinned to 5-7 by subtracting the other cells from a box; now a box minus its
+    other parts is the part as shown, and a part shown as 0 is always consistent with none.
+    """
+    if flow.controlled:
+        return flow
+    if flow.patient_parts is None or flow.answer_parts is None:
+        raise ValueError("this review flow has no parts to control: build it with review_flow")
+    patients, answers = flow.patient_parts.copy(), flow.answer_parts.copy()
+    patients["n"] = controlled_parts(patients["n"].to_numpy(dtype=float)).astype(int)
+    answers["n"] = controlled_parts(answers["n"].to_numpy(dtype=float)).astype(int)
+    return _flow_of_parts(patients, answers, controlled=True)
 
 
 def check_comparable(
@@ -345,10 +446,10 @@ def _empty_audit() -> pd.DataFrame:
     return pd.DataFrame({"patient_id": [], "item": [], "action": [], "answer": []}, dtype=object)
 
 
-def _exclusions(before: pd.DataFrame, after: ScreeningResult, moved: pd.Series) -> pd.DataFrame:
-    """Patients excluded at chart review (`before`: their rows before review, by patient id), each credited to the
-    first criterion in protocol order that fails after review, and not before, on the scan that was their best
-    event before review; `best_event_moved`: of them, those whose best event after review is another scan.
+def _credited(before: pd.DataFrame, after: ScreeningResult) -> list[str]:
+    """Per patient excluded at chart review (`before`: their rows before review, by patient id), the first criterion
+    in protocol order that fails after review, and not before, on the scan that was their best event before review
+    (`other` when that scan is no longer a candidate event).
 
     The same scan before and after: an unfavourable answer makes that scan fail, and another scan can then become
     the best event (fewest fail, then fewest unknown, then earliest S), whose fails are no answer's doing.
@@ -360,57 +461,44 @@ def _exclusions(before: pd.DataFrame, after: ScreeningResult, moved: pd.Series) 
         scan = on_scan.get((patient_id, row["event_id"]))
         newly = [] if scan is None else [c for c in CRITERION_IDS if scan[c] == "fail" and row[c] != "fail"]
         credited.append(newly[0] if newly else OTHER)
-    frame = pd.DataFrame({"criterion": credited, "moved": moved.reindex(before.index).to_numpy(dtype=bool)})
-    counts = frame.groupby("criterion")["moved"].agg(["size", "sum"])
-    order = [c for c in (*CRITERION_IDS, OTHER) if c in counts.index]
+    return credited
+
+
+def _exclusions(excluded: pd.DataFrame) -> pd.DataFrame:
+    """Patients excluded at chart review per credited criterion (`best_event_moved`: of them, those whose best
+    event after review is another scan), from the parts; a criterion counted 0 (as shown) is left out."""
+    n = excluded["n"].astype(int)
+    moved = excluded["moved"].astype(bool)
+    patients = n.groupby(excluded["criterion"]).sum()
+    moved_n = n[moved].groupby(excluded["criterion"][moved]).sum()
+    order = [c for c in (*CRITERION_IDS, OTHER) if patients.get(c, 0) > 0]
     return pd.DataFrame(
         {
             "criterion": order,
             "label": [exclusion_reason(c) if c != OTHER else OTHER_LABEL for c in order],
-            "patients": [int(counts.at[c, "size"]) for c in order],
-            "best_event_moved": [int(counts.at[c, "sum"]) for c in order],
+            "patients": [int(patients[c]) for c in order],
+            "best_event_moved": [int(moved_n.get(c, 0)) for c in order],
         }
     )
 
 
-def _item_counts(asked: pd.DataFrame, answered: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for item in ITEMS:
-        given = answered[answered["item"] == item.code]
-        favourable = int(given["answer"].isin(item.favourable).sum())
-        rows.append(
-            {
-                "item": item.code,
-                "criterion": item.criterion,
-                "asked": int((asked["item"] == item.code).sum()),
-                "answered": len(given),
-                "favourable": favourable,
-                "unfavourable": len(given) - favourable,
-            }
-        )
-    frame = pd.DataFrame(rows)
-    return frame[frame["asked"] > 0].reset_index(drop=True) if len(asked) else frame
-
-
-def _transitions(before: pd.Series, after: pd.Series, moved: pd.Series) -> pd.DataFrame:
+def _transitions(patients: pd.DataFrame) -> pd.DataFrame:
     """Patients per status before x after, and of them those whose best event moved to another scan."""
-    pairs = pd.DataFrame(
-        {"status_before": before.astype(str).to_numpy(), "status_after": after.astype(str).to_numpy(),
-         "moved": moved.to_numpy(dtype=bool)}
-    )  # fmt: skip
-    counts = pairs.groupby(["status_before", "status_after"])["moved"].agg(["size", "sum"])
-    rows = []
-    for s in STATUSES:
-        for t in STATUSES:
-            patients, best_event_moved = counts.loc[(s, t)] if (s, t) in counts.index else (0, 0)
-            rows.append(
-                {
-                    "status_before": s,
-                    "status_after": t,
-                    "patients": int(patients),
-                    "best_event_moved": int(best_event_moved),
-                }
-            )
+    n = patients["n"].astype(int)
+    moved = patients["moved"].astype(bool)
+    pair = [patients["status_before"], patients["status_after"]]
+    counts = n.groupby(pair).sum() if len(n) else {}
+    moved_n = n[moved].groupby([p[moved] for p in pair]).sum() if moved.any() else {}
+    rows = [
+        {
+            "status_before": s,
+            "status_after": t,
+            "patients": int(counts.get((s, t), 0)),
+            "best_event_moved": int(moved_n.get((s, t), 0)),
+        }
+        for s in STATUSES
+        for t in STATUSES
+    ]
     return pd.DataFrame(rows)
 
 

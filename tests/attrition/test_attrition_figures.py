@@ -97,3 +97,17 @@ def test_bars_and_upset_show_the_table_counts(units, table):
     assert f"{sets['n'].iloc[0]:,}".strip() in [t.strip() for t in texts]
     shown = {c for combo in sets["criteria"].head(10) for c in combo}
     assert {exclusion_reason(c) for c in shown} <= set(texts)
+
+
+@pytest.mark.parametrize("note", [None, "Disclosure control: counts 1–7 shown as 0."])
+def test_a_figure_with_nothing_to_draw_is_saved_without_a_warning(tmp_path, note):
+    """No unit excluded (an empty cohort, or every count shown as 0): the UpSet figure says so in words, and saving it
+    prints no Matplotlib warning on the user's terminal."""
+    import warnings
+
+    empty = failure_sets(build_histogram(random_patients(0)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        paths = save_figure(upset_figure(empty, {}, note=note), tmp_path, "upset", ("png", "svg"))
+    assert [p.name for p in paths] == ["upset.png", "upset.svg"]
+    assert "No patients excluded by any criterion." in paths[1].read_text(encoding="utf-8")

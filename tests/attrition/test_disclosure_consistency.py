@@ -164,3 +164,38 @@ def test_site_summary_states_its_sum(sites):
     summary = group_summary(shown, "site")
     assert len(summary) == units["site_id"].nunique() + 1
     assert summary["group"].iloc[-1].startswith("Sum of the")
+
+
+def _overall(views) -> dict[str, float]:
+    """The overall counts the by-group table's sum row is read against."""
+    from oligo_cohort.attrition.report.summary import section_end
+    from oligo_cohort.attrition.tables import SECTION_REGISTRY
+
+    table = views.attrition
+    registry, last = section_end(table, SECTION_REGISTRY), table.iloc[-1]
+    return {
+        "screened": table["remaining"].iloc[0],
+        "excluded": table["remaining"].iloc[0] - last["remaining"],
+        "registry_known": registry["remaining_if_unknown_fail"],
+        "registry": registry["remaining"],
+        "eligible": last["remaining_if_unknown_fail"],
+        "potential": last["remaining"],
+    }
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n=st.integers(20, 400), by=st.sampled_from(["site", "year"]))
+def test_a_breakdown_whose_rows_do_not_sum_to_the_total_says_why(seed, n, by):
+    """Whichever column's sum differs from the overall count (screened, excluded, either bound), the caption says that
+    each group is controlled on its own; when none differs it says nothing of it."""
+    from types import SimpleNamespace
+
+    from oligo_cohort.attrition.report.sections import breakdown_section
+    from oligo_cohort.attrition.views import compute_views
+
+    views = controlled(compute_views(generated_units(n, seed, 3, 0.1, 0.1), Options(by=(by,))))
+    summary = group_summary(views, by)
+    sums = summary.iloc[-1]
+    differs = [c for c, value in _overall(views).items() if int(sums[c]) != int(value)]
+    html = "".join(breakdown_section(SimpleNamespace(patients=views)))
+    assert ("disclosure-controlled on its own" in html) == bool(differs), differs

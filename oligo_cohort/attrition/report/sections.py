@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from oligo_cohort.attrition.labels import n_text
 from oligo_cohort.attrition.report.content import ReportContent
 from oligo_cohort.attrition.report.html_parts import control_note, esc, figure, html_table, number_or_zero
-from oligo_cohort.attrition.report.summary import group_summary
+from oligo_cohort.attrition.report.summary import group_summary, section_end
+from oligo_cohort.attrition.tables import SECTION_REGISTRY
 from oligo_cohort.attrition.views import Views
 from oligo_cohort.parameter_labels import parameter_table
 from oligo_cohort.shown_labels import short_labels
@@ -135,13 +136,7 @@ def breakdown_section(content: ReportContent) -> list[str]:
         summary = group_summary(views, grouping)
         if summary.empty:
             continue
-        total = views.attrition["remaining"].iloc[0]
-        caption = f"{views.unit.capitalize()} per {name}."
-        if views.controlled and number_or_zero(summary["screened"].iloc[-1]) != number_or_zero(total):
-            caption += (
-                f" Each {grouping} is disclosure-controlled on its own, so the rows sum to "
-                f"{n_text(summary['screened'].iloc[-1])}, not to the {n_text(total)} screened in all."
-            )
+        caption = f"{views.unit.capitalize()} per {name}." + _sum_note(views, summary, grouping)
         columns = [("group", name.capitalize(), "text"), *GROUP_COLUMNS]
         parts.append(
             f'<div class="keep"><h3>By {name}</h3>{html_table(summary, columns, caption=caption, total_rows=1)}</div>'
@@ -153,6 +148,36 @@ def breakdown_section(content: ReportContent) -> list[str]:
         "and <code>tables/attrition_patients_by_year.csv</code>; a flow diagram per site follows the report.</p>"
     )
     return ["<h2>Breakdown by site and year</h2>", *parts]
+
+
+def _sum_note(views: Views, summary, grouping: str) -> str:
+    """Why the sum row differs from the overall counts, when any of its columns does (under disclosure control each
+    group is controlled on its own, docs/attrition.md A10); empty when every column sums to the overall count."""
+    if not views.controlled:
+        return ""
+    table = views.attrition
+    registry, last = section_end(table, SECTION_REGISTRY), table.iloc[-1]
+    first = number_or_zero(table["remaining"].iloc[0])
+    overall = {
+        "screened": first,
+        "excluded": first - number_or_zero(last["remaining"]),
+        "registry_known": number_or_zero(registry["remaining_if_unknown_fail"]),
+        "registry": number_or_zero(registry["remaining"]),
+        "eligible": number_or_zero(last["remaining_if_unknown_fail"]),
+        "potential": number_or_zero(last["remaining"]),
+    }
+    sums = summary.iloc[-1]
+    differ = [
+        (column, sums[column], value) for column, value in overall.items() if number_or_zero(sums[column]) != value
+    ]
+    if not differ:
+        return ""
+    titles = {column: title for column, title, _ in GROUP_COLUMNS}
+    listed = "; ".join(f"{titles[c].lower()}: {n_text(shown)}, not {n_text(value)}" for c, shown, value in differ)
+    return (
+        f" Each {grouping} is disclosure-controlled on its own, so the rows need not sum to the overall counts "
+        f"({listed})."
+    )
 
 
 def site_figures_section(content: ReportContent) -> list[str]:
