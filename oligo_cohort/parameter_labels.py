@@ -57,6 +57,8 @@ def parameter_value(name: str, value: object) -> str:
     unit = PARAMETER_LABELS.get(name, ("", ""))[1]
     if not unit:
         return str(value)
+    if value == 1 and unit.endswith("s"):  # every unit is a noun whose plural adds an s: 1 organ, 1 day
+        unit = unit[:-1]
     return f"{value} {unit}" if unit != "%" else f"{value} %"
 
 

@@ -107,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
     counts = result.counts()
     summary = ", ".join(f"{counts.get(s, 0):,} {s}" for s in ("eligible", "unknown", "ineligible"))
     caveat = " (exact here; the report's counts are disclosure-controlled)" if choice.applied else ""
-    print(f"{sum(counts.values()):,} patients screened: {summary}{caveat}")
+    screened = sum(counts.values())
+    print(f"{screened:,} patient{'s' if screened != 1 else ''} screened: {summary}{caveat}")
     print(choice.banner())
     print(f"Report: {out / 'shareable' / 'report.html'}")
     print(f"Shareable bundle: {out / 'shareable'} (zipped: {out / 'shareable.zip'})")

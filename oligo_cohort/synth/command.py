@@ -79,9 +79,9 @@ def run(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     seconds = time.perf_counter() - started
     kind = "clean" if args.clean else "with realistic imperfections"
-    print(
-        f"Wrote {args.patients:,} patients at {args.sites:,} sites ({args.fmt}, {kind}) to {folder} in {seconds:.1f} s"
-    )
+    patients = f"{args.patients:,} patient{'s' if args.patients != 1 else ''}"
+    sites = f"{args.sites:,} site{'s' if args.sites != 1 else ''}"
+    print(f"Wrote {patients} at {sites} ({args.fmt}, {kind}) to {folder} in {seconds:.1f} s")
     if args.summary:
         from oligo_cohort.synth.summary import summarise_extract
 

@@ -116,6 +116,11 @@ def test_every_protocol_parameter_has_a_label_and_a_unit_rule():
     assert not table["label"].str.contains("_").any()
     assert parameter_value("size_floor_mm", 15.0) == "15 mm" and parameter_value("size_increase_pct", 20) == "20 %"
     assert parameter_value("reference", "nadir") == "each lesion's smallest size (nadir)"
+    # One of a unit is singular: a protocol may allow one organ, or one day.
+    assert (
+        parameter_value("max_progressive_organs", 1) == "1 organ" and parameter_value("line_gap_days", 1.0) == "1 day"
+    )
+    assert parameter_value("max_progressive_organs", 2) == "2 organs" and parameter_value("size_floor_mm", 1) == "1 mm"
     fields = {f.name for f in dataclasses.fields(load_protocol("cosmo").parameters)}
     assert fields <= set(PARAMETER_LABELS)
 

@@ -259,3 +259,11 @@ def test_large_extracts_are_profiled_on_a_sample_of_patients(imperfect_extract):
     assert str(summary.as_of) == "2024-12-31"  # the cut-off of the whole extract, not of the sample
     assert "600 patients, the first of 4,000" in summary.render()
     assert int(summary.outcomes.loc["inc_age_18"].sum()) == 600
+
+
+def test_one_patient_at_one_site_is_said_in_the_singular(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    out = tmp_path / "one"
+    assert run(parser.parse_args(["--patients", "1", "--sites", "1", "--out", str(out), "--format", "csv"])) == 0
+    assert f"Wrote 1 patient at 1 site (csv, with realistic imperfections) to {out}" in capsys.readouterr().out
