@@ -4,6 +4,13 @@ A site running the trial screens "now" (`--as-of` today, `--worklist`): for
 each patient whose best event is not ineligible and whose registration window
 (S + 46 to S + 52 days under the current protocol) has not closed, it lists
 when the confirmation FDG-PET-CT is due and the last day to register.
+
+A patient whose death is recorded on or before the cut-off is not listed: no one can be registered after their
+death, although dying on or after S + 46 passes `inc_imaging_window` (docs/decisions.md D22), which asks whether the
+patient could have been registered in time, not whether they still can be. A death after the cut-off is not yet
+known (criteria.md "Time") and does not count. The death date is the one the criterion itself read (its facts in
+`result_facts`, which every engine leaves); a result read back from a screen folder has no facts and no death
+dates, so its worklist is the folder's patients whose window is open.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from oligo_cohort.criteria import CRITERION_IDS
+from oligo_cohort.results import FACTS_TABLE
 
 if TYPE_CHECKING:
     from oligo_cohort.results import ScreenResult
@@ -46,7 +54,16 @@ def worklist_relation(result: ScreenResult, con: duckdb.DuckDBPyConnection | Non
     open_criteria = ", ".join(
         f"CASE WHEN pt.{c} IN ('unknown', 'review') THEN '{c}:' || pt.{c} END" for c in CRITERION_IDS
     )
-    return (con or result.con).sql(
+    reader = con or result.con
+    # The death date `inc_imaging_window` read for the patient's best event (dates after the cut-off read as missing).
+    found = reader.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [FACTS_TABLE])
+    has_facts = bool(found.fetchall()[0][0])
+    deaths = (
+        f"SELECT patient_id, event_id, inc_imaging_window.death_date AS death_date FROM {FACTS_TABLE} WHERE is_best"
+        if has_facts
+        else "SELECT NULL::VARCHAR AS patient_id, NULL::VARCHAR AS event_id, NULL::DATE AS death_date WHERE false"
+    )
+    return reader.sql(
         f"""
         SELECT
             pt.patient_id,
@@ -63,9 +80,12 @@ def worklist_relation(result: ScreenResult, con: duckdb.DuckDBPyConnection | Non
                 AS days_left,
             concat_ws('; ', {open_criteria}) AS open_criteria
         FROM result_patients AS pt
+        LEFT JOIN ({deaths}) AS died
+            ON died.patient_id = pt.patient_id AND died.event_id = pt.event_id
         WHERE pt.event_id IS NOT NULL
           AND pt.status <> 'ineligible'
           AND pt.screening_date + $latest >= CAST($as_of AS DATE)
+          AND (died.death_date IS NULL OR died.death_date > CAST($as_of AS DATE))
         ORDER BY registration_deadline, pt.patient_id
         """,
         params=values,
