@@ -5,10 +5,16 @@ event is `eligible` (the conservative bound) — or `eligible` or `unknown`
 (the optimistic bound: every open question resolved in the patient's favour).
 
 Exposure: each site is observed from its own first screening date (any
-event, any status) to the last screening date in the whole result. The
-common end date, rather than each site's own last event, avoids the upward
-bias of "first to last event" (k patients span only k − 1 gaps) and keeps a
-site that went quiet at the end in view. Events screened near the end whose
+event, any status) to the last screening date in the whole result, both days
+included: a site first seen on the last day was observed for that one day,
+not for none (which left its patients without exposure and stopped every
+registry forecast). The common end date, rather than each site's own last
+event, avoids the upward bias of "first to last event" (k patients span only
+k − 1 gaps) and keeps a site that went quiet at the end in view.
+
+A result screened in worklist mode holds no history: there every patient
+whose registration window closed before the cut-off fails
+`inc_imaging_window`, so it is refused. Events screened near the end whose
 confirmation scan is still pending are `unknown`: the conservative bound
 leaves them out, the optimistic bound counts them.
 """
@@ -88,6 +94,13 @@ def enrol_share(patients: pd.DataFrame, assumptions: Assumptions) -> pd.Series:
 
 def screening_history(result: ScreeningResult, assumptions: Assumptions) -> History:
     """Counts, exposures and rates per site (see the module notes for the choices)."""
+    if getattr(result, "worklist", False):
+        source = getattr(result, "source", "") or "the screening result"
+        raise UsageError(
+            f"{source} was screened with --worklist, where every patient whose registration window "
+            "closed before the cut-off fails inc_imaging_window: it holds no registry history to estimate rates "
+            "from. Screen the extract again without --worklist for an accrual forecast."
+        )
     patients = result.patients
     all_sites = pd.Index(sorted(set(patients["site_id"].dropna().astype(str))), name="site_id")
     # Of the events only each site's first and last screening date count: DuckDB reduces them to a row per site
@@ -113,7 +126,7 @@ def screening_history(result: ScreeningResult, assumptions: Assumptions) -> Hist
     sites = pd.DataFrame(index=all_sites)
     sites["first_date"] = first
     sites["window_end"] = window_end
-    exposure_days = (window_end - first).dt.days.fillna(0).astype(float)
+    exposure_days = ((window_end - first).dt.days + 1).fillna(0).astype(float)  # both days included
     sites["exposure_months"] = exposure_days / DAYS_PER_MONTH
     shares = _share_counts(counted)
     for bound, statuses in BOUNDS.items():
