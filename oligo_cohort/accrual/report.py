@@ -21,7 +21,7 @@ import pandas as pd
 
 from oligo_cohort import __version__
 from oligo_cohort.accrual import planning
-from oligo_cohort.accrual.assumptions import Assumptions
+from oligo_cohort.accrual.assumptions import HORIZON_MONTHS, Assumptions
 from oligo_cohort.accrual.rates import BOUNDS, History, disclosure_controlled, screening_history
 from oligo_cohort.csv_output import write_csv
 from oligo_cohort.destination import OutputFolder, staged_output
@@ -127,7 +127,10 @@ def build_report(
         raise UsageError("nothing to forecast from: " + " ".join(notes))
     duration = chosen.duration_months
     forecast = pd.DataFrame([planning.forecast(s, target, start, duration, draws=draws, seed=seed) for s in scenarios])
-    horizon = max(duration, float(forecast["time_to_target_upper_months"].max())) * 1.08
+    # The curves reach as far as the figures' axis can (a century, HORIZON_MONTHS): a tiny planned rate's upper
+    # time to target lies millions of months away, and counting patients that far took minutes and gigabytes.
+    upper = float(forecast["time_to_target_upper_months"].max())
+    horizon = min(max(duration, upper if np.isfinite(upper) else HORIZON_MONTHS), HORIZON_MONTHS) * 1.08
     return AccrualReport(
         target=target,
         start=start,

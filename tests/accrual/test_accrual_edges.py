@@ -71,3 +71,31 @@ def test_accrual_refuses_a_worklist_screen(tmp_path, capsys):
     error = capsys.readouterr().err
     assert code == 2 and str(folder) in error and "--worklist" in error and "Traceback" not in error
     assert not out.exists()
+
+
+# Planned rates from one patient a month down to 1e-300: a tiny site's plan (0.01 a month is one patient in eight
+# years) used to run for minutes and take gigabytes, and smaller ones ended in an internal error.
+PLANNED_RATE = st.one_of(
+    st.sampled_from([1.0, 0.1, 0.01, 0.001, 1e-5, 1e-12, 1e-100, 1e-300]),
+    st.floats(1e-300, 1.0).filter(lambda rate: rate > 0),
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(PLANNED_RATE, st.integers(1, 60))
+def test_any_planned_rate_gives_a_forecast_whose_curves_stop_at_the_horizon(rate, target):
+    from oligo_cohort.accrual.assumptions import HORIZON_MONTHS
+    from oligo_cohort.accrual.sites_file import parse_sites
+
+    sites = parse_sites(
+        pd.DataFrame({"site_id": ["A", "NEW"], "activation_date": ["2025-03-01", "2026-01-01"],
+                      "planned_rate": [repr(rate), None]}),
+        START,
+    )  # fmt: skip
+    rows = [("A", "eligible", 10), ("A", "unknown", 200), ("B", "eligible", 300), ("B", "ineligible", 400)]
+    report = build_report(as_result(_patients(rows)), target=target, start=START, sites=sites, assumptions=EXACT)
+    planned = report.forecast.set_index("scenario").loc["planned"]
+    times = planned[["time_to_target_lower_months", "time_to_target_median_months", "time_to_target_upper_months"]]
+    assert (times.astype(float) >= 0).all() and list(times) == sorted(times)
+    for curve in [*report.fans.values(), *report.densities.values()]:
+        assert curve["month"].max() <= HORIZON_MONTHS * 1.08
