@@ -69,6 +69,12 @@ class History:
     # Per site, bound and enrol share: the number of the bound's patients with that share (SHARE_COLUMNS), the
     # figures every enrol share is computed from; controlled counts when the history is disclosure-controlled.
     shares: pd.DataFrame
+    # How finely dates are known: "day", or "month" in a disclosure-controlled history (`disclosure_controlled`).
+    resolution: str = "day"
+
+    def shown_date(self, date: pd.Timestamp) -> str:
+        """A date of the history as the outputs show it: YYYY-MM-DD, or YYYY-MM when known to the month."""
+        return "" if pd.isna(date) else date.strftime("%Y-%m" if self.resolution == "month" else "%Y-%m-%d")
 
 
 def load_screening(source: str | Path | ScreeningResult) -> ScreeningResult:
@@ -219,11 +225,21 @@ def disclosure_controlled(history: History) -> History:
     site with 1–7 patients from one with none. So the counts per share are controlled as parts of the site's
     controlled count (`controlled_parts`, the largest share first), and every share — per site and pooled — is
     computed from them: a site shown with 0 patients has no share of its own, and a forecast built on this
-    history reveals nothing the controlled counts do not. The patient-level rows are left out.
+    history reveals nothing the controlled counts do not. Dates are kept to the month, and exposures counted in
+    whole calendar months. The patient-level rows are left out.
     """
     from oligo_cohort.disclosure import apply_to_frame, controlled_parts
 
     sites = apply_to_frame(history.sites, list(BOUNDS)).astype({bound: int for bound in BOUNDS})
+    # Dates to the month: a site's first screening date and the result's last are single patients' scan dates.
+    # Each site is observed over whole calendar months, its first to the result's last, both included (as the
+    # monthly counts are), so that no exposure, rate or forecast gives a day away either.
+    first = sites["first_date"].dt.to_period("M")
+    last = history.window_end.to_period("M")
+    months = pd.Series([last.ordinal - f.ordinal + 1 if not pd.isna(f) else 0 for f in first], index=sites.index)
+    sites["first_date"] = first.dt.to_timestamp()
+    sites["window_end"] = last.to_timestamp()
+    sites["exposure_months"] = months.astype(float)
     shares = history.shares.copy()
     for _, rows in shares.groupby(["bound", "site_id"], sort=False).groups.items():
         shares.loc[rows, "patients"] = controlled_parts(shares.loc[rows, "patients"].to_numpy(dtype=float))
@@ -235,7 +251,8 @@ def disclosure_controlled(history: History) -> History:
         patients=history.patients.iloc[0:0],
         sites=sites,
         monthly=monthly,
-        window_end=history.window_end,
+        window_end=last.to_timestamp(),
         as_of=history.as_of,
         shares=shares,
+        resolution="month",
     )

@@ -145,7 +145,7 @@ def build_report(
         needed=pd.concat([planning.sites_needed(s, target, duration) for s in scenarios], ignore_index=True),
         fans={s.key: planning.fan(s, np.linspace(0, horizon, FAN_POINTS)) for s in scenarios},
         densities={s.key: _density(s, target, horizon) for s in scenarios},
-        source={"as_of": history.as_of, "history_end": history.window_end.strftime("%Y-%m-%d")},
+        source={"as_of": history.as_of, "history_end": history.shown_date(history.window_end)},
         notes=notes,
     )
 
@@ -161,8 +161,8 @@ def _density(scenario: planning.Scenario, target: int, horizon: float) -> pd.Dat
 def site_rates_table(report: AccrualReport) -> pd.DataFrame:
     """Per site: history window, counts and rates of both bounds, and the model's expected enrolments per year."""
     table = report.history.sites.copy()
-    table["first_date"] = table["first_date"].dt.strftime("%Y-%m-%d")
-    table["window_end"] = table["window_end"].dt.strftime("%Y-%m-%d")
+    table["first_date"] = table["first_date"].map(report.history.shown_date)
+    table["window_end"] = table["window_end"].map(report.history.shown_date)
     for scenario in report.scenarios:
         if scenario.key in BOUNDS:
             mine = report.contributions[report.contributions["scenario"] == scenario.key]
@@ -207,6 +207,9 @@ def output_tables(report: AccrualReport) -> dict[str, pd.DataFrame]:
 
 DISCLOSURE_NOTES = (
     "Site counts (site_rates.csv, monthly_counts.csv) are rounded; rates are computed from the rounded counts.",
+    "Dates are shown to the month (a site's first screening date and the last of the result are single patients' "
+    "scan dates), and each site's exposure is counted in whole calendar months, its first month to the last "
+    "month of the result, both included.",
     "Enrol shares (the mean share of a site's patients expected to pass chart review and consent) are computed "
     "from controlled counts of the site's patients per share, parts of its controlled count (running totals, the "
     "largest share first), never from the exact patients; a site shown with 0 patients has no share of its own "
@@ -348,9 +351,16 @@ def assumptions_markdown(report: AccrualReport, *, screen_dir: str = "") -> str:
         "- A patient counts once, at the screening date of the best event: **conservative** bound when that event "
         "is `eligible`, **optimistic** bound when it is `eligible` or `unknown` (every open question resolved in the "
         "patient's favour).",
-        f"- Exposure: each site from its first screening date (any event) to the last screening date in the "
-        f"result ({history.window_end:%Y-%m-%d}), the same end for every site; months of 365.25/12 days. Events "
-        "whose confirmation scan is still pending are `unknown`: only the optimistic bound counts them.",
+        (
+            f"- Exposure: each site from its first screening date (any event) to the last screening date in the "
+            f"result ({history.shown_date(history.window_end)}), both days included, the same end for every site; "
+            "months of 365.25/12 days."
+            if history.resolution == "day"
+            else "- Exposure: each site from the month of its first screening date (any event) to the month of the "
+            f"last screening date in the result ({history.shown_date(history.window_end)}), both months included, "
+            "in whole calendar months (dates are kept to the month under disclosure control)."
+        ),
+        "- Events whose confirmation scan is still pending are `unknown`: only the optimistic bound counts them.",
         "",
         "## Shares expected to pass chart review and consent",
         *a.lines(),
