@@ -109,6 +109,8 @@ def build_report(
                 "--no-disclosure-control gives exact forecasts not for sharing)."
             )
     candidates = planning.candidates_from_history(history) if sites is None else sites
+    if sites is not None:
+        notes += _unmatched_sites(candidates, history)
     scenarios: list[planning.Scenario] = []
     for bound in BOUNDS if registry else ():
         try:
@@ -148,6 +150,38 @@ def build_report(
         source={"as_of": history.as_of, "history_end": history.shown_date(history.window_end)},
         notes=notes,
     )
+
+
+MAX_NAMED_SITES = 10
+
+
+def _unmatched_sites(candidates: pd.DataFrame, history: History) -> list[str]:
+    """Notes naming the sites of the sites file without history, and the result's sites the file leaves out.
+
+    Site ids match exactly: a site spelled otherwise in the file ('avl' for 'AVL') has no history and predicts
+    from the prior alone, which a reader should see rather than find out.
+    """
+
+    def named(sites: list[str]) -> str:
+        shown = ", ".join(repr(site) for site in sites[:MAX_NAMED_SITES])
+        return shown + (f" and {len(sites) - MAX_NAMED_SITES} more" if len(sites) > MAX_NAMED_SITES else "")
+
+    in_file = [str(site) for site in candidates["site_id"]]
+    in_result = [str(site) for site in history.sites["site_id"]]
+    only_file = [site for site in in_file if site not in set(in_result)]
+    only_result = [site for site in in_result if site not in set(in_file)]
+    notes = []
+    if only_file:
+        notes.append(
+            "Sites in the sites file but not in the screening result (no history: each predicts from the fitted "
+            f"prior of centre rates; site ids must match exactly): {named(only_file)}."
+        )
+    if only_result:
+        notes.append(
+            "Sites in the screening result but not in the sites file (left out of the forecast; their history "
+            f"still shapes the fitted prior): {named(only_result)}."
+        )
+    return notes
 
 
 def _density(scenario: planning.Scenario, target: int, horizon: float) -> pd.DataFrame:

@@ -99,3 +99,22 @@ def test_any_planned_rate_gives_a_forecast_whose_curves_stop_at_the_horizon(rate
     assert (times.astype(float) >= 0).all() and list(times) == sorted(times)
     for curve in [*report.fans.values(), *report.densities.values()]:
         assert curve["month"].max() <= HORIZON_MONTHS * 1.08
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sets(st.sampled_from(["A", "B", "C", "a", "NEW"]), min_size=1))
+def test_sites_of_the_file_and_of_the_result_that_do_not_meet_are_named(listed):
+    """A site spelled otherwise in the sites file ('a' for 'A') predicts from the prior alone: the notes say so."""
+    from oligo_cohort.accrual.sites_file import parse_sites
+
+    rows = [("A", "eligible", 10), ("A", "unknown", 200), ("B", "eligible", 300), ("C", "ineligible", 400)]
+    sites = parse_sites(pd.DataFrame({"site_id": sorted(listed), "activation_date": "2025-01-01"}), START)
+    report = build_report(as_result(_patients(rows)), target=5, start=START, sites=sites, assumptions=EXACT)
+    only_file = [n for n in report.notes if n.startswith("Sites in the sites file but not in the screening result")]
+    only_result = [n for n in report.notes if n.startswith("Sites in the screening result but not in the sites file")]
+    assert len(only_file) == int(bool(listed - {"A", "B", "C"}))
+    assert len(only_result) == int(bool({"A", "B", "C"} - listed))
+    for site in listed - {"A", "B", "C"}:
+        assert f"'{site}'" in only_file[0]
+    for site in {"A", "B", "C"} - listed:
+        assert f"'{site}'" in only_result[0]
