@@ -4,6 +4,13 @@ A site running the trial screens "now" (`--as-of` today, `--worklist`): for
 each patient whose best event is not ineligible and whose registration window
 (S + 46 to S + 52 days under the current protocol) has not closed, it lists
 when the confirmation FDG-PET-CT is due and the last day to register.
+
+A patient whose death is recorded on or before the cut-off is not listed: no one can be registered after their
+death, although dying on or after S + 46 passes `inc_imaging_window` (docs/decisions.md D22), which asks whether the
+patient could have been registered in time, not whether they still can be. A death after the cut-off is not yet
+known (criteria.md "Time") and does not count. The death date is the one the criterion itself read (its facts in
+`result_facts`, which every engine leaves); a result read back from a screen folder has no facts and no death
+dates, so its worklist is the folder's patients whose window is open.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from oligo_cohort.criteria import CRITERION_IDS
+from oligo_cohort.results import FACTS_TABLE
 
 if TYPE_CHECKING:
     from oligo_cohort.results import ScreenResult
@@ -46,7 +54,9 @@ def worklist_relation(result: ScreenResult, con: duckdb.DuckDBPyConnection | Non
     open_criteria = ", ".join(
         f"CASE WHEN pt.{c} IN ('unknown', 'review') THEN '{c}:' || pt.{c} END" for c in CRITERION_IDS
     )
-    return (con or result.con).sql(
+    reader = con or result.con
+    values["dead"] = _dead_by_cut_off(reader, result.as_of)
+    return reader.sql(
         f"""
         SELECT
             pt.patient_id,
@@ -66,7 +76,32 @@ def worklist_relation(result: ScreenResult, con: duckdb.DuckDBPyConnection | Non
         WHERE pt.event_id IS NOT NULL
           AND pt.status <> 'ineligible'
           AND pt.screening_date + $latest >= CAST($as_of AS DATE)
+          AND NOT list_contains($dead, pt.patient_id)
         ORDER BY registration_deadline, pt.patient_id
         """,
         params=values,
     )
+
+
+def _dead_by_cut_off(reader: duckdb.DuckDBPyConnection, as_of: object) -> list[str]:
+    """Patients whose death on or before the cut-off `inc_imaging_window` read for their best event, while its
+    registration window is still open: the few the worklist would otherwise list (none without `result_facts`).
+
+    Handed to the worklist's query as a list rather than joined in it: the CSV writer's queries hold no join, which
+    could pass rows on in another order (tests/safety/test_formula_cells.py).
+    """
+    found = reader.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [FACTS_TABLE])
+    if not found.fetchall()[0][0]:
+        return []
+    rows = reader.execute(
+        f"""
+        SELECT DISTINCT facts.patient_id
+        FROM {FACTS_TABLE} AS facts
+        WHERE facts.is_best
+          AND facts.inc_imaging_window.death_date <= CAST($as_of AS DATE)
+          AND facts.inc_imaging_window.latest_registration >= CAST($as_of AS DATE)
+        ORDER BY facts.patient_id
+        """,
+        {"as_of": as_of},
+    ).fetchall()
+    return [patient_id for (patient_id,) in rows]

@@ -95,32 +95,43 @@ def discrete_quantile(cdf: Callable[[int], float], q: float, *, start: int = 0) 
     return high
 
 
+# A time beyond this many units (months: a hundred billion years) is no finite time for a forecast: its quantile is
+# infinite. A tiny planned rate (one patient in a million years) has such quantiles; they are answers, not errors.
+BEYOND_REACH = 1e15
+
+
 def continuous_quantile(cdf: Callable[[float], float], q: float, *, start: float, scale: float) -> float:
     """The time x > start with cdf(x) = q for an increasing continuous CDF that is 0 at `start`.
 
-    `scale` is a first guess of the distribution's spread; the bracket is
-    doubled from it until it holds the quantile.
+    `scale` is a first guess of the distribution's spread; the bracket is doubled from it until it holds the
+    quantile. A quantile beyond `BEYOND_REACH` (or a CDF that cannot be evaluated that far) is infinite.
     """
-    step = max(scale, 1e-9)
-    high = start + step
-    while cdf(high) < q:
-        step *= 2
+    step = max(scale, 1e-9) if math.isfinite(scale) else math.inf
+    while True:
+        if not step <= BEYOND_REACH:
+            return math.inf
         high = start + step
-        if step > 1e15:
-            raise OverflowError("the predictive distribution has no finite quantile")
+        if cdf(high) >= q:  # a CDF that overflows to NaN is not reached: the bracket grows on
+            break
+        step *= 2
     return float(optimize.brentq(lambda x: cdf(x) - q, start, high, xtol=1e-10 * max(1.0, high), rtol=1e-12))
 
 
 def refine_quantile(cdf: Callable[[float], float], q: float, *, guess: float, start: float) -> float:
-    """Like `continuous_quantile`, starting from a close guess (e.g. an approximation): few CDF evaluations."""
+    """Like `continuous_quantile`, starting from a close guess (e.g. an approximation): few CDF evaluations.
+
+    An infinite guess, or a quantile beyond `BEYOND_REACH`, is infinite.
+    """
+    if not math.isfinite(guess):
+        return math.inf
     width = max(0.02 * (guess - start), 1e-6)
     low, high = max(start, guess - width), guess + width
     while low > start and cdf(low) >= q:
         low, width = max(start, low - 2 * width), 2 * width
-    while cdf(high) < q:
+    while not cdf(high) >= q:
+        if not width <= BEYOND_REACH:
+            return math.inf
         high, width = high + 2 * width, 2 * width
-        if width > 1e15:
-            raise OverflowError("the predictive distribution has no finite quantile")
     return float(optimize.brentq(lambda x: cdf(x) - q, low, high, xtol=1e-9 * max(1.0, high), rtol=1e-12))
 
 

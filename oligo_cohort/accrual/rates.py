@@ -5,10 +5,16 @@ event is `eligible` (the conservative bound) — or `eligible` or `unknown`
 (the optimistic bound: every open question resolved in the patient's favour).
 
 Exposure: each site is observed from its own first screening date (any
-event, any status) to the last screening date in the whole result. The
-common end date, rather than each site's own last event, avoids the upward
-bias of "first to last event" (k patients span only k − 1 gaps) and keeps a
-site that went quiet at the end in view. Events screened near the end whose
+event, any status) to the last screening date in the whole result, both days
+included: a site first seen on the last day was observed for that one day,
+not for none (which left its patients without exposure and stopped every
+registry forecast). The common end date, rather than each site's own last
+event, avoids the upward bias of "first to last event" (k patients span only
+k − 1 gaps) and keeps a site that went quiet at the end in view.
+
+A result screened in worklist mode holds no history: there every patient
+whose registration window closed before the cut-off fails
+`inc_imaging_window`, so it is refused. Events screened near the end whose
 confirmation scan is still pending are `unknown`: the conservative bound
 leaves them out, the optimistic bound counts them.
 """
@@ -63,6 +69,12 @@ class History:
     # Per site, bound and enrol share: the number of the bound's patients with that share (SHARE_COLUMNS), the
     # figures every enrol share is computed from; controlled counts when the history is disclosure-controlled.
     shares: pd.DataFrame
+    # How finely dates are known: "day", or "month" in a disclosure-controlled history (`disclosure_controlled`).
+    resolution: str = "day"
+
+    def shown_date(self, date: pd.Timestamp) -> str:
+        """A date of the history as the outputs show it: YYYY-MM-DD, or YYYY-MM when known to the month."""
+        return "" if pd.isna(date) else date.strftime("%Y-%m" if self.resolution == "month" else "%Y-%m-%d")
 
 
 def load_screening(source: str | Path | ScreeningResult) -> ScreeningResult:
@@ -88,6 +100,13 @@ def enrol_share(patients: pd.DataFrame, assumptions: Assumptions) -> pd.Series:
 
 def screening_history(result: ScreeningResult, assumptions: Assumptions) -> History:
     """Counts, exposures and rates per site (see the module notes for the choices)."""
+    if getattr(result, "worklist", False):
+        source = getattr(result, "source", "") or "the screening result"
+        raise UsageError(
+            f"{source} was screened with --worklist, where every patient whose registration window "
+            "closed before the cut-off fails inc_imaging_window: it holds no registry history to estimate rates "
+            "from. Screen the extract again without --worklist for an accrual forecast."
+        )
     patients = result.patients
     all_sites = pd.Index(sorted(set(patients["site_id"].dropna().astype(str))), name="site_id")
     # Of the events only each site's first and last screening date count: DuckDB reduces them to a row per site
@@ -113,7 +132,7 @@ def screening_history(result: ScreeningResult, assumptions: Assumptions) -> Hist
     sites = pd.DataFrame(index=all_sites)
     sites["first_date"] = first
     sites["window_end"] = window_end
-    exposure_days = (window_end - first).dt.days.fillna(0).astype(float)
+    exposure_days = ((window_end - first).dt.days + 1).fillna(0).astype(float)  # both days included
     sites["exposure_months"] = exposure_days / DAYS_PER_MONTH
     shares = _share_counts(counted)
     for bound, statuses in BOUNDS.items():
@@ -206,11 +225,21 @@ def disclosure_controlled(history: History) -> History:
     site with 1–7 patients from one with none. So the counts per share are controlled as parts of the site's
     controlled count (`controlled_parts`, the largest share first), and every share — per site and pooled — is
     computed from them: a site shown with 0 patients has no share of its own, and a forecast built on this
-    history reveals nothing the controlled counts do not. The patient-level rows are left out.
+    history reveals nothing the controlled counts do not. Dates are kept to the month, and exposures counted in
+    whole calendar months. The patient-level rows are left out.
     """
     from oligo_cohort.disclosure import apply_to_frame, controlled_parts
 
     sites = apply_to_frame(history.sites, list(BOUNDS)).astype({bound: int for bound in BOUNDS})
+    # Dates to the month: a site's first screening date and the result's last are single patients' scan dates.
+    # Each site is observed over whole calendar months, its first to the result's last, both included (as the
+    # monthly counts are), so that no exposure, rate or forecast gives a day away either.
+    first = sites["first_date"].dt.to_period("M")
+    last = history.window_end.to_period("M")
+    months = pd.Series([last.ordinal - f.ordinal + 1 if not pd.isna(f) else 0 for f in first], index=sites.index)
+    sites["first_date"] = first.dt.to_timestamp()
+    sites["window_end"] = last.to_timestamp()
+    sites["exposure_months"] = months.astype(float)
     shares = history.shares.copy()
     for _, rows in shares.groupby(["bound", "site_id"], sort=False).groups.items():
         shares.loc[rows, "patients"] = controlled_parts(shares.loc[rows, "patients"].to_numpy(dtype=float))
@@ -222,7 +251,8 @@ def disclosure_controlled(history: History) -> History:
         patients=history.patients.iloc[0:0],
         sites=sites,
         monthly=monthly,
-        window_end=history.window_end,
+        window_end=last.to_timestamp(),
         as_of=history.as_of,
         shares=shares,
+        resolution="month",
     )

@@ -21,7 +21,7 @@ import pandas as pd
 
 from oligo_cohort import __version__
 from oligo_cohort.accrual import planning
-from oligo_cohort.accrual.assumptions import Assumptions
+from oligo_cohort.accrual.assumptions import HORIZON_MONTHS, Assumptions
 from oligo_cohort.accrual.rates import BOUNDS, History, disclosure_controlled, screening_history
 from oligo_cohort.csv_output import write_csv
 from oligo_cohort.destination import OutputFolder, staged_output
@@ -109,6 +109,8 @@ def build_report(
                 "--no-disclosure-control gives exact forecasts not for sharing)."
             )
     candidates = planning.candidates_from_history(history) if sites is None else sites
+    if sites is not None:
+        notes += _unmatched_sites(candidates, history)
     scenarios: list[planning.Scenario] = []
     for bound in BOUNDS if registry else ():
         try:
@@ -127,7 +129,10 @@ def build_report(
         raise UsageError("nothing to forecast from: " + " ".join(notes))
     duration = chosen.duration_months
     forecast = pd.DataFrame([planning.forecast(s, target, start, duration, draws=draws, seed=seed) for s in scenarios])
-    horizon = max(duration, float(forecast["time_to_target_upper_months"].max())) * 1.08
+    # The curves reach as far as the figures' axis can (a century, HORIZON_MONTHS): a tiny planned rate's upper
+    # time to target lies millions of months away, and counting patients that far took minutes and gigabytes.
+    upper = float(forecast["time_to_target_upper_months"].max())
+    horizon = min(max(duration, upper if np.isfinite(upper) else HORIZON_MONTHS), HORIZON_MONTHS) * 1.08
     return AccrualReport(
         target=target,
         start=start,
@@ -142,9 +147,41 @@ def build_report(
         needed=pd.concat([planning.sites_needed(s, target, duration) for s in scenarios], ignore_index=True),
         fans={s.key: planning.fan(s, np.linspace(0, horizon, FAN_POINTS)) for s in scenarios},
         densities={s.key: _density(s, target, horizon) for s in scenarios},
-        source={"as_of": history.as_of, "history_end": history.window_end.strftime("%Y-%m-%d")},
+        source={"as_of": history.as_of, "history_end": history.shown_date(history.window_end)},
         notes=notes,
     )
+
+
+MAX_NAMED_SITES = 10
+
+
+def _unmatched_sites(candidates: pd.DataFrame, history: History) -> list[str]:
+    """Notes naming the sites of the sites file without history, and the result's sites the file leaves out.
+
+    Site ids match exactly: a site spelled otherwise in the file ('avl' for 'AVL') has no history and predicts
+    from the prior alone, which a reader should see rather than find out.
+    """
+
+    def named(sites: list[str]) -> str:
+        shown = ", ".join(repr(site) for site in sites[:MAX_NAMED_SITES])
+        return shown + (f" and {len(sites) - MAX_NAMED_SITES} more" if len(sites) > MAX_NAMED_SITES else "")
+
+    in_file = [str(site) for site in candidates["site_id"]]
+    in_result = [str(site) for site in history.sites["site_id"]]
+    only_file = [site for site in in_file if site not in set(in_result)]
+    only_result = [site for site in in_result if site not in set(in_file)]
+    notes = []
+    if only_file:
+        notes.append(
+            "Sites in the sites file but not in the screening result (no history: each predicts from the fitted "
+            f"prior of centre rates; site ids must match exactly): {named(only_file)}."
+        )
+    if only_result:
+        notes.append(
+            "Sites in the screening result but not in the sites file (left out of the forecast; their history "
+            f"still shapes the fitted prior): {named(only_result)}."
+        )
+    return notes
 
 
 def _density(scenario: planning.Scenario, target: int, horizon: float) -> pd.DataFrame:
@@ -158,8 +195,8 @@ def _density(scenario: planning.Scenario, target: int, horizon: float) -> pd.Dat
 def site_rates_table(report: AccrualReport) -> pd.DataFrame:
     """Per site: history window, counts and rates of both bounds, and the model's expected enrolments per year."""
     table = report.history.sites.copy()
-    table["first_date"] = table["first_date"].dt.strftime("%Y-%m-%d")
-    table["window_end"] = table["window_end"].dt.strftime("%Y-%m-%d")
+    table["first_date"] = table["first_date"].map(report.history.shown_date)
+    table["window_end"] = table["window_end"].map(report.history.shown_date)
     for scenario in report.scenarios:
         if scenario.key in BOUNDS:
             mine = report.contributions[report.contributions["scenario"] == scenario.key]
@@ -204,6 +241,9 @@ def output_tables(report: AccrualReport) -> dict[str, pd.DataFrame]:
 
 DISCLOSURE_NOTES = (
     "Site counts (site_rates.csv, monthly_counts.csv) are rounded; rates are computed from the rounded counts.",
+    "Dates are shown to the month (a site's first screening date and the last of the result are single patients' "
+    "scan dates), and each site's exposure is counted in whole calendar months, its first month to the last "
+    "month of the result, both included.",
     "Enrol shares (the mean share of a site's patients expected to pass chart review and consent) are computed "
     "from controlled counts of the site's patients per share, parts of its controlled count (running totals, the "
     "largest share first), never from the exact patients; a site shown with 0 patients has no share of its own "
@@ -345,9 +385,16 @@ def assumptions_markdown(report: AccrualReport, *, screen_dir: str = "") -> str:
         "- A patient counts once, at the screening date of the best event: **conservative** bound when that event "
         "is `eligible`, **optimistic** bound when it is `eligible` or `unknown` (every open question resolved in the "
         "patient's favour).",
-        f"- Exposure: each site from its first screening date (any event) to the last screening date in the "
-        f"result ({history.window_end:%Y-%m-%d}), the same end for every site; months of 365.25/12 days. Events "
-        "whose confirmation scan is still pending are `unknown`: only the optimistic bound counts them.",
+        (
+            f"- Exposure: each site from its first screening date (any event) to the last screening date in the "
+            f"result ({history.shown_date(history.window_end)}), both days included, the same end for every site; "
+            "months of 365.25/12 days."
+            if history.resolution == "day"
+            else "- Exposure: each site from the month of its first screening date (any event) to the month of the "
+            f"last screening date in the result ({history.shown_date(history.window_end)}), both months included, "
+            "in whole calendar months (dates are kept to the month under disclosure control)."
+        ),
+        "- Events whose confirmation scan is still pending are `unknown`: only the optimistic bound counts them.",
         "",
         "## Shares expected to pass chart review and consent",
         *a.lines(),

@@ -23,7 +23,7 @@ from unittest.mock import patch
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from oligo_cohort.accrual import Assumptions, build_report
@@ -228,3 +228,51 @@ def test_too_few_patients_for_a_shareable_forecast_says_the_same_for_0_and_1_to_
     with pytest.raises(UsageError) as none:
         _report(_patients(rows_none))
     assert str(none.value) == message
+
+
+# Each example builds two whole forecasts: a failing one is reported as found, not shrunk for minutes.
+NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
+
+
+@st.composite
+def same_months(draw):
+    """Patients at three sites, and the same patients each screened on another day of the same month."""
+    patients = draw(
+        st.lists(
+            st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(["eligible", "unknown", "ineligible"]),
+                      st.integers(0, 47), st.integers(1, 28)),
+            min_size=30, max_size=60,
+        )
+    )  # fmt: skip
+    moved = [draw(st.integers(1, 28)) for _ in patients]
+
+    def rows(days):
+        return [
+            (f"p{i:03d}", site, status, f"{2021 + month // 12}-{month % 12 + 1:02d}-{day:02d}", ("review",) * 4)
+            for i, ((site, status, month, _), day) in enumerate(zip(patients, days, strict=True))
+        ]
+
+    return rows([day for *_, day in patients]), rows(moved)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow], phases=NO_SHRINK)
+@given(same_months())
+def test_a_controlled_forecast_gives_no_screening_date_to_the_day(twins):
+    """Patients screened on other days of the same months: the same shareable forecast, dates shown to the month.
+
+    A site's first screening date and the result's last are single patients' scan dates; shown to the day (and
+    recoverable from an exposure counted in days) they would date a patient's visit in a shareable file.
+    """
+    first, second = (_shown_or_refusal(rows) for rows in twins)
+    _assert_same(first, second, "the same patients on other days of the same months")
+    if "site_rates.csv" in first:
+        rates = first["site_rates.csv"]
+        assert rates["first_date"].str.fullmatch(r"[0-9]{4}-[0-9]{2}").all()
+        assert rates["window_end"].str.fullmatch(r"[0-9]{4}-[0-9]{2}").all()
+
+
+def _shown_or_refusal(rows) -> dict[str, object]:
+    try:
+        return _shown(_report(_patients(rows), points=24))
+    except UsageError as refused:  # every count shown as 0: refused, in words that must not differ either
+        return {"refused": str(refused)}

@@ -131,10 +131,11 @@ def test_exposure_runs_from_each_sites_first_date_to_the_results_last_date():
     history = screening_history(as_result(SMALL), Assumptions())
     sites = history.sites.set_index("site_id")
     assert history.window_end == pd.Timestamp("2024-06-30")
+    # Both the first and the last day are observed days.
     assert sites.loc["A", "exposure_months"] == pytest.approx(
-        (pd.Timestamp("2024-06-30") - pd.Timestamp("2023-07-01")).days / DAYS_PER_MONTH
+        ((pd.Timestamp("2024-06-30") - pd.Timestamp("2023-07-01")).days + 1) / DAYS_PER_MONTH
     )
-    assert sites.loc["B", "exposure_months"] == pytest.approx(181 / DAYS_PER_MONTH)
+    assert sites.loc["B", "exposure_months"] == pytest.approx(182 / DAYS_PER_MONTH)
     assert sites.loc["C", "exposure_months"] == 0
     assert np.isnan(sites.loc["C", "eligible_per_year"])
     assert sites.loc["A", "eligible_per_year"] == pytest.approx(2 / sites.loc["A", "exposure_months"] * 12)

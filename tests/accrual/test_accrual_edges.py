@@ -1,0 +1,120 @@
+"""Accrual at its edges: short histories, a site seen on one day only, a worklist screen, tiny planned rates.
+
+Every case either gives a forecast or a clear refusal (exit 2, nothing written): never an internal error, never a
+run that does not end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oligo_cohort.accrual import Assumptions, build_report
+from oligo_cohort.accrual.rates import DAYS_PER_MONTH, screening_history
+from oligo_cohort.cli import main
+from tests.accrual.test_accrual_rates import as_result, patient_rows, synthetic_patients, write_screen_dir
+
+START = dt.date(2025, 1, 1)
+EXACT = Assumptions(disclosure_control=False)
+FIRST = pd.Timestamp("2024-01-01")
+
+PATIENT = st.tuples(
+    st.sampled_from(["A", "B", "C"]),
+    st.sampled_from(["eligible", "unknown", "ineligible"]),
+    st.integers(0, 400),  # days after FIRST
+)
+
+
+def _patients(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
+    return patient_rows(
+        [(f"p{i}", site, status, (FIRST + pd.Timedelta(days=day)).strftime("%Y-%m-%d"))
+         for i, (site, status, day) in enumerate(rows)]
+    )  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(PATIENT, min_size=1, max_size=12))
+def test_every_site_is_observed_from_its_first_screening_day_to_the_last_both_included(rows):
+    """A site first seen on the result's last screening day was observed that day: its exposure is one day."""
+    history = screening_history(as_result(_patients(rows)), EXACT)
+    sites = history.sites.set_index("site_id")
+    for site in sites.index:
+        days = [day for s, _, day in rows if s == site]
+        expected = (max(day for _, _, day in rows) - min(days) + 1) / DAYS_PER_MONTH
+        assert sites.loc[site, "exposure_months"] == pytest.approx(expected)
+        assert sites.loc[site, "exposure_months"] > 0
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(PATIENT, min_size=1, max_size=12), st.sampled_from(["A", "B", "C"]))
+def test_a_site_seen_only_on_the_last_day_still_gives_a_forecast(rows, late):
+    """Patients at a site opening on the last screening day used to stop every registry forecast."""
+    last = max(day for _, _, day in rows)
+    rows = [*rows, (late, "eligible", last)]
+    report = build_report(as_result(_patients(rows)), target=5, start=START, assumptions=EXACT)
+    assert {"eligible", "eligible_or_unknown"} <= set(report.forecast["scenario"])
+
+
+def test_accrual_refuses_a_worklist_screen(tmp_path, capsys):
+    """A worklist screen fails every patient whose registration window closed before the cut-off: no history."""
+    folder = write_screen_dir(tmp_path / "screen", synthetic_patients({"A": 2.0, "B": 1.0}, "2021-01-01", 36))
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "worklist": True}), encoding="utf-8")
+    out = tmp_path / "forecast"
+    code = main(["accrual", str(folder), "--target", "10", "--start", "2025-01-01", "--out", str(out),
+                 "--no-disclosure-control"])  # fmt: skip
+    error = capsys.readouterr().err
+    assert code == 2 and str(folder) in error and "--worklist" in error and "Traceback" not in error
+    assert not out.exists()
+
+
+# Planned rates from one patient a month down to 1e-300: a tiny site's plan (0.01 a month is one patient in eight
+# years) used to run for minutes and take gigabytes, and smaller ones ended in an internal error.
+PLANNED_RATE = st.one_of(
+    st.sampled_from([1.0, 0.1, 0.01, 0.001, 1e-5, 1e-12, 1e-100, 1e-300]),
+    st.floats(1e-300, 1.0).filter(lambda rate: rate > 0),
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(PLANNED_RATE, st.integers(1, 60))
+def test_any_planned_rate_gives_a_forecast_whose_curves_stop_at_the_horizon(rate, target):
+    from oligo_cohort.accrual.assumptions import HORIZON_MONTHS
+    from oligo_cohort.accrual.sites_file import parse_sites
+
+    sites = parse_sites(
+        pd.DataFrame({"site_id": ["A", "NEW"], "activation_date": ["2025-03-01", "2026-01-01"],
+                      "planned_rate": [repr(rate), None]}),
+        START,
+    )  # fmt: skip
+    rows = [("A", "eligible", 10), ("A", "unknown", 200), ("B", "eligible", 300), ("B", "ineligible", 400)]
+    report = build_report(as_result(_patients(rows)), target=target, start=START, sites=sites, assumptions=EXACT)
+    planned = report.forecast.set_index("scenario").loc["planned"]
+    times = planned[["time_to_target_lower_months", "time_to_target_median_months", "time_to_target_upper_months"]]
+    assert (times.astype(float) >= 0).all() and list(times) == sorted(times)
+    for curve in [*report.fans.values(), *report.densities.values()]:
+        assert curve["month"].max() <= HORIZON_MONTHS * 1.08
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sets(st.sampled_from(["A", "B", "C", "a", "NEW"]), min_size=1))
+def test_sites_of_the_file_and_of_the_result_that_do_not_meet_are_named(listed):
+    """A site spelled otherwise in the sites file ('a' for 'A') predicts from the prior alone: the notes say so."""
+    from oligo_cohort.accrual.sites_file import parse_sites
+
+    rows = [("A", "eligible", 10), ("A", "unknown", 200), ("B", "eligible", 300), ("C", "ineligible", 400)]
+    sites = parse_sites(pd.DataFrame({"site_id": sorted(listed), "activation_date": "2025-01-01"}), START)
+    report = build_report(as_result(_patients(rows)), target=5, start=START, sites=sites, assumptions=EXACT)
+    only_file = [n for n in report.notes if n.startswith("Sites in the sites file but not in the screening result")]
+    only_result = [n for n in report.notes if n.startswith("Sites in the screening result but not in the sites file")]
+    assert len(only_file) == int(bool(listed - {"A", "B", "C"}))
+    assert len(only_result) == int(bool({"A", "B", "C"} - listed))
+    for site in listed - {"A", "B", "C"}:
+        assert f"'{site}'" in only_file[0]
+    for site in {"A", "B", "C"} - listed:
+        assert f"'{site}'" in only_result[0]
