@@ -287,4 +287,8 @@ def sites_needed_text(table: pd.DataFrame, level: float = CERTAINTY) -> str:
     new = int(row["new_centres"])
     if new == 0:
         return f"{int(row['sites'])} of the candidate sites"
-    return f"{int(row['sites'])} ({int(row['sites']) - new} candidate sites + {new} new centres)"
+    candidates = int(row["sites"]) - new
+    return (
+        f"{int(row['sites'])} ({candidates} candidate site{'s' if candidates != 1 else ''} + {new} new "
+        f"centre{'s' if new != 1 else ''})"
+    )

@@ -328,14 +328,20 @@ def headline(report: AccrualReport) -> list[str]:
     lines = []
     needed = {key: planning.sites_needed_text(group) for key, group in report.needed.groupby("scenario", sort=False)}
     for row in report.forecast.itertuples():
+        median = row.time_to_target_median_months
+        reached = (
+            f"N = {row.target} reached after {median:.1f} months (median{_dated(row.date_median)})"
+            if np.isfinite(median)
+            else f"N = {row.target} is not reached at these rates (median time beyond reach)"
+        )
         lines.append(
-            f"- **{row.description}**: N = {row.target} reached after {row.time_to_target_median_months:.1f} months "
-            f"(median{_dated(row.date_median)}); 95 % interval {row.time_to_target_lower_months:.1f}–"
-            f"{row.time_to_target_upper_months:.1f} months{_dated(row.date_lower, row.date_upper)}. "
+            f"- **{row.description}**: {reached}; 95 % interval {_months(row.time_to_target_lower_months)}–"
+            f"{_months(row.time_to_target_upper_months)} months{_dated(row.date_lower, row.date_upper)}. "
             f"By the planned end ({row.duration_months:g} months): {row.expected_by_end:.1f} expected "
             f"(95 % {row.count_by_end_lower:.0f}–{row.count_by_end_upper:.0f}); "
             f"P(target within the duration) = {_percent(row.probability_target_within_duration)}. "
-            f"{row.patients_per_year_all_open:.1f} patients per year with all {row.sites} sites open. "
+            f"{row.patients_per_year_all_open:.1f} patients per year with "
+            f"{f'all {row.sites} sites' if row.sites != 1 else 'its 1 site'} open. "
             f"Sites needed for 95 % certainty within the duration: {needed[row.scenario]}."
         )
     return lines
@@ -347,6 +353,11 @@ def _dated(*dates: str) -> str:
     if not all(dates):
         return ""
     return f", {dates[0]}" if len(dates) == 1 else f" ({' to '.join(dates)})"
+
+
+def _months(months: float) -> str:
+    """A time in months to one decimal; a time beyond reach (a tiny planned rate) as ∞."""
+    return f"{months:.1f}" if np.isfinite(months) else "∞"
 
 
 def _percent(probability: float) -> str:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -99,6 +101,15 @@ def test_any_planned_rate_gives_a_forecast_whose_curves_stop_at_the_horizon(rate
     assert (times.astype(float) >= 0).all() and list(times) == sorted(times)
     for curve in [*report.fans.values(), *report.densities.values()]:
         assert curve["month"].max() <= HORIZON_MONTHS * 1.08
+    # The headline says a target beyond reach in words, never "after inf months".
+    from oligo_cohort.accrual.report import headline
+
+    said = headline(report)[list(report.forecast["scenario"]).index("planned")]
+    assert not re.search(r"\b(inf|nan)\b", said), said
+    # Counts of one read in the singular.
+    assert not re.search(r"\b1 (sites|centres|candidate sites)\b", said), said
+    median = float(planned["time_to_target_median_months"])
+    assert ("is not reached at these rates" in said) == (not np.isfinite(median))
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
