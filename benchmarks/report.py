@@ -903,6 +903,13 @@ def render(bench: Bench) -> str:
     )
     if note:
         lines += ["", note]
+    if bench.others_cpu_seconds is not None:
+        lines += [
+            "",
+            "The CPU time other work took counts this machine's own processes. A virtual machine whose host gives its "
+            "cores less time or a lower clock shows it in no such count, only in slower reference runs: compare the "
+            "floors and `python -c pass` with those of earlier benches before comparing their figures.",
+        ]
     lines += ["", "## Targets", ""]
     found = targets(bench)
     verdicts = {True: "**met**", False: "**NOT met**", None: "not measured"}
