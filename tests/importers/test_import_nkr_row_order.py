@@ -250,10 +250,16 @@ def imported(folder: Path, columns: list[str], rows: list[list[str]], order: lis
         return sorted(problems, key=repr)
     result.write(folder / "out")
     event(f"imported: {len(result.tables['tumours'])} tumour(s), {len(result.report.conflicts)} conflict(s)")
+    return written_files(folder)
+
+
+def written_files(folder: Path, leave_out: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """The files an import wrote into `folder/out`, by name (but for `leave_out`), with the folder's path masked:
+    it differs from run to run."""
     return {
         file.name: file.read_bytes().replace(str(folder).encode(), b"FOLDER")
         for file in sorted((folder / "out").iterdir())
-        if not file.name.startswith(".")
+        if not file.name.startswith(".") and file.name not in leave_out
     }
 
 

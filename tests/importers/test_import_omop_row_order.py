@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from oligo_cohort.errors import InputError
 from oligo_cohort.importers import import_omop
 from oligo_cohort.importers.report import REPORT_CSV, REPORT_MD
+from tests.importers.test_import_nkr_row_order import written_files
 from tests.importers.test_import_omop import omop_tables, write_folder
 
 PERSONS = ["1", "2", "3"]
@@ -134,11 +135,7 @@ def imported(folder: Path, tables: dict[str, pd.DataFrame], orders: dict[str, li
         return sorted(problems, key=repr)
     result.write(folder / "out")
     event(f"imported: {len(result.tables['tumours'])} tumour(s), {len(result.tables['systemic_therapy'])} episode(s)")
-    return {
-        file.name: file.read_bytes().replace(str(folder).encode(), b"FOLDER")
-        for file in sorted((folder / "out").iterdir())
-        if not file.name.startswith(".") and (report or file.name not in (REPORT_CSV, REPORT_MD))
-    }
+    return written_files(folder, leave_out=() if report else (REPORT_CSV, REPORT_MD))
 
 
 @settings(max_examples=20, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
