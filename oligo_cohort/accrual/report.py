@@ -168,8 +168,9 @@ def _unmatched_sites(candidates: pd.DataFrame, history: History) -> list[str]:
 
     in_file = [str(site) for site in candidates["site_id"]]
     in_result = [str(site) for site in history.sites["site_id"]]
-    only_file = [site for site in in_file if site not in set(in_result)]
-    only_result = [site for site in in_result if site not in set(in_file)]
+    file_sites, result_sites = set(in_file), set(in_result)
+    only_file = [site for site in in_file if site not in result_sites]
+    only_result = [site for site in in_result if site not in file_sites]
     notes = []
     if only_file:
         notes.append(
