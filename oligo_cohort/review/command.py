@@ -12,6 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from oligo_cohort.destination import OutputFile
+    from oligo_cohort.review.answers import AnswerProblem
 
 HELP = "chart review: export the open questions of a screen as a workbook, import the answers into a new extract"
 MAX_PRINTED = 200
@@ -101,12 +106,9 @@ def run_export(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     """Import the answers; every problem listed with exit code 2 and nothing written."""
     # Imported here: building the parser (and `--help`) should not load pandas and the answer readers.
-    import pandas as pd
-
     from oligo_cohort.cli.run_files import problems_destination
-    from oligo_cohort.csv_output import write_csv
     from oligo_cohort.destination import OutputFolder
-    from oligo_cohort.review.answers import PROBLEM_COLUMNS, AnswerFileError
+    from oligo_cohort.review.answers import AnswerFileError
     from oligo_cohort.review.importer import import_answers
     from oligo_cohort.review.records import EXTRACT
 
@@ -124,10 +126,7 @@ def run_import(args: argparse.Namespace) -> int:
             print("  " + problem.describe(), file=sys.stderr)
         if len(problems) > MAX_PRINTED:
             print(f"  ... and {len(problems) - MAX_PRINTED} more (use --problems FILE)", file=sys.stderr)
-        if problems_file is not None:
-            frame = pd.DataFrame([p.as_row() for p in problems], columns=list(PROBLEM_COLUMNS))
-            problems_file.write(lambda path: write_csv(frame, path))
-            print(f"wrote every problem to {args.problems}", file=sys.stderr)
+        _write_problems(problems_file, problems, args.problems)
         print("Nothing was written. Correct the files and import again.", file=sys.stderr)
         return exc.exit_code
     audit = result.records.audit
@@ -145,10 +144,7 @@ def run_import(args: argparse.Namespace) -> int:
             for row in frame.head(20).itertuples(index=False):
                 print(f"  {row.patient_id} {row.item}: {getattr(row, column)}")
     print(f"Wrote the reviewed extract to {result.out_dir}/ (audit: review_audit.csv)")
-    if problems_file is not None:  # no problem this time: an earlier failed import's list is not left standing
-        empty = pd.DataFrame([], columns=list(PROBLEM_COLUMNS))
-        problems_file.write(lambda path: write_csv(empty, path))
-        print(f"wrote every problem (none) to {args.problems}", file=sys.stderr)
+    _write_problems(problems_file, [], args.problems)  # none: an earlier failed import's list is not left standing
     cutoff, later = result.records.cutoff, result.records.read_later
     if later:
         print(
@@ -170,3 +166,18 @@ def run_import(args: argparse.Namespace) -> int:
         origin = f"the first screen's cut-off, from {shown_path(cutoff.where)}" if cutoff.where else "as given"
         print(f"Next: {screen_after} {cutoff.date} ({origin})")
     return 0
+
+
+def _write_problems(destination: OutputFile | None, problems: list[AnswerProblem], shown: str) -> None:
+    """Every problem found in the answer files into `--problems FILE`, when one is given: written by every run,
+    one with no problem too, so that a failed import's list never outlives it (docs/decisions.md D77)."""
+    if destination is None:
+        return
+    import pandas as pd
+
+    from oligo_cohort.csv_output import write_csv
+    from oligo_cohort.review.answers import PROBLEM_COLUMNS
+
+    frame = pd.DataFrame([problem.as_row() for problem in problems], columns=list(PROBLEM_COLUMNS))
+    destination.write(lambda path: write_csv(frame, path))
+    print(f"wrote every problem{'' if problems else ' (none)'} to {shown}", file=sys.stderr)
