@@ -105,3 +105,44 @@ def _dead_by_cut_off(reader: duckdb.DuckDBPyConnection, as_of: object) -> list[s
         {"as_of": as_of},
     ).fetchall()
     return [patient_id for (patient_id,) in rows]
+
+
+def worklist_mode_note(result: ScreenResult) -> str | None:
+    """What any count of a worklist screen must say beside it (None for a screen of the registry's history): in
+    worklist mode every patient whose registration window closed before the cut-off fails `inc_imaging_window`."""
+    if not getattr(result, "worklist", False):
+        return None
+    return (
+        f"Screened in worklist mode at the cut-off {result.as_of}: a patient whose registration window had closed by "
+        "then fails inc_imaging_window, so these counts are of the patients who could still be registered, not of "
+        "the registry's history."
+    )
+
+
+def worklist_figure_note(result: ScreenResult) -> str | None:
+    """The worklist mode note in a figure's footnote, short enough for the narrowest diagram (None otherwise)."""
+    if not getattr(result, "worklist", False):
+        return None
+    return f"Worklist mode, cut-off {result.as_of}: a closed registration window fails inc_imaging_window."
+
+
+def worklist_headline(result: ScreenResult) -> str:
+    """What a site reads first about its worklist: how many patients at how many sites can still be registered at
+    the cut-off, and the nearest deadline; said even when nobody is listed, so that an empty worklist is not
+    mistaken for a run that wrote none."""
+    listed = worklist_relation(result).aggregate(
+        "count(*) AS patients, count(DISTINCT site_id) AS sites, min(registration_deadline) AS deadline, "
+        "min(days_left) AS days_left"
+    )
+    ((patients, sites, deadline, days_left),) = listed.fetchall()
+    if not patients:
+        return (
+            f"Worklist at the cut-off {result.as_of}: no patient's registration window is open "
+            "(worklist.csv holds its header only)."
+        )
+    who = f"{patients:,} patient{'s' if patients != 1 else ''} at {sites:,} site{'s' if sites != 1 else ''}"
+    left = f"{days_left:,} day{'s' if days_left != 1 else ''} left"
+    return (
+        f"Worklist at the cut-off {result.as_of}: {who} can still be registered; "
+        f"the nearest deadline {deadline} ({left}). Every one, soonest deadline first, in worklist.csv."
+    )

@@ -120,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     from oligo_cohort.attrition.feasibility import attrition_views, disclosure_for, result_settings
     from oligo_cohort.destination import OutputFolder
     from oligo_cohort.disclosure import write_statement
+    from oligo_cohort.worklist import worklist_figure_note, worklist_mode_note
 
     formats = parse_formats(args.formats)
     # The destination is checked and claimed before the screen folder is read.
@@ -130,10 +131,12 @@ def run(args: argparse.Namespace) -> int:
         choice = disclosure_for(result, args.disclosure_control)
         views = attrition_views(result, options, disclosure_control=choice.applied)
         review_stage = _review_stage(args, choice.applied)  # chart review stage (oligo_cohort.review.flow)
+        mode_note = worklist_mode_note(result)
         with destination.staging() as staging:
             files = write_table_files(views, staging)
             if args.figures:
-                written = write_figures(views, staging / "figures", formats=formats, note=figure_note(views, choice))
+                note = "\n".join(n for n in (figure_note(views, choice), worklist_figure_note(result)) if n)
+                written = write_figures(views, staging / "figures", formats=formats, note=note or None)
                 files += relative_names(written, staging)
             if review_stage is not None:  # chart review stage
                 files += review_stage.write_into(staging, figures=args.figures, formats=formats)
@@ -142,9 +145,12 @@ def run(args: argparse.Namespace) -> int:
             settings["screen_dir"] = Path(args.screen_dir).name
             files.append(write_settings(staging, settings))
             notes = [CONTROLLED_NOTE] if choice.applied else []
+            notes += [mode_note] if mode_note else []
             write_statement(
                 staging, applied=choice.applied, files=files, notes=notes, synthetic=choice.synthetic_source or None
             )
+    if mode_note:
+        print(mode_note + "\n")
     print(format_table(views))
     if review_stage is not None:  # chart review stage
         print("\n" + review_stage.text())

@@ -278,7 +278,8 @@ def consort_figure(
             lines.append(Line(f"{name}s below sum to {_n(starts)}: each is disclosure-controlled on its own", indent=8))
         top = Box(lines)
     width, height = _layout(columns, top)
-    note_height = 2.2 * FONT_SIZE if note else 0.0
+    # A note's first line takes 2.2 lines of the boxes' text, with the space above it; each further line its own.
+    note_height = 2.2 * FONT_SIZE + 1.2 * NOTE_FONT_SIZE * (len(note.splitlines()) - 1) if note else 0.0
     # The figure is the drawing's exact size, a note wider than the boxes and the white margin included: it is saved
     # as it is (`save_figure(..., exact_size=True)`), without a pass to measure what it draws.
     page_width = max(width, NOTE_SLACK * _note_width(note) if note else 0.0)

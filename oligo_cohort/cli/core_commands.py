@@ -162,6 +162,7 @@ def _print_summary(result, out: Path) -> None:
     total = sum(counts.values())
     print(
         f"\nProtocol {result.protocol.name} ({result.protocol.version}); cut-off {result.as_of}; engine {result.engine}"
+        + ("; worklist mode" if result.worklist else "")
     )
     print(f"{total:,} patients: " + ", ".join(f"{counts.get(s, 0):,} {s}" for s in STATUS_ORDER))
     print("\nOutcome of each criterion (patients, best event):")
@@ -175,6 +176,10 @@ def _print_summary(result, out: Path) -> None:
             print(line)
     else:
         print("\nNo data-quality findings.")
+    if result.worklist:
+        from oligo_cohort.worklist import worklist_headline
+
+        print("\n" + worklist_headline(result))
     print(f"Results in {shown_path(out)}/")
 
 

@@ -192,3 +192,26 @@ def test_demo_screen_attrition_ties_to_the_status_counts(tmp_path):
     assert command.run(parse(command, argv)) == 0
     written = pd.read_csv(forced / "attrition.csv")
     assert written["remaining"].tolist() == [round_count(n) for n in table["remaining"]]
+
+
+@pytest.mark.parametrize("worklist", [True, False])
+def test_attrition_of_a_worklist_screen_says_so_wherever_its_counts_go(tmp_path, capsys, worklist):
+    # In worklist mode a closed registration window fails inc_imaging_window: the chart counts who can still be
+    # registered, which a reader of the bundle must not take for the registry's history.
+    from oligo_cohort.cli import main
+    from oligo_cohort.paths import demo_extract_dir
+
+    screened, out = tmp_path / "screen", tmp_path / "attrition"
+    mode = ["--worklist"] if worklist else []
+    assert main(["-q", "screen", str(demo_extract_dir()), "--out", str(screened), "--as-of", "2024-06-01", *mode]) == 0
+    capsys.readouterr()
+    assert command.run(parse(command, [str(screened), "--out", str(out), "--formats", "svg"])) == 0
+    printed = capsys.readouterr().out
+    said = "Screened in worklist mode at the cut-off 2024-06-01"
+    assert (said in printed) is worklist
+    assert printed.index(said) < printed.index("All patients") if worklist else True
+    assert (said in (out / "disclosure.md").read_text(encoding="utf-8")) is worklist
+    assert json.loads((out / "settings.json").read_text())["worklist_mode"] is worklist
+    for figure in ("consort", "attrition_bars", "upset"):
+        svg = (out / "figures" / f"{figure}.svg").read_text(encoding="utf-8")
+        assert ("Worklist mode, cut-off 2024-06-01" in svg) is worklist, figure

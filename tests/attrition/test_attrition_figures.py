@@ -111,3 +111,20 @@ def test_a_figure_with_nothing_to_draw_is_saved_without_a_warning(tmp_path, note
         paths = save_figure(upset_figure(empty, {}, note=note), tmp_path, "upset", ("png", "svg"))
     assert [p.name for p in paths] == ["upset.png", "upset.svg"]
     assert "No patients excluded by any criterion." in paths[1].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lines", [1, 2, 3, 5])
+def test_a_note_of_any_number_of_lines_is_drawn_inside_the_diagram(table, lines):
+    # The diagram is saved at its own size, not cut to what it draws: a note taller than the space kept for it
+    # would fall off the bottom of the page.
+    note = "\n".join(f"Note line {i}: the counts are explained here." for i in range(1, lines + 1))
+    figure = consort_figure(table, note=note)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    texts = [t for t in figure.axes[0].texts if t.get_text() == note]
+    assert len(texts) == 1
+    box = texts[0].get_window_extent(renderer)
+    assert box.y0 >= 0 and box.x1 <= figure.bbox.width
+    others = [t.get_window_extent(renderer) for t in figure.axes[0].texts if t is not texts[0]]
+    assert box.y1 <= min(o.y0 for o in others)  # below every box's text

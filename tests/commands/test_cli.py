@@ -89,6 +89,34 @@ def test_worklist_mode_lists_open_windows_with_deadlines(tmp_path):
         assert row["registration_deadline"] >= manifest["as_of"]
 
 
+@pytest.mark.parametrize("as_of", [None, "2024-06-01", "2024-06-13", "2024-06-14", "2025-12-31"])
+def test_a_worklist_screen_says_how_many_can_still_be_registered_and_the_nearest_deadline(tmp_path, capsys, as_of):
+    out = tmp_path / "worklist"
+    cut_off = ["--as-of", as_of] if as_of else []
+    assert main(["-q", "screen", str(demo_extract_dir()), "--out", str(out), "--worklist", *cut_off]) == 0
+    printed = capsys.readouterr().out
+    rows = read_csv(out / "worklist.csv")
+    as_of = json.loads((out / "manifest.json").read_text())["as_of"]
+    assert f"cut-off {as_of}; engine duckdb; worklist mode" in printed
+    if not rows:
+        assert f"Worklist at the cut-off {as_of}: no patient's registration window is open" in printed
+        return
+    patients, sites = len(rows), len({row["site_id"] for row in rows})
+    first = rows[0]  # soonest deadline first
+    who = f"{patients} patient{'s' if patients != 1 else ''} at {sites} site{'s' if sites != 1 else ''}"
+    days = int(first["days_left"])
+    assert (
+        f"Worklist at the cut-off {as_of}: {who} can still be registered; the nearest deadline "
+        f"{first['registration_deadline']} ({days} day{'s' if days != 1 else ''} left)."
+    ) in printed
+
+
+def test_a_screen_of_the_registry_history_says_nothing_of_a_worklist(tmp_path, capsys):
+    assert main(["-q", "screen", str(demo_extract_dir()), "--out", str(tmp_path / "screen")]) == 0
+    printed = capsys.readouterr().out
+    assert "worklist" not in printed.lower()
+
+
 def test_screen_refuses_to_overwrite_a_folder_that_is_not_a_result(tmp_path, capsys):
     out = tmp_path / "precious"
     out.mkdir()
