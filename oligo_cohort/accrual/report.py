@@ -21,7 +21,7 @@ import pandas as pd
 
 from oligo_cohort import __version__
 from oligo_cohort.accrual import planning
-from oligo_cohort.accrual.assumptions import HORIZON_MONTHS, Assumptions
+from oligo_cohort.accrual.assumptions import DAYS_PER_MONTH, HORIZON_MONTHS, Assumptions
 from oligo_cohort.accrual.rates import BOUNDS, History, disclosure_controlled, screening_history
 from oligo_cohort.csv_output import write_csv
 from oligo_cohort.destination import OutputFolder, staged_output
@@ -127,6 +127,8 @@ def build_report(
         if not registry:
             raise UsageError(f"{TOO_FEW_SHOWN[0].lower()}{TOO_FEW_SHOWN[1:]} {TOO_FEW_ADVICE}")
         raise UsageError("nothing to forecast from: " + " ".join(notes))
+    if registry:  # said beside a forecast, not in a refusal, whose reason is the want of patients
+        notes += short_history_notes(history)
     duration = chosen.duration_months
     forecast = pd.DataFrame([planning.forecast(s, target, start, duration, draws=draws, seed=seed) for s in scenarios])
     # The curves reach as far as the figures' axis can (a century, HORIZON_MONTHS): a tiny planned rate's upper
@@ -153,6 +155,53 @@ def build_report(
 
 
 MAX_NAMED_SITES = 10
+# A registry history shorter than a year has not averaged over the seasons, holidays and a site's first months;
+# a site observed for under three months has a rate from a few weeks, which one patient more or less moves by
+# several a year (docs/attrition.md A20).
+SHORT_HISTORY_MONTHS = 12
+SHORT_SITE_MONTHS = 3
+
+
+def short_history_notes(history: History) -> list[str]:
+    """Notes saying how short a history the rates rest on: the whole result's, when under SHORT_HISTORY_MONTHS,
+    and each site observed for under SHORT_SITE_MONTHS. A forecast from a day of history is still given (the
+    model's intervals widen with few patients), but it must not read as one from years of registry data."""
+    observed = history.sites[history.sites["exposure_months"] > 0]
+    notes = []
+    if observed.empty:
+        return notes
+    longest = observed.loc[observed["exposure_months"].idxmax()]
+    months = float(longest["exposure_months"])
+    if months < SHORT_HISTORY_MONTHS:
+        notes.append(
+            f"The registry history is {_exposure_words(months, history)} long (from "
+            f"{history.shown_date(longest['first_date'])} to {history.shown_date(history.window_end)}), under "
+            f"{SHORT_HISTORY_MONTHS} months: the rates have not averaged over a year's seasons and a site's first "
+            "months, so the registry forecasts are indicative only; an extract covering more of the registry's "
+            "years gives firmer ones."
+        )
+    brief = observed[observed["exposure_months"] < SHORT_SITE_MONTHS].sort_values(["exposure_months", "site_id"])
+    if not brief.empty and len(brief) < len(observed):
+        pairs = zip(brief["site_id"], brief["exposure_months"], strict=True)
+        sites = [f"{site!r} ({_exposure_words(months, history)})" for site, months in pairs]
+        shown = ", ".join(sites[:MAX_NAMED_SITES])
+        shown += f" and {len(sites) - MAX_NAMED_SITES} more" if len(sites) > MAX_NAMED_SITES else ""
+        notes.append(
+            f"Observed for under {SHORT_SITE_MONTHS} months (first screened near the end of the history): {shown}. "
+            "Their rates rest on a few weeks; one patient more or less would move them by several a year."
+        )
+    return notes
+
+
+def _exposure_words(months: float, history: History) -> str:
+    """An exposure as said: whole calendar months under disclosure control, else to a tenth of a month."""
+    if history.resolution == "month":
+        whole = round(months)
+        return f"{whole} calendar month{'s' if whole != 1 else ''}"
+    if months < 1:
+        days = round(months * DAYS_PER_MONTH)
+        return f"{days} day{'s' if days != 1 else ''}"
+    return f"{months:.1f} months"
 
 
 def _unmatched_sites(candidates: pd.DataFrame, history: History) -> list[str]:

@@ -129,3 +129,54 @@ def test_sites_of_the_file_and_of_the_result_that_do_not_meet_are_named(listed):
         assert f"'{site}'" in only_file[0]
     for site in {"A", "B", "C"} - listed:
         assert f"'{site}'" in only_result[0]
+
+
+LONG_PATIENT = st.tuples(
+    st.sampled_from(["A", "B", "C"]),
+    st.sampled_from(["eligible", "unknown", "ineligible"]),
+    st.integers(0, 800),  # days after FIRST: histories from a day to over two years
+)
+
+
+def said(months: float) -> str:
+    """An exposure in words: days under a month, else months to a tenth."""
+    days = round(months * DAYS_PER_MONTH)
+    return (f"{days} day" + ("s" if days != 1 else "")) if months < 1 else f"{months:.1f} months"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(LONG_PATIENT, min_size=1, max_size=10))
+def test_a_short_history_and_each_briefly_observed_site_are_said_beside_the_forecast(rows):
+    """Under a year of registry history, or a site seen for under three months, reads as such (A20); a forecast
+    from a day of history looked like one from years of registry data."""
+    from oligo_cohort.accrual.report import SHORT_HISTORY_MONTHS, SHORT_SITE_MONTHS
+
+    rows = [*rows, (rows[0][0], "eligible", rows[0][2])]  # a patient to forecast from; the exposures unchanged
+    report = build_report(as_result(_patients(rows)), target=5, start=START, assumptions=EXACT)
+    last = max(day for _, _, day in rows)
+    exposure = {site: (last - min(d for s, _, d in rows if s == site) + 1) / DAYS_PER_MONTH for site, _, _ in rows}
+    short = [note for note in report.notes if note.startswith("The registry history is ")]
+    longest = max(exposure.values())
+    assert len(short) == (longest < SHORT_HISTORY_MONTHS)
+    if short:
+        assert (
+            f"is {said(longest)} long" in short[0] and f"to {(FIRST + pd.Timedelta(days=last)):%Y-%m-%d})" in short[0]
+        )
+    brief = sorted(site for site, months in exposure.items() if months < SHORT_SITE_MONTHS)
+    named = [note for note in report.notes if note.startswith(f"Observed for under {SHORT_SITE_MONTHS} months")]
+    if brief and len(brief) < len(exposure):
+        assert len(named) == 1
+        assert re.findall(r"'(\w)' \(", named[0]) == sorted(brief, key=lambda s: (exposure[s], s))
+        for site in brief:
+            assert f"'{site}' ({said(exposure[site])})" in named[0]
+    else:
+        assert not named
+
+
+def test_a_controlled_short_history_is_said_in_whole_calendar_months():
+    """Under disclosure control dates are shown to the month (A18), and so is the history's length."""
+    rows = [(site, "eligible", day) for site in "ABC" for day in range(0, 130, 9)]
+    report = build_report(as_result(_patients(rows)), target=5, start=START, assumptions=Assumptions())
+    note = next(note for note in report.notes if note.startswith("The registry history is "))
+    # 2024-01-01 to 2024-05-09: five calendar months, both ends included, dates to the month.
+    assert note.startswith("The registry history is 5 calendar months long (from 2024-01 to 2024-05), under 12")
