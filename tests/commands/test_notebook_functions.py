@@ -60,3 +60,27 @@ def test_fill_workbook_types_the_answers_by_header(result, tmp_path):
     assert expected and all(typed[key] == value for key, value in expected.items())
     with pytest.raises(UsageError, match="does not exist"):
         fill_workbook(Path(tmp_path / "nowhere.xlsx"), answers, tmp_path / "x.xlsx")
+
+
+def test_consort_boxes_hold_their_text_as_a_notebook_draws_them(result):
+    """A notebook draws a figure at its own resolution (100 dpi), where hinting widens text by up to about 3 %: the
+    longest line of a box must still end inside the box, clear of its border."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.patches import Rectangle
+
+    from oligo_cohort.attrition import attrition_table, build_histogram, consort_figure, histogram_of_result
+    from oligo_cohort.attrition.charts import figure_style
+
+    table = attrition_table(histogram_of_result(result))
+    by_site = attrition_table(build_histogram(result.patients, by="site"))
+    for figure in (consort_figure(table), consort_figure(by_site, overall=table)):
+        FigureCanvasAgg(figure)
+        with figure_style():
+            figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+        axes = figure.axes[0]
+        boxes = [patch.get_window_extent(renderer) for patch in axes.patches if isinstance(patch, Rectangle)]
+        for text in (t for t in axes.texts if t.get_text()):  # the arrows are annotations without text
+            drawn = text.get_window_extent(renderer)
+            box = next(b for b in boxes if b.x0 <= drawn.x0 <= b.x1 and b.y0 <= drawn.y0 <= b.y1)
+            assert drawn.x1 <= box.x1 - 2, f"{text.get_text()!r} runs into its box's border"
