@@ -14,6 +14,8 @@ pandas or polars DataFrame or an Arrow table.
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from oligo_cohort.database import create_table
@@ -45,7 +47,11 @@ def screen(
 
     With `engine="spark"` the source may also be `oligo_cohort.engines.spark.SparkTables(database)`:
     tables of the data model held by Spark (docs/spark.md).
+
+    An argument of the wrong kind (a number for the extract, a single DataFrame instead of a dict of them, a
+    string for `worklist`) is a UsageError naming the argument and what it takes, before anything is read.
     """
+    _check_arguments(source, as_of=as_of, protocol=protocol, worklist=worklist)
     run = engine_runner(engine)
     chosen = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
     if getattr(source, "is_spark_tables", False):
@@ -57,6 +63,36 @@ def screen(
     return _screen_loaded(
         loaded, chosen, engine=engine, worklist=worklist, explain=explain, runner=run, release_inputs=True
     )
+
+
+def _check_arguments(source: object, *, as_of: object, protocol: object, worklist: object) -> None:
+    """A UsageError for an argument of the wrong kind, naming it: not a TypeError from deep inside the loading."""
+    if _is_frame(source):
+        raise UsageError(
+            "screen() takes a dict of tables, one per table of the data model ({'patients': frame, 'tumours': "
+            f"frame, ...}}), not a single {type(source).__name__}"
+        )
+    if not isinstance(source, str | os.PathLike | Mapping) and not getattr(source, "is_spark_tables", False):
+        where = "a folder or DuckDB file (a str or Path) or a dict of tables"
+        raise UsageError(f"screen(): the extract is {where}, not {_kind(source)}")
+    if as_of is not None and not isinstance(as_of, str | dt.date):
+        raise UsageError(f"screen(as_of={as_of!r}): give a date, a 'YYYY-MM-DD' text or None (the latest date)")
+    if not isinstance(protocol, str | os.PathLike | Protocol):
+        raise UsageError(
+            f"screen(protocol={protocol!r}): give a shipped protocol's name, a protocol file's path or a Protocol"
+        )
+    if not isinstance(worklist, bool):
+        raise UsageError(f"screen(worklist={worklist!r}): give True or False")
+
+
+def _is_frame(value: object) -> bool:
+    """A pandas or polars DataFrame or an Arrow table, told without importing any of them."""
+    kind = type(value)
+    return kind.__name__ in ("DataFrame", "Table") and kind.__module__.split(".")[0] in ("pandas", "polars", "pyarrow")
+
+
+def _kind(value: object) -> str:
+    return "None" if value is None else f"a {type(value).__name__} ({repr(value)[:60]})"
 
 
 def _screen_loaded(
@@ -103,7 +139,7 @@ def _store_findings(loaded: LoadedExtract) -> None:
 
 
 def read_screen_dir(path: str | Path) -> ScreeningResult:
-    """Read a folder written by `oligo-cohort screen` back into a ScreeningResult.
+    """Read a folder written by `oligo-cohort screen` (or `ScreeningResult.write`) back into a ScreeningResult.
 
     Every file is checked on the way (oligo_cohort.screen_folder): a missing, damaged or edited folder is a
     `ScreenFolderError` (a UsageError, exit 2) listing each problem with its file, row, column and value. The rows
@@ -112,4 +148,6 @@ def read_screen_dir(path: str | Path) -> ScreeningResult:
     """
     from oligo_cohort.screen_folder import read_screen_folder
 
+    if not isinstance(path, str | os.PathLike):
+        raise UsageError(f"read_screen_dir(): give the screen folder as a str or Path, not {_kind(path)}")
     return read_screen_folder(path)

@@ -202,9 +202,13 @@ class ScreeningResult:
         return problems_from_rows(self.query("findings").select(columns).fetchall())
 
     def counts(self) -> dict[str, int]:
-        """Patients per status."""
-        rows = self.con.execute("SELECT status, count(*) FROM result_patients GROUP BY status").fetchall()
-        return {status: int(n) for status, n in rows}
+        """Patients per status, in STATUS_ORDER (eligible, unknown, ineligible), 0 for a status no patient has.
+
+        Always the same keys in the same order (DuckDB groups in no fixed order), so that counts print as the
+        tables and the repr read, and the counts of two results line up.
+        """
+        rows = dict(self.con.execute("SELECT status, count(*) FROM result_patients GROUP BY status").fetchall())
+        return {status: int(rows.get(status, 0)) for status in STATUS_ORDER}
 
     def outcome_counts(self) -> list[tuple[str, dict[str, int]]]:
         """Patients per outcome of each criterion (their best event), criteria in protocol order."""
@@ -249,7 +253,7 @@ class ScreeningResult:
             "engine": self.engine,
             "worklist": self.worklist,
             "rows": counts,
-            "status": dict(sorted(self.counts().items())),
+            "status": {status: n for status, n in sorted(self.counts().items()) if n},  # statuses held
         }
 
     def finding_counts(self) -> dict[str, int]:

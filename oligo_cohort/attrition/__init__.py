@@ -40,6 +40,7 @@ _EXPORTS = {
     "site_figures": "consort",
     "upset_figure": "charts",
     "whatif": "comparison",
+    "wide_by_group": "views",
     "write_feasibility_report": "feasibility",
 }
 
@@ -68,6 +69,7 @@ __all__ = [
     "site_figures",
     "upset_figure",
     "whatif",
+    "wide_by_group",
     "write_feasibility_report",
 ]
 
@@ -90,4 +92,4 @@ if TYPE_CHECKING:
         failure_sets,
         impact_table,
     )
-    from oligo_cohort.attrition.views import Options, Views, compute_views, controlled, result_views
+    from oligo_cohort.attrition.views import Options, Views, compute_views, controlled, result_views, wide_by_group

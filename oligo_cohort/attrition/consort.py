@@ -32,9 +32,12 @@ from oligo_cohort.figure_files import figure_labels, font_family
 
 FONT_SIZE = 8.5
 NOTE_FONT_SIZE = FONT_SIZE - 1.5
-# Text is measured unhinted and drawn hinted, which can draw a long line up to about 1 % wider than measured: a
-# box's text has PAD_X to spare, the note below the boxes this.
+# Text is measured unhinted and drawn hinted, which can draw a long line up to about 1 % wider than measured in a
+# saved file (300 dpi): a box's text has PAD_X to spare, the note below the boxes this.
 NOTE_SLACK = 1.02
+# ... and up to about 3 % wider at the figure's own 100 dpi, as a notebook shows it: a box is as wide as its text
+# measured and this much more, so that its longest line ends clear of the border there too.
+TEXT_SLACK = 1.03
 # White margin around the drawing, in points: as wide as a saved chart left it when it was cut "tight" (the axes,
 # which span the figure with 2 points to spare, plus the pad `save_figure` leaves around a chart).
 MARGIN = 2.0 + PAD_INCHES * 72
@@ -66,7 +69,7 @@ class Box:
     text_width: float = field(init=False)
 
     def __post_init__(self) -> None:
-        self.text_width = max((_width(line) for line in self.lines), default=0.0) + 2 * PAD_X
+        self.text_width = TEXT_SLACK * max((_width(line) for line in self.lines), default=0.0) + 2 * PAD_X
         self.width = self.text_width
 
     @property

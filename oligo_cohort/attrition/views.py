@@ -132,7 +132,11 @@ def sets_for_csv(sets: pd.DataFrame) -> pd.DataFrame:
 
 
 def wide_by_group(table: pd.DataFrame, value: str = "remaining") -> pd.DataFrame:
-    """A grouped attrition table as steps × groups (for reading by site or year at a glance)."""
+    """A grouped attrition table as steps × groups (for reading by site or year at a glance).
+
+    One row per step (`step`, `label`), one column per group in the table's order, each cell the group's `value`
+    at that step as the table holds it: counts stay whole numbers (a mean over one row would make them floats).
+    """
     group = table.columns[0]
     wide = table.pivot_table(index=["step", "label"], columns=group, values=value, aggfunc="first", sort=False)
     wide.columns = [str(c) for c in wide.columns]

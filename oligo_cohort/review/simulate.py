@@ -4,16 +4,19 @@
 otherwise, dated where the screen reads it for the event asked about: the screening scan's date for
 observations and the performance status (on or before R, inside [S - 60, R]), the day before the scan for a
 response (between the line start and S). All answers favourable gives the upper bound of what chart review can
-confirm; the overrides say which answers are not.
+confirm; the overrides say which answers are not. `fill_workbook` types such answers into a copy of the review
+workbook, where a nurse would: the round trip then reads them back as it reads a site's workbook.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from pathlib import Path
 
 import pandas as pd
 
+from oligo_cohort.errors import UsageError
 from oligo_cohort.review.items import BY_CODE
 
 
@@ -49,3 +52,48 @@ def _date(value: object) -> dt.date:
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value))
+
+
+TYPED_COLUMNS = ("answer", "answer_date", "answered_by")  # what a nurse types into each row of the workbook
+
+
+def fill_workbook(workbook: str | Path, answers: pd.DataFrame, out: str | Path) -> Path:
+    """Type `answers` (rows of `fill_answers`) into a copy of a review workbook at `out`; returns `out`.
+
+    Each sheet row gets the answer, answer date and reviewer of the answer to its patient, event and item, found
+    by the header names (not by column letters, so a column added to the export moves nothing); a row without an
+    answer stays empty, as a chart not reached yet does. The workbook keeps its drop-downs and date checks, so
+    what is imported is what a site would return. `workbook` itself is not changed.
+    """
+    from openpyxl import load_workbook
+
+    source, target = Path(workbook), Path(out)
+    if not source.is_file():
+        raise UsageError(f"review workbook {source} does not exist")
+    missing = [c for c in ("patient_id", "event_id", "item", *TYPED_COLUMNS) if c not in answers.columns]
+    if missing:
+        raise UsageError(f"answers have no column {', '.join(missing)}: give the rows `fill_answers` returns")
+    given = {
+        (str(row.patient_id), str(row.event_id), str(row.item)): row
+        for row in answers.itertuples(index=False)
+        if not _missing(row.answer)
+    }
+    book = load_workbook(source)
+    for sheet in book.worksheets:
+        header = [cell.value for cell in sheet[1]]
+        if not all(name in header for name in ("patient_id", "event_id", "item", *TYPED_COLUMNS)):
+            continue  # not a sheet of questions
+        place = {name: header.index(name) for name in ("patient_id", "event_id", "item", *TYPED_COLUMNS)}
+        for cells in sheet.iter_rows(min_row=2):
+            key = tuple(str(cells[place[name]].value) for name in ("patient_id", "event_id", "item"))
+            answer = given.get(key)  # type: ignore[arg-type]
+            if answer is not None:
+                for name in TYPED_COLUMNS:
+                    cells[place[name]].value = getattr(answer, name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    book.save(target)
+    return target
+
+
+def _missing(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))

@@ -1,4 +1,9 @@
-"""Every notebook in notebooks/ runs top to bottom with a real Jupyter kernel, and is stored with outputs cleared."""
+"""Every notebook in notebooks/ runs top to bottom with a real Jupyter kernel, and is stored with outputs cleared.
+
+Run from a folder of its own, a notebook leaves nothing there: the patient-level files it writes go to a temporary
+folder (so a second run, or a run from notebooks/ in a checkout, finds nothing in its way and adds nothing to the
+repository), and every figure a cell gives is shown as an image, not as the words `<Figure size ...>`.
+"""
 
 from __future__ import annotations
 
@@ -41,3 +46,13 @@ def test_notebook_runs_top_to_bottom(path, tmp_path):
     ]
     assert not errors
     assert any(cell.outputs for cell in notebook.cells if cell.cell_type == "code")
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert not left, f"{path.name} wrote {left} into the folder it ran in"
+    unshown = [
+        output["data"]["text/plain"]
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.get("data", {}).get("text/plain", "").startswith("<Figure size") and "image/png" not in output["data"]
+    ]
+    assert not unshown, f"{path.name}: a figure shown as words, not drawn: {unshown}"
