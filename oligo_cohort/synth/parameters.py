@@ -119,12 +119,14 @@ LINE_MEDIAN_MONTHS = {
 }
 LINE_LOG_SIGMA = 0.75
 LINE_MIN_DAYS = 35
-# Chance of starting a next line after progressing on line 1, 2, 3, 4+: 30 % start none after line 1,
-# 24 % none after line 2 (PRAEGNANT); HER2+: 29.6 % no treatment beyond line 1. Later lines: assumption.
+# Chance of starting a next line once line 1, 2, 3, 4+ has ended, by progression or by death on it (a patient
+# who dies on a line starts none): 30 % start none after line 1, 24 % none after line 2 (PRAEGNANT, all
+# subtypes); HER2+: 29.6 % no treatment beyond line 1. Later lines: assumption (fewer for triple-negative
+# disease). After a progression the chance is this share divided by the chance of not dying on the line.
 NEXT_LINE_SHARE = {
     "er_pos_her2_neg": (0.70, 0.76, 0.70, 0.60),
     "her2_pos": (0.704, 0.76, 0.70, 0.60),
-    "triple_negative": (0.70, 0.66, 0.58, 0.50),
+    "triple_negative": (0.70, 0.76, 0.58, 0.50),
 }
 # Days from the progression scan to the start of the next line. Assumption.
 NEXT_LINE_GAP_DAYS = (14, 42)

@@ -11,8 +11,10 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from oligo_cohort.synth import parameters
 from oligo_cohort.synth.arrays import day_number
 from oligo_cohort.synth.cohort import Patients, make_patients, make_sites
+from oligo_cohort.synth.course import OPEN, make_course
 from oligo_cohort.synth.lesions import BONE, ORGANS, baseline_lesions
 
 FIRST_DAY = day_number(dt.date(2015, 1, 1))
@@ -36,3 +38,25 @@ def test_metastatic_sites_follow_the_domain_facts():
     assert 0.20 - 0.005 <= (bone & ~other_distant).mean() <= 0.21 + 0.005
     assert (organ == ORGANS.index("lung")).any(axis=1).mean() == pytest.approx(0.37, abs=0.006)
     assert (organ == ORGANS.index("liver")).any(axis=1).mean() == pytest.approx(0.29, abs=0.006)
+
+
+def test_no_next_line_after_lines_1_and_2_as_in_praegnant():
+    """30 % start no next line after line 1 and 24 % after line 2 (PRAEGNANT), 29.6 % of HER2+ after line 1:
+    counted over every line that ended, by progression or by death on it (a patient who dies on a line starts
+    no next one). Lines still running at the end of the extract, or ending in its last year, are left out."""
+    rng, patients = draw_patients(40_000, seed=6)
+    course = make_course(rng, patients, LAST_DAY, imperfect=False)
+    segments, lines = course.segments, course.lines
+    her2 = parameters.SUBTYPES.index("her2_pos")
+
+    def no_next_line(line: int, subtype: int | None = None) -> float:
+        last_part = (segments.line == line) & ~segments.continues
+        ended = last_part & (segments.kind != OPEN) & (segments.end <= LAST_DAY - 365)
+        who = segments.patient[ended]
+        if subtype is not None:
+            who = who[patients.subtype[who] == subtype]
+        return float((~lines.exists[who, line + 1]).mean())
+
+    assert no_next_line(0) == pytest.approx(0.30, abs=0.015)
+    assert no_next_line(1) == pytest.approx(0.24, abs=0.015)
+    assert no_next_line(0, her2) == pytest.approx(0.296, abs=0.025)
