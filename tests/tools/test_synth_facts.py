@@ -15,10 +15,12 @@ from oligo_cohort.synth import parameters
 from oligo_cohort.synth.arrays import day_number
 from oligo_cohort.synth.cohort import Patients, make_patients, make_sites
 from oligo_cohort.synth.course import OPEN, make_course
+from oligo_cohort.synth.generate import generate_extract
 from oligo_cohort.synth.lesions import BONE, ORGANS, baseline_lesions
 
 FIRST_DAY = day_number(dt.date(2015, 1, 1))
 LAST_DAY = day_number(dt.date(2024, 12, 31))
+THREE_WEEKLY_CYCLE_DAYS = 21
 
 
 def draw_patients(count: int, seed: int) -> tuple[np.random.Generator, Patients]:
@@ -60,3 +62,26 @@ def test_no_next_line_after_lines_1_and_2_as_in_praegnant():
     assert no_next_line(0) == pytest.approx(0.30, abs=0.015)
     assert no_next_line(1) == pytest.approx(0.24, abs=0.015)
     assert no_next_line(0, her2) == pytest.approx(0.296, abs=0.025)
+
+
+def test_the_her2_taxane_backbone_stops_after_six_to_eight_cycles(tmp_path):
+    """Trastuzumab + pertuzumab go on while the taxane stops after 6-8 three-weekly cycles (domain facts,
+    "Usually dropped in de-escalation"): every taxane episode that ends while its anti-HER2 partner goes on."""
+    import duckdb
+
+    folder = generate_extract(tmp_path / "her2", patients=3000, sites=4, seed=8, imperfect=False)
+    episodes = folder / "systemic_therapy.parquet"
+    days = duckdb.sql(
+        f"""
+        SELECT date_diff('day', t.start_date, t.end_date) AS days
+        FROM '{episodes}' AS t JOIN '{episodes}' AS h
+          ON h.patient_id = t.patient_id AND h.drug IN ('trastuzumab', 'pertuzumab', 'pertuzumab+trastuzumab')
+         AND h.start_date BETWEEN t.start_date - 14 AND t.start_date + 14
+        WHERE t.setting = 'metastatic' AND t.drug IN ('docetaxel', 'paclitaxel') AND t.end_date IS NOT NULL
+          AND (h.end_date IS NULL OR h.end_date > t.end_date + 30)
+          AND t.patient_id NOT IN (SELECT patient_id FROM '{episodes}' WHERE drug = 'nab-paclitaxel')
+        """
+    ).fetchnumpy()["days"]
+    assert days.size >= 200, "too few de-escalated HER2+ regimens to judge"
+    cycles = days / THREE_WEEKLY_CYCLE_DAYS
+    assert cycles.min() >= 6 and cycles.max() <= 8
