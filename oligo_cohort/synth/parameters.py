@@ -99,6 +99,9 @@ LESION_SIZE_MAX_MM = 150.0  # growth stops here (the data dictionary flags sizes
 # Assumption: SUVmax of breast cancer metastases on FDG-PET-CT, lognormal around 6.
 SUV_MEDIAN = 6.0
 SUV_LOG_SIGMA = 0.4
+# Assumption: SUVmax of breast cancer metastases rarely exceeds about 40. A lesion that grows at every
+# progression would otherwise compound past 100, which the data dictionary reads as an entry error.
+SUV_MAX = 40.0
 # Measurement noise between reads (relative sd). Assumption: ~3 % for diameters, ~5 % for SUVmax.
 SIZE_NOISE_SD = 0.03
 SUV_NOISE_SD = 0.05

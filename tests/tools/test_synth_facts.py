@@ -11,6 +11,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from oligo_cohort.load import load_extract
 from oligo_cohort.synth import parameters
 from oligo_cohort.synth.arrays import day_number
 from oligo_cohort.synth.cohort import Patients, make_patients, make_sites
@@ -85,3 +86,14 @@ def test_the_her2_taxane_backbone_stops_after_six_to_eight_cycles(tmp_path):
     assert days.size >= 200, "too few de-escalated HER2+ regimens to judge"
     cycles = days / THREE_WEEKLY_CYCLE_DAYS
     assert cycles.min() >= 6 and cycles.max() <= 8
+
+
+def test_a_clean_extract_raises_no_data_quality_finding(tmp_path):
+    """Without imperfections nothing is implausible: SUVmax stays within what FDG-PET-CT shows of breast cancer
+    metastases (the data dictionary reads an SUVmax above 100 as an entry error), however often a lesion grew."""
+    import duckdb
+
+    folder = generate_extract(tmp_path / "clean", patients=4000, sites=8, seed=3, fmt="csv", imperfect=False)
+    assert [(f.table, f.column, f.message) for f in load_extract(folder).findings] == []
+    highest = duckdb.sql(f"SELECT max(suv_max) FROM read_csv('{folder / 'lesions.csv'}')").fetchall()[0][0]
+    assert highest <= parameters.SUV_MAX
