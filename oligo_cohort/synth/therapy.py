@@ -188,12 +188,13 @@ def _supportive(
     stopped = rng.random(rows.size) < 0.2
     stop_day = start + uniform_days(rng, (365, 730), rows.size)
     end = np.where(stopped & (stop_day < np.minimum(end, last_day)), stop_day, end)
+    given = start < death  # who dies before the bone agent would start never gets it
     bone_agents = Episodes(
-        rows.astype(np.int32),
-        agent.astype(np.int16),
-        start.astype(np.int32),
-        end.astype(np.int32),
-        np.full(rows.size, METASTATIC, np.int8),
+        rows[given].astype(np.int32),
+        agent[given].astype(np.int16),
+        start[given].astype(np.int32),
+        end[given].astype(np.int32),
+        np.full(int(given.sum()), METASTATIC, np.int8),
     )
 
     endocrine_first = table.line_class[np.maximum(lines.regimen[:, 0], 0)] == r.LINE_CLASS_ORDER.index("endocrine")

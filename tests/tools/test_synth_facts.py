@@ -13,11 +13,12 @@ import pytest
 
 from oligo_cohort.load import load_extract
 from oligo_cohort.synth import parameters
-from oligo_cohort.synth.arrays import day_number
+from oligo_cohort.synth.arrays import NO_DATE, day_number
 from oligo_cohort.synth.cohort import Patients, make_patients, make_sites
 from oligo_cohort.synth.course import OPEN, make_course
 from oligo_cohort.synth.generate import generate_extract
 from oligo_cohort.synth.lesions import BONE, ORGANS, baseline_lesions
+from oligo_cohort.synth.therapy import make_episodes
 
 FIRST_DAY = day_number(dt.date(2015, 1, 1))
 LAST_DAY = day_number(dt.date(2024, 12, 31))
@@ -97,3 +98,13 @@ def test_a_clean_extract_raises_no_data_quality_finding(tmp_path):
     assert [(f.table, f.column, f.message) for f in load_extract(folder).findings] == []
     highest = duckdb.sql(f"SELECT max(suv_max) FROM read_csv('{folder / 'lesions.csv'}')").fetchall()[0][0]
     assert highest <= parameters.SUV_MAX
+
+
+def test_no_drug_is_given_after_death():
+    """Supportive drugs start some weeks into line 1: a patient who dies before then never gets them."""
+    rng, patients = draw_patients(40_000, seed=9)
+    course = make_course(rng, patients, LAST_DAY, imperfect=False)
+    episodes = make_episodes(rng, patients, course, baseline_lesions(rng, patients), LAST_DAY)
+    death = course.death[episodes.patient]
+    assert not (episodes.start > death).any()
+    assert not ((episodes.end != NO_DATE) & (episodes.end > death)).any()
