@@ -173,13 +173,15 @@ def example_epilog(command: str) -> str:
     if not lines:
         return ""
     if command in OWN_INPUT_EXAMPLES:
-        where = "with a file of your own"
+        where = " (with a file of your own)"
     elif any("demo-output" in line for line in lines):
-        where = "on the demo, after `make demo` (or `oligo-cohort demo`) has written demo-output/"
+        where = " (on the demo, after `make demo` (or `oligo-cohort demo`) has written demo-output/)"
+    elif any("{demo}" in example for example in EXAMPLES[command]):
+        where = " (on the bundled demo extract)"
     else:
-        where = "on the bundled demo extract"
+        where = ""  # it reads no extract (`synth` writes one)
     title = "Examples" if len(lines) > 1 else "Example"
-    return f"{title} ({where}):\n\n" + "\n".join(f"  {line}" for line in lines)
+    return f"{title}{where}:\n\n" + "\n".join(f"  {line}" for line in lines)
 
 
 # Subcommands whose options and work live in their own package (module exposes configure(parser) and run(args)).

@@ -136,7 +136,9 @@ def make_course(rng: np.random.Generator, patients: Patients, last_day: int, *, 
         stop = np.where(stop > last_day, NO_DATE, stop)
 
         group = min(line, 3)
+        # NEXT_LINE_SHARE counts deaths on the line among the patients who start no next line.
         share_next = np.array([p.NEXT_LINE_SHARE[s][group] for s in p.SUBTYPES])[patients.subtype[rows]]
+        share_next = np.minimum(share_next / (1.0 - p.DEATH_ON_LINE_SHARE[group]), 1.0)
         goes_on = progressed & (rng.random(m) < share_next) & (line + 1 < p.MAX_LINES)
         gap_start = final_end + uniform_days(rng, p.NEXT_LINE_GAP_DAYS, m)
         # A confirmation PET is awaited before switching.

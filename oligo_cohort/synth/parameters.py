@@ -57,12 +57,14 @@ DISEASE_FREE_MIN_DAYS = 200
 # --------------------------------------------------------------------------------------------------
 # Bone 56-69 %, bone only 20-21 %, lung 37 %, liver 29 % of patients. Bone is drawn with exactly this
 # share; other organs independently; a patient with no organ drawn and no bone gets one of
-# FALLBACK_ORGANS, so lung and liver end a little above their base shares (about 37 % and 30 %).
+# FALLBACK_ORGANS, so lung and liver end above their base shares. The base shares are chosen so that the
+# totals come out at the published ones: with q the chance of no distant organ besides bone, bone only is
+# 0.60 q, lung 0.315 + 0.4 * 0.4 q and liver 0.242 + 0.4 * 0.35 q; q = 0.34 gives 20.5 %, 37 % and 29 %.
 BONE_SHARE = 0.60
 ORGAN_SHARES = {
-    "lung": 0.33,
-    "liver": 0.26,
-    "distant_node": 0.22,
+    "lung": 0.315,
+    "liver": 0.242,
+    "distant_node": 0.21,
     "pleura": 0.06,
     "brain": 0.05,
     "skin": 0.02,
@@ -97,6 +99,9 @@ LESION_SIZE_MAX_MM = 150.0  # growth stops here (the data dictionary flags sizes
 # Assumption: SUVmax of breast cancer metastases on FDG-PET-CT, lognormal around 6.
 SUV_MEDIAN = 6.0
 SUV_LOG_SIGMA = 0.4
+# Assumption: SUVmax of breast cancer metastases rarely exceeds about 40. A lesion that grows at every
+# progression would otherwise compound past 100, which the data dictionary reads as an entry error.
+SUV_MAX = 40.0
 # Measurement noise between reads (relative sd). Assumption: ~3 % for diameters, ~5 % for SUVmax.
 SIZE_NOISE_SD = 0.03
 SUV_NOISE_SD = 0.05
@@ -117,12 +122,14 @@ LINE_MEDIAN_MONTHS = {
 }
 LINE_LOG_SIGMA = 0.75
 LINE_MIN_DAYS = 35
-# Chance of starting a next line after progressing on line 1, 2, 3, 4+: 30 % start none after line 1,
-# 24 % none after line 2 (PRAEGNANT); HER2+: 29.6 % no treatment beyond line 1. Later lines: assumption.
+# Chance of starting a next line once line 1, 2, 3, 4+ has ended, by progression or by death on it (a patient
+# who dies on a line starts none): 30 % start none after line 1, 24 % none after line 2 (PRAEGNANT, all
+# subtypes); HER2+: 29.6 % no treatment beyond line 1. Later lines: assumption (fewer for triple-negative
+# disease). After a progression the chance is this share divided by the chance of not dying on the line.
 NEXT_LINE_SHARE = {
     "er_pos_her2_neg": (0.70, 0.76, 0.70, 0.60),
     "her2_pos": (0.704, 0.76, 0.70, 0.60),
-    "triple_negative": (0.70, 0.66, 0.58, 0.50),
+    "triple_negative": (0.70, 0.76, 0.58, 0.50),
 }
 # Days from the progression scan to the start of the next line. Assumption.
 NEXT_LINE_GAP_DAYS = (14, 42)

@@ -1,8 +1,9 @@
 """Regimen menus by subtype and line, compiled into lookup arrays for vectorised drawing.
 
 A regimen is written as drugs joined by `+`. `name:126` is a fixed course of
-about 126 days (six three-weekly cycles) after which the drug stops while the
-rest goes on - the de-escalation the protocol counts as one line; a trailing `~`
+about 126 days (six three-weekly cycles; 85-120 % of it) after which the drug
+stops while the rest goes on - the de-escalation the protocol counts as one
+line; `name:126-168` is a course of 126 to 168 days (6-8 cycles); a trailing `~`
 marks a partner drug that may stop early for toxicity. Weights are relative
 within a menu. Sources: the domain facts ("Systemic drugs in metastatic breast
 cancer", "Usually dropped in de-escalation", palbociclib 91 % of CDK4/6 use in
@@ -65,9 +66,9 @@ MENUS: dict[str, tuple[tuple[tuple[float, float, str], ...], ...]] = {
     ),
     "her2_pos": (
         (
-            (0.55, 1.0, "pertuzumab + trastuzumab + docetaxel:126"),
-            (0.15, 1.0, "pertuzumab+trastuzumab + paclitaxel:126"),
-            (0.10, 0.7, "trastuzumab + paclitaxel:126"),
+            (0.55, 1.0, "pertuzumab + trastuzumab + docetaxel:126-168"),
+            (0.15, 1.0, "pertuzumab+trastuzumab + paclitaxel:126-168"),
+            (0.10, 0.7, "trastuzumab + paclitaxel:126-168"),
             (0.06, 0.8, "trastuzumab + vinorelbine"),
             (0.06, 0.8, "trastuzumab emtansine"),
             (0.08, 1.0, "pertuzumab + trastuzumab + letrozole"),
@@ -177,14 +178,20 @@ ADJUVANT_ENDOCRINE = {"tamoxifen": 0.45, "letrozole": 0.35, "anastrozole": 0.20}
 ADJUVANT_ENDOCRINE_SUBTYPES = {"er_pos_her2_neg": 1.0, "her2_pos": 0.5, "triple_negative": 0.0}
 
 LINE_CLASS_ORDER = ("endocrine", "her2", "targeted", "chemo")
+# A course written with one length (`name:126`) runs this share of it, from the shortest to the longest.
+COURSE_SHARE = (0.85, 1.2)
 
 
 @dataclass(frozen=True)
 class DrugSlot:
-    """One drug of a regimen: its code, its fixed course (0 = until the line ends), whether it may stop early."""
+    """One drug of a regimen: its code, its fixed course, whether it may stop early.
+
+    `course_days` is the shortest and the longest course, drawn uniformly between them; (0, 0) = the drug goes
+    on until the line ends.
+    """
 
     drug: str
-    fixed_days: int
+    course_days: tuple[float, float]
     may_stop: bool
 
 
@@ -204,7 +211,7 @@ def parse_regimen(text: str) -> Regimen:
         may_stop = token.endswith("~")
         token = token.rstrip("~")
         name, _, days = token.partition(":")
-        slots.append(DrugSlot(name, int(days) if days else 0, may_stop))
+        slots.append(DrugSlot(name, _course_days(days), may_stop))
     classes = {vocabulary_class(s.drug) for s in slots}
     subclasses = {vocabulary_subclass(s.drug) for s in slots}
     if "endocrine" in classes:
@@ -216,6 +223,16 @@ def parse_regimen(text: str) -> Regimen:
     else:
         line_class = "targeted"
     return Regimen(text, tuple(slots), line_class)
+
+
+def _course_days(text: str) -> tuple[float, float]:
+    """`126` -> about 126 days (COURSE_SHARE of it); `126-168` -> 126 to 168 days; `` -> (0, 0), no fixed course."""
+    if not text:
+        return (0.0, 0.0)
+    shortest, _, longest = text.partition("-")
+    if longest:
+        return (float(shortest), float(longest))
+    return (int(shortest) * COURSE_SHARE[0], int(shortest) * COURSE_SHARE[1])
 
 
 @cache
@@ -244,7 +261,7 @@ class CompiledRegimens:
     pfs_multiplier: dict[tuple[int, int], np.ndarray]
     slot_offsets: np.ndarray  # regimen r's slots are slot_* [offsets[r]:offsets[r+1]]
     slot_drug: np.ndarray
-    slot_fixed_days: np.ndarray
+    slot_course_days: np.ndarray  # [slot, 2]: shortest and longest fixed course, (0, 0) = until the line ends
     slot_may_stop: np.ndarray
     line_class: np.ndarray  # regimen -> index in LINE_CLASS_ORDER
     repeats_previous: np.ndarray  # [new, previous] True when new adds no component to previous
@@ -293,7 +310,7 @@ def compiled() -> CompiledRegimens:
         pfs_multiplier=multipliers,
         slot_offsets=offsets,
         slot_drug=np.array([code[s.drug] for s in slots], dtype=np.int16),
-        slot_fixed_days=np.array([s.fixed_days for s in slots], dtype=np.int32),
+        slot_course_days=np.array([s.course_days for s in slots], dtype=np.float64).reshape(-1, 2),
         slot_may_stop=np.array([s.may_stop for s in slots]),
         line_class=np.array([LINE_CLASS_ORDER.index(r.line_class) for r in regimens], dtype=np.int8),
         repeats_previous=repeats,

@@ -166,7 +166,7 @@ def make_lesion_rows(
     )
     modality = studies.modality[study]
     size = np.where(modality == BONE_SCAN, np.nan, np.maximum(size, 0.0))
-    suv = np.where(modality == PET, np.maximum(suv, 0.5), np.nan)
+    suv = np.where(modality == PET, np.clip(suv, 0.5, p.SUV_MAX), np.nan)
     return LesionRows(study.astype(np.int64), slot.astype(np.int8), state.organ[who[study], slot], size, suv)
 
 

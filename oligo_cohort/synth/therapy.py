@@ -60,7 +60,8 @@ def _metastatic_lines(rng: np.random.Generator, course: Course, last_day: int) -
     slot = table.slot_offsets[regimen[owner]] + position
     trial_codes = np.array([table.code[name] for name in p.TRIAL_DRUG_NAMES])
     drug = np.where(trial[owner], trial_codes[rng.integers(0, trial_codes.size, owner.size)], table.slot_drug[slot])
-    fixed_days = np.where(trial[owner], 0, table.slot_fixed_days[slot])
+    course = np.where(trial[owner, None], 0.0, table.slot_course_days[slot])
+    fixed = course[:, 1] > 0
     may_stop = ~trial[owner] & table.slot_may_stop[slot]
 
     line_start = lines.start[patient, line][owner]
@@ -69,8 +70,9 @@ def _metastatic_lines(rng: np.random.Generator, course: Course, last_day: int) -
     delayed = (position > 0) & (rng.random(owner.size) < 0.3)
     start = line_start + np.where(delayed, uniform_days(rng, (1, 14), owner.size), 0)
     horizon = np.minimum(stop, last_day)
-    fixed_end = start + np.rint(fixed_days * rng.uniform(0.85, 1.2, owner.size)).astype(np.int64)
-    end = np.where(fixed_days > 0, np.minimum(fixed_end, stop), stop)
+    course_days = course[:, 0] + (course[:, 1] - course[:, 0]) * rng.random(owner.size)
+    fixed_end = start + np.rint(course_days).astype(np.int64)
+    end = np.where(fixed, np.minimum(fixed_end, stop), stop)
     toxic = may_stop & (rng.random(owner.size) < p.TOXICITY_STOP_SHARE) & (horizon - start > 60)
     end = np.where(toxic, start + ((horizon - start) * rng.uniform(0.1, 0.7, owner.size)).astype(np.int64), end)
     end = np.where(end > last_day, NO_DATE, np.maximum(end, start))
@@ -186,12 +188,13 @@ def _supportive(
     stopped = rng.random(rows.size) < 0.2
     stop_day = start + uniform_days(rng, (365, 730), rows.size)
     end = np.where(stopped & (stop_day < np.minimum(end, last_day)), stop_day, end)
+    given = start < death  # who dies before the bone agent would start never gets it
     bone_agents = Episodes(
-        rows.astype(np.int32),
-        agent.astype(np.int16),
-        start.astype(np.int32),
-        end.astype(np.int32),
-        np.full(rows.size, METASTATIC, np.int8),
+        rows[given].astype(np.int32),
+        agent[given].astype(np.int16),
+        start[given].astype(np.int32),
+        end[given].astype(np.int32),
+        np.full(int(given.sum()), METASTATIC, np.int8),
     )
 
     endocrine_first = table.line_class[np.maximum(lines.regimen[:, 0], 0)] == r.LINE_CLASS_ORDER.index("endocrine")

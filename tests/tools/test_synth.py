@@ -267,3 +267,12 @@ def test_one_patient_at_one_site_is_said_in_the_singular(tmp_path, capsys):
     out = tmp_path / "one"
     assert run(parser.parse_args(["--patients", "1", "--sites", "1", "--out", str(out), "--format", "csv"])) == 0
     assert f"Wrote 1 patient at 1 site (csv, with realistic imperfections) to {out}" in capsys.readouterr().out
+
+
+def test_the_help_example_claims_no_demo_extract():
+    """`synth --help` shows a command that writes an extract: it runs on no extract, the bundled demo's or other."""
+    from oligo_cohort.cli.parser import example_epilog
+
+    epilog = example_epilog("synth")
+    assert epilog.startswith("Example:\n") and "synth --patients" in epilog
+    assert "demo" not in epilog
