@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -67,11 +68,32 @@ def say(message: str) -> None:
 # -- extracts ---------------------------------------------------------------------------------------------------------
 
 
+# What the generator's output depends on besides its options: its code, and the clinical codes and vocabularies
+# it draws from. A cached extract made by other code is made again, so that a bench never measures an extract a
+# fresh checkout would not generate.
+GENERATOR_SOURCES = ("oligo_cohort/synth", "oligo_cohort/clinical_codes.py", "data_dictionary")
+
+
+def generator_digest() -> str:
+    """SHA-256 over the files of GENERATOR_SOURCES (path and bytes, in path order; bytecode caches left out)."""
+    digest = hashlib.sha256()
+    for source in GENERATOR_SOURCES:
+        path = ROOT / source
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" in file.parts:
+                continue
+            digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def ensure_extract(data_dir: Path, patients: int, *, sites: int, seed: int) -> Path:
-    """The cached extract for (patients, sites, seed), generated when absent or incomplete."""
+    """The cached extract for (patients, sites, seed), generated when absent, incomplete or made by other
+    generator code (`generator_digest`, recorded in the folder's `.complete` marker)."""
     folder = data_dir / f"patients-{patients}-sites-{sites}-seed-{seed}"
     marker = folder / ".complete"
-    if marker.is_file():
+    generator = f"generator {generator_digest()}"
+    if marker.is_file() and generator in marker.read_text(encoding="utf-8").splitlines():
         return folder
     if folder.exists():
         shutil.rmtree(folder)
@@ -100,7 +122,9 @@ def ensure_extract(data_dir: Path, patients: int, *, sites: int, seed: int) -> P
     started = time.perf_counter()
     try:
         subprocess.run(command, check=True, cwd=ROOT)
-        (staging / "extract" / ".complete").write_text(" ".join(command[1:]) + "\n", encoding="utf-8")
+        (staging / "extract" / ".complete").write_text(
+            " ".join(command[1:]) + "\n" + generator + "\n", encoding="utf-8"
+        )
         (staging / "extract").rename(folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

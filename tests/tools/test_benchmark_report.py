@@ -522,3 +522,19 @@ def test_other_work_is_what_the_machine_spent_beyond_this_process_and_its_childr
     reading = measure.CpuClock.now()
     if reading is not None:
         assert reading.machine_busy >= reading.own > 0
+
+
+def test_a_cached_extract_made_by_other_generator_code_is_made_again(bench, tmp_path, monkeypatch) -> None:
+    """A bench measures the extract a fresh checkout would generate: the cache is keyed by the generator's code."""
+    measure, _ = bench
+    first = measure.ensure_extract(tmp_path, 20, sites=2, seed=5)
+    marker = first / ".complete"
+    written = marker.stat().st_mtime_ns
+    assert f"generator {measure.generator_digest()}" in marker.read_text(encoding="utf-8").splitlines()
+    assert measure.ensure_extract(tmp_path, 20, sites=2, seed=5) == first
+    assert marker.stat().st_mtime_ns == written  # reused as it was
+    (first / "patients.parquet").write_bytes(b"left by older generator code")
+    monkeypatch.setattr(measure, "generator_digest", lambda: "0" * 64)  # the generator's code changed
+    again = measure.ensure_extract(tmp_path, 20, sites=2, seed=5)
+    assert again == first and f"generator {'0' * 64}" in marker.read_text(encoding="utf-8")
+    assert (again / "patients.parquet").read_bytes()[:4] == b"PAR1"
