@@ -8,14 +8,15 @@ patients at each box:
       -> excluded by registry criteria (ineligible before review)
          (of whom not excluded after chart review: readmitted)
     eligible or unknown after the registry screen ..... candidates
-    sent to chart review (items asked) / answered (items answered)
+    sent to chart review (items asked) / answered (items answered); not sent: nothing left to ask
       -> excluded at chart review, by the criterion the answers made fail (the first in protocol order) on the
          scan screened before review, and how many of them have another scan as best event after review
     after chart review: eligible, of whom confirmed eligible (every criterion passes, nothing left to review),
                         and unknown
 
 with the items asked and answered per item, and the status of every patient before and after (the transitions,
-of which every status box is a sum: excluded at review + eligible + unknown = candidates + readmitted). Everything here
+of which every status box is a sum: excluded at review + eligible + unknown = candidates + readmitted, and candidates =
+sent to chart review + not sent). Everything here
 is an aggregate; `controlled` applies the project's disclosure control for anything leaving the institution, as the
 attrition tables do (docs/attrition.md A8, A15): the counts are parts derived from controlled running totals, so
 every box still is the sum of its parts. `attrition --after-review SCREEN_DIR` and `report --after-review
@@ -50,6 +51,7 @@ FLOW_BOXES = (
     ("candidates", "Eligible or unknown after the registry screen"),
     ("asked", "Sent to chart review"),
     ("answered", "With at least one answer"),
+    ("not_asked", "Not sent to chart review: nothing left to ask"),
     ("review_excluded", "Excluded at chart review"),
     ("readmitted", "Excluded by registry criteria, not after review"),
     ("eligible", "Eligible after chart review"),
@@ -275,6 +277,9 @@ def _flow_of_parts(patients: pd.DataFrame, answers: pd.DataFrame, *, controlled:
         "candidates": (total(candidate), None),
         "asked": (total(patients["asked"]), int(items["asked"].sum())),
         "answered": (total(patients["answered"]), int(items["answered"].sum())),
+        # Candidates whose every open criterion was already recorded (nothing to ask), carried to the outcome as
+        # screened: without them the boxes below would not add up to the candidates.
+        "not_asked": (total(candidate & ~patients["asked"].astype(bool)), None),
         "review_excluded": (total(candidate & (after == "ineligible")), None),
         "readmitted": (total(~candidate & (after != "ineligible")), None),
         "eligible": (eligible, None),
@@ -522,6 +527,7 @@ def _table(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> str:
 
 MAIN_BOXES = {"registry": 92, "candidates": 70, "asked": 47, "eligible": 8}  # box -> height (0-100) on the page
 SIDE_BOXES = {"registry_excluded": 81, "review_excluded": 34, "unknown": 21}  # beside the spine, leaving the flow
+NOT_ASKED_Y = 58.5  # beside the spine between the candidates and those sent to review, when any were not sent
 SPINE_X, SIDE_X = 30, 58
 FIGURE_WIDTH, FIGURE_HEIGHT = 7.4, 5.6  # inches; 100 units of height on the page
 BOX_GAP = 3  # units between a box and the one below it, at the least
@@ -554,6 +560,9 @@ def flow_figure(flow: ReviewFlow) -> Figure:
             if moved:
                 text += f"\nof these, best event moved to another scan: {_n(moved)}"
         side[box] = axes.text(SIDE_X, y, text, ha="left", va="center", fontsize=8, bbox=style)
+    if flow.count("not_asked"):  # they reach the boxes below without passing through review
+        text = _box_text(flow, "not_asked") + " (carried as screened to the boxes below)"
+        side["not_asked"] = axes.text(SIDE_X, NOT_ASKED_Y, text, ha="left", va="center", fontsize=8, bbox=style)
     heights = _box_heights(figure, axes, [*main.values(), *side.values()])
     # Down the page: below the box above, each side box at its height or lower, then the last main box.
     above = main["asked"]

@@ -101,6 +101,7 @@ def assert_adds_up(shown) -> None:
     assert box["registry_excluded"] == t[before == "ineligible"].sum()
     assert box["candidates"] == t[before != "ineligible"].sum()
     assert box["candidates"] + box["registry_excluded"] == box["registry"]
+    assert box["asked"] + box["not_asked"] == box["candidates"]
     assert box["review_excluded"] == t[(before != "ineligible") & (after == "ineligible")].sum()
     assert box["review_excluded"] == shown.exclusions["patients"].sum()
     assert box["readmitted"] == t[(before == "ineligible") & (after != "ineligible")].sum()

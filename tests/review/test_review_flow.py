@@ -16,7 +16,7 @@ from oligo_cohort.disclosure import round_count
 from oligo_cohort.errors import UsageError
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.review.export import export_review, write_review_csv
-from oligo_cohort.review.flow import controlled, review_flow, review_flow_of
+from oligo_cohort.review.flow import controlled, flow_figure, review_flow, review_flow_of
 from oligo_cohort.review.importer import import_answers
 from oligo_cohort.review.simulate import fill_answers
 
@@ -54,6 +54,11 @@ def test_the_boxes_add_up_and_name_what_chart_review_excluded(reviewed):
     }
     after = (flow.count("review_excluded"), flow.count("eligible"), flow.count("unknown"))
     assert sum(after) == flow.count("candidates")
+    # 00107 has nothing left to ask: not sent to chart review, yet among the eligible after it. Without its box the
+    # figure read 16 candidates, 15 sent, 2 excluded, 10 unknown and 4 eligible.
+    assert flow.count("not_asked") == 1 and flow.count("asked") + flow.count("not_asked") == flow.count("candidates")
+    texts = [text.get_text() for text in flow_figure(flow).axes[0].texts]
+    assert any(text.startswith("Not sent to chart review: nothing left to ask\nn = 1 (") for text in texts)
     assert flow.count("eligible") == flow.count("confirmed") + flow.count("review_open")
     # 00107 was confirmed already, 00174, 01011 and 20088 become so; 20031 declined and 00217 (unknown only for its
     # performance status, answered) has a medical risk: both drop out.
