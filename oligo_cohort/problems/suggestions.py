@@ -1,13 +1,15 @@
 """Did you mean: the vocabulary name a value not in the vocabulary most likely means.
 
 Only drug names have a vocabulary worth suggesting from (`data_dictionary/drugs.csv` and its aliases); a
-finding's kind names the suggester that applies to it.
+finding's kind names the suggester that applies to it. A required table or column the extract lacks is matched
+against the names it has that the model does not know (`closest_name`): `patient.csv` for `patients`.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from functools import cache
 
 
@@ -56,3 +58,19 @@ _SUGGESTERS: dict[str, Callable[[str | None], str | None]] = {"unknown_drug": su
 def suggestion_for(kind: str, value: str | None) -> str | None:
     """What a finding of `kind` about `value` most likely meant, when its kind has a vocabulary to ask."""
     return _SUGGESTERS.get(kind, _no_suggestion)(value)
+
+
+def closest_name(wanted: str, present: Iterable[str]) -> str | None:
+    """Of the names `present` (tables or columns the model does not know), the one most likely meant for `wanted`,
+    or None: compared without case, spaces and punctuation (`Patient-ID` for `patient_id`), else by spelling
+    (difflib ratio >= 0.8: `patient` for `patients`, `modalty` for `modality`)."""
+    candidates = {_bare(name): name for name in sorted(present, key=str)}
+    bare = _bare(wanted)
+    if bare in candidates:
+        return candidates[bare]
+    found = difflib.get_close_matches(bare, list(candidates), n=1, cutoff=0.8)
+    return candidates[found[0]] if found else None
+
+
+def _bare(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", str(name).lower())

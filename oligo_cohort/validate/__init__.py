@@ -23,6 +23,7 @@ import duckdb
 
 from oligo_cohort.dictionary import Table, tables
 from oligo_cohort.problems import Problem, Severity
+from oligo_cohort.problems.suggestions import closest_name
 from oligo_cohort.side_by_side import Work, row_groups, run_side_by_side, thread_count
 from oligo_cohort.sources import RawExtract, RawTable, UnreadableError
 from oligo_cohort.validate.cross_table import cross_table_checks
@@ -73,7 +74,7 @@ def validate_and_type(
         if raw_table is None:
             unreadable = any(p.table == table.name and p.severity == "fatal" for p in raw.problems)
             missing = table.required and not unreadable  # an unreadable file is already named
-            found_first[table.name] = [_problem(table, "fatal", "required table is missing")] if missing else []
+            found_first[table.name] = [_missing_table(table, raw.problems)] if missing else []
             create_empty_typed(con, table, dates)
             continue
         found_first[table.name] = _shape_problems(table, raw_table)
@@ -99,6 +100,28 @@ def _problem(table: Table, severity: Severity, message: str, column: str | None 
     return Problem(severity, table.name, column, None, None, None, message)
 
 
+# How a source names a table it read that is not one of the model: a folder's file (its name in `value`), a
+# frame given under another name (`oligo_cohort.sources.folder`, `.frames`).
+_NOT_A_TABLE = ("file is not a table of the model; ignored", "not a table of the model; ignored")
+
+
+def _missing_table(table: Table, found: list[Problem]) -> Problem:
+    """A required table the source lacks, with the table it has under a name the model does not know that most
+    likely is it (`patient.csv` for `patients`): the extract then reads 'required table is missing' no more
+    without a word about the file right beside it."""
+    ignored = {p.table: p.value or p.table for p in found if p.message in _NOT_A_TABLE and p.table}
+    meant = closest_name(table.name, ignored)
+    if meant is None:
+        return _problem(table, "fatal", "required table is missing")
+    given = ignored[meant]
+    hint = (
+        f"did you mean {given}? name it {table.name}{given[len(meant) :]}"
+        if given != meant
+        else (f"did you mean the table given as {meant!r}? give it as {table.name!r}")
+    )
+    return _problem(table, "fatal", f"required table is missing ({hint})")
+
+
 def _shape_problems(table: Table, raw_table: RawTable) -> list[Problem]:
     """What a table's shape shows before a row is read: no records, required or optional columns missing,
     columns the dictionary does not know."""
@@ -112,7 +135,10 @@ def _shape_problems(table: Table, raw_table: RawTable) -> list[Problem]:
     for col in table.columns:
         if col.name not in present:
             if col.required:
-                found.append(_problem(table, "fatal", "required column is missing", col.name))
+                unknown = [extra for extra in raw_table.columns if extra not in table.column_names]
+                meant = closest_name(col.name, unknown)
+                hint = f" (did you mean {meant!r}? the column must be named {col.name})" if meant else ""
+                found.append(_problem(table, "fatal", "required column is missing" + hint, col.name))
             else:
                 found.append(_problem(table, "finding", "optional column is absent: read as missing", col.name))
     for extra in raw_table.columns:
