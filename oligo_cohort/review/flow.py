@@ -35,9 +35,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from oligo_cohort.api import ScreeningResult, read_screen_dir
+from oligo_cohort.api import STATUS_ORDER, ScreeningResult, read_screen_dir
 from oligo_cohort.attrition.labels import exclusion_reason
-from oligo_cohort.criteria import CRITERION_IDS, STATUSES
+from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.csv_output import write_csv
 from oligo_cohort.disclosure import controlled_parts
 from oligo_cohort.errors import UsageError
@@ -488,7 +488,8 @@ def _exclusions(excluded: pd.DataFrame) -> pd.DataFrame:
 
 
 def _transitions(patients: pd.DataFrame) -> pd.DataFrame:
-    """Patients per status before x after, and of them those whose best event moved to another scan."""
+    """Patients per status before x after, and of them those whose best event moved to another scan; statuses in
+    the order every table of counts gives them (eligible, unknown, ineligible)."""
     n = patients["n"].astype(int)
     moved = patients["moved"].astype(bool)
     pair = [patients["status_before"], patients["status_after"]]
@@ -501,8 +502,8 @@ def _transitions(patients: pd.DataFrame) -> pd.DataFrame:
             "patients": int(counts.get((s, t), 0)),
             "best_event_moved": int(moved_n.get((s, t), 0)),
         }
-        for s in STATUSES
-        for t in STATUSES
+        for s in STATUS_ORDER
+        for t in STATUS_ORDER
     ]
     return pd.DataFrame(rows)
 

@@ -63,6 +63,9 @@ def test_the_boxes_add_up_and_name_what_chart_review_excluded(reviewed):
     # 00107 was confirmed already, 00174, 01011 and 20088 become so; 20031 declined and 00217 (unknown only for its
     # performance status, answered) has a medical risk: both drop out.
     assert flow.count("eligible") == 4 and flow.count("confirmed") == 4
+    # Statuses in the order of every other table of counts (and of the flow's boxes), not alphabetical.
+    order = ["eligible", "unknown", "ineligible"]
+    assert list(flow.transitions["status_before"].unique()) == order == list(flow.transitions["status_after"][:3])
     transitions = flow.transitions.set_index(["status_before", "status_after"])["patients"]
     assert transitions.sum() == 34
     assert transitions[("eligible", "ineligible")] == 1 and transitions[("unknown", "ineligible")] == 1
