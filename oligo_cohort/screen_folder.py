@@ -61,7 +61,7 @@ from oligo_cohort.csv_output import INERT_MARK
 from oligo_cohort.database import connect
 from oligo_cohort.dictionary import EARLIEST_PLAUSIBLE_DATE
 from oligo_cohort.errors import UsageError
-from oligo_cohort.file_kinds import file_kind
+from oligo_cohort.file_kinds import file_kind, with_article
 from oligo_cohort.problems import shortened
 from oligo_cohort.protocol import Parameters, Protocol, load_protocol
 from oligo_cohort.screening_result import ScreeningResult
@@ -102,8 +102,14 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
     from oligo_cohort.results import RESULT_TABLES
 
     folder = Path(path)
-    if not folder.is_dir():
-        raise ScreenFolderError(f"{folder} is not a folder written by `oligo-cohort screen`")
+    # What the path is, named: a mistyped path is told apart from a file given where the folder belongs.
+    folder_kind = file_kind(folder)
+    if folder_kind == "missing":
+        raise ScreenFolderError(f"{folder} does not exist: give the folder `oligo-cohort screen --out` wrote")
+    if folder_kind != "folder":
+        raise ScreenFolderError(
+            f"{folder} is {with_article(folder_kind)}, not a folder written by `oligo-cohort screen`"
+        )
     manifest_path = folder / MANIFEST
     kind = file_kind(manifest_path)
     if kind == "missing":

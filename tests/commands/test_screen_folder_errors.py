@@ -258,6 +258,33 @@ def test_commands_on_a_broken_folder_exit_2_and_write_nothing(tmp_path, screen_d
     assert sorted(p.name for p in tmp_path.iterdir()) == ["screen"]
 
 
+SCREEN_DIR_COMMANDS = {
+    "attrition": ["attrition", "{folder}", "--out", "{out}"],
+    "accrual": ["accrual", "{folder}", "--target", "5", "--start", "2025-01-01", "--out", "{out}"],
+    "review export": ["review", "export", "{folder}", "--out", "{out}"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(SCREEN_DIR_COMMANDS))
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("no-such-screen", "does not exist: give the folder `oligo-cohort screen --out` wrote"),
+        ("a-file.csv", "is a text file, not a folder written by `oligo-cohort screen`"),
+    ],
+)
+def test_a_screen_folder_path_that_is_mistyped_or_a_file_is_named_as_such(tmp_path, capsys, command, given, said):
+    """A mistyped SCREEN_DIR is said not to exist, and a file given in its place is named as a file: "is not a
+    folder written by `oligo-cohort screen`" sent the user looking for what was wrong with a folder that is not there."""
+    (tmp_path / "a-file.csv").write_text("patient_id\n00107\n", encoding="utf-8")
+    folder, out = tmp_path / given, tmp_path / "out"
+    argv = [word.format(folder=folder, out=out) for word in SCREEN_DIR_COMMANDS[command]]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"oligo-cohort: error: {folder} {said}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file.csv"]
+
+
 def test_a_screen_after_its_cut_off_is_refused_not_stretched_to_year_9999(tmp_path, screen_dir, capsys):
     folder = copy(screen_dir, tmp_path / "screen")
     rows = rows_of(folder / "events.csv")
