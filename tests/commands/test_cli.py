@@ -114,6 +114,30 @@ def test_unknown_protocol_parameter_is_a_usage_error(tmp_path, capsys):
     assert "unknown protocol parameter 'floor'" in capsys.readouterr().err
 
 
+MISTYPED = [
+    (["scren", "{demo}", "--out", "{out}"], "oligo-cohort: error: argument COMMAND: invalid choice: 'scren'; did you mean 'screen'?"),
+    (["screen", "{demo}", "--out", "{out}", "--worklst"], "oligo-cohort screen: error: unrecognized arguments: --worklst; did you mean '--worklist'?"),
+    (["screen", "{demo}", "--out", "{out}", "--as_of", "2024-06-30"], "oligo-cohort screen: error: unrecognized arguments: --as_of 2024-06-30; did you mean '--as-of'?"),
+    (["screen", "{demo}", "--out", "{out}", "--engine", "DuckDB"], "oligo-cohort screen: error: argument --engine: invalid choice: 'DuckDB'; did you mean 'duckdb'?"),
+    (["screen", "{demo}", "--out", "{out}", "--engine", "polars"], "oligo-cohort screen: error: argument --engine: invalid choice: 'polars' (choose from 'duckdb', 'pandas', 'spark')"),
+    (["review", "exprt", "{out}", "--out", "{out}"], "oligo-cohort review: error: argument STEP: invalid choice: 'exprt'; did you mean 'export'?"),
+    (["review", "export", "{out}", "--out", "{out}", "--sites", "A"], "oligo-cohort review export: error: unrecognized arguments: --sites A; did you mean '--site'?"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("argv", "said"), MISTYPED)
+def test_a_typo_is_named_by_its_command_with_the_closest_word(tmp_path, capsys, argv, said):
+    """A typo is refused by the command it was typed for (not by `oligo-cohort`, whose usage showed no such option)
+    with the closest word it knows, and nothing is written."""
+    words = [w.format(demo=demo_extract_dir(), out=tmp_path / "out") for w in argv]
+    with pytest.raises(SystemExit) as stopped:
+        main(words)
+    assert stopped.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith(said), last
+    assert not (tmp_path / "out").exists()
+
+
 def test_installed_command_runs(tmp_path):
     """The console script a user types, in a fresh process."""
     done = subprocess.run(
