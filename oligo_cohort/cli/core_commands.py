@@ -160,8 +160,11 @@ def _print_summary(result, out: Path) -> None:
 
     counts = result.counts()
     total = sum(counts.values())
+    # Worklist mode fails every closed window, so its counts are not a registry screen's: the header says so.
+    mode = "; worklist mode (closed registration windows fail)" if result.worklist else ""
     print(
-        f"\nProtocol {result.protocol.name} ({result.protocol.version}); cut-off {result.as_of}; engine {result.engine}"
+        f"\nProtocol {result.protocol.name} ({result.protocol.version}); cut-off {result.as_of}; "
+        f"engine {result.engine}{mode}"
     )
     print(f"{total:,} patients: " + ", ".join(f"{counts.get(s, 0):,} {s}" for s in STATUS_ORDER))
     print("\nOutcome of each criterion (patients, best event):")
@@ -175,7 +178,24 @@ def _print_summary(result, out: Path) -> None:
             print(line)
     else:
         print("\nNo data-quality findings.")
+    if result.worklist:
+        print(_worklist_line(result, shown_path(out / "worklist.csv")))
     print(f"Results in {shown_path(out)}/")
+
+
+def _worklist_line(result, where: str) -> str:
+    """How many patients a site can still register at the cut-off: the worklist is what a site runs `--worklist` for,
+    and the status counts above do not give it (a patient may be unknown on a closed window, or dead)."""
+    from oligo_cohort.worklist import worklist_relation
+
+    listed = int(worklist_relation(result).aggregate("count(*)").fetchall()[0][0])
+    if not listed:
+        return f"\nWorklist: no patient's registration window is open at the cut-off {result.as_of} ({where} is empty)"
+    patients = "patient" if listed == 1 else "patients"
+    return (
+        f"\nWorklist: {listed:,} {patients} whose registration window is open at the cut-off {result.as_of} "
+        f"(every one in {where})"
+    )
 
 
 def _outcome_lines(counts: list[tuple[str, dict[str, int]]]) -> list[str]:

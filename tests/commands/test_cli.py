@@ -75,18 +75,32 @@ def test_manifest_and_read_back(demo_output):
     ]
 
 
-def test_worklist_mode_lists_open_windows_with_deadlines(tmp_path):
+def test_worklist_mode_lists_open_windows_with_deadlines(tmp_path, capsys):
     out = tmp_path / "worklist"
     assert main(["screen", str(demo_extract_dir()), "--out", str(out), "--worklist"]) == 0
     assert header(out / "worklist.csv") == list(WORKLIST_COLUMNS)
     rows = read_csv(out / "worklist.csv")
     manifest = json.loads((out / "manifest.json").read_text())
+    # The summary says the counts are a worklist screen's, and how many patients a site can still register.
+    printed = capsys.readouterr().out
+    assert "; worklist mode (closed registration windows fail)" in printed
+    assert (
+        f"Worklist: {len(rows)} patients whose registration window is open at the cut-off {manifest['as_of']}"
+        in printed
+    )
     assert rows, "the demo extract has patients whose window is open at its cut-off"
     for row in rows:
         assert row["status"] != "ineligible"
         assert int(row["days_left"]) >= 0
         assert row["registration_from"] <= row["registration_deadline"]
         assert row["registration_deadline"] >= manifest["as_of"]
+
+
+def test_a_worklist_screen_with_no_open_window_says_so(tmp_path, capsys):
+    out = tmp_path / "worklist"
+    assert main(["screen", str(demo_extract_dir()), "--out", str(out), "--worklist", "--as-of", "2020-01-01"]) == 0
+    assert read_csv(out / "worklist.csv") == []
+    assert "Worklist: no patient's registration window is open at the cut-off 2020-01-01" in capsys.readouterr().out
 
 
 def test_screen_refuses_to_overwrite_a_folder_that_is_not_a_result(tmp_path, capsys):
