@@ -152,6 +152,28 @@ def test_a_typo_is_named_by_its_command_with_the_closest_word(tmp_path, capsys, 
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["omop", "cdm", "--gap-days", "-5"], "argument --gap-days: -5 is not a number of days from 0 to 3650"),
+        (["omop", "cdm", "--gap-days", "x"], "argument --gap-days: 'x' is not a whole number of days"),
+        (["nkr", "nkr.csv", "--gap-days", "30"], "--gap-days applies to `import omop` only"),
+        (["omop", "cdm", "--items", "items.yaml"], "--items applies to `import nkr` only"),
+    ],
+)
+def test_an_import_option_of_the_other_model_or_out_of_range_is_refused(tmp_path, capsys, argv, said):
+    """`--gap-days` for an NKR file was ignored without a word, and a negative gap taken; each is refused before the
+    source is read (it need not exist) and nothing is written."""
+    out = tmp_path / "extract"
+    try:
+        code = main(["import", *argv, "--out", str(out)])
+    except SystemExit as stopped:  # argparse refuses a value of the wrong type
+        code = stopped.code
+    assert code == 2
+    assert said in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_installed_command_runs(tmp_path):
     """The console script a user types, in a fresh process."""
     done = subprocess.run(
