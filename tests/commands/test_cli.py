@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -172,6 +173,24 @@ def test_an_import_option_of_the_other_model_or_out_of_range_is_refused(tmp_path
     assert code == 2
     assert said in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_refused_destination_reads_as_a_sentence(tmp_path, capsys, demo_output):
+    """The refusals of `--out` and `--problems` read right: "this is an `attrition` output" (not "a `attrition`"),
+    and a user's file "is not a problems file ... (one whose first line is a problems header)", where "(its first
+    line is a problems header)" said the opposite of what was found."""
+    other = tmp_path / "screen"
+    shutil.copytree(demo_output, other)  # an earlier `screen` output, as the tool wrote it
+    assert main(["accrual", str(demo_output), "--target", "5", "--start", "2025-06-01", "--out", str(other)]) == 2
+    assert "; this is an `accrual` output. Choose another folder" in capsys.readouterr().err
+    notes = tmp_path / "notes.csv"
+    notes.write_text("patient_id,note\n00217,call back\n", encoding="utf-8")
+    assert main(["validate", str(demo_extract_dir()), "--problems", str(notes)]) == 2
+    assert (
+        f"--problems {notes} exists and is not a problems file written by oligo-cohort (one whose first line is a "
+        "problems header); it is left alone" in capsys.readouterr().err
+    )
+    assert notes.read_text(encoding="utf-8") == "patient_id,note\n00217,call back\n"
 
 
 def test_installed_command_runs(tmp_path):
