@@ -3,6 +3,7 @@ as printed. A plugged command's module is imported only when that command runs.
 """
 
 import argparse
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -208,18 +209,29 @@ def example_commands(command: str) -> list[str]:
 
 
 def example_epilog(command: str) -> str:
-    """The epilog of a command's --help: its example, and what it runs on."""
+    """The epilog of a command's --help: its example, and what it runs on (an example that reads nothing, as
+    `synth`'s, claims no input: it said "on the bundled demo extract")."""
     lines = example_commands(command)
     if not lines:
         return ""
+    examples = EXAMPLES[command]
+    # What the examples read: a folder an earlier example writes (not one they write themselves, `--out X`), or
+    # the bundled demo extract (`demo` screens it).
+    reads = {
+        word for example in examples for word in re.findall(r"(?<!--out )(?<![\w-])(demo-output|review-out)/?", example)
+    }
     if command in OWN_INPUT_EXAMPLES:
-        where = "with a file of your own"
-    elif any("demo-output" in line for line in lines):
-        where = "on the demo, after `make demo` (or `oligo-cohort demo`) has written demo-output/"
+        where = " (with a file of your own)"
+    elif "review-out" in reads:
+        where = " (on the demo, after `oligo-cohort review export demo-output --out review-out`)"
+    elif "demo-output" in reads:
+        where = " (on the demo, after `make demo` (or `oligo-cohort demo`) has written demo-output/)"
+    elif any("{demo}" in example or example.startswith("{prog} demo") for example in examples):
+        where = " (on the bundled demo extract)"
     else:
-        where = "on the bundled demo extract"
+        where = ""
     title = "Examples" if len(lines) > 1 else "Example"
-    return f"{title} ({where}):\n\n" + "\n".join(f"  {line}" for line in lines)
+    return f"{title}{where}:\n\n" + "\n".join(f"  {line}" for line in lines)
 
 
 # Subcommands whose options and work live in their own package (module exposes configure(parser) and run(args)).

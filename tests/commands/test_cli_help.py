@@ -21,7 +21,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from oligo_cohort.cli import EXAMPLES, OWN_INPUT_EXAMPLES, build_parser, command_prefix, example_commands, main
+from oligo_cohort.cli import (
+    EXAMPLES,
+    OWN_INPUT_EXAMPLES,
+    build_parser,
+    command_prefix,
+    example_commands,
+    example_epilog,
+    main,
+)
 from oligo_cohort.paths import demo_extract_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +68,31 @@ def test_help_shows_every_default_and_an_example(command, capsys):
     for example in example_commands(command):
         assert example in text, "the example is printed whole, on one line"
     assert "-v, --verbose" in text and "-q, --quiet" in text
+
+
+AFTER_DEMO = " (on the demo, after `make demo` (or `oligo-cohort demo`) has written demo-output/)"
+EXAMPLE_INPUTS = {
+    "": " (on the bundled demo extract)",
+    "demo": " (on the bundled demo extract)",  # it writes demo-output/, it does not read it
+    "screen": " (on the bundled demo extract)",
+    "synth": "",  # reads nothing
+    "dictionary": "",
+    "attrition": AFTER_DEMO,
+    "review export": AFTER_DEMO,
+    "review import": " (on the demo, after `oligo-cohort review export demo-output --out review-out`)",
+    "import": " (with a file of your own)",
+}
+
+
+@pytest.mark.parametrize("command", sorted(EXAMPLE_INPUTS))
+def test_the_example_says_what_it_reads(command):
+    """`synth --help` said its example ran "on the bundled demo extract", which it does not read, `demo --help`
+    that it needed demo-output/, which it writes, and `review import --help` named the demo extract but not the
+    review-out/ its example reads."""
+    assert example_epilog(command).split(":\n", 1)[0] in (
+        f"Example{EXAMPLE_INPUTS[command]}",
+        f"Examples{EXAMPLE_INPUTS[command]}",
+    )
 
 
 def test_plain_help_imports_no_plugged_command():
