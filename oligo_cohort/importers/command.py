@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     report = result.report
     print(f"Imported {report.kind} from {report.source} into {out}/")
     for table, n in report.mapped.items():
-        print(f"  {table:<22} {n:>10,} rows")
+        print(f"  {table:<22} {n:>10,} {'row' if n == 1 else 'rows'}")
     dropped = sum(report.drops.values())
     print(f"{dropped:,} source row(s)/value(s) not carried over (reasons in mapping_report.md)")
     if report.conflicts:

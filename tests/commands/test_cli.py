@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -203,3 +204,13 @@ def test_installed_command_runs(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "patients:" in done.stdout
+
+
+def test_counts_of_one_read_in_the_singular(tmp_path, capsys):
+    """A one-patient extract is validated as "patients 1 row" and screened as "1 patient: ...", not "1 rows"."""
+    extract = tmp_path / "one"
+    assert main(["synth", "--patients", "1", "--sites", "1", "--format", "csv", "--out", str(extract), "-q"]) == 0
+    assert main(["validate", str(extract), "-q"]) == 0
+    assert re.search(r"^  patients +1 row$", capsys.readouterr().out, re.MULTILINE)
+    assert main(["screen", str(extract), "--out", str(tmp_path / "screen"), "-q"]) == 0
+    assert "\n1 patient: " in capsys.readouterr().out
