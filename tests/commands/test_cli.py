@@ -214,3 +214,20 @@ def test_counts_of_one_read_in_the_singular(tmp_path, capsys):
     assert re.search(r"^  patients +1 row$", capsys.readouterr().out, re.MULTILINE)
     assert main(["screen", str(extract), "--out", str(tmp_path / "screen"), "-q"]) == 0
     assert "\n1 patient: " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("problems", [False, True])
+def test_a_failed_run_does_not_deny_the_problems_file_it_wrote(tmp_path, capsys, problems):
+    """A fatal extract ended "wrote every problem to FILE" then "No output was written": the last line now says
+    nothing else was written, and says "no output" only when no file was."""
+    (tmp_path / "extract").mkdir()
+    listed = tmp_path / "problems.csv"
+    argv = ["validate", str(tmp_path / "extract"), *(["--problems", str(listed)] if problems else [])]
+    assert main(argv) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-2:]
+    if problems:
+        assert last == [f"wrote every problem to {listed}", "Nothing else was written. Fix the extract and run again."]
+        assert listed.read_text(encoding="utf-8").startswith("severity,table,column,row,record_id,value,message\n")
+    else:
+        assert last[-1] == "No output was written. Fix the extract and run again."
+        assert not listed.exists()
