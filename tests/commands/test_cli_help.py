@@ -274,6 +274,31 @@ def test_verbose_and_quiet_set_what_stderr_shows(before, after, shown, tmp_path,
         assert any("write outputs" in line for line in stages)
 
 
+def test_a_python_user_sees_the_stages_once_logging_shows_info(capsys, caplog):
+    """As the README says: after `logging.basicConfig(level=logging.INFO)` a screen's stages are logged, with no
+    reporter set up by hand (they were logged only inside `tracking(...)`, which no user is told of)."""
+    from oligo_cohort.api import screen
+
+    with caplog.at_level(logging.INFO, logger="oligo_cohort"):
+        screen(demo_extract_dir())
+    assert capsys.readouterr().out == ""
+    ends = [r for r in caplog.records if getattr(r, "stage_event", None) == "end"]
+    assert {getattr(r, "stage", None) for r in ends} >= {"read", "validate", "explain"}
+    assert all(r.levelno == logging.INFO for r in ends if r.depth == 0)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="oligo_cohort"):
+        screen(demo_extract_dir())
+    assert caplog.records == []
+
+
+def test_verbose_shows_the_stages_of_a_command_that_keeps_no_measures(tmp_path, capsys):
+    """`report -v` screens the extract, and showed none of its stages (only screen, demo and validate did)."""
+    out = tmp_path / "report"
+    assert main(["report", str(demo_extract_dir()), "--out", str(out), "--no-screen-output", "-v"]) == 0
+    stages = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[") and " s] " in line]
+    assert any("validate: " in line and "peak memory" in line for line in stages), stages
+
+
 def test_the_library_prints_nothing_and_logs_its_stages(capsys, caplog):
     from oligo_cohort.api import screen
     from oligo_cohort.progress import RunProgress, tracking
