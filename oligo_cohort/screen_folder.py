@@ -113,7 +113,7 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
     manifest_path = folder / MANIFEST
     kind = file_kind(manifest_path)
     if kind == "missing":
-        raise ScreenFolderError(f"{folder} is not a screen output folder (no {MANIFEST})")
+        raise ScreenFolderError(f"{folder} is not a screen output folder (no {MANIFEST}){_what_it_is(folder)}")
     problems: list[str] = []
     manifest = _read_manifest(manifest_path, problems)
     con = connect()
@@ -147,6 +147,25 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
         screened_source=manifest["screened_source"],
         unread={name: partial(_read_when_asked, con, folder, name, manifest) for name in READ_WHEN_ASKED},
     )
+
+
+def _what_it_is(folder: Path) -> str:
+    """What a folder given as a screen result is instead, when this tool wrote it: the folder of a report (whose
+    screen/ is one), an extract or another command's output; the usual mistakes, each named."""
+    from oligo_cohort.destination.markers import MarkerError, read_marker
+
+    try:
+        marker = read_marker(folder)
+    except MarkerError:
+        return ""
+    if marker is None:
+        return ""
+    if marker.kind == "report" and file_kind(folder / "screen" / MANIFEST) != "missing":
+        return f": it is a report; its patient-level screen result is {folder / 'screen'}"
+    extract_by = {"import": "import", "synth": "synth", "reviewed-extract": "review import"}.get(marker.kind)
+    if extract_by is not None:
+        return f": it is an extract (written by `oligo-cohort {extract_by}`); screen it first"
+    return f": it is {'an' if marker.kind[0] in 'aeiou' else 'a'} `{marker.kind}` output of oligo-cohort"
 
 
 def _read_when_asked(con: duckdb.DuckDBPyConnection, folder: Path, name: str, manifest: dict) -> None:

@@ -285,6 +285,28 @@ def test_a_screen_folder_path_that_is_mistyped_or_a_file_is_named_as_such(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file.csv"]
 
 
+def test_an_output_of_the_tool_given_as_a_screen_folder_is_named_for_what_it_is(tmp_path, screen_dir, capsys):
+    """The usual mistakes, a report folder (whose screen/ is the result), an extract and another command's output
+    given as SCREEN_DIR, are named: "is not a screen output folder (no manifest.json)" alone left the user guessing."""
+    report = tmp_path / "report"
+    extract = tmp_path / "extract"
+    attrition = tmp_path / "attrition"
+    assert main(["attrition", str(screen_dir), "--out", str(attrition), "--no-figures", "-q"]) == 0
+    assert main(["synth", "--patients", "5", "--sites", "1", "--out", str(extract), "-q"]) == 0
+    assert main(["report", str(demo_extract_dir()), "--out", str(report), "--formats", "svg", "-q"]) == 0
+    capsys.readouterr()
+    expected = {
+        report: f": it is a report; its patient-level screen result is {report / 'screen'}",
+        extract: ": it is an extract (written by `oligo-cohort synth`); screen it first",
+        attrition: ": it is an `attrition` output of oligo-cohort",
+    }
+    for folder, said in expected.items():
+        assert main(["attrition", str(folder), "--out", str(tmp_path / "out")]) == 2
+        message = f"oligo-cohort: error: {folder} is not a screen output folder (no manifest.json){said}"
+        assert capsys.readouterr().err.strip() == message
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_screen_after_its_cut_off_is_refused_not_stretched_to_year_9999(tmp_path, screen_dir, capsys):
     folder = copy(screen_dir, tmp_path / "screen")
     rows = rows_of(folder / "events.csv")
