@@ -160,16 +160,25 @@ def tracking(progress: RunProgress) -> Iterator[RunProgress]:
 
 @contextmanager
 def stage(name: str) -> Iterator[None]:
-    """Mark a stage of the current run (only a check for interrupts when nothing is tracking).
+    """Mark a stage of the current run.
+
+    When nothing tracks the run (a Python user's call, a command that keeps no measures of its own: `report`,
+    `review export`...) the stage is still told to the log whenever its records would be shown, measured by a
+    reporter of its own that the stages inside it share; otherwise it is only a check for interrupts. Without
+    this, `logging.basicConfig(level=logging.INFO)` showed a Python user no stage, and `--verbose` showed none
+    for most commands.
 
     Each stage boundary stops the run if Ctrl-C or SIGTERM arrived, even when the interrupt's exception was
     caught and dropped on the way (a DuckDB error handled as an input problem, say).
     """
     raise_if_interrupted()
     progress = _current.get()
-    if progress is None:
-        yield
-    else:
+    if progress is not None:
         with progress.stage(name):
             yield
+    elif log.isEnabledFor(logging.INFO):
+        with tracking(RunProgress()) as own, own.stage(name):
+            yield
+    else:
+        yield
     raise_if_interrupted()

@@ -61,7 +61,7 @@ from oligo_cohort.csv_output import INERT_MARK
 from oligo_cohort.database import connect
 from oligo_cohort.dictionary import EARLIEST_PLAUSIBLE_DATE
 from oligo_cohort.errors import UsageError
-from oligo_cohort.file_kinds import file_kind
+from oligo_cohort.file_kinds import file_kind, with_article
 from oligo_cohort.problems import shortened
 from oligo_cohort.protocol import Parameters, Protocol, load_protocol
 from oligo_cohort.screening_result import ScreeningResult
@@ -102,12 +102,18 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
     from oligo_cohort.results import RESULT_TABLES
 
     folder = Path(path)
-    if not folder.is_dir():
-        raise ScreenFolderError(f"{folder} is not a folder written by `oligo-cohort screen`")
+    # What the path is, named: a mistyped path is told apart from a file given where the folder belongs.
+    folder_kind = file_kind(folder)
+    if folder_kind == "missing":
+        raise ScreenFolderError(f"{folder} does not exist: give the folder `oligo-cohort screen --out` wrote")
+    if folder_kind != "folder":
+        raise ScreenFolderError(
+            f"{folder} is {with_article(folder_kind)}, not a folder written by `oligo-cohort screen`"
+        )
     manifest_path = folder / MANIFEST
     kind = file_kind(manifest_path)
     if kind == "missing":
-        raise ScreenFolderError(f"{folder} is not a screen output folder (no {MANIFEST})")
+        raise ScreenFolderError(f"{folder} is not a screen output folder (no {MANIFEST}){_what_it_is(folder)}")
     problems: list[str] = []
     manifest = _read_manifest(manifest_path, problems)
     con = connect()
@@ -141,6 +147,25 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
         screened_source=manifest["screened_source"],
         unread={name: partial(_read_when_asked, con, folder, name, manifest) for name in READ_WHEN_ASKED},
     )
+
+
+def _what_it_is(folder: Path) -> str:
+    """What a folder given as a screen result is instead, when this tool wrote it: the folder of a report (whose
+    screen/ is one), an extract or another command's output; the usual mistakes, each named."""
+    from oligo_cohort.destination.markers import MarkerError, read_marker
+
+    try:
+        marker = read_marker(folder)
+    except MarkerError:
+        return ""
+    if marker is None:
+        return ""
+    if marker.kind == "report" and file_kind(folder / "screen" / MANIFEST) != "missing":
+        return f": it is a report; its patient-level screen result is {folder / 'screen'}"
+    extract_by = {"import": "import", "synth": "synth", "reviewed-extract": "review import"}.get(marker.kind)
+    if extract_by is not None:
+        return f": it is an extract (written by `oligo-cohort {extract_by}`); screen it first"
+    return f": it is {'an' if marker.kind[0] in 'aeiou' else 'a'} `{marker.kind}` output of oligo-cohort"
 
 
 def _read_when_asked(con: duckdb.DuckDBPyConnection, folder: Path, name: str, manifest: dict) -> None:

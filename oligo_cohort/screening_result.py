@@ -129,7 +129,10 @@ class ScreeningResult:
         return self._typed(self.con.execute(query, {"values": list(values)}).df(), name)
 
     def _table(self, name: str) -> ResultTable:
-        """The output table `name`, read into the connection first if it has not been yet."""
+        """The output table `name`, read into the connection first if it has not been yet; a name that is no output
+        table (`as_text("worklist")`, `query("patient")`) is a UsageError naming the tables, not a KeyError."""
+        if name not in RESULT_TABLES:
+            raise UsageError(f"{name!r} is not an output table: choose one of {', '.join(RESULT_TABLES)}")
         result = RESULT_TABLES[name]
         read = self._unread.get(name)
         if read is not None:
@@ -186,8 +189,6 @@ class ScreeningResult:
         outcomes and statuses as `pl.Enum` in their order, through Arrow without pandas."""
         import polars as pl
 
-        if name not in RESULT_TABLES:
-            raise UsageError(f"to_polars({name!r}): choose one of {', '.join(RESULT_TABLES)}")
         frame = pl.from_arrow(self.typed_query(name).to_arrow_table())
         assert isinstance(frame, pl.DataFrame)
         return frame.with_columns(

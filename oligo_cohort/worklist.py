@@ -126,7 +126,7 @@ def worklist_figure_note(result: ScreenResult) -> str | None:
     return f"Worklist mode, cut-off {result.as_of}: a closed registration window fails inc_imaging_window."
 
 
-def worklist_headline(result: ScreenResult) -> str:
+def worklist_headline(result: ScreenResult, where: str = "worklist.csv") -> str:
     """What a site reads first about its worklist: how many patients at how many sites can still be registered at
     the cut-off, and the nearest deadline; said even when nobody is listed, so that an empty worklist is not
     mistaken for a run that wrote none."""
@@ -138,11 +138,11 @@ def worklist_headline(result: ScreenResult) -> str:
     if not patients:
         return (
             f"Worklist at the cut-off {result.as_of}: no patient's registration window is open "
-            "(worklist.csv holds its header only)."
+            f"({where} holds its header only)."
         )
     who = f"{patients:,} patient{'s' if patients != 1 else ''} at {sites:,} site{'s' if sites != 1 else ''}"
     left = f"{days_left:,} day{'s' if days_left != 1 else ''} left"
     return (
         f"Worklist at the cut-off {result.as_of}: {who} can still be registered; "
-        f"the nearest deadline {deadline} ({left}). Every one, soonest deadline first, in worklist.csv."
+        f"the nearest deadline {deadline} ({left}). Every one, soonest deadline first, in {where}."
     )

@@ -83,10 +83,7 @@ def load_screening(source: str | Path | ScreeningResult) -> ScreeningResult:
 
     if isinstance(source, ScreeningResult):
         return source
-    folder = Path(source)
-    if not folder.is_dir():
-        raise UsageError(f"{folder} is not a folder written by `oligo-cohort screen`")
-    return read_screen_dir(folder)
+    return read_screen_dir(source)  # which names a path that is missing or not a folder
 
 
 def enrol_share(patients: pd.DataFrame, assumptions: Assumptions) -> pd.Series:

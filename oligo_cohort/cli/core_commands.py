@@ -117,7 +117,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     counts = {t: loaded.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in sorted(loaded.present)}
     print(f"{loaded.origin}: no fatal problems; cut-off {loaded.as_of}")
     for table, n in counts.items():
-        print(f"  {table:<22} {n:>10,} rows")
+        print(f"  {table:<22} {n:>10,} {'row' if n == 1 else 'rows'}")
     findings = classified(loaded.findings)
     see = str(args.problems_file.requested) if args.problems_file else "--problems FILE"
     if findings:
@@ -160,11 +160,16 @@ def _print_summary(result, out: Path) -> None:
 
     counts = result.counts()
     total = sum(counts.values())
+    # Worklist mode fails every closed window, so its counts are not a registry screen's: the header says so.
+    mode = "; worklist mode (closed registration windows fail)" if result.worklist else ""
     print(
-        f"\nProtocol {result.protocol.name} ({result.protocol.version}); cut-off {result.as_of}; engine {result.engine}"
-        + ("; worklist mode" if result.worklist else "")
+        f"\nProtocol {result.protocol.name} ({result.protocol.version}); cut-off {result.as_of}; "
+        f"engine {result.engine}{mode}"
     )
-    print(f"{total:,} patients: " + ", ".join(f"{counts.get(s, 0):,} {s}" for s in STATUS_ORDER))
+    print(
+        f"{total:,} {'patient' if total == 1 else 'patients'}: "
+        + ", ".join(f"{counts.get(s, 0):,} {s}" for s in STATUS_ORDER)
+    )
     print("\nOutcome of each criterion (patients, best event):")
     for line in _outcome_lines(result.outcome_counts()):
         print(line)
@@ -179,7 +184,7 @@ def _print_summary(result, out: Path) -> None:
     if result.worklist:
         from oligo_cohort.worklist import worklist_headline
 
-        print("\n" + worklist_headline(result))
+        print("\n" + worklist_headline(result, shown_path(out / "worklist.csv")))
     print(f"Results in {shown_path(out)}/")
 
 

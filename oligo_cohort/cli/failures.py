@@ -92,4 +92,6 @@ def _report_input_error(exc: InputError, problems_file: OutputFile | None) -> No
         print(f"wrote every problem to {problems_file.requested}", file=sys.stderr)
     if failed is not None:
         print(f"oligo-cohort: error: {failed}", file=sys.stderr)
-    print("No output was written. Fix the extract and run again.", file=sys.stderr)
+    # After "wrote every problem to FILE", "no output" would deny the file just named: the rest was not written.
+    nothing = "Nothing else was written" if written else "No output was written"
+    print(f"{nothing}. Fix the extract and run again.", file=sys.stderr)

@@ -3,6 +3,7 @@ as printed. A plugged command's module is imported only when that command runs.
 """
 
 import argparse
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -137,6 +138,46 @@ class _Parser(argparse.ArgumentParser):
             self.epilog = example_epilog(self.prog.split(" ", 1)[1] if " " in self.prog else "")
         return super().format_help()
 
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        """The options, as argparse parses them; a word no option takes is named by the command it was given to.
+
+        argparse leaves the words a command does not know to `oligo-cohort` itself, which showed its own usage
+        (`oligo-cohort [-h] [--version] [-v] [-q] COMMAND ...`) for `screen ... --worklst`, and no hint.
+        """
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            given_to = self._chosen(parsed)
+            hint = _closest(extras[0].split("=", 1)[0], given_to._option_string_actions) if extras[0][:1] == "-" else ""
+            given_to.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+        return parsed
+
+    def _chosen(self, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+        """The parser of the command (and step) the words chose: `oligo-cohort review export` for its options."""
+        chosen: argparse.ArgumentParser = self
+        while True:
+            commands = next((a for a in chosen._actions if isinstance(a, argparse._SubParsersAction)), None)
+            name = getattr(parsed, commands.dest, None) if commands is not None else None
+            if name not in (commands.choices if commands is not None else {}):
+                return chosen
+            chosen = commands.choices[name]
+
+    def _check_value(self, action: argparse.Action, value: object) -> None:
+        """A value outside an option's choices (a command, an engine...) is refused with the closest choice."""
+        if action.choices is not None and value not in action.choices:
+            choices = ", ".join(repr(c) for c in action.choices)
+            hint = _closest(str(value), [str(c) for c in action.choices])
+            raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint} (choose from {choices})")
+        super()._check_value(action, value)
+
+
+def _closest(word: str, known) -> str:
+    """`"; did you mean 'X'?"` for the known word closest to a mistyped one (letter case aside), else `""`."""
+    import difflib
+
+    by_lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1)
+    return f"; did you mean {by_lower[close[0]]!r}?" if close else ""
+
 
 # One example per command, each runs as printed from the repository: on the bundled demo extract ({demo}), or on
 # the screen folder `make demo` writes (demo-output/). {prog} is the command as this user runs it.
@@ -168,18 +209,27 @@ def example_commands(command: str) -> list[str]:
 
 
 def example_epilog(command: str) -> str:
-    """The epilog of a command's --help: its example, and what it runs on."""
+    """The epilog of a command's --help: its example, and what it runs on (an example that reads nothing, as
+    `synth`'s, claims no input: it said "on the bundled demo extract")."""
     lines = example_commands(command)
     if not lines:
         return ""
+    examples = EXAMPLES[command]
+    # What the examples read: a folder an earlier example writes (not one they write themselves, `--out X`), or
+    # the bundled demo extract (`demo` screens it).
+    reads = {
+        word for example in examples for word in re.findall(r"(?<!--out )(?<![\w-])(demo-output|review-out)/?", example)
+    }
     if command in OWN_INPUT_EXAMPLES:
         where = " (with a file of your own)"
-    elif any("demo-output" in line for line in lines):
+    elif "review-out" in reads:
+        where = " (on the demo, after `oligo-cohort review export demo-output --out review-out`)"
+    elif "demo-output" in reads:
         where = " (on the demo, after `make demo` (or `oligo-cohort demo`) has written demo-output/)"
-    elif any("{demo}" in example for example in EXAMPLES[command]):
+    elif any("{demo}" in example or example.startswith("{prog} demo") for example in examples):
         where = " (on the bundled demo extract)"
     else:
-        where = ""  # it reads no extract (`synth` writes one)
+        where = ""
     title = "Examples" if len(lines) > 1 else "Example"
     return f"{title}{where}:\n\n" + "\n".join(f"  {line}" for line in lines)
 

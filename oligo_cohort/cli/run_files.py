@@ -42,7 +42,7 @@ def problems_destination(args: argparse.Namespace) -> OutputFile | None:
     inputs = [getattr(args, "extract", None), *(getattr(args, "files", None) or [])]
     destination = OutputFile(
         path,
-        what="a problems file written by oligo-cohort (its first line is a problems header)",
+        what="a problems file written by oligo-cohort (one whose first line is a problems header)",
         recognise=starts_with_line(*problems_headers()),
         inputs=[*inputs, *protocol_paths(getattr(args, "protocol", None))],
         protected=protected,

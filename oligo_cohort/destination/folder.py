@@ -129,8 +129,9 @@ class OutputFolder:
                 f"and no {MARKER}); it is left alone. Choose a new or empty folder"
             )
         if marker.kind != self.kind:
+            article = "an" if self.kind[0] in "aeiou" else "a"  # an `attrition`, an `accrual`, an `import` output
             return (
-                f"holds an earlier `{marker.kind}` output of oligo-cohort; this is a `{self.kind}` output. "
+                f"holds an earlier `{marker.kind}` output of oligo-cohort; this is {article} `{self.kind}` output. "
                 "Choose another folder (or delete that one yourself)"
             )
         if marker.checksums is None:

@@ -6,9 +6,23 @@ import argparse
 import sys
 from pathlib import Path
 
-from oligo_cohort.errors import InputError
+from oligo_cohort.errors import InputError, UsageError
 
 MAX_PRINTED = 200
+DEFAULT_GAP_DAYS = 60
+MAX_GAP_DAYS = 3650  # the range of a protocol's day parameters: ten years between two exposures is no episode
+
+
+def gap_days(text: str) -> int:
+    """`--gap-days`: a whole number of days from 0 to MAX_GAP_DAYS (a negative gap would merge no exposure and
+    split none: it was taken silently)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 0 <= value <= MAX_GAP_DAYS:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of days from 0 to {MAX_GAP_DAYS}")
+    return value
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -33,10 +47,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--gap-days",
-        type=int,
-        default=60,
+        type=gap_days,
         metavar="N",
-        help="OMOP only: exposures of one drug at most N days apart form one episode (default 60)",
+        help=f"OMOP only: exposures of one drug at most N days apart form one episode (default {DEFAULT_GAP_DAYS})",
     )
 
 
@@ -45,14 +58,17 @@ def run(args: argparse.Namespace) -> int:
     from oligo_cohort.destination import OutputFolder
     from oligo_cohort.importers import import_nkr, import_omop
 
+    # An option of the other model would be ignored: it is refused, before anything is checked or read.
+    if args.kind == "omop" and args.items:
+        raise UsageError("--items applies to `import nkr` only (an NKR item-name map)")
+    if args.kind == "nkr" and args.gap_days is not None:
+        raise UsageError("--gap-days applies to `import omop` only (an NKR file gives each therapy's own dates)")
     destination = OutputFolder(args.out, "import", inputs=[args.source, args.imaging, args.items])
     destination.check()  # before the source is read; the folder is claimed (locked) when written
     try:
         if args.kind == "omop":
-            if args.items:
-                print("oligo-cohort import: --items applies to nkr only", file=sys.stderr)
-                return 2
-            result = import_omop(args.source, imaging=args.imaging, gap_days=args.gap_days)
+            gap = DEFAULT_GAP_DAYS if args.gap_days is None else args.gap_days
+            result = import_omop(args.source, imaging=args.imaging, gap_days=gap)
         else:
             result = import_nkr(args.source, items=args.items, imaging=args.imaging)
     except InputError as exc:
@@ -71,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     report = result.report
     print(f"Imported {report.kind} from {report.source} into {out}/")
     for table, n in report.mapped.items():
-        print(f"  {table:<22} {n:>10,} rows")
+        print(f"  {table:<22} {n:>10,} {'row' if n == 1 else 'rows'}")
     dropped = sum(report.drops.values())
     print(f"{dropped:,} source row(s)/value(s) not carried over (reasons in mapping_report.md)")
     if report.conflicts:

@@ -169,7 +169,7 @@ def test_a_screen_dir_is_read_back_through_the_public_api(tmp_path):
     result = load_screening(folder)
     history = screening_history(result, Assumptions())
     assert history.sites.set_index("site_id").loc["A", "eligible"] == 2
-    with pytest.raises(UsageError, match="not a folder"):
+    with pytest.raises(UsageError, match="missing does not exist"):
         load_screening(tmp_path / "missing")
 
 

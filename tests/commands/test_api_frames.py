@@ -156,6 +156,17 @@ def test_to_polars_gives_dates_and_enums(from_folder):
         result.to_polars("worklist")
 
 
+@pytest.mark.parametrize("method", ["as_text", "query", "to_polars"])
+def test_a_table_name_that_is_no_output_table_is_named(from_folder, method):
+    """`result.as_text("worklist")` raised a bare KeyError: 'worklist'; every way of asking for a table by name
+    now names the tables there are."""
+    from oligo_cohort.errors import UsageError
+
+    result, _ = from_folder
+    with pytest.raises(UsageError, match=r"^'worklist' is not an output table: choose one of patients, events"):
+        getattr(result, method)("worklist")
+
+
 def test_the_result_reads_well_in_a_terminal_and_a_notebook(from_folder):
     result, _ = from_folder
     counts = result.counts()

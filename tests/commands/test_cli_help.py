@@ -21,7 +21,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from oligo_cohort.cli import EXAMPLES, OWN_INPUT_EXAMPLES, build_parser, command_prefix, example_commands, main
+from oligo_cohort.cli import (
+    EXAMPLES,
+    OWN_INPUT_EXAMPLES,
+    build_parser,
+    command_prefix,
+    example_commands,
+    example_epilog,
+    main,
+)
 from oligo_cohort.paths import demo_extract_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +68,31 @@ def test_help_shows_every_default_and_an_example(command, capsys):
     for example in example_commands(command):
         assert example in text, "the example is printed whole, on one line"
     assert "-v, --verbose" in text and "-q, --quiet" in text
+
+
+AFTER_DEMO = " (on the demo, after `make demo` (or `oligo-cohort demo`) has written demo-output/)"
+EXAMPLE_INPUTS = {
+    "": " (on the bundled demo extract)",
+    "demo": " (on the bundled demo extract)",  # it writes demo-output/, it does not read it
+    "screen": " (on the bundled demo extract)",
+    "synth": "",  # reads nothing
+    "dictionary": "",
+    "attrition": AFTER_DEMO,
+    "review export": AFTER_DEMO,
+    "review import": " (on the demo, after `oligo-cohort review export demo-output --out review-out`)",
+    "import": " (with a file of your own)",
+}
+
+
+@pytest.mark.parametrize("command", sorted(EXAMPLE_INPUTS))
+def test_the_example_says_what_it_reads(command):
+    """`synth --help` said its example ran "on the bundled demo extract", which it does not read, `demo --help`
+    that it needed demo-output/, which it writes, and `review import --help` named the demo extract but not the
+    review-out/ its example reads."""
+    assert example_epilog(command).split(":\n", 1)[0] in (
+        f"Example{EXAMPLE_INPUTS[command]}",
+        f"Examples{EXAMPLE_INPUTS[command]}",
+    )
 
 
 def test_plain_help_imports_no_plugged_command():
@@ -239,6 +272,31 @@ def test_verbose_and_quiet_set_what_stderr_shows(before, after, shown, tmp_path,
     if shown:
         assert any("validate: " in line and "peak memory" in line for line in stages)
         assert any("write outputs" in line for line in stages)
+
+
+def test_a_python_user_sees_the_stages_once_logging_shows_info(capsys, caplog):
+    """As the README says: after `logging.basicConfig(level=logging.INFO)` a screen's stages are logged, with no
+    reporter set up by hand (they were logged only inside `tracking(...)`, which no user is told of)."""
+    from oligo_cohort.api import screen
+
+    with caplog.at_level(logging.INFO, logger="oligo_cohort"):
+        screen(demo_extract_dir())
+    assert capsys.readouterr().out == ""
+    ends = [r for r in caplog.records if getattr(r, "stage_event", None) == "end"]
+    assert {getattr(r, "stage", None) for r in ends} >= {"read", "validate", "explain"}
+    assert all(r.levelno == logging.INFO for r in ends if r.depth == 0)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="oligo_cohort"):
+        screen(demo_extract_dir())
+    assert caplog.records == []
+
+
+def test_verbose_shows_the_stages_of_a_command_that_keeps_no_measures(tmp_path, capsys):
+    """`report -v` screens the extract, and showed none of its stages (only screen, demo and validate did)."""
+    out = tmp_path / "report"
+    assert main(["report", str(demo_extract_dir()), "--out", str(out), "--no-screen-output", "-v"]) == 0
+    stages = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[") and " s] " in line]
+    assert any("validate: " in line and "peak memory" in line for line in stages), stages
 
 
 def test_the_library_prints_nothing_and_logs_its_stages(capsys, caplog):

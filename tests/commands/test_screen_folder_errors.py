@@ -258,6 +258,55 @@ def test_commands_on_a_broken_folder_exit_2_and_write_nothing(tmp_path, screen_d
     assert sorted(p.name for p in tmp_path.iterdir()) == ["screen"]
 
 
+SCREEN_DIR_COMMANDS = {
+    "attrition": ["attrition", "{folder}", "--out", "{out}"],
+    "accrual": ["accrual", "{folder}", "--target", "5", "--start", "2025-01-01", "--out", "{out}"],
+    "review export": ["review", "export", "{folder}", "--out", "{out}"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(SCREEN_DIR_COMMANDS))
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("no-such-screen", "does not exist: give the folder `oligo-cohort screen --out` wrote"),
+        ("a-file.csv", "is a text file, not a folder written by `oligo-cohort screen`"),
+    ],
+)
+def test_a_screen_folder_path_that_is_mistyped_or_a_file_is_named_as_such(tmp_path, capsys, command, given, said):
+    """A mistyped SCREEN_DIR is said not to exist, and a file given in its place is named as a file: "is not a
+    folder written by `oligo-cohort screen`" sent the user looking for what was wrong with a folder that is not there."""
+    (tmp_path / "a-file.csv").write_text("patient_id\n00107\n", encoding="utf-8")
+    folder, out = tmp_path / given, tmp_path / "out"
+    argv = [word.format(folder=folder, out=out) for word in SCREEN_DIR_COMMANDS[command]]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"oligo-cohort: error: {folder} {said}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file.csv"]
+
+
+def test_an_output_of_the_tool_given_as_a_screen_folder_is_named_for_what_it_is(tmp_path, screen_dir, capsys):
+    """The usual mistakes, a report folder (whose screen/ is the result), an extract and another command's output
+    given as SCREEN_DIR, are named: "is not a screen output folder (no manifest.json)" alone left the user guessing."""
+    report = tmp_path / "report"
+    extract = tmp_path / "extract"
+    attrition = tmp_path / "attrition"
+    assert main(["attrition", str(screen_dir), "--out", str(attrition), "--no-figures", "-q"]) == 0
+    assert main(["synth", "--patients", "5", "--sites", "1", "--out", str(extract), "-q"]) == 0
+    assert main(["report", str(demo_extract_dir()), "--out", str(report), "--formats", "svg", "-q"]) == 0
+    capsys.readouterr()
+    expected = {
+        report: f": it is a report; its patient-level screen result is {report / 'screen'}",
+        extract: ": it is an extract (written by `oligo-cohort synth`); screen it first",
+        attrition: ": it is an `attrition` output of oligo-cohort",
+    }
+    for folder, said in expected.items():
+        assert main(["attrition", str(folder), "--out", str(tmp_path / "out")]) == 2
+        message = f"oligo-cohort: error: {folder} is not a screen output folder (no manifest.json){said}"
+        assert capsys.readouterr().err.strip() == message
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_screen_after_its_cut_off_is_refused_not_stretched_to_year_9999(tmp_path, screen_dir, capsys):
     folder = copy(screen_dir, tmp_path / "screen")
     rows = rows_of(folder / "events.csv")
