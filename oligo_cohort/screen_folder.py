@@ -152,7 +152,7 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
 def _what_it_is(folder: Path) -> str:
     """What a folder given as a screen result is instead, when this tool wrote it: the folder of a report (whose
     screen/ is one), an extract or another command's output; the usual mistakes, each named."""
-    from oligo_cohort.destination.markers import MarkerError, read_marker
+    from oligo_cohort.destination.markers import EXTRACT_WRITERS, MarkerError, read_marker, what_was_written
 
     try:
         marker = read_marker(folder)
@@ -162,10 +162,9 @@ def _what_it_is(folder: Path) -> str:
         return ""
     if marker.kind == "report" and file_kind(folder / "screen" / MANIFEST) != "missing":
         return f": it is a report; its patient-level screen result is {folder / 'screen'}"
-    extract_by = {"import": "import", "synth": "synth", "reviewed-extract": "review import"}.get(marker.kind)
-    if extract_by is not None:
-        return f": it is an extract (written by `oligo-cohort {extract_by}`); screen it first"
-    return f": it is {'an' if marker.kind[0] in 'aeiou' else 'a'} `{marker.kind}` output of oligo-cohort"
+    if marker.kind in EXTRACT_WRITERS:
+        return f": it is {what_was_written(marker)}; screen it first"
+    return f": it is {what_was_written(marker)}"
 
 
 def _read_when_asked(con: duckdb.DuckDBPyConnection, folder: Path, name: str, manifest: dict) -> None:

@@ -27,6 +27,19 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _BLOCK = 1 << 20
 
 
+# The outputs that are extracts, to be screened, by the command that writes each.
+EXTRACT_WRITERS = {"import": "import", "synth": "synth", "reviewed-extract": "review import"}
+
+
+def what_was_written(marker: Marker) -> str:
+    """What the command that left `marker` wrote, as a reader who gave the folder to another command needs to
+    hear it: "an extract (written by `oligo-cohort synth`)", "a `screen` output of oligo-cohort"."""
+    writer = EXTRACT_WRITERS.get(marker.kind)
+    if writer is not None:
+        return f"an extract (written by `oligo-cohort {writer}`)"
+    return f"{'an' if marker.kind[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} `{marker.kind}` output of oligo-cohort"
+
+
 class MarkerError(Exception):
     """A file with the marker's name that cannot be taken for one: the message says what is wrong with it."""
 

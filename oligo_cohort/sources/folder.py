@@ -41,6 +41,22 @@ def written_by_tool(folder: Path) -> bool:
     return tool_extract_marker(folder) is not None
 
 
+def _refuse_other_outputs(folder: Path) -> None:
+    """A folder another command of this tool wrote (a screen result, a report, attrition tables...) is no extract:
+    read as one, a screen result's patients.csv was taken for the patients table and the rest named missing
+    ("tumours: required table is missing"), which sent the user looking for tables that were never there."""
+    from oligo_cohort.destination.markers import EXTRACT_WRITERS, Marker, what_was_written
+
+    marker = Marker.read(folder)
+    if marker is None or marker.kind in EXTRACT_WRITERS:
+        return
+    if marker.kind == "screen":
+        instead = "give the extract it screened (its manifest.json names the files it read)"
+    else:
+        instead = "give an extract: a folder of one <table>.csv or <table>.parquet per table, or a DuckDB file"
+    raise UsageError(f"{folder} is not an extract: it is {what_was_written(marker)}; {instead}")
+
+
 def read_folder(folder: Path, con: duckdb.DuckDBPyConnection | None = None) -> RawExtract:
     """Every table of the model in `folder`, each file read by the reader of its kind (Parquet footers on `con`,
     or on a connection of their own)."""
@@ -51,6 +67,7 @@ def read_folder(folder: Path, con: duckdb.DuckDBPyConnection | None = None) -> R
         entries = sorted(folder.iterdir())
     except OSError as exc:
         raise UsageError(f"the extract folder {folder} cannot be read ({exc.strerror})") from None
+    _refuse_other_outputs(folder)
     marker = tool_extract_marker(folder)
     for file in entries:
         stem, suffix = file.stem.lower(), file.suffix.lower()
