@@ -391,7 +391,7 @@ def headline(report: AccrualReport) -> list[str]:
             f"(95 % {row.count_by_end_lower:.0f}–{row.count_by_end_upper:.0f}); "
             f"P(target within the duration) = {_percent(row.probability_target_within_duration)}. "
             f"{row.patients_per_year_all_open:.1f} patients per year with "
-            f"{f'all {row.sites} sites' if row.sites != 1 else 'its 1 site'} open. "
+            f"{_every_site(row.sites)} open. "
             f"Sites needed for 95 % certainty within the duration: {needed[row.scenario]}."
         )
     return lines
@@ -403,6 +403,11 @@ def _dated(*dates: str) -> str:
     if not all(dates):
         return ""
     return f", {dates[0]}" if len(dates) == 1 else f" ({' to '.join(dates)})"
+
+
+def _every_site(sites: int) -> str:
+    """Every site of the forecast, as the headline says it: its 1 site, both sites, all 12 sites."""
+    return "its 1 site" if sites == 1 else "both sites" if sites == 2 else f"all {sites:,} sites"
 
 
 def _months(months: float) -> str:

@@ -180,3 +180,13 @@ def test_a_controlled_short_history_is_said_in_whole_calendar_months():
     note = next(note for note in report.notes if note.startswith("The registry history is "))
     # 2024-01-01 to 2024-05-09: five calendar months, both ends included, dates to the month.
     assert note.startswith("The registry history is 5 calendar months long (from 2024-01 to 2024-05), under 12")
+
+
+@pytest.mark.parametrize(("sites", "said"), [(1, "its 1 site"), (2, "both sites"), (3, "all 3 sites")])
+def test_the_headline_counts_the_sites_open_as_a_reader_says_it(sites, said):
+    from oligo_cohort.accrual.report import headline
+
+    rows = [(site, "eligible", day) for site in "ABC"[:sites] for day in range(0, 400, 20)]
+    report = build_report(as_result(_patients(rows)), target=5, start=START, assumptions=EXACT)
+    lines = [line for line in headline(report) if "patients per year with" in line]
+    assert lines and all(f"patients per year with {said} open." in line for line in lines), lines
