@@ -222,6 +222,35 @@ class ScreeningResult:
             for i, c in enumerate(CRITERION_IDS)
         ]
 
+    def why(self, patient_id: str) -> str:
+        """Why a patient has their status, as an analyst asks it: each criterion of their best event that did not
+        pass (fail, then unknown, then review, in protocol order), with the reason the screen gave for it.
+
+        The words are `reasons.csv`'s, read for this patient only; an id that is not in the result is a UsageError.
+        """
+        import pandas as pd
+
+        patient = self.rows_where("patients", "patient_id", [str(patient_id)])
+        if patient.empty:
+            raise UsageError(f"patient {str(patient_id)!r} is not in this result")
+        row = patient.iloc[0]
+        reasons = self.rows_where("reasons", "patient_id", [str(patient_id)])
+        best = row["event_id"]
+        # With --explain all-events every event has reasons: the status is that of the best event (or of the
+        # cut-off, for a patient without one).
+        reasons = reasons[reasons["event_id"].isna()] if pd.isna(best) else reasons[reasons["event_id"] == best]
+        scanned = "" if pd.isna(row["screening_date"]) else f", scan of {pd.Timestamp(row['screening_date']):%Y-%m-%d}"
+        at = "no candidate event" if pd.isna(best) else f"best event {best}{scanned}"
+        lines = [f"{row['patient_id']} ({row['site_id']}): {row['status']}; {at}"]
+        rank = {outcome: i for i, outcome in enumerate(("fail", "unknown", "review"))}
+        shown = reasons[reasons["outcome"].astype(str).isin(rank)]
+        order = shown["outcome"].astype(str).map(rank).to_numpy()
+        for reason in shown.iloc[order.argsort(kind="stable")].itertuples():
+            lines.append(f"  {reason.outcome:<8} {reason.criterion:<28} {reason.reason}")
+        if shown.empty:
+            lines.append("  every criterion passes")
+        return "\n".join(lines)
+
     def outcome_table(self) -> pd.DataFrame:
         """Patients per outcome of each criterion (their best event), criteria in protocol order, as a DataFrame
         indexed by criterion with one column per outcome."""

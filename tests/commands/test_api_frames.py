@@ -21,6 +21,7 @@ import pytest
 
 from oligo_cohort.api import STATUS_ORDER, ScreeningResult, screen
 from oligo_cohort.criteria import CRITERION_IDS, OUTCOMES
+from oligo_cohort.errors import UsageError
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.sources import NumericIdWarning
 
@@ -182,3 +183,25 @@ def test_the_result_reads_well_in_a_terminal_and_a_notebook(from_folder):
     for status in STATUS_ORDER:
         assert f"<td>{status}</td>" in page
     assert str(result.as_of) in page and "findings" in page
+
+
+def test_why_says_each_criterion_a_patient_did_not_pass_with_its_reason(from_folder):
+    """`result.why(patient_id)`: the analyst's question, answered from the patient's rows of the result alone."""
+    result, _ = from_folder
+    everything = screen(demo_extract_dir(), explain="all-events")
+    reasons = result.reasons.set_index(["patient_id", "criterion"])["reason"]
+    rank = {"fail": 0, "unknown": 1, "review": 2}
+    for patient in result.as_text("patients").to_dict("records"):
+        said = result.why(patient["patient_id"]).splitlines()
+        assert said[0].startswith(f"{patient['patient_id']} ({patient['site_id']}): {patient['status']}; ")
+        assert ("no candidate event" in said[0]) is (patient["event_id"] is None)
+        open_ = sorted((c for c in CRITERION_IDS if patient[c] != "pass"), key=lambda c: rank[patient[c]])
+        if not open_:
+            assert said[1:] == ["  every criterion passes"]
+            continue
+        assert [line.split()[:2] for line in said[1:]] == [[patient[c], c] for c in open_]
+        assert [line.split(None, 2)[2] for line in said[1:]] == [reasons[(patient["patient_id"], c)] for c in open_]
+        # Every event explained: the best event's reasons, the same words.
+        assert everything.why(patient["patient_id"]) == result.why(patient["patient_id"])
+    with pytest.raises(UsageError, match="patient 'nobody' is not in this result"):
+        result.why("nobody")
