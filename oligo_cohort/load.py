@@ -222,11 +222,15 @@ def create_params(
     con.execute("CREATE OR REPLACE TABLE params AS SELECT * REPLACE (CAST(as_of AS DATE) AS as_of) FROM params")
 
 
-def parse_as_of(as_of: str | dt.date | None, run_day: dt.date | None = None) -> dt.date | None:
+def parse_as_of(
+    as_of: str | dt.date | None, run_day: dt.date | None = None, *, given_as: str = "as_of"
+) -> dt.date | None:
     """The cut-off the user gave, checked: a date in YYYY-MM-DD form, neither after today nor before 1900.
 
     A cut-off after the day of the run would read days that have not happened yet as days on which nothing
     happened (windows "still open", no death, no progression): refused, as is one before 1900 (criteria.md "Time").
+    `given_as` is how the user gave it, for the message: `as_of` in a Python call, `--as-of` on the command line
+    (whose commands check it first, so that a mistyped date is named as it was typed).
     """
     if as_of is None:
         return None
@@ -235,16 +239,16 @@ def parse_as_of(as_of: str | dt.date | None, run_day: dt.date | None = None) -> 
     if not isinstance(as_of, dt.date):
         text = str(as_of).strip()
         if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-            raise UsageError(f"--as-of {as_of!r} is not a date in YYYY-MM-DD form")
+            raise UsageError(f"{given_as} {as_of!r} is not a date in YYYY-MM-DD form")
         try:
             as_of = dt.date.fromisoformat(text)
         except ValueError:
-            raise UsageError(f"--as-of {text!r} is not a date: no such day in the calendar") from None
+            raise UsageError(f"{given_as} {text!r} is not a date: no such day in the calendar") from None
     today = run_day or dt.date.today()
     if as_of > today:
-        raise UsageError(f"--as-of {as_of} is later than today ({today}): a data cut-off cannot lie in the future")
+        raise UsageError(f"{given_as} {as_of} is later than today ({today}): a data cut-off cannot lie in the future")
     if as_of < EARLIEST_PLAUSIBLE_DATE:
-        raise UsageError(f"--as-of {as_of} is before {EARLIEST_PLAUSIBLE_DATE}: not a plausible data cut-off")
+        raise UsageError(f"{given_as} {as_of} is before {EARLIEST_PLAUSIBLE_DATE}: not a plausible data cut-off")
     return as_of
 
 

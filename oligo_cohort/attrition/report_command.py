@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from oligo_cohort.attrition.feasibility import disclosure_for, write_feasibility_report
     from oligo_cohort.cli import protocol_paths
     from oligo_cohort.destination import OutputFolder
+    from oligo_cohort.load import parse_as_of
 
     if args.start is not None and args.target is None:
         raise UsageError("--start needs --target (the accrual forecast's number of patients)")
@@ -82,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     # The destination is checked and claimed before the (long) screens.
     with OutputFolder(args.out, "report", inputs=inputs) as destination:
         protocol = protocol_with(args.protocol, parameter_settings(args.overrides, "--set"))
-        result = screen(args.extract, as_of=args.as_of, protocol=protocol, engine=args.engine)
+        as_of = parse_as_of(args.as_of, given_as="--as-of")
+        result = screen(args.extract, as_of=as_of, protocol=protocol, engine=args.engine)
         compare = None
         if args.compare_protocol or args.compare_overrides:
             base = args.compare_protocol or protocol

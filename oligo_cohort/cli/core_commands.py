@@ -53,6 +53,7 @@ def _protocol_from(args: argparse.Namespace):
 def cmd_screen(args: argparse.Namespace) -> int:
     """Screen an extract and write the result files."""
     from oligo_cohort.api import screen
+    from oligo_cohort.load import parse_as_of
 
     source = args.extract
     if args.spark_tables or args.spark_output:
@@ -68,7 +69,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
     with destination, tracking(RunProgress()):
         result = screen(
             source,
-            as_of=args.as_of,
+            as_of=parse_as_of(args.as_of, given_as="--as-of"),
             protocol=_protocol_from(args),
             engine=args.engine,
             worklist=args.worklist,
@@ -108,12 +109,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate an extract without screening it."""
-    from oligo_cohort.load import load_extract
+    from oligo_cohort.load import load_extract, parse_as_of
     from oligo_cohort.problems import classified
     from oligo_cohort.problems.summary import severity_counts_text, summary_lines
 
     with tracking(RunProgress()):
-        loaded = load_extract(args.extract, as_of=args.as_of)
+        loaded = load_extract(args.extract, as_of=parse_as_of(args.as_of, given_as="--as-of"))
     counts = {t: loaded.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in sorted(loaded.present)}
     print(f"{loaded.origin}: no fatal problems; cut-off {loaded.as_of}")
     for table, n in counts.items():

@@ -108,6 +108,7 @@ def run_import(args: argparse.Namespace) -> int:
     # Imported here: building the parser (and `--help`) should not load pandas and the answer readers.
     from oligo_cohort.cli.run_files import problems_destination
     from oligo_cohort.destination import OutputFolder
+    from oligo_cohort.load import parse_as_of
     from oligo_cohort.review.answers import AnswerFileError
     from oligo_cohort.review.importer import import_answers
     from oligo_cohort.review.records import EXTRACT
@@ -118,7 +119,13 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         # The destination is checked and claimed before the answers are read.
         with OutputFolder(args.out, "reviewed-extract", inputs=inputs) as destination:
-            result = import_answers(args.files, args.extract, destination, protocol=args.protocol, as_of=args.as_of)
+            result = import_answers(
+                args.files,
+                args.extract,
+                destination,
+                protocol=args.protocol,
+                as_of=parse_as_of(args.as_of, given_as="--as-of"),
+            )
     except AnswerFileError as exc:
         problems = exc.problems
         print(f"oligo-cohort review import: {len(problems)} problem(s) in the answer files", file=sys.stderr)

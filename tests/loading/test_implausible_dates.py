@@ -240,9 +240,11 @@ def test_an_implausible_as_of_is_refused_before_anything_is_read(tmp_path, capsy
     code = screen(DEMO, tmp_path / "out", "--as-of", as_of)
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
+    assert "error: --as-of " in err  # named as typed on the command line
     assert not (tmp_path / "out").exists()
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(UsageError, match=message) as caught:
         load_extract(DEMO, as_of=as_of)
+    assert str(caught.value).startswith("as_of ")  # named as given in Python, not as a command-line option
 
 
 def test_as_of_today_is_accepted(tmp_path):
