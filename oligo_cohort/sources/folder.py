@@ -14,7 +14,7 @@ from oligo_cohort.file_kinds import NOT_FILES, UnreadableError, file_kind, with_
 from oligo_cohort.problems import Problem
 from oligo_cohort.sources.csv_files import read_csv_file, without_inert_marks
 from oligo_cohort.sources.parquet_files import parquet_table
-from oligo_cohort.sources.text_tables import RawExtract, RawTable
+from oligo_cohort.sources.text_tables import NOT_A_TABLE_FILE, RawExtract, RawTable
 
 if TYPE_CHECKING:
     from oligo_cohort.destination import Marker
@@ -76,9 +76,7 @@ def read_folder(folder: Path, con: duckdb.DuckDBPyConnection | None = None) -> R
         if marker is not None and stem not in known and file.name in marker.entries:
             continue  # the tool's own report beside the tables (mapping_report.csv, review_audit.csv)
         if stem not in known:
-            problems.append(
-                Problem("finding", stem, None, None, None, file.name, "file is not a table of the model; ignored")
-            )
+            problems.append(Problem("finding", stem, None, None, None, file.name, NOT_A_TABLE_FILE))
             continue
         kind = file_kind(file)
         if kind in ("folder", "missing", *NOT_FILES) or kind.startswith("unreadable"):

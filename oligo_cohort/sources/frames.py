@@ -14,6 +14,7 @@ from oligo_cohort.dictionary import tables
 from oligo_cohort.file_kinds import UnreadableError
 from oligo_cohort.problems import Problem
 from oligo_cohort.sources.text_tables import (
+    NOT_A_TABLE,
     ROW,
     RawExtract,
     RawTable,
@@ -47,7 +48,7 @@ def read_frames(frames: Mapping[str, object]) -> RawExtract:
     problems: list[Problem] = []
     for name, frame in frames.items():
         if name not in tables():
-            problems.append(Problem("finding", name, None, None, None, None, "not a table of the model; ignored"))
+            problems.append(Problem("finding", name, None, None, None, None, NOT_A_TABLE))
             continue
         try:
             text = _frame_as_text(name, frame)

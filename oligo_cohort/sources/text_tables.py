@@ -51,6 +51,12 @@ class RawTable:
         return self.rows if self.query else self.data.height
 
 
+# The finding a source records for a table it was given that is not one of the model (a file's name in `value`);
+# validation reads it to name the table most likely meant when a required one is missing.
+NOT_A_TABLE = "not a table of the model; ignored"
+NOT_A_TABLE_FILE = "file is " + NOT_A_TABLE
+
+
 @dataclass(frozen=True)
 class RawExtract:
     """The tables found in a source, and the problems met while reading them."""

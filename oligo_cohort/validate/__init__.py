@@ -26,6 +26,7 @@ from oligo_cohort.problems import Problem, Severity
 from oligo_cohort.problems.suggestions import closest_name
 from oligo_cohort.side_by_side import Work, row_groups, run_side_by_side, thread_count
 from oligo_cohort.sources import RawExtract, RawTable, UnreadableError
+from oligo_cohort.sources.text_tables import NOT_A_TABLE, NOT_A_TABLE_FILE
 from oligo_cohort.validate.cross_table import cross_table_checks
 from oligo_cohort.validate.dates import PlausibleDates, record_date_columns
 from oligo_cohort.validate.rules import Check, collect_problems, column_rules, rule_checks
@@ -101,8 +102,8 @@ def _problem(table: Table, severity: Severity, message: str, column: str | None 
 
 
 # How a source names a table it read that is not one of the model: a folder's file (its name in `value`), a
-# frame given under another name (`oligo_cohort.sources.folder`, `.frames`).
-_NOT_A_TABLE = ("file is not a table of the model; ignored", "not a table of the model; ignored")
+# frame given under another name.
+_NOT_A_TABLE = (NOT_A_TABLE_FILE, NOT_A_TABLE)
 
 
 def _missing_table(table: Table, found: list[Problem]) -> Problem:
