@@ -63,11 +63,17 @@ def fill_workbook(workbook: str | Path, answers: pd.DataFrame, out: str | Path) 
     Each sheet row gets the answer, answer date and reviewer of the answer to its patient, event and item, found
     by the header names (not by column letters, so a column added to the export moves nothing); a row without an
     answer stays empty, as a chart not reached yet does. The workbook keeps its drop-downs and date checks, so
-    what is imported is what a site would return. `workbook` itself is not changed.
+    what is imported is what a site would return. `workbook` itself is not changed, and `out` is written as every
+    output is (`oligo_cohort.destination`): whole or not at all, never over a file that already holds something
+    (a workbook of a site's own answers, say) nor over the workbook it fills.
     """
     from openpyxl import load_workbook
 
-    source, target = Path(workbook), Path(out)
+    from oligo_cohort.destination import OutputFile
+
+    source = Path(workbook)
+    destination = OutputFile(out, what="an empty file", recognise=lambda _: False, inputs=[source], option="out")
+    destination.check()
     if not source.is_file():
         raise UsageError(f"review workbook {source} does not exist")
     missing = [c for c in ("patient_id", "event_id", "item", *TYPED_COLUMNS) if c not in answers.columns]
@@ -90,9 +96,7 @@ def fill_workbook(workbook: str | Path, answers: pd.DataFrame, out: str | Path) 
             if answer is not None:
                 for name in TYPED_COLUMNS:
                     cells[place[name]].value = getattr(answer, name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    book.save(target)
-    return target
+    return destination.write(book.save)
 
 
 def _missing(value: object) -> bool:

@@ -60,6 +60,12 @@ def test_fill_workbook_types_the_answers_by_header(result, tmp_path):
     assert expected and all(typed[key] == value for key, value in expected.items())
     with pytest.raises(UsageError, match="does not exist"):
         fill_workbook(Path(tmp_path / "nowhere.xlsx"), answers, tmp_path / "x.xlsx")
+    # Written as every output is: never over a file that holds something, nor over the workbook it fills.
+    filled = out.read_bytes()
+    for target in (out, workbook):
+        with pytest.raises(UsageError):
+            fill_workbook(workbook, answers, target)
+    assert out.read_bytes() == filled and workbook.read_bytes() == original
 
 
 def test_consort_boxes_hold_their_text_as_a_notebook_draws_them(result):
