@@ -194,7 +194,8 @@ def short_history_notes(history: History) -> list[str]:
 
 
 def _exposure_words(months: float, history: History) -> str:
-    """An exposure as said: whole calendar months under disclosure control, else to a tenth of a month."""
+    """An exposure as said: whole calendar months under disclosure control, else days under a month and months to
+    a tenth above it."""
     if history.resolution == "month":
         whole = round(months)
         return f"{whole} calendar month{'s' if whole != 1 else ''}"
