@@ -152,12 +152,9 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
 def _what_it_is(folder: Path) -> str:
     """What a folder given as a screen result is instead, when this tool wrote it: the folder of a report (whose
     screen/ is one), an extract or another command's output; the usual mistakes, each named."""
-    from oligo_cohort.destination.markers import EXTRACT_WRITERS, MarkerError, read_marker, what_was_written
+    from oligo_cohort.destination.markers import EXTRACT_WRITERS, Marker, what_was_written
 
-    try:
-        marker = read_marker(folder)
-    except MarkerError:
-        return ""
+    marker = Marker.read(folder)  # None when there is none, or a damaged one: nothing to say then
     if marker is None:
         return ""
     if marker.kind == "report" and file_kind(folder / "screen" / MANIFEST) != "missing":
