@@ -72,7 +72,8 @@ def file_kind(path: Path) -> str:
 
 
 def with_article(kind: str) -> str:
-    return ("an " if kind[0] in "aeiou" else "a ") + kind
+    """`kind` after "a" or "an", by its first letter (a name in backticks by the name's: an `attrition` output)."""
+    return ("an " if kind.lstrip("`")[:1] in ("a", "e", "i", "o", "u") else "a ") + kind
 
 
 def read_regular(path: Path, size: int = -1) -> bytes:

@@ -40,6 +40,7 @@ from oligo_cohort.destination.placement import (
     new_partial,
     resolved,
 )
+from oligo_cohort.file_kinds import with_article
 from oligo_cohort.interruption import deferred, raise_if_interrupted
 
 LOCK_SIGNATURE = b"oligo-cohort output lock\n"
@@ -129,9 +130,8 @@ class OutputFolder:
                 f"and no {MARKER}); it is left alone. Choose a new or empty folder"
             )
         if marker.kind != self.kind:
-            article = "an" if self.kind[0] in "aeiou" else "a"  # an `attrition`, an `accrual`, an `import` output
             return (
-                f"holds an earlier `{marker.kind}` output of oligo-cohort; this is {article} `{self.kind}` output. "
+                f"holds an earlier `{marker.kind}` output of oligo-cohort; this is {with_article(f'`{self.kind}` output')}. "
                 "Choose another folder (or delete that one yourself)"
             )
         if marker.checksums is None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from oligo_cohort import __version__
+from oligo_cohort.file_kinds import with_article
 
 TOOL = "oligo-cohort"
 MARKER = ".oligo-cohort-output.json"
@@ -37,7 +38,7 @@ def what_was_written(marker: Marker) -> str:
     writer = EXTRACT_WRITERS.get(marker.kind)
     if writer is not None:
         return f"an extract (written by `oligo-cohort {writer}`)"
-    return f"{'an' if marker.kind[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} `{marker.kind}` output of oligo-cohort"
+    return with_article(f"`{marker.kind}` output of oligo-cohort")
 
 
 class MarkerError(Exception):
