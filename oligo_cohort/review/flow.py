@@ -204,7 +204,7 @@ def review_flow(
 # Eligible before review first, then unknown, then ineligible, so that the running totals at those ends are the
 # status table's controlled eligible, eligible + unknown and total; the patients excluded at review (eligible or
 # unknown -> ineligible) are next to each other, and so are those readmitted (ineligible -> eligible or unknown).
-BEFORE_ORDER = ("eligible", "unknown", "ineligible")
+BEFORE_ORDER = STATUS_ORDER
 AFTER_ORDER = {
     "eligible": ("eligible", "unknown", "ineligible"),
     "unknown": ("ineligible", "eligible", "unknown"),
