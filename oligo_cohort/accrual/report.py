@@ -184,13 +184,18 @@ def short_history_notes(history: History) -> list[str]:
     if not brief.empty and len(brief) < len(observed):
         pairs = zip(brief["site_id"], brief["exposure_months"], strict=True)
         sites = [f"{site!r} ({_exposure_words(months, history)})" for site, months in pairs]
-        shown = ", ".join(sites[:MAX_NAMED_SITES])
-        shown += f" and {len(sites) - MAX_NAMED_SITES} more" if len(sites) > MAX_NAMED_SITES else ""
         notes.append(
-            f"Observed for under {SHORT_SITE_MONTHS} months (first screened near the end of the history): {shown}. "
+            f"Observed for under {SHORT_SITE_MONTHS} months (first screened near the end of the history): "
+            f"{_listed(sites)}. "
             "Their rates rest on a few weeks; one patient more or less would move them by several a year."
         )
     return notes
+
+
+def _listed(sites: list[str]) -> str:
+    """Sites as a note names them: the first MAX_NAMED_SITES, then how many more."""
+    shown = ", ".join(sites[:MAX_NAMED_SITES])
+    return shown + (f" and {len(sites) - MAX_NAMED_SITES} more" if len(sites) > MAX_NAMED_SITES else "")
 
 
 def _exposure_words(months: float, history: History) -> str:
@@ -212,10 +217,6 @@ def _unmatched_sites(candidates: pd.DataFrame, history: History) -> list[str]:
     from the prior alone, which a reader should see rather than find out.
     """
 
-    def named(sites: list[str]) -> str:
-        shown = ", ".join(repr(site) for site in sites[:MAX_NAMED_SITES])
-        return shown + (f" and {len(sites) - MAX_NAMED_SITES} more" if len(sites) > MAX_NAMED_SITES else "")
-
     in_file = [str(site) for site in candidates["site_id"]]
     in_result = [str(site) for site in history.sites["site_id"]]
     file_sites, result_sites = set(in_file), set(in_result)
@@ -225,12 +226,12 @@ def _unmatched_sites(candidates: pd.DataFrame, history: History) -> list[str]:
     if only_file:
         notes.append(
             "Sites in the sites file but not in the screening result (no history: each predicts from the fitted "
-            f"prior of centre rates; site ids must match exactly): {named(only_file)}."
+            f"prior of centre rates; site ids must match exactly): {_listed([repr(site) for site in only_file])}."
         )
     if only_result:
         notes.append(
             "Sites in the screening result but not in the sites file (left out of the forecast; their history "
-            f"still shapes the fitted prior): {named(only_result)}."
+            f"still shapes the fitted prior): {_listed([repr(site) for site in only_result])}."
         )
     return notes
 
