@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING
 
 from oligo_cohort.lazy_exports import lazy_exports
 
+# OMOP drug exposures of one drug at most this many days apart form one episode (docs/importers.md). Here, where
+# both `import_omop` and the command's `--help` read it without loading pandas.
+DEFAULT_GAP_DAYS = 60
+
 # Public name -> module, loaded on first use: `oligo-cohort import omop --help` need not load pandas and DuckDB.
 _EXPORTS = {"DEFAULT_ITEMS": "nkr", "ImportResult": "extract", "import_nkr": "nkr", "import_omop": "omop"}
 __all__ = ["DEFAULT_ITEMS", "ImportResult", "import_nkr", "import_omop"]

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from oligo_cohort.errors import InputError, UsageError
+from oligo_cohort.importers import DEFAULT_GAP_DAYS
 
 MAX_PRINTED = 200
-DEFAULT_GAP_DAYS = 60
 MAX_GAP_DAYS = 3650  # the range of a protocol's day parameters: ten years between two exposures is no episode
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from oligo_cohort.errors import InputError
+from oligo_cohort.importers import DEFAULT_GAP_DAYS
 from oligo_cohort.importers.common import SourceProblems, sorted_frame
 from oligo_cohort.importers.extract import ImportResult, finish_import
 from oligo_cohort.importers.omop.assessments import performance_status, responses
@@ -37,7 +38,9 @@ from oligo_cohort.importers.report import MappingReport
 __all__ = ["import_omop"]
 
 
-def import_omop(source: str | Path, *, imaging: str | Path | None = None, gap_days: int = 60) -> ImportResult:
+def import_omop(
+    source: str | Path, *, imaging: str | Path | None = None, gap_days: int = DEFAULT_GAP_DAYS
+) -> ImportResult:
     """Map an OMOP CDM v5.4 source to a canonical extract (validated), with its mapping report."""
     problems = SourceProblems()
     src = open_omop(source, problems)
