@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from oligo_cohort.counts_in_words import counted
+
 
 class OligoCohortError(Exception):
     """Base of the errors meant for the user, not for a traceback."""
@@ -24,7 +26,7 @@ class InputError(OligoCohortError):
 
     def __init__(self, problems: list) -> None:  # list[Problem]; typed loosely to avoid an import cycle
         self.problems = problems
-        super().__init__(f"{len(problems)} fatal problem(s) in the extract")
+        super().__init__(f"{counted(len(problems), 'fatal problem')} in the extract")
 
 
 def is_duckdb_error(exc: BaseException, *kinds: str) -> bool:

@@ -56,6 +56,7 @@ from pathlib import Path
 
 import duckdb
 
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.criteria import CRITERIA, CRITERION_IDS, FAILED_WITHOUT_EVENT
 from oligo_cohort.csv_output import INERT_MARK
 from oligo_cohort.database import connect
@@ -218,7 +219,7 @@ def _refusal(folder: Path, problems: list[str]) -> ScreenFolderError:
     shown = "\n".join(f"  {p}" for p in problems[:MAX_LISTED])
     more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
     return ScreenFolderError(
-        f"{folder} is not a usable screen result ({len(problems)} problem(s)):\n{shown}{more}\n"
+        f"{folder} is not a usable screen result ({counted(len(problems), 'problem')}):\n{shown}{more}\n"
         "Screen the extract again into a new folder (`oligo-cohort screen EXTRACT --out DIR`)."
     )
 

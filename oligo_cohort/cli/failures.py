@@ -10,6 +10,7 @@ import traceback
 
 from oligo_cohort import interruption
 from oligo_cohort.cli.run_files import write_problems
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.destination import (
     DestinationError,
     OutputFile,
@@ -85,7 +86,7 @@ def _report_input_error(exc: InputError, problems_file: OutputFile | None) -> No
     written = problems_file is not None and failed is None
     see = str(problems_file.requested) if written and problems_file else "--problems FILE"
     count = sum(counts_by_severity(problems).values())
-    print(f"oligo-cohort: the extract cannot be screened: {count:,} fatal problem(s)", file=sys.stderr)
+    print(f"oligo-cohort: the extract cannot be screened: {counted(count, 'fatal problem')}", file=sys.stderr)
     for line in summary_lines(problems, see=see):
         print(line, file=sys.stderr)
     if written and problems_file:

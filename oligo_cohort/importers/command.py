@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.importers import DEFAULT_GAP_DAYS
 
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     except InputError as exc:
         problems = exc.problems
         print(
-            f"oligo-cohort import: the {args.kind} source cannot be imported: {len(problems)} problem(s)",
+            f"oligo-cohort import: the {args.kind} source cannot be imported: {counted(len(problems), 'problem')}",
             file=sys.stderr,
         )
         for problem in problems[:MAX_PRINTED]:

@@ -20,6 +20,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.csv_output import read_back
 from oligo_cohort.errors import OligoCohortError
 from oligo_cohort.user_files import UserFileProblem, file_bytes, header_names, nul_cells, read_delimited
@@ -77,7 +78,7 @@ class AnswerFileError(OligoCohortError):
 
     def __init__(self, problems: list[AnswerProblem]) -> None:
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the answer files")
+        super().__init__(f"{counted(len(problems), 'problem')} in the answer files")
 
 
 @dataclass(frozen=True)

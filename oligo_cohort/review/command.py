@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from oligo_cohort.counts_in_words import counted
+
 if TYPE_CHECKING:
     from oligo_cohort.destination import OutputFile
     from oligo_cohort.review.answers import AnswerProblem
@@ -128,7 +130,7 @@ def run_import(args: argparse.Namespace) -> int:
             )
     except AnswerFileError as exc:
         problems = exc.problems
-        print(f"oligo-cohort review import: {len(problems)} problem(s) in the answer files", file=sys.stderr)
+        print(f"oligo-cohort review import: {counted(len(problems), 'problem')} in the answer files", file=sys.stderr)
         for problem in problems[:MAX_PRINTED]:
             print("  " + problem.describe(), file=sys.stderr)
         if len(problems) > MAX_PRINTED:
