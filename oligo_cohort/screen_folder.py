@@ -50,6 +50,7 @@ import csv
 import dataclasses
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -445,7 +446,7 @@ def _load_table(
             [str(path)],
         )
     except duckdb.Error as exc:
-        problems.append(f"{path.name}: {_csv_error(exc)}")
+        problems.append(_csv_error(path.name, exc))
         return None
     found = _nul_bytes(con, raw, path.name, header) + _value_problems(con, raw, path.name, columns, as_of)
     if found:
@@ -458,17 +459,39 @@ def _load_table(
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 
-def _csv_error(exc: duckdb.Error) -> str:
-    """DuckDB's CSV error in one line: where, and what (without its advice on reader options)."""
+# DuckDB's CSV errors this reader can meet, in the words the extract's own CSV reader uses for the same damage.
+_COLUMN_COUNT = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+_CSV_DAMAGE = {
+    "unterminated quote": "a quote opens a value and is never closed",
+    "Invalid unicode": "not UTF-8 text (the file was saved in another encoding)",
+}
+
+
+def _csv_error(file: str, exc: duckdb.Error) -> str:
+    """DuckDB's CSV error in one line of our own words: the file and line, what is wrong, and what the line reads."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     kept = []
     for line in lines:
         if line.startswith(("Possible", "*", "file =")) or "(Set By User)" in line or "(Auto-Detected)" in line:
             break
-        kept.append(line.replace("Invalid Input Error: ", "").replace("Original Line:", "the line reads:"))
-    if len(kept) > 3:  # the line quoted runs over several (a quote left open): where, the line cut short, what
-        kept = [kept[0], shortened("; ".join(kept[1:-1]), 160), kept[-1]]
-    return "; ".join(shortened(line, 300) for line in kept) or "cannot be read as CSV"
+        kept.append(line.replace("Invalid Input Error: ", ""))
+    where = re.fullmatch(r"CSV Error on Line: (\d+)", kept[0]) if kept else None
+    if where is None or len(kept) < 3 or not kept[1].startswith("Original Line:"):
+        return f"{file}: " + ("; ".join(shortened(line, 300) for line in kept) or "cannot be read as CSV")
+    # A quote left open makes the quoted line run over several: the first of them, then what is wrong.
+    quoted = "; ".join([kept[1].removeprefix("Original Line:").strip(), *kept[2:-1]])
+    return f"{file} line {where.group(1)}: {_damage(kept[-1])}; the line reads: {shortened(quoted, 160)}"
+
+
+def _damage(description: str) -> str:
+    """What DuckDB found wrong with a line, as this tool says it (DuckDB's words for damage it has no name for)."""
+    columns = _COLUMN_COUNT.search(description)
+    if columns:
+        return f"{counted(int(columns.group(2)), 'field')} where the header has {columns.group(1)}"
+    for known, words in _CSV_DAMAGE.items():
+        if known in description:
+            return words
+    return shortened(description, 300)
 
 
 def _text(column: str) -> str:

@@ -46,17 +46,17 @@ def expected(damage: str, file: str, column: str, position: int, width: int, rec
     return {
         "utf-16": f"{file}: UTF-16 text",
         "utf-16 without its mark": f"{file}: line 1 holds NUL bytes",
-        "latin-1 byte": f"{file}: CSV Error on Line: 2; .*Invalid unicode",
+        "latin-1 byte": f"{file} line 2: not UTF-8 text .*; the line reads: ",
         "nul byte in a cell": rf"{file} row 1, column {column}: value '.\\\\x00.*' holds a NUL byte",
-        "quote left open": f"{file}: CSV Error on Line: 2; .*unterminated quote",
+        "quote left open": f"{file} line 2: a quote opens a value and is never closed; the line reads: ",
         "empty": f"{file}: the file is empty",
         "blank lines only": f"{file}: the file is empty",
         "header only": f"{file} holds 0 rows but manifest.json records {recorded}",
         "column named twice": rf"{file}: column '{column}' is named twice in the header \(columns {position} and "
         f"{width + 1}\\)",
         "required column missing": rf"{file}: column\(s\) {column} are missing from the header",
-        "row too short": f"{file}: CSV Error on Line: 2; .*Expected Number of Columns: {width} Found: {width - 1}",
-        "row too long": f"{file}: CSV Error on Line: 2; .*Expected Number of Columns: {width} Found: {width + 1}",
+        "row too short": f"{file} line 2: {width - 1} fields where the header has {width}; the line reads: ",
+        "row too long": f"{file} line 2: {width + 1} fields where the header has {width}; the line reads: ",
         "very long value": rf"{file} row 1, column {column}: value 'x{{59}}…' is not",
         "workbook bytes": rf"{file}: a zip archive \(an Excel \.xlsx workbook\?\), not a text file",
     }[damage]
