@@ -137,7 +137,7 @@ def breakdown_section(content: ReportContent) -> list[str]:
         if summary.empty:
             continue
         caption = f"{views.unit.capitalize()} per {name}." + _sum_note(views, summary, grouping)
-        columns = [("group", name.capitalize(), "text"), *GROUP_COLUMNS]
+        columns = [("group", name.capitalize(), "label"), *GROUP_COLUMNS]
         parts.append(
             f'<div class="keep"><h3>By {name}</h3>{html_table(summary, columns, caption=caption, total_rows=1)}</div>'
         )
