@@ -164,6 +164,12 @@ def _assumptions(options: Options, result) -> list[str]:
     return notes
 
 
+def _summary_card(section: object) -> tuple[str, str, str] | None:
+    """What a section added by another module puts in the summary, if it has anything to put there."""
+    summary_card = getattr(section, "summary_card", None)
+    return summary_card() if callable(summary_card) else None
+
+
 def _svgs(written: dict[str, list[Path]], suffix: str) -> dict[str, str]:
     """The SVG text of each written figure, keyed by its stem without the suffix (for the HTML report)."""
     svgs = {}
@@ -417,6 +423,7 @@ def write_feasibility_report(
             input_files=input_checksums(result),
             accrual=accrual,
             extra_html=tuple(section.html() for section in extra_sections),
+            extra_cards=tuple(card for section in extra_sections if (card := _summary_card(section)) is not None),
         )  # fmt: skip
         (bundle / "report.html").write_text(render_report(content), encoding="utf-8")
         files += ["report.html", write_settings(bundle, settings)]

@@ -122,6 +122,19 @@ class ReviewFlow:
             lines.append(f"      excluded at review: {row.label:<32} {int(row.patients):>6,}{moved}")
         return "\n".join(lines)
 
+    def summary_card(self) -> tuple[str, str, str]:
+        """The chart review's outcome for the report's summary: (label, value, detail), as its tables count it.
+
+        Beside the summary's "potentially eligible after chart review", which the registry screen estimates before
+        any answer, this is what the answers gave."""
+        n = self.count
+        detail = (
+            f"of {n('asked'):,} sent to chart review ({n('answered'):,} with an answer): {n('confirmed'):,} pass every "
+            f"criterion, {n('review_open'):,} with review still open; {n('review_excluded'):,} excluded at review; "
+            f"{n('unknown'):,} still unknown"
+        )
+        return "Chart review done: eligible", f"{n('eligible'):,}", detail
+
     def html(self) -> str:
         """A section of the feasibility report: the flow, the exclusions, the items, before and after."""
         note = " Counts after disclosure control." if self.controlled else " Exact counts: internal use only."

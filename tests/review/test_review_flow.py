@@ -19,6 +19,7 @@ from oligo_cohort.review.export import export_review, write_review_csv
 from oligo_cohort.review.flow import controlled, flow_figure, review_flow, review_flow_of
 from oligo_cohort.review.importer import import_answers
 from oligo_cohort.review.simulate import fill_answers
+from tests.attrition.test_report_content import text_of
 
 REFUSED = {("00217", "medical_risk"): "yes", ("20031", "informed_consent"): "no"}
 UNANSWERED = {("01104", "lat_amenable"), ("01104", "informed_consent"), ("01104", "medical_risk")}
@@ -138,6 +139,14 @@ def test_the_report_after_review_holds_the_stage(reviewed, tmp_path):
     assert page.index("Chart review: from the registry") < page.index("Assumptions, definitions")
     tables = pd.read_csv(out / "shareable" / "tables" / "review_flow.csv").set_index("box")
     assert tables.loc["review_excluded", "patients"] == 2
+    # The summary says what the answers gave, beside the registry's estimate, in the flow table's numbers.
+    summary = text_of(page[page.index('class="summary"') : page.index("<h2>Provenance</h2>")])
+    n = tables["patients"].astype(int)
+    assert (
+        f"Chart review done: eligible {n['eligible']} of {n['asked']} sent to chart review ({n['answered']} with an "
+        f"answer): {n['confirmed']} pass every criterion, {n['review_open']} with review still open; "
+        f"{n['review_excluded']} excluded at review; {n['unknown']} still unknown" in summary
+    )
     with zipfile.ZipFile(out / "shareable.zip") as bundle:
         assert "tables/review_items.csv" in bundle.namelist()
 

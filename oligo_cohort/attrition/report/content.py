@@ -47,6 +47,8 @@ class ReportContent:
     accrual: AccrualSection | None = None
     subtitle: str = ""
     extra_html: Sequence[str] = ()  # sections added by other modules (the chart review stage), before the assumptions
+    # What those sections put in the summary: (label, value, detail) in plain text, one card each.
+    extra_cards: Sequence[tuple[str, str, str]] = ()
 
     @property
     def disclosure_control(self) -> bool:

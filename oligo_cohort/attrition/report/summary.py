@@ -107,6 +107,7 @@ def summary_section(content: ReportContent) -> list[str]:
                 f"assumed pass rates: {esc(rates)}; other chart-review criteria assumed met",
             )
         )
+    cards += [card(label, value, esc(detail)) for label, value, detail in content.extra_cards]
     accrual = content.accrual
     if accrual is not None and accrual.forecast is not None and not accrual.forecast.empty:
         rows = accrual.forecast.set_index("scenario")
