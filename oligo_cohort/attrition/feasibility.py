@@ -164,6 +164,12 @@ def _assumptions(options: Options, result) -> list[str]:
     return notes
 
 
+def _section_provenance(section: object) -> tuple[dict[str, str], dict[str, tuple[tuple[str, str], ...]]]:
+    """What a section added by another module read, for the provenance: facts and (file, SHA-256) lists."""
+    provenance_of = getattr(section, "provenance", None)
+    return provenance_of() if callable(provenance_of) else ({}, {})
+
+
 def _summary_card(section: object) -> tuple[str, str, str] | None:
     """What a section added by another module puts in the summary, if it has anything to put there."""
     summary_card = getattr(section, "summary_card", None)
@@ -383,6 +389,11 @@ def write_feasibility_report(
     formats = tuple(dict.fromkeys([*formats, "svg"]))
     note = figure_note(shown[0], choice)
     facts = provenance(result, choice, author=author, compared=comparison.labels[1] if comparison else None)
+    more_files: dict[str, tuple[tuple[str, str], ...]] = {}
+    for section in extra_sections:  # what each added section read, e.g. the reviewed extract
+        added_facts, added_files = _section_provenance(section)
+        facts |= added_facts
+        more_files |= added_files
     with staged_output(out_dir, KIND, inputs=result_inputs(result)) as staging:
         bundle = staging / "shareable"
         (bundle / "tables").mkdir(parents=True)
@@ -421,6 +432,7 @@ def write_feasibility_report(
             figures=svgs,
             site_figures=[(site, svgs[stem.replace("_patients", "", 1)]) for site, stem in zip(site_ids, sites, strict=True)],
             input_files=input_checksums(result),
+            more_files=more_files,
             accrual=accrual,
             extra_html=tuple(section.html() for section in extra_sections),
             extra_cards=tuple(card for section in extra_sections if (card := _summary_card(section)) is not None),

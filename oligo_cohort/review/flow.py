@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import html
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -39,7 +39,7 @@ from oligo_cohort.api import STATUS_ORDER, ScreeningResult, read_screen_dir
 from oligo_cohort.attrition.labels import exclusion_reason
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.csv_output import write_csv
-from oligo_cohort.disclosure import controlled_parts
+from oligo_cohort.disclosure import controlled_parts, sha256_of
 from oligo_cohort.errors import UsageError
 from oligo_cohort.review.items import ITEMS
 from oligo_cohort.review.records import ADDED, ALREADY
@@ -83,6 +83,10 @@ class ReviewFlow:
     # The parts every table is a sum of (patients by PATIENT_PARTS, items asked by answer), for disclosure control.
     patient_parts: pd.DataFrame | None = field(default=None, repr=False)
     answer_parts: pd.DataFrame | None = field(default=None, repr=False)
+    # Where the answers came from, for a report's provenance: the reviewed extract's folder name, and (file, SHA-256)
+    # of each of its files the answers changed or added (the audit among them). Empty when not known.
+    reviewed_extract: str = ""
+    reviewed_files: tuple[tuple[str, str], ...] = ()
 
     def count(self, box: str, column: str = "patients") -> int:
         """One box's count."""
@@ -121,6 +125,17 @@ class ReviewFlow:
             moved = f"  (best event moved: {int(row.best_event_moved):,})" if row.best_event_moved else ""
             lines.append(f"      excluded at review: {row.label:<32} {int(row.patients):>6,}{moved}")
         return "\n".join(lines)
+
+    def provenance(self) -> tuple[dict[str, str], dict[str, tuple[tuple[str, str], ...]]]:
+        """What a report's provenance adds for this stage: facts (label -> text) and files (label -> (file, SHA-256)),
+        so that a reader can tell which answers, in which reviewed extract, gave its counts."""
+        if not self.reviewed_extract:
+            return {}, {}
+        facts = {
+            "Reviewed extract": f"{self.reviewed_extract} (the extract with the chart review answers added by "
+            "`oligo-cohort review import`, screened at the same cut-off under the same protocol)"
+        }
+        return facts, {"Files the answers changed": self.reviewed_files} if self.reviewed_files else {}
 
     def summary_card(self) -> tuple[str, str, str]:
         """The chart review's outcome for the report's summary: (label, value, detail), as its tables count it.
@@ -365,7 +380,21 @@ def review_flow_of_extracts(before: ScreeningResult, reviewed_extract: str | Pat
     after = screen(
         reviewed_extract, as_of=before.as_of, protocol=before.protocol, engine=engine, worklist=before.worklist
     )
-    return review_flow(before, after, read_audit(audit_file))
+    flow = review_flow(before, after, read_audit(audit_file))
+    changed = _changed_files(before, after, audit_file)
+    return replace(flow, reviewed_extract=Path(reviewed_extract).name, reviewed_files=changed)
+
+
+def _changed_files(before: ScreeningResult, after: ScreeningResult, audit: Path) -> tuple[tuple[str, str], ...]:
+    """(file, SHA-256) of each file of the reviewed extract that the screen before review did not read as it is:
+    the tables the answers added records to, and the review audit. By file name, as the extracts' folders differ;
+    none when the screen before review records no files (a result built in memory)."""
+    if not before.input_files:
+        return ()
+    read_before = {Path(path).name: sha256_of(Path(path)) for path in before.input_files}
+    files = [Path(path) for path in after.input_files] + [audit]
+    digests = [(path.name, sha256_of(path)) for path in files]
+    return tuple(sorted((name, digest) for name, digest in digests if read_before.get(name) != digest))
 
 
 def stage_for_screens(before_dir: str | Path, after_dir: str | Path, *, disclosure_control: bool) -> ReviewFlow:
@@ -398,7 +427,8 @@ def controlled(flow: ReviewFlow) -> ReviewFlow:
     patients, answers = flow.patient_parts.copy(), flow.answer_parts.copy()
     patients["n"] = controlled_parts(patients["n"].to_numpy(dtype=float)).astype(int)
     answers["n"] = controlled_parts(answers["n"].to_numpy(dtype=float)).astype(int)
-    return _flow_of_parts(patients, answers, controlled=True)
+    shown = _flow_of_parts(patients, answers, controlled=True)
+    return replace(shown, reviewed_extract=flow.reviewed_extract, reviewed_files=flow.reviewed_files)
 
 
 def check_comparable(

@@ -12,7 +12,7 @@ import pytest
 
 from oligo_cohort.api import read_screen_dir, screen
 from oligo_cohort.cli import main
-from oligo_cohort.disclosure import round_count
+from oligo_cohort.disclosure import round_count, sha256_of
 from oligo_cohort.errors import UsageError
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.review.export import export_review, write_review_csv
@@ -139,6 +139,13 @@ def test_the_report_after_review_holds_the_stage(reviewed, tmp_path):
     assert page.index("Chart review: from the registry") < page.index("Assumptions, definitions")
     tables = pd.read_csv(out / "shareable" / "tables" / "review_flow.csv").set_index("box")
     assert tables.loc["review_excluded", "patients"] == 2
+    # The provenance names the reviewed extract and the files its answers changed, with their digests.
+    provenance = text_of(page[page.index("<h2>Provenance</h2>") : page.index("<h2>Patients by status")])
+    assert "Reviewed extract reviewed (the extract with the chart review answers" in provenance
+    changed = provenance[provenance.index("Files the answers changed") :]
+    for name in ("observations.csv", "review_audit.csv"):
+        assert f"{name} sha256:{sha256_of(base / 'reviewed' / name)}" in changed
+    assert "tumours.csv" not in changed, "a table no answer changed is read as it was"
     # The summary says what the answers gave, beside the registry's estimate, in the flow table's numbers.
     summary = text_of(page[page.index('class="summary"') : page.index("<h2>Provenance</h2>")])
     n = tables["patients"].astype(int)

@@ -44,6 +44,8 @@ class ReportContent:
     figures: Mapping[str, str] = field(default_factory=dict)  # consort, attrition_bars, upset → SVG
     site_figures: Sequence[tuple[str, str]] = ()  # (site, SVG), in site order
     input_files: Sequence[tuple[str, str]] = ()  # (file name, SHA-256)
+    # Other files the report's sections read (the reviewed extract's), label -> (file name, SHA-256)
+    more_files: Mapping[str, Sequence[tuple[str, str]]] = field(default_factory=dict)
     accrual: AccrualSection | None = None
     subtitle: str = ""
     extra_html: Sequence[str] = ()  # sections added by other modules (the chart review stage), before the assumptions

@@ -41,7 +41,8 @@ def disclosure_statement(choice: DisclosureChoice) -> str:
 
 def provenance_section(content: ReportContent) -> list[str]:
     facts = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in content.facts.items())
-    if content.input_files:
-        files = "<br>".join(f"{esc(name)} <code>sha256:{esc(digest)}</code>" for name, digest in content.input_files)
-        facts += f"<dt>Input files</dt><dd>{files}</dd>"
+    for label, listed in {"Input files": content.input_files, **content.more_files}.items():
+        if listed:
+            files = "<br>".join(f"{esc(name)} <code>sha256:{esc(digest)}</code>" for name, digest in listed)
+            facts += f"<dt>{esc(label)}</dt><dd>{files}</dd>"
     return ["<h2>Provenance</h2>", f'<dl class="provenance">{facts}</dl>']
