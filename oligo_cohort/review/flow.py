@@ -150,9 +150,17 @@ class ReviewFlow:
         )
         return "Chart review done: eligible", f"{n('eligible'):,}", detail
 
+    def _no_exclusions(self) -> str:
+        """What stands for the table of exclusions when it has no row: a reason shown as 0 is left out (A15)."""
+        if self.controlled and self.count("review_excluded") == 0:
+            return "No exclusion at chart review is shown: after disclosure control every reason counts 0 (0 to 7)."
+        return "No patient was excluded at chart review."
+
     def html(self) -> str:
         """A section of the feasibility report: the flow, the exclusions, the items, before and after."""
-        note = " Counts after disclosure control." if self.controlled else " Exact counts: internal use only."
+        # As the report's other sections say it: the report states once, in its banner, why exact counts are exact
+        # (synthetic data, or control turned off for internal use).
+        note = " Counts after disclosure control." if self.controlled else ""
         parts = [
             "<h2>Chart review: from the registry screen to confirmed eligible</h2>",
             "<p>Patients eligible or unknown on registry data were sent to chart review; the answers were added to "
@@ -170,7 +178,9 @@ class ReviewFlow:
                     ("patients", "Patients"),
                     ("best_event_moved", "Best event moved"),
                 ],
-            ),
+            )
+            if len(self.exclusions)
+            else f"<p>{self._no_exclusions()}</p>",
             "<h3>Items asked and answered</h3>",
             _table(
                 self.items,

@@ -94,6 +94,18 @@ def test_disclosure_control_derives_every_count_from_controlled_totals(reviewed)
             assert ((values == 0) | ((values % 5 == 0) & (values >= 5))).all(), (table, column)
 
 
+def test_the_report_section_says_so_when_no_exclusion_at_review_is_shown(reviewed):
+    """Two patients excluded at review: exact, a table names them; controlled, each reason is 0 and left out (A15),
+    and a sentence says why the table is missing, not an empty table."""
+    base, _ = reviewed
+    exact = review_flow_of(base / "before", base / "after")
+    assert exact.count("review_excluded") == 2 and "Reason (first failing criterion)" in exact.html()
+    shown = controlled(exact)
+    assert shown.exclusions.empty and "Reason (first failing criterion)" not in shown.html()
+    assert "after disclosure control every reason counts 0 (0 to 7)" in shown.html()
+    assert "internal use only" not in exact.html(), "the report's banner says why its counts are exact"
+
+
 def test_screens_at_different_cutoffs_are_not_compared(reviewed):
     base, _ = reviewed
     later = screen(base / "reviewed", as_of="2025-04-30")
