@@ -267,6 +267,9 @@ def _read_manifest(path: Path, problems: list[str]) -> dict | None:
     for key in ("name", "version", "source"):
         if not isinstance(protocol_info.get(key), str) or (key != "source" and not protocol_info.get(key)):
             problems.append(f"{where}: protocol.{key} is missing or not text (found {_shown(protocol_info.get(key))})")
+    title = protocol_info.get("title")  # recorded since the report's provenance reads it; an older folder's is its name
+    if title is not None and not (isinstance(title, str) and title.strip()):
+        problems.append(f"{where}: protocol.title is not text (found {_shown(title)})")
     parameters = _parameters(info.get("parameters"), problems)
     as_of = _date(info.get("as_of"))
     today = dt.date.today()
@@ -296,7 +299,7 @@ def _read_manifest(path: Path, problems: list[str]) -> dict | None:
     protocol = Protocol(
         name=protocol_info["name"],
         version=protocol_info["version"],
-        title=protocol_info["name"],
+        title=title or protocol_info["name"],
         parameters=parameters,
         source=protocol_info["source"],
     )

@@ -277,7 +277,12 @@ class ScreeningResult:
         }
         return {
             "tool": "oligo-cohort",
-            "protocol": {"name": self.protocol.name, "version": self.protocol.version, "source": self.protocol.source},
+            "protocol": {
+                "name": self.protocol.name,
+                "version": self.protocol.version,
+                "title": self.protocol.title,
+                "source": self.protocol.source,
+            },
             "parameters": self.protocol.parameters.as_row(),
             "as_of": self.as_of.isoformat(),
             "engine": self.engine,

@@ -143,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
             settings = result_settings(result, options, disclosure_control=choice.applied)
             settings["disclosure"] = choice.mode
             settings["screen_dir"] = Path(args.screen_dir).name
+            if args.after_review:
+                settings["after_review"] = Path(args.after_review).name
             files.append(write_settings(staging, settings))
             notes = [CONTROLLED_NOTE] if choice.applied else []
             notes += [mode_note] if mode_note else []

@@ -84,7 +84,8 @@ def result_settings(result, options: Options, *, disclosure_control: bool) -> di
         "as_of": result.as_of.isoformat(),
         "engine": result.engine,
         "worklist_mode": result.worklist,
-        "extract": Path(str(result.source)).name if result.source else "",
+        # The extract screened: a screen folder read back names it in its manifest (`source` is then the folder).
+        "extract": Path(str(getattr(result, "screened_source", "") or result.source or "")).name,
         "attrition": options.describe(),
         "disclosure_control": disclosure_control,
     }

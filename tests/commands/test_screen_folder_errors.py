@@ -30,6 +30,7 @@ from oligo_cohort.cli import main
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.errors import UsageError
 from oligo_cohort.paths import demo_extract_dir
+from oligo_cohort.protocol import load_protocol
 from oligo_cohort.results import RESULT_TABLES
 from oligo_cohort.screen_folder import ScreenFolderError
 from tests.commands.folder_facts import contradictions
@@ -223,6 +224,7 @@ MANIFEST_EDITS = {
     "parameter missing": lambda text: re.sub(r'"size_floor_mm": [\d.]+,', "", text),
     "rows differ": lambda text: re.sub(r'"patients": (\d+)', lambda m: f'"patients": {int(m[1]) + 1}', text),
     "protocol": lambda text: text.replace('"name": "cosmo"', '"name": 7'),
+    "protocol title": lambda text: re.sub(r'"title": "[^"]*"', '"title": ["COSMO"]', text),
     "not utf-8": lambda text: text.replace("cosmo", "cosmo\udcff"),
 }
 
@@ -236,6 +238,17 @@ def test_an_edited_manifest_is_named(tmp_path, screen_dir, edit):
     (folder / "manifest.json").write_bytes(edited.encode("utf-8", "surrogateescape"))
     with pytest.raises(ScreenFolderError, match=r"manifest\.json|patients\.csv holds \d+ rows"):
         read_screen_dir(folder)
+
+
+def test_a_screen_folder_read_back_keeps_the_protocol_title_and_an_older_one_its_name(tmp_path, screen_dir):
+    """The title the report's provenance and settings.json show; a folder written before the manifest recorded it
+    gives the protocol's name, as it always did."""
+    assert read_screen_dir(screen_dir).protocol.title == load_protocol().title != load_protocol().name
+    folder = copy(screen_dir, tmp_path / "screen")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["protocol"]["title"]
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert read_screen_dir(folder).protocol.title == load_protocol().name
 
 
 @pytest.mark.parametrize("command", ["attrition", "accrual"])

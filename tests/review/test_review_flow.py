@@ -4,6 +4,7 @@ commands given the screen (or extract) after review."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zipfile
 from pathlib import Path
 
@@ -126,6 +127,10 @@ def test_attrition_after_review_writes_the_stage_beside_the_attrition(reviewed, 
     assert (out / "figures" / "review_flow.svg").is_file()
     covered = (out / "disclosure.md").read_text(encoding="utf-8")
     assert "`review_flow.csv`" in covered and "`figures/review_flow.svg`" in covered
+    # What produced it: the screens compared, the extract screened, and the protocol by its title.
+    settings = json.loads((out / "settings.json").read_text(encoding="utf-8"))
+    assert (settings["screen_dir"], settings["after_review"]) == ("before", "after")
+    assert settings["extract"] == demo_extract_dir().name and settings["protocol"]["title"].startswith("COSMO")
 
 
 def test_attrition_after_review_needs_the_screen_of_a_reviewed_extract(reviewed, tmp_path, capsys):
