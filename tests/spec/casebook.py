@@ -185,7 +185,9 @@ def _case(spec: SpecCase) -> list[str]:
 def _setting(given: Case) -> str:
     """The cut-off, mode and protocol of a case, where they differ from the baseline's."""
     parts = []
-    if given.as_of != AS_OF:
+    if given.as_of is None:
+        parts.append("No cut-off given: the extract's own default.")
+    elif given.as_of != AS_OF:
         parts.append(f"Cut-off {given.as_of}.")
     if given.worklist:
         parts.append("Worklist mode.")

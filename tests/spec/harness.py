@@ -4,7 +4,8 @@ Loading an extract costs a few hundred milliseconds, so cases declared with
 `case(...)` (at import time, next to their test) are screened together: all
 cases sharing a cut-off, protocol, mode and set of present tables go into one
 extract, each case's ids prefixed so that its patients stay apart, and the
-result is split back per case. A case whose batch fails is screened on its own,
+result is split back per case (a case leaving the cut-off to the extract's
+default is screened alone). A case whose batch fails is screened on its own,
 so that a failure always shows that case's own error. `screen_case(...)`
 screens one case directly. Every candidate event is explained (not only the
 best), so that a case can name the rule taken on any of its events.
@@ -69,9 +70,14 @@ class Case:
 
     @property
     def batch_key(self) -> tuple[object, ...]:
-        """Cases sharing this key can be screened in one extract."""
+        """Cases sharing this key can be screened in one extract.
+
+        A case without a cut-off is screened alone: its default cut-off is read from the whole extract, so
+        another case's dates in the same extract would move it.
+        """
         present = frozenset(name for name, frame in self.tables.items() if frame is not None)
-        return (self.as_of, self.protocol, self.worklist, present)
+        alone = self.number if self.as_of is None else None
+        return (self.as_of, self.protocol, self.worklist, present, alone)
 
     def source(self) -> dict[str, pd.DataFrame]:
         """The extract as `screen` takes it: present tables only."""

@@ -155,6 +155,48 @@ def test_with_fails_and_unknowns_tied_the_earliest_scan_wins(checked, spec):
     assert checked(spec).patient["screening_date"] == "2023-01-10"
 
 
+# E1 (2023-01-10) has no confirmation PET: one fail and no unknown. On S, and on the PET after it, a lung lesion's
+# size is missing: S has no fail and two unknowns (oligoprogression and its confirmation).
+ONE_FAIL_EARLIER_TWO_UNKNOWNS_LATER = case(
+    imaging=baseline_with("imaging", "study_id | study_date | modality\nE1 | 2023-01-10 | CT"),
+    lesions=baseline_with(
+        "lesions",
+        """
+        study_id | lesion_id | location | organ | size_mm
+        E1       | L1        | distant  | liver | 30
+        ref      | L2        | distant  | lung  | 20
+        S        | L2        | distant  | lung  |
+        pet      | L2        | distant  | lung  |
+        """,
+    ),
+)
+
+
+@cases(
+    expect(
+        "an earlier scan with one fail, a later one with two unknowns",
+        ONE_FAIL_EARLIER_TWO_UNKNOWNS_LATER,
+        at="E1",
+        only=False,
+        events=["E1", "S", "pet"],
+        best="S",
+        inc_pet_confirmation="fail",
+        inc_oligoprogression="pass",
+        rule={"inc_pet_confirmation": "no_pet"},
+    )
+)
+def test_fewest_fails_come_before_fewest_unknowns(checked, spec):
+    """criteria.md "Time": the best event has the fewest fail, and only then the fewest unknown. One fail and no
+    unknown on an earlier scan loses to no fail and two unknowns on a later one (counting both together, or unknowns
+    first, would choose the earlier scan)."""
+    result = checked(spec)
+    assert {c: result.patient[c] for c in ("inc_oligoprogression", "inc_pet_confirmation")} == {
+        "inc_oligoprogression": "unknown",
+        "inc_pet_confirmation": "unknown",
+    }
+    assert result.patient["status"] == "unknown"
+
+
 SAME_DAY_SCANS = case(
     imaging=table("""
         study_id | study_date | modality

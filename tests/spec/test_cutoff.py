@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from tests.spec.baseline import AS_OF, S, days_after, imaging_scanned_on
 from tests.spec.cases import cases, expect
-from tests.spec.harness import Case, baseline_with, case, with_other_tumours
+from tests.spec.harness import Case, baseline_with, baseline_without, case, with_other_tumours
 from tests.spec.tables import table
+from tests.spec.variations import AMENABLE, CONSENTED
 
 
 def died_on(date: str, *, scanned_on: str = S) -> Case:
@@ -178,4 +179,103 @@ RESPONSE_AFTER_CUTOFF = case(
 )
 def test_what_the_cut_off_hides_is_reported(checked, spec):
     """D2: every record dropped and every date cleared by the cut-off is a data-quality finding."""
+    checked(spec)
+
+
+# The baseline without its confirmation PET: its latest date is the consent of 2023-03-22 (S + 21), so with the
+# extract's own cut-off the PET is still pending, and with any cut-off from S + 49 on it is missing (fail).
+WITHOUT_PET = {
+    "imaging": baseline_without("imaging", study_id="pet"),
+    "lesions": baseline_without("lesions", study_id="pet"),
+}
+PENDING_AT_LATEST_DATE = {"inc_pet_confirmation": "after the cut-off 2023-03-22"}
+
+
+def second_patient(birth_date: str, **replaced: object) -> Case:
+    """The baseline without its PET, no cut-off given, and a second patient p2 born on `birth_date`."""
+    patients = baseline_with("patients", f"patient_id | site_id | birth_date\np2 | UMCU | {birth_date}")
+    return case(as_of=None, **{**WITHOUT_PET, "patients": patients, **replaced})  # type: ignore[arg-type]
+
+
+@cases(
+    expect(
+        "no cut-off given: the latest date, the consent of S + 21",
+        case(as_of=None, **WITHOUT_PET),
+        inc_pet_confirmation="unknown",
+        rule="pet_pending",
+        says=PENDING_AT_LATEST_DATE,
+    ),
+    expect(
+        "a later birth date (p2, born S + 61) does not count",
+        second_patient("2023-05-01"),
+        inc_pet_confirmation="unknown",
+        rule="pet_pending",
+        says=PENDING_AT_LATEST_DATE,
+    ),
+    expect(
+        "a study of p2 typed 9999-12-31 does not count",
+        second_patient(
+            "1970-07-07",
+            imaging=table("""
+                patient_id | study_id | study_date | modality
+                p1         | ref      | 2021-12-20 | CT
+                p1         | S        | 2023-03-01 | CT
+                p2         | X1       | 9999-12-31 | CT
+            """),
+        ),
+        findings={"imaging.study_date": 1},
+        inc_pet_confirmation="unknown",
+        rule="pet_pending",
+        says=PENDING_AT_LATEST_DATE,
+    ),
+    expect(
+        "an observation of p2 on S + 61 does count",
+        second_patient(
+            "1970-07-07",
+            observations=table("""
+                patient_id | code             | start_date | end_date | value
+                p1         | lat_amenable     | 2023-03-08 |          | true
+                p1         | informed_consent | 2023-03-22 |          | true
+                p2         | lat_amenable     | 2023-05-01 |          | true
+            """),
+        ),
+        inc_pet_confirmation="fail",
+        rule="no_pet",
+    ),
+)
+def test_the_default_cut_off_is_the_latest_plausible_date_other_than_a_birth_date(checked, spec):
+    """criteria.md "Time": with no cut-off given it is the latest date in the extract (birth dates aside) not
+    later than the day of the run; an implausible date (a placeholder such as 9999-12-31) is a finding and never
+    moves it, so one patient's typo cannot change another patient's result. Any other patient's plausible date
+    does move it."""
+    checked(spec)
+
+
+# S on 2023-03-15 (R = 2023-05-03): both clinician's judgements recorded true after the cut-off, before R.
+RISKS_AFTER_THE_CUT_OFF = case(
+    imaging=imaging_scanned_on(LATE_SCAN),
+    observations=table(f"""
+        code            | start_date | end_date | value
+        {AMENABLE}
+        {CONSENTED}
+        medical_risk    | 2023-04-25 |          | true
+        compliance_risk | 2023-04-25 |          | true
+    """),
+)
+
+
+@cases(
+    expect(
+        "medical and compliance risk recorded after the cut-off, before R",
+        RISKS_AFTER_THE_CUT_OFF,
+        only=False,
+        findings={"observations": 2},
+        exc_medical_risk="review",
+        exc_psychosocial="review",
+        rule={"exc_medical_risk": "not_recorded", "exc_psychosocial": "not_recorded"},
+    )
+)
+def test_an_observation_after_the_cut_off_is_not_read_though_on_or_before_r(checked, spec):
+    """criteria.md "Time": nothing dated after the cut-off is used, though exc_medical_risk and exc_psychosocial
+    read observations up to R: a judgement recorded after the cut-off is not yet known, so both stay review."""
     checked(spec)

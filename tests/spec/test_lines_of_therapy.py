@@ -168,6 +168,21 @@ def test_a_substitute_drug_stays_in_the_line(checked, spec):
     checked(spec)
 
 
+FIXED_COMBINATION_THEN_APART = therapy("""
+    drug                   | start_date | end_date   | setting
+    pertuzumab+trastuzumab | 2022-01-03 | 2022-04-25 | metastatic
+    pertuzumab             | 2022-05-02 |            | metastatic
+    trastuzumab            | 2022-05-02 |            | metastatic
+""")
+
+
+@cases(on_line("the fixed combination, then pertuzumab and trastuzumab apart", FIXED_COMBINATION_THEN_APART, 1))
+def test_the_fixed_combination_substitutes_both_ways(checked, spec):
+    """criteria.md: trastuzumab+pertuzumab <-> the fixed combination is a substitution in either direction, so
+    switching from the fixed combination back to the two drugs given apart continues line 1."""
+    checked(spec)
+
+
 ADJUVANT_BEFORE_METASTASIS = therapy(
     """
     drug             | start_date | end_date   | setting
@@ -259,6 +274,39 @@ def test_a_missing_setting_is_inferred_from_the_metastasis_date(checked, spec):
     checked(spec)
 
 
+def unlabelled_fulvestrant_from(start: str) -> Case:
+    """Fulvestrant without a setting from `start` to 2021-12-20, then letrozole + palbociclib; metastasis 2021-12-01."""
+    return therapy(
+        f"""
+        drug        | start_date | end_date   | setting
+        fulvestrant | {start}    | 2021-12-20 |
+        letrozole   | 2022-01-03 |            | metastatic
+        palbociclib | 2022-01-03 |            | metastatic
+        """,
+        tumours=table("""
+            tumour_id | diagnosis_date | topography | morphology | behaviour | basis_of_diagnosis | tnm_m | metastasis_date
+            T1        | 2020-06-02     | C50.4      | 8500       | 3         | histology_primary  | M0    | 2021-12-01
+        """),
+    )
+
+
+@cases(
+    on_line(
+        "fulvestrant started the day before the metastasis date: not counted",
+        unlabelled_fulvestrant_from("2021-11-30"),
+        1,
+    ),
+    on_line(
+        "fulvestrant started on the metastasis date: line 1, S on line 2", unlabelled_fulvestrant_from("2021-12-01"), 2
+    ),
+)
+def test_a_missing_setting_counts_from_the_metastasis_date_on(checked, spec):
+    """criteria.md: an episode without a setting is metastatic when `start_date >= metastasis_date`: fulvestrant
+    started on the metastasis date is line 1 (letrozole + palbociclib line 2), started the day before it is not a
+    metastatic line at all."""
+    checked(spec)
+
+
 SETTING_NOT_INFERABLE = therapy(
     """
     drug        | start_date | end_date | setting
@@ -340,6 +388,48 @@ CARRIED_OVER = therapy(
 @cases(on_line("letrozole stopped and restarted during palbociclib", CARRIED_OVER, 2))
 def test_drugs_running_when_a_line_starts_carry_into_it(checked, spec):
     """D8: letrozole running when palbociclib starts line 2 joins line 2's regimen, so restarting it stays line 2."""
+    checked(spec)
+
+
+def letrozole_ended_on(end: str) -> Case:
+    """Letrozole from 2021-01-04 to `end`; palbociclib (a new line) from 2021-03-01; letrozole again from 2022-08."""
+    return therapy(
+        f"""
+        drug        | start_date | end_date | setting
+        letrozole   | 2021-01-04 | {end}    | metastatic
+        palbociclib | 2021-03-01 |          | metastatic
+        letrozole   | 2022-08-01 |          | metastatic
+        """,
+        tumours=DIAGNOSED_2019,
+    )
+
+
+@cases(
+    on_line("letrozole ended on the day palbociclib started: carried", letrozole_ended_on("2021-03-01"), 2),
+    on_line("letrozole ended the day before: not carried", letrozole_ended_on("2021-02-28"), 3),
+)
+def test_a_drug_ending_on_the_next_lines_start_day_carries_into_it(checked, spec):
+    """criteria.md: drugs still running at the next line's start (start <= that day <= end) carry into it. Letrozole
+    ending on the day palbociclib starts line 2 is in line 2's regimen, so restarting it stays line 2; ending the
+    day before, it is not, and restarting it adds a drug: line 3."""
+    checked(spec)
+
+
+PALBOCICLIB_RESUMED_ON_LETROZOLE = therapy(
+    """
+    drug        | start_date | end_date   | setting
+    letrozole   | 2021-01-04 |            | metastatic
+    palbociclib | 2021-01-04 | 2021-06-30 | metastatic
+    palbociclib | 2022-01-03 |            | metastatic
+    """,
+    tumours=DIAGNOSED_2019,
+)
+
+
+@cases(on_line("palbociclib resumed 187 days after it stopped, letrozole ongoing", PALBOCICLIB_RESUMED_ON_LETROZOLE, 1))
+def test_the_line_gap_counts_from_the_end_of_every_episode_of_the_line(checked, spec):
+    """criteria.md: a new line starts when a drug starts more than 120 days after every episode of the current line
+    ended. While letrozole goes on, palbociclib resumed after a pause of more than 120 days is still line 1."""
     checked(spec)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from oligo_cohort.criteria import FAILED_WITHOUT_EVENT
 from tests.spec.harness import Case, case
 from tests.spec.tables import table
 
@@ -35,3 +36,14 @@ CONSENTED = "informed_consent | 2023-03-22 | | true"
 def observations(rows: str) -> Case:
     """The baseline with these observations (`code | start_date | end_date | value` per line)."""
     return case(observations=table("code | start_date | end_date | value\n" + rows))
+
+
+# The baseline's liver lesion stable on every scan: no candidate event, so the patient is screened at the cut-off
+# (S = R = 2023-04-20), and the criteria that need an event fail.
+STABLE_LESIONS = table("""
+    study_id | lesion_id | location | organ | size_mm
+    ref      | L1        | distant  | liver | 20
+    S        | L1        | distant  | liver | 20
+    pet      | L1        | distant  | liver | 20
+""")
+WITHOUT_EVENT = dict.fromkeys(FAILED_WITHOUT_EVENT, "fail")

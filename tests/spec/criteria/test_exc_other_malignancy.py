@@ -70,6 +70,72 @@ def test_skin_bcc_scc_in_situ_and_breast_tumours_are_no_other_malignancy(checked
 
 @cases(
     expect(
+        "skin SCC 8084",
+        other_tumour("T2 | 2022-05-02 | C44.3 | 8084 | 3 | curative | false | false | 2022-06-01"),
+        exc_other_malignancy="pass",
+        rule="skin_carcinoma",
+    ),
+    expect(
+        "skin 8085, past the SCC codes",
+        other_tumour("T2 | 2022-05-02 | C44.3 | 8085 | 3 | curative | false | false | 2022-06-01"),
+        exc_other_malignancy="fail",
+        rule="treated_recently",
+    ),
+    expect(
+        "skin 8049, before the SCC codes",
+        other_tumour("T2 | 2022-05-02 | C44.3 | 8049 | 3 | curative | false | false | 2022-06-01"),
+        exc_other_malignancy="fail",
+        rule="treated_recently",
+    ),
+    expect(
+        "skin 8099, past the BCC codes",
+        other_tumour("T2 | 2022-05-02 | C44.3 | 8099 | 3 | curative | false | false | 2022-06-01"),
+        exc_other_malignancy="fail",
+        rule="treated_recently",
+    ),
+    expect(
+        "lung SCC 8070: not skin",
+        other_tumour("T2 | 2022-05-02 | C34.1 | 8070 | 3 | curative | false | false | 2022-06-01"),
+        exc_other_malignancy="fail",
+        rule="treated_recently",
+    ),
+)
+def test_only_skin_tumours_of_the_bcc_and_scc_codes_are_set_aside(checked, spec):
+    """criteria.md: not an other malignancy is skin (C44) with BCC (8090-8098) or SCC (8050-8084) morphology, both
+    ranges inclusive. A skin tumour coded just outside them, or a squamous cell carcinoma of the lung, is an other
+    malignancy (here treated a year before R, so it excludes)."""
+    checked(spec)
+
+
+@cases(
+    expect(
+        "diagnosed on R",
+        other_tumour("T2 | 2023-04-19 | C18.7 | 8140 | 3 | palliative | true | false |"),
+        exc_other_malignancy="fail",
+        rule="not_curative",
+    ),
+    expect(
+        "behaviour 6 (a metastatic site)",
+        other_tumour("T2 | 2022-05-02 | C22.0 | 8140 | 6 | palliative | true | false | 2022-06-01"),
+        exc_other_malignancy="pass",
+        rule="none",
+    ),
+    expect(
+        "behaviour 9 (primary or metastatic uncertain)",
+        other_tumour("T2 | 2022-05-02 | C22.0 | 8140 | 9 | palliative | true | false | 2022-06-01"),
+        exc_other_malignancy="pass",
+        rule="none",
+    ),
+)
+def test_an_other_malignancy_is_of_behaviour_3_diagnosed_on_or_before_r(checked, spec):
+    """criteria.md: other malignancy = behaviour 3, topography not C50, diagnosed on or before R. A colon cancer
+    diagnosed on R itself counts (the case "diagnosed after R" is the day after); a record of behaviour 6 or 9
+    (a metastatic site, or a site uncertain primary or metastatic) is no other primary, as the spec reads."""
+    checked(spec)
+
+
+@cases(
+    expect(
         "colon, treated 2010",
         other_tumour("T2 | 2010-03-01 | C18.7 | 8140 | 3 | curative | false | false | 2010-05-01"),
         exc_other_malignancy="pass",

@@ -36,6 +36,20 @@ def test_current_pregnancy_or_breastfeeding_excludes(checked, spec):
 
 
 @cases(
+    with_pregnancy(
+        "pregnant, later recorded as not pregnant",
+        "pregnant | 2023-02-01 | | true\npregnant | 2023-03-15 | | false",
+        "fail",
+    ),
+)
+def test_a_later_false_record_does_not_undo_a_current_pregnancy(checked, spec):
+    """criteria.md: "a true pregnant/breastfeeding observation starting on or before R and not ended before S ->
+    fail": any such record excludes, not only the latest (unlike the observations read as the latest on or before
+    R). A pregnancy recorded without an end date stays current; a later record of "not pregnant" does not end it."""
+    checked(spec)
+
+
+@cases(
     expect(
         "only the required tables",
         case(**WITHOUT_OPTIONAL_TABLES),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from tests.spec.cases import cases, expect
 from tests.spec.harness import Case, case
 from tests.spec.tables import table
+from tests.spec.variations import STABLE_LESIONS, WITHOUT_EVENT
 
 
 def born(birth_date: str, **settings: object) -> Case:
@@ -97,4 +98,30 @@ def test_a_29_february_birthday_is_reached_on_1_march(checked, spec):
 )
 def test_the_minimum_age_comes_from_the_protocol(checked, spec):
     """The age required at R is the protocol's `min_age_years`: set to 21, a patient of 20 fails."""
+    checked(spec)
+
+
+@cases(
+    expect(
+        "no event, 18th birthday on the cut-off",
+        born("2005-04-20", lesions=STABLE_LESIONS),
+        at=None,
+        events=[],
+        inc_age_18="pass",
+        rule={"inc_age_18": "adult"},
+        **WITHOUT_EVENT,
+    ),
+    expect(
+        "no event, 18th birthday the day after the cut-off",
+        born("2005-04-21", lesions=STABLE_LESIONS),
+        at=None,
+        events=[],
+        inc_age_18="fail",
+        rule={"inc_age_18": "under_age"},
+        **WITHOUT_EVENT,
+    ),
+)
+def test_without_an_event_age_is_taken_on_the_cut_off(checked, spec):
+    """criteria.md "Time": a patient with no event is evaluated with S = R = as_of, so the age is the one on the
+    cut-off itself, not 49 days later (with an event on S, born 2005-04-20 fails: 17 on R = 2023-04-19)."""
     checked(spec)

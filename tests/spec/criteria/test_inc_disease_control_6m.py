@@ -7,11 +7,11 @@ unknown. The baseline line starts 2022-01-03 and S is 2023-03-01.
 
 from __future__ import annotations
 
-from tests.spec.baseline import WITHOUT_OPTIONAL_TABLES
+from tests.spec.baseline import WITHOUT_OPTIONAL_TABLES, days_after
 from tests.spec.cases import SpecCase, cases, expect
 from tests.spec.harness import Case, case
 from tests.spec.tables import table
-from tests.spec.variations import responses
+from tests.spec.variations import DIAGNOSED_2019, responses
 
 # The rule of each outcome among responses recorded during the line (six months on the line reached).
 RULE = {"pass": "disease_controlled", "fail": "progression_on_line", "unknown": "no_response_recorded"}
@@ -203,4 +203,51 @@ def test_two_assessments_on_one_day(checked, spec):
     """A PD among a day's assessments fails whatever else that day holds; otherwise the criterion passes. The
     reason quotes the latest CR/PR/SD and, of two on that day, the least favourable (SD, then PR, then CR), so it
     never claims more control than was recorded (D34); every engine records the same."""
+    checked(spec)
+
+
+def second_line(rows: str, *, start: str, ref_date: str, **replaced: object) -> Case:
+    """Anastrozole as line 1, then the line 2 rows given from `start`; the reference CT on `ref_date`."""
+    return case(
+        tumours=DIAGNOSED_2019,
+        systemic_therapy=table(f"""
+            drug        | start_date | end_date   | setting
+            anastrozole | 2020-01-06 | {days_after(start, -3)} | metastatic
+            {rows}
+        """),
+        imaging=table(f"""
+            study_id | study_date | modality
+            ref      | {ref_date} | CT
+            S        | 2023-03-01 | CT
+            pet      | 2023-04-12 | FDG-PET-CT
+        """),
+        **replaced,  # type: ignore[arg-type]
+    )
+
+
+@cases(
+    expect(
+        "line 2 started five months before S, three years on therapy",
+        second_line("capecitabine | 2022-10-03 | | metastatic", start="2022-10-03", ref_date="2022-09-20"),
+        columns={"line_number": 2},
+        inc_disease_control_6m="fail",
+        rule="too_soon",
+    ),
+    expect(
+        "PD on line 1 only, SD on line 2",
+        second_line(
+            "letrozole | 2022-01-03 | | metastatic\npalbociclib | 2022-01-03 | | metastatic",
+            start="2022-01-03",
+            ref_date="2021-12-20",
+            response_assessments=table("assessment_date | response\n2021-11-15 | PD\n2022-06-15 | SD"),
+        ),
+        columns={"line_number": 2},
+        inc_disease_control_6m="pass",
+        rule="disease_controlled",
+    ),
+)
+def test_the_six_months_and_the_responses_are_those_of_the_line_active_at_s(checked, spec):
+    """criteria.md: `S < line start + 6 months` fails and a PD strictly between line start and S fails, the line
+    being the one active at S. Line 2 started five months before S fails, however long line 1 lasted; the PD that
+    ended line 1 lies before line 2's start and does not count against it."""
     checked(spec)

@@ -95,6 +95,28 @@ def test_a_breast_tumour_diagnosed_after_the_scan_is_not_its_index_tumour(checke
     checked(spec)
 
 
+BREAST_TUMOUR_ON_S = case(
+    tumours=table("""
+        tumour_id | diagnosis_date | topography | morphology | behaviour | basis_of_diagnosis | tnm_m
+        T1        | 2023-03-01     | C50.4      | 8500       | 3         | histology_primary  | M1
+    """)
+)
+
+
+@cases(
+    expect(
+        "the only breast tumour diagnosed on the day of S",
+        BREAST_TUMOUR_ON_S,
+        inc_invasive_breast_cancer="pass",
+        rule="histological",
+    )
+)
+def test_a_breast_tumour_diagnosed_on_the_day_of_the_scan_is_its_index_tumour(checked, spec):
+    """criteria.md: the index tumour is the latest C50 behaviour 3 tumour diagnosed on or before S, so one diagnosed
+    on the day of S itself counts (nine days after S it does not)."""
+    checked(spec)
+
+
 LATEST_BREAST_TUMOUR_BY_CYTOLOGY = case(
     tumours=table("""
         tumour_id | diagnosis_date | topography | morphology | behaviour | basis_of_diagnosis | tnm_m | metastasis_date

@@ -157,6 +157,17 @@ def test_suv_rule_between_two_pet_studies(checked, spec):
     checked(spec)
 
 
+@cases(
+    on_s("size +50 %, SUVmax missing on S", pet_to_pet(l2("20 | 5.0", "30 | ")), TWO_ORGANS, only=False),
+    on_s("sizes missing, SUVmax +10 %", pet_to_pet(l2(" | 5.0", " | 5.5")), EITHER, only=False),
+)
+def test_between_two_pet_studies_one_rule_decides_when_the_other_is_missing(checked, spec):
+    """criteria.md: a lesion is progressive by size or by metabolism, and a missing value leaves it undetermined only
+    where it could change that (Outcomes: Kleene logic). Grown 50 % to 30 mm it is progressive whatever its missing
+    SUVmax; with its sizes missing, an SUVmax up only 10 % does not decide, so it is undetermined."""
+    checked(spec)
+
+
 CT_REFERENCE_PET_SCAN = table("""
     study_id | study_date | modality
     ref      | 2021-12-20 | CT
@@ -238,6 +249,19 @@ def plus_lesions(rows: str) -> Case:
 )
 def test_one_or_two_distant_lesions_in_one_organ(checked, spec):
     """One or two progressive distant lesions in one organ pass; a third, a second organ or a locoregional one fails."""
+    checked(spec)
+
+
+@cases(
+    on_s(
+        "liver lesion progressive, axillary node +20 % to 12 mm",
+        plus_lesions("L2 | locoregional_node | axillary_node | 10 | 12"),
+        "pass",
+    )
+)
+def test_the_size_floor_applies_to_lymph_nodes(checked, spec):
+    """criteria.md: the 15 mm floor spares only `organ = bone`, so an axillary node grown 20 % to a 12 mm short axis is
+    not progressive, and the liver lesion progresses alone (a progressive node beside it would fail)."""
     checked(spec)
 
 

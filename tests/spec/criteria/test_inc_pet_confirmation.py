@@ -190,3 +190,51 @@ PET_REFERENCE = case(
 def test_the_confirmation_pet_uses_suv_only_against_a_pet_reference(checked, spec):
     """D17/D14: on the confirmation PET the SUVmax rule applies only when S's reference is an FDG-PET-CT too."""
     checked(spec)
+
+
+def cut_off_45_days_after_s(pet_lesions: str | None = None) -> Case:
+    """S moved so that the cut-off falls on S + 45, its PET on S + 42; `pet_lesions` replaces the PET's rows."""
+    imaging = imaging_scanned_on(days_after(AS_OF, -45))
+    if pet_lesions is None:
+        return case(imaging=imaging)
+    lesions = concat(
+        baseline_without("lesions", study_id="pet"),
+        table("study_id | lesion_id | location | organ | size_mm\n" + pet_lesions),
+    )
+    return case(imaging=imaging, lesions=lesions)
+
+
+@cases(
+    expect(
+        "PET on S + 42 confirms, cut-off S + 45",
+        cut_off_45_days_after_s(),
+        inc_pet_confirmation="pass",
+        rule="confirmed",
+    ),
+    expect(
+        "PET on S + 42 back to the reference size, cut-off S + 45",
+        cut_off_45_days_after_s("pet | L1 | distant | liver | 20"),
+        inc_pet_confirmation="fail",
+        rule="not_confirmed",
+    ),
+)
+def test_a_pet_in_the_window_decides_before_the_window_closes(checked, spec):
+    """criteria.md: a PET in [S + 35, S + 49] on which the rule passes -> pass; only ones on which it fails -> fail
+    (D29); "pending" is only for no PET yet while as_of < S + 49. With the cut-off on S + 45 a PET of S + 42 decides
+    either way."""
+    checked(spec)
+
+
+@cases(
+    expect(
+        "a PET on S + 42 without lesion rows",
+        case(lesions=baseline_without("lesions", study_id="pet")),
+        events=["S"],
+        inc_pet_confirmation="fail",
+        rule="not_confirmed",
+    )
+)
+def test_a_confirmation_pet_without_lesion_rows_fails(checked, spec):
+    """D29: a PET in the window with no lesion measured on it shows no progressive lesion, so the oligoprogression
+    rule fails on it (criteria.md: "None ... -> fail"), and so does the confirmation."""
+    checked(spec)

@@ -43,6 +43,27 @@ def test_a_reference_of_another_modality_fails_same_modality(checked, spec):
     checked(spec)
 
 
+LATEST_OF_OTHER_MODALITIES = case(
+    imaging=studies("mri | 2021-12-01 | MRI\nus | 2021-12-20 | US"),
+    lesions=reference_lesions("mri", "us"),
+)
+
+
+@cases(
+    expect(
+        "an MRI and a later ultrasound near the line start, S a CT",
+        LATEST_OF_OTHER_MODALITIES,
+        columns={"reference_study_id": "us"},
+        inc_same_modality="fail",
+        rule="other_modality",
+    )
+)
+def test_without_a_study_of_the_same_modality_the_latest_of_any_is_the_reference(checked, spec):
+    """criteria.md: with no study of S's modality in the window the reference is the latest of any modality (the
+    ultrasound, not the earlier MRI), and same modality fails."""
+    checked(spec)
+
+
 SAME_MODALITY_PREFERRED = case(
     imaging=studies("ref | 2021-12-20 | CT\nmri | 2021-12-28 | MRI"),
     lesions=reference_lesions("ref", "mri"),

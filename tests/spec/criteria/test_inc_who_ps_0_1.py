@@ -11,6 +11,7 @@ from tests.spec.baseline import WITHOUT_OPTIONAL_TABLES
 from tests.spec.cases import cases, expect
 from tests.spec.harness import Case, case
 from tests.spec.tables import table
+from tests.spec.variations import STABLE_LESIONS, WITHOUT_EVENT
 
 
 def performance(rows: str, **settings: object) -> Case:
@@ -97,4 +98,31 @@ def test_the_performance_status_window_comes_from_the_protocol(checked, spec):
 )
 def test_without_a_performance_status_table_it_is_unknown(checked, spec):
     """An extract without the optional performance_status table cannot show WHO 0-1: unknown."""
+    checked(spec)
+
+
+@cases(
+    expect(
+        "no event, ECOG 0 on the cut-off - 60",
+        performance("2023-02-19 | ECOG | 0", lesions=STABLE_LESIONS),
+        at=None,
+        events=[],
+        inc_who_ps_0_1="pass",
+        rule={"inc_who_ps_0_1": "good"},
+        **WITHOUT_EVENT,
+    ),
+    expect(
+        "no event, ECOG 0 on the cut-off - 61 only",
+        performance("2023-02-18 | ECOG | 0", lesions=STABLE_LESIONS),
+        at=None,
+        events=[],
+        inc_who_ps_0_1="unknown",
+        rule={"inc_who_ps_0_1": "none_in_window"},
+        **WITHOUT_EVENT,
+    ),
+)
+def test_without_an_event_the_window_ends_on_the_cut_off(checked, spec):
+    """criteria.md "Time": a patient with no event is evaluated with S = R = as_of (D33), so the window is
+    [as_of - 60 days, as_of] = [2023-02-19, 2023-04-20]; an assessment a day before it leaves performance status
+    unknown (for an event on S the window opens on 2022-12-31, and both would count)."""
     checked(spec)
