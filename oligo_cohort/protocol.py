@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+from oligo_cohort.counts_in_words import names_of
 from oligo_cohort.dictionary import NUMBER_PATTERN
 from oligo_cohort.errors import UsageError
 from oligo_cohort.problems import shortened
@@ -200,10 +201,10 @@ def _coerce_parameters(values: dict[str, object], origin: str) -> Parameters:
     known = {f.name: f.type for f in fields(Parameters)}
     unknown = sorted(repr(name) for name in set(values) - set(known))  # quoted: `'size_floor_mm '` shows its space
     if unknown:
-        raise UsageError(f"protocol file {origin}: unknown parameter(s) {', '.join(unknown)}")
+        raise UsageError(f"protocol file {origin}: unknown {names_of('parameter', unknown)}")
     missing = sorted(set(known) - set(values))
     if missing:
-        raise UsageError(f"protocol file {origin}: missing parameter(s) {', '.join(missing)}")
+        raise UsageError(f"protocol file {origin}: missing {names_of('parameter', missing)}")
     problems: list[str] = []
     coerced: dict[str, object] = {}
     for name, value in values.items():

@@ -57,7 +57,7 @@ from pathlib import Path
 
 import duckdb
 
-from oligo_cohort.counts_in_words import counted
+from oligo_cohort.counts_in_words import counted, names_of
 from oligo_cohort.criteria import CRITERIA, CRITERION_IDS, FAILED_WITHOUT_EVENT
 from oligo_cohort.csv_output import INERT_MARK
 from oligo_cohort.database import connect
@@ -423,7 +423,8 @@ def _checked_header(path: Path, columns: tuple[str, ...], problems: list[str]) -
         return None
     missing = [c for c in columns if c not in header]
     if missing:
-        problems.append(f"{path.name}: column(s) {', '.join(missing)} are missing from the header")
+        are = "is" if len(missing) == 1 else "are"
+        problems.append(f"{path.name}: {names_of('column', missing)} {are} missing from the header")
         return None
     return header
 

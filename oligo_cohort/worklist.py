@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.results import FACTS_TABLE
 
@@ -140,8 +141,8 @@ def worklist_headline(result: ScreenResult, where: str = "worklist.csv") -> str:
             f"Worklist at the cut-off {result.as_of}: no patient's registration window is open "
             f"({where} holds its header only)."
         )
-    who = f"{patients:,} patient{'s' if patients != 1 else ''} at {sites:,} site{'s' if sites != 1 else ''}"
-    left = f"{days_left:,} day{'s' if days_left != 1 else ''} left"
+    who = f"{counted(patients, 'patient')} at {counted(sites, 'site')}"
+    left = f"{counted(days_left, 'day')} left"
     return (
         f"Worklist at the cut-off {result.as_of}: {who} can still be registered; "
         f"the nearest deadline {deadline} ({left}). Every one, soonest deadline first, in {where}."

@@ -29,6 +29,7 @@ from oligo_cohort.accrual.constant_accrual import site_process
 from oligo_cohort.accrual.poisson_gamma import PoissonGammaFit, centre_rates, fit_poisson_gamma
 from oligo_cohort.accrual.prediction import Prediction
 from oligo_cohort.accrual.rates import BOUNDS, History, date_after, pooled_enrol_share
+from oligo_cohort.counts_in_words import counted
 
 CERTAINTY = 0.95
 MAX_NEW_CENTRES = 1000
@@ -104,7 +105,7 @@ def planned_scenario(candidates: pd.DataFrame, target: int, assumptions: Assumpt
     new_centre = site_process(target, duration, certainty, [0], 0.0, [0.0], site_n=[mean_n], sites=[NEW_CENTRE])
     model = (
         f"Constant accrual per site (Gajewski et al. 2008): prior Gamma(n_j·P, T·P) with n_j = planned rate × "
-        f"{duration:g} months, P = {certainty:g}; {len(planned)} site(s) with a planned rate."
+        f"{duration:g} months, P = {certainty:g}; {counted(len(planned), 'site')} with a planned rate."
     )
     return Scenario(key="planned", label=LABELS["planned"], model=model, process=process, new_centre=new_centre)
 
@@ -288,7 +289,4 @@ def sites_needed_text(table: pd.DataFrame, level: float = CERTAINTY) -> str:
     if new == 0:
         return f"{int(row['sites'])} of the candidate sites"
     candidates = int(row["sites"]) - new
-    return (
-        f"{int(row['sites'])} ({candidates} candidate site{'s' if candidates != 1 else ''} + {new} new "
-        f"centre{'s' if new != 1 else ''})"
-    )
+    return f"{int(row['sites'])} ({counted(candidates, 'candidate site')} + {counted(new, 'new centre')})"

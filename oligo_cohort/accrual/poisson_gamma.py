@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from oligo_cohort.accrual.centres import CentreRates
+from oligo_cohort.counts_in_words import counted
 
 FitMethod = Literal["mle", "pooled: no overdispersion", "pooled: one centre"]
 
@@ -122,7 +123,8 @@ def fit_poisson_gamma(counts: np.ndarray | list[int], exposures: np.ndarray | li
         raise ValueError("no centre has any exposure: the recruitment rate cannot be estimated")
     if total == 0:
         raise ValueError(
-            f"no patients in {exposure:.1f} centre-months at {k.size} centre(s): the recruitment rate cannot be estimated"
+            f"no patients in {exposure:.1f} centre-months at {counted(k.size, 'centre')}: the recruitment rate "
+            "cannot be estimated"
         )
     pooled_rate = total / exposure
     score = float(np.sum((k - tau * pooled_rate) ** 2 - k))

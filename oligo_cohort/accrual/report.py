@@ -23,6 +23,7 @@ from oligo_cohort import __version__
 from oligo_cohort.accrual import planning
 from oligo_cohort.accrual.assumptions import DAYS_PER_MONTH, HORIZON_MONTHS, Assumptions
 from oligo_cohort.accrual.rates import BOUNDS, History, disclosure_controlled, screening_history
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.csv_output import write_csv
 from oligo_cohort.destination import OutputFolder, staged_output
 from oligo_cohort.errors import UsageError
@@ -103,9 +104,10 @@ def build_report(
             registry = False
             notes.append(TOO_FEW_SHOWN)
         elif shown_zero:
+            are, them = ("is", "it") if shown_zero == 1 else ("are", "them")
             notes.append(
-                f"{shown_zero} site count(s) are shown as 0, which under disclosure control means 0 to 7 patients; "
-                "the forecasts count them as 0, so they may lean low (inside the institution, "
+                f"{counted(shown_zero, 'site count')} {are} shown as 0, which under disclosure control means 0 to 7 "
+                f"patients; the forecasts count {them} as 0, so they may lean low (inside the institution, "
                 "--no-disclosure-control gives exact forecasts not for sharing)."
             )
     candidates = planning.candidates_from_history(history) if sites is None else sites
@@ -203,10 +205,10 @@ def _exposure_words(months: float, history: History) -> str:
     a tenth above it."""
     if history.resolution == "month":
         whole = round(months)
-        return f"{whole} calendar month{'s' if whole != 1 else ''}"
+        return counted(whole, "calendar month")
     if months < 1:
         days = round(months * DAYS_PER_MONTH)
-        return f"{days} day{'s' if days != 1 else ''}"
+        return counted(days, "day")
     return f"{months:.1f} months"
 
 

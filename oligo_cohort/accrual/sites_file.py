@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from oligo_cohort.accrual.rates import DAYS_PER_MONTH
+from oligo_cohort.counts_in_words import names_of, noun_for
 from oligo_cohort.dictionary import EARLIEST_PLAUSIBLE_DATE, NUMBER_PATTERN
 from oligo_cohort.errors import UsageError
 from oligo_cohort.problems import shortened
@@ -60,7 +61,8 @@ def read_sites_file(path: str | Path, start: dt.date) -> pd.DataFrame:
     ragged = [record.line for record in read.records if len(record.fields) != len(header)]
     if ragged:
         shown = ", ".join(str(n) for n in ragged[:10]) + (f" and {len(ragged) - 10} more" if len(ragged) > 10 else "")
-        problems.append(f"line(s) {shown} do not have {len(header)} fields like the header")
+        do = "does" if len(ragged) == 1 else "do"
+        problems.append(f"{noun_for(len(ragged), 'line')} {shown} {do} not have {len(header)} fields like the header")
     for record, column, value in nul_cells(read.records, header):
         problems.append(f"line {record.line}: {column} {shortened(value)!r} holds a NUL byte: the file is damaged")
     if problems:
@@ -80,7 +82,7 @@ def parse_sites(
     """
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise UsageError(f"{origin}: missing column(s) {', '.join(missing)}; {EXPECTED}")
+        raise UsageError(f"{origin}: missing {names_of('column', missing)}; {EXPECTED}")
     rows = list(range(2, len(frame) + 2)) if lines is None else list(lines)
     latest = _years_after(start, MAX_OPENING_YEARS)
     problems: list[str] = []

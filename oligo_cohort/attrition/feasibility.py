@@ -37,6 +37,7 @@ from oligo_cohort.attrition.comparison import WhatIf, compare_histograms, contro
 from oligo_cohort.attrition.histogram import histogram_of_result
 from oligo_cohort.attrition.report import AccrualSection, ReportContent, render_report
 from oligo_cohort.attrition.views import Options, Views, controlled, result_views
+from oligo_cohort.counts_in_words import names_of
 from oligo_cohort.csv_output import write_csv
 from oligo_cohort.destination import OutputFolder, staged_output
 from oligo_cohort.disclosure import (
@@ -191,7 +192,7 @@ def _check_aggregates_only(bundle: Path) -> None:
     """Refuse to finish a bundle that holds a patient-level file (it must never leave the institution)."""
     found = sorted(p.name for p in bundle.rglob("*") if p.name in PATIENT_LEVEL_FILES)
     if found:
-        raise RuntimeError(f"patient-level file(s) {', '.join(found)} in the shareable bundle")
+        raise RuntimeError(f"{names_of('patient-level file', found)} in the shareable bundle")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from oligo_cohort.attrition.levels import LEVELS
+from oligo_cohort.counts_in_words import names_of
 from oligo_cohort.criteria import CRITERION_IDS, OUTCOMES
 from oligo_cohort.criteria import NO_EVENT as NO_EVENT_RULE
 from oligo_cohort.sql_text import identifier as quote
@@ -260,7 +261,7 @@ def _require_criteria(criteria: Sequence[str], columns: Sequence[str]) -> None:
         raise ValueError("at most 61 criteria fit in a mask (with the root cause's bit)")
     missing = [c for c in criteria if c not in columns]
     if missing:
-        raise ValueError(f"the result lacks criterion column(s): {', '.join(missing)}")
+        raise ValueError(f"the result lacks {names_of('criterion column', missing)}")
 
 
 def _group_column(by: str | None) -> str | None:

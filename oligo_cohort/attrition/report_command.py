@@ -11,6 +11,7 @@ from pathlib import Path
 
 from oligo_cohort.accrual.command import accrual_start, target_count
 from oligo_cohort.attrition.command import add_attrition_options, options_from
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.engines import ENGINES
 from oligo_cohort.errors import UsageError
 from oligo_cohort.protocol import parameter_settings, shipped_protocols
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     summary = ", ".join(f"{counts.get(s, 0):,} {s}" for s in ("eligible", "unknown", "ineligible"))
     caveat = " (exact here; the report's counts are disclosure-controlled)" if choice.applied else ""
     screened = sum(counts.values())
-    print(f"{screened:,} patient{'s' if screened != 1 else ''} screened: {summary}{caveat}")
+    print(f"{counted(screened, 'patient')} screened: {summary}{caveat}")
     print(choice.banner())
     print(f"Report: {out / 'shareable' / 'report.html'}")
     print(f"Shareable bundle: {out / 'shareable'} (zipped: {out / 'shareable.zip'})")

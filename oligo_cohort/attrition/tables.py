@@ -33,6 +33,7 @@ import pandas as pd
 
 from oligo_cohort.attrition.histogram import NO_EVENT, OutcomeHistogram, popcount
 from oligo_cohort.attrition.labels import can_need_review, exclusion_reason, protocol_text, requirement
+from oligo_cohort.counts_in_words import names_of, noun_for
 from oligo_cohort.disclosure import apply_to_frame, controlled_parts
 from oligo_cohort.errors import UsageError
 
@@ -140,13 +141,14 @@ def resolve_order(
             )
         unknown = [c for c in ids if c not in available]
         if unknown:
-            raise UsageError(f"--{name}: unknown criterion id(s) {', '.join(unknown)}; known: {', '.join(available)}")
+            known = ", ".join(available)
+            raise UsageError(f"--{name}: unknown {names_of('criterion id', unknown)}; known: {known}")
         repeated = sorted({c for c in ids if ids.count(c) > 1})
         if repeated:
-            raise UsageError(f"--{name}: criterion id(s) listed twice: {', '.join(repeated)}")
+            raise UsageError(f"--{name}: {noun_for(len(repeated), 'criterion id')} listed twice: {', '.join(repeated)}")
     both = [c for c in listed if c in drop]
     if both:
-        raise UsageError(f"criterion id(s) both ordered and dropped: {', '.join(both)}")
+        raise UsageError(f"{noun_for(len(both), 'criterion id')} both ordered and dropped: {', '.join(both)}")
     full = listed + [c for c in available if c not in listed]
     applied = [c for c in full if c not in drop]
     return StepOrder(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from oligo_cohort.cli.run_files import protocol_paths, write_problems
 from oligo_cohort.cli.shown import command_line, shown_path
+from oligo_cohort.counts_in_words import counted, noun_for
 from oligo_cohort.destination import (
     OutputFile,
     OutputFolder,
@@ -118,7 +119,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     counts = {t: loaded.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in sorted(loaded.present)}
     print(f"{loaded.origin}: no fatal problems; cut-off {loaded.as_of}")
     for table, n in counts.items():
-        print(f"  {table:<22} {n:>10,} {'row' if n == 1 else 'rows'}")
+        print(f"  {table:<22} {n:>10,} {noun_for(n, 'row')}")
     findings = classified(loaded.findings)
     see = str(args.problems_file.requested) if args.problems_file else "--problems FILE"
     if findings:
@@ -167,10 +168,7 @@ def _print_summary(result, out: Path) -> None:
         f"\nProtocol {result.protocol.name} ({result.protocol.version}); cut-off {result.as_of}; "
         f"engine {result.engine}{mode}"
     )
-    print(
-        f"{total:,} {'patient' if total == 1 else 'patients'}: "
-        + ", ".join(f"{counts.get(s, 0):,} {s}" for s in STATUS_ORDER)
-    )
+    print(f"{counted(total, 'patient')}: " + ", ".join(f"{counts.get(s, 0):,} {s}" for s in STATUS_ORDER))
     print("\nOutcome of each criterion (patients, best event):")
     for line in _outcome_lines(result.outcome_counts()):
         print(line)

@@ -19,6 +19,7 @@ try:
 except ImportError:  # Windows: no flock; the final renames still detect a concurrent winner
     fcntl = None  # type: ignore[assignment]
 
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.destination.failures import DestinationError, write_failure
 from oligo_cohort.destination.legacy import legacy_listing
 from oligo_cohort.destination.markers import (
@@ -142,13 +143,13 @@ class OutputFolder:
         extra = foreign_entries(folder, marker.entries)
         if extra:
             return (
-                f"is an earlier `{self.kind}` output, but it also holds {len(extra)} file(s) oligo-cohort did not "
-                f"write: {_names(extra)}. Move them out (they would be lost) or choose another folder"
+                f"is an earlier `{self.kind}` output, but it also holds {counted(len(extra), 'file')} oligo-cohort "
+                f"did not write: {_names(extra)}. Move them out (they would be lost) or choose another folder"
             )
         changed = changed_entries(folder, marker.checksums, self._digests)
         if changed:
             return (
-                f"is an earlier `{self.kind}` output, but {len(changed)} of its file(s) changed since oligo-cohort "
+                f"is an earlier `{self.kind}` output, but {len(changed)} of its files changed since oligo-cohort "
                 f"wrote them (edited or filled in by hand?): {_names(changed)}. Move them out (the changes would be "
                 "lost) or choose another folder"
             )

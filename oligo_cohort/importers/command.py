@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from oligo_cohort.counts_in_words import counted
+from oligo_cohort.counts_in_words import counted, noun_for
 from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.importers import DEFAULT_GAP_DAYS
 
@@ -88,13 +88,13 @@ def run(args: argparse.Namespace) -> int:
     report = result.report
     print(f"Imported {report.kind} from {report.source} into {out}/")
     for table, n in report.mapped.items():
-        print(f"  {table:<22} {n:>10,} {'row' if n == 1 else 'rows'}")
+        print(f"  {table:<22} {n:>10,} {noun_for(n, 'row')}")
     dropped = sum(report.drops.values())
-    print(f"{dropped:,} source row(s)/value(s) not carried over (reasons in mapping_report.md)")
+    not_carried = counted(dropped, "source row or value", "source rows or values")
+    print(f"{not_carried} not carried over (reasons in mapping_report.md)")
     if report.conflicts:
-        print(
-            f"{len(report.conflicts):,} item(s) on which records of one patient or tumour disagree (mapping_report.md)"
-        )
+        items = counted(len(report.conflicts), "item")
+        print(f"{items} on which records of one patient or tumour disagree (mapping_report.md)")
     undecidable = [g for g in report.criteria if g["outcome"] != "review" or g["missing"]]
     if undecidable:
         print("Criteria the data cannot decide:")
@@ -102,6 +102,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {gap['criterion']:<28} {gap['outcome']:<8} {gap['scope']}")
     from oligo_cohort.cli import command_line  # the command as it runs from here (.venv/bin/oligo-cohort ...)
 
-    print(f"{len(report.findings):,} validation finding(s). Next (from this folder):")
+    print(f"{counted(len(report.findings), 'validation finding')}. Next (from this folder):")
     print(f"  {command_line('screen', Path(out), '--out', Path('screen-out'))}")
     return 0

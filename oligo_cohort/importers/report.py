@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from oligo_cohort.clinical_codes import clinical_codes
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.criteria import CRITERIA, Outcome
 from oligo_cohort.criterion_inputs import CriterionInput, criterion_inputs
 from oligo_cohort.csv_output import write_csv
@@ -256,7 +257,8 @@ class MappingReport:
             lines += [f"- {_md(n)}" for n in self.notes]
         lines += ["", "## Validation of the imported extract", ""]
         if self.findings:
-            lines.append(f"{len(self.findings):,} finding(s) (the screen reports them too):")
+            them = "it" if len(self.findings) == 1 else "them"
+            lines.append(f"{counted(len(self.findings), 'finding')} (the screen reports {them} too):")
             lines.append("")
             lines += [f"- {_md(f)}" for f in self.findings[:50]]
             if len(self.findings) > 50:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.problems import FINDING_KINDS, SEVERITIES, Problem, classified, shortened, unlisted_rows
 from oligo_cohort.problems.suggestions import suggest_drug
 
@@ -87,12 +88,14 @@ def severity_counts_text(problems: Sequence[Problem], *, noun: str = "problem") 
     counts = counts_by_severity(problems)
     total = sum(counts.values())
     parts = severity_words(counts)
-    return f"{total:,} {noun if total == 1 else noun + 's'}" + (f": {parts}" if parts else "")
+    return counted(total, noun) + (f": {parts}" if parts else "")
 
 
 def severity_words(counts: dict[str, int]) -> str:
     """`612 warnings, 331 information` (empty for no problems)."""
-    return ", ".join(f"{n:,} {_plural(severity, n)}" for severity, n in counts.items())
+    return ", ".join(
+        counted(n, severity, "information" if severity == "information" else None) for severity, n in counts.items()
+    )
 
 
 def summary_lines(
@@ -124,15 +127,13 @@ def summary_lines(
     hidden = groups[max_groups:]
     if hidden:
         count = sum(g.count for g in hidden)
-        lines.append(
-            f"  … and {len(hidden)} more kinds ({count:,} {'problem' if count == 1 else 'problems'}; see {see})"
-        )
+        lines.append(f"  … and {len(hidden)} more kinds ({counted(count, 'problem')}; see {see})")
     return lines
 
 
 def _count_text(group: ProblemGroup) -> str:
     if any(p.row is not None for p in group.listed) or group.unlisted:
-        return f" ({group.count:,} {'row' if group.count == 1 else 'rows'})"
+        return f" ({counted(group.count, 'row')})"
     return f" ({group.count:,})" if group.count > 1 else ""
 
 
@@ -156,7 +157,7 @@ def _name_lines(group: ProblemGroup, see: str) -> list[str]:
     lines = []
     for name, n in ranked[:MAX_NAMES]:
         hint = suggest_drug(name)
-        rows = f"{n:,} {'row' if n == 1 else 'rows'}"
+        rows = counted(n, "row")
         lines.append(f"      {shortened(name)!r}: {rows}" + (f", did you mean {hint}?" if hint else ""))
     if len(ranked) > MAX_NAMES:
         lines.append(f"      … and {len(ranked) - MAX_NAMES:,} more names (see {see})")
@@ -184,9 +185,3 @@ def _masked(message: str) -> str:
     for pattern, mask in _MASKS:
         message = pattern.sub(mask, message)
     return _without_hint(message)
-
-
-def _plural(severity: str, n: int) -> str:
-    if severity == "information":
-        return "information"
-    return severity if n == 1 else f"{severity}s"

@@ -91,7 +91,8 @@ def run_export(args: argparse.Namespace) -> int:
             args.screen_dir, destination, statuses=args.status.split(","), sites=sites, extract=args.extract
         )
     summary = export.summary()
-    print(f"{summary['items']:,} open item(s) for {summary['patients']:,} patient(s) ({', '.join(export.statuses)}):")
+    asked = f"{counted(summary['items'], 'open item')} for {counted(summary['patients'], 'patient')}"
+    print(f"{asked} ({', '.join(export.statuses)}):")
     for item, n in summary["by_item"].items():
         print(f"  {item:<18} {n:>7,}")
     sheets = ", ".join(sheet_names(list(summary["by_site"])).values())  # as the workbook names them
@@ -140,26 +141,27 @@ def run_import(args: argparse.Namespace) -> int:
         return exc.exit_code
     audit = result.records.audit
     counts = audit["action"].value_counts()
-    print(f"Read {len(audit):,} row(s): " + ", ".join(f"{n:,} {action}" for action, n in counts.items()))
+    print(f"Read {counted(len(audit), 'row')}: " + ", ".join(f"{n:,} {action}" for action, n in counts.items()))
     for table, frame in result.records.tables.items():
-        print(f"  {table:<22} +{len(frame):,} record(s)")
+        print(f"  {table:<22} +{counted(len(frame), 'record')}")
     conflicts, warnings = result.records.conflicts, result.records.warnings
-    for label, frame, column in (
-        ("conflict(s) with registry records", conflicts, "counts"),
-        ("warning(s)", warnings, "warning"),
+    for (noun, plural), frame, column in (
+        (("conflict with registry records", "conflicts with registry records"), conflicts, "counts"),
+        (("warning", "warnings"), warnings, "warning"),
     ):
         if len(frame):
-            print(f"{len(frame):,} {label}:")
+            print(f"{counted(len(frame), noun, plural)}:")
             for row in frame.head(20).itertuples(index=False):
                 print(f"  {row.patient_id} {row.item}: {getattr(row, column)}")
     print(f"Wrote the reviewed extract to {result.out_dir}/ (audit: review_audit.csv)")
     _write_problems(problems_file, [], args.problems)  # none: an earlier failed import's list is not left standing
     cutoff, later = result.records.cutoff, result.records.read_later
     if later:
+        are, them = ("is", "it") if len(later) == 1 else ("are", "them")
         print(
-            f"{len(later):,} answer(s) are dated after {cutoff.label} {cutoff.date}: a screen with --as-of "
-            f"{cutoff.date} does not read them (see the warnings); a screen with --as-of {max(later)} or later reads "
-            "them, and decides every other criterion at that cut-off too (attrition --after-review compares screens "
+            f"{counted(len(later), 'answer')} {are} dated after {cutoff.label} {cutoff.date}: a screen with --as-of "
+            f"{cutoff.date} does not read {them} (see the warnings); a screen with --as-of {max(later)} or later reads "
+            f"{them}, and decides every other criterion at that cut-off too (attrition --after-review compares screens "
             "of one cut-off)."
         )
     from oligo_cohort.cli import command_prefix, shown_path

@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from oligo_cohort.column_names import model_name
+from oligo_cohort.counts_in_words import names_of
 from oligo_cohort.csv_output import read_back, write_csv
 from oligo_cohort.database import close, connect, register_frame
 from oligo_cohort.destination import OutputFolder, staged_output
@@ -347,7 +348,7 @@ def read_audit(path: Path) -> pd.DataFrame:
     names, twice = header_names(read.header)
     missing = [c for c in AUDIT_COLUMNS if c not in names]
     problems = [f"column {name!r} named twice" for name, _, _ in twice]
-    problems += [f"column(s) {', '.join(missing)} missing"] if missing else []
+    problems += [f"{names_of('column', missing)} missing"] if missing else []
     problems += [f"line {r.line} has {len(r.fields)} fields, the header {len(names)}" for r in read.records
                  if len(r.fields) != len(names)]  # fmt: skip
     problems += [f"line {r.line}, column {column}: a NUL byte" for r, column, _ in nul_cells(read.records, names)]

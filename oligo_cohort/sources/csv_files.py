@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.file_kinds import UnreadableError, read_regular
 from oligo_cohort.sources.text_tables import ROW, as_text_table, check_unique
 from oligo_cohort.user_files import delimiter_of
@@ -122,7 +123,7 @@ def _ragged_record(text: str, delimiter: str, width: int) -> str | None:
     try:
         for row, fields in enumerate(_records(text, delimiter), start=1):
             if fields and len(fields) != width:
-                return f"row {row} has {len(fields)} field(s) where the header has {width}"
+                return f"row {row} has {counted(len(fields), 'field')} where the header has {width}"
     except csv.Error:
         return None
     return None

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.synth.options import DEFAULT_BATCH_SIZE, FORMATS, OPTIONAL_TABLES
 from oligo_cohort.terminal import rewrite_line
 
@@ -79,8 +80,7 @@ def run(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     seconds = time.perf_counter() - started
     kind = "clean" if args.clean else "with realistic imperfections"
-    patients = f"{args.patients:,} patient{'s' if args.patients != 1 else ''}"
-    sites = f"{args.sites:,} site{'s' if args.sites != 1 else ''}"
+    patients, sites = counted(args.patients, "patient"), counted(args.sites, "site")
     print(f"Wrote {patients} at {sites} ({args.fmt}, {kind}) to {folder} in {seconds:.1f} s")
     if args.summary:
         from oligo_cohort.synth.summary import summarise_extract

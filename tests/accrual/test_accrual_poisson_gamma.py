@@ -45,7 +45,7 @@ def test_the_fit_recovers_the_generating_prior_from_many_centres():
 
 
 def test_no_patients_at_all_is_a_clear_error():
-    with pytest.raises(ValueError, match=r"no patients in 30.0 centre-months at 2 centre\(s\)"):
+    with pytest.raises(ValueError, match=r"no patients in 30.0 centre-months at 2 centres:"):
         fit_poisson_gamma([0, 0], [10.0, 20.0])
     with pytest.raises(ValueError, match="no centre has any exposure"):
         fit_poisson_gamma([0], [0.0])

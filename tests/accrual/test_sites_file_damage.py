@@ -41,9 +41,9 @@ EXPECTED = {
     "blank lines only": "the file is empty",
     "header only": "no sites listed",
     "column named twice": "'{column}' (columns {position} and 4) named more than once",
-    "required column missing": "missing column(s) {column}",
-    "row too short": "line(s) 2 do not have 3 fields like the header",
-    "row too long": "line(s) 2 do not have 3 fields like the header",
+    "required column missing": "missing column {column}",
+    "row too short": "line 2 does not have 3 fields like the header",
+    "row too long": "line 2 does not have 3 fields like the header",
     "very long value": "line 2: {column} 'xxxxxxxx",
     "workbook bytes": "a zip archive (an Excel .xlsx workbook?), not a text file",
 }

@@ -219,7 +219,7 @@ def test_a_fatal_stop_summarises_by_kind_and_the_problems_file_holds_every_one(t
     err = capsys.readouterr().err
     assert code == 2 and not (tmp_path / "out").exists()
     lines = err.splitlines()
-    assert lines[0] == "oligo-cohort: the extract cannot be screened: 28 fatal problem(s)"
+    assert lines[0] == "oligo-cohort: the extract cannot be screened: 28 fatal problems"
     assert lines[1] == "  systemic_therapy.start_date: day-first or month-first date: write YYYY-MM-DD (28 rows)"
     assert lines[2].strip().startswith("systemic_therapy.start_date row 1 (") and "'01/01/2020'" in lines[2]
     assert f"… and 25 more (see {problems_file})" in err

@@ -54,7 +54,7 @@ def expected(damage: str, file: str, column: str, position: int, width: int, rec
         "header only": f"{file} holds 0 rows but manifest.json records {recorded}",
         "column named twice": rf"{file}: column '{column}' is named twice in the header \(columns {position} and "
         f"{width + 1}\\)",
-        "required column missing": rf"{file}: column\(s\) {column} are missing from the header",
+        "required column missing": f"{file}: column {column} is missing from the header",
         "row too short": f"{file} line 2: {width - 1} fields where the header has {width}; the line reads: ",
         "row too long": f"{file} line 2: {width + 1} fields where the header has {width}; the line reads: ",
         "very long value": rf"{file} row 1, column {column}: value 'x{{59}}…' is not",
@@ -215,7 +215,7 @@ def test_a_command_reads_only_the_files_it_uses(tmp_path, screen_dir):
     (folder / "reasons.csv").write_text("patient_id,event_id,criterion,outcome,rule\n", encoding="utf-8")
     said = answered(["attrition", str(folder), "--out", str(tmp_path / "out"), "-q"], inputs=[folder],
                     out=tmp_path / "out")  # fmt: skip
-    assert said.code == 2 and "reasons.csv: column(s) reason are missing from the header" in said.err, said.err
+    assert said.code == 2 and "reasons.csv: column reason is missing from the header" in said.err, said.err
     (folder / "reasons.csv").unlink()
     said = answered(["attrition", str(folder), "--out", str(tmp_path / "out"), "-q"], inputs=[folder],
                     out=tmp_path / "out")  # fmt: skip

@@ -395,9 +395,9 @@ def test_a_sites_file_is_read_or_every_problem_named(scratch, sites, newline, bo
     ("content", "message"),
     [
         (b"site_id,activation_date\nAVL,2025-01-01\n\xe9cole,2025-01-01\n", "line 3 is not UTF-8"),
-        (b"site,opening\nAVL,2025-01-01\n", "missing column(s) site_id, activation_date"),
+        (b"site,opening\nAVL,2025-01-01\n", "missing columns site_id, activation_date"),
         (b"site_id,activation_date,Site_ID \nAVL,2025-01-01,x\n", "'site_id' (columns 1 and 3) named more than once"),
-        (b"site_id,activation_date\nAVL,2025-01-01,extra\n", "line(s) 2 do not have 2 fields"),
+        (b"site_id,activation_date\nAVL,2025-01-01,extra\n", "line 2 does not have 2 fields"),
         (b"", "the file is empty"),
         (b"site_id,activation_date\n", "no sites listed"),
         (b'site_id,activation_date\n"AVL,2025-01-01\n', "a quote opened on line 2 is not closed"),

@@ -98,7 +98,7 @@ def test_nkr_a_value_read_by_two_mappings_is_one_problem(tmp_path: Path, capsys:
     ]
     assert main(["import", "nkr", str(path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "cannot be imported: 1 problem(s)" in err and err.count("'abc'") == 1
+    assert "cannot be imported: 1 problem\n" in err and err.count("'abc'") == 1
 
 
 @pytest.mark.parametrize(

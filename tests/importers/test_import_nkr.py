@@ -180,8 +180,7 @@ def test_a_patient_no_record_places_at_a_hospital_is_at_the_unknown_site(tmp_pat
     assert all(sites[pid] in given for pid, given in hospitals.items() if given)
     unplaced = sum(1 for given in hospitals.values() if not given)
     notes = [n for n in result.report.notes if n.startswith("site_id:")]
-    assert notes == (
-        [f"site_id: {unplaced} patient(s) have no ziekenhuis on any record; site_id is 'unknown'."] if unplaced else []
-    )
+    who = "1 patient has" if unplaced == 1 else f"{unplaced:,} patients have"
+    assert notes == ([f"site_id: {who} no ziekenhuis on any record; site_id is 'unknown'."] if unplaced else [])
     assert main(["validate", str(out)]) == 0
     assert len(screen(result.tables, as_of="2024-06-30").patients) == 3

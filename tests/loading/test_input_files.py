@@ -106,14 +106,15 @@ def test_a_record_with_fewer_or_more_fields_than_the_header_is_fatal(tmp_path_fa
     extract = write_demo(tmp_path_factory.mktemp("ragged"), **{table: "\n".join(rows) + "\n"})
     [problem] = fatal(extract)
     assert (problem.table, problem.value) == (table, f"{table}.csv")
-    assert f"row {row} has {fields} field(s) where the header has {width}" in problem.message
+    said = "1 field" if fields == 1 else f"{fields} fields"
+    assert f"row {row} has {said} where the header has {width}" in problem.message
 
 
 def test_a_short_record_is_found_behind_quotes_too(tmp_path):
     rows = lines("imaging")
     rows[3] = '"' + rows[3].rsplit(",", 1)[0].replace(",", '","') + '"'  # quoted, one field short
     [problem] = fatal(write_demo(tmp_path, imaging="\n".join(rows) + "\n"))
-    assert "row 3 has 3 field(s) where the header has 4" in problem.message
+    assert "row 3 has 3 fields where the header has 4" in problem.message
 
 
 def test_blank_lines_are_not_records(tmp_path):

@@ -333,7 +333,7 @@ def test_an_answer_after_the_first_screens_cutoff_is_warned_and_the_cutoff_that_
     after_r = warning[("01068", "informed_consent")]
     assert after_r.startswith("dated after the planned registration R 2024-08-05: not read for this event")
     assert "--as-of 2024-08-06" not in after_r  # no cut-off makes it count for this event
-    assert "2 answer(s) are dated after the screen's cut-off 2024-06-30" in printed
+    assert "2 answers are dated after the screen's cut-off 2024-06-30" in printed
     assert "a screen with --as-of 2024-08-05 or later reads them" in printed
     assert "--out SCREEN_AFTER_REVIEW --as-of 2024-06-30" in printed
 
@@ -369,7 +369,8 @@ def test_the_cutoff_given_with_as_of_is_the_one_the_answer_dates_are_checked_aga
     command = ["review", "import", str(answers), "--extract", str(demo_extract_dir()), "--out", str(out)]
     assert main([*command, "--as-of", "2024-07-01"]) == 0
     printed = capsys.readouterr().out
-    assert "1 answer(s) are dated after the cut-off 2024-07-01" in printed
+    later = "1 answer is dated after the cut-off 2024-07-01: a screen with --as-of 2024-07-01 does not read it"
+    assert later in printed
     assert "--out SCREEN_AFTER_REVIEW --as-of 2024-07-01" in printed
 
 

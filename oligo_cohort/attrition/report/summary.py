@@ -12,6 +12,7 @@ from oligo_cohort.attrition.report.html_parts import as_number, bounds, card, es
 from oligo_cohort.attrition.report.provenance import short_banner
 from oligo_cohort.attrition.tables import SECTION_REGISTRY, SECTION_REVIEW
 from oligo_cohort.attrition.views import Views
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.shown_labels import short_labels
 
 
@@ -158,7 +159,7 @@ def _screened_detail(content: ReportContent) -> str:
         parts.append(f"{n_text(content.events.attrition['remaining'].iloc[0])} candidate screening events")
     if "site" in content.patients.by:
         sites = content.patients.by["site"].iloc[:, 0].nunique()
-        parts.append(f"{sites:,} site{'s' if sites != 1 else ''}")
+        parts.append(counted(sites, "site"))
     parts.append(f"data cut-off {esc(content.facts.get('Data cut-off', ''))}")
     return "; ".join(parts)
 

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from oligo_cohort.counts_in_words import names_of
 from oligo_cohort.engines.spark.handoff import SPARK_INPUT_MARKER, arrow_table
 from oligo_cohort.engines.spark.program import staging_sql
 from oligo_cohort.engines.spark.session import session
@@ -69,7 +70,7 @@ def _typed_view(spark: SparkSession, table: Any, frame: DataFrame | None) -> Non
     present = set(frame.columns) if frame is not None else set()
     missing = [c.name for c in table.columns if c.required and c.name not in present]
     if frame is not None and missing:
-        raise UsageError(f"Spark table {table.name} lacks the required column(s) {', '.join(missing)}")
+        raise UsageError(f"Spark table {table.name} lacks the required {names_of('column', missing)}")
     columns = ["_row" if "_row" in present else "monotonically_increasing_id() + 1 AS _row"]
     for c in table.columns:
         kind = spark_type.get(sql_type(c), sql_type(c))

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.errors import InputError
 from oligo_cohort.importers.common import ROW, UNKNOWN_SITE, SourceProblems, canonical_frame, sorted_frame
 from oligo_cohort.importers.extract import ImportResult, finish_import
@@ -143,10 +144,11 @@ def _mapped(nkr: NkrFile) -> dict[str, pd.DataFrame]:
     nkr.problems.items.sort(key=lambda problem: -1 if problem.row is None else problem.row)
     describe_lineage(nkr)
     for what, (n, unit) in sorted(nkr.approx.items()):
-        nkr.report.note(f"approximate: {what} for {n} {unit}")
+        nkr.report.note(f"approximate: {what} for {counted(n, unit)}")
     if nkr.unplaced:
+        have = "has" if nkr.unplaced == 1 else "have"
         nkr.report.note(
-            f"site_id: {nkr.unplaced} patient(s) have no {nkr.name('hospital')} on any record; "
+            f"site_id: {counted(nkr.unplaced, 'patient')} {have} no {nkr.name('hospital')} on any record; "
             f"site_id is '{UNKNOWN_SITE}'."
         )
     frames = {

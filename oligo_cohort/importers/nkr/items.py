@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from oligo_cohort.counts_in_words import names_of
 from oligo_cohort.errors import UsageError
 from oligo_cohort.problems import shortened
 from oligo_cohort.user_files import UserFileProblem, read_delimited
@@ -83,7 +84,7 @@ def load_item_map(path: str | Path | None) -> dict[str, str]:
         pairs = {str(k): str(v) for k, v in loaded.items()}
     unknown = sorted(set(pairs) - set(DEFAULT_ITEMS))
     if unknown:
-        raise UsageError(f"{label}: unknown key(s) {', '.join(unknown)}; known: {', '.join(DEFAULT_ITEMS)}")
+        raise UsageError(f"{label}: unknown {names_of('key', unknown)}; known: {', '.join(DEFAULT_ITEMS)}")
     for key, value in pairs.items():
         if not value.strip():
             raise UsageError(f"{label}: {key}: the item name is empty")

@@ -97,7 +97,7 @@ class NkrFile:
 
     def approximate(self, what: str, unit: str = "record") -> None:
         n, _ = self.approx.get(what, (0, unit))
-        self.approx[what] = (n + 1, f"{unit}(s)")
+        self.approx[what] = (n + 1, unit)
 
     # --- reading a record's cells ------------------------------------------------------------------------------
 

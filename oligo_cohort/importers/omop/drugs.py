@@ -13,6 +13,7 @@ import re
 
 import pandas as pd
 
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.importers.common import (
     ANTINEOPLASTIC_ATC_PREFIXES,
     ROW,
@@ -256,14 +257,18 @@ def _settings(run: OmopImport) -> dict[str, str]:
             found.setdefault(r["event_id"], set()).add(setting)
     # An exposure in episodes of different settings has none the screen can trust: it infers one (unknown).
     settings = {event: next(iter(kinds)) for event, kinds in found.items() if len(kinds) == 1}
+    take = "takes its" if len(settings) == 1 else "take their"
     run.report.note(
-        f"systemic_therapy.setting: {len(settings)} drug exposure(s) take their setting from a treatment episode; "
-        f"episode_number present on {numbered} linked exposure(s) (a cross-check only: lines are derived by the screen)."
+        f"systemic_therapy.setting: {counted(len(settings), 'drug exposure')} {take} setting from a treatment "
+        f"episode; episode_number present on {counted(numbered, 'linked exposure')} (a cross-check only: lines are "
+        "derived by the screen)."
     )
     if len(found) > len(settings):
+        mixed = len(found) - len(settings)
+        are, their = ("is", "its") if mixed == 1 else ("are", "their")
         run.report.note(
-            f"systemic_therapy.setting: {len(found) - len(settings)} drug exposure(s) are linked to treatment episodes "
-            "of different settings: their setting is 'unknown' (the screen infers it from the metastasis date)."
+            f"systemic_therapy.setting: {counted(mixed, 'drug exposure')} {are} linked to treatment episodes of "
+            f"different settings: {their} setting is 'unknown' (the screen infers it from the metastasis date)."
         )
     return settings
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
+from oligo_cohort.counts_in_words import counted
 from oligo_cohort.importers.common import ROW, UNKNOWN_SITE, canonical_frame, date_column, to_int
 from oligo_cohort.importers.omop.context import OmopImport
 from oligo_cohort.importers.omop.lineage import record_lineage
@@ -64,14 +65,16 @@ def patients(run: OmopImport) -> pd.DataFrame:
         )
     run.persons = seen
     if approximate:
+        have = "has" if approximate == 1 else "have"
         run.report.note(
-            f"birth_date: {approximate} person(s) have no full birth date; the last possible day of the known "
-            "year (or month) is used, so age is never overestimated (inc_age_18 cannot pass wrongly)."
+            f"birth_date: {counted(approximate, 'person')} {have} no full birth date; the last possible day of the "
+            "known year (or month) is used, so age is never overestimated (inc_age_18 cannot pass wrongly)."
         )
     unknown_sites = sum(1 for r in rows if r["site_id"] == UNKNOWN_SITE)
     if unknown_sites:
+        have = "has" if unknown_sites == 1 else "have"
         run.report.note(
-            f"site_id: {unknown_sites} person(s) have no care site or location; site_id is '{UNKNOWN_SITE}'."
+            f"site_id: {counted(unknown_sites, 'person')} {have} no care site or location; site_id is '{UNKNOWN_SITE}'."
         )
     record_lineage(run.report, "patients")
     return canonical_frame("patients", rows)
