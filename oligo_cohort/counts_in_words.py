@@ -18,4 +18,4 @@ def noun_for(n: int, noun: str, plural: str | None = None) -> str:
 
 def names_of(noun: str, names: list[str] | tuple[str, ...], plural: str | None = None) -> str:
     """`column x` or `columns x, y`: the noun in the number the list asks for, then the names."""
-    return f"{noun if len(names) == 1 else plural or noun + 's'} {', '.join(names)}"
+    return f"{noun_for(len(names), noun, plural)} {', '.join(names)}"
