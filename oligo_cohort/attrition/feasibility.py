@@ -40,6 +40,7 @@ from oligo_cohort.attrition.views import Options, Views, controlled, result_view
 from oligo_cohort.csv_output import write_csv
 from oligo_cohort.destination import OutputFolder, staged_output
 from oligo_cohort.disclosure import (
+    FORECAST_RULE,
     DisclosureChoice,
     apply_to_frame,
     choose,
@@ -285,7 +286,7 @@ def _accrual(
     caption = (
         f"Registry history to the cut-off ({result.as_of:%b %Y}); accrual from {start:%b %Y}. Shares passing review: "
         f"lesions amenable {a.lat_amenable_rate:.0%}, consent {a.consent_rate:.0%}, clinician's discretion "
-        f"{a.discretion_rate:.0%}."
+        f"{a.discretion_rate:.0%}. {choice.figure_note(FORECAST_RULE)}"
     )
     first = report.contributions[report.contributions["scenario"] == report.scenarios[0].key]
     figure = fan_chart(
@@ -350,8 +351,8 @@ def write_feasibility_report(
     forces it on; False gives exact counts for internal use only. With a
     `target` (and accrual `start`, default the day after the cut-off) the
     report has an accrual section. `extra_sections`: aggregate sections from other modules (the chart review
-    stage, `oligo_cohort.review.flow`), each with `write(tables_dir) -> file names` and `html() -> str`, already
-    disclosure-controlled as the report.
+    stage, `oligo_cohort.review.flow`), each with `write(tables_dir) -> file names` and `html(note) -> str` (`note`:
+    the footnote of the report's figures), already disclosure-controlled as the report.
     """
     choice = disclosure_for(result, disclosure_control)
     applied = choice.applied
@@ -416,7 +417,7 @@ def write_feasibility_report(
             site_figures=[(site, svgs[stem.replace("_patients", "", 1)]) for site, stem in zip(site_ids, sites, strict=True)],
             input_files=input_checksums(result),
             accrual=accrual,
-            extra_html=tuple(section.html() for section in extra_sections),
+            extra_html=tuple(section.html(note) for section in extra_sections),
         )  # fmt: skip
         (bundle / "report.html").write_text(render_report(content), encoding="utf-8")
         files += ["report.html", write_settings(bundle, settings)]
