@@ -51,6 +51,11 @@ SHORT_RULE = (
     f"Disclosure control: counts 1–{SUPPRESS_UP_TO} shown as 0, others rounded to the nearest {ROUND_TO}; "
     "excluded counts are differences of the rounded remaining counts, so every flow adds up."
 )
+FORECAST_RULE = (
+    f"Disclosure control: forecast from site counts with 1–{SUPPRESS_UP_TO} shown as 0 and others rounded to the "
+    f"nearest {ROUND_TO}, dates to the month (see disclosure.md)."
+)
+EXACT_NOTE = "Exact counts (no disclosure control): internal use only, must not leave the institution."
 
 APPLIED = "applied"
 OPTED_OUT = "opted out"
@@ -138,6 +143,21 @@ class DisclosureChoice:
             "Disclosure control is OFF: these outputs hold exact counts, small ones included, and must not leave "
             "the institution."
         )
+
+    def figure_note(self, rule: str = SHORT_RULE) -> str:
+        """The footnote of a figure of this run (`figure_note`)."""
+        return figure_note(applied=self.applied, synthetic=self.synthetic_source or None, rule=rule)
+
+
+def figure_note(*, applied: bool, synthetic: str | None = None, rule: str = SHORT_RULE) -> str:
+    """The footnote of a figure: the `rule` its counts were controlled by, or why they are exact (synthetic data,
+    or control turned off: internal use only). A figure travels without the files beside it, so it says so itself.
+    """
+    if applied:
+        return rule
+    if synthetic:
+        return f"Synthetic data ({synthetic}): exact counts."
+    return EXACT_NOTE
 
 
 def choose(requested: bool | None, *, synthetic_source: str | None = None) -> DisclosureChoice:
@@ -273,6 +293,8 @@ __all__ = [
     "APPLIED",
     "BUNDLED_DEMO",
     "DERIVED_TEXT",
+    "EXACT_NOTE",
+    "FORECAST_RULE",
     "OPTED_OUT",
     "ROUND_TO",
     "RULE_TEXT",
@@ -284,6 +306,7 @@ __all__ = [
     "choose",
     "controlled_parts",
     "digests_are_bundled_demo",
+    "figure_note",
     "is_bundled_demo",
     "round_count",
     "round_counts",

@@ -366,11 +366,16 @@ def _write_files(report: AccrualReport, folder: Path, *, screen_dir: str) -> Non
 
 
 def _caption(report: AccrualReport) -> str:
+    """Every figure's caption: the history, the start, the shares, and how the counts behind it were controlled
+    (or that they are exact, for internal use only): a figure travels without disclosure.md."""
+    from oligo_cohort.disclosure import FORECAST_RULE, figure_note
+
     a = report.assumptions
+    control = figure_note(applied=a.disclosure_control, synthetic=a.synthetic_source or None, rule=FORECAST_RULE)
     return (
         f"Registry history to {report.source['history_end']}; accrual from {report.start.isoformat()}. Shares passing "
         f"review: lesions amenable {a.lat_amenable_rate:.0%}, consent {a.consent_rate:.0%}, clinician's discretion "
-        f"{a.discretion_rate:.0%} (see assumptions.md)."
+        f"{a.discretion_rate:.0%} (see assumptions.md). {control}"
     )
 
 

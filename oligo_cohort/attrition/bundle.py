@@ -54,11 +54,7 @@ def figure_note(views: Views, choice: DisclosureChoice | None = None) -> str | N
     """The footnote a figure of these views carries: how its counts were controlled, or why they are exact."""
     if views.controlled:
         return CONTROLLED_NOTE
-    if choice is None:
-        return None
-    if choice.mode == "synthetic":
-        return f"Synthetic data ({choice.synthetic_source}): exact counts."
-    return "Exact counts (no disclosure control): internal use only, must not leave the institution."
+    return None if choice is None else choice.figure_note()
 
 
 # Of a site id in a file name: enough to recognise it (the figure itself names the site in full, up to

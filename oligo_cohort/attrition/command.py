@@ -134,12 +134,12 @@ def run(args: argparse.Namespace) -> int:
         mode_note = worklist_mode_note(result)
         with destination.staging() as staging:
             files = write_table_files(views, staging)
+            note = "\n".join(n for n in (figure_note(views, choice), worklist_figure_note(result)) if n)
             if args.figures:
-                note = "\n".join(n for n in (figure_note(views, choice), worklist_figure_note(result)) if n)
                 written = write_figures(views, staging / "figures", formats=formats, note=note or None)
                 files += relative_names(written, staging)
-            if review_stage is not None:  # chart review stage
-                files += review_stage.write_into(staging, figures=args.figures, formats=formats)
+            if review_stage is not None:  # chart review stage, its figure with the same footnote
+                files += review_stage.write_into(staging, figures=args.figures, formats=formats, note=note or None)
             settings = result_settings(result, options, disclosure_control=choice.applied)
             settings["disclosure"] = choice.mode
             settings["screen_dir"] = Path(args.screen_dir).name

@@ -41,6 +41,7 @@ from oligo_cohort.counts_in_words import names_of
 from oligo_cohort.csv_output import write_csv
 from oligo_cohort.destination import OutputFolder, staged_output
 from oligo_cohort.disclosure import (
+    FORECAST_RULE,
     DisclosureChoice,
     apply_to_frame,
     choose,
@@ -299,7 +300,7 @@ def _accrual(
     caption = (
         f"Registry history to the cut-off ({result.as_of:%b %Y}); accrual from {start:%b %Y}. Shares passing review: "
         f"lesions amenable {a.lat_amenable_rate:.0%}, consent {a.consent_rate:.0%}, clinician's discretion "
-        f"{a.discretion_rate:.0%}."
+        f"{a.discretion_rate:.0%}. {choice.figure_note(FORECAST_RULE)}"
     )
     first = report.contributions[report.contributions["scenario"] == report.scenarios[0].key]
     figure = fan_chart(
@@ -364,8 +365,8 @@ def write_feasibility_report(
     forces it on; False gives exact counts for internal use only. With a
     `target` (and accrual `start`, default the day after the cut-off) the
     report has an accrual section. `extra_sections`: aggregate sections from other modules (the chart review
-    stage, `oligo_cohort.review.flow`), each with `write(tables_dir) -> file names` and `html() -> str`, already
-    disclosure-controlled as the report.
+    stage, `oligo_cohort.review.flow`), each with `write(tables_dir) -> file names` and `html(note) -> str` (`note`:
+    the footnote of the report's figures), already disclosure-controlled as the report.
     """
     choice = disclosure_for(result, disclosure_control)
     applied = choice.applied
@@ -436,7 +437,7 @@ def write_feasibility_report(
             input_files=input_checksums(result),
             more_files=more_files,
             accrual=accrual,
-            extra_html=tuple(section.html() for section in extra_sections),
+            extra_html=tuple(section.html(note) for section in extra_sections),
             extra_cards=tuple(card for section in extra_sections if (card := _summary_card(section)) is not None),
         )  # fmt: skip
         (bundle / "report.html").write_text(render_report(content), encoding="utf-8")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import textwrap
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from oligo_cohort.api import STATUS_ORDER, ScreeningResult, read_screen_dir
 from oligo_cohort.attrition.labels import exclusion_reason
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.csv_output import write_csv
-from oligo_cohort.disclosure import controlled_parts, sha256_of
+from oligo_cohort.disclosure import controlled_parts, figure_note, sha256_of
 from oligo_cohort.errors import UsageError
 from oligo_cohort.review.items import ITEMS
 from oligo_cohort.review.records import ADDED, ALREADY
@@ -80,9 +81,9 @@ class ReviewFlow:
     items: pd.DataFrame  # item, criterion, asked, answered, favourable, unfavourable
     transitions: pd.DataFrame  # status_before, status_after, patients, best_event_moved
     controlled: bool = False
-    # The parts every table is a sum of (patients by PATIENT_PARTS, items asked by answer), for disclosure control.
+    # The parts every table is a sum of (patients by PATIENT_PARTS and by their answer to each item), for
+    # disclosure control.
     patient_parts: pd.DataFrame | None = field(default=None, repr=False)
-    answer_parts: pd.DataFrame | None = field(default=None, repr=False)
     # Where the answers came from, for a report's provenance: the reviewed extract's folder name, and (file, SHA-256)
     # of each of its files the answers changed or added (the audit among them). Empty when not known.
     reviewed_extract: str = ""
@@ -105,13 +106,28 @@ class ReviewFlow:
             write_csv(frame, folder / name)
         return list(self.tables)
 
-    def write_into(self, folder: Path, *, figures: bool = True, formats: tuple[str, ...] = ("png", "svg")) -> list[str]:
-        """The tables (and the flow figure under figures/) in an attrition output folder; names relative to it."""
+    def note(self) -> str:
+        """The footnote of the flow figure when the command gives none: how its counts were controlled, or that
+        they are exact (internal use only)."""
+        return figure_note(applied=self.controlled)
+
+    def write_into(
+        self,
+        folder: Path,
+        *,
+        figures: bool = True,
+        formats: tuple[str, ...] = ("png", "svg"),
+        note: str | None = None,
+    ) -> list[str]:
+        """The tables (and the flow figure under figures/) in an attrition output folder; names relative to it.
+
+        `note` is the footnote every figure of the command carries (disclosure control, synthetic data, worklist
+        mode); without one the figure says how its own counts were controlled (`ReviewFlow.note`)."""
         names = self.write(folder)
         if figures:
             from oligo_cohort.attrition.charts import save_figure
 
-            written = save_figure(flow_figure(self), folder / "figures", "review_flow", formats)
+            written = save_figure(flow_figure(self, note=note), folder / "figures", "review_flow", formats)
             names += [str(path.relative_to(folder)) for path in written]
         return names
 
@@ -156,16 +172,17 @@ class ReviewFlow:
             return "No exclusion at chart review is shown: after disclosure control every reason counts 0 (0 to 7)."
         return "No patient was excluded at chart review."
 
-    def html(self) -> str:
-        """A section of the feasibility report: the flow, the exclusions, the items, before and after."""
-        # As the report's other sections say it: the report states once, in its banner, why exact counts are exact
-        # (synthetic data, or control turned off for internal use).
-        note = " Counts after disclosure control." if self.controlled else ""
+    def html(self, note: str | None = None) -> str:
+        """A section of the feasibility report: the flow, the exclusions, the items, before and after.
+
+        `note`: the footnote of the report's figures (`ReviewFlow.note` without one), under the flow figure too."""
+        note = note or self.note()
+        shown = "Counts after disclosure control." if self.controlled else html.escape(note.splitlines()[0])
         parts = [
             "<h2>Chart review: from the registry screen to confirmed eligible</h2>",
             "<p>Patients eligible or unknown on registry data were sent to chart review; the answers were added to "
-            "the extract as dated records and the extract screened again at the same cut-off." + note + "</p>",
-            _figure_svg(flow_figure(self)),
+            f"the extract as dated records and the extract screened again at the same cut-off. {shown}</p>",
+            _figure_svg(flow_figure(self, note=note)),
             _table(self.flow, [("label", "Step"), ("patients", "Patients"), ("items", "Items")]),
             "<h3>Excluded at chart review</h3>",
             "<p>Each patient under the first criterion, in protocol order, that fails after review and not before on "
@@ -232,9 +249,10 @@ def review_flow(
             "moved": _best_event_moved(b["event_id"], a["event_id"]).to_numpy(dtype=bool),
             "asked": b.index.isin(asked["patient_id"]),
             "answered": b.index.isin(answered["patient_id"]),
+            **_answer_kinds(b.index, asked, answered),
         }
     )
-    return _flow_of_parts(_chain(_count_parts(patients)), _item_parts(asked, answered))
+    return _flow_of_parts(_chain(_count_parts(patients)))
 
 
 # The parts of the patients screened, in the order of one chain of running totals: disclosure control derives each
@@ -250,6 +268,10 @@ AFTER_ORDER = {
 }
 PATIENT_PARTS = ("status_before", "status_after", "confirmed", "criterion", "moved", "asked", "answered")
 ANSWER_KINDS = ("favourable", "unfavourable", "unanswered")
+NOT_ASKED = ""  # a patient's answer kind for an item not asked of them
+# Per item, a column of each patient's answer kind: the items are counted from the patients' parts, so no item
+# count can say more than the patient counts (an item asked of a group shown as 0 would tell 0 from 1-7).
+ITEM_COLUMNS = tuple(f"item:{item.code}" for item in ITEMS)
 
 
 def _count_parts(units: pd.DataFrame) -> pd.DataFrame:
@@ -275,34 +297,35 @@ def _chain(parts: pd.DataFrame) -> pd.DataFrame:
             "moved": parts["moved"].astype(bool),
             "asked": parts["asked"].astype(bool),
             "answered": parts["answered"].astype(bool),
+            **{column: [(NOT_ASKED, *ANSWER_KINDS).index(kind) for kind in parts[column]] for column in ITEM_COLUMNS},
         },
         index=parts.index,
     )
-    return parts.loc[rank.sort_values(list(PATIENT_PARTS), kind="stable").index].reset_index(drop=True)
+    order = [*PATIENT_PARTS, *ITEM_COLUMNS]
+    return parts.loc[rank.sort_values(order, kind="stable").index].reset_index(drop=True)
 
 
-def _item_parts(asked: pd.DataFrame, answered: pd.DataFrame) -> pd.DataFrame:
-    """Items asked per item (in ITEMS order) and kind of answer: favourable, unfavourable, unanswered."""
-    rows = []
-    for item in ITEMS:
-        given = answered[answered["item"] == item.code]
-        favourable = int(given["answer"].isin(item.favourable).sum())
-        counts = (favourable, len(given) - favourable, int((asked["item"] == item.code).sum()) - len(given))
-        rows += [
-            {"item": item.code, "criterion": item.criterion, "answer": kind, "n": n}
-            for kind, n in zip(ANSWER_KINDS, counts, strict=True)
-        ]
-    return pd.DataFrame(rows)
+def _answer_kinds(patients: pd.Index, asked: pd.DataFrame, answered: pd.DataFrame) -> dict[str, object]:
+    """Per item (ITEM_COLUMNS), each patient's answer kind: favourable, unfavourable, unanswered or not asked."""
+    columns = {}
+    for item, column in zip(ITEMS, ITEM_COLUMNS, strict=True):
+        kind = pd.Series(NOT_ASKED, index=patients, dtype=object)
+        kind[patients.isin(asked.loc[asked["item"] == item.code, "patient_id"])] = "unanswered"
+        given = answered[answered["item"] == item.code].set_index("patient_id")["answer"]
+        given = given[given.index.isin(patients)]
+        kind[given.index] = ["favourable" if a in item.favourable else "unfavourable" for a in given]
+        columns[column] = kind.to_numpy()
+    return columns
 
 
-def _flow_of_parts(patients: pd.DataFrame, answers: pd.DataFrame, *, controlled: bool = False) -> ReviewFlow:
+def _flow_of_parts(patients: pd.DataFrame, *, controlled: bool = False) -> ReviewFlow:
     """The stage's tables, each a sum of the parts: the boxes, the exclusions by criterion, the items and the
     transitions. Every box counting patients by status is a sum of cells of the transitions table: excluded at
     review + eligible + unknown = candidates + readmitted (a record added at review can undo a registry exclusion,
     on the best event or by making another event the best)."""
     n = patients["n"].astype(int)
     before, after = patients["status_before"], patients["status_after"]
-    items = _items(answers)
+    items = _items(patients)
 
     def total(rows: pd.Series) -> int:
         return int(n[rows.to_numpy(dtype=bool)].sum())
@@ -336,22 +359,24 @@ def _flow_of_parts(patients: pd.DataFrame, answers: pd.DataFrame, *, controlled:
         transitions=_transitions(patients),
         controlled=controlled,
         patient_parts=patients,
-        answer_parts=answers,
     )
 
 
-def _items(answers: pd.DataFrame) -> pd.DataFrame:
-    """Per item: asked, answered, favourable, unfavourable, from the parts; items asked of none (as shown) left out
-    once any item was asked (a row kept on its exact count would tell 0 from 1-7)."""
+def _items(patients: pd.DataFrame) -> pd.DataFrame:
+    """Per item: asked, answered, favourable, unfavourable: the patients' parts by their answer to the item (each
+    patient is asked an item once), so an item is never asked of more patients than those sent to chart review,
+    as shown; items asked of none (as shown) left out once any item was asked (a row kept on its exact count would
+    tell 0 from 1-7)."""
     rows = []
-    for (item, criterion), kinds in answers.groupby(["item", "criterion"], sort=False):
-        n = kinds.set_index("answer")["n"].astype(int)
-        favourable, unfavourable = int(n.get("favourable", 0)), int(n.get("unfavourable", 0))
+    n = patients["n"].astype(int)
+    for item, column in zip(ITEMS, ITEM_COLUMNS, strict=True):
+        kind = patients[column] if column in patients else pd.Series(NOT_ASKED, index=patients.index)
+        favourable, unfavourable = int(n[kind == "favourable"].sum()), int(n[kind == "unfavourable"].sum())
         rows.append(
             {
-                "item": item,
-                "criterion": criterion,
-                "asked": int(n.sum()),
+                "item": item.code,
+                "criterion": item.criterion,
+                "asked": int(n[kind != NOT_ASKED].sum()),
                 "answered": favourable + unfavourable,
                 "favourable": favourable,
                 "unfavourable": unfavourable,
@@ -424,20 +449,21 @@ def stage_for_extract(
 def controlled(flow: ReviewFlow) -> ReviewFlow:
     """The flow as it may leave the institution, adding up as printed (docs/attrition.md A15).
 
-    Every count of the stage is a part of the patients screened (or of the items asked), so it is derived as the
-    attrition tables derive theirs (A8): the parts, in the order of one chain, are differences of controlled
-    running totals, and every box, transition, exclusion and item count is a sum of them. Rounded cell by cell, a
-    transition shown as 0 could be pinned to 5-7 by subtracting the other cells from a box; now a box minus its
-    other parts is the part as shown, and a part shown as 0 is always consistent with none.
+    Every count of the stage is a part of the patients screened, so it is derived as the attrition tables derive
+    theirs (A8): the parts (patients alike in everything the stage shows of them, their answer to each item
+    included), in the order of one chain, are differences of controlled running totals, and every box, transition,
+    exclusion and item count is a sum of them. Items counted in a chain of their own once said "20 items asked"
+    beside 0 patients sent to chart review, which told 0 from 1-7 and, at 8 items a patient at most, at least 3.
+    Rounded cell by cell, a transition shown as 0 could be pinned to 5-7 by subtracting the other cells from a box;
+    now a box minus its other parts is the part as shown, and a part shown as 0 is always consistent with none.
     """
     if flow.controlled:
         return flow
-    if flow.patient_parts is None or flow.answer_parts is None:
+    if flow.patient_parts is None:
         raise ValueError("this review flow has no parts to control: build it with review_flow")
-    patients, answers = flow.patient_parts.copy(), flow.answer_parts.copy()
+    patients = flow.patient_parts.copy()
     patients["n"] = controlled_parts(patients["n"].to_numpy(dtype=float)).astype(int)
-    answers["n"] = controlled_parts(answers["n"].to_numpy(dtype=float)).astype(int)
-    shown = _flow_of_parts(patients, answers, controlled=True)
+    shown = _flow_of_parts(patients, controlled=True)
     return replace(shown, reviewed_extract=flow.reviewed_extract, reviewed_files=flow.reviewed_files)
 
 
@@ -587,9 +613,10 @@ FIGURE_WIDTH, FIGURE_HEIGHT = 7.4, 5.6  # inches; 100 units of height on the pag
 BOX_GAP = 3  # units between a box and the one below it, at the least
 
 
-def flow_figure(flow: ReviewFlow) -> Figure:
+def flow_figure(flow: ReviewFlow, *, note: str | None = None) -> Figure:
     """The review stage as boxes down the page, with side boxes for those leaving the flow and those unknown after
-    review.
+    review, and under them the footnote every figure carries (`note`; without one `flow.note()`: how the counts
+    were controlled, or that they are exact).
 
     Boxes sit at their heights on the page (MAIN_BOXES, SIDE_BOXES) unless the one above reaches down to there: the
     list of exclusion reasons grows with the criteria the answers made fail, so each box below it is moved down
@@ -626,6 +653,8 @@ def flow_figure(flow: ReviewFlow) -> Figure:
     last = main["eligible"]
     last.set_y(min(MAIN_BOXES["eligible"], _y(side["unknown"]) - BOX_GAP - heights[last] / 2))
     lowest = _bottom(last, heights) - BOX_GAP
+    footnote = axes.text(0, lowest, _wrapped(note or flow.note()), ha="left", va="top", fontsize=6.5)
+    lowest -= _box_heights(figure, axes, [footnote], patch=False)[footnote] + 1
     if lowest < 0:  # a longer page, every unit as tall as before
         axes.set_ylim(lowest, 100)
         figure.set_size_inches(FIGURE_WIDTH, FIGURE_HEIGHT * (100 - lowest) / 100)
@@ -637,11 +666,19 @@ def flow_figure(flow: ReviewFlow) -> Figure:
     return figure
 
 
-def _box_heights(figure: Figure, axes: Axes, texts: list[Text]) -> dict[Text, float]:
-    """Each text's box height in the axes' units (100 to the page), as drawn."""
+def _box_heights(figure: Figure, axes: Axes, texts: list[Text], *, patch: bool = True) -> dict[Text, float]:
+    """Each text's box height (or, not `patch`, the text's own) in the axes' units (100 to the page), as drawn."""
     figure.draw_without_rendering()
     per_unit = axes.bbox.height / 100
-    return {text: text.get_bbox_patch().get_window_extent().height / per_unit for text in texts}
+    return {text: (text.get_bbox_patch() if patch else text).get_window_extent().height / per_unit for text in texts}
+
+
+FOOTNOTE_CHARACTERS = 150  # a line of the footnote at 6.5 pt across the figure's width
+
+
+def _wrapped(note: str) -> str:
+    """The footnote in lines that fit the figure's width (wrapped here, not by Matplotlib at every layout pass)."""
+    return "\n".join(textwrap.fill(line, FOOTNOTE_CHARACTERS) for line in note.splitlines())
 
 
 def _y(text: Text) -> float:

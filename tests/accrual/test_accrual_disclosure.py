@@ -15,7 +15,9 @@ drawn from, the files themselves (CSV, PNG, SVG, Markdown), and the accrual sect
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from unittest.mock import patch
@@ -276,3 +278,53 @@ def _shown_or_refusal(rows) -> dict[str, object]:
         return _shown(_report(_patients(rows), points=24))
     except UsageError as refused:  # every count shown as 0: refused, in words that must not differ either
         return {"refused": str(refused)}
+
+
+EXACT = "internal use only, must not leave the institution"
+SAID = {  # what every figure of a forecast says of its counts, by mode
+    "controlled": ("Disclosure control:", "shown as 0", "rounded to the nearest 5"),
+    "opted out": ("Exact counts", EXACT),
+    "synthetic": ("Synthetic data (the bundled demo extract): exact counts.",),
+}
+MODES = {
+    "controlled": {"disclosure_control": True},
+    "opted out": {"disclosure_control": False},
+    "synthetic": {"disclosure_control": False, "synthetic_source": "the bundled demo extract"},
+}
+
+
+def _figure_words(figure) -> str:
+    texts = [*figure.texts, *(t for ax in figure.axes for t in (ax.title, ax._left_title, *ax.texts))]
+    return " ".join(" ".join(t.get_text() for t in texts).split())
+
+
+@pytest.mark.parametrize(("mode", "small"), [("controlled", 0), ("controlled", 2), ("opted out", 1), ("synthetic", 1)])
+def test_every_forecast_figure_says_whether_its_counts_are_controlled_or_exact(mode, small, tmp_path):
+    """A figure travels without disclosure.md: each says under its title how the counts behind it were controlled,
+    or that they are exact (internal use only, unless the data are synthetic), in `accrual` and in the report."""
+    from dataclasses import replace
+
+    from oligo_cohort.accrual import plots
+    from oligo_cohort.attrition.feasibility import _accrual
+    from oligo_cohort.disclosure import DisclosureChoice, choose
+
+    result = as_result(_with(SMALL[:small]))
+    drawn = {}
+    with patch.object(report_module, "FAN_POINTS", 24), patch.object(report_module, "DENSITY_POINTS", 24):
+        report = build_report(result, target=TARGET, start=START, assumptions=replace(RATES, **MODES[mode]))
+        with patch.object(plots, "save", lambda figure, folder, name: drawn.setdefault(name, figure) and []):
+            report_module._write_files(report, tmp_path, screen_dir="")
+        if mode != "synthetic":  # the report's own fan chart, drawn by the report's section
+            choice = DisclosureChoice(APPLIED) if mode == "controlled" else choose(False)
+            section, _, _ = _accrual(result, TARGET, START, choice, tmp_path / "figures")
+    assert set(drawn) == {"accrual_fan_chart", "site_expected_accrual", "time_to_target"}
+    for name, figure in drawn.items():
+        words = _figure_words(figure)
+        assert all(part in words for part in SAID[mode]), f"{name}: {words}"
+        if mode != "opted out":
+            assert EXACT not in words, name
+    if mode == "synthetic":
+        return
+    texts = re.findall(r"<text[^>]*>(.*?)</text>", section.figure_svg, flags=re.S)  # the SVG keeps text as text
+    shown = " ".join(html.unescape(" ".join(texts)).split())
+    assert all(part in shown for part in SAID[mode]), shown

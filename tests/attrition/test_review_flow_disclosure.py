@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.disclosure import round_count
-from oligo_cohort.review.flow import controlled, review_flow
+from oligo_cohort.review.flow import controlled, flow_figure, review_flow
 from oligo_cohort.review.items import ITEMS
 from oligo_cohort.review.records import ADDED
 
@@ -161,3 +161,77 @@ def test_a_transition_shown_as_0_cannot_be_derived_from_the_boxes():
     # What a reader subtracts: the eligible after review who were not eligible before.
     derived = box["eligible"] - t[("eligible", "eligible")] - t[("ineligible", "eligible")]
     assert derived == t[("unknown", "eligible")]
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _figure_words(figure) -> str:
+    """Every text the figure draws, as one run of words (lines wrapped anywhere)."""
+    return _words(" ".join(t.get_text() for t in figure.axes[0].texts))
+
+
+def _svg_words(svg: str) -> str:
+    """The words of an SVG or of HTML embedding one: its text kept as text, or drawn as paths (each text then is
+    in a comment)."""
+    import html
+    import re
+
+    return _words(html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<!--(.*?)-->", r" \1 ", svg, flags=re.S))))
+
+
+EXACT = "internal use only, must not leave the institution"
+WORKLIST_NOTE = "Worklist mode, cut-off 2025-03-31: a closed registration window fails inc_imaging_window."
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cells=st.fixed_dictionaries({pair: (st.integers(0, 40) if pair[0] == pair[1] else SMALL) for pair in BEFORE_AFTER}),
+    seed=st.integers(0, 1000),
+)
+def test_the_review_flow_figure_says_how_its_counts_were_controlled(cells, seed, tmp_path_factory):
+    """The flow figure travels without disclosure.md: like every figure, it says under its boxes whether its counts
+    are controlled (and by which rule) or exact and not to leave the institution, and carries the command's
+    footnote (synthetic data, worklist mode) when given one, in the file written and in the report."""
+    from oligo_cohort.disclosure import SHORT_RULE
+
+    before, after, audit = screens(cells, seed)
+    exact = review_flow(before, after, audit)
+    for flow, said in ((controlled(exact), SHORT_RULE), (exact, EXACT)):
+        figure = flow_figure(flow)
+        assert _words(said) in _figure_words(figure)
+        figure.draw_without_rendering()
+        boxes = [t.get_bbox_patch().get_window_extent() for t in figure.axes[0].texts if t.get_bbox_patch()]
+        footnote = next(t for t in figure.axes[0].texts if said[:20] in t.get_text())
+        assert footnote.get_window_extent().y1 < min(box.y0 for box in boxes)  # under every box, over none
+        assert _words(said) in _svg_words(flow.html())
+    note = f"Synthetic data (the bundled demo extract): exact counts.\n{WORKLIST_NOTE}"
+    folder = tmp_path_factory.mktemp("flow")
+    names = exact.write_into(folder, formats=("svg",), note=note)
+    assert "figures/review_flow.svg" in names
+    svg = _svg_words((folder / "figures" / "review_flow.svg").read_text(encoding="utf-8"))
+    assert _words(note) in svg and _words(EXACT) not in svg
+    assert _words(WORKLIST_NOTE) in _svg_words(exact.html(note))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cells=st.fixed_dictionaries({pair: (st.integers(0, 30) if pair[0] == pair[1] else SMALL) for pair in BEFORE_AFTER}),
+    seed=st.integers(0, 1000),
+)
+def test_no_item_count_says_more_than_the_patients_it_was_asked_of(cells, seed):
+    """An item is asked of a patient once, and every patient sent to chart review is asked one item at least: the
+    items shown must fit the patients shown. Counted in a chain of their own, 3 to 7 patients sent to chart review
+    (shown as 0) were shown with 20 items asked, 10 of them about amenability and 5 refusals of consent: not 0,
+    then, and, at 8 items a patient at most, at least 3."""
+    before, after, audit = screens(cells, seed)
+    shown = controlled(review_flow(before, after, audit))
+    box = shown.flow.set_index("box")
+    patients = {k: int(box.loc[k, "patients"]) for k in ("asked", "answered")}
+    items = {k: int(box.loc[k, "items"]) for k in ("asked", "answered")}
+    for kind in ("asked", "answered"):
+        assert patients[kind] <= items[kind] <= len(ITEMS) * patients[kind], (kind, patients, items)
+        assert (shown.items[kind].astype(int) <= patients[kind]).all(), (kind, shown.items, patients)
+    if patients["asked"] == 0:
+        assert (shown.items[["asked", "answered", "favourable", "unfavourable"]].to_numpy() == 0).all()
