@@ -10,12 +10,20 @@ Degenerate data, handled explicitly (the fit says which case applied):
 - no patient at all (K = Σk = 0): the rate cannot be estimated — `ValueError`;
 - one centre with history: α and β are not separately identifiable (only
   their ratio is) — the *pooled* model below;
-- no overdispersion (the score for 1/α at 0, Σ[(k_i − τ_i K/E)² − k_i], is
-  <= 0, or the MLE of α runs off to infinity): the likelihood is largest at
-  α → ∞, i.e. every centre has the same rate. Plugging α = ∞ in would claim
-  that common rate is known exactly. The *pooled* model keeps its
-  uncertainty instead: one common rate λ ~ Gamma(K, E) (its posterior under
-  the prior 1/λ), shared by every centre, new ones included.
+- no overdispersion (no finite α has a larger likelihood than the Poisson
+  limit α → ∞, or the MLE of α runs off to infinity): every centre has the
+  same rate. Plugging α = ∞ in would claim that common rate is known
+  exactly. The *pooled* model keeps its uncertainty instead: one common rate
+  λ ~ Gamma(K, E) (its posterior under the prior 1/λ), shared by every
+  centre, new ones included.
+
+The score for 1/α at 0, Σ[(k_i − τ_i K/E)² − k_i] (`dispersion_score`), is
+reported but does not decide: it is a local condition at α = ∞, and with
+very unequal exposures (a site first screened days before the end, docs/attrition.md A16) the
+likelihood can have its maximum at a finite α while the score is negative —
+two sites with one patient each, in 45 months and in half a month, are not
+one rate. The likelihood is maximised from several starting shapes, and the
+largest maximum is compared with the Poisson limit.
 """
 
 from __future__ import annotations
@@ -34,6 +42,12 @@ FitMethod = Literal["mle", "pooled: no overdispersion", "pooled: one centre"]
 
 # Beyond this shape the fitted gamma is numerically a point mass: treated as no overdispersion.
 MAX_SHAPE = 1e6
+# A finite shape must beat the Poisson limit's log-likelihood by more than rounding (the gamma functions at shapes
+# near MAX_SHAPE lose about 1e-9 each) to be a maximum.
+LOGLIK_GAIN = 1e-6
+# Starting shapes of the maximisation besides the method of moments: the likelihood in α can have a local maximum
+# at α → ∞ beside the global one, and a start on the wrong side of the valley finds only the first.
+START_SHAPES = (0.1, 1.0, 10.0, 100.0)
 
 
 @dataclass(frozen=True)
@@ -131,23 +145,22 @@ def fit_poisson_gamma(counts: np.ndarray | list[int], exposures: np.ndarray | li
     pooled = {"centres": int(k.size), "patients": total, "exposure": exposure, "dispersion_score": score}
     if k.size == 1:
         return PoissonGammaFit(total, exposure, "pooled: one centre", _poisson_loglik(k, tau), **pooled)
-    if score <= 0:
-        return PoissonGammaFit(total, exposure, "pooled: no overdispersion", _poisson_loglik(k, tau), **pooled)
     alpha, beta = _maximise(k, tau, pooled_rate)
-    if alpha >= MAX_SHAPE:
-        return PoissonGammaFit(total, exposure, "pooled: no overdispersion", _poisson_loglik(k, tau), **pooled)
-    return PoissonGammaFit(alpha, beta, "mle", negative_binomial_loglik(alpha, beta, k, tau), **pooled)
+    poisson = _poisson_loglik(k, tau)
+    loglik = negative_binomial_loglik(alpha, beta, k, tau)
+    if alpha >= MAX_SHAPE or not loglik > poisson + LOGLIK_GAIN:
+        return PoissonGammaFit(total, exposure, "pooled: no overdispersion", poisson, **pooled)
+    return PoissonGammaFit(alpha, beta, "mle", loglik, **pooled)
 
 
 def _maximise(k: np.ndarray, tau: np.ndarray, pooled_rate: float) -> tuple[float, float]:
-    """MLE of (alpha, beta) on the log scale, started from the method of moments."""
+    """MLE of (alpha, beta) on the log scale: the best of the maxima from the method of moments and START_SHAPES."""
     rates = k / tau
     exposure = tau.sum()
     spread = (np.sum(tau * (rates - pooled_rate) ** 2) - (k.size - 1) * pooled_rate) / (
         exposure - np.sum(tau**2) / exposure
     )
-    alpha0 = pooled_rate**2 / spread if spread > 0 else 10.0
-    start = np.log([alpha0, alpha0 / pooled_rate])
+    shapes = (pooled_rate**2 / spread,) if spread > 0 else ()
 
     def negative(theta: np.ndarray) -> tuple[float, np.ndarray]:
         alpha, beta = np.exp(theta)
@@ -157,8 +170,19 @@ def _maximise(k: np.ndarray, tau: np.ndarray, pooled_rate: float) -> tuple[float
         return -negative_binomial_loglik(alpha, beta, k, tau), -np.array([grad_alpha, grad_beta])
 
     bounds = [(np.log(1e-8), np.log(MAX_SHAPE) + 1), (np.log(1e-12), np.log(MAX_SHAPE / pooled_rate) + 1)]
-    result = optimize.minimize(negative, start, jac=True, method="L-BFGS-B", bounds=bounds)
-    alpha, beta = np.exp(result.x)
+    # Tight tolerances: at large shapes the likelihood is flat, and the default ones stopped at α = 447 for 618.
+    results = [
+        optimize.minimize(
+            negative,
+            np.clip(np.log([shape, shape / pooled_rate]), *np.transpose(bounds)),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"ftol": 1e-15, "gtol": 1e-9},
+        )
+        for shape in (*shapes, *START_SHAPES)
+    ]
+    alpha, beta = np.exp(min(results, key=lambda result: result.fun).x)
     return float(alpha), float(beta)
 
 
