@@ -426,12 +426,16 @@ def controlled_sets(sets: pd.DataFrame, units: int) -> pd.DataFrame:
     difference of controlled running totals (largest first, starting at the
     `units` − excluded failing none), so together they equal controlled(units)
     − controlled(units failing none), the attrition's total exclusions.
-    Combinations controlled to 0 are left out.
+    Combinations controlled to 0 are left out, and the rest are ordered by
+    the count shown, then by the combination (fewest criteria first), never
+    by the exact count: kept in the exact order, two combinations shown with
+    the same count would tell which of them is larger.
     """
     n = pd.to_numeric(sets["n"]).astype(float).to_numpy()
     out = sets.copy()
     out["n"] = controlled_parts(n, offset=float(units) - float(n.sum())).astype(np.int64)
-    return out[out["n"] > 0].reset_index(drop=True)
+    shown = out[out["n"] > 0]
+    return shown.sort_values(["n", "degree", "failed"], ascending=[False, True, True], kind="stable", ignore_index=True)
 
 
 def status_table(hist: OutcomeHistogram) -> pd.DataFrame:

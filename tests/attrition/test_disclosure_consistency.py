@@ -199,3 +199,19 @@ def test_a_breakdown_whose_rows_do_not_sum_to_the_total_says_why(seed, n, by):
     differs = [c for c, value in _overall(views).items() if int(sums[c]) != int(value)]
     html = "".join(breakdown_section(SimpleNamespace(patients=views)))
     assert ("disclosure-controlled on its own" in html) == bool(differs), differs
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=60), min_size=2, max_size=12, unique=True), st.integers(0, 40))
+def test_combinations_shown_alike_are_ordered_by_what_is_shown_never_by_their_exact_size(sizes, failing_none):
+    """Exact sizes in any order, each combination a different set of criteria: the controlled table is ordered by
+    the count shown, then by the combination, so two combinations shown alike do not tell which is larger."""
+    from oligo_cohort.attrition.tables import controlled_sets
+
+    masks = [(1 << k) | (1 << (k + 1)) if k % 2 else 1 << k for k in range(len(sizes))]
+    exact = pd.DataFrame({"criteria": [(f"c{m}",) for m in masks], "failed": masks, "n": sizes})
+    exact["degree"] = [bin(m).count("1") for m in masks]
+    exact = exact.sort_values("n", ascending=False, ignore_index=True)  # as failure_sets gives them: largest first
+    shown = controlled_sets(exact, units=int(exact["n"].sum()) + failing_none)
+    expected = shown.sort_values(["n", "degree", "failed"], ascending=[False, True, True], ignore_index=True)
+    pd.testing.assert_frame_equal(shown, expected)
