@@ -21,6 +21,10 @@ from oligo_cohort.errors import UsageError
 
 SETTINGS = "settings.json"
 CONTROLLED_NOTE = SHORT_RULE
+GROUPS_LEFT_OUT = (
+    "A site or year whose counts are all shown as 0 is left out of the tables and diagrams by site and by year: "
+    "it has a row only because a patient is there, so its row would tell 0 from 1–7."
+)
 FORMATS = ("png", "svg", "pdf")  # the formats a figure can be written in
 # PDF only when asked for: embedding subset fonts made it the slowest format by far.
 DEFAULT_FORMATS = ("png", "svg")
@@ -48,6 +52,13 @@ def write_tables(views: Views, folder: Path, suffix: str = "") -> list[str]:
         written.append(_csv(table, folder / f"attrition{suffix}_by_{grouping}.csv"))
         written.append(_csv(views.status_by[grouping], folder / f"status{suffix}_by_{grouping}.csv"))
     return written
+
+
+def disclosure_notes(views: Views) -> list[str]:
+    """The notes `disclosure.md` gives for these views: the rule, and the groups it leaves out when grouped."""
+    if not views.controlled:
+        return []
+    return [CONTROLLED_NOTE, *([GROUPS_LEFT_OUT] if views.by else [])]
 
 
 def figure_note(views: Views, choice: DisclosureChoice | None = None) -> str | None:

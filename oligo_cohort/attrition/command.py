@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     """Read the screen folder, compute the views, write tables and figures all-or-nothing."""
     from oligo_cohort.api import read_screen_dir
     from oligo_cohort.attrition.bundle import (
-        CONTROLLED_NOTE,
+        disclosure_notes,
         figure_note,
         parse_formats,
         relative_names,
@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
             if args.after_review:
                 settings["after_review"] = Path(args.after_review).name
             files.append(write_settings(staging, settings))
-            notes = [CONTROLLED_NOTE] if choice.applied else []
+            notes = disclosure_notes(views)
             notes += [mode_note] if mode_note else []
             write_statement(
                 staging, applied=choice.applied, files=files, notes=notes, synthetic=choice.synthetic_source or None

@@ -23,9 +23,9 @@ import pandas as pd
 
 from oligo_cohort import __version__
 from oligo_cohort.attrition.bundle import (
-    CONTROLLED_NOTE,
     DEFAULT_FORMATS,
     PATIENT_LEVEL_FILES,
+    disclosure_notes,
     figure_note,
     relative_names,
     site_figure_stems,
@@ -442,7 +442,7 @@ def write_feasibility_report(
         )  # fmt: skip
         (bundle / "report.html").write_text(render_report(content), encoding="utf-8")
         files += ["report.html", write_settings(bundle, settings)]
-        notes = [CONTROLLED_NOTE] if applied else []
+        notes = disclosure_notes(shown[0])
         write_statement(bundle, applied=applied, files=files, notes=notes, synthetic=choice.synthetic_source or None)
         _check_aggregates_only(bundle)
         shutil.make_archive(str(staging / "shareable"), "zip", root_dir=bundle)

@@ -108,16 +108,34 @@ def controlled(views: Views) -> Views:
     if views.controlled:
         return views
     units = int(views.attrition["remaining"].iloc[0]) if len(views.attrition) else 0
+    by = {g: controlled_attrition(t) for g, t in views.by.items()}
+    status_by = {g: controlled_status(t) for g, t in views.status_by.items()}
+    for grouping, table in by.items():
+        hidden = groups_shown_as_none(table)
+        by[grouping] = table[~table[table.columns[0]].isin(hidden)].reset_index(drop=True)
+        if grouping in status_by:
+            status = status_by[grouping]
+            status_by[grouping] = status[~status["group"].isin(hidden)].reset_index(drop=True)
     return replace(
         views,
         attrition=controlled_attrition(views.attrition),
         impact=controlled_impact(views.impact),
         status=controlled_status(views.status),
         sets=controlled_sets(views.sets, units),
-        by={g: controlled_attrition(t) for g, t in views.by.items()},
-        status_by={g: controlled_status(t) for g, t in views.status_by.items()},
+        by=by,
+        status_by=status_by,
         controlled=True,
     )
+
+
+def groups_shown_as_none(table: pd.DataFrame) -> set[object]:
+    """The groups (sites, years) of a controlled grouped attrition table whose units are shown as 0 at its first
+    step, and so every count of theirs. They are left out of the controlled views: a group has a row only because
+    one of its units is there, so a row of 0s would tell 0 from 1–7, as an exclusion combination shown as 0 would
+    (docs/attrition.md A15, A21)."""
+    group = table.columns[0]
+    first = table.groupby(group, sort=False)["remaining"].transform("first")
+    return set(table.loc[pd.to_numeric(first) == 0, group])
 
 
 def sets_for_csv(sets: pd.DataFrame) -> pd.DataFrame:

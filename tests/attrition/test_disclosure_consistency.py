@@ -110,7 +110,11 @@ def test_every_controlled_table_adds_up_and_agrees_with_the_others(mix, drop, da
             assert row["eligible"] + row["unknown"] + row["ineligible"] == row["total"] == steps["remaining"].iloc[0]
             if not drop:
                 assert row["eligible"] == steps["remaining_if_unknown_fail"].iloc[-1]
+        # A group whose units are all shown as 0 is left out (docs/attrition.md A21): every group shown has some.
+        assert all(steps["remaining"].iloc[0] > 0 for _, steps in table.groupby(group, sort=False))
         summary = group_summary(shown, grouping)
+        if summary.empty:  # every group left out
+            continue
         sums = summary.iloc[-1]
         assert sums["screened"] == summary["screened"].iloc[:-1].map(float).sum()
 
@@ -162,7 +166,8 @@ def test_site_summary_states_its_sum(sites):
         views_from_histograms(build_histogram(units), {"site": build_histogram(units, by="site")}, options)
     )
     summary = group_summary(shown, "site")
-    assert len(summary) == units["site_id"].nunique() + 1
+    sizes = units["site_id"].value_counts()
+    assert len(summary) == int((sizes.map(round_count) > 0).sum()) + 1, "a site shown as 0 is left out (A21)"
     assert summary["group"].iloc[-1].startswith("Sum of the")
 
 

@@ -64,3 +64,33 @@ def test_a_sites_controlled_rows_are_the_same_for_0_to_7_patients_past_a_criteri
     for n, rows in shown.items():
         for name, table in rows.items():
             pd.testing.assert_frame_equal(table, shown[0][name], check_exact=True, obj=f"{name}: {n} against 0")
+
+
+def _grouped_outputs(units: pd.DataFrame) -> dict[str, object]:
+    """Every controlled output by site and by year: tables, the report's rows and the sites' diagrams."""
+    views = controlled(compute_views(units, Options(by=("site", "year"))))
+    shown: dict[str, object] = {}
+    for grouping in ("site", "year"):
+        shown[f"attrition by {grouping}"] = views.by[grouping]
+        shown[f"status by {grouping}"] = views.status_by[grouping]
+        summary = group_summary(views, grouping)
+        shown[f"report by {grouping}"] = summary.iloc[:-1].reset_index(drop=True)  # the groups, not their sum
+    shown["site diagrams"] = [d.label for d in site_diagrams(views.by["site"], unit=views.unit)]
+    return shown
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(k=st.integers(1, 7), seed=st.integers(0, 10_000), fail_rate=st.sampled_from([0.0, 0.3]))
+def test_a_site_or_year_with_1_to_7_patients_is_shown_as_one_with_none(k, seed, fail_rate):
+    """A site and a year of their own with 1-7 patients: every controlled output by site and by year is the same as
+    without them. A group has a row only because a patient is there, so a row of 0s would tell 0 from 1-7."""
+    others = random_patients(200, seed=seed).assign(patient_id=lambda f: "o" + f["patient_id"])
+    small = random_patients(k, seed=seed + 1, fail_rate=fail_rate)
+    small = small.assign(patient_id="s" + small["patient_id"], site_id=SITE, screening_date="2011-06-01")
+    alone = _grouped_outputs(others)
+    with_small = _grouped_outputs(pd.concat([others, small], ignore_index=True))
+    for name, table in alone.items():
+        if isinstance(table, pd.DataFrame):
+            pd.testing.assert_frame_equal(with_small[name], table, check_exact=True, obj=name)
+        else:
+            assert with_small[name] == table, name

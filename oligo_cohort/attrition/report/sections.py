@@ -136,7 +136,8 @@ def breakdown_section(content: ReportContent) -> list[str]:
         summary = group_summary(views, grouping)
         if summary.empty:
             continue
-        caption = f"{views.unit.capitalize()} per {name}." + _sum_note(views, summary, grouping)
+        left_out = f" A {grouping} whose counts are all shown as 0 is left out." if views.controlled else ""
+        caption = f"{views.unit.capitalize()} per {name}.{left_out}" + _sum_note(views, summary, grouping)
         columns = [("group", name.capitalize(), "label"), *GROUP_COLUMNS]
         parts.append(
             f'<div class="keep"><h3>By {name}</h3>{html_table(summary, columns, caption=caption, total_rows=1)}</div>'

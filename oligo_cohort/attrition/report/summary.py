@@ -159,7 +159,8 @@ def _screened_detail(content: ReportContent) -> str:
         parts.append(f"{n_text(content.events.attrition['remaining'].iloc[0])} candidate screening events")
     if "site" in content.patients.by:
         sites = content.patients.by["site"].iloc[:, 0].nunique()
-        parts.append(counted(sites, "site"))
+        shown = " shown" if content.patients.controlled else ""  # a site shown as 0 is left out (A21)
+        parts.append(counted(sites, "site") + shown)
     parts.append(f"data cut-off {esc(content.facts.get('Data cut-off', ''))}")
     return "; ".join(parts)
 
@@ -184,9 +185,10 @@ def _sites_glance(views: Views) -> str:
         for row in shown.itertuples()
     )
     more = len(sites) - len(shown)
+    left_out = "; a site shown as 0 is left out" if views.controlled else ""
     tail = f"<tr><td colspan=3 class='muted'>… and {more} more sites (see Breakdown by site)</td></tr>" if more else ""
     return (
-        f"<table><caption>Sites ({len(sites)}), by potentially eligible {views.unit}</caption><thead><tr>"
+        f"<table><caption>Sites ({len(sites)}), by potentially eligible {views.unit}{left_out}</caption><thead><tr>"
         "<th>Site</th><th class='num'>Screened</th><th class='num'>Potentially eligible</th></tr></thead>"
         f"<tbody>{rows}{tail}</tbody></table>"
     )
