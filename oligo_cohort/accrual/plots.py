@@ -13,14 +13,11 @@ import textwrap
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")  # files only; never a window
-
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import matplotlib.transforms as transforms
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from oligo_cohort.accrual.assumptions import DAYS_PER_MONTH, HORIZON_MONTHS
@@ -65,11 +62,14 @@ def _dates(start: dt.date, months: np.ndarray) -> np.ndarray:
     return np.datetime64(start, "s") + seconds
 
 
-def _figure(width: float, height: float) -> tuple[Figure, plt.Axes]:
-    return plt.subplots(figsize=(width, height), layout="constrained")
+def _figure(width: float, height: float) -> tuple[Figure, Axes]:
+    """A figure of its own, outside pyplot: no backend chosen, none kept open after it is saved, and a notebook's
+    `%matplotlib` setting left as the user made it (the attrition and review figures are made the same way)."""
+    figure = Figure(figsize=(width, height), layout="constrained")
+    return figure, figure.add_subplot()
 
 
-def _finish(fig: Figure, ax: plt.Axes, title: str, subtitle: str, *, ncol: int = 1) -> None:
+def _finish(fig: Figure, ax: Axes, title: str, subtitle: str, *, ncol: int = 1) -> None:
     """Bold title, a grey subtitle with the assumptions, and the legend below the plot (never over the data)."""
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=10)
     if subtitle:
@@ -100,7 +100,7 @@ def horizon_months(
     return float(min(wanted, needed, HORIZON_MONTHS))
 
 
-def _beyond(ax: plt.Axes, intervals: dict[str, tuple[float, float, float]], right: float, y: float, start: dt.date,
+def _beyond(ax: Axes, intervals: dict[str, tuple[float, float, float]], right: float, y: float, start: dt.date,
             *, fig: Figure | None = None) -> None:  # fmt: skip
     """Name, at the right edge of the axis, the scenarios whose median time to target lies beyond it."""
     for i, (key, (_, median, upper)) in enumerate(intervals.items()):
@@ -114,7 +114,7 @@ def _beyond(ax: plt.Axes, intervals: dict[str, tuple[float, float, float]], righ
                     color=COLOURS.get(key, "#555555"))  # fmt: skip
 
 
-def _end_line(ax: plt.Axes, x: object, duration: float) -> None:
+def _end_line(ax: Axes, x: object, duration: float) -> None:
     ax.axvline(x, color="#999999", lw=0.9, ls="--", label=f"planned end of accrual ({duration:g} months)")
 
 
@@ -129,7 +129,7 @@ def fan_chart(
     caption: str = "",
 ) -> Figure:
     """Cumulative enrolment over calendar time: median and 95 % band per scenario, target, site openings."""
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         fig, ax = _figure(7.0, 5.0)
         for key, frame in fans.items():
             dates = _dates(start, frame["month"].to_numpy())
@@ -163,7 +163,7 @@ def fan_chart(
     return fig
 
 
-def _site_markers(ax: plt.Axes, site_opens: pd.DataFrame, start: dt.date) -> None:
+def _site_markers(ax: Axes, site_opens: pd.DataFrame, start: dt.date) -> None:
     """A triangle on the time axis where each site opens; names when few sites open after the start."""
     if site_opens.empty:
         return
@@ -193,7 +193,7 @@ def site_bars(contributions: pd.DataFrame, *, duration: float, caption: str = ""
     shown = figure_labels(order)
     # A long site name widens the figure, not narrows the plot: the caption and axis label keep their width.
     longest = max((len(label) for label in shown.values()), default=0)
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         fig, ax = _figure(7.0 + LABEL_INCHES_PER_CHARACTER * max(0, longest - 12), height)
         positions = np.arange(len(order))
         width = 0.8 / len(scenarios)
@@ -230,7 +230,7 @@ def time_density(
     caption: str = "",
 ) -> Figure:
     """Predictive density of the time to reach the target, per scenario, with median and 95 % interval."""
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         fig, ax = _figure(7.0, 4.6)
         for key, frame in densities.items():
             colour = COLOURS.get(key, "#555555")
@@ -281,8 +281,7 @@ def save(fig: Figure, folder: Path, name: str) -> list[Path]:
     if engine is not None:
         engine.execute(fig)
         fig.set_layout_engine("none")
-    with plt.rc_context(STYLE):  # the SVG keeps its text as text, as the style asks
+    with matplotlib.rc_context(STYLE):  # the SVG keeps its text as text, as the style asks
         write_figure(fig, paths[0], "png", dpi=200)
         write_figure(fig, paths[1], "svg")
-    plt.close(fig)
     return paths

@@ -712,10 +712,12 @@ def _n(value: object) -> str:
 def _figure_svg(figure: Figure) -> str:
     import io
 
+    from oligo_cohort.attrition.charts import figure_style
     from oligo_cohort.figure_files import write_figure
 
     buffer = io.StringIO()
-    write_figure(figure, buffer, "svg", bbox_inches="tight")
+    with figure_style():  # as the report's other figures: text stays text, searchable and selectable
+        write_figure(figure, buffer, "svg", bbox_inches="tight")
     text = buffer.getvalue()
     return f"<figure>{text[text.index('<svg') :]}<figcaption>Chart review stage of the flow.</figcaption></figure>"
 

@@ -155,6 +155,7 @@ def test_the_report_after_review_holds_the_stage(reviewed, tmp_path):
     assert "Chart review: from the registry screen to confirmed eligible" in page
     assert "Confirmed eligible: every criterion passes" in page and "<svg" in page
     assert page.index("Chart review: from the registry") < page.index("Assumptions, definitions")
+    assert ">Sent to chart review</text>" in page, "the flow figure's words stay text, as every figure's do"
     tables = pd.read_csv(out / "shareable" / "tables" / "review_flow.csv").set_index("box")
     assert tables.loc["review_excluded", "patients"] == 2
     # The provenance names the reviewed extract and the files its answers changed, with their digests.
