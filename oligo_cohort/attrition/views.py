@@ -115,7 +115,8 @@ def controlled(views: Views) -> Views:
         by[grouping] = table[~table[table.columns[0]].isin(hidden)].reset_index(drop=True)
         if grouping in status_by:
             status = status_by[grouping]
-            status_by[grouping] = status[~status["group"].isin(hidden)].reset_index(drop=True)
+            hidden_labels = {str(label) for label in hidden}  # the status tables hold their groups as text
+            status_by[grouping] = status[~status["group"].astype(str).isin(hidden_labels)].reset_index(drop=True)
     return replace(
         views,
         attrition=controlled_attrition(views.attrition),
