@@ -167,18 +167,6 @@ def _assumptions(options: Options, result) -> list[str]:
     return notes
 
 
-def _section_provenance(section: object) -> tuple[dict[str, str], dict[str, tuple[tuple[str, str], ...]]]:
-    """What a section added by another module read, for the provenance: facts and (file, SHA-256) lists."""
-    provenance_of = getattr(section, "provenance", None)
-    return provenance_of() if callable(provenance_of) else ({}, {})
-
-
-def _summary_card(section: object) -> tuple[str, str, str] | None:
-    """What a section added by another module puts in the summary, if it has anything to put there."""
-    summary_card = getattr(section, "summary_card", None)
-    return summary_card() if callable(summary_card) else None
-
-
 def _svgs(written: dict[str, list[Path]], suffix: str) -> dict[str, str]:
     """The SVG text of each written figure, keyed by its stem without the suffix (for the HTML report)."""
     svgs = {}
@@ -365,8 +353,9 @@ def write_feasibility_report(
     forces it on; False gives exact counts for internal use only. With a
     `target` (and accrual `start`, default the day after the cut-off) the
     report has an accrual section. `extra_sections`: aggregate sections from other modules (the chart review
-    stage, `oligo_cohort.review.flow`), each with `write(tables_dir) -> file names` and `html(note) -> str` (`note`:
-    the footnote of the report's figures), already disclosure-controlled as the report.
+    stage, `oligo_cohort.review.flow`), each with `write(tables_dir) -> file names`, `html(note) -> str` (`note`:
+    the footnote of the report's figures), `summary_card() -> (label, value, detail)` and `provenance() -> (facts,
+    files)` (what it read, for the provenance), already disclosure-controlled as the report.
     """
     choice = disclosure_for(result, disclosure_control)
     applied = choice.applied
@@ -394,7 +383,7 @@ def write_feasibility_report(
     facts = provenance(result, choice, author=author, compared=comparison.labels[1] if comparison else None)
     more_files: dict[str, tuple[tuple[str, str], ...]] = {}
     for section in extra_sections:  # what each added section read, e.g. the reviewed extract
-        added_facts, added_files = _section_provenance(section)
+        added_facts, added_files = section.provenance()
         facts |= added_facts
         more_files |= added_files
     with staged_output(out_dir, KIND, inputs=result_inputs(result)) as staging:
@@ -438,7 +427,7 @@ def write_feasibility_report(
             more_files=more_files,
             accrual=accrual,
             extra_html=tuple(section.html(note) for section in extra_sections),
-            extra_cards=tuple(card for section in extra_sections if (card := _summary_card(section)) is not None),
+            extra_cards=tuple(section.summary_card() for section in extra_sections),
         )  # fmt: skip
         (bundle / "report.html").write_text(render_report(content), encoding="utf-8")
         files += ["report.html", write_settings(bundle, settings)]

@@ -709,17 +709,18 @@ def _n(value: object) -> str:
     return "–" if value is None or pd.isna(value) else f"{int(value):,}"  # type: ignore[call-overload]
 
 
-def _figure_svg(figure: Figure) -> str:
+def _figure_svg(flow_drawn: Figure) -> str:
+    """The flow figure inline in the report, as the report's own figures are (`html_parts.figure`)."""
     import io
 
     from oligo_cohort.attrition.charts import figure_style
+    from oligo_cohort.attrition.report.html_parts import figure
     from oligo_cohort.figure_files import write_figure
 
     buffer = io.StringIO()
     with figure_style():  # as the report's other figures: text stays text, searchable and selectable
-        write_figure(figure, buffer, "svg", bbox_inches="tight")
-    text = buffer.getvalue()
-    return f"<figure>{text[text.index('<svg') :]}<figcaption>Chart review stage of the flow.</figcaption></figure>"
+        write_figure(flow_drawn, buffer, "svg", bbox_inches="tight")
+    return figure(buffer.getvalue(), "Chart review stage of the flow.")
 
 
 __all__ = [
