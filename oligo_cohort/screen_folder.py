@@ -38,7 +38,12 @@ same checks and the same error. A command never reads a file it does not use:
   its patient's site; a reason's outcome from its rule and from its
   criterion's outcome in `patients.csv` or `events.csv`, one reason per
   criterion for each event explained, and reasons for every patient's best
-  event. These are checked in DuckDB over whole tables (`_facts`).
+  event. These are checked in DuckDB over whole tables (`_facts`);
+- in worklist mode, `worklist.csv` must list each patient once, with their
+  best event, and only patients whose registration window is open at the
+  cut-off and who are not ineligible (`_worklist_problems`). The folder holds
+  no death dates, so its worklist is the one that file lists: written again,
+  it leaves off whoever the screen left off (docs/decisions.md D78).
 
 Text cells are read back as written before the spreadsheet-safety mark
 (`csv_output.read_back`), so a site named `=X` is `=X` again.
@@ -69,6 +74,7 @@ from oligo_cohort.protocol import Parameters, Protocol, load_protocol
 from oligo_cohort.screening_result import ScreeningResult
 from oligo_cohort.sql_text import identifier, literal, literals
 from oligo_cohort.user_files import UserFileProblem, decode_text, file_bytes, header_names
+from oligo_cohort.worklist import WORKLIST_AS_WRITTEN, worklist_relation
 
 MANIFEST = "manifest.json"
 STATUSES = ("eligible", "ineligible", "unknown")
@@ -90,8 +96,12 @@ REQUIRED = {
         "event_id": "an event id (not empty)",
         "screening_date": "a date (not empty: every event has one)",
         "registration_date": "a date (not empty: every event has one)",
-    }
+    },
+    "worklist.csv": {"event_id": "an event id (not empty: every patient listed has one)"},
 }
+# What is read back of a worklist.csv (written in worklist mode): who is listed, for which event. The other columns
+# follow from patients.csv and the protocol, and are written from them again.
+_WORKLIST_KEYS = ("patient_id", "event_id")
 
 
 class ScreenFolderError(UsageError):
@@ -131,14 +141,18 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
         count = _load_table(con, folder / f"{name}.csv", result_table.table, result_table.columns, problems, as_of)
         if count is not None:
             rows[name] = count
+    if manifest is not None and manifest["worklist"]:
+        count = _load_table(con, folder / "worklist.csv", WORKLIST_AS_WRITTEN, _WORKLIST_KEYS, problems, as_of)
+        if count is not None:
+            rows["worklist"] = count
     if not problems:
         problems += _contradictions(con, manifest, loaded=set(rows), new=set(rows))
         problems += _status_count_problems(con, manifest)
     problems += _row_count_problems(manifest, rows)
-    if problems or manifest is None:
+    if manifest is None:
         con.close()
         raise _refusal(folder, problems)
-    return ScreeningResult(
+    result = ScreeningResult(
         con,
         protocol=manifest["protocol"],
         as_of=manifest["as_of"],
@@ -149,6 +163,43 @@ def read_screen_folder(path: str | Path) -> ScreeningResult:
         screened_source=manifest["screened_source"],
         unread={name: partial(_read_when_asked, con, folder, name, manifest) for name in READ_WHEN_ASKED},
     )
+    if not problems and "worklist" in rows:
+        problems += _worklist_problems(result)
+    if problems:
+        con.close()
+        raise _refusal(folder, problems)
+    return result
+
+
+def _worklist_problems(result: ScreeningResult) -> list[str]:
+    """The rows of worklist.csv that are not a patient whose registration window is open at the cut-off, with their
+    best event, as patients.csv has them (an edited file), and a patient listed twice. A patient whose window is open
+    and who is not listed is no contradiction: the screen leaves off those dead by the cut-off (D78), and the
+    folder holds no death dates."""
+    open_windows = dict(worklist_relation(result, every_open_window=True).project("patient_id, event_id").fetchall())
+    listed = result.con.execute(
+        f"SELECT rowid + 1, patient_id, event_id FROM {WORKLIST_AS_WRITTEN} ORDER BY rowid"
+    ).fetchall()
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for row, patient_id, event_id in listed:
+        where = f"worklist.csv row {row}: patient {_shown_value(patient_id)}"
+        if patient_id in seen:
+            problems.append(f"{where} is listed twice (rows {seen[patient_id]} and {row})")
+        elif patient_id not in open_windows:
+            problems.append(
+                f"{where} is not in patients.csv as a patient whose registration window is open at the cut-off "
+                f"{result.as_of} and who is not ineligible"
+            )
+        elif open_windows[patient_id] != event_id:
+            problems.append(
+                f"{where}, column event_id: value {_shown_value(event_id)} is not the patient's best event in "
+                f"patients.csv ({_shown_value(open_windows[patient_id])})"
+            )
+        seen.setdefault(patient_id, row)
+        if len(problems) >= MAX_LISTED:
+            break
+    return problems
 
 
 def _what_it_is(folder: Path) -> str:

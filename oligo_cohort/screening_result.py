@@ -275,6 +275,11 @@ class ScreeningResult:
             name: self.con.execute(f"SELECT count(*) FROM {self._table(name).table}").fetchall()[0][0]
             for name in RESULT_TABLES
         }
+        if self.worklist:
+            # Recorded like the others, so that a worklist.csv cut short at a line end is refused when read back.
+            from oligo_cohort.worklist import worklist_relation
+
+            counts["worklist"] = worklist_relation(self).aggregate("count(*)").fetchall()[0][0]
         return {
             "tool": "oligo-cohort",
             "protocol": {

@@ -9,8 +9,9 @@ A patient whose death is recorded on or before the cut-off is not listed: no one
 death, although dying on or after S + 46 passes `inc_imaging_window` (docs/decisions.md D22), which asks whether the
 patient could have been registered in time, not whether they still can be. A death after the cut-off is not yet
 known (criteria.md "Time") and does not count. The death date is the one the criterion itself read (its facts in
-`result_facts`, which every engine leaves); a result read back from a screen folder has no facts and no death
-dates, so its worklist is the folder's patients whose window is open.
+`result_facts`, which every engine leaves). A result read back from a screen folder has no facts, so no death
+dates: its worklist is the one the folder's `worklist.csv` lists (`WORKLIST_AS_WRITTEN`), which the folder's reader
+checks against its patients, and writing the result again lists those patients, never one the screen left off.
 """
 
 from __future__ import annotations
@@ -40,10 +41,19 @@ WORKLIST_COLUMNS = (
     "days_left",
     "open_criteria",
 )
+# The patients and events a screen folder's worklist.csv lists, as `oligo_cohort.screen_folder` reads them back.
+WORKLIST_AS_WRITTEN = "worklist_as_written"
 
 
-def worklist_relation(result: ScreenResult, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyRelation:
-    """Open-window patients, soonest deadline first; read on `con` (a cursor of the result's connection) if given."""
+def worklist_relation(
+    result: ScreenResult, con: duckdb.DuckDBPyConnection | None = None, *, every_open_window: bool = False
+) -> duckdb.DuckDBPyRelation:
+    """Open-window patients, soonest deadline first; read on `con` (a cursor of the result's connection) if given.
+
+    Those dead by the cut-off are left off (D78), and a result read back from a screen folder lists only the
+    patients its worklist.csv lists; `every_open_window` lists every patient whose window is open, which is what
+    the folder's reader checks that file against.
+    """
     p = result.protocol.parameters
     values = {
         "as_of": result.as_of,
@@ -56,7 +66,8 @@ def worklist_relation(result: ScreenResult, con: duckdb.DuckDBPyConnection | Non
         f"CASE WHEN pt.{c} IN ('unknown', 'review') THEN '{c}:' || pt.{c} END" for c in CRITERION_IDS
     )
     reader = con or result.con
-    values["dead"] = _dead_by_cut_off(reader, result.as_of)
+    values["dead"] = [] if every_open_window else _dead_by_cut_off(reader, result.as_of)
+    values["listed"] = None if every_open_window else _listed_as_written(reader)
     return reader.sql(
         f"""
         SELECT
@@ -77,11 +88,26 @@ def worklist_relation(result: ScreenResult, con: duckdb.DuckDBPyConnection | Non
         WHERE pt.event_id IS NOT NULL
           AND pt.status <> 'ineligible'
           AND pt.screening_date + $latest >= CAST($as_of AS DATE)
-          AND NOT list_contains($dead, pt.patient_id)
+          AND NOT list_contains(CAST($dead AS VARCHAR[]), pt.patient_id)
+          AND (CAST($listed AS VARCHAR[]) IS NULL OR list_contains(CAST($listed AS VARCHAR[]), pt.patient_id))
         ORDER BY registration_deadline, pt.patient_id
         """,
         params=values,
     )
+
+
+def _has_table(reader: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = reader.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table])
+    return bool(found.fetchall()[0][0])
+
+
+def _listed_as_written(reader: duckdb.DuckDBPyConnection) -> list[str] | None:
+    """The patients a screen folder's worklist.csv lists, for a result read back from one (None for a screen's own
+    result, whose facts say who died): a list, as `_dead_by_cut_off`'s, so the worklist's query holds no join."""
+    if not _has_table(reader, WORKLIST_AS_WRITTEN):
+        return None
+    rows = reader.execute(f"SELECT patient_id FROM {WORKLIST_AS_WRITTEN} ORDER BY patient_id").fetchall()
+    return [patient_id for (patient_id,) in rows]
 
 
 def _dead_by_cut_off(reader: duckdb.DuckDBPyConnection, as_of: object) -> list[str]:
@@ -91,8 +117,7 @@ def _dead_by_cut_off(reader: duckdb.DuckDBPyConnection, as_of: object) -> list[s
     Handed to the worklist's query as a list rather than joined in it: the CSV writer's queries hold no join, which
     could pass rows on in another order (tests/safety/test_formula_cells.py).
     """
-    found = reader.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [FACTS_TABLE])
-    if not found.fetchall()[0][0]:
+    if not _has_table(reader, FACTS_TABLE):
         return []
     rows = reader.execute(
         f"""

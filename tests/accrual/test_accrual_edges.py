@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from oligo_cohort.accrual import Assumptions, build_report
 from oligo_cohort.accrual.rates import DAYS_PER_MONTH, screening_history
 from oligo_cohort.cli import main
+from oligo_cohort.worklist import WORKLIST_COLUMNS
 from tests.accrual.test_accrual_rates import as_result, patient_rows, synthetic_patients, write_screen_dir
 
 START = dt.date(2025, 1, 1)
@@ -67,6 +68,7 @@ def test_accrual_refuses_a_worklist_screen(tmp_path, capsys):
     folder = write_screen_dir(tmp_path / "screen", synthetic_patients({"A": 2.0, "B": 1.0}, "2021-01-01", 36))
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     (folder / "manifest.json").write_text(json.dumps({**manifest, "worklist": True}), encoding="utf-8")
+    (folder / "worklist.csv").write_text(",".join(WORKLIST_COLUMNS) + "\n", encoding="utf-8")
     out = tmp_path / "forecast"
     code = main(["accrual", str(folder), "--target", "10", "--start", "2025-01-01", "--out", str(out),
                  "--no-disclosure-control"])  # fmt: skip

@@ -9,11 +9,16 @@ before the cut-off (a death after it is not yet known: criteria.md "Time"). List
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oligo_cohort.api import screen
+from oligo_cohort.api import read_screen_dir, screen
+from oligo_cohort.screen_folder import ScreenFolderError
 from oligo_cohort.worklist import WORKLIST_COLUMNS, worklist_relation
 from tests.spec.baseline import S, days_after
 from tests.spec.harness import build_case
@@ -60,3 +65,88 @@ def test_a_patient_who_died_in_the_open_window_is_not_on_the_worklist(died):
     result = _screened(50, died, "duckdb")
     assert result.patients["inc_imaging_window"].tolist() == ["pass"]
     assert worklist_relation(result).df().empty
+
+
+# --- a worklist-mode screen folder, read back -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cut_off", "died"),
+    [(50, 47), (50, 50), (46, 46), (50, None), (50, 51), (52, None), (53, None), (10, None), (50, 20)],
+    ids=lambda v: "alive" if v is None else f"S + {v}",
+)
+def test_a_worklist_read_back_and_written_again_is_the_same_file(tmp_path, cut_off, died):
+    """The folder holds no death dates, so the worklist read back is the one its worklist.csv lists: written again,
+    it still leaves off the patient dead by the cut-off in the open window (D78), and lists the others."""
+    first = _screened(cut_off, died, "duckdb").write(tmp_path / "first")
+    again = read_screen_dir(first).write(tmp_path / "again")
+    assert (again / "worklist.csv").read_bytes() == (first / "worklist.csv").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def listed_folder(tmp_path_factory) -> Path:
+    """A worklist-mode screen folder of one patient, whose window is open at the cut-off."""
+    folder = _screened(50, None, "duckdb").write(tmp_path_factory.mktemp("listed") / "screen")
+    assert len((folder / "worklist.csv").read_text().splitlines()) == 2
+    return folder
+
+
+def _edited(listed_folder: Path, tmp_path: Path, edit, *, uncounted: bool = False) -> Path:
+    """A copy of the folder with its worklist.csv edited (None: removed); `uncounted` as a folder whose manifest
+    records no worklist rows (one written before it did)."""
+    copy = tmp_path / "screen"
+    shutil.copytree(listed_folder, copy)
+    if uncounted:
+        manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+        del manifest["rows"]["worklist"]
+        (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    path = copy / "worklist.csv"
+    if edit is None:
+        path.unlink()
+    else:
+        header, *rows = path.read_text(encoding="utf-8").splitlines()
+        path.write_text("\n".join(edit(header, rows)) + "\n", encoding="utf-8")
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("edit", "uncounted", "said"),
+    [
+        (None, False, "worklist.csv is missing"),
+        (lambda header, rows: [header], False, "worklist.csv holds 0 rows but manifest.json records 1"),
+        (lambda header, rows: [header, *rows, *rows], False, "worklist.csv holds 2 rows but manifest.json records 1"),
+        (lambda header, rows: [header, *rows, *rows], True, "row 2: patient 'p1' is listed twice (rows 1 and 2)"),
+        (
+            lambda header, rows: [header, rows[0].replace("p1,", "p2,", 1)],
+            False,
+            "worklist.csv row 1: patient 'p2' is not in patients.csv as a patient whose registration window is open",
+        ),
+        (
+            lambda header, rows: [header, rows[0].replace(",S,", ",X,", 1)],
+            False,
+            "worklist.csv row 1: patient 'p1', column event_id: value 'X' is not the patient's best event",
+        ),
+        (lambda header, rows: [header.replace("event_id", "event"), *rows], False, "event_id is missing"),
+        (lambda header, rows: [header, rows[0].replace(",S,", ",,", 1)], False, "column event_id: value ''"),
+    ],
+    ids=[
+        "missing",
+        "emptied",
+        "cut short",
+        "listed twice",
+        "another patient",
+        "another event",
+        "no event column",
+        "no event",
+    ],
+)
+def test_an_edited_worklist_is_refused_when_read_back(listed_folder, tmp_path, edit, uncounted, said):
+    with pytest.raises(ScreenFolderError) as refused:
+        read_screen_dir(_edited(listed_folder, tmp_path, edit, uncounted=uncounted))
+    assert said in str(refused.value)
+
+
+def test_a_worklist_left_as_written_reads_back_as_written(listed_folder, tmp_path):
+    """The same folder, untouched but for its manifest recording no worklist rows (as one written before it did)."""
+    result = read_screen_dir(_edited(listed_folder, tmp_path, lambda header, rows: [header, *rows], uncounted=True))
+    assert worklist_relation(result).df()["patient_id"].tolist() == ["p1"]

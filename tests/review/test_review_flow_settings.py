@@ -24,6 +24,7 @@ from oligo_cohort.review.export import export_review, write_review_csv
 from oligo_cohort.review.flow import review_flow, review_flow_of, review_flow_of_extracts
 from oligo_cohort.review.importer import import_answers
 from oligo_cohort.review.simulate import fill_answers
+from oligo_cohort.worklist import WORKLIST_COLUMNS
 from tests.spec.baseline import AS_OF as CASE_AS_OF
 from tests.spec.harness import baseline_with, build_case
 
@@ -53,6 +54,8 @@ def with_manifest(folder: Path, out: Path, **changes: object) -> Path:
             manifest["parameters"].update(value)
         else:
             manifest[key] = value
+    if changes.get("worklist"):  # a folder in worklist mode has its worklist; empty here, as if every patient died
+        (out / "worklist.csv").write_text(",".join(WORKLIST_COLUMNS) + "\n", encoding="utf-8")
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return out
 
