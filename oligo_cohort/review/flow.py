@@ -38,6 +38,7 @@ from matplotlib.text import Text
 
 from oligo_cohort.api import STATUS_ORDER, ScreeningResult, read_screen_dir
 from oligo_cohort.attrition.labels import exclusion_reason
+from oligo_cohort.attrition.report.html_parts import html_table
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.csv_output import write_csv
 from oligo_cohort.disclosure import controlled_parts, figure_note, sha256_of
@@ -183,40 +184,40 @@ class ReviewFlow:
             "<p>Patients eligible or unknown on registry data were sent to chart review; the answers were added to "
             f"the extract as dated records and the extract screened again at the same cut-off. {shown}</p>",
             _figure_svg(flow_figure(self, note=note)),
-            _table(self.flow, [("label", "Step"), ("patients", "Patients"), ("items", "Items")]),
+            html_table(self.flow, [("label", "Step", "label"), ("patients", "Patients", "n"), ("items", "Items", "n")]),
             "<h3>Excluded at chart review</h3>",
             "<p>Each patient under the first criterion, in protocol order, that fails after review and not before on "
             "the scan screened before review. An unfavourable answer can make another scan the best event; the "
             "last column counts those patients.</p>",
-            _table(
+            html_table(
                 self.exclusions,
                 [
-                    ("label", "Reason (first failing criterion)"),
-                    ("patients", "Patients"),
-                    ("best_event_moved", "Best event moved"),
+                    ("label", "Reason (first failing criterion)", "label"),
+                    ("patients", "Patients", "n"),
+                    ("best_event_moved", "Best event moved", "n"),
                 ],
             )
             if len(self.exclusions)
             else f"<p>{self._no_exclusions()}</p>",
             "<h3>Items asked and answered</h3>",
-            _table(
+            html_table(
                 self.items,
                 [
-                    ("item", "Item"),
-                    ("asked", "Asked"),
-                    ("answered", "Answered"),
-                    ("favourable", "Favourable"),
-                    ("unfavourable", "Unfavourable"),
+                    ("item", "Item", "code"),
+                    ("asked", "Asked", "n"),
+                    ("answered", "Answered", "n"),
+                    ("favourable", "Favourable", "n"),
+                    ("unfavourable", "Unfavourable", "n"),
                 ],
             ),
             "<h3>Status before and after chart review</h3>",
-            _table(
+            html_table(
                 self.transitions,
                 [
-                    ("status_before", "Before"),
-                    ("status_after", "After"),
-                    ("patients", "Patients"),
-                    ("best_event_moved", "Best event moved"),
+                    ("status_before", "Before", "text"),
+                    ("status_after", "After", "text"),
+                    ("patients", "Patients", "n"),
+                    ("best_event_moved", "Best event moved", "n"),
                 ],
             ),
         ]
@@ -585,22 +586,6 @@ def _transitions(patients: pd.DataFrame) -> pd.DataFrame:
         for t in STATUS_ORDER
     ]
     return pd.DataFrame(rows)
-
-
-def _table(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> str:
-    head = "".join(f"<th>{html.escape(title)}</th>" for _, title in columns)
-    body = []
-    for record in frame.to_dict("records"):
-        cells = []
-        for column, _ in columns:
-            value = record.get(column)
-            if isinstance(value, str):
-                cells.append(f"<td>{html.escape(value)}</td>")
-            else:
-                text = "–" if value is None or pd.isna(value) else f"{int(value):,}"
-                cells.append(f'<td class="num">{text}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 # --- The figure ----------------------------------------------------------------------------------------------------
