@@ -124,10 +124,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(flag, type=_share, default=default, metavar=metavar, help=text.format(default))
     parser.add_argument("--draws", type=_positive_int, metavar="N", help="simulate N draws instead of exact quantiles")
     parser.add_argument("--seed", type=int, help="random seed for --draws")
-    parser.add_argument(
-        "--no-disclosure-control", action="store_true",
+    control = parser.add_mutually_exclusive_group()  # as `attrition` and `report` give them
+    control.add_argument(
+        "--no-disclosure-control", dest="disclosure_control", action="store_false", default=None,
         help="write exact counts, for internal use only (default: counts rounded for release outside the "
         "institution; exact for the bundled demo, which is synthetic)",
+    )  # fmt: skip
+    control.add_argument(
+        "--disclosure-control", dest="disclosure_control", action="store_true", default=None,
+        help="apply disclosure control even to synthetic data (to see what a shareable forecast looks like)",
     )  # fmt: skip
 
 
@@ -145,8 +150,9 @@ def run(args: argparse.Namespace) -> int:
     with OutputFolder(args.out, KIND, inputs=[args.screen_dir, args.sites]) as destination:
         sites = read_sites_file(args.sites, args.start) if args.sites else None  # a small file: checked first
         result = load_screening(args.screen_dir)
-        # On by default; off when asked (exact counts, internal only) or for the bundled demo, which is synthetic.
-        choice = choose(False if args.no_disclosure_control else None, synthetic_source=synthetic_source(result))
+        # On by default, and when asked; off when asked (exact counts, internal only) or for the bundled demo, which
+        # is synthetic.
+        choice = choose(args.disclosure_control, synthetic_source=synthetic_source(result))
         assumptions = Assumptions(
             lat_amenable_rate=args.lat_amenable_rate,
             consent_rate=args.consent_rate,
