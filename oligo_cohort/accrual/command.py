@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     from oligo_cohort.accrual.report import KIND, build_report, headline, write_report
     from oligo_cohort.accrual.sites_file import read_sites_file
     from oligo_cohort.destination import OutputFolder
-    from oligo_cohort.disclosure import choose, synthetic_source
+    from oligo_cohort.disclosure import FORECAST_RULE, choose, synthetic_source
 
     if args.seed is not None and args.draws is None:
         raise UsageError("--seed needs --draws (the default quantiles are exact, not simulated)")
@@ -172,6 +172,8 @@ def run(args: argparse.Namespace) -> int:
         print(line.replace("**", ""))
     for note in report.notes:
         print(f"note: {note}")
-    print(choice.banner())
+    # Under control the forecast's own rule (site counts, dates to the month), not the attrition tables' (their
+    # excluded counts); the demo's and an opted-out run's sentence as every command says it.
+    print(FORECAST_RULE if choice.applied else choice.banner())
     print(f"Tables, figures and assumptions in {out}/")
     return 0
