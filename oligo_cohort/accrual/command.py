@@ -124,10 +124,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(flag, type=_share, default=default, metavar=metavar, help=text.format(default))
     parser.add_argument("--draws", type=_positive_int, metavar="N", help="simulate N draws instead of exact quantiles")
     parser.add_argument("--seed", type=int, help="random seed for --draws")
-    parser.add_argument(
-        "--no-disclosure-control", action="store_true",
+    control = parser.add_mutually_exclusive_group()  # as `attrition` and `report` give them
+    control.add_argument(
+        "--no-disclosure-control", dest="disclosure_control", action="store_false", default=None,
         help="write exact counts, for internal use only (default: counts rounded for release outside the "
         "institution; exact for the bundled demo, which is synthetic)",
+    )  # fmt: skip
+    control.add_argument(
+        "--disclosure-control", dest="disclosure_control", action="store_true", default=None,
+        help="apply disclosure control even to synthetic data (to see what a shareable forecast looks like)",
     )  # fmt: skip
 
 
@@ -137,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     from oligo_cohort.accrual.report import KIND, build_report, headline, write_report
     from oligo_cohort.accrual.sites_file import read_sites_file
     from oligo_cohort.destination import OutputFolder
-    from oligo_cohort.disclosure import choose, synthetic_source
+    from oligo_cohort.disclosure import FORECAST_RULE, choose, synthetic_source
 
     if args.seed is not None and args.draws is None:
         raise UsageError("--seed needs --draws (the default quantiles are exact, not simulated)")
@@ -145,8 +150,9 @@ def run(args: argparse.Namespace) -> int:
     with OutputFolder(args.out, KIND, inputs=[args.screen_dir, args.sites]) as destination:
         sites = read_sites_file(args.sites, args.start) if args.sites else None  # a small file: checked first
         result = load_screening(args.screen_dir)
-        # On by default; off when asked (exact counts, internal only) or for the bundled demo, which is synthetic.
-        choice = choose(False if args.no_disclosure_control else None, synthetic_source=synthetic_source(result))
+        # On by default, and when asked; off when asked (exact counts, internal only) or for the bundled demo, which
+        # is synthetic.
+        choice = choose(args.disclosure_control, synthetic_source=synthetic_source(result))
         assumptions = Assumptions(
             lat_amenable_rate=args.lat_amenable_rate,
             consent_rate=args.consent_rate,
@@ -166,6 +172,8 @@ def run(args: argparse.Namespace) -> int:
         print(line.replace("**", ""))
     for note in report.notes:
         print(f"note: {note}")
-    print(choice.banner())
+    # Under control the forecast's own rule (site counts, dates to the month), not the attrition tables' (their
+    # excluded counts); the demo's and an opted-out run's sentence as every command says it.
+    print(FORECAST_RULE if choice.applied else choice.banner())
     print(f"Tables, figures and assumptions in {out}/")
     return 0

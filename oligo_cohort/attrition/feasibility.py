@@ -59,7 +59,9 @@ README = """Feasibility report written by oligo-cohort.
 
 shareable/      Aggregate counts, figures and the HTML report (report.html). {control}
 shareable.zip   The same folder, zipped.
-screen/         The patient-level screening result (patients.csv, events.csv, reasons.csv, findings.csv).
+"""
+# The line of README.txt for the patient-level result, when the report keeps it (not with --no-screen-output).
+README_SCREEN = """screen/         The patient-level screening result (patients.csv, events.csv, reasons.csv, findings.csv).
                 It identifies patients: keep it inside the institution. It is never part of the shareable bundle.
 """
 
@@ -442,7 +444,8 @@ def write_feasibility_report(
             if choice.mode == "synthetic"
             else INTERNAL_ONLY
         )
-        (staging / "README.txt").write_text(README.format(control=control), encoding="utf-8")
+        readme = README.format(control=control) + (README_SCREEN if write_screen else "")
+        (staging / "README.txt").write_text(readme, encoding="utf-8")
         if write_screen:
             result.write(staging / "screen")
     return out_dir.requested if isinstance(out_dir, OutputFolder) else Path(out_dir)

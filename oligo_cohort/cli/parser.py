@@ -30,7 +30,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     screen = sub.add_parser("screen", help="screen an extract; write patients, events, reasons, findings")
     screen.add_argument("extract", help="extract folder (CSV/Parquet per table) or DuckDB database file")
-    screen.add_argument("--out", required=True, type=Path, help="output folder (replaced atomically)")
+    screen.add_argument(
+        "--out", required=True, type=Path, help="output folder (new, or an earlier screen output: replaced whole)"
+    )
     screen.add_argument("--worklist", action="store_true", help="site mode: closed windows fail; write worklist.csv")
     screen.add_argument("--parquet", action="store_true", help="also write Parquet twins of the CSV files")
     screen.add_argument(
@@ -54,7 +56,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     screen.set_defaults(handler=cmd_screen)
 
     demo = sub.add_parser("demo", help="screen the bundled demo extract and print a summary")
-    demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder (default demo-output)")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("demo-output"),
+        help="output folder (new, or an earlier screen output: replaced whole; default demo-output)",
+    )
     demo.add_argument("--engine", default="duckdb", choices=sorted(ENGINES), help="evaluation engine")
     demo.set_defaults(handler=cmd_demo)
 

@@ -37,7 +37,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("kind", choices=("omop", "nkr"), help="the source's model")
     parser.add_argument("source", help="OMOP: folder or DuckDB file; NKR: the CSV (, ; tab |) or Parquet file")
-    parser.add_argument("--out", type=Path, required=True, metavar="EXTRACT_DIR", help="new folder for the extract")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="EXTRACT_DIR",
+        help="folder for the extract (new, or an earlier import: replaced whole)",
+    )
     parser.add_argument(
         "--imaging",
         metavar="DIR",

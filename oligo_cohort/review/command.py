@@ -36,7 +36,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     export = steps.add_parser("export", help="the open questions of a screen, per patient and item, for chart review")
     export.add_argument("screen_dir", type=Path, metavar="SCREEN_DIR", help="a folder written by `oligo-cohort screen`")
-    export.add_argument("--out", required=True, type=Path, metavar="REVIEW_DIR", help="new folder for the review files")
+    export.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="REVIEW_DIR",
+        help="folder for the review files (new, or an earlier export left unchanged: replaced whole)",
+    )
     export.add_argument(
         "--status",
         default="eligible,unknown",
@@ -59,7 +65,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     answers.add_argument("--extract", required=True, metavar="EXTRACT", help="the extract the review was made for")
     answers.add_argument(
-        "--out", required=True, type=Path, metavar="NEW_EXTRACT", help="new folder for the reviewed extract"
+        "--out",
+        required=True,
+        type=Path,
+        metavar="NEW_EXTRACT",
+        help="folder for the reviewed extract (new, or an earlier reviewed extract left unchanged: replaced whole)",
     )
     answers.add_argument(
         "--protocol", default="cosmo", metavar="NAME|PATH", help="protocol of the screen (for the audit's date checks)"

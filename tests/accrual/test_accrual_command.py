@@ -150,6 +150,20 @@ def test_the_command_writes_tables_figures_and_assumptions(screen_dir, tmp_path,
     assert (forecast["duration_months"] == 36).all()
 
 
+def test_a_controlled_forecast_states_the_forecast_s_rule_on_the_terminal(screen_dir, tmp_path, monkeypatch, capsys):
+    """The terminal said the attrition tables' rule ("excluded counts are differences of the rounded remaining
+    counts, so every flow adds up") of a forecast, which has no excluded counts; its figures and disclosure.md
+    state the forecast's own."""
+    from oligo_cohort.accrual import plots
+    from oligo_cohort.disclosure import FORECAST_RULE
+
+    monkeypatch.setattr(plots, "save", lambda fig, folder, name: (folder / f"{name}.png").write_bytes(b"stub"))
+    argv = [str(screen_dir), "--target", "30", "--start", "2025-01-01", "--out", str(tmp_path / "forecast")]
+    assert accrual_command.run(parse(argv)) == 0
+    printed = capsys.readouterr().out
+    assert FORECAST_RULE in printed and "excluded counts" not in printed
+
+
 def test_a_rerun_replaces_the_earlier_forecast_but_never_a_users_folder(screen_dir, tmp_path, monkeypatch):
     from oligo_cohort.accrual import plots
 

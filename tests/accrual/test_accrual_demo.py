@@ -13,6 +13,7 @@ import pytest
 
 from oligo_cohort.accrual import command as accrual_command
 from oligo_cohort.accrual.plots import fan_chart, horizon_months, time_density
+from oligo_cohort.errors import UsageError
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,26 @@ def test_opting_out_is_said_once_and_plainly(demo_screen, tmp_path, capsys):
     argv = [str(demo_screen), "--target", "5", "--start", "2027-01-01", "--out", str(out), "--no-disclosure-control"]
     assert run(argv) == 0
     assert capsys.readouterr().out.count("must not leave the institution") == 1
+
+
+def test_control_can_be_asked_for_on_the_demo_as_attrition_and_report_allow(demo_screen, tmp_path, capsys):
+    """docs/attrition.md: `--disclosure-control` applies control to the synthetic demo too, to see what a shareable
+    output holds; `accrual` refused the option. Under control the demo's sites (at most 7 patients each) are shown
+    as 0, so the registry forecast is refused as for a real extract of that size, and the planned rates remain."""
+    sites = tmp_path / "sites.csv"
+    sites.write_text("site_id,activation_date,planned_rate\nAVL,2027-01-01,0.5\nUMCU,2027-01-01,0.4\n")
+    out = tmp_path / "controlled"
+    argv = [str(demo_screen), "--target", "5", "--start", "2027-01-01", "--out", str(out), "--disclosure-control"]
+    with pytest.raises(UsageError, match="shown as 0 under disclosure control"):
+        run(argv)
+    assert run([*argv, "--sites", str(sites)]) == 0
+    assert "Synthetic data" not in capsys.readouterr().out
+    statement = json.loads((out / "disclosure.json").read_text(encoding="utf-8"))
+    assert statement["disclosure_control"] is True and statement["mode"] == "applied"
+    months = pd.read_csv(out / "site_rates.csv", dtype=str)["first_date"]
+    assert months.str.fullmatch(r"\d{4}-\d{2}").all()  # dates kept to the month, as under control (A18)
+    with pytest.raises(SystemExit):
+        run([*argv, "--no-disclosure-control"])
 
 
 @pytest.mark.parametrize(

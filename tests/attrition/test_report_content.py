@@ -101,6 +101,15 @@ def test_the_accrual_section_reuses_the_forecast_and_says_months_not_days(demo_r
     assert set(forecast["scenario"]) == {"eligible", "eligible_or_unknown"}
 
 
+def test_readme_lists_only_the_folders_the_report_wrote(demo_report):
+    # Written with write_screen=False (`--no-screen-output`): no screen/ folder, and README.txt names none.
+    out = demo_report[2]
+    readme = (out / "README.txt").read_text(encoding="utf-8")
+    assert not (out / "screen").exists()
+    assert "screen/" not in readme
+    assert readme.startswith("Feasibility report written by oligo-cohort.") and "shareable/" in readme
+
+
 def test_parameters_are_shown_with_labels_and_units(demo_report):
     _, page, _ = demo_report
     text = text_of(page)

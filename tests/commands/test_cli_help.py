@@ -70,6 +70,28 @@ def test_help_shows_every_default_and_an_example(command, capsys):
     assert "-v, --verbose" in text and "-q, --quiet" in text
 
 
+# Every command whose --out is a folder replaces an earlier output of its own kind (docs/outputs.md); its help says
+# so, where `screen --help` said "replaced atomically" (of any folder?) and `import`, `review export` and
+# `review import` a "new folder", which an earlier output of theirs need not be.
+FOLDER_OUTPUTS = (
+    "demo",
+    "screen",
+    "synth",
+    "attrition",
+    "report",
+    "accrual",
+    "import",
+    "review export",
+    "review import",
+)
+
+
+@pytest.mark.parametrize("command", FOLDER_OUTPUTS)
+def test_the_out_help_says_which_folder_it_replaces(command):
+    out = next(a for a in subparser(command)._actions if "--out" in a.option_strings)
+    assert "earlier" in out.help and "new" in out.help, out.help
+
+
 AFTER_DEMO = " (on the demo, after `make demo` (or `oligo-cohort demo`) has written demo-output/)"
 EXAMPLE_INPUTS = {
     "": " (on the bundled demo extract)",
