@@ -155,13 +155,20 @@ def test_a_controlled_forecast_states_the_forecast_s_rule_on_the_terminal(screen
     counts, so every flow adds up") of a forecast, which has no excluded counts; its figures and disclosure.md
     state the forecast's own."""
     from oligo_cohort.accrual import plots
-    from oligo_cohort.disclosure import FORECAST_RULE
+    from oligo_cohort.accrual.report import DISCLOSURE_NOTES
+    from oligo_cohort.disclosure import DERIVED_TEXT, FORECAST_RULE, RULE_TEXT
 
     monkeypatch.setattr(plots, "save", lambda fig, folder, name: (folder / f"{name}.png").write_bytes(b"stub"))
     argv = [str(screen_dir), "--target", "30", "--start", "2025-01-01", "--out", str(tmp_path / "forecast")]
     assert accrual_command.run(parse(argv)) == 0
     printed = capsys.readouterr().out
     assert FORECAST_RULE in printed and "excluded counts" not in printed
+    # The shareable statement, likewise: the rule and the forecast's own notes, not how the attrition tables derive
+    # excluded counts, Shapley shares and exclusion combinations, none of which a forecast shows.
+    statement = (tmp_path / "forecast" / "disclosure.md").read_text(encoding="utf-8")
+    assert RULE_TEXT in statement and DISCLOSURE_NOTES[0] in statement
+    assert DERIVED_TEXT not in statement and "Shapley" not in statement
+    assert json.loads((tmp_path / "forecast" / "disclosure.json").read_text())["derived_counts"] is None
 
 
 def test_a_rerun_replaces_the_earlier_forecast_but_never_a_users_folder(screen_dir, tmp_path, monkeypatch):
