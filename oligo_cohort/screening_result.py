@@ -110,7 +110,8 @@ class ScreeningResult:
         return self.con.sql(f"SELECT {select} FROM {result.table}{result.order_by}")
 
     def as_text(self, name: str) -> pd.DataFrame:
-        """One output table exactly as its CSV file holds it: every value text (dates YYYY-MM-DD), None when empty."""
+        """One output table as its CSV file writes it: every value text (dates YYYY-MM-DD), None when empty; a cell the
+        file marks with a leading apostrophe (one a spreadsheet would read as a formula) is given as it is, unmarked."""
         frame = self.query(name).df()
         return frame.astype(object).where(frame.notna(), None)
 
