@@ -355,8 +355,8 @@ def write_feasibility_report(
     forces it on; False gives exact counts for internal use only. With a
     `target` (and accrual `start`, default the day after the cut-off) the
     report has an accrual section. `extra_sections`: aggregate sections from other modules (the chart review
-    stage, `oligo_cohort.review.flow`), each with `write(tables_dir) -> file names`, `html(note) -> str` (`note`:
-    the footnote of the report's figures), `summary_card() -> (label, value, detail)` and `provenance() -> (facts,
+    stage, `oligo_cohort.review.flow`), each with `write(tables_dir) -> file names`, `write_figures(figures_dir,
+    formats, note=) -> paths`, `html(note) -> str` (`note`: the footnote of the report's figures), `summary_card() -> (label, value, detail)` and `provenance() -> (facts,
     files)` (what it read, for the provenance), already disclosure-controlled as the report.
     """
     choice = disclosure_for(result, disclosure_control)
@@ -404,6 +404,10 @@ def write_feasibility_report(
             shown[0], bundle / "figures", "_patients", formats, note=note, site_formats=site_formats
         )
         files += relative_names(patient_figures, bundle)
+        for section in extra_sections:  # their figures beside the report's own, for slides and documents
+            files += [
+                p.relative_to(bundle).as_posix() for p in section.write_figures(bundle / "figures", formats, note=note)
+            ]
         # Event-level attrition is a table in the report; its figures come from `attrition --level events`.
         accrual = None
         if target is not None and start is not None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import html
 import itertools
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -126,11 +127,16 @@ class ReviewFlow:
         mode); without one the figure says how its own counts were controlled (`ReviewFlow.note`)."""
         names = self.write(folder)
         if figures:
-            from oligo_cohort.attrition.charts import save_figure
-
-            written = save_figure(flow_figure(self, note=note), folder / "figures", "review_flow", formats)
+            written = self.write_figures(folder / "figures", formats, note=note)
             names += [str(path.relative_to(folder)) for path in written]
         return names
+
+    def write_figures(self, folder: Path, formats: Sequence[str], *, note: str | None = None) -> list[Path]:
+        """The flow figure as `review_flow.<format>` in `folder` (the files written), `note` under it as under the
+        command's other figures: slides and documents take the file, the report's section shows it inline."""
+        from oligo_cohort.attrition.charts import save_figure
+
+        return save_figure(flow_figure(self, note=note), folder, "review_flow", formats)
 
     def text(self) -> str:
         """The flow for a terminal."""

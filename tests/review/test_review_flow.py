@@ -173,8 +173,11 @@ def test_the_report_after_review_holds_the_stage(reviewed, tmp_path):
         f"answer): {n['confirmed']} pass every criterion, {n['review_open']} with review still open; "
         f"{n['review_excluded']} excluded at review; {n['unknown']} still unknown" in summary
     )
+    # The flow figure is a file of the bundle too, as the report's other figures are, for slides and documents.
+    statement = json.loads((out / "shareable" / "disclosure.json").read_text(encoding="utf-8"))
     with zipfile.ZipFile(out / "shareable.zip") as bundle:
-        assert "tables/review_items.csv" in bundle.namelist()
+        for name in ("tables/review_items.csv", "figures/review_flow.png", "figures/review_flow.svg"):
+            assert name in bundle.namelist() and name in statement["files"]
 
 
 def test_without_after_review_the_commands_write_what_they_did(tmp_path):
