@@ -225,8 +225,12 @@ def statement(
     files: Sequence[str] = (),
     notes: Sequence[str] = (),
     synthetic: str | None = None,
+    derived: str | None = DERIVED_TEXT,
 ) -> dict[str, object]:
-    """What disclosure control did to a bundle of files, as a JSON-ready dict."""
+    """What disclosure control did to a bundle of files, as a JSON-ready dict.
+
+    `derived` says how the counts that are parts of a shown total were derived (the attrition tables' rule by
+    default); None for files that show no such parts, such as a forecast's, whose notes say what it derives."""
     if applied:
         mode, rule = APPLIED, RULE_TEXT
     elif synthetic:
@@ -237,7 +241,7 @@ def statement(
         "disclosure_control": applied,
         "mode": mode,
         "rule": rule,
-        "derived_counts": DERIVED_TEXT if applied else None,
+        "derived_counts": derived if applied else None,
         "suppress_up_to": SUPPRESS_UP_TO if applied else None,
         "round_to": ROUND_TO if applied else None,
         "files": list(files),
@@ -253,17 +257,18 @@ def write_statement(
     files: Sequence[str] = (),
     notes: Sequence[str] = (),
     synthetic: str | None = None,
+    derived: str | None = DERIVED_TEXT,
 ) -> None:
-    """Write `disclosure.json` and `disclosure.md` into `folder`, stating which rule applied to which files."""
-    info = statement(applied=applied, files=files, notes=notes, synthetic=synthetic)
+    """Write `disclosure.json` and `disclosure.md` into `folder`, stating which rule applied to which files
+    (`derived` as for `statement`)."""
+    info = statement(applied=applied, files=files, notes=notes, synthetic=synthetic, derived=derived)
     (folder / "disclosure.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     if applied:
         head = [
             "# Disclosure control: applied",
             "",
             RULE_TEXT,
-            "",
-            DERIVED_TEXT,
+            *(["", derived] if derived else []),
             "",
             "A count shown as 0 means 0 to 7.",
         ]

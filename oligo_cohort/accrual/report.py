@@ -348,8 +348,10 @@ def _write_files(report: AccrualReport, folder: Path, *, screen_dir: str) -> Non
     (folder / "assumptions.md").write_text(assumptions_markdown(report, screen_dir=screen_dir), encoding="utf-8")
     applied = report.assumptions.disclosure_control
     written = sorted(p.name for p in folder.iterdir() if p.suffix in (".csv", ".png", ".svg", ".md"))
+    # A forecast shows no counts that are parts of a shown total (the attrition tables' derived counts): its notes
+    # say what it derives from the controlled counts instead.
     write_statement(folder, applied=applied, files=written, notes=DISCLOSURE_NOTES if applied else (),
-                    synthetic=report.assumptions.synthetic_source or None)  # fmt: skip
+                    synthetic=report.assumptions.synthetic_source or None, derived=None)  # fmt: skip
     manifest = {
         "tool": "oligo-cohort",
         "version": __version__,
