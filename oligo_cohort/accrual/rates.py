@@ -71,6 +71,9 @@ class History:
     shares: pd.DataFrame
     # How finely dates are known: "day", or "month" in a disclosure-controlled history (`disclosure_controlled`).
     resolution: str = "day"
+    # Per site, its patients of every status (as the attrition tables count a site's units): which sites a
+    # disclosure-controlled history leaves out (`disclosure_controlled`).
+    site_patients: pd.Series | None = None
 
     def shown_date(self, date: pd.Timestamp) -> str:
         """A date of the history as the outputs show it: YYYY-MM-DD, or YYYY-MM when known to the month."""
@@ -144,6 +147,7 @@ def screening_history(result: ScreeningResult, assumptions: Assumptions) -> Hist
         window_end=window_end,
         as_of=str(result.as_of),
         shares=shares,
+        site_patients=patients["site_id"].dropna().astype(str).value_counts().reindex(all_sites, fill_value=0),
     )
 
 
@@ -224,10 +228,17 @@ def disclosure_controlled(history: History) -> History:
     computed from them: a site shown with 0 patients has no share of its own, and a forecast built on this
     history reveals nothing the controlled counts do not. Dates are kept to the month, and exposures counted in
     whole calendar months. The patient-level rows are left out.
+
+    A site whose patients (of every status) are shown as 0 is left out altogether, as the attrition outputs leave
+    it out of every table by site (docs/attrition.md A21): a site is in the result only because a patient of its
+    is, so its row, its first month or its share of the forecast would tell 0 from 1–7. Its patients were too few
+    to change a forecast by more than the rounding does.
     """
     from oligo_cohort.disclosure import apply_to_frame, controlled_parts
 
-    sites = apply_to_frame(history.sites, list(BOUNDS)).astype({bound: int for bound in BOUNDS})
+    shown = _sites_shown(history)
+    sites = apply_to_frame(history.sites[history.sites["site_id"].isin(shown)], list(BOUNDS))
+    sites = sites.reset_index(drop=True).astype({bound: int for bound in BOUNDS})
     # Dates to the month: a site's first screening date and the result's last are single patients' scan dates.
     # Each site is observed over whole calendar months, its first to the result's last, both included (as the
     # monthly counts are), so that no exposure, rate or forecast gives a day away either.
@@ -237,13 +248,14 @@ def disclosure_controlled(history: History) -> History:
     sites["first_date"] = first.dt.to_timestamp()
     sites["window_end"] = last.to_timestamp()
     sites["exposure_months"] = months.astype(float)
-    shares = history.shares.copy()
+    shares = history.shares[history.shares["site_id"].isin(shown)].reset_index(drop=True)
     for _, rows in shares.groupby(["bound", "site_id"], sort=False).groups.items():
         shares.loc[rows, "patients"] = controlled_parts(shares.loc[rows, "patients"].to_numpy(dtype=float))
     for bound in BOUNDS:
         sites[f"{bound}_per_year"] = _per_year(sites[bound].astype(float), sites["exposure_months"])
         sites[f"{bound}_enrol_share"] = sites["site_id"].map(site_enrol_shares(shares, bound))
-    monthly = apply_to_frame(history.monthly, list(BOUNDS)).astype({bound: int for bound in BOUNDS})
+    monthly = history.monthly[history.monthly["site_id"].isin(shown)].reset_index(drop=True)
+    monthly = apply_to_frame(monthly, list(BOUNDS)).astype({bound: int for bound in BOUNDS})
     return History(
         patients=history.patients.iloc[0:0],
         sites=sites,
@@ -253,3 +265,13 @@ def disclosure_controlled(history: History) -> History:
         shares=shares,
         resolution="month",
     )
+
+
+def _sites_shown(history: History) -> set[str]:
+    """The sites whose patients, of every status, are not shown as 0 under disclosure control (every site when the
+    history does not know its sites' patients)."""
+    from oligo_cohort.disclosure import round_count
+
+    if history.site_patients is None:
+        return set(history.sites["site_id"].astype(str))
+    return {str(site) for site, n in history.site_patients.items() if round_count(int(n)) != 0}

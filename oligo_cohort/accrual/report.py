@@ -32,6 +32,14 @@ if TYPE_CHECKING:
     from oligo_cohort.api import ScreeningResult
 
 MANIFEST = "accrual.json"
+# Said under disclosure control whether or not a site was left out, and never which or how many (as the attrition
+# outputs' note on groups left out, docs/attrition.md A21).
+SITES_LEFT_OUT = (
+    "A site with 1 to 7 patients in the screening result (of every status, shown as 0) is left out of every table, "
+    "figure and forecast, as the attrition outputs leave it out of every table by site: a site is in the result "
+    "only because one of its patients is, so any row of its would tell 0 from 1–7. Which sites and how many are "
+    "left out is not said."
+)
 # Said when every site's controlled count is 0, whether the true counts are 0 or 1 to 7 (the same words for both).
 TOO_FEW_SHOWN = (
     "Too few patients for a registry forecast that may leave the institution: every site's count of eligible or "
@@ -112,7 +120,7 @@ def build_report(
             )
     candidates = planning.candidates_from_history(history) if sites is None else sites
     if sites is not None:
-        notes += _unmatched_sites(candidates, history)
+        notes += _unmatched_sites(candidates, history, controlled=chosen.disclosure_control)
     scenarios: list[planning.Scenario] = []
     for bound in BOUNDS if registry else ():
         try:
@@ -212,7 +220,7 @@ def _exposure_words(months: float, history: History) -> str:
     return f"{months:.1f} months"
 
 
-def _unmatched_sites(candidates: pd.DataFrame, history: History) -> list[str]:
+def _unmatched_sites(candidates: pd.DataFrame, history: History, *, controlled: bool = False) -> list[str]:
     """Notes naming the sites of the sites file without history, and the result's sites the file leaves out.
 
     Site ids match exactly: a site spelled otherwise in the file ('avl' for 'AVL') has no history and predicts
@@ -226,9 +234,17 @@ def _unmatched_sites(candidates: pd.DataFrame, history: History) -> list[str]:
     only_result = [site for site in in_result if site not in file_sites]
     notes = []
     if only_file:
+        # Under control a site of the result with 1–7 patients is left out of the history (SITES_LEFT_OUT): it is
+        # named in the same words as a site the result does not hold, so that neither is told from the other.
+        where = (
+            "without a registry history shown (not in the screening result, or with too few patients to show "
+            "under disclosure control)"
+            if controlled
+            else "but not in the screening result"
+        )
         notes.append(
-            "Sites in the sites file but not in the screening result (no history: each predicts from the fitted "
-            f"prior of centre rates; site ids must match exactly): {_listed([repr(site) for site in only_file])}."
+            f"Sites in the sites file {where} (no history: each predicts from the fitted prior of centre rates; "
+            f"site ids must match exactly): {_listed([repr(site) for site in only_file])}."
         )
     if only_result:
         notes.append(
@@ -305,6 +321,7 @@ DISCLOSURE_NOTES = (
     "Every model is fitted to the rounded counts and these shares, so no forecast, rate, share or parameter "
     "reveals more than the controlled counts do; a count shown as 0 means 0 to 7 patients and counts as 0, "
     "which makes forecasts lean low.",
+    SITES_LEFT_OUT,
 )
 
 

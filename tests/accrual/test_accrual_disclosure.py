@@ -73,6 +73,10 @@ def _fixed_sites() -> list[tuple[str, str, str, str, tuple[str, ...]]]:
             rows.append((f"{site}{i:03d}", site, status, _date(int(day)), answers))
     for site in ("A", "B", "C", SMALL_SITE):
         rows.append((f"{site}-first", site, "ineligible", FIRST_DAY.strftime("%Y-%m-%d"), ("review",) * 4))
+    # The small site's count of eligible or unknown patients is small, not the site itself: with 10 patients in all
+    # it is shown, as in the attrition tables (a site of 1 to 7 patients in all is left out: A21, tested below).
+    for i in range(9):
+        rows.append((f"{SMALL_SITE}-ineligible{i}", SMALL_SITE, "ineligible", _date(100 * i), ("review",) * 4))
     rows.append(("A-last", "A", "ineligible", LAST_DAY.strftime("%Y-%m-%d"), ("review",) * 4))
     return rows
 
@@ -140,6 +144,40 @@ def test_a_site_with_0_to_7_patients_looks_the_same_whatever_their_number_and_an
     shown = {k: _shown(_report(_with(small[:k]), points=24)) for k in counts}
     for k in counts[1:]:
         _assert_same(shown[0], shown[k], f"{k} patient(s) at the small site against none")
+
+
+TINY_SITE = "Z"  # a site with 1 to 7 patients in all, of any status
+ANY_STATUS = st.sampled_from(["eligible", "unknown", "ineligible"])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(ANY_STATUS, ANSWERS, st.integers(0, DAYS)), min_size=1, max_size=7))
+def test_a_site_with_1_to_7_patients_in_all_is_left_out_as_if_it_were_not_there(tiny):
+    """A site is in the result only because a patient of its is: its row, first month or share of the forecast
+    would tell 0 from 1–7 (A21). The forecast is the one without the site, table for table and curve for curve."""
+    extra = [
+        (f"{TINY_SITE}{i:03d}", TINY_SITE, status, _date(day), answers) for i, (status, answers, day) in enumerate(tiny)
+    ]
+    without, with_tiny = _report(_patients(FIXED), points=24), _report(_patients(FIXED + extra), points=24)
+    assert TINY_SITE not in set(with_tiny.history.sites["site_id"])
+    _assert_same(_shown(without), _shown(with_tiny), f"{len(tiny)} patient(s) at a site of their own against none")
+
+
+def test_a_sites_file_names_a_site_left_out_as_it_names_one_the_result_does_not_hold():
+    """Under control a candidate site of 1 to 7 patients is named in the same words as a site that is nowhere in
+    the result: the notes differ in the site's name alone."""
+    from oligo_cohort.accrual.sites_file import parse_sites
+
+    tiny = [(f"{TINY_SITE}000", TINY_SITE, "eligible", _date(300), ("pass",) * 4)]
+    notes = {}
+    for candidate in (TINY_SITE, "Q"):
+        sites = parse_sites(pd.DataFrame({"site_id": ["A", "B", candidate], "activation_date": "2025-01-01"}), START)
+        report = build_report(
+            as_result(_patients(FIXED + tiny)), target=TARGET, start=START, sites=sites, assumptions=RATES
+        )
+        notes[candidate] = [note.replace(repr(candidate), "<site>") for note in report.notes]
+    assert notes[TINY_SITE] == notes["Q"]
+    assert any("<site>" in note and "too few patients to show" in note for note in notes["Q"])
 
 
 @st.composite
