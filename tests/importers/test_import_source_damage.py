@@ -250,3 +250,30 @@ def test_an_item_map_giving_one_column_two_keys_is_refused_naming_both(keys, as_
     assert said.code == 2 and f"--items {items}: column {DEFAULT_ITEMS[first]!r} is given for {both}" in said.err, (
         said.err
     )
+
+
+@ITEM_MAP_CASES
+@given(
+    table=st.sampled_from(["imaging", "lesions", "observations"]),
+    suffix=st.sampled_from([".tsv", ".txt", ".xlsx", ".csv.gz", ".parquet.zip", ".json", ".csv.xz"]),
+    upper=st.booleans(),
+    twice=st.booleans(),
+)
+def test_a_side_table_in_a_form_not_read_is_refused_never_skipped(table, suffix, upper, twice):
+    """`lesions.csv.gz` beside `imaging.csv` was left out without a word: every patient then fails the imaging
+    criteria. A side table given twice is named before either is read."""
+    with tempfile.TemporaryDirectory(prefix="oligo-side-") as folder:
+        source, side = _nkr_with_side_folder(Path(folder))
+        name = f"{table}{suffix}".upper() if upper else f"{table}{suffix}"
+        (side / name).write_bytes(b"study_id,patient_id\n")
+        if twice:
+            (side / name).unlink()
+            (side / f"{table.upper()}.parquet").write_bytes(b"PAR1")
+            (side / f"{table}.csv").write_text("study_id,patient_id\n")
+        out = Path(folder) / "out"
+        said = answered(nkr_import(source, out, "--imaging", str(side)), inputs=[source, side], out=out)
+    assert said.code == 2, said.err
+    if twice:
+        assert f"{table} is given more than once" in said.err, said.err
+    else:
+        assert f"--imaging {side}: {name} is not read (only {table}.csv or {table}.parquet is)" in said.err, said.err
