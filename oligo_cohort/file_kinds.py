@@ -63,6 +63,13 @@ def file_kind(path: Path) -> str:
         head = read_regular(path, 16)
     except UnreadableError as exc:
         return f"unreadable file ({exc})"
+    return content_kind(head)
+
+
+def content_kind(head: bytes) -> str:
+    """What a file (or a stream, such as the text packed in a gzip archive) is by its first bytes: `empty file`,
+    a kind of export or archive (a workbook, a Parquet file...), else `text file` or `binary file`."""
+    head = head[:16]
     if not head:
         return "empty file"
     for offset, magic, kind in _MAGIC:

@@ -25,6 +25,9 @@ from oligo_cohort.importers.report import REPORT_CSV, REPORT_MD, MappingReport
 
 # Canonical tables a side folder (--imaging DIR) may add: registries rarely hold them.
 SIDE_TABLES = ("imaging", "lesions", "observations")
+# A side table saved in a form the reader does not take: refused, never skipped (the table would be silently empty).
+UNREAD_FORMATS = ("tsv", "txt", "xlsx", "xls", "json", "feather", "arrow")
+UNREAD_PACKINGS = (".gz", ".zip", ".bz2", ".xz", ".zst")
 
 
 @dataclass
@@ -70,15 +73,25 @@ def read_side_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
     file is (`flat_files`); and notes on how they were read. Unreadable rows raise InputError."""
     if not folder.is_dir():
         raise UsageError(f"--imaging {folder} is not a folder")
+    files: dict[str, Path] = {}
+    for file in sorted(folder.iterdir()):
+        stem, _, suffix = file.name.lower().partition(".")
+        if stem not in SIDE_TABLES:
+            continue
+        if suffix not in ("csv", "parquet"):
+            if suffix.split(".")[0] in UNREAD_FORMATS or suffix.endswith(UNREAD_PACKINGS):
+                raise UsageError(
+                    f"--imaging {folder}: {file.name} is not read (only {stem}.csv or {stem}.parquet is): "
+                    f"save it as {stem}.csv"
+                )
+            continue  # a copy kept beside it (imaging.csv.bak)
+        if stem in files:  # before either is read: which one holds the table cannot be known
+            raise UsageError(f"--imaging {folder}: {stem} is given more than once ({files[stem].name}, {file.name})")
+        files[stem] = file  # a table's name that is not a file (a folder, a FIFO, a broken link) is named by the reader
     found: dict[str, pd.DataFrame] = {}
     problems = SourceProblems()
     notes: list[str] = []
-    for file in sorted(folder.iterdir()):
-        stem, suffix = file.stem.lower(), file.suffix.lower()
-        if stem not in SIDE_TABLES or suffix not in (".csv", ".parquet"):
-            continue  # a table's name that is not a file (a folder, a FIFO, a broken link) is named by the reader
-        if stem in found:
-            raise UsageError(f"--imaging {folder}: {stem} is given more than once")
+    for stem, file in files.items():
         found[stem] = read_flat_file(file, problems, notes).drop(columns=ROW)
     if problems:
         raise InputError(problems.items)

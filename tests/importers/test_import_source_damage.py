@@ -1,20 +1,24 @@
 """`import nkr|omop` on sources damaged the way users' files arrive: every damage of `tests/safety/damaged_inputs.py`
 to the NKR file, paths that are not files wherever the importers read one (the NKR file, `--items`, a side file
 of `--imaging`, an OMOP table), Parquet columns holding several values per cell (of every nested type), OMOP
-tables in UTF-16, and item maps in CSV with a key twice or a line that is not a key and a name. Each through the
-command line: exit 2 with file, column, row and value named (or 0 where the file is still good), nothing
+tables in UTF-16, item maps in CSV with a key twice or a line that is not a key and a name, and item maps (generated)
+naming a column the file lacks or giving one column two keys. Each through the command line: exit 2 with file, column, row and value named (or 0 where the file is still good), nothing
 written on 2, the source unchanged.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
+from oligo_cohort.importers.nkr.items import DEFAULT_ITEMS
 from tests.importers.test_import_nkr import HEADER, ROWS
 from tests.importers.test_import_omop import omop_tables, write_folder
 from tests.safety.damaged_inputs import NOT_FILES, TEXT_DAMAGES, answered, damaged, not_a_file
@@ -200,3 +204,76 @@ def test_an_item_map_in_csv_that_is_not_a_key_and_a_name_per_line_is_refused(tmp
     out = tmp_path / "out"
     said = answered(nkr_import(source, out, "--items", str(items)), inputs=[source, items], out=out)
     assert said.code == 2 and f"--items {items}: " in said.err and message in said.err, said.err
+
+
+ITEM_MAP_CASES = settings(
+    max_examples=30, derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
+
+
+def _with_item_map(tmp: Path, lines: list[tuple[str, str]], as_csv: bool) -> tuple[Path, list[str], list[Path]]:
+    items = tmp / ("items.csv" if as_csv else "items.yaml")
+    if as_csv:
+        items.write_text("key,item\n" + "".join(f"{key},{name}\n" for key, name in lines), encoding="utf-8")
+    else:
+        items.write_text("".join(f"{key}: '{name}'\n" for key, name in lines), encoding="utf-8")
+    source = tmp / "nkr.csv"
+    source.write_bytes(NKR)
+    return items, nkr_import(source, tmp / "out", "--items", str(items)), [source, items]
+
+
+@ITEM_MAP_CASES
+@given(key=st.sampled_from(sorted(DEFAULT_ITEMS)), name=NAMES, as_csv=st.booleans())
+def test_an_item_map_naming_a_column_the_file_lacks_is_refused_naming_key_and_column(key, name, as_csv):
+    """Whichever key it is, required or not: the item would otherwise be read as empty on every record."""
+    name = f"{name}_{{n}}" if "{n}" in DEFAULT_ITEMS[key] else name
+    assume(name.replace("{n}", "1") not in COLUMNS and name not in DEFAULT_ITEMS.values())
+    with tempfile.TemporaryDirectory(prefix="oligo-items-") as folder:
+        items, argv, inputs = _with_item_map(Path(folder), [(key, name)], as_csv)
+        said = answered(argv, inputs=inputs, out=Path(folder) / "out")
+    assert said.code == 2, said.err
+    assert "cannot be imported: 1 problem\n" in said.err, said.err
+    assert f"nkr.csv.{name}: no such column" in said.err and f"--items {items} names it for {key}" in said.err
+
+
+@ITEM_MAP_CASES
+@given(keys=st.lists(st.sampled_from(sorted(DEFAULT_ITEMS)), min_size=2, max_size=2, unique=True), as_csv=st.booleans())
+def test_an_item_map_giving_one_column_two_keys_is_refused_naming_both(keys, as_csv):
+    """`hospital: gesl` would read the sex code as the hospital: which item the column holds cannot be known."""
+    first, second = keys
+    assume(("{n}" in DEFAULT_ITEMS[first]) == ("{n}" in DEFAULT_ITEMS[second]))
+    with tempfile.TemporaryDirectory(prefix="oligo-items-") as folder:
+        items, argv, inputs = _with_item_map(Path(folder), [(second, DEFAULT_ITEMS[first])], as_csv)
+        said = answered(argv, inputs=inputs, out=Path(folder) / "out")
+    both = " and ".join(key for key in DEFAULT_ITEMS if key in keys)
+    assert said.code == 2 and f"--items {items}: column {DEFAULT_ITEMS[first]!r} is given for {both}" in said.err, (
+        said.err
+    )
+
+
+@ITEM_MAP_CASES
+@given(
+    table=st.sampled_from(["imaging", "lesions", "observations"]),
+    suffix=st.sampled_from([".tsv", ".txt", ".xlsx", ".csv.gz", ".parquet.zip", ".json", ".csv.xz"]),
+    upper=st.booleans(),
+    twice=st.booleans(),
+)
+def test_a_side_table_in_a_form_not_read_is_refused_never_skipped(table, suffix, upper, twice):
+    """`lesions.csv.gz` beside `imaging.csv` was left out without a word: every patient then fails the imaging
+    criteria. A side table given twice is named before either is read."""
+    with tempfile.TemporaryDirectory(prefix="oligo-side-") as folder:
+        source, side = _nkr_with_side_folder(Path(folder))
+        name = f"{table}{suffix}".upper() if upper else f"{table}{suffix}"
+        (side / name).write_bytes(b"study_id,patient_id\n")
+        if twice:
+            (side / name).unlink()
+            (side / f"{table.upper()}.parquet").write_bytes(b"PAR1")
+            (side / f"{table}.csv").write_text("study_id,patient_id\n")
+        out = Path(folder) / "out"
+        said = answered(nkr_import(source, out, "--imaging", str(side)), inputs=[source, side], out=out)
+    assert said.code == 2, said.err
+    if twice:
+        assert f"{table} is given more than once" in said.err, said.err
+    else:
+        assert f"--imaging {side}: {name} is not read (only {table}.csv or {table}.parquet is)" in said.err, said.err

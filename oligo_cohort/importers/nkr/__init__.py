@@ -36,7 +36,7 @@ from oligo_cohort.importers.common import ROW, UNKNOWN_SITE, SourceProblems, can
 from oligo_cohort.importers.extract import ImportResult, finish_import
 from oligo_cohort.importers.flat_files import read_flat_file
 from oligo_cohort.importers.nkr.events import add_drugs, add_performance_status, add_response
-from oligo_cohort.importers.nkr.items import DEFAULT_ITEMS, load_item_map
+from oligo_cohort.importers.nkr.items import DEFAULT_ITEMS, given_items, item_names, load_item_map
 from oligo_cohort.importers.nkr.lineage import describe_lineage
 from oligo_cohort.importers.nkr.patients import patient_of, patient_order
 from oligo_cohort.importers.nkr.reader import NkrFile
@@ -50,11 +50,13 @@ def import_nkr(
     source: str | Path, *, items: str | Path | dict[str, str] | None = None, imaging: str | Path | None = None
 ) -> ImportResult:
     """Map an NKR-style flat file to a canonical extract (validated), with its mapping report."""
-    item_map = (
-        dict(DEFAULT_ITEMS) | {k: v.lower() for k, v in items.items()}
-        if isinstance(items, dict)
-        else load_item_map(items)
-    )
+    if isinstance(items, dict):
+        given, label = {k: v.strip().lower() for k, v in items.items()}, "the item map"
+    elif items is None:
+        given, label = {}, ""
+    else:
+        given, label = given_items(items), f"--items {Path(items)}"
+    item_map = item_names(given, label)
     file = Path(source)
     problems = SourceProblems()
     notes: list[str] = []
@@ -67,16 +69,27 @@ def import_nkr(
     for note in notes:
         report.note(note)
     nkr = NkrFile(frame, item_map, report, problems, Path(origin).name)
-    frames = _mapped(nkr)
+    frames = _mapped(nkr, {key: label for key in given})
     if problems:
         raise InputError(problems.items)
     return finish_import(frames, report, imaging)
 
 
-def _mapped(nkr: NkrFile) -> dict[str, pd.DataFrame]:
-    """The canonical tables of the file's records ({} when a required item is missing)."""
+def _mapped(nkr: NkrFile, named: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """The canonical tables of the file's records ({} when a required item is missing, or an item map names a
+    column the file does not have: `named` holds each key an item map gives, with the map's label)."""
+    absent = {key for key in named if not nkr.has(key, 1 if "{n}" in nkr.name(key) else None)}
+    for key in [key for key in named if key in absent]:  # in the map's order
+        numbered = f" ({nkr.name(key, 1)}, {nkr.name(key, 2)}, ...)" if "{n}" in nkr.name(key) else ""
+        nkr.problems.add(
+            nkr.table,
+            nkr.name(key),
+            None,
+            None,
+            f"no such column{numbered}, though {named[key]} names it for {key}",
+        )
     for key in ("patient_id", "topography"):
-        if not nkr.has(key):
+        if not nkr.has(key) and key not in absent:
             nkr.problems.add(
                 nkr.table,
                 nkr.name(key),
@@ -84,7 +97,10 @@ def _mapped(nkr: NkrFile) -> dict[str, pd.DataFrame]:
                 None,
                 f"required item missing ({key}; change the name with --items)",
             )
-    if not (nkr.has("incidence_date") or nkr.has("incidence_year")):
+    if (
+        not (nkr.has("incidence_date") or nkr.has("incidence_year"))
+        and not {"incidence_date", "incidence_year"} & absent
+    ):
         nkr.problems.add(
             nkr.table,
             nkr.name("incidence_date"),

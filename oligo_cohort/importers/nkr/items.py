@@ -63,11 +63,17 @@ def load_item_map(path: str | Path | None) -> dict[str, str]:
 
     A YAML file is read as every YAML file a user gives is (`oligo_cohort.yaml_input`: no tags, anchors or keys
     given twice; `0x1F` stays the text it is); a CSV file as every file a user gives is (`oligo_cohort.user_files`),
-    each line a key and an item name (a first line `key,item` is the header), a key given twice refused.
+    each line a key and an item name (a first line `key,item` is the header), a key given twice refused; a column
+    the map gives two keys (`hospital: gesl`, where `gesl` is the sex) is refused too.
     """
-    items = dict(DEFAULT_ITEMS)
     if path is None:
-        return items
+        return dict(DEFAULT_ITEMS)
+    return item_names(given_items(path), f"--items {Path(path)}")
+
+
+def given_items(path: str | Path) -> dict[str, str]:
+    """The key → item name pairs an item map gives (names trimmed, lower case), each key known and each name one a
+    column can have; `load_item_map` reads them into the default names."""
     file = Path(path)
     label = f"--items {file}"
     if file.suffix.lower() == ".csv":
@@ -85,6 +91,7 @@ def load_item_map(path: str | Path | None) -> dict[str, str]:
     unknown = sorted(set(pairs) - set(DEFAULT_ITEMS))
     if unknown:
         raise UsageError(f"{label}: unknown {names_of('key', unknown)}; known: {', '.join(DEFAULT_ITEMS)}")
+    given: dict[str, str] = {}
     for key, value in pairs.items():
         if not value.strip():
             raise UsageError(f"{label}: {key}: the item name is empty")
@@ -92,7 +99,24 @@ def load_item_map(path: str | Path | None) -> dict[str, str]:
             raise UsageError(
                 f"{label}: {key} is a numbered item; its name must {'' if '{n}' in DEFAULT_ITEMS[key] else 'not '}contain {{n}}"
             )
-        items[key] = value.strip().lower()
+        given[key] = value.strip().lower()
+    return given
+
+
+def item_names(given: dict[str, str], label: str) -> dict[str, str]:
+    """The default item names with those `given` replacing them; a column that would be read for two keys is
+    refused (which item it holds cannot be known: `hospital: gesl` would read the sex code as the hospital)."""
+    items = dict(DEFAULT_ITEMS) | given
+    keys_of: dict[str, list[str]] = {}
+    for key, name in items.items():
+        keys_of.setdefault(name, []).append(key)
+    twice = [(name, keys) for name, keys in keys_of.items() if len(keys) > 1]
+    if twice:
+        raise UsageError(
+            f"{label}: "
+            + "; ".join(f"column {name!r} is given for {' and '.join(keys)}" for name, keys in twice)
+            + ": a column holds one item (give the other key its own column)"
+        )
     return items
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from oligo_cohort.database import connect
 from oligo_cohort.errors import UsageError
-from oligo_cohort.file_kinds import file_kind, with_article
+from oligo_cohort.file_kinds import content_kind, file_kind, with_article
 from oligo_cohort.importers.common import ROW, SourceProblems, names_unique, nul_bytes
 from oligo_cohort.sources.text_tables import nested_cells
 from oligo_cohort.sql_text import identifier, literal
@@ -280,15 +280,12 @@ def _open_csv(source: OmopSource, table: str, file: Path, problems: SourceProble
     """A CSV table as a view, every row checked: a row DuckDB cannot read (fewer or more fields than the
     header, an unclosed quote) is a problem naming its row, column and text. A file that is not UTF-8 is read as
     Latin-1 (Windows exports), with a note; a delimiter closing every row is no column of its own."""
-    if file.stat().st_size == 0:
-        raise UsageError(f"{file} is empty (not even a header line)")
-    if not file.name.lower().endswith(".gz"):
-        try:  # UTF-16 (with or without its mark) is refused in the words every file a user gives gets
-            decode_text(file_bytes(file, size=_HEAD_BYTES).split(b"\n", 1)[0] + b"\n", latin1=True)
-        except UserFileProblem as exc:
-            raise UsageError(f"{file}: {exc.reason}") from None
-    delimiter = _sniff_delimiter(file)
-    header, first_row = _first_records(file, delimiter)
+    try:
+        head = _text_head(file)
+    except UserFileProblem as exc:
+        raise UsageError(f"{file}: {exc.reason}") from None
+    delimiter = _sniff_delimiter(head)
+    header, first_row = _first_records(head, delimiter)
     names = [n.replace("\ufeff", "").strip().lower() or f"column{i}" for i, n in enumerate(header, start=1)]
     if first_row is not None and len(first_row) == len(names) + 1 and not first_row[-1].strip():
         names.append("_trailing_delimiter")  # every row ends with a delimiter: an empty last field
@@ -327,27 +324,50 @@ REJECTED = {
 }
 
 
-def _sniff_delimiter(file: Path) -> str:
-    """The delimiter the header line uses most (tab, comma, semicolon or bar; a comma on a tie)."""
+def _text_head(file: Path) -> bytes:
+    """The first bytes of a CSV table's text (unpacked from a `.gz` table), held to the rules of every file a user
+    gives (`oligo_cohort.user_files`): a workbook, Parquet file, PDF, archive or database under a table's name, a
+    file of blank lines only, UTF-16 text or a header line holding NUL bytes is refused in the words the NKR file
+    and the side files get; so is a `.gz` table that is not a whole gzip archive."""
     import gzip
+    import zlib
 
-    opener = gzip.open if file.name.lower().endswith(".gz") else open
-    with opener(file, "rb") as handle:
-        first = handle.readline().decode("latin-1")
+    if not file.name.lower().endswith(".gz"):
+        head = file_bytes(file, text=True, size=_HEAD_BYTES)
+    else:
+        kind = content_kind(file_bytes(file, size=16))
+        if kind != "gzip archive":
+            what = "" if kind in ("text file", "binary file") else f"{with_article(kind)}, "
+            raise UserFileProblem(f"{what}not a gzip archive: pack the table with gzip, or name it .csv")
+        try:
+            with gzip.open(file, "rb") as handle:
+                head = handle.read(_HEAD_BYTES)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise UserFileProblem(f"not a whole gzip archive ({exc}): the file is damaged or cut short") from None
+        inner = content_kind(head)
+        if inner not in ("text file", "empty file", "binary file"):
+            raise UserFileProblem(f"{with_article(inner)} packed in gzip, not a text file: save it as CSV (UTF-8)")
+    if not head.strip():
+        raise UserFileProblem("the file is empty (not even a header line)")
+    decode_text(head.split(b"\n", 1)[0] + b"\n", latin1=True)  # UTF-16, with or without its mark, is refused
+    return head
+
+
+def _sniff_delimiter(head: bytes) -> str:
+    """The delimiter the header line uses most (tab, comma, semicolon or bar; a comma on a tie)."""
+    first = head.split(b"\n", 1)[0].decode("latin-1")
     return max(("\t", ",", ";", "|"), key=lambda d: (first.count(d), d == ","))
 
 
-def _first_records(file: Path, delimiter: str) -> tuple[list[str], list[str] | None]:
+def _first_records(head: bytes, delimiter: str) -> tuple[list[str], list[str] | None]:
     """The header and the first data row (None when there is none) of a CSV file, as the csv module reads them."""
     import csv
-    import gzip
     import io
 
-    opener = gzip.open if file.name.lower().endswith(".gz") else open
-    with opener(file, "rb") as handle:
-        head = b"".join(handle.readline() for _ in range(2)).removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
+    lines = head.split(b"\n", 2)[:2]
+    text = b"\n".join(lines).removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    records = [r for r in csv.reader(io.StringIO(head, newline=""), delimiter=delimiter, quoting=quoting) if r]
+    records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting) if r]
     return (records[0] if records else []), (records[1] if len(records) > 1 else None)
 
 
