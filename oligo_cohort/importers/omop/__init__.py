@@ -65,6 +65,7 @@ def import_omop(
 def map_tables(run: OmopImport) -> dict[str, pd.DataFrame]:
     """The canonical tables the source can fill, domain by domain (persons first: the others keep to them)."""
     patient_rows = patients(run)
+    run.check_person_ids()
     oncology_facts = facts(run)
     frames = {
         "patients": patient_rows,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from oligo_cohort.importers.common import ROW, DrugMatcher, SourceProblems
-from oligo_cohort.importers.omop.source import Concepts, OmopSource
+from oligo_cohort.importers.omop.source import OMOP_TABLES, Concepts, OmopSource
 from oligo_cohort.importers.report import MappingReport
 
 
@@ -34,11 +34,38 @@ class OmopImport:
         self.concepts = Concepts(self.src)
 
     def known_person(self, table: str, pid: str | None, target: str) -> bool:
-        """Whether `pid` is a mapped person; a row of anyone else is dropped from `target`, counted."""
+        """Whether `pid` is a mapped person; a row of anyone else is dropped from `target`, counted (the rows a
+        filtered person table leaves behind; an id written otherwise is a problem: `check_person_ids`)."""
         if pid in self.persons:
             return True
         self.report.drop(table, target, "person_id not in person")
         return False
+
+    def check_person_ids(self) -> None:
+        """A problem for each row, in every table the import reads, whose person_id is not in person but is a
+        person's id written otherwise (`001` for `1`). Ids are text, so its rows would be dropped as a stranger's
+        and every record of that table silently taken from the patient (a diagnosis, a death, the drugs' data
+        end); which patient it belongs to is not the importer's to guess. Checked over whole tables, whether or
+        not a row would be carried over, as one mistake in an export is seldom one row."""
+        forms: dict[str, str] = {}
+        for known in self.persons:
+            forms.setdefault(_id_form(known), known)
+        for table, columns in OMOP_TABLES.items():
+            if table == "person" or "person_id" not in columns or not self.src.has(table):
+                continue
+            frame = self.src.frame(table, ["person_id"])
+            for pid, row in zip(frame["person_id"], frame[ROW], strict=True):
+                if pid is None or pid in self.persons or _id_form(pid) not in forms:
+                    continue
+                self.problems.add(
+                    table,
+                    "person_id",
+                    int(row),
+                    pid,
+                    f"person_id {pid!r} is not in person, where person_id {forms[_id_form(pid)]!r} is: write each "
+                    "id the same way in every table (leading zeros)",
+                    pid,
+                )
 
     def by_id(self, table: str, frame: pd.DataFrame, column: str) -> list[dict]:
         """The rows of a table that have `column`; an id on rows that differ is a problem on each of them, since
@@ -67,3 +94,8 @@ class OmopImport:
             seen.add(k)
             out.append(row)
         return out
+
+
+def _id_form(pid: str) -> str:
+    """An id without spaces around it or leading zeros (`0` stays `0`): how two spellings of one id compare."""
+    return pid.strip().lstrip("0") or "0"

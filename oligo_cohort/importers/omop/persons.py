@@ -33,7 +33,7 @@ def patients(run: OmopImport) -> pd.DataFrame:
     )
     births = date_column(person, "birth_datetime", table="person", problems=run.problems, id_column="person_id")
     sites = _sites(run)
-    deaths = _deaths(run)
+    deaths, dead = _deaths(run)
     rows = []
     approximate = 0
     seen: set[str] = set()
@@ -64,6 +64,9 @@ def patients(run: OmopImport) -> pd.DataFrame:
             }
         )
     run.persons = seen
+    for pid in dead:  # deaths of persons not in person, counted once the persons are known
+        if pid not in seen:
+            run.report.drop("death", "patients", "person_id not in person")
     if approximate:
         have = "has" if approximate == 1 else "have"
         run.report.note(
@@ -125,15 +128,18 @@ def _sites(run: OmopImport) -> dict[tuple[str, str | None], str]:
     return sites
 
 
-def _deaths(run: OmopImport) -> dict[str, dt.date]:
-    """person_id → the earliest death date recorded."""
+def _deaths(run: OmopImport) -> tuple[dict[str, dt.date], list[str]]:
+    """person_id → the earliest death date recorded; and the person_id of each dated death row, for those of
+    persons not in person to be counted once the persons are known."""
     if not run.src.has("death"):
         run.report.note("death: no death table; death_date is empty.")
-        return {}
+        return {}, []
     death = run.src.frame("death", ["person_id", "death_date"])
     dates = date_column(death, "death_date", table="death", problems=run.problems, required=True, id_column="person_id")
     out: dict[str, dt.date] = {}
+    dead: list[str] = []
     for pid, day in zip(death["person_id"], dates, strict=True):
         if day is not None and pid is not None:
             out[pid] = min(day, out.get(pid, day))
-    return out
+            dead.append(pid)
+    return out, dead
