@@ -54,8 +54,9 @@ class OmopImport:
             if table == "person" or "person_id" not in columns or not self.src.has(table):
                 continue
             frame = self.src.frame(table, ["person_id"])
-            for pid, row in zip(frame["person_id"], frame[ROW], strict=True):
-                if pid is None or pid in self.persons or _id_form(pid) not in forms:
+            strangers = frame[frame["person_id"].notna() & ~frame["person_id"].isin(self.persons)]
+            for pid, row in zip(strangers["person_id"], strangers[ROW], strict=True):
+                if _id_form(pid) not in forms:
                     continue
                 self.problems.add(
                     table,
