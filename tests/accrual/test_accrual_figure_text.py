@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from oligo_cohort.accrual.plots import fan_chart
+from oligo_cohort.accrual.plots import fan_chart, site_bars
 from tests.figure_geometry import overlapping_texts, texts_outside, texts_over_data
 
 START = dt.date(2025, 3, 1)
@@ -50,3 +50,25 @@ def test_the_fan_chart_writes_no_word_over_its_data(case):
     assert texts_over_data(figure.axes[0]) == []
     assert overlapping_texts(figure) == []
     assert texts_outside(figure) == []
+
+
+@pytest.mark.parametrize("sites", [1, 3, 120])
+def test_the_site_bars_run_from_the_first_row_to_the_last(sites):
+    ids = [f"S{i:03d}" for i in range(sites)]
+    contributions = pd.concat(
+        pd.DataFrame(
+            {
+                "scenario": key,
+                "site_id": ids,
+                "expected": np.linspace(0, 4, sites) * share,
+                "lower": 0.0,
+                "upper": np.linspace(1, 9, sites) * share,
+            }
+        )
+        for key, share in (("eligible", 0.5), ("eligible_or_unknown", 1.0))
+    )
+    figure = site_bars(contributions, duration=48, caption="Registry history to 2024-12; accrual from 2025-03-01.")
+    bottom, top = figure.axes[0].get_ylim()
+    # No empty row above the first site or below the last (120 sites had 6 of each, 300 sites 15: seven inches).
+    assert -1 < bottom < -0.5 and sites - 0.5 < top < sites
+    assert overlapping_texts(figure) == [] and texts_outside(figure) == []
