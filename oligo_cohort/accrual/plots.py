@@ -165,36 +165,38 @@ def fan_chart(
         ax.set_ylim(0, target * 1.5)
         right = horizon_months(time_intervals, duration)
         ax.set_xlim(_dates(start, np.array([-0.02 * right]))[0], _dates(start, np.array([right]))[0])
-        _site_markers(ax, site_opens, start)
+        opening = _site_markers(ax, site_opens, start)
         ax.set_xlabel("Calendar date")
         ax.set_ylabel("Patients enrolled (cumulative)")
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=9))
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
-        # Scenarios that reach the target beyond the axis are named under the caption, clear of the fans they would
-        # cross inside it.
+        # The sites opening later and the scenarios that reach the target beyond the axis are named under the
+        # caption, clear of the fans they would cross inside it.
         beyond = [
             f"{note}: the target beyond the axis →" for note in _beyond_notes(time_intervals, right, start).values()
         ]
-        _finish(fig, ax, "Predicted cumulative enrolment", caption, ncol=2, notes=beyond)
+        _finish(fig, ax, "Predicted cumulative enrolment", caption, ncol=2, notes=[*opening, *beyond])
     return fig
 
 
-def _site_markers(ax: Axes, site_opens: pd.DataFrame, start: dt.date) -> None:
-    """A triangle on the time axis where each site opens; names when few sites open after the start."""
+def _site_markers(ax: Axes, site_opens: pd.DataFrame, start: dt.date) -> list[str]:
+    """A triangle on the time axis where each site opens; when few sites open after the start, a note naming them
+    with their months (for the caption: a name written at its triangle stood on the fans)."""
     if site_opens.empty:
-        return
+        return []
     months = site_opens["opens_month"].to_numpy(dtype=float)
     dates = _dates(start, months)
     ax.plot(dates, np.zeros(len(dates)), ls="none", marker="^", ms=6, color="#333333", clip_on=False, zorder=5,
             label="site opens")  # fmt: skip
     later = site_opens[months > 0].sort_values("opens_month")
-    span = max(float(np.ptp(ax.get_xlim())), 1.0)
-    gaps = np.diff(mdates.date2num(_dates(start, later["opens_month"].to_numpy(dtype=float))))
-    if 0 < len(later) <= 10 and np.all(gaps > 0.03 * span):  # names only where they do not collide
-        shown = figure_labels(later["site_id"])
-        for name, date in zip(later["site_id"], _dates(start, later["opens_month"].to_numpy(dtype=float)), strict=True):
-            ax.annotate(shown[str(name)], xy=(date, 0), xytext=(0, 6), textcoords="offset points", rotation=90,
-                        fontsize=7, ha="center", va="bottom", color="#444444")  # fmt: skip
+    if not 0 < len(later) <= 10:
+        return []
+    shown = figure_labels(later["site_id"])
+    opening = [
+        f"{shown[str(name)]} {_month_label(start, month)}"
+        for name, month in zip(later["site_id"], later["opens_month"].astype(float), strict=True)
+    ]
+    return ["Sites opening after the start (▲): " + "; ".join(opening) + "."]
 
 
 def site_bars(contributions: pd.DataFrame, *, duration: float, caption: str = "") -> Figure:

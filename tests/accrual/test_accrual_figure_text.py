@@ -14,6 +14,8 @@ from tests.figure_geometry import overlapping_texts, texts_outside, texts_over_d
 
 START = dt.date(2025, 3, 1)
 SITES = pd.DataFrame({"site_id": ["A"], "opens_month": [0.0]})
+# Two sites opening in Jan 2026 and Jun 2027: their names stood on the fans that climb from the time axis.
+LATER = pd.DataFrame({"site_id": ["AVL", "MST", "UMCU"], "opens_month": [0.0, 10.0, 27.0]})
 
 
 def fans(per_month: dict[str, float], months: np.ndarray) -> dict[str, pd.DataFrame]:
@@ -32,21 +34,29 @@ CASES = {
         {"eligible": 9.0, "eligible_or_unknown": 22.0},
         {"eligible": (5.0, 6.6, 8.3), "eligible_or_unknown": (2.0, 2.6, 3.2)},
         np.linspace(0, 60, 61),
+        SITES,
     ),
     # The demo: the optimistic fan climbs through the note naming the conservative median beyond the axis.
     "target in decades": (
         {"eligible": 0.2, "eligible_or_unknown": 0.48},
         {"eligible": (130.0, 298.0, 880.0), "eligible_or_unknown": (74.0, 125.0, 226.0)},
         np.linspace(0, 950, 951),
+        SITES,
+    ),
+    "sites opening later": (
+        {"eligible": 0.56, "eligible_or_unknown": 1.15},
+        {"eligible": (60.0, 107.0, 315.0), "eligible_or_unknown": (32.0, 52.0, 90.0)},
+        np.linspace(0, 400, 401),
+        LATER,
     ),
 }
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_the_fan_chart_writes_no_word_over_its_data(case):
-    rates, intervals, months = CASES[case]
+    rates, intervals, months, sites = CASES[case]
     figure = fan_chart(fans(rates, months), start=START, target=60, duration=48, time_intervals=intervals,
-                       site_opens=SITES, caption="Registry history to 2024-12; accrual from 2025-03-01.")  # fmt: skip
+                       site_opens=sites, caption="Registry history to 2024-12; accrual from 2025-03-01.")  # fmt: skip
     assert texts_over_data(figure.axes[0]) == []
     assert overlapping_texts(figure) == []
     assert texts_outside(figure) == []
