@@ -69,12 +69,15 @@ def _figure(width: float, height: float) -> tuple[Figure, Axes]:
     return figure, figure.add_subplot()
 
 
-def _finish(fig: Figure, ax: Axes, title: str, subtitle: str, *, ncol: int = 1) -> None:
-    """Bold title, a grey subtitle with the assumptions, and the legend below the plot (never over the data)."""
+def _finish(fig: Figure, ax: Axes, title: str, subtitle: str, *, ncol: int = 1, notes: list[str] | None = None) -> None:
+    """Bold title, a grey subtitle with the assumptions (and `notes`, a line each), and the legend below the plot:
+    every word outside the axes, never over the data."""
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=10)
-    if subtitle:
-        # Wrapped here, not by Matplotlib: its automatic wrapping re-measures the text at every layout pass.
-        ax.set_title(textwrap.fill(subtitle, 105), loc="left", fontsize=7.5, color="#555555")
+    # Wrapped here, not by Matplotlib: its automatic wrapping re-measures the text at every layout pass.
+    lines = [textwrap.fill(subtitle, 105)] if subtitle else []
+    lines += [textwrap.fill(note, 105) for note in notes or []]
+    if lines:
+        ax.set_title("\n".join(lines), loc="left", fontsize=7.5, color="#555555")
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower left", ncol=ncol, frameon=False)
 
@@ -100,16 +103,25 @@ def horizon_months(
     return float(min(wanted, needed, HORIZON_MONTHS))
 
 
-def _beyond(ax: Axes, intervals: dict[str, tuple[float, float, float]], right: float, y: float, start: dt.date,
-            *, fig: Figure | None = None) -> None:  # fmt: skip
-    """Name, at the right edge of the axis, the scenarios whose median time to target lies beyond it."""
-    for i, (key, (_, median, upper)) in enumerate(intervals.items()):
+def _beyond_notes(intervals: dict[str, tuple[float, float, float]], right: float, start: dt.date) -> dict[str, str]:
+    """What to say of each scenario whose median time to target lies beyond the axis's right edge."""
+    notes = {}
+    for key, (_, median, upper) in intervals.items():
         if np.isfinite(median) and median <= right:
             continue
         when = f"median {_month_label(start, median)}" if np.isfinite(median) else "median beyond the horizon"
         if np.isfinite(upper):
             when += f", 95 % by {_month_label(start, upper)}"
-        ax.annotate(f"{SHORT.get(key, key)}: {when} →", xy=(0.995, y), xycoords=("axes fraction", "data"),
+        notes[key] = f"{SHORT.get(key, key)}: {when}"
+    return notes
+
+
+def _beyond(ax: Axes, intervals: dict[str, tuple[float, float, float]], right: float, y: float, start: dt.date,
+            *, fig: Figure | None = None) -> None:  # fmt: skip
+    """Name, at the right edge of the axis, the scenarios whose median time to target lies beyond it (in headroom
+    the axis keeps free of data above `y`)."""
+    for i, (key, note) in enumerate(_beyond_notes(intervals, right, start).items()):
+        ax.annotate(f"{note} →", xy=(0.995, y), xycoords=("axes fraction", "data"),
                     xytext=(0, 6 + 11 * i), textcoords="offset points", ha="right", va="bottom", fontsize=7.5,
                     color=COLOURS.get(key, "#555555"))  # fmt: skip
 
@@ -137,9 +149,9 @@ def fan_chart(
             ax.fill_between(dates, frame["lower"], frame["upper"], step="post", color=colour, alpha=0.16, lw=0)
             ax.plot(dates, frame["median"], drawstyle="steps-post", color=colour, ls=LINES.get(key, "-"), lw=1.6,
                     label=f"{SHORT.get(key, key)}: median and 95 % band")  # fmt: skip
-        ax.axhline(target, color="#333333", lw=0.9)
-        ax.annotate(f"target N = {target}", xy=(0.005, target), xycoords=("axes fraction", "data"),
-                    xytext=(0, 3), textcoords="offset points", fontsize=8, color="#333333")  # fmt: skip
+        # Named in the legend, as everything the chart says: a word inside the axes would sit on a fan or on the
+        # intervals above this line, wherever the target is reached.
+        ax.axhline(target, color="#333333", lw=0.9, label=f"target N = {target}")
         for i, (key, (lower, median, upper)) in enumerate(time_intervals.items()):
             colour = COLOURS.get(key, "#555555")
             x = _dates(start, np.array([lower, median, upper]))
@@ -153,32 +165,38 @@ def fan_chart(
         ax.set_ylim(0, target * 1.5)
         right = horizon_months(time_intervals, duration)
         ax.set_xlim(_dates(start, np.array([-0.02 * right]))[0], _dates(start, np.array([right]))[0])
-        _beyond(ax, time_intervals, right, target * 1.12, start)
-        _site_markers(ax, site_opens, start)
+        opening = _site_markers(ax, site_opens, start)
         ax.set_xlabel("Calendar date")
         ax.set_ylabel("Patients enrolled (cumulative)")
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=9))
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
-        _finish(fig, ax, "Predicted cumulative enrolment", caption, ncol=2)
+        # The sites opening later and the scenarios that reach the target beyond the axis are named under the
+        # caption, clear of the fans they would cross inside it.
+        beyond = [
+            f"{note}: the target beyond the axis →" for note in _beyond_notes(time_intervals, right, start).values()
+        ]
+        _finish(fig, ax, "Predicted cumulative enrolment", caption, ncol=2, notes=[*opening, *beyond])
     return fig
 
 
-def _site_markers(ax: Axes, site_opens: pd.DataFrame, start: dt.date) -> None:
-    """A triangle on the time axis where each site opens; names when few sites open after the start."""
+def _site_markers(ax: Axes, site_opens: pd.DataFrame, start: dt.date) -> list[str]:
+    """A triangle on the time axis where each site opens; when few sites open after the start, a note naming them
+    with their months (for the caption: a name written at its triangle stood on the fans)."""
     if site_opens.empty:
-        return
+        return []
     months = site_opens["opens_month"].to_numpy(dtype=float)
     dates = _dates(start, months)
     ax.plot(dates, np.zeros(len(dates)), ls="none", marker="^", ms=6, color="#333333", clip_on=False, zorder=5,
             label="site opens")  # fmt: skip
     later = site_opens[months > 0].sort_values("opens_month")
-    span = max(float(np.ptp(ax.get_xlim())), 1.0)
-    gaps = np.diff(mdates.date2num(_dates(start, later["opens_month"].to_numpy(dtype=float))))
-    if 0 < len(later) <= 10 and np.all(gaps > 0.03 * span):  # names only where they do not collide
-        shown = figure_labels(later["site_id"])
-        for name, date in zip(later["site_id"], _dates(start, later["opens_month"].to_numpy(dtype=float)), strict=True):
-            ax.annotate(shown[str(name)], xy=(date, 0), xytext=(0, 6), textcoords="offset points", rotation=90,
-                        fontsize=7, ha="center", va="bottom", color="#444444")  # fmt: skip
+    if not 0 < len(later) <= 10:
+        return []
+    shown = figure_labels(later["site_id"])
+    opening = [
+        f"{shown[str(name)]} {_month_label(start, month)}"
+        for name, month in zip(later["site_id"], later["opens_month"].astype(float), strict=True)
+    ]
+    return ["Sites opening after the start (▲): " + "; ".join(opening) + "."]
 
 
 def site_bars(contributions: pd.DataFrame, *, duration: float, caption: str = "") -> Figure:
@@ -213,6 +231,9 @@ def site_bars(contributions: pd.DataFrame, *, duration: float, caption: str = ""
                     label=SHORT.get(key, key), xerr=errors,
                     error_kw={"ecolor": "#333333", "elinewidth": 0.8, "capsize": 2})  # fmt: skip
         ax.set_yticks(positions, [shown[str(site)] for site in order])
+        # Rows from the first to the last, with a fifth of a row to spare: the default margin, a share of the axis,
+        # left 15 empty rows (seven inches of blank page) above and below the bars of 300 sites.
+        ax.set_ylim(-0.6, len(order) - 0.4)
         ax.grid(axis="y", visible=False)
         ax.set_xlim(left=0)
         ax.set_xlabel(f"Patients enrolled by the planned end ({duration:g} months): expected, whiskers 95 % interval")

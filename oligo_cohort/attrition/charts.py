@@ -14,6 +14,7 @@ backend switch, and a notebook shows one when it is a cell's last value.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -176,11 +177,13 @@ def upset_figure(
         x = np.arange(len(shown))
         counts = shown["n"].astype(float).to_numpy()
         bars.bar(x, counts, color="black", width=0.6)
-        for xi, count in zip(x, counts, strict=True):
-            bars.text(xi, count, " " + n_text(count), ha="center", va="bottom", fontsize=6.5, rotation=90)
         bars.yaxis.set_major_formatter(_thousands())
         bars.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
         bars.tick_params(axis="x", bottom=False, labelbottom=False)
+        labels = [
+            bars.text(xi, count, " " + n_text(count), ha="center", va="bottom", fontsize=6.5, rotation=90)
+            for xi, count in zip(x, counts, strict=True)
+        ]
         bars.set_ylim(0, counts.max() * 1.35)
         rest = counted.iloc[len(shown) :]
         # The unit is named in the title rather than a y label, whose margin would also push the dot matrix below
@@ -223,4 +226,49 @@ def upset_figure(
         figure.add_subplot(grid[0, 0]).axis("off")
         if note:
             figure.text(0.0, -0.01, note, fontsize=6.5, va="top", ha="left")
+        _room_for_columns(figure, matrix, len(shown), share=2.8 / (1.15 + 2.8), names=totals, counts=bars)
+        _room_above_bars(figure, bars, labels, counts)
     return figure
+
+
+# The width of a combination's column, at the least: its count, written upright above its bar, is 0.11 inch wide.
+MIN_COLUMN_INCHES = 0.15
+
+
+def _room_for_columns(figure: Figure, matrix, columns: int, *, share: float, names, counts) -> None:
+    """Widen the figure, when needed, so that each combination's column is MIN_COLUMN_INCHES wide as laid out and
+    starts right of the criterion names (`names`, the totals' axis) and of the counts' scale (`counts`' axis).
+
+    The names take what they need first: the longest (73 characters) left six combinations 0.1 inch each, their
+    counts running into each other, or none at all (the layout gave up). The matrix gets `share` of any width added.
+    """
+    for _ in range(4):  # the layout is not quite linear in the width: measured again once widened
+        with warnings.catch_warnings():  # a layout that gave up is what this widens
+            warnings.filterwarnings("ignore", "constrained_layout not applied", UserWarning)
+            figure.draw_without_rendering()
+        width, height = figure.get_size_inches()
+        position = matrix.get_position()
+        texts_end = max(label.get_window_extent().x1 for label in names.get_yticklabels() if label.get_text())
+        scale = max((label.get_window_extent().width for label in counts.get_yticklabels()), default=0.0)
+        clash = (texts_end + scale) / figure.dpi + 0.1 - position.x0 * width
+        missing = max(MIN_COLUMN_INCHES * columns - position.width * width, 0.0) + max(clash, 0.0)
+        if missing <= 0.02 * MIN_COLUMN_INCHES * columns:
+            return
+        figure.set_size_inches(width + missing / share + 0.05, height)
+
+
+def _room_above_bars(figure: Figure, axes, labels: list, counts: np.ndarray) -> None:
+    """Raise the top of the axis, when needed, so that the count written above each bar ends inside it.
+
+    A share of the tallest bar (35 %) was room for four digits: "213,770" ran into the caption above. The
+    figure is laid out once to measure the labels against the axis's height as drawn.
+    """
+    figure.draw_without_rendering()
+    height = axes.get_window_extent().height
+    top = axes.get_ylim()[1]
+    needed = top
+    for label, count in zip(labels, counts, strict=True):
+        room = height - label.get_window_extent().height - 2.0 * figure.dpi / 72
+        needed = max(needed, count * height / room if room > 0 else 2 * count)
+    if needed > top:
+        axes.set_ylim(0, needed)

@@ -231,12 +231,13 @@ def _write_comparison(comparison: _Comparison | None, tables: Path) -> list[str]
 
 
 def _month(start: dt.date, months: float) -> str:
-    """A forecast date to the month ("Oct 2031"); a forecast is no more precise, and the bundle holds no days."""
-    from oligo_cohort.accrual.rates import DAYS_PER_MONTH
+    """A forecast date to the month ("Oct 2031"); a forecast is no more precise, and the bundle holds no days.
 
-    if not pd.notna(months) or months == float("inf"):
-        return "not within the horizon"
-    return (pd.Timestamp(start) + pd.to_timedelta(months * DAYS_PER_MONTH, unit="D")).strftime("%b %Y")
+    Python's calendar (`date_after`), not pandas', which ends in 2262: an unattainable target lies centuries away."""
+    from oligo_cohort.accrual.rates import date_after
+
+    date = date_after(start, months) if pd.notna(months) else None
+    return "not within the horizon" if date is None else f"{date:%b} {date.year}"
 
 
 def _probability(value: float) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from oligo_cohort.attrition.charts import attrition_bars_figure, save_figure, upset_figure
@@ -12,6 +15,7 @@ from oligo_cohort.attrition.histogram import build_histogram
 from oligo_cohort.attrition.labels import exclusion_reason
 from oligo_cohort.attrition.tables import attrition_table, controlled_attrition, failure_sets, impact_table
 from tests.attrition.test_attrition_fixtures import random_patients
+from tests.figure_geometry import overlapping_texts
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +132,17 @@ def test_a_note_of_any_number_of_lines_is_drawn_inside_the_diagram(table, lines)
     assert box.y0 >= 0 and box.x1 <= figure.bbox.width
     others = [t.get_window_extent(renderer) for t in figure.axes[0].texts if t is not texts[0]]
     assert box.y1 <= min(o.y0 for o in others)  # below every box's text
+
+
+@pytest.mark.parametrize(("combinations", "largest"), [(6, 21_300), (7, 213), (9, 213_770), (9, 2_137_700)])
+def test_the_counts_over_the_upset_bars_stay_apart_and_under_its_caption(combinations, largest):
+    """Six or seven combinations beside the longest criterion name (73 characters) had 0.1 inch each, their counts
+    running into each other; with hundreds of thousands of patients the tallest bar's count ran into the caption.
+    """
+    criteria = ["inc_metastatic", "inc_who_ps_0_1", "inc_same_modality", "no_candidate_event", "inc_imaging_window"]
+    combos = ([(c,) for c in criteria] + list(itertools.pairwise(criteria)))[:combinations]
+    counts = np.linspace(largest, largest * 0.3, len(combos)).round()
+    sets = pd.DataFrame({"criteria": combos, "n": counts})
+    sizes = {c: float(sum(n for combo, n in zip(combos, counts, strict=True) if c in combo)) for c in criteria}
+    figure = upset_figure(sets, sizes, note="Exact counts (no disclosure control).")
+    assert overlapping_texts(figure) == []
