@@ -108,7 +108,12 @@ def write_figures(
     figures = {
         f"consort{suffix}": (lambda: consort_figure(views.attrition, unit=views.unit, note=note), True),
         f"attrition_bars{suffix}": (lambda: attrition_bars_figure(views.attrition, unit=views.unit, note=note), False),
-        f"upset{suffix}": (lambda: upset_figure(views.sets, views.set_sizes(), unit=views.unit, note=note), False),
+        f"upset{suffix}": (
+            lambda: upset_figure(
+                views.sets, views.set_sizes(), unit=views.unit, note=note, controlled=views.controlled
+            ),
+            False,
+        ),
     }
     written: dict[str, list[Path]] = {}
     for stem, (draw, exact_size) in figures.items():

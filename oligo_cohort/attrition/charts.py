@@ -149,13 +149,16 @@ def upset_figure(
     unit: str = "patients",
     max_sets: int = 15,
     note: str | None = None,
+    controlled: bool = False,
 ) -> Figure:
     """UpSet plot: units per exact combination of failed criteria (top `max_sets`), with each criterion's total.
 
     `sets` is `failure_sets(...)` (columns criteria, n); `set_sizes` maps
     criterion → units failing it. Combinations and criteria counted 0 are left
     out; a line under the bars says how many units the combinations not drawn
-    hold, so the bars and that line add up to every excluded unit.
+    hold, so the bars and that line add up to every excluded unit. With nothing
+    to draw the figure says so; of `controlled` counts it says the same words
+    whether none was excluded or 1 to 7 (every combination is then shown as 0).
     """
     counted = sets[sets["n"].astype(float) > 0]
     shown = counted.head(max_sets).reset_index(drop=True)
@@ -166,7 +169,12 @@ def upset_figure(
         figure = Figure(figsize=(width, height), layout="constrained")
         if shown.empty:
             figure.set_size_inches(5.6, 0.8 if not note else 1.0)
-            figure.text(0.02, 0.6, f"No {unit} excluded by any criterion.", ha="left", va="center")
+            said = (
+                "No combination of failed criteria to show: each is counted 0 (0 to 7 under disclosure control)."
+                if controlled
+                else f"No {unit} excluded by any criterion."
+            )
+            figure.text(0.02, 0.6, said, ha="left", va="center")
             if note:
                 figure.text(0.02, 0.15, note, fontsize=6.5, va="bottom", ha="left")
             return figure

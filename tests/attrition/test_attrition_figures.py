@@ -117,6 +117,24 @@ def test_a_figure_with_nothing_to_draw_is_saved_without_a_warning(tmp_path, note
     assert "No patients excluded by any criterion." in paths[1].read_text(encoding="utf-8")
 
 
+def test_an_upset_with_every_combination_shown_as_0_says_the_same_for_0_or_more_excluded():
+    """Under control a combination shown as 0 is left out (A15), so with 0, 1 or 2 of 40 patients excluded nothing
+    is drawn: the figure then says so in the same words, true of each, not "no patients excluded", which 1 or 2
+    would belie and which would tell 0 from 1 or 2."""
+    from oligo_cohort.attrition.views import Options, compute_views, controlled
+    from tests.attrition.test_attrition_fixtures import status_of
+
+    said = set()
+    for excluded in (0, 1, 2):  # 40 patients, 38 to 40 remaining: every derived count is 0
+        patients = random_patients(40, fail_rate=0.0)
+        patients.loc[: excluded - 1, "inc_age_18"] = "fail"
+        patients["status"] = status_of(patients)
+        views = controlled(compute_views(patients, Options()))
+        figure = upset_figure(views.sets, views.set_sizes(), unit=views.unit, note="n", controlled=views.controlled)
+        said.add(next(t for t in figure_texts(figure) if t != "n"))
+    assert said == {"No combination of failed criteria to show: each is counted 0 (0 to 7 under disclosure control)."}
+
+
 @pytest.mark.parametrize("lines", [1, 2, 3, 5])
 def test_a_note_of_any_number_of_lines_is_drawn_inside_the_diagram(table, lines):
     # The diagram is saved at its own size, not cut to what it draws: a note taller than the space kept for it
