@@ -119,19 +119,40 @@ def read_delimited(path: Path, *, delimiters: Sequence[str] = DELIMITERS, latin1
     return parse_delimited(decoded.text, delimiters=delimiters, notes=[decoded.note] if decoded.note else [])
 
 
-def delimiter_of(header: str, delimiters: Sequence[str] = DELIMITERS) -> str:
+SNIFFED_RECORDS = 5  # records after the header that the delimiter must split as it splits the header
+
+
+def delimiter_of(header: str, delimiters: Sequence[str] = DELIMITERS, *, following: Sequence[str] = ()) -> str:
     """The delimiter a header line uses: the one of `delimiters` it holds most often, a comma on a tie (and when it
     holds none: a file of one column). Every reader of a user's delimited file, the extract's CSV files included,
-    tells the delimiter so."""
-    return max(delimiters, key=lambda d: (header.count(d), d == ","))
+    tells the delimiter so.
+
+    Given the lines `following` the header (the first few records), the most frequent delimiter that splits each
+    of them into as many fields as the header is chosen: a header whose names carry tabs (`"patient_id\t,code\t"`,
+    as copied from a spreadsheet) holds more tabs than commas, yet its records are split by the commas.
+    """
+    ranked = sorted(delimiters, key=lambda d: (header.count(d), d == ","), reverse=True)
+    records = [line for line in following if line.strip()]
+    if records:
+        for delimiter in ranked:
+            width = _width(header, delimiter)
+            if header.count(delimiter) and all(_width(line, delimiter) == width for line in records):
+                return delimiter
+    return ranked[0]
+
+
+def _width(line: str, delimiter: str) -> int:
+    """The fields of one line split by `delimiter`, quotes kept as CSV keeps them."""
+    return len(next(csv.reader([line], delimiter=delimiter), []))
 
 
 def parse_delimited(text: str, *, delimiters: Sequence[str] = DELIMITERS, notes: list[str] | None = None) -> Delimited:
     """`read_delimited` on text already decoded."""
     if not text.strip():
         raise UserFileProblem("the file is empty (not even a header line)")
-    first = next(line for line in text.splitlines() if line.strip())
-    delimiter = delimiter_of(first, delimiters)
+    lines = text.splitlines()
+    at = next(k for k, line in enumerate(lines) if line.strip())
+    delimiter = delimiter_of(lines[at], delimiters, following=lines[at + 1 : at + 1 + SNIFFED_RECORDS])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     header_line = 0

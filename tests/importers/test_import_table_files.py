@@ -102,3 +102,23 @@ def test_a_gz_table_that_is_not_a_whole_gzip_archive_is_named(table, content) ->
         assert f"{file}: " in said.err and "gzip" in said.err, said.err
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@settings(max_examples=10, deadline=None)
+@given(table=st.sampled_from(["person", "drug_exposure", "condition_occurrence"]), tabs=st.integers(1, 3))
+def test_a_table_whose_column_names_carry_tabs_is_read_as_the_commas_split_it(table, tabs):
+    """A header copied from a spreadsheet (`person_id\\t,year_of_birth\\t,...`) holds more tabs than commas: the
+    delimiter is the one that splits the records as it splits the header, as for every file a user gives."""
+    from oligo_cohort.importers import import_omop
+
+    tables = omop_tables()
+    with tempfile.TemporaryDirectory() as folder:
+        source = write_folder(tables, Path(folder) / "cdm")
+        expected = import_omop(source).tables
+        path = source / f"{table}.csv"
+        header, rest = path.read_text(encoding="utf-8").split("\n", 1)
+        path.write_text(",".join(f"{name}{chr(9) * tabs}" for name in header.split(",")) + "\n" + rest, "utf-8")
+        got = import_omop(source).tables
+    assert got.keys() == expected.keys()
+    for name, frame in expected.items():
+        assert got[name].equals(frame), name

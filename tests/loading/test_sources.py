@@ -157,6 +157,37 @@ def test_latin1_and_semicolon_files_are_read_with_a_finding(tmp_path):
     assert ("patients", "not UTF-8") in notes
 
 
+PADDING = st.text(alphabet=" \t", max_size=3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    padding=st.lists(st.tuples(PADDING, PADDING), min_size=4, max_size=4),
+    records=st.integers(1, 7),
+)
+def test_a_header_whose_names_carry_tabs_or_spaces_is_split_as_its_records_are(
+    tmp_path_factory, delimiter, padding, records
+):
+    """Column names padded with spaces and tabs (as copied from a spreadsheet: `"  PATIENT_ID\t,  STUDY_ID\t"`)
+    may hold more tabs than the file has delimiters: the delimiter is the one that splits the records as it splits
+    the header, and every value reads as written. A header of padded names alone split one way and its records
+    another used to be refused as ragged."""
+    names = ["study_id", "patient_id", "study_date", "modality"]
+    if delimiter == "\t":  # a tab inside a name would be a delimiter: such a file pads with spaces
+        padding = [(before.replace("\t", " "), after.replace("\t", " ")) for before, after in padding]
+    header = delimiter.join(
+        f"{before}{name.upper()}{after}" for name, (before, after) in zip(names, padding, strict=True)
+    )
+    rows = [delimiter.join([f"S{k}", "007", f"2020-01-{k + 1:02d}", "CT"]) for k in range(records)]
+    folder = write_extract(tmp_path_factory.mktemp("e"), VALID)
+    (folder / "imaging.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    imaging = read_source(folder).tables["imaging"]
+    assert imaging.columns == names
+    assert imaging.data.get_column("study_id").to_list() == [f"S{k}" for k in range(records)]
+    assert imaging.data.get_column("modality").to_list() == ["CT"] * records
+
+
 @pytest.mark.parametrize("line_end", ["\r\n", "\r"], ids=["Windows", "classic Mac"])
 def test_every_line_end_reads_alike(tmp_path, csv_extract, line_end):
     """Windows ends a line with CR LF, Excel's "CSV (Macintosh)" with a CR alone: each table reads as with LF;

@@ -261,6 +261,13 @@ def _empty(layout: dict[str, object], name: str, **kept: tuple[str, str]) -> dic
     )
 )
 @example(layout=_empty(_layout("parquet"), "observations", value=("float64", "as is"), start_date=("int32", "upper")))
+# CSV whose every column name is padded with a tab (`  PATIENT_ID\t,`): more tabs than commas in the header.
+@example(
+    layout=_layout(
+        "csv",
+        response_assessments={c: ("bytes", "upper padded") for c in ("patient_id", "assessment_date", "response")},
+    )
+)
 def test_a_reviewed_extract_reads_as_the_same_extract_kept_as_text_csv(answers, layout):
     answer_file, as_of = answers
     typed = typed_tables(layout)

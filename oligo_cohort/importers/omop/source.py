@@ -23,7 +23,7 @@ from oligo_cohort.file_kinds import content_kind, file_kind, with_article
 from oligo_cohort.importers.common import ROW, SourceProblems, names_unique, nul_bytes
 from oligo_cohort.sources.text_tables import nested_cells
 from oligo_cohort.sql_text import identifier, literal
-from oligo_cohort.user_files import UserFileProblem, decode_text, file_bytes
+from oligo_cohort.user_files import SNIFFED_RECORDS, UserFileProblem, decode_text, delimiter_of, file_bytes
 
 DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
 
@@ -354,9 +354,13 @@ def _text_head(file: Path) -> bytes:
 
 
 def _sniff_delimiter(head: bytes) -> str:
-    """The delimiter the header line uses most (tab, comma, semicolon or bar; a comma on a tie)."""
-    first = head.split(b"\n", 1)[0].decode("latin-1")
-    return max(("\t", ",", ";", "|"), key=lambda d: (first.count(d), d == ","))
+    """The delimiter of the header line (tab, comma, semicolon or bar), told as every user file's is
+    (`user_files.delimiter_of`: the most frequent one that splits the first records as it splits the header)."""
+    lines = head.decode("latin-1").split("\n")
+    if len(lines) > 1:
+        lines.pop()  # after the last line end: a line the head may have cut short
+    first, *following = lines[: SNIFFED_RECORDS + 1]
+    return delimiter_of(first, ("\t", ",", ";", "|"), following=following)
 
 
 def _first_records(head: bytes, delimiter: str) -> tuple[list[str], list[str] | None]:
