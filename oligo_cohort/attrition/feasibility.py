@@ -357,8 +357,9 @@ def write_feasibility_report(
     `target` (and accrual `start`, default the day after the cut-off) the
     report has an accrual section. `extra_sections`: aggregate sections from other modules (the chart review
     stage, `oligo_cohort.review.flow`), each with `write(tables_dir) -> file names`, `write_figures(figures_dir,
-    formats, note=) -> paths`, `html(note) -> str` (`note`: the footnote of the report's figures), `summary_card() -> (label, value, detail)` and `provenance() -> (facts,
-    files)` (what it read, for the provenance), already disclosure-controlled as the report.
+    formats, note=) -> paths`, `html(note) -> str` (`note`: the footnote of the report's figures),
+    `summary_card() -> (label, value, detail)` and `provenance() -> (facts, files)` (what it read, for the
+    provenance), already disclosure-controlled as the report.
     """
     choice = disclosure_for(result, disclosure_control)
     applied = choice.applied
