@@ -101,6 +101,12 @@ def connect(database: str | Path | None = None, *, read_only: bool = False) -> d
     return con
 
 
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the connection holds a table or view of that name (a registered frame is a view)."""
+    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
+    return bool(found.fetchall()[0][0])
+
+
 def close(con: duckdb.DuckDBPyConnection) -> None:
     """Close a connection made by `connect()` and remove its spill folder now."""
     con.close()

@@ -141,6 +141,20 @@ def delimiter_of(header: str, delimiters: Sequence[str] = DELIMITERS, *, followi
     return ranked[0]
 
 
+def leading_lines(text: str, count: int) -> list[str]:
+    """The first `count` lines of `text` (fewer in a shorter text), without copying the rest of a large file."""
+    lines: list[str] = []
+    start = 0
+    while len(lines) < count and start <= len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            lines.append(text[start:])
+            break
+        lines.append(text[start:end])
+        start = end + 1
+    return lines
+
+
 def _width(line: str, delimiter: str) -> int:
     """The fields of one line split by `delimiter`, quotes kept as CSV keeps them."""
     return len(next(csv.reader([line], delimiter=delimiter), []))

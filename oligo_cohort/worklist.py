@@ -22,6 +22,7 @@ import duckdb
 
 from oligo_cohort.counts_in_words import counted
 from oligo_cohort.criteria import CRITERION_IDS
+from oligo_cohort.database import has_table
 from oligo_cohort.results import FACTS_TABLE
 
 if TYPE_CHECKING:
@@ -96,15 +97,10 @@ def worklist_relation(
     )
 
 
-def _has_table(reader: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = reader.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table])
-    return bool(found.fetchall()[0][0])
-
-
 def _listed_as_written(reader: duckdb.DuckDBPyConnection) -> list[str] | None:
     """The patients a screen folder's worklist.csv lists, for a result read back from one (None for a screen's own
     result, whose facts say who died): a list, as `_dead_by_cut_off`'s, so the worklist's query holds no join."""
-    if not _has_table(reader, WORKLIST_AS_WRITTEN):
+    if not has_table(reader, WORKLIST_AS_WRITTEN):
         return None
     rows = reader.execute(f"SELECT patient_id FROM {WORKLIST_AS_WRITTEN} ORDER BY patient_id").fetchall()
     return [patient_id for (patient_id,) in rows]
@@ -117,7 +113,7 @@ def _dead_by_cut_off(reader: duckdb.DuckDBPyConnection, as_of: object) -> list[s
     Handed to the worklist's query as a list rather than joined in it: the CSV writer's queries hold no join, which
     could pass rows on in another order (tests/safety/test_formula_cells.py).
     """
-    if not _has_table(reader, FACTS_TABLE):
+    if not has_table(reader, FACTS_TABLE):
         return []
     rows = reader.execute(
         f"""

@@ -142,6 +142,10 @@ def bar_label(remaining: float, excluded: float, *, first: bool = False) -> str:
     return n_text(remaining) if first else f"{n_text(remaining)} ({n_text(excluded)} excluded)"
 
 
+# The UpSet plot's columns: the criteria's totals and names, then the combinations' bars and dot matrix.
+UPSET_WIDTHS = (1.15, 2.8)
+
+
 def upset_figure(
     sets: pd.DataFrame,
     set_sizes: Mapping[str, float],
@@ -178,7 +182,7 @@ def upset_figure(
             if note:
                 figure.text(0.02, 0.15, note, fontsize=6.5, va="bottom", ha="left")
             return figure
-        grid = figure.add_gridspec(2, 2, width_ratios=[1.15, 2.8], height_ratios=[1.4, max(len(members), 1) * 0.2])
+        grid = figure.add_gridspec(2, 2, width_ratios=UPSET_WIDTHS, height_ratios=[1.4, max(len(members), 1) * 0.2])
         bars = figure.add_subplot(grid[0, 1])
         matrix = figure.add_subplot(grid[1, 1], sharex=bars)
         totals = figure.add_subplot(grid[1, 0], sharey=matrix)
@@ -234,7 +238,8 @@ def upset_figure(
         figure.add_subplot(grid[0, 0]).axis("off")
         if note:
             figure.text(0.0, -0.01, note, fontsize=6.5, va="top", ha="left")
-        _room_for_columns(figure, matrix, len(shown), share=2.8 / (1.15 + 2.8), names=totals, counts=bars)
+        share = UPSET_WIDTHS[1] / sum(UPSET_WIDTHS)  # of any width added, the matrix's part
+        _room_for_columns(figure, matrix, len(shown), share=share, names=totals, counts=bars)
         _room_above_bars(figure, bars, labels, counts)
     return figure
 

@@ -12,7 +12,7 @@ import polars as pl
 from oligo_cohort.counts_in_words import counted
 from oligo_cohort.file_kinds import UnreadableError, read_regular
 from oligo_cohort.sources.text_tables import ROW, as_text_table, check_unique
-from oligo_cohort.user_files import SNIFFED_RECORDS, delimiter_of
+from oligo_cohort.user_files import SNIFFED_RECORDS, delimiter_of, leading_lines
 
 # A cell may be long (free text, a long id): the csv module's 128 KiB field limit must not refuse it.
 csv.field_size_limit(2**31 - 1)
@@ -72,7 +72,7 @@ def read_csv_file(file: Path, notes: list[str]) -> pl.DataFrame:
         text = text.replace("\r", "\n")
         content = io.BytesIO(text.encode("utf-8"))
         notes.append("lines end with a carriage return alone (CSV for the classic Mac): read as line ends")
-    first_line, *following = text.split("\n", SNIFFED_RECORDS + 1)[: SNIFFED_RECORDS + 1]
+    first_line, *following = leading_lines(text, SNIFFED_RECORDS + 1)
     delimiter = delimiter_of(first_line, following=following)
     if delimiter != ",":
         notes.append(f"read with {delimiter!r} as the delimiter")

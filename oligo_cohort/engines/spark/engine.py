@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from oligo_cohort.database import has_table
 from oligo_cohort.engines.models import engine_results, last_readers, run_order
 from oligo_cohort.engines.spark.handoff import (
     SHIPPED_TABLES,
     SPARK_INPUT_MARKER,
     Workdir,
     bring_back,
-    has_table,
     input_tables,
     ship,
 )

@@ -60,11 +60,6 @@ def input_tables() -> tuple[str, ...]:
     return tuple(tables())
 
 
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether the DuckDB connection holds a table of that name."""
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall()[0][0])
-
-
 def arrow_table(relation: duckdb.DuckDBPyRelation) -> pa.Table:
     """A DuckDB relation as one Arrow table (newer DuckDB hands out a record batch reader)."""
     arrow = relation.arrow()

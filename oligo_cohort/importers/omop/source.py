@@ -356,10 +356,10 @@ def _text_head(file: Path) -> bytes:
 def _sniff_delimiter(head: bytes) -> str:
     """The delimiter of the header line (tab, comma, semicolon or bar), told as every user file's is
     (`user_files.delimiter_of`: the most frequent one that splits the first records as it splits the header)."""
-    lines = head.decode("latin-1").split("\n")
+    lines = head.decode("latin-1").split("\n", SNIFFED_RECORDS + 1)
     if len(lines) > 1:
-        lines.pop()  # after the last line end: a line the head may have cut short
-    first, *following = lines[: SNIFFED_RECORDS + 1]
+        lines.pop()  # the rest of the head, or after its last line end a line the head may have cut short
+    first, *following = lines
     return delimiter_of(first, ("\t", ",", ";", "|"), following=following)
 
 
