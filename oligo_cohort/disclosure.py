@@ -45,11 +45,22 @@ DERIVED_TEXT = (
     "every table adds up as printed: patients excluded at a step = controlled remaining before − controlled "
     "remaining after; patients per status, Shapley shares and exclusion combinations = differences of controlled "
     "running totals. A derived count can be any multiple of 5 (5 included) and differs from the true count by "
-    "at most 9. Percentages are computed from the controlled counts."
+    "at most 9. So a derived count can be 5 where a count of the same patients or more, controlled on its own, is "
+    "shown as 0 (0 to 7): a step's exclusions beside its criterion's fail count, or a Shapley share or exclusion "
+    "combination beside a criterion's fail count. Both follow the rule, and neither is exact. Percentages are "
+    "computed from the controlled counts."
 )
 SHORT_RULE = (
     f"Disclosure control: counts 1–{SUPPRESS_UP_TO} shown as 0, others rounded to the nearest {ROUND_TO}; "
     "excluded counts are differences of the rounded remaining counts, so every flow adds up."
+)
+# The UpSet plot draws both kinds side by side: each criterion's total controlled on its own, and the
+# combinations derived from running totals (docs/attrition.md A23).
+SETS_RULE = (
+    f"Disclosure control: counts 1–{SUPPRESS_UP_TO} shown as 0, others rounded to the nearest {ROUND_TO}. Each "
+    f"criterion's total is rounded on its own (0–{SUPPRESS_UP_TO} where shown so);\neach combination is a difference "
+    f"of rounded running totals, so the combinations add up to those excluded, and one can show {ROUND_TO} beside a "
+    f"total of 0–{SUPPRESS_UP_TO}."
 )
 FORECAST_RULE = (
     f"Disclosure control: forecast from site counts with 1–{SUPPRESS_UP_TO} shown as 0 and others rounded to the "
@@ -303,6 +314,7 @@ __all__ = [
     "OPTED_OUT",
     "ROUND_TO",
     "RULE_TEXT",
+    "SETS_RULE",
     "SHORT_RULE",
     "SUPPRESS_UP_TO",
     "SYNTHETIC",

@@ -16,7 +16,7 @@ import pandas as pd
 
 from oligo_cohort.attrition.views import Views, sets_for_csv
 from oligo_cohort.csv_output import write_csv
-from oligo_cohort.disclosure import SHORT_RULE, DisclosureChoice
+from oligo_cohort.disclosure import SETS_RULE, SHORT_RULE, DisclosureChoice
 from oligo_cohort.errors import UsageError
 
 SETTINGS = "settings.json"
@@ -68,6 +68,13 @@ def figure_note(views: Views, choice: DisclosureChoice | None = None) -> str | N
     return None if choice is None else choice.figure_note()
 
 
+def sets_note(note: str | None) -> str | None:
+    """The UpSet plot's footnote: under control its own rule (SETS_RULE) in place of the flows' (SHORT_RULE), as
+    it draws counts of both kinds side by side, criteria's totals rounded each on its own and combinations derived
+    from running totals (docs/attrition.md A23)."""
+    return note.replace(SHORT_RULE, SETS_RULE) if note else note
+
+
 # Of a site id in a file name: enough to recognise it (the figure itself names the site in full, up to
 # `shown_labels.MAX_LABEL_CHARACTERS`); a site id of any length keeps the name far below the 255 bytes a file
 # system allows.
@@ -110,7 +117,7 @@ def write_figures(
         f"attrition_bars{suffix}": (lambda: attrition_bars_figure(views.attrition, unit=views.unit, note=note), False),
         f"upset{suffix}": (
             lambda: upset_figure(
-                views.sets, views.set_sizes(), unit=views.unit, note=note, controlled=views.controlled
+                views.sets, views.set_sizes(), unit=views.unit, note=sets_note(note), controlled=views.controlled
             ),
             False,
         ),

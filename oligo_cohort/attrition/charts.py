@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from oligo_cohort.attrition.labels import exclusion_reason, n_text
+from oligo_cohort.disclosure import SUPPRESS_UP_TO
 from oligo_cohort.figure_files import TEXT_AS_WRITTEN, font_family, write_figure
 
 DARK = "#08519c"  # all criteria so far met
@@ -163,6 +164,10 @@ def upset_figure(
     hold, so the bars and that line add up to every excluded unit. With nothing
     to draw the figure says so; of `controlled` counts it says the same words
     whether none was excluded or 1 to 7 (every combination is then shown as 0).
+    Under control a criterion's total is rounded on its own while the
+    combinations are derived from running totals, so a combination can show 5
+    where a criterion in it shows 0: that total is written 0–7, what a 0 stands
+    for (docs/attrition.md A23).
     """
     counted = sets[sets["n"].astype(float) > 0]
     shown = counted.head(max_sets).reset_index(drop=True)
@@ -225,7 +230,7 @@ def upset_figure(
         totals.barh(range(len(members)), sizes, color=DARK, height=0.6)
         # Each total is written at its bar's end: no tick labels that could run into each other at any count.
         for row, size in enumerate(sizes):
-            totals.annotate(n_text(size), (size, row), xytext=(-2, 0), textcoords="offset points", ha="right",
+            totals.annotate(_total_text(size, controlled), (size, row), xytext=(-2, 0), textcoords="offset points", ha="right",
                             va="center", fontsize=6.5, annotation_clip=False)  # fmt: skip
         totals.set_xlim(max(sizes.max(), 1) * 1.45, 0)
         totals.set_xlabel(f"{unit.capitalize()} failing\n(any combination)", fontsize=7.5)
@@ -242,6 +247,11 @@ def upset_figure(
         _room_for_columns(figure, matrix, len(shown), share=share, names=totals, counts=bars)
         _room_above_bars(figure, bars, labels, counts)
     return figure
+
+
+def _total_text(size: float, controlled: bool) -> str:
+    """A criterion's total as written at its bar: under control a 0 is written as the range it stands for."""
+    return f"0–{SUPPRESS_UP_TO}" if controlled and size == 0 else n_text(size)
 
 
 # The width of a combination's column, at the least: its count, written upright above its bar, is 0.11 inch wide.

@@ -21,12 +21,13 @@ from oligo_cohort.attrition.comparison import (
     controlled_status,
 )
 from oligo_cohort.attrition.histogram import build_histogram
+from oligo_cohort.attrition.labels import exclusion_reason, n_text
 from oligo_cohort.attrition.report import group_summary
 from oligo_cohort.attrition.tables import attrition_table, controlled_attrition
-from oligo_cohort.attrition.views import Options, controlled, views_from_histograms
+from oligo_cohort.attrition.views import Options, compute_views, controlled, views_from_histograms
 from oligo_cohort.criteria import CRITERION_IDS
-from oligo_cohort.disclosure import controlled_parts, round_count
-from tests.attrition.test_attrition_fixtures import random_patients
+from oligo_cohort.disclosure import DERIVED_TEXT, SETS_RULE, controlled_parts, round_count
+from tests.attrition.test_attrition_fixtures import random_patients, status_of
 
 
 def generated_units(n: int, seed: int, sites: int, fail_rate: float, unknown_rate: float) -> pd.DataFrame:
@@ -220,3 +221,61 @@ def test_combinations_shown_alike_are_ordered_by_what_is_shown_never_by_their_ex
     shown = controlled_sets(exact, units=int(exact["n"].sum()) + failing_none)
     expected = shown.sort_values(["n", "degree", "failed"], ascending=[False, True, True], ignore_index=True)
     pd.testing.assert_frame_equal(shown, expected)
+
+
+def _upset_totals(views) -> dict[str, str]:
+    """What the controlled UpSet plot writes at each criterion's total bar, by criterion."""
+    from oligo_cohort.attrition.bundle import figure_note, sets_note
+    from oligo_cohort.attrition.charts import upset_figure
+
+    figure = upset_figure(
+        views.sets, views.set_sizes(), unit=views.unit, note=sets_note(figure_note(views)), controlled=True
+    )
+    if len(figure.axes) < 3:  # nothing drawn
+        return {}
+    totals = figure.axes[2]
+    names = [label.get_text() for label in totals.get_yticklabels()]
+    reasons = {exclusion_reason(c): c for c in views.set_sizes()}
+    written = {reasons[names[int(text.xy[1])]]: text.get_text() for text in totals.texts}
+    assert SETS_RULE in [t.get_text() for t in figure.texts], "the footnote states the UpSet's own rule"
+    return written
+
+
+def _derived_beside_zero(views) -> list[str]:
+    """Criteria shown failing 0 beside a derived count of 5 or more: a combination with them, or their Shapley value."""
+    fail = dict(zip(views.impact["criterion"], views.impact["fail"].astype(int), strict=True))
+    in_combinations = {c for combo in views.sets["criteria"] for c in combo}
+    shapley = dict(zip(views.impact["criterion"], views.impact["shapley"].astype(int), strict=True))
+    return sorted(c for c, n in fail.items() if n == 0 and (c in in_combinations or shapley[c] > 0))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mix=outcome_mixes)
+def test_a_derived_count_beside_a_criterion_shown_as_0_is_explained_where_they_meet(mix):
+    """A23: a combination or Shapley value of 5 can sit beside a criterion's fail count shown as 0 (1 to 7 in
+    truth). The UpSet plot then writes that total as 0–7 and says why in its footnote; the report's impact table
+    says it in its caption. A total is never written as a bare 0 under control."""
+    from oligo_cohort.attrition.report.sections import IMPACT_CONTROLLED, impact_section
+
+    shown = controlled(compute_views(generated_units(**mix), Options()))
+    written = _upset_totals(shown)
+    sizes = shown.set_sizes()
+    for criterion, text in written.items():
+        assert text == ("0–7" if sizes[criterion] == 0 else n_text(sizes[criterion])), criterion
+    assert "0" not in written.values()
+    assert IMPACT_CONTROLLED in "".join(impact_section(shown, {}))
+
+
+def test_a_combination_of_5_with_a_criterion_failed_by_3_shows_that_total_as_0_to_7():
+    # 300 patients: 40 fail the performance status, 3 of them also age; every other criterion passes or is unknown.
+    units = random_patients(300, seed=3, fail_rate=0.0)
+    units.loc[:39, "inc_who_ps_0_1"] = "fail"
+    units.loc[:2, "inc_age_18"] = "fail"
+    units["status"] = status_of(units)
+    shown = controlled(compute_views(units, Options()))
+    combinations = {combo: int(n) for combo, n in zip(shown.sets["criteria"], shown.sets["n"], strict=True)}
+    assert combinations[("inc_age_18", "inc_who_ps_0_1")] == 5  # 3 in truth, derived from running totals
+    assert shown.set_sizes()["inc_age_18"] == 0  # 3, rounded on its own
+    assert _derived_beside_zero(shown) == ["inc_age_18"]
+    assert _upset_totals(shown)["inc_age_18"] == "0–7"
+    assert DERIVED_TEXT.count("shown as 0 (0 to 7)") == 1  # disclosure.md states the pair with the derived counts

@@ -106,6 +106,13 @@ def attrition_section(views: Views, heading: str, figures: Mapping[str, str]) ->
     return parts
 
 
+# Under control the table holds counts of both kinds in one row (docs/attrition.md A23).
+IMPACT_CONTROLLED = (
+    " Each fail count is rounded on its own (0 stands for 0 to 7); the Shapley values are differences of rounded "
+    "running totals, so a criterion shown failing 0 can hold a Shapley value of 5."
+)
+
+
 def impact_section(views: Views, figures: Mapping[str, str]) -> list[str]:
     note = control_note(views)
     return [
@@ -115,7 +122,7 @@ def impact_section(views: Views, figures: Mapping[str, str]) -> list[str]:
             _impact_columns(views.controlled),
             section_breaks=True,
             caption="Fail counts overlap (a patient can fail several criteria); the Shapley values add up to the "
-            "excluded patients." + note,
+            "excluded patients." + note + (IMPACT_CONTROLLED if views.controlled else ""),
         ),
         figure(
             figures.get("upset"),
