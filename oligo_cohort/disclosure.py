@@ -23,7 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -188,13 +191,52 @@ def _demo_files() -> dict[str, tuple[int, str]]:
     return {path.name: (path.stat().st_size, sha256_of(path)) for path in sorted(demo_extract_dir().glob("*.csv"))}
 
 
+# The digests of one run (`one_digest_per_file`), by file state: None outside a run, where every call reads the file.
+_RUN_DIGESTS: ContextVar[dict[tuple[int, ...], str] | None] = ContextVar("oligo_cohort_file_digests", default=None)
+
+
+@contextmanager
+def one_digest_per_file() -> Iterator[None]:
+    """Within this block (one run), `sha256_of` reads each file once in each state, however many callers ask.
+
+    A report's inputs are checksummed for its provenance, for the screen folder's manifest and, with
+    `--after-review`, to tell which files chart review changed: on a large extract each pass read every byte
+    again. Here the digest is kept by the file's state (device, inode, size, modification and change times), so a
+    file changed during the run is read again (unless rewritten to the same size within one tick of the file
+    system's clock); it is kept for the block only, so a session that runs on (a notebook) never gets the digest
+    of an earlier state. A block inside another shares the outer one's digests.
+    The command line runs each command in one block (`oligo_cohort.cli.running`).
+    """
+    if _RUN_DIGESTS.get() is not None:
+        yield
+        return
+    token = _RUN_DIGESTS.set({})
+    try:
+        yield
+    finally:
+        _RUN_DIGESTS.reset(token)
+
+
 def sha256_of(path: Path) -> str:
-    """The SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    """The SHA-256 of a file, read in blocks; inside `one_digest_per_file`, read once per file state."""
+    kept = _RUN_DIGESTS.get()
+    with Path(path).open("rb") as handle:
+        state = _file_state(handle.fileno())
+        if kept is not None and state in kept:
+            return kept[state]
+        digest = hashlib.sha256()
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+        found = digest.hexdigest()
+        if kept is not None and _file_state(handle.fileno()) == state:  # not kept if it changed while read
+            kept[state] = found
+    return found
+
+
+def _file_state(fd: int) -> tuple[int, ...]:
+    """What tells one state of an open file from another: which file it is, its size and its times."""
+    info = os.fstat(fd)
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def is_bundled_demo(input_files: Sequence[Path]) -> bool:
@@ -325,6 +367,7 @@ __all__ = [
     "digests_are_bundled_demo",
     "figure_note",
     "is_bundled_demo",
+    "one_digest_per_file",
     "round_count",
     "round_counts",
     "sha256_of",

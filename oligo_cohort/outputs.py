@@ -67,8 +67,8 @@ def _write_files(result: ScreenResult, staging: Path, *, parquet: bool) -> None:
             if name != "worklist":
                 result.query(name, ordered=False)  # reads in, here, a table not read yet (a screen folder's reasons)
         work = [partial(_write_file, result=result, name=name, staging=staging, parquet=parquet) for name in names]
-        run_side_by_side(result.con, work, workers=thread_count(result.con))
-        manifest = result.manifest()
+        written = dict(zip(names, run_side_by_side(result.con, work, workers=thread_count(result.con)), strict=True))
+        manifest = result.manifest(worklist_rows=written.get("worklist"))
         manifest["input_files"] = {str(p): sha256_of(p) for p in result.input_files}
         manifest["source"] = result.source
         manifest["files"] = sorted(p.name for p in staging.iterdir())
@@ -77,10 +77,13 @@ def _write_files(result: ScreenResult, staging: Path, *, parquet: bool) -> None:
 
 def _write_file(
     cursor: duckdb.DuckDBPyConnection, *, result: ScreenResult, name: str, staging: Path, parquet: bool
-) -> None:
-    """Write one output table as CSV (and Parquet when asked), reading it on `cursor`."""
+) -> int | None:
+    """Write one output table as CSV (and Parquet when asked), reading it on `cursor`; the worklist's rows written
+    (None for the other tables, which the manifest counts in their tables)."""
+    rows = None
     if name == "worklist":
-        relation, order, own = worklist_relation(result, cursor), "", ()
+        relation, rows = _worklist_once(result, cursor)
+        order, own = "", ()
     else:
         # Unordered here: the writer's own ORDER BY orders the rows written (one sort, not two).
         relation = result.query(name, ordered=False, con=cursor)
@@ -90,6 +93,19 @@ def _write_file(
     write_csv(relation, staging / f"{name}.csv", order=order, own_columns=own)
     if parquet:
         (relation.order(order) if order else relation).write_parquet(str(staging / f"{name}.parquet"))
+    return rows
+
+
+# The worklist's rows as its query gave them, a temporary table of the cursor writing them (it ends with the cursor).
+WORKLIST_WRITTEN = "worklist_written"
+
+
+def _worklist_once(result: ScreenResult, cursor: duckdb.DuckDBPyConnection) -> tuple[duckdb.DuckDBPyRelation, int]:
+    """The worklist's rows, in order, and how many: its query is run once, into a table that worklist.csv, its
+    Parquet file and the manifest's count all read (each read the query anew before, the count a second time)."""
+    create = f"CREATE TEMPORARY TABLE {WORKLIST_WRITTEN} AS SELECT * FROM worklist"
+    ((rows,),) = worklist_relation(result, cursor).query("worklist", create).fetchall()
+    return cursor.table(WORKLIST_WRITTEN), int(rows)
 
 
 __all__ = ["KIND", "MANIFEST", "WORKLIST_COLUMNS", "result_inputs", "write_result"]

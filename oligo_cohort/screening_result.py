@@ -270,17 +270,23 @@ class ScreeningResult:
 
         return write_result(self, out_dir, parquet=parquet)
 
-    def manifest(self) -> dict[str, object]:
-        """What produced this result: protocol, parameters, cut-off, engine, counts."""
+    def manifest(self, *, worklist_rows: int | None = None) -> dict[str, object]:
+        """What produced this result: protocol, parameters, cut-off, engine, counts.
+
+        `worklist_rows`: the rows of the worklist as written (the writer counts them, so that its query runs once);
+        counted here when not given.
+        """
         counts = {
             name: self.con.execute(f"SELECT count(*) FROM {self._table(name).table}").fetchall()[0][0]
             for name in RESULT_TABLES
         }
         if self.worklist:
             # Recorded like the others, so that a worklist.csv cut short at a line end is refused when read back.
-            from oligo_cohort.worklist import worklist_relation
+            if worklist_rows is None:
+                from oligo_cohort.worklist import worklist_relation
 
-            counts["worklist"] = worklist_relation(self).aggregate("count(*)").fetchall()[0][0]
+                worklist_rows = worklist_relation(self).aggregate("count(*)").fetchall()[0][0]
+            counts["worklist"] = worklist_rows
         return {
             "tool": "oligo-cohort",
             "protocol": {

@@ -5,11 +5,11 @@ potentially eligible pending chart review); beside each step a side box lists
 every exclusion reason of that section in step order with its count, `n = 0`
 included. Where unknowns are present a main box gives both bounds (every
 criterion met / some unknown). Split by site, each site gets its own
-column under the box of all units, every exclusion box spelled out; for the
-files of a report (any number of sites) `site_figures` draws one complete
-diagram per site instead, so that no site is dropped and each stays readable
-on a printed page. Layout is computed in points from measured text, so boxes
-fit their text exactly at any size.
+column under the box of all units, every exclusion box spelled out, for up to
+`MAX_SPLIT_COLUMNS` groups; for the files of a report (any number of sites)
+`site_figures` draws one complete diagram per site instead, so that no site is
+dropped and each stays readable on a printed page. Layout is computed in points
+from measured text, so boxes fit their text exactly at any size.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from matplotlib.textpath import TextToPath
 from oligo_cohort.attrition.charts import PAD_INCHES, figure_style
 from oligo_cohort.attrition.labels import n_text
 from oligo_cohort.attrition.tables import SECTION_REGISTRY, SECTION_REVIEW
+from oligo_cohort.errors import UsageError
 from oligo_cohort.figure_files import figure_labels, font_family
 
 FONT_SIZE = 8.5
@@ -244,6 +245,11 @@ def _draw_column(axes, col: Column, height: float) -> None:
 
 
 GROUP_NAMES = {"site_id": "Site", "year": "Year"}
+# The most groups a split diagram draws side by side. A column is 9 to 11 inches wide (its main boxes and exclusion
+# boxes spelled out), so 12 make a figure 110 to 130 inches wide: a year by month or a registry's decade by year.
+# Saved as a 300 dpi PNG, 12 columns took 3.5 s and 850 MB at the peak; a PNG holds at most 65,535 pixels a side
+# (some 20 columns), and 50 groups made a figure 458 inches wide. Beyond 12, one diagram per group (`site_figures`).
+MAX_SPLIT_COLUMNS = 12
 
 
 def consort_figure(
@@ -261,6 +267,11 @@ def consort_figure(
     starting counts do not add up to the top box (each disclosure-controlled
     on its own), the top box says so and gives their sum. `heading` replaces
     "All patients in the extract" in the first box of an ungrouped diagram.
+
+    A split diagram draws at most `MAX_SPLIT_COLUMNS` (12) groups side by side,
+    each column 9 to 11 inches wide; a table of more groups is refused
+    (UsageError) before anything is drawn, with what to do instead: one diagram
+    per group (`site_figures`), or the rows of the groups wanted.
     """
     group = table.columns[0] if table.columns[0] != "step" else None
     if group is None:
@@ -268,8 +279,10 @@ def consort_figure(
         top = None
     else:
         labels = list(dict.fromkeys(table[group]))
-        shown = figure_labels(labels)
         name = GROUP_NAMES.get(group, group)
+        if len(labels) > MAX_SPLIT_COLUMNS:
+            raise UsageError(_too_many_groups(len(labels), group))
+        shown = figure_labels(labels)
         columns = [
             _column(table[table[group] == label].drop(columns=group), unit=unit, heading=f"{name} {shown[str(label)]}")
             for label in labels
@@ -300,6 +313,17 @@ def consort_figure(
         if note:
             axes.text(0, -FONT_SIZE * 0.6, note, fontsize=NOTE_FONT_SIZE, ha="left", va="top", style="italic")
     return figure
+
+
+def _too_many_groups(count: int, group: str) -> str:
+    """Why a split diagram of `count` groups is not drawn, and what to draw instead."""
+    return (
+        f"{count:,} groups ({group}) are too many to draw side by side in one diagram: at most {MAX_SPLIT_COLUMNS}, "
+        f"as each column is 9 to 11 inches wide ({count:,} would make a figure over {9 * count:,} inches wide). "
+        "Draw one diagram per group instead: `for label, figure in site_figures(table): save_figure(figure, ...)`; "
+        f"or pass the rows of at most {MAX_SPLIT_COLUMNS} groups, e.g. "
+        f"`table[table[{group!r}].isin(chosen)]`."
+    )
 
 
 def _note_width(note: str) -> float:

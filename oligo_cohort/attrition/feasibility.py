@@ -45,6 +45,7 @@ from oligo_cohort.disclosure import (
     DisclosureChoice,
     apply_to_frame,
     choose,
+    one_digest_per_file,
     sha256_of,
     synthetic_source,
     write_statement,
@@ -334,6 +335,8 @@ def _content(
     )
 
 
+# Each input file is read once for its checksum: for the provenance and again for the screen folder's manifest.
+@one_digest_per_file()
 def write_feasibility_report(
     result,
     out_dir: str | Path | OutputFolder,

@@ -15,6 +15,7 @@ from oligo_cohort.cli.failures import report_failure, silence_stdout
 from oligo_cohort.cli.parser import build_parser, chosen_command
 from oligo_cohort.cli.run_files import problems_destination
 from oligo_cohort.cli.terminal_log import logging_to_stderr
+from oligo_cohort.disclosure import one_digest_per_file
 from oligo_cohort.terminal import escaped_output
 
 
@@ -32,7 +33,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             log_handler.set_verbosity(verbose=args.verbose, quiet=args.quiet)
             args.problems_file = problems_destination(args)
             handler: Callable[[argparse.Namespace], int] = args.handler
-            code = handler(args)
+            with one_digest_per_file():  # an input file is read once for its checksum, however many steps ask
+                code = handler(args)
             sys.stdout.flush()  # a closed pipe shows here, not at exit
             return code
         except BaseException as exc:  # the last line of defence: every outcome is a message and an exit code

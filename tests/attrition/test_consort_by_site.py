@@ -6,20 +6,24 @@ generated result (the diagrams read only result tables).
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oligo_cohort.attrition.bundle import site_stems
-from oligo_cohort.attrition.consort import consort_figure, figure_texts, site_figures
+from oligo_cohort.attrition.consort import MAX_SPLIT_COLUMNS, consort_figure, figure_texts, site_figures
 from oligo_cohort.attrition.feasibility import write_feasibility_report
 from oligo_cohort.attrition.histogram import build_histogram
 from oligo_cohort.attrition.labels import exclusion_reason
 from oligo_cohort.attrition.tables import attrition_table
 from oligo_cohort.attrition.views import Options, controlled, views_from_histograms
 from oligo_cohort.disclosure import round_count
+from oligo_cohort.errors import UsageError
 from tests.attrition.test_attrition_fixtures import random_patients, write_screen_dir
 
 
@@ -128,3 +132,50 @@ def test_40_sites_each_get_a_labelled_diagram_and_nothing_is_dropped(tmp_path, c
         texts = svg_texts(out / "figures" / f"consort_site_{site}.svg")
         assert f"Site {site}: all patients" in texts
         assert_every_box_labelled(texts, table[table["site_id"] == site])
+
+
+# --- the split diagram: side by side up to a bound ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def one_group():
+    """The attrition table of one group, to be given any number of group labels."""
+    return attrition_table(build_histogram(random_patients(150, seed=8)))
+
+
+def grouped(table, count: int, group: str = "site_id"):
+    """`count` groups of the same rows, as a grouped attrition table (first column = group)."""
+    import pandas as pd
+
+    return pd.concat([table.assign(**{group: f"S{k:03d}"}) for k in range(count)])[[group, *table.columns]]
+
+
+@settings(max_examples=8, deadline=None)
+@given(count=st.one_of(st.just(MAX_SPLIT_COLUMNS + 1), st.integers(MAX_SPLIT_COLUMNS + 1, 400)))
+def test_a_split_diagram_of_too_many_groups_is_refused_with_what_to_draw_instead(one_group, count):
+    """50 groups made a figure 458 inches wide; past the bound nothing is drawn and the user is told what to do."""
+    with pytest.raises(UsageError) as refused:
+        consort_figure(grouped(one_group, count), overall=one_group)
+    said = str(refused.value)
+    assert f"{count:,} groups (site_id) are too many to draw side by side" in said
+    assert f"at most {MAX_SPLIT_COLUMNS}" in said and "site_figures(table)" in said
+
+
+@settings(max_examples=4, deadline=None)
+@given(count=st.one_of(st.just(MAX_SPLIT_COLUMNS), st.integers(2, MAX_SPLIT_COLUMNS)))
+def test_a_split_diagram_up_to_the_bound_draws_every_group_labelled(one_group, count):
+    table = grouped(one_group, count, group="year")
+    figure = consort_figure(table, overall=one_group)
+    texts = set(figure_texts(figure))
+    for k in range(count):
+        assert f"Year S{k:03d}" in texts
+    assert_every_box_labelled(texts, one_group)
+    width, _ = figure.get_size_inches()
+    assert width < 11.5 * count, "9 to 11 inches a column"
+
+
+def test_one_diagram_per_group_is_drawn_for_as_many_groups_as_the_split_refuses(one_group):
+    count = MAX_SPLIT_COLUMNS + 1
+    drawn = site_figures(grouped(one_group, count))
+    assert [label for label, _ in itertools.islice(drawn, 2)] == ["S000", "S001"]
+    assert sum(1 for _ in drawn) == count - 2

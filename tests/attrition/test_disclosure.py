@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import os
 import re
 import zipfile
+from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -14,7 +18,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oligo_cohort.disclosure import apply_to_frame, round_count, round_counts, write_statement
+from oligo_cohort import disclosure
+from oligo_cohort.disclosure import (
+    apply_to_frame,
+    one_digest_per_file,
+    round_count,
+    round_counts,
+    sha256_of,
+    write_statement,
+)
 
 
 @pytest.mark.parametrize(
@@ -196,3 +208,59 @@ def test_a_screen_folder_of_the_demo_is_known_by_the_checksums_its_manifest_reco
     other["input_files"] = {path: "0" * 64 for path in other["input_files"]}
     manifest.write_text(json.dumps(other), encoding="utf-8")
     assert synthetic_source(read_screen_folder(folder)) is None
+
+
+# --- an input file's checksum, read once per run -------------------------------------------------------------------
+
+
+@pytest.fixture
+def digests_made(monkeypatch) -> Counter:
+    return count_digests(monkeypatch)
+
+
+def count_digests(monkeypatch: pytest.MonkeyPatch) -> Counter:
+    """From now on, the digests `sha256_of` computes (reads a file to its end for), counted by value."""
+    made: Counter = Counter()
+    real = hashlib.sha256
+
+    class Counted:
+        def __init__(self) -> None:
+            self._digest = real()
+
+        def update(self, block: bytes) -> None:
+            self._digest.update(block)
+
+        def hexdigest(self) -> str:
+            found = self._digest.hexdigest()
+            made[found] += 1
+            return found
+
+    monkeypatch.setattr(disclosure, "hashlib", SimpleNamespace(sha256=Counted))
+    return made
+
+
+def test_within_a_run_a_file_is_read_once_for_its_checksum_until_it_changes(tmp_path, digests_made):
+    table = tmp_path / "patients.csv"
+    table.write_text("patient_id\np1\n", encoding="utf-8")
+    first = hashlib.sha256(table.read_bytes()).hexdigest()
+    os.link(table, tmp_path / "same.csv")  # another name of the same file
+    with one_digest_per_file():
+        assert {sha256_of(table), sha256_of(Path(table)), sha256_of(tmp_path / "same.csv")} == {first}
+        with one_digest_per_file():  # a step of the run that opens a block of its own shares the run's digests
+            assert sha256_of(table) == first
+        assert digests_made[first] == 1
+        table.write_text("patient_id\np1\np2\n", encoding="utf-8")  # changed during the run: read again
+        changed = hashlib.sha256(table.read_bytes()).hexdigest()
+        assert sha256_of(table) == changed != first
+        assert sha256_of(tmp_path / "same.csv") == changed
+    assert digests_made == {first: 1, changed: 1}
+    with one_digest_per_file():  # a new run keeps nothing of the last one
+        sha256_of(table)
+    assert digests_made[changed] == 2
+
+
+def test_outside_a_run_every_checksum_reads_the_file(tmp_path, digests_made):
+    table = tmp_path / "patients.csv"
+    table.write_text("patient_id\np1\n", encoding="utf-8")
+    assert sha256_of(table) == sha256_of(table)
+    assert digests_made[hashlib.sha256(table.read_bytes()).hexdigest()] == 2

@@ -9,6 +9,8 @@ before the cut-off (a death after it is not yet known: criteria.md "Time"). List
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -150,3 +152,51 @@ def test_a_worklist_left_as_written_reads_back_as_written(listed_folder, tmp_pat
     """The same folder, untouched but for its manifest recording no worklist rows (as one written before it did)."""
     result = read_screen_dir(_edited(listed_folder, tmp_path, lambda header, rows: [header, *rows], uncounted=True))
     assert worklist_relation(result).df()["patient_id"].tolist() == ["p1"]
+
+
+# --- writing the worklist ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def open_windows(tmp_path_factory):
+    """A worklist-mode screen of a generated extract at a cut-off where some registration windows are open."""
+    from oligo_cohort.synth import generate_extract
+
+    folder = generate_extract(tmp_path_factory.mktemp("synth") / "extract", patients=1_500, sites=3, seed=11, fmt="csv")
+    return screen(folder, as_of=dt.date(2020, 6, 30), worklist=True)
+
+
+@pytest.mark.parametrize("parquet", [False, True], ids=["csv", "csv and parquet"])
+def test_writing_a_worklist_runs_its_query_once_and_counts_the_rows_it_wrote(
+    open_windows, tmp_path, monkeypatch, parquet
+):
+    """worklist.csv, worklist.parquet and the manifest's count come from one run of the worklist's query (the count
+    ran it a second time, the Parquet file a third)."""
+    import oligo_cohort.outputs
+    import oligo_cohort.worklist
+
+    expected = worklist_relation(open_windows).fetchall()
+    assert len(expected) > 5, "the fixture lists several patients"
+    built = []
+
+    def counted(*args, **kwargs):
+        built.append(args)
+        return worklist_relation(*args, **kwargs)
+
+    monkeypatch.setattr(oligo_cohort.outputs, "worklist_relation", counted)
+    monkeypatch.setattr(oligo_cohort.worklist, "worklist_relation", counted)
+    folder = open_windows.write(tmp_path / "screen", parquet=parquet)
+    assert len(built) == 1
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["rows"]["worklist"] == len(expected)
+    with (folder / "worklist.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == list(WORKLIST_COLUMNS)
+    assert [row[0] for row in rows[1:]] == [row[0] for row in expected], "soonest deadline first, as the query lists"
+    if parquet:
+        import duckdb
+
+        written = duckdb.sql(f"SELECT patient_id FROM read_parquet('{folder / 'worklist.parquet'}')").fetchall()
+        assert [patient_id for (patient_id,) in written] == [row[0] for row in expected]
+    monkeypatch.undo()
+    assert worklist_relation(read_screen_dir(folder)).fetchall() == expected, "read back as written"

@@ -4,8 +4,10 @@ commands given the screen (or extract) after review."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +22,7 @@ from oligo_cohort.review.export import export_review, write_review_csv
 from oligo_cohort.review.flow import controlled, flow_figure, review_flow, review_flow_of
 from oligo_cohort.review.importer import import_answers
 from oligo_cohort.review.simulate import fill_answers
+from tests.attrition.test_disclosure import count_digests
 from tests.attrition.test_report_content import text_of
 
 REFUSED = {("00217", "medical_risk"): "yes", ("20031", "informed_consent"): "no"}
@@ -178,6 +181,21 @@ def test_the_report_after_review_holds_the_stage(reviewed, tmp_path):
     with zipfile.ZipFile(out / "shareable.zip") as bundle:
         for name in ("tables/review_items.csv", "figures/review_flow.png", "figures/review_flow.svg"):
             assert name in bundle.namelist() and name in statement["files"]
+
+
+def test_the_report_after_review_reads_each_input_file_once_for_its_checksum(reviewed, tmp_path, monkeypatch):
+    """The extract's checksums serve the demo check, the provenance, the screen folder's manifest and the files
+    chart review changed: each file is read once for them (four times before), and the reviewed copy of a table
+    the answers left unchanged once, as it is a file of its own."""
+    base, _ = reviewed
+    extract, reviewed_extract = sorted(demo_extract_dir().glob("*.csv")), sorted((base / "reviewed").glob("*.csv"))
+    files_of = Counter(hashlib.sha256(path.read_bytes()).hexdigest() for path in extract + reviewed_extract)
+    digests_made = count_digests(monkeypatch)
+    out = tmp_path / "report"
+    assert main(["report", str(demo_extract_dir()), "--out", str(out), "--after-review", str(base / "reviewed")]) == 0
+    assert {digest: digests_made[digest] for digest in files_of} == files_of
+    manifest = json.loads((out / "screen" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["input_files"] == {str(path): sha256_of(path) for path in extract}
 
 
 def test_without_after_review_the_commands_write_what_they_did(tmp_path):
