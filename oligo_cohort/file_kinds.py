@@ -3,11 +3,13 @@
 Every file a user gives is looked at here first: the extract's readers (`sources`) and the readers of the
 other files (`user_files`, screen folders, importers). A folder, FIFO, socket, device, broken link or link loop
 is named for what it is and never opened (opening a FIFO would wait for a writer forever); a file is told by
-its first bytes (a SQLite database, an Excel workbook, a DuckDB file...), so that a refusal says what to do.
+its first bytes (a SQLite database, an Excel workbook, a DuckDB file...), so that a refusal says what to do;
+bytes that are no text at all (no signature, no NUL byte: random or damaged data) are a `binary file`.
 """
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import stat
@@ -23,6 +25,15 @@ class UnreadableError(Exception):
 
 
 DUCKDB_FILE = "DuckDB database"
+BINARY_FILE = "binary file"  # bytes that are no text (`_binary`)
+# A NUL byte among the first bytes: UTF-16 text without its byte-order mark, or binary data (`user_files.decode_text`
+# tells which, by the line).
+NUL_FILE = "file holding NUL bytes"
+SAMPLE_BYTES = 8192  # the first bytes read to tell a file's kind: its signature, and whether it is text
+# Bytes no text holds (libmagic's list): the C0 control characters but bell, backspace, tab, the line and page
+# breaks and escape; and DEL. A NUL byte is left to rules of its own (UTF-16 text, a damaged cell).
+_CONTROLS = bytes([*range(0x01, 0x07), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
+_HIGH = bytes(range(0x80, 0x100))
 NOT_FILES = ("named pipe (FIFO)", "socket", "device", "broken link", "link loop")
 EXPORT_FIRST = ("SQLite database", "PostgreSQL dump", "zip archive (an Excel .xlsx workbook?)", "Excel .xls workbook")
 _MAGIC = (
@@ -60,22 +71,42 @@ def file_kind(path: Path) -> str:
     if not stat.S_ISREG(mode):
         return "device"
     try:
-        head = read_regular(path, 16)
+        head = read_regular(path, SAMPLE_BYTES)
     except UnreadableError as exc:
         return f"unreadable file ({exc})"
     return content_kind(head)
 
 
 def content_kind(head: bytes) -> str:
-    """What a file (or a stream, such as the text packed in a gzip archive) is by its first bytes: `empty file`,
-    a kind of export or archive (a workbook, a Parquet file...), else `text file` or `binary file`."""
-    head = head[:16]
+    """What a file (or a stream, such as the text packed in a gzip archive) is by its first bytes (`SAMPLE_BYTES`
+    of them): `empty file`, a kind of export or archive (a workbook, a Parquet file...) by its signature, a file
+    holding NUL bytes among its first 16, a binary file, else a text file."""
     if not head:
         return "empty file"
     for offset, magic, kind in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return kind
-    return "text file" if b"\x00" not in head else "binary file"
+    if b"\x00" in head[:16]:
+        return NUL_FILE
+    return BINARY_FILE if _binary(head[:SAMPLE_BYTES]) else "text file"
+
+
+def _binary(sample: bytes) -> bool:
+    """Whether a file's first bytes are binary data rather than text, as `file` tells them apart, with room for a
+    stray control character in a cell: one byte in ten a control character no text holds; or, not being UTF-8,
+    three bytes in ten outside ASCII (text in Latin-1, as Windows exports write it, is mostly ASCII: digits,
+    delimiters, dates, the letters of names)."""
+    controls = len(sample) - len(sample.translate(None, _CONTROLS))
+    if controls and controls * 10 >= len(sample):
+        return True
+    high = len(sample) - len(sample.translate(None, _HIGH))
+    if not high or high * 10 < len(sample) * 3:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)  # a character cut at the end is no error
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def with_article(kind: str) -> str:

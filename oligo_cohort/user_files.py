@@ -8,11 +8,15 @@ name (and its option) in front, in its own form of message. The rules:
   as such (`oligo_cohort.file_kinds`), never opened: opening a FIFO would wait for a writer forever;
 - **text**: UTF-8, a byte-order mark dropped; UTF-16 (Excel's "Unicode text") is refused by its mark, or, without
   one, by the NUL bytes of its first line; a reader that allows it reads other bytes as Latin-1 (Windows exports),
-  with a note saying so, any other reader names the line of the first byte that is not UTF-8;
+  with a note saying so, any other reader names the line of the first byte that is not UTF-8; a workbook, Parquet
+  file, PDF or archive (by its signature) and binary data (`file_kinds.content_kind`: random or damaged bytes) are
+  refused as not a text file;
 - **records** (`read_delimited`): the delimiter the header line uses most of those allowed (a comma on a tie);
   a quote opened and not closed is refused naming the line it opens on (Python's csv module would otherwise
   read the rest of the file into one cell, and rows would silently go missing); blank lines are not records,
   but record numbers still count them, as the extract's readers do (docs/decisions.md D37);
+- **a header repeated** as a record (two files joined end to end) is refused naming its line, the fields compared
+  as column names are (`column_names.repeats_header`, the rule the extract's and the OMOP tables' readers apply);
 - **column names** (`header_names`): a byte-order mark dropped, trimmed, lower case; a name given twice, in any
   case or spacing, is named with both positions;
 - **cells** (`nul_cells`): a NUL byte is damage, never text: each reader names its cells.
@@ -26,8 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from oligo_cohort.column_names import model_name
-from oligo_cohort.file_kinds import NOT_FILES, UnreadableError, file_kind, read_regular, with_article
+from oligo_cohort.column_names import HEADER_REPEATED, model_name, repeats_header
+from oligo_cohort.file_kinds import NOT_FILES, NUL_FILE, UnreadableError, file_kind, read_regular, with_article
 
 DELIMITERS = (",", ";", "\t", "|")
 _UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
@@ -45,7 +49,7 @@ class UserFileProblem(Exception):
 def file_bytes(path: Path, *, text: bool = False, size: int = -1) -> bytes:
     """The bytes of a regular file (its first `size` bytes if given); anything else (missing, a folder, a FIFO, a
     broken link...) is named. With `text`, a file known by its first bytes as something else (a workbook, a
-    Parquet file, an archive) is too."""
+    Parquet file, an archive, binary data) is too."""
     kind = file_kind(path)
     if kind == "missing":
         raise UserFileProblem("no such file")
@@ -55,7 +59,7 @@ def file_bytes(path: Path, *, text: bool = False, size: int = -1) -> bytes:
         raise UserFileProblem(f"{with_article(kind)}, not a file")
     if kind.startswith("unreadable"):
         raise UserFileProblem(kind)
-    if text and kind not in ("text file", "empty file", "binary file"):  # a binary file: decode_text names it
+    if text and kind not in ("text file", "empty file", NUL_FILE):  # NUL bytes: decode_text names the line
         raise UserFileProblem(f"{with_article(kind)}, not a text file: save it as CSV (UTF-8)")
     try:
         return read_regular(path, size)
@@ -112,11 +116,15 @@ class Delimited:
     notes: list[str] = field(default_factory=list)
 
 
-def read_delimited(path: Path, *, delimiters: Sequence[str] = DELIMITERS, latin1: bool = False) -> Delimited:
-    """The header and records of a delimited text file, by the rules of this module."""
+def read_delimited(
+    path: Path, *, delimiters: Sequence[str] = DELIMITERS, latin1: bool = False, headed: bool = True
+) -> Delimited:
+    """The header and records of a delimited text file, by the rules of this module (`headed`: see
+    `parse_delimited`)."""
     raw = file_bytes(path, text=True)
     decoded = decode_text(raw, latin1=latin1)
-    return parse_delimited(decoded.text, delimiters=delimiters, notes=[decoded.note] if decoded.note else [])
+    notes = [decoded.note] if decoded.note else []
+    return parse_delimited(decoded.text, delimiters=delimiters, notes=notes, headed=headed)
 
 
 SNIFFED_RECORDS = 5  # records after the header that the delimiter must split as it splits the header
@@ -136,7 +144,11 @@ def delimiter_of(header: str, delimiters: Sequence[str] = DELIMITERS, *, followi
     if records:
         for delimiter in ranked:
             width = _width(header, delimiter)
-            if header.count(delimiter) and all(_width(line, delimiter) == width for line in records):
+            if (
+                header.count(delimiter)
+                and width is not None
+                and all(_width(line, delimiter) == width for line in records)
+            ):
                 return delimiter
     return ranked[0]
 
@@ -155,13 +167,20 @@ def leading_lines(text: str, count: int) -> list[str]:
     return lines
 
 
-def _width(line: str, delimiter: str) -> int:
-    """The fields of one line split by `delimiter`, quotes kept as CSV keeps them."""
-    return len(next(csv.reader([line], delimiter=delimiter), []))
+def _width(line: str, delimiter: str) -> int | None:
+    """The fields of one line split by `delimiter`, quotes kept as CSV keeps them; None when the line cannot be
+    split (a carriage return alone inside it: the reader names it)."""
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:
+        return None
 
 
-def parse_delimited(text: str, *, delimiters: Sequence[str] = DELIMITERS, notes: list[str] | None = None) -> Delimited:
-    """`read_delimited` on text already decoded."""
+def parse_delimited(
+    text: str, *, delimiters: Sequence[str] = DELIMITERS, notes: list[str] | None = None, headed: bool = True
+) -> Delimited:
+    """`read_delimited` on text already decoded. A record repeating the header is refused, naming its line, unless
+    the first line may be a record too (not `headed`: the reader tells, as an item map's is)."""
     if not text.strip():
         raise UserFileProblem("the file is empty (not even a header line)")
     lines = text.splitlines()
@@ -194,6 +213,10 @@ def parse_delimited(text: str, *, delimiters: Sequence[str] = DELIMITERS, notes:
         raise UserFileProblem(f"line {where} is not readable CSV ({exc})", line=where) from None
     if header is None:
         raise UserFileProblem("the file is empty (not even a header line)")
+    if headed:
+        repeat = next((record for record in records if repeats_header(record.fields, header)), None)
+        if repeat is not None:
+            raise UserFileProblem(f"line {repeat.line:,} {HEADER_REPEATED}", line=repeat.line)
     return Delimited(header, header_line, records, delimiter, notes or [])
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from oligo_cohort.column_names import HEADER_REPEATED, header_rows
 from oligo_cohort.counts_in_words import counted
 from oligo_cohort.file_kinds import UnreadableError, read_regular
 from oligo_cohort.sources.text_tables import ROW, as_text_table, check_unique
@@ -49,7 +50,8 @@ def read_csv_file(file: Path, notes: list[str]) -> pl.DataFrame:
     """Read a CSV file as text; a non-UTF-8 (Latin-1) file or a `;`/tab delimiter is read, with a note.
 
     The contract holds to the letter: a header naming a column twice, or a record with fewer or more fields than
-    the header, makes the file unreadable (blank lines are not records).
+    the header, makes the file unreadable (blank lines are not records); so does a record repeating the header
+    (two files joined end to end: `column_names.repeats_header`).
     """
     raw = read_regular(file)
     if not raw.strip():
@@ -99,6 +101,10 @@ def read_csv_file(file: Path, notes: list[str]) -> pl.DataFrame:
         blank = _check_records(text, delimiter, len(header))
         if blank:
             frame = frame.filter(~pl.col(ROW).is_in(blank))
+    repeats = header_rows(frame, header, ROW)
+    if repeats:
+        more = f" (and {counted(len(repeats) - 1, 'more row')})" if len(repeats) > 1 else ""
+        raise UnreadableError(f"row {repeats[0]:,} {HEADER_REPEATED}{more}")
     return as_text_table(frame)
 
 

@@ -25,6 +25,8 @@ from hypothesis import strategies as st
 from oligo_cohort.cli import main
 from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.importers import import_nkr, import_omop
+from oligo_cohort.importers.nkr.events import RESPONSE
+from oligo_cohort.problems import Problem
 from tests.importers.test_import_nkr import HEADER, ROWS
 from tests.importers.test_import_omop import omop_tables, write_folder
 
@@ -131,6 +133,60 @@ def test_nkr_an_unusable_incidence_year_is_named(tmp_path: Path, value: str) -> 
     assert nkr_problems(path) == [
         f"nkr.csv.incjr row 3 (102): value {value[:59]!r}: no incidence date, and the incidence year is not a year"
     ]
+
+
+# A tumour-response code as a registry might mistype it: anything but CR, PR, SD, PD, MR or NE (any case, spaces
+# around it), and not empty.
+UNKNOWN_RESPONSES = st.one_of(
+    st.sampled_from(["P D", "PD.", "PDD", "OD", "progressive", "0", "9", "RD", "CR/PR", "sd?", "PD;SD", '"PD"']),
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r\n"), min_size=1, max_size=6),
+).filter(lambda value: value.strip() and value.strip().upper() not in RESPONSE)
+
+
+def nkr_file(path: Path, rows: list[list[str]]) -> Path:
+    """The fixture's header and `rows`, written as a registry's export would be (fields quoted where needed)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\n").writerows([NKR_COLUMNS, *rows])
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=UNKNOWN_RESPONSES, row=st.integers(0, len(NKR_ROWS) - 1))
+def test_nkr_an_unknown_response_code_is_a_problem_naming_row_and_value(value: str, row: int) -> None:
+    """Every coded item refuses a code outside its list, the tumour response too: a mistyped PD dropped would
+    silently change who is eligible (progressive disease decides the screen)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = nkr_file(Path(folder) / "nkr.csv", with_cell("respons_uitslag", value, row=row))
+        with pytest.raises(InputError) as caught:
+            import_nkr(path)
+    assert caught.value.problems == [
+        Problem(
+            "fatal",
+            "nkr.csv",
+            "respons_uitslag",
+            row + 1,
+            NKR_ROWS[row][0],
+            value.strip(),
+            "not a tumour response code (CR, PR, SD, PD, MR, NE)",
+        )
+    ]
+
+
+@pytest.mark.parametrize(("written", "read"), [("pd", "PD"), (" Cr ", "CR"), ("mr", "SD"), ("NE", "NE"), ("", None)])
+def test_nkr_a_response_code_in_any_case_is_read_and_an_empty_one_is_none(tmp_path: Path, written, read) -> None:
+    result = import_nkr(nkr_file(tmp_path / "nkr.csv", with_cell("respons_uitslag", written, row=1)))
+    responses = result.tables["response_assessments"].values.tolist()
+    assert responses == ([] if read is None else [["101", "2022-09-21", read]])
+    assert not any("respons" in reason for (_, _, reason) in result.report.drops)
+
+
+def test_nkr_a_response_without_a_date_is_dropped_and_counted(tmp_path: Path) -> None:
+    """A readable code with neither a date nor an interval is no usable assessment: dropped, counted, no problem."""
+    result = import_nkr(nkr_file(tmp_path / "nkr.csv", with_cell("respons_int", "", row=1)))
+    assert result.tables["response_assessments"].empty
+    drops = {reason: n for (_, table, reason), n in result.report.drops.items() if table == "response_assessments"}
+    assert drops == {"response without a date or interval": 1}
 
 
 def test_nkr_minus_zero_is_zero(tmp_path: Path, nkr_baseline) -> None:

@@ -7,6 +7,12 @@ The contents are generated: the first bytes of a workbook, a Parquet file, an ar
 table's name; blank lines only; UTF-16 text, with or without its mark; a header line holding NUL bytes. Each is
 expected to be answered as `read_delimited` answers the same bytes. A `.gz` table that is not a whole gzip
 archive (plain text, other bytes, a gzip stream cut short) is named as such.
+
+Bytes that are no text, with no NUL byte and no signature (random bytes, bytes above ASCII only, control
+characters), are refused as "a binary file, not a text file", as every user file is, the NKR file too; any bytes
+at all are answered in the tool's words, never DuckDB's. What DuckDB stops on without naming a line is named by
+it: lines that stop ending as the first one does (two exports joined, one from Windows), a Windows-1252 byte in a
+table read as Latin-1; blank lines before the header are skipped.
 """
 
 from __future__ import annotations
@@ -16,9 +22,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from oligo_cohort.errors import InputError, UsageError
+from oligo_cohort.file_kinds import BINARY_FILE, SAMPLE_BYTES, content_kind
 from oligo_cohort.user_files import UserFileProblem, read_delimited
 from tests.importers.test_import_omop import omop_tables, write_folder
 from tests.safety.damaged_inputs import answered
@@ -122,3 +131,162 @@ def test_a_table_whose_column_names_carry_tabs_is_read_as_the_commas_split_it(ta
     assert got.keys() == expected.keys()
     for name, frame in expected.items():
         assert got[name].equals(frame), name
+
+
+# --- bytes that are no text: no NUL byte, no signature ----------------------------------------------------------
+
+CONTROLS = bytes([*range(0x01, 0x07), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])  # in no text
+PRINTABLE = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+
+
+def _not_utf8(content: bytes) -> bool:
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _plain(content: bytes) -> bool:
+    """No NUL byte and no signature a file kind is known by: what is left is text or binary data."""
+    return b"\x00" not in content and not any(content.startswith(magic) for magic in (*MAGIC, b"DUCK"))
+
+
+# Binary data by construction, each family well past any stray control character a text may hold:
+binary_data = st.one_of(
+    # random bytes, as a damaged or mistaken file holds them (uniform over 1-255)
+    st.randoms(use_true_random=False).map(lambda r: bytes(r.randrange(1, 256) for _ in range(r.randrange(256, 4000)))),
+    # bytes above ASCII only, no UTF-8
+    st.lists(st.integers(0x80, 0xFF), min_size=48, max_size=600).map(bytes).filter(_not_utf8),
+    # text with a control character in every group of four bytes (or control characters alone)
+    st.lists(
+        st.tuples(
+            st.binary(max_size=3).map(lambda b: bytes(x for x in b if x in PRINTABLE)), st.sampled_from(CONTROLS)
+        ),
+        min_size=16,
+        max_size=300,
+    ).map(lambda groups: b"".join(text + bytes([control]) for text, control in groups)),
+).filter(_plain)
+
+NOT_TEXT = "a binary file, not a text file: save it as CSV (UTF-8)"
+# New draws at every run but CI's (tests/conftest.py)
+DRAWN = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@DRAWN
+@given(table=st.sampled_from(TABLES), content=binary_data, packed=st.booleans())
+def test_binary_data_as_a_table_is_refused_as_every_user_file_is(table, content, packed) -> None:
+    """Random bytes, bytes above ASCII, control characters under a table's name: refused as not a text file, in the
+    words every user file gets (never DuckDB's, never a traceback), exit 2, no output folder left."""
+    folder = Path(tempfile.mkdtemp(prefix="oligo-omop-"))
+    try:
+        assert refusal(content, folder) == NOT_TEXT  # the rules of every file a user gives
+        name = f"{table}.csv.gz" if packed else f"{table}.csv"
+        file, said = import_answer(folder, table, name, gzip.compress(content) if packed else content)
+        assert said.code == 2, said.err
+        expected = NOT_TEXT.replace(", not a text", " packed in gzip, not a text") if packed else NOT_TEXT
+        assert said.err.strip() == f"oligo-cohort: error: {file}: {expected}", said.err
+        assert not (folder / "out").exists()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@DRAWN
+@given(content=binary_data)
+def test_binary_data_as_the_nkr_file_is_refused_in_the_same_words(content) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="oligo-nkr-"))
+    try:
+        source = folder / "nkr.csv"
+        source.write_bytes(content)
+        out = folder / "out"
+        said = answered(["import", "nkr", str(source), "--out", str(out)], inputs=[source], out=out)
+        assert said.code == 2 and said.err.strip() == f"oligo-cohort: error: {source}: {NOT_TEXT}", said.err
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@settings(DRAWN, max_examples=60)
+@given(table=st.sampled_from(TABLES), content=st.binary(min_size=1, max_size=300).filter(_plain))
+def test_any_bytes_as_a_table_are_answered_in_the_tools_own_words(table, content) -> None:
+    """Whatever the bytes (no NUL, no signature): an import, or a refusal in the tool's words naming the file (for
+    bytes the rules of user files call binary, the same refusal), never DuckDB's words, a traceback or an output
+    folder left behind (`answered` holds the last two)."""
+    folder = Path(tempfile.mkdtemp(prefix="oligo-omop-"))
+    try:
+        file, said = import_answer(folder, table, f"{table}.csv", content)
+        assert "Error:" not in said.err and "DuckDB" not in said.err, said.err
+        if content_kind(content[:SAMPLE_BYTES]) == BINARY_FILE:
+            assert said.code == 2 and f"{file}: {NOT_TEXT}" in said.err, said.err
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@settings(DRAWN, max_examples=15)
+@given(
+    table=st.sampled_from(TABLES),
+    ends=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=2, max_size=6).filter(lambda e: len(set(e)) > 1),
+)
+def test_a_table_whose_lines_end_unalike_is_read_right_or_named_by_the_line(table, ends) -> None:
+    """Two exports joined end to end, one from Windows: DuckDB reads only lines that end alike, and stops on the
+    others without naming a line; the refusal names the first line ending unlike line 1. Where DuckDB reads the
+    file all the same (an odd end on the last line), the tables are those of the file with its lines alike."""
+    from oligo_cohort.importers import import_omop
+
+    tables = omop_tables()
+    lines = tables[table].to_csv(index=False).splitlines()
+    lines += lines[1:] * 2  # rows repeated exactly are one record: the tables stay the same
+    ends = [*ends, *[ends[-1]] * len(lines)][: len(lines)]
+    if len(set(ends)) == 1:
+        ends[0] = "\n" if ends[-1] != "\n" else "\r\n"
+    with tempfile.TemporaryDirectory() as folder:
+        source = write_folder(tables, Path(folder) / "cdm")
+        expected = import_omop(source).tables
+        file = source / f"{table}.csv"
+        file.write_bytes("".join(line + end for line, end in zip(lines, ends, strict=True)).encode())
+        try:
+            got = import_omop(source).tables
+        except UsageError as exc:
+            names = {"\n": "LF", "\r\n": "CR LF", "\r": "CR"}
+            other = next(k for k, end in enumerate(ends) if end != ends[0])
+            said = f"{file}: line {other + 1} ends with {names[ends[other]]} where line 1 ends with {names[ends[0]]}"
+            assert str(exc).startswith(said), str(exc)
+        else:
+            assert got.keys() == expected.keys() and all(got[name].equals(f) for name, f in expected.items())
+
+
+@DRAWN
+@given(table=st.sampled_from(TABLES), at=st.integers(0, 3), byte=st.integers(0x80, 0x9F))
+def test_a_windows_1252_character_in_a_latin1_table_is_named_by_its_line(table, at, byte) -> None:
+    """A table that is not UTF-8 is read as Latin-1; DuckDB's Latin-1 has no character for 0x80-0x9F (Windows-1252's
+    curly quotes, dashes, euro sign): the refusal names the line and the byte, not DuckDB's words."""
+    folder = Path(tempfile.mkdtemp(prefix="oligo-omop-"))
+    try:
+        lines = omop_tables()[table].to_csv(index=False).encode().splitlines(keepends=True)
+        at = 1 + at % (len(lines) - 1)
+        lines[at] = lines[at].replace(b",", b",Zo\xeb" + bytes([byte]), 1)
+        file, said = import_answer(folder, table, f"{table}.csv", b"".join(lines))
+        assert said.code == 2, said.err
+        assert f"{file}: line {at + 1} holds the byte 0x{byte:02x}, which is not Latin-1" in said.err, said.err
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@settings(DRAWN, max_examples=10)
+@given(table=st.sampled_from(TABLES), blank=st.lists(st.sampled_from(["", " ", "\t"]), min_size=1, max_size=3))
+def test_blank_lines_before_the_header_are_skipped_as_every_user_files_are(table, blank) -> None:
+    """DuckDB takes a table's first line for its header, a blank one too, and then read the header as a record:
+    the blank lines are skipped, the header found, the rows counted from it."""
+    from oligo_cohort.importers import import_omop
+
+    with tempfile.TemporaryDirectory() as folder:
+        source = write_folder(omop_tables(), Path(folder) / "cdm")
+        expected = import_omop(source).tables
+        path = source / f"{table}.csv"
+        path.write_bytes("".join(line + "\n" for line in blank).encode() + path.read_bytes())
+        got = import_omop(source).tables
+        path.write_bytes(path.read_bytes() + b"x,y,z,w,v,u,t,s,r,q,p,o,n,m\n")  # a row of too many fields
+        with pytest.raises(InputError) as caught:
+            import_omop(source)
+    assert got.keys() == expected.keys() and all(got[name].equals(frame) for name, frame in expected.items())
+    rows = len(omop_tables()[table]) + 1
+    assert [(p.table, p.row) for p in caught.value.problems] == [(table, rows)], caught.value.problems

@@ -9,6 +9,7 @@ from oligo_cohort.importers.common import add_days, to_int
 from oligo_cohort.importers.nkr.reader import NkrFile
 
 RESPONSE = {"CR": "CR", "PR": "PR", "SD": "SD", "PD": "PD", "NE": "NE", "MR": "SD"}  # minor response: SD in RECIST
+RESPONSE_PROBLEM = "not a tumour response code (CR, PR, SD, PD, MR, NE)"
 
 
 def add_drugs(nkr: NkrFile, record: dict, pid: str, tumour: dict, therapy: list[dict]) -> None:
@@ -71,12 +72,12 @@ def add_performance_status(nkr: NkrFile, record: dict, pid: str, tumour: dict, r
 
 
 def add_response(nkr: NkrFile, record: dict, pid: str, tumour: dict, rows: list[dict]) -> None:
-    value = nkr.get(record, "response")
-    if value is None:
+    if not nkr.has("response"):
         return
-    response = RESPONSE.get(value.strip().upper())
+    # A code the list does not hold is a problem, as every other coded item's is: dropping a mistyped PD would
+    # silently change who is eligible (progressive disease decides the screen). An empty cell is no response.
+    response = nkr.read(record, "response", None, lambda value: RESPONSE.get(value.strip().upper()), RESPONSE_PROBLEM)
     if response is None:
-        nkr.report.drop(nkr.table, "response_assessments", f"response code not CR/PR/SD/PD/MR/NE ({value})")
         return
     day, _ = nkr.dated(record, tumour["diagnosis_date"], "response_date", "response_interval")
     if day is None:

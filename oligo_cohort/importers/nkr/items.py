@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from oligo_cohort.column_names import HEADER_REPEATED, repeats_header
 from oligo_cohort.counts_in_words import names_of
 from oligo_cohort.errors import UsageError
 from oligo_cohort.problems import shortened
@@ -124,18 +125,21 @@ def _item_pairs_from_csv(file: Path, label: str) -> dict[str, str]:
     """`key,item` lines of an item map in CSV; every line that is not a key and a name, and every key given
     twice, is named by its line."""
     try:
-        read = read_delimited(file)
+        read = read_delimited(file, headed=False)  # the first line is a header only when it is `key,item`
     except UserFileProblem as exc:
         raise UsageError(f"{label}: {exc.reason}") from None
     lines = [(read.header_line, read.header), *((record.line, record.fields) for record in read.records)]
-    if [cell.strip().lower() for cell in read.header] == ["key", "item"]:
+    headed = [cell.strip().lower() for cell in read.header] == ["key", "item"]
+    if headed:
         lines = lines[1:]
     pairs: dict[str, str] = {}
     at: dict[str, int] = {}
     problems = []
     for line, fields in lines:
         cells = [cell.strip() for cell in fields]
-        if len(cells) != 2 or "\x00" in "".join(cells):
+        if headed and repeats_header(fields, read.header):
+            problems.append(f"line {line:,} {HEADER_REPEATED}")
+        elif len(cells) != 2 or "\x00" in "".join(cells):
             problems.append(f"line {line}: expected a key and an item name, found {shortened(','.join(cells))!r}")
         elif cells[0] in pairs:
             problems.append(f"line {line}: key {cells[0]!r} is given again (first on line {at[cells[0]]})")

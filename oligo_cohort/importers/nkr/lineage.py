@@ -72,7 +72,11 @@ def describe_lineage(nkr: NkrFile) -> None:
     s("performance_status", "score", f"{i('performance_status')} (9 unknown: dropped)")
     s("response_assessments", "patient_id", i("patient_id"))
     s("response_assessments", "assessment_date", f"incidence + {i('response_interval')} (or {i('response_date')})")
-    s("response_assessments", "response", f"{i('response')}: CR, PR, SD, PD, NE; MR (minor response) → SD")
+    s(
+        "response_assessments",
+        "response",
+        f"{i('response')}: CR, PR, SD, PD, NE; MR (minor response) → SD; other codes are problems",
+    )
     nkr.report.note(
         f"records of one tumour are merged: each tumour item comes from the first record giving it, the "
         f"diagnosis record ({i('episode')} {DIAGNOSIS_EPISODE}) before follow-up ones, then the earliest "

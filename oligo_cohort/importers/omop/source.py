@@ -11,15 +11,16 @@ vocabulary is never loaded into memory. The source is only read.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from oligo_cohort.column_names import HEADER_REPEATED, header_hint_sql, header_repeat_sql
 from oligo_cohort.database import connect
 from oligo_cohort.errors import UsageError
-from oligo_cohort.file_kinds import content_kind, file_kind, with_article
+from oligo_cohort.file_kinds import BINARY_FILE, NUL_FILE, SAMPLE_BYTES, content_kind, file_kind, with_article
 from oligo_cohort.importers.common import ROW, SourceProblems, names_unique, nul_bytes
 from oligo_cohort.sources.text_tables import nested_cells
 from oligo_cohort.sql_text import identifier, literal
@@ -92,25 +93,39 @@ class OmopSource:
         nul_bytes(table, frame, wanted, self.problems)
         return frame
 
-    def rejected_rows(self, table: str, rejects: str) -> list[tuple[int, str | None, str, str, str]]:
-        """Read every value of a CSV-backed table once; the rows DuckDB rejected (line, column, text, error, why).
+    def rejected_rows(
+        self, table: str, rejects: str, header: list[str]
+    ) -> tuple[list[tuple[int, str | None, str, str, str]], list[int]]:
+        """Read every value of a CSV-backed table once; the rows DuckDB rejected (line, column, text, error, why),
+        and the rows repeating the `header` (`column_names.repeats_header`: files joined end to end).
 
         Every column is read (hashed), since a scan reading fewer columns would not see their errors; the
-        import stops on any rejected row, so that no later read can drop a row unnoticed.
+        import stops on any rejected row, so that no later read can drop a row unnoticed. The same scan counts
+        the records that may repeat the header (`header_hint_sql`: next to nothing); only when there are some are
+        they compared field by field. A file DuckDB cannot read to the end raises duckdb.Error.
         """
+        view = identifier("src_" + table)
         columns = ", ".join(identifier(c) for c in self.columns[table])
-        try:
-            self.con.execute(f"SELECT count(*), bit_xor(hash({columns})) FROM {identifier('src_' + table)}").fetchall()
-            rows = self.con.execute(
-                f"SELECT DISTINCT line, column_name, csv_line, error_type, error_message, column_idx "
-                f"FROM {identifier(rejects)} ORDER BY line, column_idx"
-            ).fetchall()
-        except duckdb.Error as exc:
-            raise UsageError(f"{self.origins[table]} cannot be read ({str(exc).splitlines()[0]})") from None
-        return [
+        hint = header_hint_sql(self.columns[table], header)
+        _, _, hinted = self.con.execute(
+            f"SELECT count(*), bit_xor(hash({columns})), count(*) FILTER (WHERE {hint}) FROM {view}"
+        ).fetchall()[0]
+        repeated = []
+        if hinted:
+            repeat = header_repeat_sql(self.columns[table], header)
+            found = self.con.execute(
+                f"SELECT {identifier(ROW)} FROM {view} WHERE {hint} AND {repeat} ORDER BY 1 LIMIT {MAX_REJECTS}"
+            )
+            repeated = [int(row) for (row,) in found.fetchall()]
+        rows = self.con.execute(
+            f"SELECT DISTINCT line, column_name, csv_line, error_type, error_message, column_idx "
+            f"FROM {identifier(rejects)} ORDER BY line, column_idx"
+        ).fetchall()
+        rejected = [
             (int(line), None if c is None else str(c).lower(), str(t).rstrip("\r\n"), e, m)
             for line, c, t, e, m, _ in rows
         ]
+        return rejected, repeated
 
     def _rows(self, sql: str) -> list[tuple]:
         """The rows of a query on the source; a source DuckDB cannot read to the end (a damaged file) is refused."""
@@ -284,11 +299,17 @@ def _open_csv(source: OmopSource, table: str, file: Path, problems: SourceProble
         head = _text_head(file)
     except UserFileProblem as exc:
         raise UsageError(f"{file}: {exc.reason}") from None
+    # Blank lines before the header are no header (DuckDB would take the first line for it, and read the header
+    # as a record): skipped, as every user file's are; rows are still counted from the header.
+    lines = head.split(b"\n")
+    blank = next(k for k, line in enumerate(lines) if line.removeprefix(b"\xef\xbb\xbf").strip())
+    head = b"\n".join(lines[blank:])
     delimiter = _sniff_delimiter(head)
     header, first_row = _first_records(head, delimiter)
     names = [n.replace("\ufeff", "").strip().lower() or f"column{i}" for i, n in enumerate(header, start=1)]
     if first_row is not None and len(first_row) == len(names) + 1 and not first_row[-1].strip():
         names.append("_trailing_delimiter")  # every row ends with a delimiter: an empty last field
+        header = [*header, ""]
     if not names_unique(table, names, problems):
         return
     for encoding in ("utf-8", "latin-1"):
@@ -299,10 +320,14 @@ def _open_csv(source: OmopSource, table: str, file: Path, problems: SourceProble
             f"read_csv({literal(str(file))}, columns = {columns}, auto_detect = false, header = true, "
             f"delim = {literal(delimiter)}, quote = {quote}, escape = {quote}, encoding = {literal(encoding)}, "
             f"store_rejects = true, rejects_table = {literal(rejects)}, rejects_scan = {literal(rejects + '_scan')}, "
-            f"rejects_limit = {MAX_REJECTS})"
+            f"rejects_limit = {MAX_REJECTS}{f', skip = {blank}' if blank else ''})"
         )
         _create_view(source, table, reader, str(file), problems)
-        rows = source.rejected_rows(table, rejects)
+        try:
+            rows, repeated = source.rejected_rows(table, rejects, header)
+        except duckdb.Error as exc:  # DuckDB's words name no line: lines ending unlike the first are named
+            why = _unreadable(file, encoding) or f"cannot be read ({str(exc).splitlines()[0]})"
+            raise UsageError(f"{file}: {why}") from None
         if not any(error == "INVALID ENCODING" for *_, error, _ in rows):
             break
         source.notes.append(f"{file.name} is not UTF-8: read as Latin-1 (save it as UTF-8 to be sure)")
@@ -310,7 +335,11 @@ def _open_csv(source: OmopSource, table: str, file: Path, problems: SourceProble
     for line, column, text, error, message in rows:
         if line not in reported:  # DuckDB lists a short row once per missing column: the first says it
             reported.add(line)
-            problems.add(table, column, line - 1, text, REJECTED.get(error, "the row cannot be read") + f" ({message})")
+            problems.add(
+                table, column, line - 1 - blank, text, REJECTED.get(error, "the row cannot be read") + f" ({message})"
+            )
+    for row in repeated:  # two exports joined end to end: the second one's header is no record
+        problems.add(table, None, row, None, HEADER_REPEATED)
 
 
 _HEAD_BYTES = 1 << 20  # read to find the header line
@@ -335,9 +364,9 @@ def _text_head(file: Path) -> bytes:
     if not file.name.lower().endswith(".gz"):
         head = file_bytes(file, text=True, size=_HEAD_BYTES)
     else:
-        kind = content_kind(file_bytes(file, size=16))
+        kind = content_kind(file_bytes(file, size=SAMPLE_BYTES))
         if kind != "gzip archive":
-            what = "" if kind in ("text file", "binary file") else f"{with_article(kind)}, "
+            what = "" if kind in ("text file", NUL_FILE, BINARY_FILE) else f"{with_article(kind)}, "
             raise UserFileProblem(f"{what}not a gzip archive: pack the table with gzip, or name it .csv")
         try:
             with gzip.open(file, "rb") as handle:
@@ -345,12 +374,62 @@ def _text_head(file: Path) -> bytes:
         except (OSError, EOFError, zlib.error) as exc:
             raise UserFileProblem(f"not a whole gzip archive ({exc}): the file is damaged or cut short") from None
         inner = content_kind(head)
-        if inner not in ("text file", "empty file", "binary file"):
+        if inner not in ("text file", "empty file", NUL_FILE):
             raise UserFileProblem(f"{with_article(inner)} packed in gzip, not a text file: save it as CSV (UTF-8)")
-    if not head.strip():
+    if not head.removeprefix(b"\xef\xbb\xbf").strip():  # a byte-order mark alone is no header either
         raise UserFileProblem("the file is empty (not even a header line)")
     decode_text(head.split(b"\n", 1)[0] + b"\n", latin1=True)  # UTF-16, with or without its mark, is refused
     return head
+
+
+LINE_ENDS = {b"\r\n": "CR LF", b"\n": "LF", b"\r": "CR"}
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+_NOT_LATIN1 = re.compile(rb"[\x80-\x9f]")  # bytes DuckDB's Latin-1 has no character for (Windows-1252 has most)
+
+
+def _unreadable(file: Path, encoding: str) -> str | None:
+    """Why DuckDB cannot read a CSV table, in words naming the line, when it is one of these (None otherwise):
+    lines that stop ending as the first one does (CR LF, LF or CR alone: DuckDB reads lines that end alike only,
+    so two exports joined end to end, one from Windows, or a carriage return alone inside a value, stop it); read
+    as Latin-1, a byte 0x80-0x9F (Windows-1252's curly quotes, dashes, ellipsis and euro sign)."""
+    first = None
+    for line, end in _line_ends(file):
+        if end is None:
+            break
+        if first is None:
+            first = end
+        elif end != first:
+            return (
+                f"line {line:,} ends with {LINE_ENDS[end]} where line 1 ends with {LINE_ENDS[first]} (files joined "
+                "together, or a line break inside a value?): save it as CSV with one kind of line end"
+            )
+    if encoding == "latin-1":
+        for line, byte in _line_ends(file, _NOT_LATIN1):
+            if byte is not None:
+                return f"line {line:,} holds the byte 0x{byte[0]:02x}, which is not Latin-1: save it as CSV (UTF-8)"
+    return None
+
+
+def _line_ends(file: Path, wanted: re.Pattern[bytes] | None = None) -> Iterator[tuple[int, bytes | None]]:
+    """Each line end of a CSV table (plain or packed in gzip), with the number of the line it ends; with `wanted`,
+    instead the first match of `wanted` (once, then None) with the number of the line it is on."""
+    import gzip
+
+    line = 1
+    with (gzip.open if file.name.lower().endswith(".gz") else open)(file, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            if chunk.endswith(b"\r"):
+                chunk += handle.read(1)  # a CR LF split between two reads is one line end
+            found = wanted.search(chunk) if wanted is not None else None
+            ends = _LINE_END.finditer(chunk, 0, found.start() if found else len(chunk))
+            for end in ends:
+                if wanted is None:
+                    yield line, end[0]
+                line += 1
+            if found:
+                yield line, found[0]
+                return
+    yield line, None
 
 
 def _sniff_delimiter(head: bytes) -> str:
@@ -371,7 +450,10 @@ def _first_records(head: bytes, delimiter: str) -> tuple[list[str], list[str] | 
     lines = head.split(b"\n", 2)[:2]
     text = b"\n".join(lines).removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting) if r]
+    try:
+        records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting) if r]
+    except csv.Error:  # a carriage return alone inside a line: reading the table names the line
+        records = [line.rstrip("\r").split(delimiter) for line in text.split("\n") if line]
     return (records[0] if records else []), (records[1] if len(records) > 1 else None)
 
 
