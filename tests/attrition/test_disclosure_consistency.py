@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from oligo_cohort.attrition.comparison import (
@@ -191,6 +191,7 @@ def _overall(views) -> dict[str, float]:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n=st.integers(20, 400), by=st.sampled_from(["site", "year"]))
+@example(seed=1, n=20, by="year")  # every year's patients shown as 0: no table at all
 def test_a_breakdown_whose_rows_do_not_sum_to_the_total_says_why(seed, n, by):
     """Whichever column's sum differs from the overall count (screened, excluded, either bound), the caption says that
     each group is controlled on its own; when none differs it says nothing of it."""
@@ -201,9 +202,12 @@ def test_a_breakdown_whose_rows_do_not_sum_to_the_total_says_why(seed, n, by):
 
     views = controlled(compute_views(generated_units(n, seed, 3, 0.1, 0.1), Options(by=(by,))))
     summary = group_summary(views, by)
+    html = "".join(breakdown_section(SimpleNamespace(patients=views)))
+    if summary.empty:  # every group shown as 0 is left out (A21): no table, so no sum to explain
+        assert html == ""
+        return
     sums = summary.iloc[-1]
     differs = [c for c, value in _overall(views).items() if int(sums[c]) != int(value)]
-    html = "".join(breakdown_section(SimpleNamespace(patients=views)))
     assert ("disclosure-controlled on its own" in html) == bool(differs), differs
 
 

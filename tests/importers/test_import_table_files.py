@@ -113,7 +113,7 @@ def test_a_gz_table_that_is_not_a_whole_gzip_archive_is_named(table, content) ->
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(table=st.sampled_from(["person", "drug_exposure", "condition_occurrence"]), tabs=st.integers(1, 3))
 def test_a_table_whose_column_names_carry_tabs_is_read_as_the_commas_split_it(table, tabs):
     """A header copied from a spreadsheet (`person_id\\t,year_of_birth\\t,...`) holds more tabs than commas: the
@@ -221,7 +221,7 @@ def test_any_bytes_as_a_table_are_answered_in_the_tools_own_words(table, content
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@settings(DRAWN, max_examples=15)
+@settings(DRAWN, max_examples=8)
 @given(
     table=st.sampled_from(TABLES),
     ends=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=2, max_size=6).filter(lambda e: len(set(e)) > 1),
@@ -271,7 +271,7 @@ def test_a_windows_1252_character_in_a_latin1_table_is_named_by_its_line(table, 
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@settings(DRAWN, max_examples=10)
+@settings(DRAWN, max_examples=5)
 @given(table=st.sampled_from(TABLES), blank=st.lists(st.sampled_from(["", " ", "\t"]), min_size=1, max_size=3))
 def test_blank_lines_before_the_header_are_skipped_as_every_user_files_are(table, blank) -> None:
     """DuckDB takes a table's first line for its header, a blank one too, and then read the header as a record:
