@@ -7,7 +7,7 @@ name (and its option) in front, in its own form of message. The rules:
 - **what the path is**: a folder, a named pipe (FIFO), a socket or device, a broken link or a link loop is named
   as such (`oligo_cohort.file_kinds`), never opened: opening a FIFO would wait for a writer forever;
 - **text**: UTF-8, a byte-order mark dropped; UTF-16 (Excel's "Unicode text") is refused by its mark, or, without
-  one, by the NUL bytes of its first line; a reader that allows it reads other bytes as Latin-1 (Windows exports),
+  one, by the NUL bytes of its first line; a reader that allows it reads other bytes as Windows-1252 (Windows exports; Latin-1 where that fails),
   with a note saying so, any other reader names the line of the first byte that is not UTF-8; a workbook, Parquet
   file, PDF or archive (by its signature) and binary data (`file_kinds.content_kind`: random or damaged bytes) are
   refused as not a text file;
@@ -75,8 +75,24 @@ class Text:
     note: str | None = None
 
 
+def decode_not_utf8(raw: bytes) -> tuple[str, str]:
+    """Bytes that are not UTF-8, as text, and the name of the encoding they were read in: Windows-1252, else Latin-1.
+
+    Every reader that allows text other than UTF-8 (the extract's CSV files and Parquet text, answer files, an
+    importer's flat files) reads it so. A Windows export in Western Europe is Windows-1252: Latin-1 but for the
+    bytes 0x80-0x9F, which are control characters in Latin-1, found in no text, and in Windows-1252 the curly
+    quotes, dashes, ellipsis and euro sign an export holds (web browsers read a file labelled Latin-1 so). A file
+    holding one of the five bytes Windows-1252 leaves undefined is read as Latin-1, which decodes every byte.
+    """
+    try:
+        return raw.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "Latin-1"
+
+
 def decode_text(raw: bytes, *, latin1: bool) -> Text:
-    """UTF-8 text (a byte-order mark dropped); with `latin1`, other bytes are read as Latin-1, with a note."""
+    """UTF-8 text (a byte-order mark dropped); with `latin1`, other bytes are read as Windows-1252 (else Latin-1,
+    `decode_not_utf8`), with a note."""
     if raw.startswith(_UTF16_MARKS):
         raise UserFileProblem("UTF-16 text (Excel's 'Unicode text'): save it as UTF-8", line=1)
     first_line = raw.split(b"\n", 1)[0]
@@ -91,8 +107,8 @@ def decode_text(raw: bytes, *, latin1: bool) -> Text:
         line = raw[: exc.start].count(b"\n") + 1
         if not latin1:
             raise UserFileProblem(f"line {line} is not UTF-8 text; save the file as UTF-8", line=line) from None
-        # Windows exports are often Latin-1 (cp1252); every byte decodes in Latin-1.
-        return Text(raw.decode("latin-1"), note=f"not UTF-8 (first on line {line}): read as Latin-1")
+        text, encoding = decode_not_utf8(raw)
+        return Text(text, note=f"not UTF-8 (first on line {line}): read as {encoding}")
 
 
 @dataclass(frozen=True)

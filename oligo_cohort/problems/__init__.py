@@ -121,7 +121,7 @@ FINDING_KINDS: dict[str, FindingKind] = {
             "after_cutoff_record", INFORMATION, r"dated after the cut-off", "records dated after the cut-off: ignored"
         ),
         FindingKind("after_cutoff_date", INFORMATION, r"after the cut-off", "dates after the cut-off: read as missing"),
-        FindingKind("not_utf8", INFORMATION, r"not UTF-8", "text that is not UTF-8, read as Latin-1"),
+        FindingKind("not_utf8", INFORMATION, r"not UTF-8", "text that is not UTF-8, read as Windows-1252 (Latin-1)"),
         FindingKind("delimiter", INFORMATION, r"read with .* as the delimiter", "files with another delimiter"),
         FindingKind(
             "not_a_table", INFORMATION, r"(file is )?not a table of the model", "files that are not tables: ignored"

@@ -1,4 +1,4 @@
-"""A CSV file read as text: UTF-8 or Latin-1, the delimiter found from the header, ragged records refused."""
+"""A CSV file read as text: UTF-8 or Windows-1252, the delimiter found from the header, ragged records refused."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from oligo_cohort.column_names import HEADER_REPEATED, header_rows
 from oligo_cohort.counts_in_words import counted
 from oligo_cohort.file_kinds import UnreadableError, read_regular
 from oligo_cohort.sources.text_tables import ROW, as_text_table, check_unique
-from oligo_cohort.user_files import SNIFFED_RECORDS, delimiter_of, leading_lines
+from oligo_cohort.user_files import SNIFFED_RECORDS, decode_not_utf8, delimiter_of, leading_lines
 
 # A cell may be long (free text, a long id): the csv module's 128 KiB field limit must not refuse it.
 csv.field_size_limit(2**31 - 1)
@@ -47,7 +47,7 @@ def written_as_read(table: pl.DataFrame) -> bool:
 
 
 def read_csv_file(file: Path, notes: list[str]) -> pl.DataFrame:
-    """Read a CSV file as text; a non-UTF-8 (Latin-1) file or a `;`/tab delimiter is read, with a note.
+    """Read a CSV file as text; a file not in UTF-8 (Windows-1252) or with a `;`/tab delimiter is read, with a note.
 
     The contract holds to the letter: a header naming a column twice, or a record with fewer or more fields than
     the header, makes the file unreadable (blank lines are not records); so does a record repeating the header
@@ -64,10 +64,10 @@ def read_csv_file(file: Path, notes: list[str]) -> pl.DataFrame:
         text = raw.decode("utf-8")
         content = io.BytesIO(raw)
     except UnicodeDecodeError as exc:
-        # Registry exports from Windows systems are often Latin-1/cp1252; every byte decodes in Latin-1.
-        text = raw.decode("latin-1")
+        # Registry exports from Windows systems are Windows-1252 (`decode_not_utf8`).
+        text, encoding = decode_not_utf8(raw)
         content = io.BytesIO(text.encode("utf-8"))
-        notes.append(f"not UTF-8 (first bad byte at offset {exc.start}): read as Latin-1; save as UTF-8 to be sure")
+        notes.append(f"not UTF-8 (first bad byte at offset {exc.start}): read as {encoding}; save as UTF-8 to be sure")
     if "\r" in text and "\n" not in text:
         # Excel's "CSV (Macintosh)" ends its lines with a carriage return alone; with no line feed anywhere in the
         # file, every carriage return is a line end.

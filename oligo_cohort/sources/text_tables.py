@@ -18,6 +18,7 @@ import polars as pl
 from oligo_cohort.column_names import model_name
 from oligo_cohort.file_kinds import UnreadableError
 from oligo_cohort.problems import Problem
+from oligo_cohort.user_files import decode_not_utf8
 
 if TYPE_CHECKING:
     import pyarrow as pa  # imported only by the readers that hand their values over as Arrow (`column_as_text`)
@@ -142,8 +143,8 @@ def as_text_table(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def column_as_text(values: pa.Array) -> tuple[pa.Array, tuple[int, str, str] | None]:
-    """A column's values (pyarrow) as text; text or bytes that are not UTF-8 decode as Latin-1, as a CSV file's
-    would, the first such value noted (row, value, what)."""
+    """A column's values (pyarrow) as text; text or bytes that are not UTF-8 decode as Windows-1252 (else Latin-1:
+    `user_files.decode_not_utf8`), as a CSV file's would, the first such value noted (row, value, what)."""
     import pyarrow as pa
 
     kind = values.type
@@ -166,8 +167,9 @@ def column_as_text(values: pa.Array) -> tuple[pa.Array, tuple[int, str, str] | N
         try:
             texts.append(value.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            texts.append(value.decode("latin-1"))
+            text, encoding = decode_not_utf8(value)
+            texts.append(text)
             if note is None:
-                what = f"not UTF-8 (first bad byte at offset {exc.start}): read as Latin-1; write text as UTF-8"
+                what = f"not UTF-8 (first bad byte at offset {exc.start}): read as {encoding}; write text as UTF-8"
                 note = (row, texts[-1], what)
     return pa.array(texts, pa.string()), note

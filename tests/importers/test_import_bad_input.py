@@ -229,12 +229,12 @@ def test_nkr_a_column_named_twice_is_named(tmp_path: Path, duplicate: str) -> No
     assert nkr_problems(path) == ["nkr.csv.morf: named twice in the header (columns 9 and 10)"]
 
 
-def test_nkr_latin1_is_read_as_latin1_with_a_note(tmp_path: Path) -> None:
+def test_nkr_latin1_is_read_as_windows_1252_with_a_note(tmp_path: Path) -> None:
     path = tmp_path / "nkr.csv"
     path.write_bytes(nkr_text(rows=with_cell("ziekenhuis", "Zoë", row=0)).encode("latin-1"))
     result = import_nkr(path)
     assert result.tables["patients"].set_index("patient_id").loc["101", "site_id"] == "Zoë"
-    assert any("not UTF-8" in note and "Latin-1" in note for note in result.report.notes)
+    assert any("not UTF-8" in note and "Windows-1252" in note for note in result.report.notes)
 
 
 def test_nkr_a_nul_byte_is_named(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ def nkr_import(source: Path, out: Path, *options: str) -> list[str]:
 EXPECTED = {
     "utf-16": (2, "nkr.csv: UTF-16 text"),
     "utf-16 without its mark": (2, "nkr.csv: line 1 holds NUL bytes"),
-    "latin-1 byte": (0, None),  # read as Latin-1, with a note in the mapping report
+    "latin-1 byte": (0, None),  # read as Windows-1252, with a note in the mapping report
     "nul byte in a cell": (2, r"nkr.csv.leeft row 1: value '5\\\\x005': holds a NUL byte"),
     "quote left open": (2, "nkr.csv: a quote opened on line 2 is not closed"),
     "empty": (2, "nkr.csv: the file is empty"),
@@ -64,7 +64,7 @@ def test_a_damaged_nkr_file_is_refused_naming_file_column_row_and_value(tmp_path
         assert re.search(pattern, said.err), (pattern, said.err)
         assert len(said.err) < 3000
     if damage == "latin-1 byte":
-        assert "nkr.csv is not UTF-8 (first on line 2): read as Latin-1" in (out / "mapping_report.md").read_text()
+        assert "nkr.csv is not UTF-8 (first on line 2): read as Windows-1252" in (out / "mapping_report.md").read_text()
 
 
 def _nkr_with_side_folder(tmp_path: Path) -> tuple[Path, Path]:

@@ -309,7 +309,7 @@ def test_a_parquet_file_damaged_in_its_pages_is_fatal_or_read_never_a_crash(tmp_
         assert not unreadable or unreadable[0].message.startswith("the file cannot be read as Parquet (")
 
 
-def test_parquet_text_that_is_not_utf8_is_read_as_latin1_with_a_finding_like_csv(tmp_path):
+def test_parquet_text_that_is_not_utf8_is_read_as_windows_1252_with_a_finding_like_csv(tmp_path):
     patients = demo_arrow("patients")
     sites = [s.encode() for s in patients.column("site_id").to_pylist()]
     sites[2] = b"Sint-Jos\xe9"  # Latin-1, not UTF-8: written unchecked, as a careless exporter would
@@ -317,7 +317,7 @@ def test_parquet_text_that_is_not_utf8_is_read_as_latin1_with_a_finding_like_csv
     loaded = load_extract(parquet_demo(tmp_path / "e", patients=patients))
     [note] = [f for f in loaded.findings if f.table == "patients"]
     assert (note.column, note.row, note.value) == ("site_id", 3, "Sint-Jos\xe9")
-    assert note.message.startswith("not UTF-8 (first bad byte at offset 8): read as Latin-1")
+    assert note.message.startswith("not UTF-8 (first bad byte at offset 8): read as Windows-1252")
     assert "Sint-Jos\xe9" in [r[0] for r in loaded.con.execute("SELECT site_id FROM patients").fetchall()]
 
 

@@ -88,11 +88,13 @@ def test_a_damaged_file_is_refused_naming_the_line(tmp_path, content, reason, li
     assert reason in problem.reason and problem.line == line
 
 
-def test_latin1_is_read_where_allowed_with_a_note_naming_the_line(tmp_path):
+def test_windows_1252_is_read_where_allowed_with_a_note_naming_the_line(tmp_path):
     path = tmp_path / "file.csv"
     path.write_bytes(b"a;b\n1;2\n3;Zo\xeb\n")
     read = read_delimited(path, latin1=True)
-    assert read.records[-1].fields == ["3", "Zoë"] and read.notes == ["not UTF-8 (first on line 3): read as Latin-1"]
+    assert read.records[-1].fields == ["3", "Zoë"] and read.notes == [
+        "not UTF-8 (first on line 3): read as Windows-1252"
+    ]
     assert decode_text(b"\xef\xbb\xbfa", latin1=False).text == "a"
 
 

@@ -1,0 +1,83 @@
+"""Text that is not UTF-8 is read as a Windows export writes it: Windows-1252, else Latin-1, by every reader.
+
+Windows-1252 is Latin-1 but for the bytes 0x80-0x9F: control characters in Latin-1, and in Windows-1252 the curly
+quotes, dashes, ellipsis and euro sign a Western European export holds. Read as Latin-1, `’` came out as the
+control character U+0092. Each reader that allows text other than UTF-8 (the extract's CSV files, Parquet text,
+a user's delimited files) reads it through `user_files.decode_not_utf8`; generated values check all three.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oligo_cohort.sources.csv_files import read_csv_file
+from oligo_cohort.sources.text_tables import ROW, column_as_text
+from oligo_cohort.user_files import read_delimited
+
+WINDOWS_ONLY = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"  # the characters Windows-1252 has where Latin-1 has controls
+LATIN = "éëïöüÀÉßøåñ°±²µ·¼½¾"
+UNDEFINED = (0x81, 0x8D, 0x8F, 0x90, 0x9D)  # bytes Windows-1252 leaves undefined
+
+
+def _not_utf8(text: str) -> bool:
+    try:
+        text.encode("cp1252").decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+# Values as an export holds them: words of ASCII letters, each with a character of Latin-1 or of Windows-1252's own
+# in it or at its end (`Zoë’s`, `€ 12`, `Saint–Éloi`). Bytes that are mostly above ASCII are binary data, not text
+# (`file_kinds.content_kind`), so a value is no run of such characters alone.
+_words = st.tuples(
+    st.text(alphabet=string.ascii_letters, min_size=1, max_size=8),
+    st.sampled_from(WINDOWS_ONLY + LATIN),
+    st.text(alphabet=string.ascii_letters + string.digits, max_size=8),
+).map("".join)
+values = (
+    st.lists(_words, min_size=1, max_size=4)
+    .map(" ".join)
+    .filter(lambda text: any(c in WINDOWS_ONLY for c in text) and _not_utf8(text))
+)
+
+
+def _read_by_each_reader(folder: Path, raw: bytes) -> dict[str, tuple[str, str]]:
+    """The value `raw` read by each reader, with the note it gave: the extract's CSV reader, Parquet text and a
+    user's delimited file."""
+    csv_file = folder / "patients.csv"
+    csv_file.write_bytes(b"patient_id,site_id\nP1," + raw + b"\n")
+    notes: list[str] = []
+    frame = read_csv_file(csv_file, notes)
+    read = {"extract CSV": (frame.filter(frame[ROW] == 1)["site_id"].item(), notes[0])}
+    text, note = column_as_text(pa.array([b"P0", raw], pa.binary()))
+    assert note is not None and note[0] == 2
+    read["Parquet text"] = (text[1].as_py(), note[2])
+    user_file = folder / "sites.csv"
+    user_file.write_bytes(b"site_id,name\nS1," + raw + b"\n")
+    delimited = read_delimited(user_file, latin1=True)
+    read["user file"] = (delimited.records[0].fields[1], delimited.notes[0])
+    return read
+
+
+@settings(max_examples=30, deadline=None)
+@given(value=values)
+def test_a_windows_export_reads_as_written_by_every_reader(tmp_path_factory, value):
+    read = _read_by_each_reader(tmp_path_factory.mktemp("w"), value.encode("cp1252"))
+    for reader, (text, note) in read.items():
+        assert text == value, reader
+        assert "read as Windows-1252" in note, (reader, note)
+
+
+@pytest.mark.parametrize("byte", UNDEFINED)
+def test_a_byte_windows_1252_leaves_undefined_reads_the_value_as_latin1(tmp_path, byte):
+    raw = "Zo’".encode("cp1252") + bytes([byte])  # 0x92 opens no UTF-8 character: the bytes are not UTF-8
+    for reader, (text, note) in _read_by_each_reader(tmp_path, raw).items():
+        assert text == raw.decode("latin-1"), reader  # every byte kept, as Latin-1 has a character for each
+        assert "read as Latin-1" in note, (reader, note)
