@@ -23,21 +23,11 @@ from oligo_cohort.importers import import_nkr, import_omop
 from oligo_cohort.problems import Problem
 from tests.importers.test_import_nkr import HEADER, ROWS
 from tests.importers.test_import_omop import omop_tables, write_folder
+from tests.loading.test_joined_files import header_again
 from tests.safety.damaged_inputs import answered
 
 TABLES = sorted(omop_tables())
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@st.composite
-def header_again(draw, names: list[str], delimiter: str) -> str:
-    """A header line as another export writes the same names: letter case, spaces, quotes, a byte-order mark."""
-    written = []
-    for name in names:
-        name = draw(st.sampled_from([name, name.upper(), name.title()]))
-        name = draw(st.sampled_from(["", " ", "  "])) + name + draw(st.sampled_from(["", " "]))
-        written.append(f'"{name}"' if draw(st.booleans()) else name)
-    return draw(st.sampled_from(["", "\ufeff"])) + delimiter.join(written)
 
 
 def joined(first: str, again: list[str], rows_again: bool) -> tuple[str, list[int]]:
