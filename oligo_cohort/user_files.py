@@ -7,10 +7,10 @@ name (and its option) in front, in its own form of message. The rules:
 - **what the path is**: a folder, a named pipe (FIFO), a socket or device, a broken link or a link loop is named
   as such (`oligo_cohort.file_kinds`), never opened: opening a FIFO would wait for a writer forever;
 - **text**: UTF-8, a byte-order mark dropped; UTF-16 (Excel's "Unicode text") is refused by its mark, or, without
-  one, by the NUL bytes of its first line; a reader that allows it reads other bytes as Windows-1252 (Windows exports; Latin-1 where that fails),
-  with a note saying so, any other reader names the line of the first byte that is not UTF-8; a workbook, Parquet
-  file, PDF or archive (by its signature) and binary data (`file_kinds.content_kind`: random or damaged bytes) are
-  refused as not a text file;
+  one, by the NUL bytes of its first line; a reader that allows it reads other bytes as Windows-1252 (Windows
+  exports; Latin-1 where a byte has no Windows-1252 character: `decode_not_utf8`), with a note saying so, any other
+  reader names the line of the first byte that is not UTF-8; a workbook, Parquet file, PDF or archive (by its
+  signature) and binary data (`file_kinds.content_kind`: random or damaged bytes) are refused as not a text file;
 - **records** (`read_delimited`): the delimiter the header line uses most of those allowed (a comma on a tie);
   a quote opened and not closed is refused naming the line it opens on (Python's csv module would otherwise
   read the rest of the file into one cell, and rows would silently go missing); blank lines are not records,
