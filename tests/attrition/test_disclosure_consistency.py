@@ -253,7 +253,7 @@ def _derived_beside_zero(views) -> list[str]:
     return sorted(c for c, n in fail.items() if n == 0 and (c in in_combinations or shapley[c] > 0))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mix=outcome_mixes)
 def test_a_derived_count_beside_a_criterion_shown_as_0_is_explained_where_they_meet(mix):
     """A23: a combination or Shapley value of 5 can sit beside a criterion's fail count shown as 0 (1 to 7 in

@@ -205,7 +205,7 @@ def test_binary_data_as_the_nkr_file_is_refused_in_the_same_words(content) -> No
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@settings(DRAWN, max_examples=60)
+@settings(DRAWN, max_examples=30)
 @given(table=st.sampled_from(TABLES), content=st.binary(min_size=1, max_size=300).filter(_plain))
 def test_any_bytes_as_a_table_are_answered_in_the_tools_own_words(table, content) -> None:
     """Whatever the bytes (no NUL, no signature): an import, or a refusal in the tool's words naming the file (for
