@@ -153,20 +153,31 @@ def delimiter_of(header: str, delimiters: Sequence[str] = DELIMITERS, *, followi
 
     Given the lines `following` the header (the first few records), the most frequent delimiter that splits each
     of them into as many fields as the header is chosen: a header whose names carry tabs (`"patient_id\t,code\t"`,
-    as copied from a spreadsheet) holds more tabs than commas, yet its records are split by the commas.
+    as copied from a spreadsheet) holds more tabs than commas, yet its records are split by the commas. The lines
+    are read as CSV records, so a quoted value holding a line break is one field; the last record is not compared
+    when there are others, as it may run on past the lines given.
     """
     ranked = sorted(delimiters, key=lambda d: (header.count(d), d == ","), reverse=True)
-    records = [line for line in following if line.strip()]
-    if records:
+    if any(line.strip() for line in following):
         for delimiter in ranked:
-            width = _width(header, delimiter)
-            if (
-                header.count(delimiter)
-                and width is not None
-                and all(_width(line, delimiter) == width for line in records)
-            ):
+            if header.count(delimiter) and _splits_alike(header, following, delimiter):
                 return delimiter
     return ranked[0]
+
+
+def _splits_alike(header: str, following: Sequence[str], delimiter: str) -> bool:
+    """Whether `delimiter` splits the records of the lines `following` into as many fields as the header."""
+    width = _width(header, delimiter)
+    if width is None:
+        return False
+    try:
+        records = list(csv.reader(io.StringIO("\n".join(following), newline=""), delimiter=delimiter))
+    except csv.Error:  # a carriage return alone inside a line: not this delimiter's to judge
+        return False
+    records = [r for r in records if r and not (len(r) == 1 and not r[0].strip())]  # blank lines are no records
+    if len(records) > 1:
+        records = records[:-1]
+    return bool(records) and all(len(record) == width for record in records)
 
 
 def leading_lines(text: str, count: int) -> list[str]:

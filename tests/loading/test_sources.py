@@ -10,7 +10,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from oligo_cohort.database import close, connect
@@ -165,27 +165,32 @@ PADDING = st.text(alphabet=" \t", max_size=3)
     delimiter=st.sampled_from([",", ";", "\t"]),
     padding=st.lists(st.tuples(PADDING, PADDING), min_size=4, max_size=4),
     records=st.integers(1, 7),
+    broken=st.integers(0, 7),
 )
+@example(delimiter=",", padding=[("", "\t\t")] * 4, records=3, broken=0)  # more tabs than commas, a value on two lines
 def test_a_header_whose_names_carry_tabs_or_spaces_is_split_as_its_records_are(
-    tmp_path_factory, delimiter, padding, records
+    tmp_path_factory, delimiter, padding, records, broken
 ):
     """Column names padded with spaces and tabs (as copied from a spreadsheet: `"  PATIENT_ID\t,  STUDY_ID\t"`)
     may hold more tabs than the file has delimiters: the delimiter is the one that splits the records as it splits
     the header, and every value reads as written. A header of padded names alone split one way and its records
-    another used to be refused as ragged."""
+    another used to be refused as ragged. The records are read as CSV records: a quoted value holding a line break
+    (record `broken`, when there is one) is one field, not two lines that split unlike the header."""
     names = ["study_id", "patient_id", "study_date", "modality"]
     if delimiter == "\t":  # a tab inside a name would be a delimiter: such a file pads with spaces
         padding = [(before.replace("\t", " "), after.replace("\t", " ")) for before, after in padding]
     header = delimiter.join(
         f"{before}{name.upper()}{after}" for name, (before, after) in zip(names, padding, strict=True)
     )
-    rows = [delimiter.join([f"S{k}", "007", f"2020-01-{k + 1:02d}", "CT"]) for k in range(records)]
+    modality = ["C\nT" if k == broken else "CT" for k in range(records)]
+    quoted = ['"C\nT"' if value == "C\nT" else value for value in modality]
+    rows = [delimiter.join([f"S{k}", "007", f"2020-01-{k + 1:02d}", quoted[k]]) for k in range(records)]
     folder = write_extract(tmp_path_factory.mktemp("e"), VALID)
     (folder / "imaging.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     imaging = read_source(folder).tables["imaging"]
     assert imaging.columns == names
     assert imaging.data.get_column("study_id").to_list() == [f"S{k}" for k in range(records)]
-    assert imaging.data.get_column("modality").to_list() == ["CT"] * records
+    assert imaging.data.get_column("modality").to_list() == modality
 
 
 @pytest.mark.parametrize("line_end", ["\r\n", "\r"], ids=["Windows", "classic Mac"])
