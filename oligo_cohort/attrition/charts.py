@@ -230,7 +230,8 @@ def upset_figure(
         totals.barh(range(len(members)), sizes, color=DARK, height=0.6)
         # Each total is written at its bar's end: no tick labels that could run into each other at any count.
         for row, size in enumerate(sizes):
-            totals.annotate(_total_text(size, controlled), (size, row), xytext=(-2, 0), textcoords="offset points", ha="right",
+            label = _total_text(size, controlled)
+            totals.annotate(label, (size, row), xytext=(-2, 0), textcoords="offset points", ha="right",
                             va="center", fontsize=6.5, annotation_clip=False)  # fmt: skip
         totals.set_xlim(max(sizes.max(), 1) * 1.45, 0)
         totals.set_xlabel(f"{unit.capitalize()} failing\n(any combination)", fontsize=7.5)
