@@ -136,7 +136,7 @@ def _assert_same(first: dict[str, object], second: dict[str, object], what: str)
             assert value == second[name], f"{name} differs ({what})"
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(PATIENT, min_size=1, max_size=7))
 def test_a_site_with_0_to_7_patients_looks_the_same_whatever_their_number_and_answers(small):
     """0, 1, 2 … 7 eligible or unknown patients at a site, with any answers: one and the same forecast."""
@@ -199,7 +199,7 @@ def rounded_twins(draw):
     return base, base + added
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(rounded_twins())
 def test_a_rounded_site_count_cannot_be_recovered_from_any_other_figure(twins):
     """Two sites whose counts round alike (23 and 24 patients, both shown as 25): one and the same forecast."""

@@ -51,7 +51,7 @@ def _site_rows(units: pd.DataFrame) -> dict[str, object]:
     }
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     k=st.integers(1, 7),
     seed=st.integers(0, 10_000),

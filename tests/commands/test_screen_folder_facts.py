@@ -86,7 +86,7 @@ def a_value_it_can_hold(data, file: str, column: str, rows: list[list[str]], row
     return data.draw(st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=8))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_cell_edited_to_a_value_it_can_hold_is_refused_exactly_when_the_folder_contradicts_itself(
     scratch, screens, data

@@ -138,7 +138,7 @@ def imported(folder: Path, tables: dict[str, pd.DataFrame], orders: dict[str, li
     return written_files(folder, leave_out=() if report else (REPORT_CSV, REPORT_MD))
 
 
-@settings(max_examples=20, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables=omop_sources(), data=st.data())
 def test_every_order_of_the_rows_imports_the_same(tables: dict[str, pd.DataFrame], data) -> None:
     as_drawn = {name: list(range(len(frame))) for name, frame in tables.items()}
@@ -148,7 +148,7 @@ def test_every_order_of_the_rows_imports_the_same(tables: dict[str, pd.DataFrame
         assert imported(Path(folder) / "reordered", tables, reordered, report=True) == expected
 
 
-@settings(max_examples=12, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables=omop_sources(), data=st.data())
 def test_a_row_written_twice_imports_as_once(tables: dict[str, pd.DataFrame], data) -> None:
     """Exact repeats of rows (every column the same), anywhere in their table, change no canonical table."""

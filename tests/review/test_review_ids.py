@@ -112,7 +112,7 @@ def round_trip(extract: Path, base: Path, kind: str) -> tuple[pd.DataFrame, pd.D
     return before.patients.set_index("patient_id"), after.patients.set_index("patient_id")
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=st.lists(ids, min_size=3, max_size=3), kind=st.sampled_from(["csv", "xlsx"]))
 @example(names=["=217", "-242", "+20067"], kind="csv")
 @example(names=["@217", "'00242", " 00 20067 "], kind="xlsx")

@@ -231,7 +231,7 @@ def _empty(layout: dict[str, object], name: str, **kept: tuple[str, str]) -> dic
     return {**layout, name: {"empty": True, "table": "as is", "columns": {**columns, **kept}}}
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(layout=layouts())
 # The reported cases: a boolean kept as 0/1 numbers; tables in another schema; names in upper case or padded.
 @example(layout=_layout("parquet", observations={"value": ("int8 0/1", "as is")}))
