@@ -21,7 +21,6 @@ by hand.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,6 +30,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from oligo_cohort.destination.markers import file_state, sha256_of_fd
 
 if TYPE_CHECKING:  # imported where counts are controlled: a screen only checksums its inputs here
     import numpy as np
@@ -221,22 +222,14 @@ def sha256_of(path: Path) -> str:
     """The SHA-256 of a file, read in blocks; inside `one_digest_per_file`, read once per file state."""
     kept = _RUN_DIGESTS.get()
     with Path(path).open("rb") as handle:
-        state = _file_state(handle.fileno())
+        fd = handle.fileno()
+        state = file_state(os.fstat(fd))
         if kept is not None and state in kept:
             return kept[state]
-        digest = hashlib.sha256()
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-        found = digest.hexdigest()
-        if kept is not None and _file_state(handle.fileno()) == state:  # not kept if it changed while read
+        found = sha256_of_fd(fd)
+        if kept is not None and file_state(os.fstat(fd)) == state:  # not kept if it changed while read
             kept[state] = found
     return found
-
-
-def _file_state(fd: int) -> tuple[int, ...]:
-    """What tells one state of an open file from another: which file it is, its size and its times."""
-    info = os.fstat(fd)
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def is_bundled_demo(input_files: Sequence[Path]) -> bool:

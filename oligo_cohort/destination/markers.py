@@ -195,9 +195,9 @@ def _known_sha256(path: Path, known: dict[tuple[int, ...], str]) -> str | None:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return None
-        key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        key = file_state(info)
         if key not in known:
-            known[key] = _sha256_of_fd(fd)
+            known[key] = sha256_of_fd(fd)
         return known[key]
     finally:
         os.close(fd)
@@ -207,12 +207,20 @@ def file_sha256(path: Path) -> str:
     """The SHA-256 of a file, read in blocks."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     try:
-        return _sha256_of_fd(fd)
+        return sha256_of_fd(fd)
     finally:
         os.close(fd)
 
 
-def _sha256_of_fd(fd: int) -> str:
+def file_state(info: os.stat_result) -> tuple[int, ...]:
+    """What tells one state of a file from another (its `fstat`): which file it is, its size and its times. A
+    digest kept by this key is read again once the file changes (unless rewritten to the same size within one
+    tick of the file system's clock)."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def sha256_of_fd(fd: int) -> str:
+    """The SHA-256 of an open file, read in blocks from where it stands."""
     digest = hashlib.sha256()
     while block := os.read(fd, _BLOCK):
         digest.update(block)

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oligo_cohort import disclosure
+from oligo_cohort.destination import markers
 from oligo_cohort.disclosure import (
     apply_to_frame,
     one_digest_per_file,
@@ -219,7 +219,8 @@ def digests_made(monkeypatch) -> Counter:
 
 
 def count_digests(monkeypatch: pytest.MonkeyPatch) -> Counter:
-    """From now on, the digests `sha256_of` computes (reads a file to its end for), counted by value."""
+    """From now on, the digests `sha256_of` computes (reads a file to its end for), counted by value (the file
+    checksums of `oligo_cohort.destination.markers`, which `sha256_of` reads through)."""
     made: Counter = Counter()
     real = hashlib.sha256
 
@@ -235,7 +236,7 @@ def count_digests(monkeypatch: pytest.MonkeyPatch) -> Counter:
             made[found] += 1
             return found
 
-    monkeypatch.setattr(disclosure, "hashlib", SimpleNamespace(sha256=Counted))
+    monkeypatch.setattr(markers, "hashlib", SimpleNamespace(sha256=Counted))
     return made
 
 
