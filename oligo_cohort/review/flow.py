@@ -1,7 +1,7 @@
 """The chart review stage of the CONSORT flow: registry screen -> chart review -> confirmed eligible.
 
 Given the screen of an extract (before review), the screen of the reviewed extract (after, with the same cut-off,
-worklist mode, protocol parameters and patients: `check_comparable`) and the review audit, the flow counts
+worklist mode, protocol parameters and patients: `review.comparable`) and the review audit, the flow counts
 patients at each box:
 
     screened from the registry ........................ N
@@ -20,22 +20,17 @@ sent to chart review + not sent). Everything here
 is an aggregate; `controlled` applies the project's disclosure control for anything leaving the institution, as the
 attrition tables do (docs/attrition.md A8, A15): the counts are parts derived from controlled running totals, so
 every box still is the sum of its parts. `attrition --after-review SCREEN_DIR` and `report --after-review
-NEW_EXTRACT` write these tables (and the HTML section) beside their own.
+NEW_EXTRACT` write these tables (and the HTML section, with the figure `review.flow_figure` draws) beside their own.
 """
 
 from __future__ import annotations
 
 import html
-import itertools
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.text import Text
 
 from oligo_cohort.api import STATUS_ORDER, ScreeningResult, read_screen_dir
 from oligo_cohort.attrition.labels import exclusion_reason
@@ -44,6 +39,8 @@ from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.csv_output import write_csv
 from oligo_cohort.disclosure import controlled_parts, figure_note, sha256_of
 from oligo_cohort.errors import UsageError
+from oligo_cohort.review.comparable import check_comparable
+from oligo_cohort.review.flow_figure import MAIN_BOXES, SIDE_BOXES, figure_svg, flow_figure
 from oligo_cohort.review.items import ITEMS
 from oligo_cohort.review.records import ADDED, ALREADY
 from oligo_cohort.review.reviewed_extract import AUDIT_FILE, read_audit
@@ -189,7 +186,7 @@ class ReviewFlow:
             "<h2>Chart review: from the registry screen to confirmed eligible</h2>",
             "<p>Patients eligible or unknown on registry data were sent to chart review; the answers were added to "
             f"the extract as dated records and the extract screened again at the same cut-off. {shown}</p>",
-            _figure_svg(flow_figure(self, note=note)),
+            figure_svg(flow_figure(self, note=note)),
             html_table(self.flow, [("label", "Step", "label"), ("patients", "Patients", "n"), ("items", "Items", "n")]),
             "<h3>Excluded at chart review</h3>",
             "<p>Each patient under the first criterion, in protocol order, that fails after review and not before on "
@@ -474,65 +471,6 @@ def controlled(flow: ReviewFlow) -> ReviewFlow:
     return replace(shown, reviewed_extract=flow.reviewed_extract, reviewed_files=flow.reviewed_files)
 
 
-def check_comparable(
-    before: ScreeningResult, after: ScreeningResult, *, before_name: str = "", after_name: str = ""
-) -> None:
-    """Refuse (UsageError) two screens that differ in a setting that changes outcomes, naming every such setting
-    with both values; the difference between them would otherwise be counted as the work of chart review.
-
-    Compared: the cut-off, worklist mode (it fails `inc_imaging_window` once the window has closed), every protocol
-    parameter, and the patients. Not compared, since no outcome depends on them: the engine (every engine gives the
-    same result), the protocol's name, version and file (labels of its parameters), and the explain mode (it
-    changes only reasons.csv, which the comparison does not read). The extracts differ by design (the answers).
-    """
-    b, a = "before review", "after review"
-    differences = []
-    if before.as_of != after.as_of:
-        differences.append(f"cut-off: {before.as_of} {b}, {after.as_of} {a}")
-    if before.worklist != after.worklist:
-        differences.append(
-            f"worklist mode: {_on_off(before.worklist)} {b}, {_on_off(after.worklist)} {a} "
-            "(in worklist mode inc_imaging_window fails once the registration window has closed)"
-        )
-    values_b, values_a = before.protocol.parameters.as_row(), after.protocol.parameters.as_row()
-    for name, value in values_b.items():
-        if value != values_a.get(name):
-            differences.append(f"protocol parameter {name}: {value} {b}, {values_a.get(name)} {a}")
-    patients_b, patients_a = set(before.patients["patient_id"]), set(after.patients["patient_id"])
-    if patients_b != patients_a:
-        only_b, only_a = sorted(patients_b - patients_a), sorted(patients_a - patients_b)
-        differences.append(
-            f"patients: {len(patients_b):,} {b}, {len(patients_a):,} {a}; "
-            f"{_some(only_b, f'only {b}')}, {_some(only_a, f'only {a}')}"
-        )
-    if not differences:
-        return
-    names = f" ({before_name} and {after_name})" if before_name and after_name else ""
-    listed = "\n".join(f"  {line}" for line in differences)
-    raise UsageError(
-        f"the screens before and after review{names} differ in settings that change outcomes:\n{listed}\n"
-        f"Screen the reviewed extract again as the first screen was: {_settings_of(before)}"
-    )
-
-
-def _on_off(worklist: bool) -> str:
-    return "on" if worklist else "off"
-
-
-def _some(ids: list[str], what: str, shown: int = 3) -> str:
-    """`2 only before review (00107, 00115)`: how many, and the first few."""
-    if not ids:
-        return f"0 {what}"
-    more = ", ..." if len(ids) > shown else ""
-    return f"{len(ids):,} {what} ({', '.join(ids[:shown])}{more})"
-
-
-def _settings_of(result: ScreeningResult) -> str:
-    """The options that give a screen this result's settings, in words a command line takes."""
-    mode = "with --worklist" if result.worklist else "without --worklist"
-    return f"--as-of {result.as_of}, {mode}, protocol {result.protocol.name} ({result.protocol.version})"
-
-
 def _empty_audit() -> pd.DataFrame:
     return pd.DataFrame({"patient_id": [], "item": [], "action": [], "answer": []}, dtype=object)
 
@@ -592,126 +530,6 @@ def _transitions(patients: pd.DataFrame) -> pd.DataFrame:
         for t in STATUS_ORDER
     ]
     return pd.DataFrame(rows)
-
-
-# --- The figure ----------------------------------------------------------------------------------------------------
-
-MAIN_BOXES = {"registry": 92, "candidates": 70, "asked": 47, "eligible": 8}  # box -> height (0-100) on the page
-SIDE_BOXES = {"registry_excluded": 81, "review_excluded": 34, "unknown": 21}  # beside the spine, leaving the flow
-NOT_ASKED_Y = 58.5  # beside the spine between the candidates and those sent to review, when any were not sent
-SPINE_X, SIDE_X = 30, 58
-FIGURE_WIDTH, FIGURE_HEIGHT = 7.4, 5.6  # inches; 100 units of height on the page
-BOX_GAP = 3  # units between a box and the one below it, at the least
-
-
-def flow_figure(flow: ReviewFlow, *, note: str | None = None) -> Figure:
-    """The review stage as boxes down the page, with side boxes for those leaving the flow and those unknown after
-    review, and under them the footnote every figure carries (`note`; without one `flow.note()`: how the counts
-    were controlled, or that they are exact).
-
-    Boxes sit at their heights on the page (MAIN_BOXES, SIDE_BOXES) unless the one above reaches down to there: the
-    list of exclusion reasons grows with the criteria the answers made fail, so each box below it is moved down
-    (and the page made longer) to keep BOX_GAP between them, measured from the text as drawn."""
-    figure = Figure(figsize=(FIGURE_WIDTH, FIGURE_HEIGHT))
-    axes = figure.add_axes((0, 0, 1, 1))
-    axes.set_xlim(0, 100)
-    axes.set_ylim(0, 100)
-    axes.axis("off")
-    style = {"boxstyle": "square,pad=0.5", "facecolor": "white", "edgecolor": "black", "linewidth": 0.8}
-    arrow = {"arrowstyle": "->", "linewidth": 0.8}
-    main = {
-        box: axes.text(SPINE_X, y, _box_text(flow, box), ha="center", va="center", fontsize=8.5, bbox=style)
-        for box, y in MAIN_BOXES.items()
-    }
-    side = {}
-    for box, y in SIDE_BOXES.items():
-        text = _box_text(flow, box)
-        if box == "review_excluded" and len(flow.exclusions):
-            text += "\n" + "\n".join(f"{r.label}: {_n(r.patients)}" for r in flow.exclusions.itertuples())
-            moved = int(flow.exclusions["best_event_moved"].sum())
-            if moved:
-                text += f"\nof these, best event moved to another scan: {_n(moved)}"
-        side[box] = axes.text(SIDE_X, y, text, ha="left", va="center", fontsize=8, bbox=style)
-    if flow.count("not_asked"):  # they reach the boxes below without passing through review
-        text = _box_text(flow, "not_asked") + " (carried as screened to the boxes below)"
-        side["not_asked"] = axes.text(SIDE_X, NOT_ASKED_Y, text, ha="left", va="center", fontsize=8, bbox=style)
-    heights = _box_heights(figure, axes, [*main.values(), *side.values()])
-    # Down the page: below the box above, each side box at its height or lower, then the last main box.
-    above = main["asked"]
-    for box in ("review_excluded", "unknown"):
-        side[box].set_y(min(SIDE_BOXES[box], _bottom(above, heights) - BOX_GAP - heights[side[box]] / 2))
-        above = side[box]
-    last = main["eligible"]
-    last.set_y(min(MAIN_BOXES["eligible"], _y(side["unknown"]) - BOX_GAP - heights[last] / 2))
-    lowest = _bottom(last, heights) - BOX_GAP
-    footnote = axes.text(0, lowest, _wrapped(note or flow.note()), ha="left", va="top", fontsize=6.5)
-    lowest -= _box_heights(figure, axes, [footnote], patch=False)[footnote] + 1
-    if lowest < 0:  # a longer page, every unit as tall as before
-        axes.set_ylim(lowest, 100)
-        figure.set_size_inches(FIGURE_WIDTH, FIGURE_HEIGHT * (100 - lowest) / 100)
-    for upper, lower in itertools.pairwise(main.values()):
-        top = _y(lower) + heights[lower] / 2
-        axes.annotate("", xy=(SPINE_X, top + 1), xytext=(SPINE_X, _bottom(upper, heights) - 1), arrowprops=arrow)
-    for text in side.values():
-        axes.annotate("", xy=(SIDE_X - 1.5, _y(text)), xytext=(SPINE_X, _y(text)), arrowprops=arrow)
-    return figure
-
-
-def _box_heights(figure: Figure, axes: Axes, texts: list[Text], *, patch: bool = True) -> dict[Text, float]:
-    """Each text's box height (or, not `patch`, the text's own) in the axes' units (100 to the page), as drawn."""
-    figure.draw_without_rendering()
-    per_unit = axes.bbox.height / 100
-    return {text: (text.get_bbox_patch() if patch else text).get_window_extent().height / per_unit for text in texts}
-
-
-FOOTNOTE_CHARACTERS = 150  # a line of the footnote at 6.5 pt across the figure's width
-
-
-def _wrapped(note: str) -> str:
-    """The footnote in lines that fit the figure's width (wrapped here, not by Matplotlib at every layout pass)."""
-    return "\n".join(textwrap.fill(line, FOOTNOTE_CHARACTERS) for line in note.splitlines())
-
-
-def _y(text: Text) -> float:
-    return float(text.get_position()[1])
-
-
-def _bottom(text: Text, heights: dict[Text, float]) -> float:
-    return _y(text) - heights[text] / 2
-
-
-def _box_text(flow: ReviewFlow, box: str) -> str:
-    row = flow.flow.set_index("box").loc[box]
-    text = f"{row['label']}\nn = {_n(row['patients'])}"
-    if not pd.isna(row["items"]):
-        text += f" patients, {_n(row['items'])} items"
-        answered = flow.flow.set_index("box").loc["answered"]
-        text += f"\nanswered: {_n(answered['patients'])} patients, {_n(answered['items'])} items"
-    if box == "registry_excluded" and flow.count("readmitted"):
-        text += f"\nnot excluded after chart review: {_n(flow.count('readmitted'))}"
-    if box == "eligible":
-        confirmed = flow.flow.set_index("box").loc["confirmed", "patients"]
-        open_ = flow.flow.set_index("box").loc["review_open", "patients"]
-        text += f"\nconfirmed (every criterion passes): {_n(confirmed)}\nchart review still open: {_n(open_)}"
-    return text
-
-
-def _n(value: object) -> str:
-    return "–" if value is None or pd.isna(value) else f"{int(value):,}"  # type: ignore[call-overload]
-
-
-def _figure_svg(flow_drawn: Figure) -> str:
-    """The flow figure inline in the report, as the report's own figures are (`html_parts.figure`)."""
-    import io
-
-    from oligo_cohort.attrition.charts import figure_style
-    from oligo_cohort.attrition.report.html_parts import figure
-    from oligo_cohort.figure_files import write_figure
-
-    buffer = io.StringIO()
-    with figure_style():  # as the report's other figures: text stays text, searchable and selectable
-        write_figure(flow_drawn, buffer, "svg", bbox_inches="tight")
-    return figure(buffer.getvalue(), "Chart review stage of the flow.")
 
 
 __all__ = [
