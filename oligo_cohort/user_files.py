@@ -8,7 +8,7 @@ name (and its option) in front, in its own form of message. The rules:
   as such (`oligo_cohort.file_kinds`), never opened: opening a FIFO would wait for a writer forever;
 - **text**: UTF-8, a byte-order mark dropped; UTF-16 (Excel's "Unicode text") is refused by its mark, or, without
   one, by the NUL bytes of its first line; a reader that allows it reads other bytes as Windows-1252 (Windows
-  exports; Latin-1 where a byte has no Windows-1252 character: `decode_not_utf8`), with a note saying so, any other
+  exports; Latin-1 where a byte has no Windows-1252 character: `read_not_utf8`), with a note saying so, any other
   reader names the line of the first byte that is not UTF-8; a workbook, Parquet file, PDF or archive (by its
   signature) and binary data (`file_kinds.content_kind`: random or damaged bytes) are refused as not a text file;
 - **records** (`read_delimited`): the delimiter the header line uses most of those allowed (a comma on a tie);
@@ -26,15 +26,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from oligo_cohort.column_names import HEADER_REPEATED, model_name, repeats_header
 from oligo_cohort.file_kinds import NOT_FILES, NUL_FILE, UnreadableError, file_kind, read_regular, with_article
 
 DELIMITERS = (",", ";", "\t", "|")
 _UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+Read = TypeVar("Read")
 
 
 class UserFileProblem(Exception):
@@ -75,19 +77,33 @@ class Text:
     note: str | None = None
 
 
-def decode_not_utf8(raw: bytes) -> tuple[str, str]:
-    """Bytes that are not UTF-8, as text, and the name of the encoding they were read in: Windows-1252, else Latin-1.
+def read_not_utf8(read: Callable[[str], Read]) -> tuple[Read, str]:
+    """What `read(codec)` gives for text that is not UTF-8, read in the encoding it is read in, and that encoding's
+    name: Windows-1252, else Latin-1. `read` raises UnicodeDecodeError on a byte Windows-1252 leaves undefined, and
+    is then called again, from the start, with Latin-1.
 
     Every reader that allows text other than UTF-8 (the extract's CSV files and Parquet text, answer files, an
-    importer's flat files) reads it so. A Windows export in Western Europe is Windows-1252: Latin-1 but for the
-    bytes 0x80-0x9F, which are control characters in Latin-1, found in no text, and in Windows-1252 the curly
-    quotes, dashes, ellipsis and euro sign an export holds (web browsers read a file labelled Latin-1 so). A file
-    holding one of the five bytes Windows-1252 leaves undefined is read as Latin-1, which decodes every byte.
+    importer's flat files and OMOP tables) reads it so: bytes held whole through `decode_not_utf8`, an OMOP table
+    block by block as it is copied. A Windows export in Western Europe is Windows-1252: Latin-1 but for the bytes
+    0x80-0x9F, which are control characters in Latin-1, found in no text, and in Windows-1252 the curly quotes,
+    dashes, ellipsis and euro sign an export holds (web browsers read a file labelled Latin-1 so). A file holding
+    one of the five bytes Windows-1252 leaves undefined is read as Latin-1, which decodes every byte.
     """
     try:
-        return raw.decode("cp1252"), "Windows-1252"
+        return read("cp1252"), "Windows-1252"
     except UnicodeDecodeError:
-        return raw.decode("latin-1"), "Latin-1"
+        return read("latin-1"), "Latin-1"
+
+
+def decode_not_utf8(raw: bytes) -> tuple[str, str]:
+    """Bytes that are not UTF-8, as text, and the name of the encoding they were read in (`read_not_utf8`)."""
+    return read_not_utf8(raw.decode)
+
+
+def not_utf8_note(line: int, encoding: str) -> str:
+    """What every reader of a user's text file notes of one that is not UTF-8: its first such line, how it was
+    read."""
+    return f"not UTF-8 (first on line {line:,}): read as {encoding}"
 
 
 def decode_text(raw: bytes, *, latin1: bool) -> Text:
@@ -108,7 +124,7 @@ def decode_text(raw: bytes, *, latin1: bool) -> Text:
         if not latin1:
             raise UserFileProblem(f"line {line} is not UTF-8 text; save the file as UTF-8", line=line) from None
         text, encoding = decode_not_utf8(raw)
-        return Text(text, note=f"not UTF-8 (first on line {line}): read as {encoding}")
+        return Text(text, note=not_utf8_note(line, encoding))
 
 
 @dataclass(frozen=True)

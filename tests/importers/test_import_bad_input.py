@@ -412,14 +412,14 @@ def test_omop_csv_dialects_read_the_same(tmp_path: Path, omop_baseline, variant)
     assert_same_tables(import_omop(folder).tables, omop_baseline)
 
 
-def test_omop_latin1_is_read_as_latin1_with_a_note(tmp_path: Path) -> None:
+def test_omop_latin1_is_read_as_windows_1252_with_a_note(tmp_path: Path) -> None:
     tables = omop_tables()
     tables["care_site"].loc[0, "care_site_source_value"] = "Zoë"
     folder = write_folder(tables, tmp_path / "cdm")
     rewrite(folder, "care_site", lambda b: b.decode("utf-8").encode("latin-1"))
     result = import_omop(folder)
     assert result.tables["patients"].set_index("patient_id").loc["1", "site_id"] == "Zoë"
-    assert "care_site.csv is not UTF-8: read as Latin-1 (save it as UTF-8 to be sure)" in result.report.notes
+    assert "care_site.csv is not UTF-8 (first on line 2): read as Windows-1252" in result.report.notes
 
 
 def test_omop_a_damaged_parquet_file_is_refused(tmp_path: Path) -> None:

@@ -11,17 +11,24 @@ archive (plain text, other bytes, a gzip stream cut short) is named as such.
 Bytes that are no text, with no NUL byte and no signature (random bytes, bytes above ASCII only, control
 characters), are refused as "a binary file, not a text file", as every user file is, the NKR file too; any bytes
 at all are answered in the tool's words, never DuckDB's. What DuckDB stops on without naming a line is named by
-it: lines that stop ending as the first one does (two exports joined, one from Windows), a Windows-1252 byte in a
-table read as Latin-1; blank lines before the header are skipped.
+it: lines that stop ending as the first one does (two exports joined, one from Windows); blank lines before the
+header are skipped.
+
+A table that is not UTF-8 is read as Windows-1252 (else Latin-1: docs/decisions.md D81) from a UTF-8 copy in the
+run's private temporary folder: every line and row named is still the table's as written, and the copy goes with
+the run, whatever its end.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,6 +37,7 @@ from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.file_kinds import BINARY_FILE, SAMPLE_BYTES, content_kind
 from oligo_cohort.user_files import UserFileProblem, read_delimited
 from tests.importers.test_import_omop import omop_tables, write_folder
+from tests.loading.test_windows_text import WINDOWS_ONLY
 from tests.safety.damaged_inputs import answered
 
 TABLES = sorted(omop_tables())
@@ -111,6 +119,20 @@ def test_a_gz_table_that_is_not_a_whole_gzip_archive_is_named(table, content) ->
         assert f"{file}: " in said.err and "gzip" in said.err, said.err
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_gz_table_cut_short_past_its_first_bytes_is_named(tmp_path, encoding) -> None:
+    """A `.gz` table whose first MiB unpacks whole, cut short further on: named as a damaged archive, whether
+    DuckDB reads it (UTF-8) or it is copied to be read (Windows-1252), never a traceback."""
+    rows = "".join(f"{9100 + k},Zoë’s concept {k},Condition,SNOMED,Clinical Finding,S,{k}\n" for k in range(60_000))
+    text = "concept_id,concept_name,domain_id,vocabulary_id,concept_class_id,standard_concept,concept_code\n" + rows
+    packed = gzip.compress(text.encode(encoding))
+    cut = packed[: len(packed) * 4 // 5]
+    with gzip.open(io.BytesIO(cut)) as head:
+        assert len(head.read(1 << 20)) == 1 << 20, "the first MiB, which the reader looks at first, unpacks"
+    file, said = import_answer(tmp_path, "concept", "concept.csv.gz", cut)
+    assert said.code == 2 and f"{file}: not a whole gzip archive" in said.err, said.err
 
 
 @settings(max_examples=6, deadline=None)
@@ -225,14 +247,17 @@ def test_any_bytes_as_a_table_are_answered_in_the_tools_own_words(table, content
 @given(
     table=st.sampled_from(TABLES),
     ends=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=2, max_size=6).filter(lambda e: len(set(e)) > 1),
+    encoding=st.sampled_from(["utf-8", "cp1252"]),
 )
-def test_a_table_whose_lines_end_unalike_is_read_right_or_named_by_the_line(table, ends) -> None:
+def test_a_table_whose_lines_end_unalike_is_read_right_or_named_by_the_line(table, ends, encoding) -> None:
     """Two exports joined end to end, one from Windows: DuckDB reads only lines that end alike, and stops on the
     others without naming a line; the refusal names the first line ending unlike line 1. Where DuckDB reads the
-    file all the same (an odd end on the last line), the tables are those of the file with its lines alike."""
+    file all the same (an odd end on the last line), the tables are those of the file with its lines alike. A
+    Windows-1252 table, read from its UTF-8 copy, is named by the same lines of the table itself."""
     from oligo_cohort.importers import import_omop
 
     tables = omop_tables()
+    tables[table]["remark"] = "Zoë’s"  # a column the mapping does not read; 0x92 in Windows-1252: no UTF-8
     lines = tables[table].to_csv(index=False).splitlines()
     lines += lines[1:] * 2  # rows repeated exactly are one record: the tables stay the same
     ends = [*ends, *[ends[-1]] * len(lines)][: len(lines)]
@@ -242,7 +267,7 @@ def test_a_table_whose_lines_end_unalike_is_read_right_or_named_by_the_line(tabl
         source = write_folder(tables, Path(folder) / "cdm")
         expected = import_omop(source).tables
         file = source / f"{table}.csv"
-        file.write_bytes("".join(line + end for line, end in zip(lines, ends, strict=True)).encode())
+        file.write_bytes("".join(line + end for line, end in zip(lines, ends, strict=True)).encode(encoding))
         try:
             got = import_omop(source).tables
         except UsageError as exc:
@@ -254,21 +279,128 @@ def test_a_table_whose_lines_end_unalike_is_read_right_or_named_by_the_line(tabl
             assert got.keys() == expected.keys() and all(got[name].equals(f) for name, f in expected.items())
 
 
-@DRAWN
-@given(table=st.sampled_from(TABLES), at=st.integers(0, 3), byte=st.integers(0x80, 0x9F))
-def test_a_windows_1252_character_in_a_latin1_table_is_named_by_its_line(table, at, byte) -> None:
-    """A table that is not UTF-8 is read as Latin-1; DuckDB's Latin-1 has no character for 0x80-0x9F (Windows-1252's
-    curly quotes, dashes, euro sign): the refusal names the line and the byte, not DuckDB's words."""
-    folder = Path(tempfile.mkdtemp(prefix="oligo-omop-"))
-    try:
-        lines = omop_tables()[table].to_csv(index=False).encode().splitlines(keepends=True)
-        at = 1 + at % (len(lines) - 1)
-        lines[at] = lines[at].replace(b",", b",Zo\xeb" + bytes([byte]), 1)
-        file, said = import_answer(folder, table, f"{table}.csv", b"".join(lines))
-        assert said.code == 2, said.err
-        assert f"{file}: line {at + 1} holds the byte 0x{byte:02x}, which is not Latin-1" in said.err, said.err
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+def windows_table(tables, table: str, at: int, character: str) -> bytes:
+    """The table as a Windows export writes it (Windows-1252), `character` in data row `at` (from 0) of a column
+    the mapping does not read, the other rows' empty."""
+    frame = tables[table]
+    frame["remark"] = ""
+    frame.loc[at, "remark"] = f"Zoë{character}s"
+    return frame.to_csv(index=False).encode("cp1252")
+
+
+def write_table(source: Path, table: str, content: bytes, *, packed: bool) -> Path:
+    """`content` as the table's file in `source`, in place of the one there, packed in gzip if `packed`."""
+    for name in (f"{table}.csv", f"{table}.csv.gz"):
+        (source / name).unlink(missing_ok=True)
+    path = source / f"{table}.csv.gz" if packed else source / f"{table}.csv"
+    path.write_bytes(gzip.compress(content) if packed else content)
+    return path
+
+
+@settings(DRAWN, max_examples=6)
+@given(
+    table=st.sampled_from(TABLES),
+    character=st.sampled_from(WINDOWS_ONLY),
+    at=st.integers(0, 3),
+    short=st.integers(0, 3),
+    blank=st.integers(0, 2),
+    packed=st.booleans(),
+)
+def test_a_windows_1252_table_is_named_by_the_lines_and_rows_of_the_file_as_written(
+    table, character, at, short, blank, packed
+) -> None:
+    """A table that is not UTF-8, its bytes 0x80-0x9F Windows-1252's quotes, dashes and euro sign, is read as
+    Windows-1252 (D81): the tables are those of the same table in UTF-8, the note names the encoding and the first
+    line that is not UTF-8, and a short row after it is named by its row, each counted in the file as written
+    (blank lines before the header skipped, rows counted from the header), plain or packed in gzip."""
+    from oligo_cohort.importers import import_omop
+
+    tables = omop_tables()
+    rows = len(tables[table])
+    at %= rows
+    content = b"\n" * blank + windows_table(tables, table, at, character)
+    short = at + short % (rows - at)  # a short row after data row `short` (from 0), at or after the Windows byte
+    lines = content.splitlines(keepends=True)
+    lines.insert(blank + 2 + short, b"1\n")
+    with tempfile.TemporaryDirectory() as folder:
+        source = write_folder(tables, Path(folder) / "cdm")
+        expected = import_omop(source).tables
+        path = write_table(source, table, content, packed=packed)
+        result = import_omop(source)
+        write_table(source, table, b"".join(lines), packed=packed)
+        with pytest.raises(InputError) as caught:
+            import_omop(source)
+    note = f"{path.name} is not UTF-8 (first on line {blank + 2 + at}): read as Windows-1252"
+    assert note in result.report.notes, result.report.notes
+    assert result.tables.keys() == expected.keys()
+    for name, frame in expected.items():
+        assert result.tables[name].equals(frame), name
+    assert [(p.table, p.row) for p in caught.value.problems] == [(table, short + 2)], caught.value.problems
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+def test_a_windows_1252_byte_past_the_first_mib_is_found_all_the_same(tmp_path, packed) -> None:
+    """A table whose first MiB is ASCII is read as UTF-8 until DuckDB meets its Windows-1252 byte: it is then read
+    from its copy all the same, the note naming that line, a short row after it named by its row."""
+    from oligo_cohort.importers import import_omop
+
+    tables = omop_tables()
+    filler = pd.DataFrame({"concept_id": range(100_000, 140_000), "concept_name": "plain concept", "domain_id": "X"})
+    tables["concept"] = pd.concat([tables["concept"], filler], ignore_index=True).astype(object)
+    tables["concept"].loc[len(tables["concept"])] = {"concept_id": 1, "concept_name": "O’Brien", "domain_id": "X"}
+    source = write_folder(tables, tmp_path / "cdm")
+    expected = import_omop(source).tables
+    content = (source / "concept.csv").read_text("utf-8").encode("cp1252")
+    assert content.index(b"\x92") > 1 << 20, "the first MiB holds no Windows-1252 byte"
+    path = write_table(source, "concept", content, packed=packed)
+    result = import_omop(source)
+    write_table(source, "concept", content + b"2\n", packed=packed)
+    with pytest.raises(InputError) as caught:
+        import_omop(source)
+    rows = len(tables["concept"])
+    assert f"{path.name} is not UTF-8 (first on line {rows + 1:,}): read as Windows-1252" in result.report.notes
+    assert result.tables.keys() == expected.keys()
+    for name, frame in expected.items():
+        assert result.tables[name].equals(frame), name
+    assert [(p.table, p.row) for p in caught.value.problems] == [("concept", rows + 1)], caught.value.problems
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("end", ["imported", "refused", "interrupted"])
+def test_the_utf8_copy_of_a_windows_table_is_private_and_goes_with_the_run(tmp_path, monkeypatch, end, packed):
+    """DuckDB reads a Windows-1252 table from a UTF-8 copy in the run's private temporary folder (mode 0700), never
+    from one beside the table; the copy is gone when the import ends, whether it imports, is refused (a short row)
+    or is interrupted (Ctrl-C), and the source folder is as it was, to the byte and the modification time."""
+    from oligo_cohort.cli import main
+    from oligo_cohort.database import spill_folder
+    from oligo_cohort.importers.omop.source import OmopSource
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    tables = omop_tables()
+    content = windows_table(tables, "care_site", 0, "’") + (b"11\n" if end == "refused" else b"")
+    source = write_folder(tables, tmp_path / "cdm")
+    write_table(source, "care_site", content, packed=packed)
+    before = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in source.iterdir()}
+    seen: list[tuple[int, list[bytes]]] = []  # as DuckDB reads care_site: its folder's mode, the files in it
+    read = OmopSource.rejected_rows
+
+    def spied(self, table, *args):
+        if table == "care_site":
+            folder = spill_folder(self.con)
+            kept = [path.read_bytes() for path in folder.iterdir() if not path.name.startswith("duckdb_temp")]
+            seen.append((stat.S_IMODE(folder.stat().st_mode), kept))
+            if end == "interrupted":
+                raise KeyboardInterrupt
+        return read(self, table, *args)
+
+    monkeypatch.setattr(OmopSource, "rejected_rows", spied)
+    code = main(["import", "omop", str(source), "--out", str(tmp_path / "out")])
+    assert code == {"imported": 0, "refused": 2, "interrupted": 130}[end]
+    assert seen[-1] == (0o700, [content.decode("cp1252").encode("utf-8")]), "DuckDB reads a private UTF-8 copy"
+    assert list(temporary.iterdir()) == [], "the copy and its folder are gone"
+    assert {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in source.iterdir()} == before
 
 
 @settings(DRAWN, max_examples=5)

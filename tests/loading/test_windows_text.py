@@ -3,11 +3,13 @@
 Windows-1252 is Latin-1 but for the bytes 0x80-0x9F: control characters in Latin-1, and in Windows-1252 the curly
 quotes, dashes, ellipsis and euro sign a Western European export holds. Read as Latin-1, `’` came out as the
 control character U+0092. Each reader that allows text other than UTF-8 (the extract's CSV files, Parquet text,
-a user's delimited files) reads it through `user_files.decode_not_utf8`; generated values check all three.
+a user's delimited files, an OMOP table, plain or packed in gzip, which DuckDB reads from a UTF-8 copy) reads it
+through `user_files.read_not_utf8`; generated values check all four.
 """
 
 from __future__ import annotations
 
+import gzip
 import string
 from pathlib import Path
 
@@ -16,9 +18,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from oligo_cohort.importers import import_omop
 from oligo_cohort.sources.csv_files import read_csv_file
 from oligo_cohort.sources.text_tables import ROW, column_as_text
 from oligo_cohort.user_files import read_delimited
+from tests.importers.test_import_omop import omop_tables, write_folder
 
 WINDOWS_ONLY = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"  # the characters Windows-1252 has where Latin-1 has controls
 LATIN = "éëïöüÀÉßøåñ°±²µ·¼½¾"
@@ -48,9 +52,9 @@ values = (
 )
 
 
-def _read_by_each_reader(folder: Path, raw: bytes) -> dict[str, tuple[str, str]]:
-    """The value `raw` read by each reader, with the note it gave: the extract's CSV reader, Parquet text and a
-    user's delimited file."""
+def _read_by_each_reader(folder: Path, raw: bytes, *, packed: bool = False) -> dict[str, tuple[str, str]]:
+    """The value `raw` read by each reader, with the note it gave: the extract's CSV reader, Parquet text, a
+    user's delimited file and an OMOP table (packed in gzip if `packed`)."""
     csv_file = folder / "patients.csv"
     csv_file.write_bytes(b"patient_id,site_id\nP1," + raw + b"\n")
     notes: list[str] = []
@@ -63,21 +67,40 @@ def _read_by_each_reader(folder: Path, raw: bytes) -> dict[str, tuple[str, str]]
     user_file.write_bytes(b"site_id,name\nS1," + raw + b"\n")
     delimited = read_delimited(user_file, latin1=True)
     read["user file"] = (delimited.records[0].fields[1], delimited.notes[0])
+    read["OMOP table"] = _read_as_omop(folder, raw, packed=packed)
     return read
 
 
+def _read_as_omop(folder: Path, raw: bytes, *, packed: bool) -> tuple[str, str]:
+    """`raw` as the source value of an OMOP care site (the site id of its patient, once imported), and the note
+    naming the care_site table."""
+    tables = omop_tables()
+    source = write_folder({name: tables[name] for name in ("person", "care_site")}, folder / "cdm")
+    table = source / "care_site.csv"
+    content = table.read_bytes().replace(b",AVL\n", b"," + raw + b"\n")
+    if packed:
+        table.unlink()
+        table = table.with_name("care_site.csv.gz")
+        content = gzip.compress(content)
+    table.write_bytes(content)
+    result = import_omop(source)
+    note = next(note for note in result.report.notes if note.startswith("care_site.csv"))
+    return result.tables["patients"].set_index("patient_id").loc["1", "site_id"], note
+
+
 @settings(max_examples=30, deadline=None)
-@given(value=values)
-def test_a_windows_export_reads_as_written_by_every_reader(tmp_path_factory, value):
-    read = _read_by_each_reader(tmp_path_factory.mktemp("w"), value.encode("cp1252"))
+@given(value=values, packed=st.booleans())
+def test_a_windows_export_reads_as_written_by_every_reader(tmp_path_factory, value, packed):
+    read = _read_by_each_reader(tmp_path_factory.mktemp("w"), value.encode("cp1252"), packed=packed)
     for reader, (text, note) in read.items():
         assert text == value, reader
         assert "read as Windows-1252" in note, (reader, note)
 
 
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
 @pytest.mark.parametrize("byte", UNDEFINED)
-def test_a_byte_windows_1252_leaves_undefined_reads_the_value_as_latin1(tmp_path, byte):
+def test_a_byte_windows_1252_leaves_undefined_reads_the_value_as_latin1(tmp_path, byte, packed):
     raw = "Zo’".encode("cp1252") + bytes([byte])  # 0x92 opens no UTF-8 character: the bytes are not UTF-8
-    for reader, (text, note) in _read_by_each_reader(tmp_path, raw).items():
+    for reader, (text, note) in _read_by_each_reader(tmp_path, raw, packed=packed).items():
         assert text == raw.decode("latin-1"), reader  # every byte kept, as Latin-1 has a character for each
         assert "read as Latin-1" in note, (reader, note)

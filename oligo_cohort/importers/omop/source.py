@@ -5,11 +5,14 @@ lower-case names, plus `_row`, the record's 1-based row number in its file or
 table (for messages). Clinical tables are fetched into pandas with only the
 columns the mapping uses; the vocabulary (`concept`, `concept_ancestor`) is
 queried only for the concept ids the clinical rows hold, so a full Athena
-vocabulary is never loaded into memory. The source is only read.
+vocabulary is never loaded into memory. The source is only read: a CSV table
+that is not UTF-8 is read from a UTF-8 copy in the run's private temporary
+folder (`_utf8_copy`), which goes with the source's connection.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -18,13 +21,29 @@ import duckdb
 import pandas as pd
 
 from oligo_cohort.column_names import HEADER_REPEATED, header_hint_sql, header_repeat_sql
-from oligo_cohort.database import connect
+from oligo_cohort.database import close, connect, spill_folder
 from oligo_cohort.errors import UsageError
-from oligo_cohort.file_kinds import BINARY_FILE, NUL_FILE, SAMPLE_BYTES, content_kind, file_kind, with_article
+from oligo_cohort.file_kinds import (
+    BINARY_FILE,
+    NUL_FILE,
+    SAMPLE_BYTES,
+    content_kind,
+    file_kind,
+    read_regular,
+    with_article,
+)
 from oligo_cohort.importers.common import ROW, SourceProblems, names_unique, nul_bytes
 from oligo_cohort.sources.text_tables import nested_cells
 from oligo_cohort.sql_text import identifier, literal
-from oligo_cohort.user_files import SNIFFED_RECORDS, UserFileProblem, decode_text, delimiter_of, file_bytes
+from oligo_cohort.user_files import (
+    SNIFFED_RECORDS,
+    UserFileProblem,
+    decode_text,
+    delimiter_of,
+    file_bytes,
+    not_utf8_note,
+    read_not_utf8,
+)
 
 DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
 
@@ -49,7 +68,8 @@ CONCEPT_COLUMNS = ("concept_id", "concept_name", "domain_id", "vocabulary_id", "
 
 
 class OmopSource:
-    """An opened OMOP source: which tables it has and their rows as text."""
+    """An opened OMOP source: which tables it has and their rows as text. Its connection's private folder holds
+    the UTF-8 copies of the tables that are not UTF-8 (`_utf8_copy`): `close` removes it."""
 
     def __init__(self, origin: str, problems: SourceProblems) -> None:
         self.origin = origin
@@ -188,7 +208,7 @@ class OmopSource:
         return ", ".join(f"c.{identifier(c)}" if c in present else f"NULL AS {identifier(c)}" for c in CONCEPT_COLUMNS)
 
     def close(self) -> None:
-        self.con.close()
+        close(self.con)
 
 
 class Concepts:
@@ -230,26 +250,30 @@ def _clean(value: object, *, identifier: bool) -> str | None:
 
 
 def open_omop(path: str | Path, problems: SourceProblems) -> OmopSource:
-    """Open a folder of OMOP tables or a DuckDB database; missing required columns are problems."""
+    """Open a folder of OMOP tables or a DuckDB database; missing required columns are problems. Whatever stops
+    the opening (a refusal, Ctrl-C), the source is closed, and its private folder removed, before it goes on."""
     location = Path(path)
-    if location.is_dir():
-        source = _open_folder(location, problems)
-    elif location.is_file() and location.suffix.lower() in DUCKDB_SUFFIXES:
-        source = _open_duckdb(location, problems)
-    elif location.is_file():
+    folder = location.is_dir()
+    if not folder and location.is_file() and location.suffix.lower() not in DUCKDB_SUFFIXES:
         raise UsageError(
             f"{location} is a file; give the folder holding the OMOP tables (CSV or Parquet) or a DuckDB "
             f"database file ({', '.join(DUCKDB_SUFFIXES)})"
         )
-    else:  # missing, or a FIFO, socket, broken link: named, never opened
+    if not folder and not location.is_file():  # missing, or a FIFO, socket, broken link: named, never opened
         kind = file_kind(location)
         raise UsageError(
             f"OMOP source {location} does not exist"
             if kind == "missing"
             else f"OMOP source {location} is {with_article(kind)}: give a folder or a DuckDB database file"
         )
-    if not source.has("person") and not problems:
-        raise UsageError(f"{location} holds no OMOP person table (person.csv, PERSON.parquet, ...)")
+    source = OmopSource(str(location), problems)
+    try:
+        (_open_folder if folder else _open_duckdb)(source, location, problems)
+        if not source.has("person") and not problems:
+            raise UsageError(f"{location} holds no OMOP person table (person.csv, PERSON.parquet, ...)")
+    except BaseException:
+        source.close()
+        raise
     for table, required in OMOP_TABLES.items():
         if not source.has(table):
             continue
@@ -262,8 +286,7 @@ def open_omop(path: str | Path, problems: SourceProblems) -> OmopSource:
 _SUFFIXES = (".csv.gz", ".csv", ".tsv", ".txt", ".parquet")
 
 
-def _open_folder(folder: Path, problems: SourceProblems) -> OmopSource:
-    source = OmopSource(str(folder), problems)
+def _open_folder(source: OmopSource, folder: Path, problems: SourceProblems) -> None:
     found: dict[str, Path] = {}
     for file in sorted(folder.iterdir()):
         if file.name.startswith("."):
@@ -288,17 +311,54 @@ def _open_folder(folder: Path, problems: SourceProblems) -> OmopSource:
         else:
             _open_csv(source, table, file, problems)
         source.files.append(file)
-    return source
 
 
 def _open_csv(source: OmopSource, table: str, file: Path, problems: SourceProblems) -> None:
     """A CSV table as a view, every row checked: a row DuckDB cannot read (fewer or more fields than the
-    header, an unclosed quote) is a problem naming its row, column and text. A file that is not UTF-8 is read as
-    Latin-1 (Windows exports), with a note; a delimiter closing every row is no column of its own."""
+    header, an unclosed quote) is a problem naming its row, column and text; a delimiter closing every row is no
+    column of its own. A table that is not UTF-8 is read as every such file a user gives is (Windows-1252, else
+    Latin-1: docs/decisions.md D81), from a UTF-8 copy DuckDB reads instead (`_utf8_copy`), with a note: copied
+    before DuckDB reads it when its first bytes show it, else once DuckDB finds a row that is not UTF-8. A UTF-8
+    table, the common case, is read as it is, once."""
     try:
         head = _text_head(file)
+        first = _FirstNotUtf8()
+        first.read(head)
+        text = file if first.line is None else _utf8_copy(source, table, file, found=first.line)
+        read = _read_csv(source, table, file, text, problems, head)
+        if read is not None and text == file:
+            found = next((line for line, *_, error, _ in read[0] if error == "INVALID ENCODING"), None)
+            if found is not None:
+                text = _utf8_copy(source, table, file, found=found)
+                read = _read_csv(source, table, file, text, problems)
     except UserFileProblem as exc:
         raise UsageError(f"{file}: {exc.reason}") from None
+    if read is None:
+        return
+    rows, repeated, blank = read
+    reported: set[int] = set()
+    for line, column, value, error, message in rows:
+        if line not in reported:  # DuckDB lists a short row once per missing column: the first says it
+            reported.add(line)
+            problems.add(
+                table, column, line - 1 - blank, value, REJECTED.get(error, "the row cannot be read") + f" ({message})"
+            )
+    for row in repeated:  # two exports joined end to end: the second one's header is no record
+        problems.add(table, None, row, None, HEADER_REPEATED)
+
+
+Rejected = tuple[int, str | None, str, str, str]  # a row DuckDB rejected: line, column, text, error, why
+
+
+def _read_csv(
+    source: OmopSource, table: str, file: Path, text: Path, problems: SourceProblems, head: bytes | None = None
+) -> tuple[list[Rejected], list[int], int] | None:
+    """Make `text`, the table's file or its UTF-8 copy (`head`: its first bytes, read if not given), the view of
+    `table` and read every value once (`OmopSource.rejected_rows`): the rows DuckDB rejected, the rows repeating
+    the header and the number of blank lines before the header; None when the header names a column twice. What
+    DuckDB cannot read at all is refused naming `file`, the user's, and its line."""
+    if head is None:
+        head = read_regular(text, _HEAD_BYTES)
     # Blank lines before the header are no header (DuckDB would take the first line for it, and read the header
     # as a record): skipped, as every user file's are; rows are still counted from the header.
     lines = head.split(b"\n")
@@ -311,35 +371,88 @@ def _open_csv(source: OmopSource, table: str, file: Path, problems: SourceProble
         names.append("_trailing_delimiter")  # every row ends with a delimiter: an empty last field
         header = [*header, ""]
     if not names_unique(table, names, problems):
-        return
-    for encoding in ("utf-8", "latin-1"):
-        rejects = f"rejects_{table}_{encoding.replace('-', '')}"
-        columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
-        quote = "'\"'" if delimiter != "\t" else "''"
-        reader = (
-            f"read_csv({literal(str(file))}, columns = {columns}, auto_detect = false, header = true, "
-            f"delim = {literal(delimiter)}, quote = {quote}, escape = {quote}, encoding = {literal(encoding)}, "
-            f"store_rejects = true, rejects_table = {literal(rejects)}, rejects_scan = {literal(rejects + '_scan')}, "
-            f"rejects_limit = {MAX_REJECTS}{f', skip = {blank}' if blank else ''})"
-        )
-        _create_view(source, table, reader, str(file), problems)
+        return None
+    rejects = f"rejects_{table}" if text == file else f"rejects_{table}_copy"
+    columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
+    quote = "'\"'" if delimiter != "\t" else "''"
+    reader = (
+        f"read_csv({literal(str(text))}, columns = {columns}, auto_detect = false, header = true, "
+        f"delim = {literal(delimiter)}, quote = {quote}, escape = {quote}, encoding = 'utf-8', "
+        f"store_rejects = true, rejects_table = {literal(rejects)}, rejects_scan = {literal(rejects + '_scan')}, "
+        f"rejects_limit = {MAX_REJECTS}{f', skip = {blank}' if blank else ''})"
+    )
+    _create_view(source, table, reader, str(file), problems)
+    try:
+        rows, repeated = source.rejected_rows(table, rejects, header)
+    except duckdb.Error as exc:  # DuckDB's words name no line: lines ending unlike the first are named
+        why = _unreadable(text) or f"cannot be read ({str(exc).splitlines()[0]})"
+        raise UsageError(f"{file}: {why}") from None
+    return rows, repeated, blank
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _utf8_copy(source: OmopSource, table: str, file: Path, *, found: int) -> Path:
+    """A UTF-8 copy of a table that is not UTF-8, for DuckDB, which has no Windows-1252, to read: the table read
+    as every such file a user gives is (`user_files.read_not_utf8`: Windows-1252, else Latin-1), with a note in
+    their words naming the encoding and the first line that is not UTF-8 (`found`, where the head or DuckDB
+    found it, should the copy find none).
+
+    The copy is written block by block (a table of gigabytes, or packed in gzip, is never held in memory) into the
+    private folder of the source's connection (`database.spill_folder`: mode 0700, removed with the connection, as
+    the import ends, is refused or interrupted), never beside the table, which is only read. Every byte below 0x80
+    is copied as it is, and no other becomes one: the copy's lines, their ends and the blank lines before its
+    header are the table's, so every line and row a problem names is the table's. A byte-order mark stays one.
+    """
+    copy = spill_folder(source.con) / f"{table}.csv"
+
+    def copied(codec: str) -> int | None:
+        first = _FirstNotUtf8()
         try:
-            rows, repeated = source.rejected_rows(table, rejects, header)
-        except duckdb.Error as exc:  # DuckDB's words name no line: lines ending unlike the first are named
-            why = _unreadable(file, encoding) or f"cannot be read ({str(exc).splitlines()[0]})"
-            raise UsageError(f"{file}: {why}") from None
-        if not any(error == "INVALID ENCODING" for *_, error, _ in rows):
-            break
-        source.notes.append(f"{file.name} is not UTF-8: read as Latin-1 (save it as UTF-8 to be sure)")
-    reported: set[int] = set()
-    for line, column, text, error, message in rows:
-        if line not in reported:  # DuckDB lists a short row once per missing column: the first says it
-            reported.add(line)
-            problems.add(
-                table, column, line - 1 - blank, text, REJECTED.get(error, "the row cannot be read") + f" ({message})"
-            )
-    for row in repeated:  # two exports joined end to end: the second one's header is no record
-        problems.add(table, None, row, None, HEADER_REPEATED)
+            with copy.open("wb") as out:
+                for at, block in enumerate(_blocks(file)):
+                    first.read(block)
+                    if at == 0 and block.startswith(_BOM):
+                        out.write(_BOM)
+                        block = block[len(_BOM) :]
+                    out.write(block.decode(codec).encode("utf-8"))
+        except OSError as exc:  # the table's own read errors are UserFileProblems (`_blocks`)
+            raise UsageError(
+                f"{file}: its UTF-8 copy cannot be written in the temporary folder {copy.parent.parent} "
+                f"({exc.strerror}); it takes the table's unpacked size: set TMPDIR to a folder with room for it"
+            ) from None
+        first.read(b"", final=True)
+        return first.line
+
+    line, encoding = read_not_utf8(copied)
+    source.notes.append(f"{file.name} is {not_utf8_note(line or found, encoding)}")
+    return copy
+
+
+class _FirstNotUtf8:
+    """The line of the first byte that is not UTF-8 in bytes read block by block (a character two blocks split is
+    read whole), lines ending as DuckDB ends them (CR LF, LF or CR alone); None while there is none."""
+
+    def __init__(self) -> None:
+        self.line: int | None = None
+        self._lines = 1  # the line the next block starts on
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+
+    def read(self, block: bytes, *, final: bool = False) -> None:
+        if self.line is not None:
+            return
+        cut = self._decoder.getstate()[0]  # the start of a character the last block ended in
+        try:
+            self._decoder.decode(block, final)
+        except UnicodeDecodeError as exc:
+            self.line = self._lines + _line_ends_in((cut + block)[: exc.start])
+        self._lines += _line_ends_in(block)
+
+
+def _line_ends_in(data: bytes) -> int:
+    """How many lines end in `data` (CR LF, LF or CR alone: `_LINE_END`), counted without a regular expression."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
 _HEAD_BYTES = 1 << 20  # read to find the header line
@@ -372,7 +485,7 @@ def _text_head(file: Path) -> bytes:
             with gzip.open(file, "rb") as handle:
                 head = handle.read(_HEAD_BYTES)
         except (OSError, EOFError, zlib.error) as exc:
-            raise UserFileProblem(f"not a whole gzip archive ({exc}): the file is damaged or cut short") from None
+            raise UserFileProblem(_not_whole_gzip(exc)) from None
         inner = content_kind(head)
         if inner not in ("text file", "empty file", NUL_FILE):
             raise UserFileProblem(f"{with_article(inner)} packed in gzip, not a text file: save it as CSV (UTF-8)")
@@ -382,54 +495,60 @@ def _text_head(file: Path) -> bytes:
     return head
 
 
+def _not_whole_gzip(exc: Exception) -> str:
+    return f"not a whole gzip archive ({exc}): the file is damaged or cut short"
+
+
 LINE_ENDS = {b"\r\n": "CR LF", b"\n": "LF", b"\r": "CR"}
 _LINE_END = re.compile(rb"\r\n|\r|\n")
-_NOT_LATIN1 = re.compile(rb"[\x80-\x9f]")  # bytes DuckDB's Latin-1 has no character for (Windows-1252 has most)
+_BLOCK_BYTES = 1 << 20  # a CSV table is read in blocks of this size when it is read whole outside DuckDB
 
 
-def _unreadable(file: Path, encoding: str) -> str | None:
-    """Why DuckDB cannot read a CSV table, in words naming the line, when it is one of these (None otherwise):
-    lines that stop ending as the first one does (CR LF, LF or CR alone: DuckDB reads lines that end alike only,
-    so two exports joined end to end, one from Windows, or a carriage return alone inside a value, stop it); read
-    as Latin-1, a byte 0x80-0x9F (Windows-1252's curly quotes, dashes, ellipsis and euro sign)."""
+def _unreadable(file: Path) -> str | None:
+    """Why DuckDB cannot read a CSV table (or its UTF-8 copy, whose lines are the table's), in words naming the
+    line, when its lines stop ending as the first one does (CR LF, LF or CR alone: DuckDB reads lines that end
+    alike only, so two exports joined end to end, one from Windows, or a carriage return alone inside a value,
+    stop it), or a `.gz` table is damaged past its first bytes; None otherwise."""
     first = None
-    for line, end in _line_ends(file):
-        if end is None:
-            break
-        if first is None:
-            first = end
-        elif end != first:
-            return (
-                f"line {line:,} ends with {LINE_ENDS[end]} where line 1 ends with {LINE_ENDS[first]} (files joined "
-                "together, or a line break inside a value?): save it as CSV with one kind of line end"
-            )
-    if encoding == "latin-1":
-        for line, byte in _line_ends(file, _NOT_LATIN1):
-            if byte is not None:
-                return f"line {line:,} holds the byte 0x{byte[0]:02x}, which is not Latin-1: save it as CSV (UTF-8)"
+    try:
+        for line, end in _line_ends(file):
+            if first is None:
+                first = end
+            elif end != first:
+                return (
+                    f"line {line:,} ends with {LINE_ENDS[end]} where line 1 ends with {LINE_ENDS[first]} (files "
+                    "joined together, or a line break inside a value?): save it as CSV with one kind of line end"
+                )
+    except UserFileProblem as exc:
+        return exc.reason
     return None
 
 
-def _line_ends(file: Path, wanted: re.Pattern[bytes] | None = None) -> Iterator[tuple[int, bytes | None]]:
-    """Each line end of a CSV table (plain or packed in gzip), with the number of the line it ends; with `wanted`,
-    instead the first match of `wanted` (once, then None) with the number of the line it is on."""
-    import gzip
-
+def _line_ends(file: Path) -> Iterator[tuple[int, bytes]]:
+    """Each line end of a CSV table (plain or packed in gzip), with the number of the line it ends."""
     line = 1
-    with (gzip.open if file.name.lower().endswith(".gz") else open)(file, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            if chunk.endswith(b"\r"):
-                chunk += handle.read(1)  # a CR LF split between two reads is one line end
-            found = wanted.search(chunk) if wanted is not None else None
-            ends = _LINE_END.finditer(chunk, 0, found.start() if found else len(chunk))
-            for end in ends:
-                if wanted is None:
-                    yield line, end[0]
-                line += 1
-            if found:
-                yield line, found[0]
-                return
-    yield line, None
+    for block in _blocks(file):
+        for end in _LINE_END.finditer(block):
+            yield line, end[0]
+            line += 1
+
+
+def _blocks(file: Path) -> Iterator[bytes]:
+    """The bytes of a CSV table (unpacked from a `.gz` table) in blocks, a CR LF never split between two; a table
+    that cannot be read to its end (a `.gz` table damaged or cut short past its first bytes) is a
+    UserFileProblem saying why."""
+    import gzip
+    import zlib
+
+    packed = file.name.lower().endswith(".gz")
+    try:
+        with (gzip.open if packed else open)(file, "rb") as handle:
+            while block := handle.read(_BLOCK_BYTES):
+                if block.endswith(b"\r"):
+                    block += handle.read(1)  # a CR LF split between two reads is one line end
+                yield block
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UserFileProblem(_not_whole_gzip(exc) if packed else f"cannot be read ({exc})") from None
 
 
 def _sniff_delimiter(head: bytes) -> str:
@@ -457,8 +576,7 @@ def _first_records(head: bytes, delimiter: str) -> tuple[list[str], list[str] | 
     return (records[0] if records else []), (records[1] if len(records) > 1 else None)
 
 
-def _open_duckdb(path: Path, problems: SourceProblems) -> OmopSource:
-    source = OmopSource(str(path), problems)
+def _open_duckdb(source: OmopSource, path: Path, problems: SourceProblems) -> None:
     try:
         source.con.execute(f"ATTACH {literal(str(path))} AS omop_src (READ_ONLY)")
     except duckdb.Error as exc:
@@ -480,7 +598,6 @@ def _open_duckdb(path: Path, problems: SourceProblems) -> OmopSource:
                 _create_view(source, table, reader, f"{path}:{schema}.{name}", problems)
                 break
     source.files.append(path)
-    return source
 
 
 def _holds_several(duckdb_type: str) -> bool:
