@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from oligo_cohort.engines import ENGINES
 
 _TEMPORARY_VARIABLES = ("TMPDIR", "TEMP", "TMP")
 
@@ -55,3 +58,26 @@ def temporary_folder_left_empty(tmp_path_factory: pytest.TempPathFactory) -> Ite
     open_now = {Path(name) for name, connection in _open_folders.items() if connection() is not None}
     left = sorted(path.name for path in folder.iterdir() if path not in open_now)
     assert not left, f"the test session left {len(left)} file(s) in the temporary folder {folder}: {left[:20]}"
+
+
+# How the suite is shared out between processes (`make test` runs `pytest -n auto --dist loadscope`): a test module
+# goes whole to one process, so that its module-scoped fixtures (a screened extract, an exported review) are made
+# once, not once in each process; and the spec tests, whose cases each engine screens in one session-wide batch
+# (tests/spec/conftest.py), go to one process per engine, so that each batch is screened once.
+_SPEC_TESTS = "tests/spec/"
+_ENGINE_IN_ID = re.compile(rf"[\[-]({'|'.join(map(re.escape, ENGINES))})[\]-]")  # the engine's parameter id
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """pytest-xdist's module-by-module sharing (`--dist loadscope`), with the spec tests grouped by engine."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModuleSpecByEngine(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            engine = _ENGINE_IN_ID.search(nodeid) if nodeid.startswith(_SPEC_TESTS) else None
+            return f"{_SPEC_TESTS} [{engine[1]}]" if engine else super()._split_scope(nodeid)
+
+    return ByModuleSpecByEngine(config, log)
