@@ -63,7 +63,8 @@ def temporary_folder_left_empty(tmp_path_factory: pytest.TempPathFactory) -> Ite
 # How the suite is shared out between processes (`make test` runs `pytest -n auto --dist loadscope`): a test module
 # goes whole to one process, so that its module-scoped fixtures (a screened extract, an exported review) are made
 # once, not once in each process; and the spec tests, whose cases each engine screens in one session-wide batch
-# (tests/spec/conftest.py), go to one process per engine, so that each batch is screened once.
+# (tests/spec/conftest.py), go to one process per engine, so that each batch is screened once. The grouping is
+# xdist's scope of a test (`_split_scope`), which its own file and group schedulers refine the same way.
 _SPEC_TESTS = "tests/spec/"
 _ENGINE_IN_ID = re.compile(rf"[\[-]({'|'.join(map(re.escape, ENGINES))})[\]-]")  # the engine's parameter id
 
