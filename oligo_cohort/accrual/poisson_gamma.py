@@ -29,12 +29,13 @@ largest maximum is compared with the Poisson limit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from oligo_cohort.accrual.centres import CentreRates
 from oligo_cohort.counts_in_words import counted
@@ -174,7 +175,7 @@ def _maximise(k: np.ndarray, tau: np.ndarray, pooled_rate: float) -> tuple[float
     # Tight tolerances: at large shapes the likelihood is flat, and the default ones stopped at α = 447 for 618.
     # One BLAS thread: L-BFGS-B's steps are linear algebra on two parameters, and waking OpenBLAS's threads for them
     # costs far more than the work (a fit of 4 centres took 0.37 s against 0.009 s on one thread, on 2 cores).
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_libraries().limit(limits=1, user_api="blas"):
         results = [
             optimize.minimize(
                 negative,
@@ -188,6 +189,13 @@ def _maximise(k: np.ndarray, tau: np.ndarray, pooled_rate: float) -> tuple[float
         ]
     alpha, beta = np.exp(min(results, key=lambda result: result.fun).x)
     return float(alpha), float(beta)
+
+
+@cache
+def _blas_libraries() -> ThreadpoolController:
+    """The BLAS libraries this process has loaded (NumPy's and SciPy's OpenBLAS, loaded with this module's imports),
+    found once: finding them takes some milliseconds, setting their threads microseconds."""
+    return ThreadpoolController()
 
 
 def centre_rates(
