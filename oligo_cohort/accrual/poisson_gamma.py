@@ -173,8 +173,8 @@ def _maximise(k: np.ndarray, tau: np.ndarray, pooled_rate: float) -> tuple[float
 
     bounds = [(np.log(1e-8), np.log(MAX_SHAPE) + 1), (np.log(1e-12), np.log(MAX_SHAPE / pooled_rate) + 1)]
     # Tight tolerances: at large shapes the likelihood is flat, and the default ones stopped at α = 447 for 618.
-    # One BLAS thread: L-BFGS-B's steps are linear algebra on two parameters, and waking OpenBLAS's threads for them
-    # costs far more than the work (a fit of 4 centres took 0.37 s against 0.009 s on one thread, on 2 cores).
+    # One BLAS thread: L-BFGS-B's steps are linear algebra on two parameters, and OpenBLAS hands them to its threads
+    # and waits: on cores busy with other work, a fit of 4 centres took 0.37 s against 0.009 s on one thread.
     with _blas_libraries().limit(limits=1, user_api="blas"):
         results = [
             optimize.minimize(

@@ -46,9 +46,9 @@ def test_the_fit_recovers_the_generating_prior_from_many_centres():
 
 
 def test_the_fit_runs_its_linear_algebra_on_one_blas_thread(monkeypatch):
-    """L-BFGS-B's steps on two parameters are too small for OpenBLAS's threads, which cost more to wake than the work
-    (a 4-centre fit 0.37 s against 0.009 s on one thread): the fit limits BLAS to one thread, whatever the process
-    allows outside it, and gives the process its threads back."""
+    """L-BFGS-B's steps on two parameters are too small for OpenBLAS's threads, which wait for each other on cores
+    busy with other work (a 4-centre fit 0.37 s against 0.009 s on one thread): the fit limits BLAS to one thread,
+    whatever the process allows outside it, and gives the process its threads back."""
     seen: list[int] = []
     minimize = optimize.minimize
 
