@@ -339,6 +339,27 @@ def test_a_windows_1252_table_is_named_by_the_lines_and_rows_of_the_file_as_writ
 
 
 @pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+def test_a_windows_1252_header_is_read_from_the_copy_as_its_rows_are(tmp_path, packed) -> None:
+    """The header of a Windows-1252 table is read as its rows are, from the UTF-8 copy: two columns the mapping does
+    not read, named alike but for a character above ASCII (`remarque_é`, `remarque_è`), are two columns, not one
+    named twice, and the table imports as it does in UTF-8."""
+    from oligo_cohort.importers import import_omop
+
+    tables = omop_tables()
+    tables["care_site"]["remarque_é"] = "un"
+    tables["care_site"]["remarque_è"] = "deux"
+    source = write_folder(tables, tmp_path / "cdm")
+    expected = import_omop(source).tables
+    content = (source / "care_site.csv").read_text("utf-8").encode("cp1252")
+    write_table(source, "care_site", content, packed=packed)
+    result = import_omop(source)
+    assert any(note.startswith("care_site.csv") and "Windows-1252" in note for note in result.report.notes)
+    assert result.tables.keys() == expected.keys()
+    for name, frame in expected.items():
+        assert result.tables[name].equals(frame), name
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
 def test_a_windows_1252_byte_past_the_first_mib_is_found_all_the_same(tmp_path, packed) -> None:
     """A table whose first MiB is ASCII is read as UTF-8 until DuckDB meets its Windows-1252 byte: it is then read
     from its copy all the same, the note naming that line, a short row after it named by its row."""

@@ -325,7 +325,7 @@ def _open_csv(source: OmopSource, table: str, file: Path, problems: SourceProble
         first = _FirstNotUtf8()
         first.read(head)
         text = file if first.line is None else _utf8_copy(source, table, file, found=first.line)
-        read = _read_csv(source, table, file, text, problems, head)
+        read = _read_csv(source, table, file, text, problems, head if text == file else None)  # a copy's own head
         if read is not None and text == file:
             found = next((line for line, *_, error, _ in read[0] if error == "INVALID ENCODING"), None)
             if found is not None:
