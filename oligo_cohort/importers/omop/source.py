@@ -362,7 +362,7 @@ def _read_csv(
     # Blank lines before the header are no header (DuckDB would take the first line for it, and read the header
     # as a record): skipped, as every user file's are; rows are still counted from the header.
     lines = head.split(b"\n")
-    blank = next(k for k, line in enumerate(lines) if line.removeprefix(b"\xef\xbb\xbf").strip())
+    blank = next(k for k, line in enumerate(lines) if line.removeprefix(codecs.BOM_UTF8).strip())
     head = b"\n".join(lines[blank:])
     delimiter = _sniff_delimiter(head)
     header, first_row = _first_records(head, delimiter)
@@ -390,9 +390,6 @@ def _read_csv(
     return rows, repeated, blank
 
 
-_BOM = b"\xef\xbb\xbf"
-
-
 def _utf8_copy(source: OmopSource, table: str, file: Path, *, found: int) -> Path:
     """A UTF-8 copy of a table that is not UTF-8, for DuckDB, which has no Windows-1252, to read: the table read
     as every such file a user gives is (`user_files.read_not_utf8`: Windows-1252, else Latin-1), with a note in
@@ -413,9 +410,9 @@ def _utf8_copy(source: OmopSource, table: str, file: Path, *, found: int) -> Pat
             with copy.open("wb") as out:
                 for at, block in enumerate(_blocks(file)):
                     first.read(block)
-                    if at == 0 and block.startswith(_BOM):
-                        out.write(_BOM)
-                        block = block[len(_BOM) :]
+                    if at == 0 and block.startswith(codecs.BOM_UTF8):
+                        out.write(codecs.BOM_UTF8)
+                        block = block[len(codecs.BOM_UTF8) :]
                     out.write(block.decode(codec).encode("utf-8"))
         except OSError as exc:  # the table's own read errors are UserFileProblems (`_blocks`)
             raise UsageError(
@@ -489,7 +486,7 @@ def _text_head(file: Path) -> bytes:
         inner = content_kind(head)
         if inner not in ("text file", "empty file", NUL_FILE):
             raise UserFileProblem(f"{with_article(inner)} packed in gzip, not a text file: save it as CSV (UTF-8)")
-    if not head.removeprefix(b"\xef\xbb\xbf").strip():  # a byte-order mark alone is no header either
+    if not head.removeprefix(codecs.BOM_UTF8).strip():  # a byte-order mark alone is no header either
         raise UserFileProblem("the file is empty (not even a header line)")
     decode_text(head.split(b"\n", 1)[0] + b"\n", latin1=True)  # UTF-16, with or without its mark, is refused
     return head
@@ -567,7 +564,7 @@ def _first_records(head: bytes, delimiter: str) -> tuple[list[str], list[str] | 
     import io
 
     lines = head.split(b"\n", 2)[:2]
-    text = b"\n".join(lines).removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
+    text = b"\n".join(lines).removeprefix(codecs.BOM_UTF8).decode("utf-8", "replace")
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
     try:
         records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting) if r]
