@@ -24,6 +24,7 @@ name (and its option) in front, in its own form of message. The rules:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Callable, Sequence
@@ -100,6 +101,17 @@ def decode_not_utf8(raw: bytes) -> tuple[str, str]:
     return read_not_utf8(raw.decode)
 
 
+def line_ends_in(data: bytes) -> int:
+    """How many lines end in `data`: each CR LF, LF or CR alone, as a text editor, Python's CSV reader and DuckDB
+    end a line. Every note naming the line of a byte counts so (a file of the classic Mac ends its lines in CR)."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def line_of_byte(raw: bytes, offset: int) -> int:
+    """The line (1 = the first) the byte at `offset` of a file's bytes lies on (`line_ends_in`)."""
+    return line_ends_in(raw[:offset]) + 1
+
+
 def not_utf8_note(line: int, encoding: str) -> str:
     """What every reader of a user's text file notes of one that is not UTF-8: its first such line, how it was
     read."""
@@ -108,7 +120,8 @@ def not_utf8_note(line: int, encoding: str) -> str:
 
 def decode_text(raw: bytes, *, latin1: bool) -> Text:
     """UTF-8 text (a byte-order mark dropped); with `latin1`, other bytes are read as Windows-1252 (else Latin-1,
-    `decode_not_utf8`), with a note."""
+    `decode_not_utf8`), with a note naming the first line that is not UTF-8. Every reader of a whole text file a
+    user gives decodes it here: the extract's CSV files, answer files, protocol files, an importer's flat files."""
     if raw.startswith(_UTF16_MARKS):
         raise UserFileProblem("UTF-16 text (Excel's 'Unicode text'): save it as UTF-8", line=1)
     first_line = raw.split(b"\n", 1)[0]
@@ -117,13 +130,16 @@ def decode_text(raw: bytes, *, latin1: bool) -> Text:
             "line 1 holds NUL bytes: UTF-16 text without its byte-order mark, or not a text file; save it as UTF-8",
             line=1,
         )
+    # The byte-order mark goes before either reading: UTF-8 text read from bytes past it, the mark never read as the
+    # Windows-1252 `ï»¿` glued to the first column's name (a UTF-8 export with Windows rows appended to it).
+    body = raw.removeprefix(codecs.BOM_UTF8)
     try:
-        return Text(raw.decode("utf-8-sig"))
+        return Text(body.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        line = line_of_byte(body, exc.start)
         if not latin1:
             raise UserFileProblem(f"line {line} is not UTF-8 text; save the file as UTF-8", line=line) from None
-        text, encoding = decode_not_utf8(raw)
+        text, encoding = decode_not_utf8(body)
         return Text(text, note=not_utf8_note(line, encoding))
 
 

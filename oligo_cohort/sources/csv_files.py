@@ -13,7 +13,7 @@ from oligo_cohort.column_names import HEADER_REPEATED, header_rows
 from oligo_cohort.counts_in_words import counted
 from oligo_cohort.file_kinds import UnreadableError, read_regular
 from oligo_cohort.sources.text_tables import ROW, as_text_table, check_unique
-from oligo_cohort.user_files import SNIFFED_RECORDS, decode_not_utf8, delimiter_of, leading_lines
+from oligo_cohort.user_files import SNIFFED_RECORDS, UserFileProblem, decode_text, delimiter_of, leading_lines
 
 # A cell may be long (free text, a long id): the csv module's 128 KiB field limit must not refuse it.
 csv.field_size_limit(2**31 - 1)
@@ -61,13 +61,16 @@ def read_csv_file(file: Path, notes: list[str]) -> pl.DataFrame:
         kind = "UTF-16/UTF-32 text" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "text with NUL bytes"
         raise UnreadableError(f"the file is {kind}, not a UTF-8 or Latin-1 CSV file: save it as UTF-8 CSV")
     try:
-        text = raw.decode("utf-8")
-        content = io.BytesIO(raw)
-    except UnicodeDecodeError as exc:
-        # Registry exports from Windows systems are Windows-1252 (`decode_not_utf8`).
-        text, encoding = decode_not_utf8(raw)
+        decoded = decode_text(raw, latin1=True)
+    except UserFileProblem as exc:
+        raise UnreadableError(f"the file cannot be read as text ({exc.reason})") from None
+    text = decoded.text
+    content = io.BytesIO(raw)
+    if decoded.note:
+        # Registry exports from Windows systems are Windows-1252 (`user_files.read_not_utf8`): polars reads the
+        # text as decoded, in UTF-8.
         content = io.BytesIO(text.encode("utf-8"))
-        notes.append(f"not UTF-8 (first bad byte at offset {exc.start}): read as {encoding}; save as UTF-8 to be sure")
+        notes.append(f"{decoded.note}; save as UTF-8 to be sure")
     if "\r" in text and "\n" not in text:
         # Excel's "CSV (Macintosh)" ends its lines with a carriage return alone; with no line feed anywhere in the
         # file, every carriage return is a line end.

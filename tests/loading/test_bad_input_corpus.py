@@ -353,7 +353,7 @@ def test_encodings_and_delimiters_read_as_the_clean_extract(tmp_path, capsys, ba
         "semicolon delimiter": "read with ';' as the delimiter",
         "tab delimiter": "read with '\\t' as the delimiter",
         "pipe delimiter": "read with '|' as the delimiter",
-        "Latin-1": "not UTF-8 (first bad byte at offset",
+        "Latin-1": "not UTF-8 (first on line 2): read as Windows-1252",
     }[case.id]
     if expected is None:
         assert findings.empty, messages

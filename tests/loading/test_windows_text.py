@@ -9,7 +9,9 @@ through `user_files.read_not_utf8`; generated values check all four.
 
 from __future__ import annotations
 
+import codecs
 import gzip
+import re
 import string
 from pathlib import Path
 
@@ -19,9 +21,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oligo_cohort.importers import import_omop
+from oligo_cohort.importers.omop.source import _FirstNotUtf8
 from oligo_cohort.sources.csv_files import read_csv_file
 from oligo_cohort.sources.text_tables import ROW, column_as_text
-from oligo_cohort.user_files import read_delimited
+from oligo_cohort.user_files import line_of_byte, read_delimited
 from tests.importers.test_import_omop import omop_tables, write_folder
 
 WINDOWS_ONLY = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"  # the characters Windows-1252 has where Latin-1 has controls
@@ -104,3 +107,63 @@ def test_a_byte_windows_1252_leaves_undefined_reads_the_value_as_latin1(tmp_path
     for reader, (text, note) in _read_by_each_reader(tmp_path, raw, packed=packed).items():
         assert text == raw.decode("latin-1"), reader  # every byte kept, as Latin-1 has a character for each
         assert "read as Latin-1" in note, (reader, note)
+
+
+# A text file's lines as a Windows export or an older Mac tool ends them, with or without the UTF-8 byte-order mark
+# (an export saved as UTF-8, then rows in Windows-1252 appended to it).
+LINE_ENDS = {"LF": b"\n", "CR LF": b"\r\n", "CR": b"\r"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    value=values,
+    before=st.integers(0, 6),
+    after=st.integers(0, 3),
+    end=st.sampled_from(sorted(LINE_ENDS)),
+    mark=st.booleans(),
+)
+def test_the_note_names_the_line_as_written_whatever_its_line_ends_and_mark(
+    tmp_path_factory, value, before, after, end, mark
+):
+    """The first line that is not UTF-8 is named as a text editor numbers it, by the extract's CSV reader and a
+    user's delimited file alike, and a byte-order mark before Windows-1252 text is dropped, never read as `ï»¿` in
+    the first column's name."""
+    folder = tmp_path_factory.mktemp("lines")
+    rows = [f"P{k},AVL".encode() for k in range(before)] + [b"PX," + value.encode("cp1252")]
+    rows += [f"Q{k},NKI".encode() for k in range(after)]
+    raw = (codecs.BOM_UTF8 if mark else b"") + LINE_ENDS[end].join([b"patient_id,site_id", *rows]) + LINE_ENDS[end]
+    note = f"not UTF-8 (first on line {before + 2}): read as Windows-1252"
+    (folder / "patients.csv").write_bytes(raw)
+    notes: list[str] = []
+    frame = read_csv_file(folder / "patients.csv", notes)
+    assert [name for name in frame.columns if name != ROW] == ["patient_id", "site_id"]
+    assert frame.filter(frame["patient_id"] == "PX")["site_id"].item() == value
+    assert any(n.startswith(note) for n in notes), notes
+    delimited = read_delimited(folder / "patients.csv", latin1=True)
+    assert delimited.header == ["patient_id", "site_id"]
+    assert [r.fields for r in delimited.records if r.fields[0] == "PX"] == [["PX", value]]
+    assert delimited.notes == [note]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.text(alphabet=string.ascii_letters + ",", max_size=6), min_size=1, max_size=12),
+    ends=st.lists(st.sampled_from(sorted(LINE_ENDS)), min_size=12, max_size=12),
+    bad=st.data(),
+    cuts=st.lists(st.integers(0, 200), max_size=8),
+)
+def test_an_omop_table_read_in_blocks_names_the_line_wherever_a_block_ends(lines, ends, bad, cuts):
+    """An OMOP table is copied block by block, and the line of its first byte that is not UTF-8 counted so: a CR LF
+    or a character that two blocks split counts as it does in the whole file."""
+    at = bad.draw(st.integers(0, len(lines) - 1))
+    character = bad.draw(st.sampled_from(["’", "é", "€"]))
+    parts = [line.encode() + (character.encode("cp1252") if k == at else b"") for k, line in enumerate(lines)]
+    raw = b"".join(part + LINE_ENDS[end] for part, end in zip(parts, ends, strict=False))
+    first = _FirstNotUtf8()
+    points = sorted({min(c, len(raw)) for c in cuts})
+    for start, stop in zip([0, *points], [*points, len(raw)], strict=True):
+        first.read(raw[start:stop])
+    first.read(b"", final=True)
+    # A line ends in CR LF, LF or CR alone: an empty line ending in CR, then one in LF, are one CR LF.
+    before = raw[: raw.index(character.encode("cp1252"))]
+    assert first.line == line_of_byte(raw, len(before)) == len(re.findall(rb"\r\n|\r|\n", before)) + 1

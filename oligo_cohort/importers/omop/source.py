@@ -41,6 +41,7 @@ from oligo_cohort.user_files import (
     decode_text,
     delimiter_of,
     file_bytes,
+    line_ends_in,
     not_utf8_note,
     read_not_utf8,
 )
@@ -434,22 +435,21 @@ class _FirstNotUtf8:
     def __init__(self) -> None:
         self.line: int | None = None
         self._lines = 1  # the line the next block starts on
+        self._after_cr = False  # the last block ended in a CR, which an LF opening the next one may complete
         self._decoder = codecs.getincrementaldecoder("utf-8")()
 
     def read(self, block: bytes, *, final: bool = False) -> None:
         if self.line is not None:
             return
+        if self._after_cr and block.startswith(b"\n"):
+            self._lines -= 1  # a CR LF the blocks split is one line end, counted once in each block
         cut = self._decoder.getstate()[0]  # the start of a character the last block ended in
         try:
             self._decoder.decode(block, final)
         except UnicodeDecodeError as exc:
-            self.line = self._lines + _line_ends_in((cut + block)[: exc.start])
-        self._lines += _line_ends_in(block)
-
-
-def _line_ends_in(data: bytes) -> int:
-    """How many lines end in `data` (CR LF, LF or CR alone: `_LINE_END`), counted without a regular expression."""
-    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+            self.line = self._lines + line_ends_in((cut + block)[: exc.start])
+        self._lines += line_ends_in(block)
+        self._after_cr = block.endswith(b"\r")
 
 
 _HEAD_BYTES = 1 << 20  # read to find the header line
