@@ -91,16 +91,21 @@ def content_kind(head: bytes) -> str:
     return BINARY_FILE if _binary(head[:SAMPLE_BYTES]) else "text file"
 
 
+# Fewer bytes of a kind than this never make a file binary, whatever their share: a file of a few lines holding a
+# cell's stray control character (`_,\x1f`) is text whose cell its reader names, not data of no kind.
+_FEW = 8
+
+
 def _binary(sample: bytes) -> bool:
     """Whether a file's first bytes are binary data rather than text, as `file` tells them apart, with room for a
     stray control character in a cell: one byte in ten a control character no text holds; or, not being UTF-8,
     three bytes in ten outside ASCII (text in Latin-1, as Windows exports write it, is mostly ASCII: digits,
-    delimiters, dates, the letters of names)."""
+    delimiters, dates, the letters of names). Either takes at least `_FEW` such bytes."""
     controls = len(sample) - len(sample.translate(None, _CONTROLS))
-    if controls and controls * 10 >= len(sample):
+    if controls >= _FEW and controls * 10 >= len(sample):
         return True
     high = len(sample) - len(sample.translate(None, _HIGH))
-    if not high or high * 10 < len(sample) * 3:
+    if high < _FEW or high * 10 < len(sample) * 3:
         return False
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)  # a character cut at the end is no error

@@ -27,6 +27,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,10 @@ def read_not_utf8(read: Callable[[str], Read]) -> tuple[Read, str]:
 def decode_not_utf8(raw: bytes) -> tuple[str, str]:
     """Bytes that are not UTF-8, as text, and the name of the encoding they were read in (`read_not_utf8`)."""
     return read_not_utf8(raw.decode)
+
+
+# A line end, as the CSV reader, a text editor and DuckDB end a line: CR LF, LF or CR alone.
+LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def line_ends_in(data: bytes) -> int:
@@ -242,7 +247,7 @@ def parse_delimited(
     the first line may be a record too (not `headed`: the reader tells, as an item map's is)."""
     if not text.strip():
         raise UserFileProblem("the file is empty (not even a header line)")
-    lines = text.splitlines()
+    lines = LINE_END.split(text)  # not str.splitlines, which also breaks at a form feed, NEL, U+2028...
     at = next(k for k, line in enumerate(lines) if line.strip())
     delimiter = delimiter_of(lines[at], delimiters, following=lines[at + 1 : at + 1 + SNIFFED_RECORDS])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)

@@ -16,15 +16,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from oligo_cohort.file_kinds import content_kind
 from oligo_cohort.user_files import UserFileProblem, decode_text, header_names, nul_cells, read_delimited
 from tests.safety.damaged_inputs import NOT_FILE_WORDS, NOT_FILES, not_a_file
 
 CELL = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=8)
 
 
+# Characters Python's `str.splitlines` takes for line breaks, which the CSV reader (and every editor's line count)
+# reads as text inside a line: a vertical tab, form feed, file/group/record separators, NEL and the Unicode line and
+# paragraph separators.
+NOT_LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+NAME = st.tuples(st.text("abcdefgh_", min_size=1, max_size=3), st.text(NOT_LINE_BREAKS, max_size=1)).map(
+    lambda parts: parts[0] + parts[1] + parts[0]
+)
+
+
 @settings(max_examples=80, deadline=None, derandomize=True)
 @given(
-    header=st.lists(st.text("abcdefgh_", min_size=1, max_size=6), min_size=1, max_size=4, unique=True),
+    header=st.lists(NAME, min_size=1, max_size=4, unique=True),
     rows=st.lists(st.lists(CELL, min_size=1, max_size=4), max_size=6),
     delimiter=st.sampled_from([",", ";", "\t", "|"]),
     newline=st.sampled_from(["\n", "\r\n"]),
@@ -116,3 +126,27 @@ def test_names_are_compared_trimmed_in_lower_case_and_nul_cells_are_found(tmp_pa
     assert [(r.line, column, value) for r, column, value in nul_cells(read.records, ["a", "b"])] == [
         (3, "a", "x\\x00y")
     ]
+
+
+STRAY_CONTROLS = [*range(0x01, 0x07), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F]  # no text holds them
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.lists(st.text("abc 019-", max_size=5), min_size=2, max_size=2), max_size=8),
+    stray=st.lists(st.tuples(st.integers(0, 8), st.sampled_from(STRAY_CONTROLS)), min_size=1, max_size=7),
+)
+def test_a_few_stray_control_characters_leave_a_short_file_text(rows, stray):
+    """However short the file, up to seven control characters in its cells are cells' text for the reader to give
+    (and its checks to name), not a file of no kind: `_,\\x1f` was refused as "a binary file"."""
+    rows = [["id", "name"], *rows]
+    for at, control in stray:
+        row = rows[min(at, len(rows) - 1)]
+        row[1] += chr(control)
+    content = "".join(",".join(row) + "\n" for row in rows).encode()
+    assert content_kind(content) == "text file"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "file.csv"
+        path.write_bytes(content)
+        read = read_delimited(path)
+    assert [r.fields for r in read.records] == [row for row in rows[1:] if any(cell.strip() for cell in row)]
