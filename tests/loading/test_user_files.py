@@ -85,6 +85,8 @@ def refusal(tmp_path: Path, content: bytes, **options) -> UserFileProblem:
         ("a,b\n1,2\n".encode("utf-16"), "UTF-16 text", 1),
         ("a,b\n1,2\n".encode("utf-16-le"), "line 1 holds NUL bytes", 1),
         (b"a,b\n1,2\n3,\xe9\n", "line 3 is not UTF-8 text", 3),
+        (b"a,b\r1,2\r3,\xe9\r", "line 3 is not UTF-8 text", 3),  # lines ending in CR alone (the classic Mac)
+        (b"\xef\xbb\xbfa,b\n\xe9,2\n", "line 2 is not UTF-8 text", 2),  # counted past the byte-order mark
         (b'a,b\n1,2\n3,"4\n5,6\n', "a quote opened on line 3 is not closed", 3),
         (b'a,b\n"1"x,2\n', "line 2 is not readable CSV", 2),
         (b"", "the file is empty", None),
@@ -96,6 +98,15 @@ def refusal(tmp_path: Path, content: bytes, **options) -> UserFileProblem:
 def test_a_damaged_file_is_refused_naming_the_line(tmp_path, content, reason, line):
     problem = refusal(tmp_path, content)
     assert reason in problem.reason and problem.line == line
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"], ids=["LF", "CR LF", "CR"])
+def test_a_nul_byte_past_the_first_line_is_left_to_its_cell_whatever_the_line_ends(end):
+    """Only NUL bytes on the first line make the file UTF-16 text or no text; one further down is a damaged cell,
+    which each reader names (`nul_cells`)."""
+    assert decode_text(end.join([b"a,b", b"1,\x00", b""]), latin1=False).text == end.decode().join(
+        ["a,b", "1,\x00", ""]
+    )
 
 
 def test_windows_1252_is_read_where_allowed_with_a_note_naming_the_line(tmp_path):
