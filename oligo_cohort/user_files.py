@@ -104,7 +104,7 @@ def decode_not_utf8(raw: bytes) -> tuple[str, str]:
 
 # A line end, as the CSV reader, a text editor and DuckDB end a line: CR LF, LF or CR alone.
 LINE_END = re.compile(r"\r\n|\r|\n")
-_LINE_END_BYTES = re.compile(rb"\r\n|\r|\n")
+LINE_END_BYTES = re.compile(rb"\r\n|\r|\n")  # the same, in bytes
 
 
 def line_ends_in(data: bytes) -> int:
@@ -130,7 +130,7 @@ def decode_text(raw: bytes, *, latin1: bool) -> Text:
     user gives decodes it here: the extract's CSV files, answer files, protocol files, an importer's flat files."""
     if raw.startswith(_UTF16_MARKS):
         raise UserFileProblem("UTF-16 text (Excel's 'Unicode text'): save it as UTF-8", line=1)
-    first_line = _LINE_END_BYTES.split(raw, maxsplit=1)[0]
+    first_line = LINE_END_BYTES.split(raw, maxsplit=1)[0]
     if b"\x00" in first_line:
         raise UserFileProblem(
             "line 1 holds NUL bytes: UTF-16 text without its byte-order mark, or not a text file; save it as UTF-8",

@@ -13,7 +13,9 @@ import codecs
 import gzip
 import re
 import string
+import tempfile
 from pathlib import Path
+from unittest import mock
 
 import pyarrow as pa
 import pytest
@@ -21,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oligo_cohort.importers import import_omop
+from oligo_cohort.importers.omop import source as omop_source
 from oligo_cohort.importers.omop.source import _FirstNotUtf8
 from oligo_cohort.sources.csv_files import read_csv_file
 from oligo_cohort.sources.text_tables import ROW, column_as_text
@@ -147,23 +150,28 @@ def test_the_note_names_the_line_as_written_whatever_its_line_ends_and_mark(
 
 @settings(max_examples=200, deadline=None)
 @given(
-    lines=st.lists(st.text(alphabet=string.ascii_letters + ",", max_size=6), min_size=1, max_size=12),
+    lines=st.lists(st.text(alphabet=string.ascii_letters + ",é€", max_size=6), min_size=1, max_size=12),
     ends=st.lists(st.sampled_from(sorted(LINE_ENDS)), min_size=12, max_size=12),
     bad=st.data(),
-    cuts=st.lists(st.integers(0, 200), max_size=8),
+    block=st.integers(1, 9),
 )
-def test_an_omop_table_read_in_blocks_names_the_line_wherever_a_block_ends(lines, ends, bad, cuts):
-    """An OMOP table is copied block by block, and the line of its first byte that is not UTF-8 counted so: a CR LF
-    or a character that two blocks split counts as it does in the whole file."""
+def test_an_omop_table_read_in_blocks_names_the_line_wherever_a_block_ends(lines, ends, bad, block):
+    """An OMOP table is copied block by block (`_blocks`, here of 1 to 9 bytes), and the line of its first byte that
+    is not UTF-8 counted so: a CR LF or a UTF-8 character that a block's end would split counts as it does in the
+    whole file."""
     at = bad.draw(st.integers(0, len(lines) - 1))
     character = bad.draw(st.sampled_from(["’", "é", "€"]))
     parts = [line.encode() + (character.encode("cp1252") if k == at else b"") for k, line in enumerate(lines)]
     raw = b"".join(part + LINE_ENDS[end] for part, end in zip(parts, ends, strict=False))
     first = _FirstNotUtf8()
-    points = sorted({min(c, len(raw)) for c in cuts})
-    for start, stop in zip([0, *points], [*points, len(raw)], strict=True):
-        first.read(raw[start:stop])
+    with tempfile.TemporaryDirectory() as folder, mock.patch.object(omop_source, "_BLOCK_BYTES", block):
+        (Path(folder) / "table.csv").write_bytes(raw)
+        for part in omop_source._blocks(Path(folder) / "table.csv"):
+            first.read(part)
     first.read(b"", final=True)
     # A line ends in CR LF, LF or CR alone: an empty line ending in CR, then one in LF, are one CR LF.
-    before = raw[: raw.index(character.encode("cp1252"))]
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
     assert first.line == line_of_byte(raw, len(before)) == len(re.findall(rb"\r\n|\r|\n", before)) + 1

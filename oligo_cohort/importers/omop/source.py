@@ -36,6 +36,7 @@ from oligo_cohort.importers.common import ROW, SourceProblems, names_unique, nul
 from oligo_cohort.sources.text_tables import nested_cells
 from oligo_cohort.sql_text import identifier, literal
 from oligo_cohort.user_files import (
+    LINE_END_BYTES,
     SNIFFED_RECORDS,
     UserFileProblem,
     decode_text,
@@ -430,26 +431,23 @@ def _utf8_copy(source: OmopSource, table: str, file: Path, *, found: int) -> Pat
 
 class _FirstNotUtf8:
     """The line of the first byte that is not UTF-8 in bytes read block by block (a character two blocks split is
-    read whole), lines ending as DuckDB ends them (CR LF, LF or CR alone); None while there is none."""
+    read whole; `_blocks` never splits a CR LF), lines ending as DuckDB ends them (CR LF, LF or CR alone); None
+    while there is none."""
 
     def __init__(self) -> None:
         self.line: int | None = None
         self._lines = 1  # the line the next block starts on
-        self._after_cr = False  # the last block ended in a CR, which an LF opening the next one may complete
         self._decoder = codecs.getincrementaldecoder("utf-8")()
 
     def read(self, block: bytes, *, final: bool = False) -> None:
         if self.line is not None:
             return
-        if self._after_cr and block.startswith(b"\n"):
-            self._lines -= 1  # a CR LF the blocks split is one line end, counted once in each block
         cut = self._decoder.getstate()[0]  # the start of a character the last block ended in
         try:
             self._decoder.decode(block, final)
         except UnicodeDecodeError as exc:
             self.line = self._lines + line_ends_in((cut + block)[: exc.start])
         self._lines += line_ends_in(block)
-        self._after_cr = block.endswith(b"\r")
 
 
 _HEAD_BYTES = 1 << 20  # read to find the header line
@@ -497,7 +495,6 @@ def _not_whole_gzip(exc: Exception) -> str:
 
 
 LINE_ENDS = {b"\r\n": "CR LF", b"\n": "LF", b"\r": "CR"}
-_LINE_END = re.compile(rb"\r\n|\r|\n")
 _BLOCK_BYTES = 1 << 20  # a CSV table is read in blocks of this size when it is read whole outside DuckDB
 
 
@@ -525,7 +522,7 @@ def _line_ends(file: Path) -> Iterator[tuple[int, bytes]]:
     """Each line end of a CSV table (plain or packed in gzip), with the number of the line it ends."""
     line = 1
     for block in _blocks(file):
-        for end in _LINE_END.finditer(block):
+        for end in LINE_END_BYTES.finditer(block):
             yield line, end[0]
             line += 1
 
@@ -541,8 +538,10 @@ def _blocks(file: Path) -> Iterator[bytes]:
     try:
         with (gzip.open if packed else open)(file, "rb") as handle:
             while block := handle.read(_BLOCK_BYTES):
-                if block.endswith(b"\r"):
-                    block += handle.read(1)  # a CR LF split between two reads is one line end
+                # A CR LF split between two reads is one line end: read on while the block ends in a CR (a CR
+                # alone, then a CR LF, would otherwise split the second).
+                while block.endswith(b"\r") and (more := handle.read(1)):
+                    block += more
                 yield block
     except (OSError, EOFError, zlib.error) as exc:
         raise UserFileProblem(_not_whole_gzip(exc) if packed else f"cannot be read ({exc})") from None
