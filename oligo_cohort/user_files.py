@@ -130,7 +130,8 @@ def decode_text(raw: bytes, *, latin1: bool) -> Text:
     user gives decodes it here: the extract's CSV files, answer files, protocol files, an importer's flat files."""
     if raw.startswith(_UTF16_MARKS):
         raise UserFileProblem("UTF-16 text (Excel's 'Unicode text'): save it as UTF-8", line=1)
-    first_line = LINE_END_BYTES.split(raw, maxsplit=1)[0]
+    end = LINE_END_BYTES.search(raw)
+    first_line = raw[: end.start()] if end else raw  # not split off the rest, which would copy a large file
     if b"\x00" in first_line:
         raise UserFileProblem(
             "line 1 holds NUL bytes: UTF-16 text without its byte-order mark, or not a text file; save it as UTF-8",
