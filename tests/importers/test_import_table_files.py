@@ -21,6 +21,7 @@ the run, whatever its end.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import shutil
@@ -73,8 +74,19 @@ def refusal(content: bytes, folder: Path) -> str:
     raise AssertionError(f"{content!r} is read as a table")
 
 
+@functools.cache
+def _fixture_files() -> dict[str, bytes]:
+    """The files `write_folder(omop_tables(), ...)` writes, by name: written once, then copied byte for byte."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = write_folder(omop_tables(), Path(folder) / "cdm")
+        return {path.name: path.read_bytes() for path in sorted(source.iterdir())}
+
+
 def import_answer(folder: Path, table: str, name: str, content: bytes):
-    source = write_folder(omop_tables(), folder / "cdm")
+    source = folder / "cdm"
+    source.mkdir(parents=True, exist_ok=True)
+    for file, written in _fixture_files().items():
+        (source / file).write_bytes(written)
     (source / f"{table}.csv").unlink()
     (source / name).write_bytes(content)
     out = folder / "out"
