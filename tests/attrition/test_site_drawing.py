@@ -177,24 +177,30 @@ def test_one_core_or_a_thread_cap_of_one_draws_here(monkeypatch):
     assert site_drawing.worker_count(1_000, ("png",), 1) == 1
 
 
+SCRIPT_FORMATS = ("png", "svg")
+# The fewest sites whose diagrams the command line draws in workers on two cores: the script below draws that many,
+# enough for workers to be started were it allowed to start them.
+SCRIPT_SITES = next(n for n in range(1, 10_000) if site_drawing.worker_count(n, SCRIPT_FORMATS, 2) > 1)
+
 UNGUARDED_SCRIPT = """
 from pathlib import Path
 import sys
 
 from oligo_cohort.attrition import site_drawing
 from oligo_cohort.attrition.bundle import site_stems
-from tests.attrition.test_site_drawing import site_table
+from tests.attrition.test_site_drawing import SCRIPT_FORMATS, SCRIPT_SITES, site_table
 
 # An analyst's script: the package called at the top level, without `if __name__ == "__main__"`.
-table = site_table(30)
-stems = site_stems([f"S{i:02d}" for i in range(30)], "consort_site")
-written = site_drawing.write_site_diagrams(table, stems, Path(sys.argv[1]), ("png", "svg"), unit="patients", note=None)
+table = site_table(SCRIPT_SITES)
+stems = site_stems([f"S{i:02d}" for i in range(SCRIPT_SITES)], "consort_site")
+written = site_drawing.write_site_diagrams(table, stems, Path(sys.argv[1]), SCRIPT_FORMATS, unit="patients", note=None)
 print(site_drawing.usable_cores(), len(written))
 """
 
 
 def test_a_script_that_calls_the_package_unguarded_draws_in_its_own_process(tmp_path):
     """A spawned worker runs the program's main file again: such a script would run again in every worker."""
+    assert site_drawing.worker_count(SCRIPT_SITES, SCRIPT_FORMATS, cores=2) == 2, "workers would pay off"
     script = tmp_path / "analysis.py"
     script.write_text(UNGUARDED_SCRIPT, encoding="utf-8")
     done = subprocess.run(
@@ -206,8 +212,8 @@ def test_a_script_that_calls_the_package_unguarded_draws_in_its_own_process(tmp_
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["1", "30"]
-    assert len(list((tmp_path / "figures").glob("*.png"))) == 30
+    assert done.stdout.split() == ["1", str(SCRIPT_SITES)]
+    assert len(list((tmp_path / "figures").glob("*.png"))) == SCRIPT_SITES
 
 
 def test_the_command_line_may_start_workers(monkeypatch):
