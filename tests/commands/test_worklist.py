@@ -61,10 +61,25 @@ def test_the_worklist_lists_exactly_the_patients_who_can_still_be_registered(eng
         assert row["days_left"] == LATEST - cut_off
 
 
+@pytest.fixture(scope="module")
+def screened_once():
+    """`_screened` with DuckDB, each cut-off and death screened once for the module: the tests below read several
+    of the same screens (a screen is only read: queried, or written to a folder)."""
+    made = {}
+
+    def screened(cut_off: int, died: int | None):
+        if (cut_off, died) not in made:
+            made[cut_off, died] = _screened(cut_off, died, "duckdb")
+        return made[cut_off, died]
+
+    yield screened
+    made.clear()
+
+
 @pytest.mark.parametrize("died", [46, 47, 50])
-def test_a_patient_who_died_in_the_open_window_is_not_on_the_worklist(died):
+def test_a_patient_who_died_in_the_open_window_is_not_on_the_worklist(screened_once, died):
     """Dying on S + 46 or later passes inc_imaging_window (D22), yet no one can be registered after their death."""
-    result = _screened(50, died, "duckdb")
+    result = screened_once(50, died)
     assert result.patients["inc_imaging_window"].tolist() == ["pass"]
     assert worklist_relation(result).df().empty
 
@@ -77,18 +92,18 @@ def test_a_patient_who_died_in_the_open_window_is_not_on_the_worklist(died):
     [(50, 47), (50, 50), (46, 46), (50, None), (50, 51), (52, None), (53, None), (10, None), (50, 20)],
     ids=lambda v: "alive" if v is None else f"S + {v}",
 )
-def test_a_worklist_read_back_and_written_again_is_the_same_file(tmp_path, cut_off, died):
+def test_a_worklist_read_back_and_written_again_is_the_same_file(screened_once, tmp_path, cut_off, died):
     """The folder holds no death dates, so the worklist read back is the one its worklist.csv lists: written again,
     it still leaves off the patient dead by the cut-off in the open window (D78), and lists the others."""
-    first = _screened(cut_off, died, "duckdb").write(tmp_path / "first")
+    first = screened_once(cut_off, died).write(tmp_path / "first")
     again = read_screen_dir(first).write(tmp_path / "again")
     assert (again / "worklist.csv").read_bytes() == (first / "worklist.csv").read_bytes()
 
 
 @pytest.fixture(scope="module")
-def listed_folder(tmp_path_factory) -> Path:
+def listed_folder(screened_once, tmp_path_factory) -> Path:
     """A worklist-mode screen folder of one patient, whose window is open at the cut-off."""
-    folder = _screened(50, None, "duckdb").write(tmp_path_factory.mktemp("listed") / "screen")
+    folder = screened_once(50, None).write(tmp_path_factory.mktemp("listed") / "screen")
     assert len((folder / "worklist.csv").read_text().splitlines()) == 2
     return folder
 
