@@ -363,7 +363,8 @@ def _read_csv(
         head = read_regular(text, _HEAD_BYTES)
     # Blank lines before the header are no header (DuckDB would take the first line for it, and read the header
     # as a record): skipped, as every user file's are; rows are still counted from the header.
-    lines = head.split(b"\n")
+    # Lines end in CR LF, LF or CR alone, as DuckDB ends them (a table of the classic Mac has no LF at all).
+    lines = LINE_END_BYTES.split(head)
     blank = next(k for k, line in enumerate(lines) if line.removeprefix(codecs.BOM_UTF8).strip())
     head = b"\n".join(lines[blank:])
     delimiter = _sniff_delimiter(head)
