@@ -113,6 +113,12 @@ def line_ends_in(data: bytes) -> int:
     return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
+def first_line(raw: bytes) -> bytes:
+    """A file's first line, without its end (`LINE_END_BYTES`), sliced off: the rest is not copied."""
+    end = LINE_END_BYTES.search(raw)
+    return raw[: end.start()] if end else raw
+
+
 def line_of_byte(raw: bytes, offset: int) -> int:
     """The line (1 = the first) the byte at `offset` of a file's bytes lies on (`line_ends_in`)."""
     return line_ends_in(raw[:offset]) + 1
@@ -130,9 +136,7 @@ def decode_text(raw: bytes, *, latin1: bool) -> Text:
     user gives decodes it here: the extract's CSV files, answer files, protocol files, an importer's flat files."""
     if raw.startswith(_UTF16_MARKS):
         raise UserFileProblem("UTF-16 text (Excel's 'Unicode text'): save it as UTF-8", line=1)
-    end = LINE_END_BYTES.search(raw)
-    first_line = raw[: end.start()] if end else raw  # not split off the rest, which would copy a large file
-    if b"\x00" in first_line:
+    if b"\x00" in first_line(raw):
         raise UserFileProblem(
             "line 1 holds NUL bytes: UTF-16 text without its byte-order mark, or not a text file; save it as UTF-8",
             line=1,

@@ -42,6 +42,7 @@ from oligo_cohort.user_files import (
     decode_text,
     delimiter_of,
     file_bytes,
+    first_line,
     line_ends_in,
     not_utf8_note,
     read_not_utf8,
@@ -487,7 +488,7 @@ def _text_head(file: Path) -> bytes:
             raise UserFileProblem(f"{with_article(inner)} packed in gzip, not a text file: save it as CSV (UTF-8)")
     if not head.removeprefix(codecs.BOM_UTF8).strip():  # a byte-order mark alone is no header either
         raise UserFileProblem("the file is empty (not even a header line)")
-    decode_text(head.split(b"\n", 1)[0] + b"\n", latin1=True)  # UTF-16, with or without its mark, is refused
+    decode_text(first_line(head), latin1=True)  # UTF-16, with or without its mark, is refused
     return head
 
 
