@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup clean notebooks differential spark-check bench report-check casebook model-graph
+.PHONY: demo test test-thorough lint setup clean notebooks differential spark-check bench report-check casebook model-graph
 
 setup: $(STAMP)
 
@@ -32,6 +32,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check oligo_cohort tests
 	$(BIN)/python -m pytest -q -n auto --dist loadscope
+
+# The default suite with every costly generated test drawing all of its examples, where `make test` draws half
+# (tests/draws.py): before a release, or after changing what those tests cover. About twice the generated tests' time.
+test-thorough: $(STAMP)
+	OLIGO_COHORT_TEST_DRAWS=all $(BIN)/python -m pytest -q -n auto --dist loadscope
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks]"

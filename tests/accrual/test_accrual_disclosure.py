@@ -37,6 +37,7 @@ from oligo_cohort.destination.markers import MARKER
 from oligo_cohort.disclosure import APPLIED, DisclosureChoice, round_count
 from oligo_cohort.errors import UsageError
 from tests.accrual.test_accrual_rates import as_result, patient_rows
+from tests.draws import costly_draws
 
 START = dt.date(2025, 1, 1)
 TARGET = 20
@@ -144,7 +145,7 @@ def fixed_sites_alone() -> dict[str, object]:
     return _shown(_report(_with([]), points=24))
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small=st.lists(PATIENT, min_size=1, max_size=7))
 def test_a_site_with_0_to_7_patients_looks_the_same_whatever_their_number_and_answers(fixed_sites_alone, small):
     """0, 1, 2 … 7 eligible or unknown patients at a site, with any answers: one and the same forecast."""
@@ -158,7 +159,7 @@ TINY_SITE = "Z"  # a site with 1 to 7 patients in all, of any status
 ANY_STATUS = st.sampled_from(["eligible", "unknown", "ineligible"])
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(12), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny=st.lists(st.tuples(ANY_STATUS, ANSWERS, st.integers(0, DAYS)), min_size=1, max_size=7))
 def test_a_site_with_1_to_7_patients_in_all_is_left_out_as_if_it_were_not_there(fixed_sites_alone, tiny):
     """A site is in the result only because a patient of its is: its row, first month or share of the forecast
@@ -207,7 +208,11 @@ def rounded_twins(draw):
     return base, base + added
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=costly_draws(10),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(rounded_twins())
 def test_a_rounded_site_count_cannot_be_recovered_from_any_other_figure(twins):
     """Two sites whose counts round alike (23 and 24 patients, both shown as 25): one and the same forecast."""
@@ -303,7 +308,7 @@ def same_months(draw):
     return rows([day for *_, day in patients]), rows(moved)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow], phases=NO_SHRINK)
+@settings(max_examples=costly_draws(8), deadline=None, suppress_health_check=[HealthCheck.too_slow], phases=NO_SHRINK)
 @given(same_months())
 def test_a_controlled_forecast_gives_no_screening_date_to_the_day(twins):
     """Patients screened on other days of the same months: the same shareable forecast, dates shown to the month.

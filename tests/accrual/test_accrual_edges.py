@@ -21,6 +21,7 @@ from oligo_cohort.accrual.rates import DAYS_PER_MONTH, screening_history
 from oligo_cohort.cli import main
 from oligo_cohort.worklist import WORKLIST_COLUMNS
 from tests.accrual.test_accrual_rates import as_result, patient_rows, synthetic_patients, write_screen_dir
+from tests.draws import costly_draws
 
 START = dt.date(2025, 1, 1)
 EXACT = Assumptions(disclosure_control=False)
@@ -40,7 +41,7 @@ def _patients(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
     )  # fmt: skip
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(PATIENT, min_size=1, max_size=12))
 def test_every_site_is_observed_from_its_first_screening_day_to_the_last_both_included(rows):
     """A site first seen on the result's last screening day was observed that day: its exposure is one day."""
@@ -53,7 +54,7 @@ def test_every_site_is_observed_from_its_first_screening_day_to_the_last_both_in
         assert sites.loc[site, "exposure_months"] > 0
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(PATIENT, min_size=1, max_size=12), st.sampled_from(["A", "B", "C"]))
 def test_a_site_seen_only_on_the_last_day_still_gives_a_forecast(rows, late):
     """Patients at a site opening on the last screening day used to stop every registry forecast."""
@@ -85,7 +86,7 @@ PLANNED_RATE = st.one_of(
 )
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(12), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(PLANNED_RATE, st.integers(1, 60))
 def test_any_planned_rate_gives_a_forecast_whose_curves_stop_at_the_horizon(rate, target):
     from oligo_cohort.accrual.assumptions import HORIZON_MONTHS
@@ -114,7 +115,7 @@ def test_any_planned_rate_gives_a_forecast_whose_curves_stop_at_the_horizon(rate
     assert ("is not reached at these rates" in said) == (not np.isfinite(median))
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sets(st.sampled_from(["A", "B", "C", "a", "NEW"]), min_size=1))
 def test_sites_of_the_file_and_of_the_result_that_do_not_meet_are_named(listed):
     """A site spelled otherwise in the sites file ('a' for 'A') predicts from the prior alone: the notes say so."""
@@ -146,7 +147,7 @@ def said(months: float) -> str:
     return (f"{days} day" + ("s" if days != 1 else "")) if months < 1 else f"{months:.1f} months"
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(LONG_PATIENT, min_size=1, max_size=10))
 def test_a_short_history_and_each_briefly_observed_site_are_said_beside_the_forecast(rows):
     """Under a year of registry history, or a site seen for under three months, reads as such (A20); a forecast

@@ -23,6 +23,7 @@ from oligo_cohort.criteria import CRITERIA, CRITERION_IDS
 from oligo_cohort.errors import UsageError
 from tests.attrition.test_attrition_fixtures import status_of
 from tests.attrition.test_disclosure_consistency import assert_flow_adds_up
+from tests.draws import costly_draws
 
 IMAGING = ("inc_oligoprogression", "inc_same_modality", "inc_imaging_window", "inc_pet_confirmation")
 THERAPY = ("inc_therapy_class", "inc_line_1_or_2", "inc_disease_control_6m")
@@ -91,7 +92,7 @@ def test_the_root_cause_is_step_one_and_the_criteria_count_patients_with_an_even
         assert table["remaining_if_unknown_fail"].iloc[-1] == (status == "eligible").sum()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(units=patients(), chosen=orders())
 def test_impact_counts_the_root_cause_once_and_no_criterion_counts_it(units, chosen):
     listed, dropped = chosen
@@ -121,7 +122,7 @@ def test_impact_counts_the_root_cause_once_and_no_criterion_counts_it(units, cho
     assert root_sets["n"].sum() == no_event
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(units=patients(), by=st.sampled_from([None, "site", "year"]))
 def test_duckdb_counts_the_root_cause_as_pandas_does(units, by):
     con = duckdb.connect()

@@ -32,6 +32,7 @@ from oligo_cohort.criteria import CRITERIA, CRITERION_IDS
 from oligo_cohort.errors import UsageError
 from oligo_cohort.paths import demo_extract_dir
 from tests.attrition.test_attrition_fixtures import demo_expected_patients, random_patients, status_of
+from tests.draws import costly_draws
 
 REVIEW_CAPABLE = [c.id for c in CRITERIA if "review" in c.outcomes]
 REGISTRY = [c.id for c in CRITERIA if "review" not in c.outcomes]
@@ -271,7 +272,7 @@ def histogram_in_duckdb(units: pd.DataFrame, **kwargs) -> OutcomeHistogram:
     return histogram_of_relation(con.table("units_frame"), **kwargs)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(units=outcome_tables(), by=st.sampled_from([None, "site", "year"]))
 def test_duckdb_histogram_equals_the_pandas_one(units, by):
     """The histogram a result's attrition views come from is counted by DuckDB; pandas counts it independently."""

@@ -28,6 +28,7 @@ from oligo_cohort.attrition.views import Options, compute_views, controlled, vie
 from oligo_cohort.criteria import CRITERION_IDS
 from oligo_cohort.disclosure import DERIVED_TEXT, SETS_RULE, controlled_parts, round_count
 from tests.attrition.test_attrition_fixtures import random_patients, status_of
+from tests.draws import costly_draws
 
 
 def generated_units(n: int, seed: int, sites: int, fail_rate: float, unknown_rate: float) -> pd.DataFrame:
@@ -69,7 +70,7 @@ outcome_mixes = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mix=outcome_mixes, drop=st.lists(st.sampled_from(CRITERION_IDS), max_size=3, unique=True), data=st.data())
 def test_every_controlled_table_adds_up_and_agrees_with_the_others(mix, drop, data):
     units = generated_units(**mix)
@@ -120,7 +121,7 @@ def test_every_controlled_table_adds_up_and_agrees_with_the_others(mix, drop, da
         assert sums["screened"] == summary["screened"].iloc[:-1].map(float).sum()
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=costly_draws(25), deadline=None)
 @given(a=outcome_mixes, b=outcome_mixes)
 def test_a_controlled_what_if_adds_up_on_each_side(a, b):
     a["n"], b["n"] = max(a["n"], 1), max(b["n"], 1)
@@ -189,7 +190,7 @@ def _overall(views) -> dict[str, float]:
     }
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n=st.integers(20, 400), by=st.sampled_from(["site", "year"]))
 @example(seed=1, n=20, by="year")  # every year's patients shown as 0: no table at all
 def test_a_breakdown_whose_rows_do_not_sum_to_the_total_says_why(seed, n, by):
@@ -253,7 +254,7 @@ def _derived_beside_zero(views) -> list[str]:
     return sorted(c for c, n in fail.items() if n == 0 and (c in in_combinations or shapley[c] > 0))
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(12), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mix=outcome_mixes)
 def test_a_derived_count_beside_a_criterion_shown_as_0_is_explained_where_they_meet(mix):
     """A23: a combination or Shapley value of 5 can sit beside a criterion's fail count shown as 0 (1 to 7 in

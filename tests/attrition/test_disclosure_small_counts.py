@@ -18,6 +18,7 @@ from oligo_cohort.attrition.consort import site_diagrams
 from oligo_cohort.attrition.report import group_summary
 from oligo_cohort.attrition.views import Options, compute_views, controlled
 from tests.attrition.test_attrition_fixtures import random_patients, status_of
+from tests.draws import costly_draws
 
 SITE = "X"
 SCREENED = 12  # the site's patients, every time (shown as 10)
@@ -51,7 +52,7 @@ def _site_rows(units: pd.DataFrame) -> dict[str, object]:
     }
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(15), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     k=st.integers(1, 7),
     seed=st.integers(0, 10_000),
@@ -79,7 +80,7 @@ def _grouped_outputs(units: pd.DataFrame) -> dict[str, object]:
     return shown
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(k=st.integers(1, 7), seed=st.integers(0, 10_000), fail_rate=st.sampled_from([0.0, 0.3]))
 def test_a_site_or_year_with_1_to_7_patients_is_shown_as_one_with_none(k, seed, fail_rate):
     """A site and a year of their own with 1-7 patients: every controlled output by site and by year is the same as

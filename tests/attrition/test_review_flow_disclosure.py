@@ -28,6 +28,7 @@ from oligo_cohort.disclosure import round_count
 from oligo_cohort.review.flow import controlled, flow_figure, review_flow
 from oligo_cohort.review.items import ITEMS
 from oligo_cohort.review.records import ADDED
+from tests.draws import costly_draws
 
 BEFORE_AFTER = [(b, a) for b in ("eligible", "unknown", "ineligible") for a in ("eligible", "unknown", "ineligible")]
 REFUSED = ("exc_medical_risk", "inc_informed_consent", "inc_lat_amenable")  # criteria an answer can make fail
@@ -126,7 +127,7 @@ def assert_adds_up(shown) -> None:
 SMALL = st.integers(0, 12)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cells=st.fixed_dictionaries({pair: (st.integers(0, 60) if pair[0] == pair[1] else SMALL) for pair in BEFORE_AFTER}),
     seed=st.integers(0, 1000),
@@ -185,7 +186,7 @@ EXACT = "internal use only, must not leave the institution"
 WORKLIST_NOTE = "Worklist mode, cut-off 2025-03-31: a closed registration window fails inc_imaging_window."
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(4), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cells=st.fixed_dictionaries({pair: (st.integers(0, 40) if pair[0] == pair[1] else SMALL) for pair in BEFORE_AFTER}),
     seed=st.integers(0, 1000),
@@ -215,7 +216,7 @@ def test_the_review_flow_figure_says_how_its_counts_were_controlled(cells, seed,
     assert _words(WORKLIST_NOTE) in _svg_words(exact.html(note))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cells=st.fixed_dictionaries({pair: (st.integers(0, 30) if pair[0] == pair[1] else SMALL) for pair in BEFORE_AFTER}),
     seed=st.integers(0, 1000),

@@ -29,6 +29,7 @@ from oligo_cohort.attrition.histogram import build_histogram
 from oligo_cohort.attrition.tables import attrition_table
 from oligo_cohort.figure_files import fewest_channels, write_figure
 from tests.attrition.test_attrition_fixtures import random_patients
+from tests.draws import costly_draws
 
 channel = st.integers(0, 255)
 grey_colour = channel.map(lambda v: (v / 255, v / 255, v / 255))
@@ -72,7 +73,7 @@ def our_png(figure: Figure, options: dict[str, object]) -> Image.Image:
     return Image.open(buffer)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(figures())
 def test_a_png_holds_exactly_the_pixels_matplotlib_draws(case):
     figure, options = case
@@ -116,7 +117,7 @@ def table_of_300() -> pd.DataFrame:
     return attrition_table(build_histogram(random_patients(300, seed=5)))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=costly_draws(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     heading=st.text(st.characters(codec="latin-1", exclude_categories=("Cc", "Cs")), min_size=1, max_size=60),
     # Notes of every length: a word repeated up to far wider than the boxes.

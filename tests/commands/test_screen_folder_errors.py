@@ -35,8 +35,11 @@ from oligo_cohort.results import RESULT_TABLES
 from oligo_cohort.screen_folder import ScreenFolderError
 from tests.commands.folder_facts import contradictions
 from tests.commands.folder_reading import read_whole, rows_of, write_rows
+from tests.draws import costly_draws
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=costly_draws(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 FILES = tuple(f"{name}.csv" for name in RESULT_TABLES)
 
 

@@ -29,6 +29,7 @@ from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.screen_folder import ScreenFolderError
 from tests.commands.folder_facts import contradictions
 from tests.commands.folder_reading import read_whole, rows_of, write_rows
+from tests.draws import costly_draws
 from tests.safety.damaged_inputs import answered
 
 RULES = sorted({rule.name for criterion in CRITERIA for rule in criterion.rules})
@@ -86,7 +87,7 @@ def a_value_it_can_hold(data, file: str, column: str, rows: list[list[str]], row
     return data.draw(st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=8))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=costly_draws(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_cell_edited_to_a_value_it_can_hold_is_refused_exactly_when_the_folder_contradicts_itself(
     scratch, screens, data

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from oligo_cohort.api import read_screen_dir, screen
 from oligo_cohort.screen_folder import ScreenFolderError
 from oligo_cohort.worklist import WORKLIST_COLUMNS, worklist_relation
+from tests.draws import costly_draws
 from tests.spec.baseline import S, days_after
 from tests.spec.harness import build_case
 from tests.spec.tables import table
@@ -42,7 +43,7 @@ def _screened(cut_off: int, died: int | None, engine: str):
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "pandas"])
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(15), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cut_off=AROUND,
     died=st.one_of(st.none(), AROUND),

@@ -27,6 +27,7 @@ from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.importers import import_nkr, import_omop
 from oligo_cohort.importers.nkr.events import RESPONSE
 from oligo_cohort.problems import Problem
+from tests.draws import costly_draws
 from tests.importers.test_import_nkr import HEADER, ROWS
 from tests.importers.test_import_omop import omop_tables, write_folder
 
@@ -151,7 +152,7 @@ def nkr_file(path: Path, rows: list[list[str]]) -> Path:
     return path
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=costly_draws(60), deadline=None)
 @given(value=UNKNOWN_RESPONSES, row=st.integers(0, len(NKR_ROWS) - 1))
 def test_nkr_an_unknown_response_code_is_a_problem_naming_row_and_value(value: str, row: int) -> None:
     """Every coded item refuses a code outside its list, the tumour response too: a mistyped PD dropped would
@@ -508,7 +509,7 @@ def imported_or_refused(kind: str, source: Path, inputs: list[Path]) -> None:
 
 
 PROPERTY = settings(
-    max_examples=30,
+    max_examples=costly_draws(30),
     derandomize=True,
     deadline=None,
     database=None,
@@ -544,7 +545,7 @@ OMOP_FILES = {
 }
 
 
-@settings(PROPERTY, max_examples=20)
+@settings(PROPERTY, max_examples=costly_draws(20))
 @given(st.data())
 def test_a_damaged_omop_folder_is_imported_or_refused(data) -> None:
     table = data.draw(st.sampled_from(sorted(OMOP_FILES)))

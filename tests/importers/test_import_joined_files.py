@@ -21,13 +21,14 @@ from oligo_cohort.column_names import HEADER_REPEATED
 from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.importers import import_nkr, import_omop
 from oligo_cohort.problems import Problem
+from tests.draws import costly_draws
 from tests.importers.test_import_nkr import HEADER, ROWS
 from tests.importers.test_import_omop import omop_tables, write_folder
 from tests.loading.test_joined_files import header_again
 from tests.safety.damaged_inputs import answered
 
 TABLES = sorted(omop_tables())
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=costly_draws(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def joined(first: str, again: list[str], rows_again: bool) -> tuple[str, list[int]]:

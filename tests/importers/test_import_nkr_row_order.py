@@ -22,6 +22,7 @@ from oligo_cohort.api import screen
 from oligo_cohort.errors import InputError
 from oligo_cohort.importers import import_nkr
 from oligo_cohort.importers.report import REPORT_CSV
+from tests.draws import costly_draws
 from tests.importers.test_import_nkr import HEADER, ROWS
 
 REPRODUCTION_HEADER = (
@@ -263,7 +264,7 @@ def written_files(folder: Path, leave_out: tuple[str, ...] = ()) -> dict[str, by
     }
 
 
-@settings(max_examples=20, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(20), derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(file=nkr_files(), data=st.data())
 def test_every_order_of_the_rows_imports_the_same(file: tuple[list[str], list[list[str]]], data) -> None:
     columns, rows = file

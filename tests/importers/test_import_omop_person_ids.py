@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from oligo_cohort.errors import InputError
 from oligo_cohort.importers import import_omop
+from tests.draws import costly_draws
 from tests.importers.test_import_omop import omop_tables, write_folder
 
 # Every table of the fixture with a person_id beside `person` (the import reads each).
@@ -27,7 +28,9 @@ OTHERWISE = st.sampled_from(["0{}", "00{}", "000{}", " 0{} "])
 
 
 @settings(
-    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    max_examples=costly_draws(20),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(table=st.sampled_from(PERSON_TABLES), spelling=OTHERWISE, data=st.data())
 def test_a_person_id_written_otherwise_is_named_not_dropped(tmp_path_factory, table, spelling, data):

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from oligo_cohort.errors import InputError
 from oligo_cohort.importers import import_omop
 from oligo_cohort.importers.report import REPORT_CSV, REPORT_MD
+from tests.draws import costly_draws
 from tests.importers.imported_once import imported_tables
 from tests.importers.test_import_nkr_row_order import written_files
 from tests.importers.test_import_omop import omop_tables, write_folder
@@ -139,7 +140,7 @@ def imported(folder: Path, tables: dict[str, pd.DataFrame], orders: dict[str, li
     return written_files(folder, leave_out=() if report else (REPORT_CSV, REPORT_MD))
 
 
-@settings(max_examples=10, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(10), derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables=omop_sources(), data=st.data())
 def test_every_order_of_the_rows_imports_the_same(tables: dict[str, pd.DataFrame], data) -> None:
     as_drawn = {name: list(range(len(frame))) for name, frame in tables.items()}
@@ -149,7 +150,7 @@ def test_every_order_of_the_rows_imports_the_same(tables: dict[str, pd.DataFrame
         assert imported(Path(folder) / "reordered", tables, reordered, report=True) == expected
 
 
-@settings(max_examples=6, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=costly_draws(6), derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables=omop_sources(), data=st.data())
 def test_a_row_written_twice_imports_as_once(tables: dict[str, pd.DataFrame], data) -> None:
     """Exact repeats of rows (every column the same), anywhere in their table, change no canonical table."""

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from oligo_cohort.importers.nkr.items import DEFAULT_ITEMS
+from tests.draws import costly_draws
 from tests.importers.test_import_nkr import HEADER, ROWS
 from tests.importers.test_import_omop import omop_tables, write_folder
 from tests.safety.damaged_inputs import NOT_FILES, TEXT_DAMAGES, answered, damaged, not_a_file
@@ -207,7 +208,11 @@ def test_an_item_map_in_csv_that_is_not_a_key_and_a_name_per_line_is_refused(tmp
 
 
 ITEM_MAP_CASES = settings(
-    max_examples=30, derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=costly_draws(30),
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
 

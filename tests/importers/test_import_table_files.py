@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.file_kinds import BINARY_FILE, SAMPLE_BYTES, content_kind
 from oligo_cohort.user_files import UserFileProblem, read_delimited
+from tests.draws import costly_draws
 from tests.importers.imported_once import imported_tables
 from tests.importers.test_import_omop import omop_tables, write_folder
 from tests.loading.test_windows_text import WINDOWS_ONLY
@@ -94,7 +95,11 @@ def import_answer(folder: Path, table: str, name: str, content: bytes):
 
 
 SETTINGS = settings(
-    max_examples=25, derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=costly_draws(25),
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 
@@ -148,7 +153,7 @@ def test_a_gz_table_cut_short_past_its_first_bytes_is_named(tmp_path, encoding) 
     assert said.code == 2 and f"{file}: not a whole gzip archive" in said.err, said.err
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=costly_draws(6), deadline=None)
 @given(table=st.sampled_from(["person", "drug_exposure", "condition_occurrence"]), tabs=st.integers(1, 3))
 def test_a_table_whose_column_names_carry_tabs_is_read_as_the_commas_split_it(table, tabs):
     """A header copied from a spreadsheet (`person_id\\t,year_of_birth\\t,...`) holds more tabs than commas: the
@@ -205,7 +210,7 @@ binary_data = st.one_of(
 
 NOT_TEXT = "a binary file, not a text file: save it as CSV (UTF-8)"
 # New draws at every run but CI's (tests/conftest.py)
-DRAWN = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+DRAWN = settings(max_examples=costly_draws(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @DRAWN
@@ -240,7 +245,7 @@ def test_binary_data_as_the_nkr_file_is_refused_in_the_same_words(content) -> No
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@settings(DRAWN, max_examples=30)
+@settings(DRAWN, max_examples=costly_draws(30))
 @given(table=st.sampled_from(TABLES), content=st.binary(min_size=1, max_size=300).filter(_plain))
 def test_any_bytes_as_a_table_are_answered_in_the_tools_own_words(table, content) -> None:
     """Whatever the bytes (no NUL, no signature): an import, or a refusal in the tool's words naming the file (for
@@ -310,7 +315,7 @@ def write_table(source: Path, table: str, content: bytes, *, packed: bool) -> Pa
     return path
 
 
-@settings(DRAWN, max_examples=6)
+@settings(DRAWN, max_examples=costly_draws(6))
 @given(
     table=st.sampled_from(TABLES),
     character=st.sampled_from(WINDOWS_ONLY),
@@ -438,7 +443,7 @@ def test_the_utf8_copy_of_a_windows_table_is_private_and_goes_with_the_run(tmp_p
 
 
 @pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["LF", "CR LF", "CR"])
-@settings(DRAWN, max_examples=3)
+@settings(DRAWN, max_examples=costly_draws(3))
 @given(table=st.sampled_from(TABLES), blank=st.lists(st.sampled_from(["", " ", "\t"]), min_size=1, max_size=3))
 def test_blank_lines_before_the_header_are_skipped_as_every_user_files_are(table, blank, end) -> None:
     """DuckDB takes a table's first line for its header, a blank one too, and then read the header as a record:

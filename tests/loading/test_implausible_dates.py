@@ -30,6 +30,7 @@ from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import UsageError
 from oligo_cohort.load import load_extract
 from oligo_cohort.paths import demo_extract_dir
+from tests.draws import costly_draws
 
 DEMO = demo_extract_dir()
 TODAY = dt.date.today()
@@ -105,7 +106,7 @@ def typos_of_one_patient(draw) -> tuple[str, dict[tuple[str, int, str], str]]:
 
 
 @settings(
-    max_examples=6,
+    max_examples=costly_draws(6),
     derandomize=True,
     deadline=None,
     database=None,

@@ -36,6 +36,7 @@ from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import InputError, UsageError
 from oligo_cohort.load import load_extract
 from oligo_cohort.paths import demo_extract_dir
+from tests.draws import costly_draws
 
 DEMO = demo_extract_dir()
 TEXT = {path.stem: path.read_text(encoding="utf-8") for path in sorted(DEMO.glob("*.csv"))}
@@ -129,7 +130,7 @@ def test_blank_lines_are_not_records(tmp_path):
 # --- A column named twice -----------------------------------------------------------------------------------------
 
 
-@settings(max_examples=5, **SETTINGS)
+@settings(max_examples=costly_draws(5), **SETTINGS)
 @given(table=st.sampled_from(sorted(TEXT)), data=st.data())
 def test_a_column_named_twice_is_fatal_in_csv_and_parquet(tmp_path_factory, table, data):
     columns = lines(table)[0].split(",")
@@ -292,7 +293,7 @@ def test_a_truncated_or_empty_parquet_file_is_fatal(tmp_path):
         assert problem.message.startswith("the file cannot be read as Parquet (")
 
 
-@settings(max_examples=8, **SETTINGS)
+@settings(max_examples=costly_draws(8), **SETTINGS)
 @given(position=st.floats(0.0, 0.8), mask=st.sampled_from([0x01, 0x80, 0xFF, 0x5A]))
 def test_a_parquet_file_damaged_in_its_pages_is_fatal_or_read_never_a_crash(tmp_path_factory, position, mask):
     """A damaged page shows only when the rows stream during validation: the file is then named."""

@@ -6,7 +6,8 @@ duplicated, a cell emptied), writes it as CSV files and loads it. Either
 the load succeeds and the screen runs to written outputs, or it raises
 `InputError` whose every problem is fatal and names its table and what is
 wrong. Any other exception is a bug. Derandomized, so the run is repeatable;
-the default suite runs 25 examples, `pytest -m slow` 100.
+the default suite runs 13 examples (25 under `make test-thorough`, tests/draws.py),
+`pytest -m slow` 100.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from oligo_cohort.dictionary import tables
 from oligo_cohort.errors import InputError
 from oligo_cohort.load import load_extract
 from oligo_cohort.protocol import load_protocol
+from tests.draws import costly_draws
 from tests.loading.test_bad_input import VALID
 
 BASE = {name: list(csv.DictReader(io.StringIO(text))) for name, text in VALID.items()}
@@ -144,7 +146,7 @@ SETTINGS = {
 }
 
 
-@settings(max_examples=25, **SETTINGS)
+@settings(max_examples=costly_draws(25), **SETTINGS)
 @given(DAMAGES)
 def test_a_damaged_extract_is_screened_or_rejected_with_a_report(damages):
     screened_or_rejected(damages)

@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 from oligo_cohort.cli import main
 from oligo_cohort.database import SPILL_PREFIX
 from oligo_cohort.paths import demo_extract_dir
+from tests.draws import costly_draws
 
 DEMO = demo_extract_dir()
 FILES = {path.name: path.read_bytes() for path in sorted(DEMO.glob("*.csv"))}
@@ -258,7 +259,7 @@ SETTINGS = {
 }
 
 
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=costly_draws(40), **SETTINGS)
 @given(MUTATIONS)
 def test_a_mutated_extract_is_screened_or_refused_cleanly(mutations):
     run_mutated(mutations)

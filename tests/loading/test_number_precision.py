@@ -27,6 +27,7 @@ from oligo_cohort.database import close, connect
 from oligo_cohort.dictionary import NUMBER_DECIMALS, ROUNDING_NOISE
 from oligo_cohort.sources import read_source
 from oligo_cohort.validate import create_vocabulary, validate_and_type
+from tests.draws import costly_draws
 from tests.loading.test_stored_types import lesion_rows
 
 STEP = Decimal(1).scaleb(-NUMBER_DECIMALS)
@@ -60,7 +61,7 @@ def exact(value: Decimal, form: str) -> Decimal:
     return value
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=costly_draws(40), deadline=None)
 @given(values=st.lists(st.one_of(written, from_centimetres), min_size=1, max_size=8))
 @pytest.mark.parametrize("form", ["text", "float", "decimal"])
 def test_a_value_rounded_to_the_kept_decimals_is_reported_and_noise_is_not(form, values):

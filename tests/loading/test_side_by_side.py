@@ -31,6 +31,7 @@ from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.side_by_side import run_side_by_side
 from oligo_cohort.sources import read_source
 from oligo_cohort.validate import create_vocabulary, validate_and_type
+from tests.draws import costly_draws
 
 DEMO = demo_extract_dir()
 NAMES = sorted(path.stem for path in DEMO.glob("*.csv"))
@@ -82,7 +83,12 @@ def problems(folder: Path, threads: int, monkeypatch: pytest.MonkeyPatch) -> lis
         close(con)
 
 
-@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=costly_draws(15),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(extract_layouts())
 def test_the_problems_found_do_not_depend_on_threads_or_row_groups(monkeypatch, extract):
     tables, layouts = extract

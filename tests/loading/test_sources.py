@@ -20,6 +20,7 @@ from oligo_cohort.load import load_extract
 from oligo_cohort.sources import ROW, read_source
 from oligo_cohort.sources.parquet_files import WHITE_SPACE, parquet_table
 from oligo_cohort.sources.text_tables import as_text_table, is_nested_duckdb_type
+from tests.draws import costly_draws
 from tests.loading.test_bad_input import VALID, write_extract
 
 
@@ -239,7 +240,7 @@ _EDGE_CHARACTERS = (
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=costly_draws(60), deadline=None)
 @given(
     values=st.lists(
         st.one_of(
@@ -526,7 +527,7 @@ def duckdb_extract(tables: dict[str, object], database: Path) -> Path:
 _SITE_TEXTS = st.text(alphabet=st.sampled_from("AZaz09-üéøßÅ中🙂"), min_size=1, max_size=8)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=costly_draws(25), deadline=None)
 @given(
     sites=st.lists(
         st.one_of(

@@ -24,6 +24,7 @@ from oligo_cohort.sources.parquet_files import WHITE_SPACE
 from oligo_cohort.synth import generate_extract
 from oligo_cohort.validate import create_vocabulary, validate_and_type
 from oligo_cohort.validate.typed_tables import stored_type
+from tests.draws import costly_draws
 
 CLOSED_CODES = [
     (table.name, column.name)
@@ -96,7 +97,7 @@ spellings = st.one_of(
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=costly_draws(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(organs=st.lists(spellings, min_size=1, max_size=6))
 def test_any_text_in_a_code_column_is_typed_and_kept_as_written_without_an_error(organs):
     source = {

@@ -28,6 +28,7 @@ from oligo_cohort.importers.omop.source import _FirstNotUtf8
 from oligo_cohort.sources.csv_files import read_csv_file
 from oligo_cohort.sources.text_tables import ROW, column_as_text
 from oligo_cohort.user_files import line_of_byte, read_delimited
+from tests.draws import costly_draws
 from tests.importers.test_import_omop import omop_tables, write_folder
 
 WINDOWS_ONLY = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"  # the characters Windows-1252 has where Latin-1 has controls
@@ -94,7 +95,7 @@ def _read_as_omop(folder: Path, raw: bytes, *, packed: bool) -> tuple[str, str]:
     return result.tables["patients"].set_index("patient_id").loc["1", "site_id"], note
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=costly_draws(30), deadline=None)
 @given(value=values, packed=st.booleans())
 def test_a_windows_export_reads_as_written_by_every_reader(tmp_path_factory, value, packed):
     read = _read_by_each_reader(tmp_path_factory.mktemp("w"), value.encode("cp1252"), packed=packed)

@@ -29,6 +29,7 @@ from oligo_cohort.review.answers import AnswerFileError
 from oligo_cohort.review.export import export_review, write_review_csv
 from oligo_cohort.review.importer import import_answers
 from oligo_cohort.review.simulate import fill_answers
+from tests.draws import costly_draws
 from tests.safety.damaged_inputs import NOT_FILES, TEXT_DAMAGES, answered, damaged, not_a_file
 
 TODAY = dt.date(2025, 6, 1)
@@ -194,7 +195,12 @@ REVIEWERS = [("J. de Vries", None), ('=HYPERLINK("x")', None), ("a\nb", None), (
              ("J\x00V", "holds a NUL byte")]  # fmt: skip
 
 
-@settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=costly_draws(6),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(date=st.sampled_from(ANSWER_DATES), answer=st.sampled_from(ANSWERS), reviewer=st.sampled_from(REVIEWERS))
 def test_generated_answers_are_imported_or_refused_as_their_values_say(
     review, tmp_path_factory, date, answer, reviewer

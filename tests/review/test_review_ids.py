@@ -25,6 +25,7 @@ from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.review.export import export_review, write_review_csv
 from oligo_cohort.review.importer import import_answers
 from oligo_cohort.review.simulate import fill_answers
+from tests.draws import costly_draws
 
 RENAMED = ("00217", "00242", "20067")
 NURSE = "M. Bakker"
@@ -112,7 +113,7 @@ def round_trip(extract: Path, base: Path, kind: str) -> tuple[pd.DataFrame, pd.D
     return before.patients.set_index("patient_id"), after.patients.set_index("patient_id")
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=costly_draws(3), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=st.lists(ids, min_size=3, max_size=3), kind=st.sampled_from(["csv", "xlsx"]))
 @example(names=["=217", "-242", "+20067"], kind="csv")
 @example(names=["@217", "'00242", " 00 20067 "], kind="xlsx")

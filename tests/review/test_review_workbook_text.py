@@ -23,6 +23,7 @@ from openpyxl import load_workbook
 from oligo_cohort.review.answers import CELL_CHARACTERS, read_answer_files
 from oligo_cohort.review.export import ANSWER_COLUMNS, REVIEW_COLUMNS
 from oligo_cohort.review.workbook import DATE_COLUMNS, sheet_names, write_workbook
+from tests.draws import costly_draws
 
 TEXT_COLUMNS = [c for c in REVIEW_COLUMNS if c not in DATE_COLUMNS and c not in ("site_id", "allowed_answers")]
 # What XML 1.0 cannot carry, and so goes as `_xHHHH_`; and the escape's own form, whose underscore is escaped.
@@ -42,7 +43,7 @@ def review_row(value: str, column: str, site: str) -> dict[str, object]:
     return row
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=costly_draws(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     values=st.lists(st.tuples(texts, st.sampled_from(TEXT_COLUMNS)), min_size=1, max_size=4),
     sites=st.lists(st.sampled_from(["AVL", "UMCU", "MST"]), min_size=4, max_size=4),

@@ -34,6 +34,7 @@ from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.review.export import export_review, write_review_csv
 from oligo_cohort.review.importer import import_answers
 from oligo_cohort.review.simulate import fill_answers
+from tests.draws import costly_draws
 from tests.importers.imported_once import folder_digest
 
 TODAY = dt.date(2025, 6, 1)
@@ -249,7 +250,7 @@ def _empty(layout: dict[str, object], name: str, **kept: tuple[str, str]) -> dic
     return {**layout, name: {"empty": True, "table": "as is", "columns": {**columns, **kept}}}
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=costly_draws(4), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(layout=layouts())
 # The reported cases: a boolean kept as 0/1 numbers; tables in another schema; names in upper case or padded.
 @example(layout=_layout("parquet", observations={"value": ("int8 0/1", "as is")}))

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from oligo_cohort.cli import main
 from oligo_cohort.destination import MARKER, OS_LITTER, OutputFolder
 from oligo_cohort.paths import demo_extract_dir
+from tests.draws import costly_draws
 from tests.importers.test_import_omop import omop_tables, write_folder
 from tests.safety.test_output_safety import fingerprint
 
@@ -178,7 +179,7 @@ def add_file(out: Path, data: st.DataObject) -> str:
 
 @pytest.mark.parametrize("damage", [*DAMAGES, "listed file edited", "file added"])
 @pytest.mark.parametrize("command", list(COMMANDS))
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=costly_draws(4), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_an_output_folder_the_tool_cannot_show_as_its_own_and_unchanged_is_refused_untouched(
     inputs, written, scratch, capsys, command, damage, data

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from oligo_cohort.cli import main
 from oligo_cohort.csv_output import FORMULA_STARTS, INERT_MARK, inert, read_back, write_csv
 from oligo_cohort.paths import demo_extract_dir
+from tests.draws import costly_draws
 
 PACKAGE = Path(__file__).resolve().parents[2] / "oligo_cohort"
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -244,7 +245,7 @@ def test_frames_are_written_inert_and_read_back_exactly(values, numbers):
     assert [int(r[1]) for r in rows] == numbers[:n]  # negative numbers stay numbers
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=costly_draws(40), deadline=None)
 @given(st.lists(st.one_of(texts, st.none()), min_size=1, max_size=6))
 def test_relations_are_written_like_frames(scratch, values):
     folder = Path(tempfile.mkdtemp(dir=scratch))
@@ -295,7 +296,7 @@ def test_an_imported_extract_reads_back_the_values_as_they_were(outputs):
 starts = st.text(alphabet=st.sampled_from([*FORMULA_STARTS, INERT_MARK, "a", "P", "0", " "]), min_size=1, max_size=2)
 
 
-@settings(max_examples=4, deadline=None)
+@settings(max_examples=costly_draws(4), deadline=None)
 @given(st.lists(starts, min_size=1, max_size=8, unique=True))
 def test_a_table_stored_in_output_order_is_written_in_that_order(scratch, prefixes):
     folder = Path(tempfile.mkdtemp(dir=scratch))
