@@ -8,8 +8,7 @@ as a `screen_case(...)` call of pipe tables ready to become a spec test, and
 the differing rows of each output.
 
 The default suite runs a fixed (derandomized) set of examples, without an
-example database, so that CI is deterministic: 13 of them, 25 under
-`make test-thorough` (tests/draws.py). `make differential` (or
+example database, so that CI is deterministic. `make differential` (or
 OLIGO_DIFFERENTIAL=thorough) runs thousands, randomized, with failures kept
 in the git-ignored `.hypothesis/` folder for replay; OLIGO_DIFFERENTIAL_EXAMPLES
 sets the number.
@@ -25,7 +24,6 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 
 from tests.differential.compare import differences, report, screen_both
 from tests.differential.extracts import GeneratedExtract, extracts
-from tests.draws import costly_draws
 
 THOROUGH = os.environ.get("OLIGO_DIFFERENTIAL", "") == "thorough"
 SLOW_CHECKS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
@@ -40,7 +38,7 @@ if THOROUGH:
     )
 else:
     SETTINGS = settings(
-        max_examples=int(os.environ.get("OLIGO_DIFFERENTIAL_EXAMPLES", costly_draws(25))),
+        max_examples=int(os.environ.get("OLIGO_DIFFERENTIAL_EXAMPLES", "25")),
         deadline=None,
         derandomize=True,
         database=None,

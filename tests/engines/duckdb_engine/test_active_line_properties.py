@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oligo_cohort.engines.models import declarations
-from tests.draws import costly_draws
 from tests.engines.duckdb_engine.loaded import Registry, build, days_after, rows
 
 START = "2022-01-03"
@@ -62,7 +61,7 @@ def _date(value: object) -> dt.date | None:
     return None if value is None else dt.date.fromisoformat(str(value))
 
 
-@settings(max_examples=costly_draws(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(episodes, parameters, more_days)
 def test_the_active_line_is_the_spec_s_on_generated_histories(
     history: list[tuple[str, int, int | None]], protocol: dict[str, int], days: list[int]
