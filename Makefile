@@ -34,7 +34,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto --dist loadscope
 
 # The default suite with every costly generated test drawing all of its examples, where `make test` draws half
-# (tests/draws.py): before a release, or after changing what those tests cover. About twice the generated tests' time.
+# (tests/draws.py): before a release, or after changing what those tests cover. About 70 s longer on 2 cores.
 test-thorough: $(STAMP)
 	OLIGO_COHORT_TEST_DRAWS=all $(BIN)/python -m pytest -q -n auto --dist loadscope
 
