@@ -950,7 +950,7 @@ def _screens_section(bench: Bench) -> list[str]:
         floor = wall(run.floor)
         if run.floor:
             rows.append(
-                [label, "floor (DuckDB reads every value)", *_screen_cells(run.floor), "1.0×", _failures(run.floor)]
+                [label, "floor (DuckDB reads every value)", *_screen_cells(run.floor), "1.0×", _run_notes(run.floor)]
             )
         for engine in bench.engines:
             measures = run.engines.get(engine)
@@ -965,7 +965,7 @@ def _screens_section(bench: Bench) -> list[str]:
                     f"{engine} engine",
                     *_screen_cells(measures),
                     relative.cell(fmt_x) if relative else "–",
-                    _failures(measures),
+                    _run_notes(measures),
                 ]
             )
         if run.rowwise:
@@ -1033,12 +1033,17 @@ def _screen_cells(measures: Sequence[Measure]) -> list[str]:
     ]
 
 
-def _failures(measures: Sequence[Measure]) -> str:
+def _run_notes(measures: Sequence[Measure]) -> str:
+    """The note of an engine's screens: the runs that failed, and where validation kept the typed inputs when
+    that was a file (oligo_cohort/validate/storage.py)."""
+    notes = []
+    if any(m.ok and m.report.get("typed_inputs") == "file" for m in measures):
+        notes.append("typed inputs kept in a file")
     failed = [m for m in measures if not m.ok]
-    if not failed:
-        return ""
-    first = failed[0].error.splitlines()[0][:120] if failed[0].error else ""
-    return f"{len(failed)} of {len(measures)} runs failed: {first}"
+    if failed:
+        first = failed[0].error.splitlines()[0][:120] if failed[0].error else ""
+        notes.append(f"{len(failed)} of {len(measures)} runs failed: {first}")
+    return "; ".join(notes)
 
 
 def _commands_section(bench: Bench) -> list[str]:
@@ -1060,7 +1065,7 @@ def _commands_section(bench: Bench) -> list[str]:
                 fmt_gib(peak_rss(command.runs) or 0) if seconds else "–",
                 f"{command.reference_name}: {reference.cell(fmt_s)}" if reference else "–",
                 relative.cell(fmt_x) if relative else "–",
-                _failures(command.runs) or _failures(command.reference),
+                _run_notes(command.runs) or _run_notes(command.reference),
             ]
         )
     lines += table(

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from oligo_cohort.api import screen
 from oligo_cohort.progress import RunProgress, bytes_written_since, bytes_written_so_far, tracking
+from oligo_cohort.validate.storage import storage_kind
 
 
 def _peak_rss_bytes() -> int:
@@ -87,6 +88,7 @@ def main() -> int:
         peak = _peak_rss_bytes()
         patients = sum(result.counts().values())
         files = {f.name: f.stat().st_size for f in sorted(Path(written).iterdir())}
+        typed_inputs = storage_kind(result.con)
     report = {
         "engine": args.engine,
         "patients": patients,
@@ -96,6 +98,7 @@ def main() -> int:
         "written_bytes": written_bytes,
         "peak_rss_bytes": peak,
         "files": files,
+        "typed_inputs": typed_inputs,  # where validation kept them: "memory" or "file" (validate/storage.py)
         "stages": [
             {
                 "name": s.name,

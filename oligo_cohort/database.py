@@ -160,6 +160,12 @@ def spill_folder(con: duckdb.DuckDBPyConnection) -> Path:
     return Path(str(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]))
 
 
+def is_private_folder(folder: Path) -> bool:
+    """Whether `folder` is the private spill folder of an open connection made by `connect()` (and so removed with
+    it), not a folder a connection made elsewhere was given."""
+    return str(folder) in _open_folders
+
+
 def thread_limit() -> int | None:
     """The threads (and drawing workers) a run may use: `OLIGO_COHORT_THREADS` checked, or None when it is unset."""
     return whole_number_setting(THREADS_ENV, "threads")
@@ -178,10 +184,20 @@ def whole_number_setting(name: str, counting: str) -> int | None:
 
 def memory_limit() -> str:
     """The memory limit of a run: `OLIGO_COHORT_MEMORY_LIMIT` checked (an amount with a unit), or the default."""
+    amount, unit = _memory_setting()
+    return f"{amount}{unit}"
+
+
+def memory_limit_bytes() -> int:
+    """The memory limit of a run (`memory_limit`) in bytes."""
+    amount, unit = _memory_setting()
+    return int(float(amount) * _UNITS[unit.lower()])
+
+
+def _memory_setting() -> tuple[str, str]:
+    """`OLIGO_COHORT_MEMORY_LIMIT` (else `MEMORY_LIMIT`) as its amount and unit, checked."""
     text = os.environ.get(MEMORY_ENV, "").strip()
-    if not text:
-        return MEMORY_LIMIT
-    match = _MEMORY.fullmatch(text)
+    match = _MEMORY.fullmatch(text or MEMORY_LIMIT)
     unit = _UNITS.get(match.group(2).lower()) if match else None
     if match is None or unit is None:
         raise UsageError(
@@ -190,7 +206,7 @@ def memory_limit() -> str:
         )
     if float(match.group(1)) * unit < MIN_MEMORY_BYTES:
         raise UsageError(f"{MEMORY_ENV}={text!r}: too little memory to screen; give at least 128MB (e.g. 4GB)")
-    return f"{match.group(1)}{match.group(2)}"
+    return match.group(1), match.group(2)
 
 
 def temporary_parent() -> Path:

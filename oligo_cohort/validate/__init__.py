@@ -7,8 +7,9 @@ of millions of rows is checked in seconds and every offending row is named
 with its row number, id and value. Only identifiers and codes from the
 dictionary ever appear in the generated SQL text; input values never do.
 
-One module per job: `typed_tables` types each table, `rules` checks its rows against its columns' rules,
-`cross_table` checks the rules that read two tables, `dates` says which dates are plausible,
+One module per job: `storage` chooses where the typed tables lie (memory, or a file when they are many), `typed_tables`
+types each table, `rules` checks its rows against its columns' rules, `cross_table` checks the rules that read two
+tables, `dates` says which dates are plausible,
 `vocabulary` loads the drug vocabulary. This module runs them, table by table, side by side where that uses
 the cores better.
 """
@@ -30,6 +31,7 @@ from oligo_cohort.sources.text_tables import NOT_A_TABLE, NOT_A_TABLE_FILE
 from oligo_cohort.validate.cross_table import cross_table_checks
 from oligo_cohort.validate.dates import PlausibleDates, record_date_columns
 from oligo_cohort.validate.rules import Check, collect_problems, column_rules, rule_checks
+from oligo_cohort.validate.storage import attach_storage
 from oligo_cohort.validate.typed_tables import (
     create_empty_typed,
     create_typed_streaming,
@@ -67,6 +69,8 @@ def validate_and_type(
     has a patient_id column); the problems are then theirs alone.
     """
     dates = PlausibleDates(run_day or dt.date.today())
+    # A partial load keeps a few patients' rows of each table: never enough to need a file.
+    attach_storage(con, 0 if patients is not None else sum(t.num_rows for t in raw.tables.values()))
     problems = list(raw.problems)
     found_first: dict[str, list[Problem]] = {}  # by table: what its presence and its columns show
     to_type: dict[str, tuple[Table, RawTable]] = {}

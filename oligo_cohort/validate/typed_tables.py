@@ -3,9 +3,10 @@
 `stored_<table>` holds the typed values (and, where it differs, the text as the provider wrote it, for
 messages); `checked_<table>` shows both to the rules (`rules`); `typed_<table>` is what staging reads, with an
 implausible value read as missing. A code of a closed list is stored as an ENUM of its values, one byte where
-text takes sixteen (`stored_type`): at a million patients the stored tables outgrow DuckDB's memory limit, and
-what they hold is spilled to disk and read back. Both views give it as text again, so no reader sees an ENUM. Only identifiers and codes from the dictionary ever appear in the generated
-SQL text; input values never do.
+text takes sixteen (`stored_type`): at a million patients the stored tables outgrow DuckDB's memory limit. Both
+views give it as text again, so no reader sees an ENUM. `stored_<table>` lies in the catalog `storage` attaches:
+memory, or a file in the run's private folder when the typed inputs would crowd DuckDB's memory. Only identifiers
+and codes from the dictionary ever appear in the generated SQL text; input values never do.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from oligo_cohort.sources import ROW, RawTable, reread_parquet_as_text
 from oligo_cohort.sql_text import identifier as quote
 from oligo_cohort.sql_text import literal as _literal
 from oligo_cohort.validate.dates import PlausibleDates
+from oligo_cohort.validate.storage import stored_table
 
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
@@ -148,8 +150,10 @@ def raw_ref(column: str, alias: str = "t") -> str:
 
 def create_empty_typed(con: duckdb.DuckDBPyConnection, table: Table, dates: PlausibleDates) -> None:
     cols = ", ".join(f"CAST(NULL AS {_sql_type(c)}) AS {quote(c.name)}" for c in table.columns)
-    con.execute(f"CREATE OR REPLACE TABLE stored_{table.name} AS SELECT CAST(NULL AS BIGINT) AS {ROW}, {cols} LIMIT 0")
-    con.execute(f"CREATE OR REPLACE VIEW checked_{table.name} AS SELECT * FROM stored_{table.name}")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {stored_table(table.name)} AS SELECT CAST(NULL AS BIGINT) AS {ROW}, {cols} LIMIT 0"
+    )
+    con.execute(f"CREATE OR REPLACE VIEW checked_{table.name} AS SELECT * FROM {stored_table(table.name)}")
     _create_typed_view(con, table, dates)
 
 
@@ -170,7 +174,7 @@ def _create_typed_view(con: duckdb.DuckDBPyConnection, table: Table, dates: Plau
         return f"CASE WHEN {quote(c.name)} <= {c.plausible_max} THEN {quote(c.name)} END AS {quote(c.name)}"
 
     cols = ", ".join(column(c) for c in table.columns)
-    con.execute(f"CREATE OR REPLACE VIEW typed_{table.name} AS SELECT {ROW}, {cols} FROM stored_{table.name}")
+    con.execute(f"CREATE OR REPLACE VIEW typed_{table.name} AS SELECT {ROW}, {cols} FROM {stored_table(table.name)}")
 
 
 def drop_validation_tables(con: duckdb.DuckDBPyConnection, keep: frozenset[str] = frozenset()) -> None:
@@ -180,7 +184,7 @@ def drop_validation_tables(con: duckdb.DuckDBPyConnection, keep: frozenset[str] 
         con.execute(f"DROP VIEW IF EXISTS checked_{name}")
         if name not in keep:
             con.execute(f"DROP VIEW IF EXISTS typed_{name}")
-            con.execute(f"DROP TABLE IF EXISTS stored_{name}")
+            con.execute(f"DROP TABLE IF EXISTS {stored_table(name)}")
 
 
 def _raw_ref(col: Column, present: set[str]) -> str:
@@ -272,13 +276,13 @@ def _create_typed(
     if patients is not None and "patient_id" in present:  # without it the table is refused (a required column)
         kept_rows = f" WHERE r.patient_id IN (SELECT patient_id FROM {quote(patients)})"
     con.execute(
-        f"CREATE OR REPLACE TABLE stored_{table.name} AS SELECT r.{ROW}, {select} FROM raw_{table.name} AS r{kept_rows}"
+        f"CREATE OR REPLACE TABLE {stored_table(table.name)} AS SELECT r.{ROW}, {select} FROM raw_{table.name} AS r{kept_rows}"
     )
     con.unregister(f"raw_{table.name}")
     con.execute(f"DROP VIEW IF EXISTS temp.raw_{table.name}")
     typed_columns = "".join(f", {_as_read(c, f's.{quote(c.name)}')} AS {quote(c.name)}" for c in table.columns)
     texts = "".join(f", {t}" for t in as_written)
     con.execute(
-        f"CREATE OR REPLACE VIEW checked_{table.name} AS SELECT s.{ROW}{typed_columns}{texts} FROM stored_{table.name} AS s"
+        f"CREATE OR REPLACE VIEW checked_{table.name} AS SELECT s.{ROW}{typed_columns}{texts} FROM {stored_table(table.name)} AS s"
     )
     _create_typed_view(con, table, dates)

@@ -1,8 +1,9 @@
 """Determinism: the same extract and parameters give byte-identical output files.
 
 Across two runs, across engines (`duckdb`, `pandas`), across DuckDB thread
-counts (`OLIGO_COHORT_THREADS=1` vs `2`) and under shuffled row order of every
-input table — on the bundled demo extract and on a small synthetic one.
+counts (`OLIGO_COHORT_THREADS=1` vs `2`), with the typed inputs in memory or in
+a file (`validate.storage`) and under shuffled row order of every input table —
+on the bundled demo extract and on a small synthetic one.
 
 What may differ, precisely:
 - `manifest.json` names the engine (`engine`), and the input files by path with
@@ -34,6 +35,7 @@ from oligo_cohort.engines.duckdb_engine import SLICE_ENV
 from oligo_cohort.load import THREADS_ENV
 from oligo_cohort.paths import demo_extract_dir
 from oligo_cohort.synth import generate_extract
+from oligo_cohort.validate import storage
 
 AS_OF = "2024-06-30"  # fixed, so a shuffled extract cannot change the default cut-off either
 RESULT_FILES = ("patients.csv", "events.csv", "reasons.csv", "patients.parquet", "events.parquet", "reasons.parquet")
@@ -53,6 +55,17 @@ def setting(name: str, value: int | None) -> Iterator[None]:
             os.environ[name] = before
 
 
+@contextlib.contextmanager
+def inputs_in_a_file(chosen: bool) -> Iterator[None]:
+    """With `chosen`, validation keeps the typed inputs in a file however few they are (`validate.storage`)."""
+    if not chosen:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(storage, "FILE_ABOVE_SHARE", 0.0)
+        yield
+
+
 def run(
     extract: Path,
     out: Path,
@@ -60,9 +73,12 @@ def run(
     engine: str = "duckdb",
     n_threads: int | None = None,
     slice_patients: int | None = None,
+    typed_inputs_in_file: bool = False,
 ) -> Path:
-    with setting(THREADS_ENV, n_threads), setting(SLICE_ENV, slice_patients):
-        return screen(extract, as_of=AS_OF, engine=engine).write(out, parquet=True)
+    with setting(THREADS_ENV, n_threads), setting(SLICE_ENV, slice_patients), inputs_in_a_file(typed_inputs_in_file):
+        result = screen(extract, as_of=AS_OF, engine=engine)
+        assert storage.storage_kind(result.con) == ("file" if typed_inputs_in_file else "memory")
+        return result.write(out, parquet=True)
 
 
 def shuffled_copy(extract: Path, folder: Path, seed: int = SEED) -> Path:
@@ -108,6 +124,7 @@ def outputs(request, tmp_path_factory) -> dict[str, Path]:
         "threads 2 again": run(extract, root / "t2b", n_threads=2),
         # A handful of patients per slice: the demo is screened in 5 slices, the synthetic extract in 9.
         "patient slices": run(extract, root / "sliced", n_threads=2, slice_patients=7),
+        "inputs in a file": run(extract, root / "file", n_threads=2, typed_inputs_in_file=True),
         "pandas": run(extract, root / "pandas", engine="pandas"),
         "shuffled": run(shuffled_copy(extract, root / "shuffled-extract"), root / "shuffled"),
     }
@@ -127,6 +144,12 @@ def test_two_runs_are_byte_identical(outputs):
 
 def test_thread_counts_give_byte_identical_files(outputs):
     assert file_bytes(outputs["threads 1"]) == file_bytes(outputs["threads 2"])
+
+
+def test_typed_inputs_in_a_file_give_byte_identical_files(outputs):
+    """Validation keeps a large extract's typed inputs in a file of the run's private folder (validate.storage);
+    nothing may depend on it."""
+    assert file_bytes(outputs["inputs in a file"]) == file_bytes(outputs["threads 2"])
 
 
 def test_patient_slices_give_byte_identical_files(outputs):

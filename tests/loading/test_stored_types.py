@@ -23,6 +23,7 @@ from oligo_cohort.sources import read_source
 from oligo_cohort.sources.parquet_files import WHITE_SPACE
 from oligo_cohort.synth import generate_extract
 from oligo_cohort.validate import create_vocabulary, validate_and_type
+from oligo_cohort.validate.storage import stored_table
 from oligo_cohort.validate.typed_tables import stored_type
 from tests.draws import costly_draws
 
@@ -61,7 +62,7 @@ def test_closed_codes_are_stored_as_enums_and_read_in_the_dictionarys_types(extr
             create_vocabulary(con)
             validate_and_type(con, read_source(extract))
             for table in tables().values():
-                stored = column_types(con, f"stored_{table.name}")
+                stored = column_types(con, stored_table(table.name))
                 for view in (f"checked_{table.name}", f"typed_{table.name}"):
                     read = column_types(con, view)
                     for column in table.columns:
