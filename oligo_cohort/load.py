@@ -36,6 +36,7 @@ from oligo_cohort.validate import (
     record_date_columns,
     validate_and_type,
 )
+from oligo_cohort.validate.storage import release_storage
 
 OPTIONAL_TABLES = ("response_assessments", "performance_status", "observations")
 
@@ -149,6 +150,7 @@ def release_loaded_tables(con: duckdb.DuckDBPyConnection) -> None:
         if kind is not None:
             con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {quote(table)}")
     drop_validation_tables(con)
+    release_storage(con)
 
 
 def materialise(con: duckdb.DuckDBPyConnection, table: str) -> None:

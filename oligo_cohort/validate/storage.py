@@ -37,6 +37,7 @@ STORED_FILE = "typed-inputs.duckdb"  # in the run's private folder
 BYTES_PER_INPUT_ROW = 79
 # The share of DuckDB's memory limit above which the typed inputs go to a file.
 FILE_ABOVE_SHARE = 0.75
+_KIND_VARIABLE = "oligo_cohort_typed_inputs"  # a DuckDB variable: where they went, "file" or "memory"
 
 
 def stored_table(table: str) -> str:
@@ -54,16 +55,35 @@ def attach_storage(con: duckdb.DuckDBPyConnection, input_rows: int) -> None:
     would crowd DuckDB's memory (`inputs_in_file`), else memory. A connection not made by `database.connect` has no
     private folder, so its inputs stay in memory. A connection that has the catalog already keeps it as it is (a
     second extract loaded into it replaces the first one's tables)."""
+    if _attached_path(con) is not None:
+        return
     folder = spill_folder(con)
     # Only a folder of this run's own making, removed with it, ever holds the file.
-    if inputs_in_file(input_rows, memory_limit_bytes()) and is_private_folder(folder):
-        target = literal(str(folder / STORED_FILE))
-    else:
-        target = "':memory:'"
-    con.execute(f"ATTACH IF NOT EXISTS {target} AS {STORED_CATALOG}")
+    in_file = inputs_in_file(input_rows, memory_limit_bytes()) and is_private_folder(folder)
+    target = literal(str(folder / STORED_FILE)) if in_file else "':memory:'"
+    con.execute(f"ATTACH {target} AS {STORED_CATALOG}")
+    con.execute(f"SET VARIABLE {_KIND_VARIABLE} = ?", ["file" if in_file else "memory"])
 
 
 def storage_kind(con: duckdb.DuckDBPyConnection) -> str:
-    """Where the typed inputs lie: "file" or "memory" (`make bench` notes it beside its screens; the tests ask)."""
-    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = ?", [STORED_CATALOG]).fetchall()
-    return "file" if path and path[0][0] else "memory"
+    """Where validation kept the typed inputs: "file" or "memory", also once they are released (`make bench` notes
+    it beside its screens; the tests ask)."""
+    kind = con.execute(f"SELECT getvariable('{_KIND_VARIABLE}')").fetchall()[0][0]
+    return kind or "memory"
+
+
+def release_storage(con: duckdb.DuckDBPyConnection) -> None:
+    """Once validation's tables are dropped: a file holding the typed inputs detached and removed now, not when the
+    run ends, so that its pages leave the disk cache and its space the temporary folder before explain and writing
+    (at a million patients, gigabytes). Memory needs nothing: the dropped tables freed it."""
+    if not _attached_path(con):
+        return
+    con.execute(f"DETACH {STORED_CATALOG}")
+    for name in (STORED_FILE, STORED_FILE + ".wal"):
+        (spill_folder(con) / name).unlink(missing_ok=True)
+
+
+def _attached_path(con: duckdb.DuckDBPyConnection) -> str | None:
+    """What `STORED_CATALOG` is attached from: its file's path, "" for memory, None when it is not attached."""
+    found = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = ?", [STORED_CATALOG]).fetchall()
+    return (found[0][0] or "") if found else None

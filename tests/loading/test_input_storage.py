@@ -78,6 +78,18 @@ def test_the_file_lies_in_the_runs_private_folder_and_goes_with_it(inputs_always
     assert not folder.exists()
 
 
+def test_a_screen_removes_the_file_once_the_engine_has_read_it(inputs_always_in_a_file):
+    """`screen()` releases the loaded tables before explain (`load.release_loaded_tables`): the file goes then, its
+    gigabytes out of the temporary folder and the disk cache while the reasons are worded and written."""
+    result = screen(demo_extract_dir())
+    try:
+        assert storage.storage_kind(result.con) == "file", "the choice is still told once the file is gone"
+        assert list(spill_folder(result.con).iterdir()) == []
+        assert result.counts() == {"eligible": 5, "unknown": 11, "ineligible": 18}
+    finally:
+        close(result.con)
+
+
 def test_a_partial_load_keeps_its_few_rows_in_memory(inputs_always_in_a_file):
     """`review export` loads only the asked patients' rows: the extract's size says nothing of theirs."""
     loaded = load_extract(demo_extract_dir(), as_of="2025-03-31", patients=["00107", "00115"])
