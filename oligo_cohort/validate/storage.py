@@ -19,7 +19,8 @@ other; docs/performance.md):
   67.0 and 66.2 s: even.
 - 600k patients, 44 million rows (the whole limit): 83.8 and 84.9 s against 96.0 and 90.9 s, the engine 42–43 s
   against 52–57 s, spilling 4.5 GB instead of 8.1 GB.
-- 1M patients, 73 million rows: 156.4 and 145.7 s against 176.7 and 152.1 s, spilling 10 GB instead of 21 GB.
+- 1M patients, 73 million rows: 156.4, 145.7 and 138.7 s against 176.7, 152.1 and 156.3 s, spilling 10 GB instead
+  of 21 GB.
 """
 
 from __future__ import annotations
