@@ -41,12 +41,15 @@ def run_side_by_side(con: duckdb.DuckDBPyConnection, work: Sequence[Work[Result]
 
     A piece's temporary views and registered tables live on its cursor and end with it. With one worker the
     pieces run one after the other, on cursors all the same, so the two ways differ only in time.
+
+    Even one piece at a time runs on a thread of the pool, never on the calling thread: that thread waits where it
+    sees Ctrl-C at once, and interrupts the cursors. A statement the main thread runs itself answers a signal only
+    when DuckDB next looks for one, between its tasks: typing a 600,000-patient extract's lesions into a database
+    file answered Ctrl-C 6–12 s late that way, and within a second on a thread of the pool.
     """
     cursors = [con.cursor() for _ in work]
     try:
-        if workers <= 1 or len(work) <= 1:
-            return [piece(cursor) for piece, cursor in zip(work, cursors, strict=True)]
-        with ThreadPoolExecutor(min(workers, len(work))) as pool:
+        with ThreadPoolExecutor(max(1, min(workers, len(work)))) as pool:
             running: list[Future[Result]] = []
             try:
                 # A signal while the pieces are handed out waits until every one is listed here: a piece running

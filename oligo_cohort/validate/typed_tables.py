@@ -111,6 +111,10 @@ def create_typed_streaming(
     try:
         _create_typed(con, table, set(raw_table.columns), raw_table.native, dates, patients)
         return raw_table
+    except duckdb.InterruptException:
+        # Stopped (Ctrl-C, or another table's error while typed side by side), not a damaged file: reading it again
+        # value by value took longer than the typing it interrupted.
+        raise
     except duckdb.Error as exc:
         con.execute(f"DROP VIEW IF EXISTS temp.raw_{table.name}")
         reread, notes = reread_parquet_as_text(raw_table, exc)

@@ -159,18 +159,46 @@ def stops(draw) -> tuple[int, int, int, int, str]:
     )
 
 
+@st.composite
+def stops_one_at_a_time(draw) -> tuple[int, int, int, int, str]:
+    """As `stops`, one piece at a time: the stop comes from the long query's piece or one before it (a piece after
+    it would start only once the long query ended, minutes later)."""
+    pieces = draw(st.integers(1, 4))
+    long_one = draw(st.integers(0, pieces - 1))
+    return (pieces, 1, long_one, draw(st.integers(0, long_one)), draw(st.sampled_from(["ctrl-c", "error"])))
+
+
 @settings(max_examples=12, deadline=None)
 @given(stops())
 def test_a_stop_at_any_moment_ends_every_piece(stop):
     """Whether the stop comes before, during or after the long query starts, and whether the main thread is still
     handing out pieces then, the call ends at once: no piece is left running unasked (the pool's end would wait
     for it), and a piece between two of its queries is stopped at its next one."""
+    stop_and_time(*stop)
+
+
+@settings(max_examples=8, deadline=None)
+@given(stops_one_at_a_time())
+def test_a_stop_ends_the_pieces_run_one_at_a_time(stop):
+    """One piece at a time runs on a thread of the pool too, so the caller waits where it sees Ctrl-C and
+    interrupts the piece's query (run by the caller itself, a query answers a signal only between DuckDB's tasks:
+    typing a large table into a database file answered Ctrl-C 6-12 s late)."""
+    stop_and_time(*stop)
+
+
+def test_one_piece_at_a_time_runs_on_a_thread_of_the_pool():
+    con = duckdb.connect(config={"threads": 2})
+    caller = threading.current_thread()
+    work = [lambda cursor: threading.current_thread() is not caller and cursor.execute("SELECT 1").fetchall() == [(1,)]]
+    assert run_side_by_side(con, work * 3, workers=1) == [True, True, True]
+
+
+def stop_and_time(pieces: int, workers: int, long_one: int, stopper: int, how: str) -> None:
     import os
     import signal
 
     from oligo_cohort.interruption import signals_handled
 
-    pieces, workers, long_one, stopper, how = stop
     con = duckdb.connect(config={"threads": 2})
 
     def piece(cursor: duckdb.DuckDBPyConnection, number: int) -> int:
@@ -192,3 +220,35 @@ def test_a_stop_at_any_moment_ends_every_piece(stop):
         run_side_by_side(con, work, workers=workers)
     assert time.perf_counter() - began < STOPPED_WITHIN_SECONDS
     assert not [t for t in threading.enumerate() if t.name.startswith("ThreadPoolExecutor")]
+
+
+def test_a_stopped_typing_is_not_taken_for_a_damaged_file(tmp_path, monkeypatch):
+    """A Parquet table whose typing DuckDB stops (Ctrl-C, or another table's error while typed side by side) is not
+    read again value by value, as a file with a damaged page is: at 100,000 patients that reread held Ctrl-C up for
+    6 s. The interrupt goes on up, and the run ends as any interrupted run."""
+    from oligo_cohort.dictionary import tables
+    from oligo_cohort.synth import generate_extract
+    from oligo_cohort.validate import typed_tables
+    from oligo_cohort.validate.dates import PlausibleDates
+
+    extract = generate_extract(tmp_path / "extract", patients=10, sites=1, seed=3, fmt="parquet")
+    con = connect()
+    try:
+        raw = read_source(extract, con)
+        lesions = raw.tables["lesions"]
+        assert lesions.query, "a Parquet table streams from its file"
+
+        def stopped(*args, **kwargs):
+            raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+
+        def reread(*args, **kwargs):
+            raise AssertionError("an interrupted typing was taken for a damaged file")
+
+        monkeypatch.setattr(typed_tables, "_create_typed", stopped)
+        monkeypatch.setattr(typed_tables, "reread_parquet_as_text", reread)
+        with pytest.raises(duckdb.InterruptException):
+            typed_tables.create_typed_streaming(
+                con, tables()["lesions"], lesions, PlausibleDates(dt.date(2025, 1, 1)), []
+            )
+    finally:
+        close(con)
