@@ -56,9 +56,14 @@ class EscapingStream(io.TextIOBase):
     def __init__(self, target: TextIO) -> None:
         super().__init__()
         self.target = target
+        # Whether the last thing written left a line unfinished: a progress counter, or a line a signal cut short
+        # between its text and its newline (`print` writes them one after the other).
+        self.line_open = False
 
     def write(self, text: str) -> int:
         self.target.write(escape_controls(text))
+        if text:
+            self.line_open = not text.endswith("\n")
         return len(text)
 
     def flush(self) -> None:
@@ -94,6 +99,22 @@ def escaped_output() -> Iterator[None]:
 
 def rewrite_line(text: str) -> None:
     """Overwrite the current line of stderr with `text` (a progress counter): the one carriage return allowed."""
-    stream = sys.stderr.target if isinstance(sys.stderr, EscapingStream) else sys.stderr
-    stream.write("\r" + one_line(text))
-    stream.flush()
+    if isinstance(sys.stderr, EscapingStream):
+        sys.stderr.target.write("\r" + one_line(text))
+        sys.stderr.line_open = True
+        sys.stderr.flush()
+    else:
+        sys.stderr.write("\r" + one_line(text))
+        sys.stderr.flush()
+
+
+def start_fresh_line() -> None:
+    """End the line stderr was left on, if any, so that the next message stands on a line of its own.
+
+    A run stopped while a progress counter was shown, or by a signal that came between a line's text and its
+    newline, would otherwise glue its last message to that line (`  300,000 / 400,000 patientsoligo-cohort:
+    interrupted; …`), where a reader, or a script reading the last line, would miss it.
+    """
+    if isinstance(sys.stderr, EscapingStream) and sys.stderr.line_open:
+        sys.stderr.write("\n")
+        sys.stderr.flush()

@@ -16,10 +16,13 @@ from oligo_cohort.destination import (
     OutputFile,
 )
 from oligo_cohort.errors import InputError, OligoCohortError, is_duckdb_error
+from oligo_cohort.terminal import start_fresh_line
 
 
 def report_failure(exc: BaseException, args: argparse.Namespace) -> int:
     """Report why the run stopped (one message, no traceback) and give its exit code."""
+    with contextlib.suppress(BrokenPipeError, ValueError):  # a closed stderr is no reason for a traceback
+        start_fresh_line()
     signum = interruption.stopped_by(exc)
     if signum is not None:
         _say(interruption.ending_message(signum))

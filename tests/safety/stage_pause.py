@@ -8,6 +8,8 @@ first stage whose name starts with STAGE, so a test can send a signal at a
 known point of the run (`-` pauses nowhere). Every command is tracked, not
 only those that track their own progress.
 
+With STAGE_PAUSE_OPEN_LINE=<text>, the pause begins by leaving `text` on stderr as an unfinished line.
+
 With STAGE_PAUSE_IN_FILE=<name> in the environment, the writing of that file of a screen's result prints
 `WRITING <name>` and then runs a DuckDB query that never ends on the file's own connection, while the other files
 are written beside it (oligo_cohort.outputs): a signal sent then arrives in the middle of the writing, and the
@@ -20,11 +22,19 @@ import os
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 from oligo_cohort import progress
 from oligo_cohort.cli import main
 
 PAUSE_SECONDS = 60
+
+
+def announce(line: str) -> None:
+    """`line` on stderr in one write: `print` writes a line's text and its newline one after the other, and a signal
+    that comes between the two would leave the line open, so the run's last message would be glued to it."""
+    sys.__stderr__.write(line + "\n")
+    sys.__stderr__.flush()
 
 
 def announcing(pause_at: str, when: str):
@@ -33,15 +43,24 @@ def announcing(pause_at: str, when: str):
     @contextmanager
     def stage(self, name):
         with original(self, name):
-            print(f"STAGE {name} enter", file=sys.__stderr__, flush=True)
+            announce(f"STAGE {name} enter")
             if when == "enter" and name.startswith(pause_at):
+                leave_a_line_open()
                 time.sleep(PAUSE_SECONDS)
             yield
-            print(f"STAGE {name} exit", file=sys.__stderr__, flush=True)
+            announce(f"STAGE {name} exit")
             if when == "exit" and name.startswith(pause_at):
                 time.sleep(PAUSE_SECONDS)
 
     return stage
+
+
+def leave_a_line_open() -> None:
+    """With STAGE_PAUSE_OPEN_LINE=<text>: print `text` on the run's stderr without ending the line, as a progress
+    counter does, then create the file STAGE_PAUSE_READY names, so the test knows the line is there."""
+    if text := os.environ.get("STAGE_PAUSE_OPEN_LINE"):
+        print(text, end="", file=sys.stderr, flush=True)
+        Path(os.environ["STAGE_PAUSE_READY"]).touch()
 
 
 def pause_in_file(name: str) -> None:
@@ -51,7 +70,7 @@ def pause_in_file(name: str) -> None:
 
     def write_csv(relation, path, **kwargs):
         if path.name == name:
-            print(f"WRITING {name}", file=sys.__stderr__, flush=True)
+            announce(f"WRITING {name}")
             # Runs until interrupted; on the relation's own connection, as the file's writing would.
             relation.query("endless", "SELECT count(*) FROM range(1000000000000000) AS r(i) WHERE i % 7 = 3").fetchall()
         original(relation, path, **kwargs)

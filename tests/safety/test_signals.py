@@ -159,6 +159,26 @@ def test_sigterm_inside_the_reports_nested_screen_folder(tmp_path):
     assert not out.exists() and nothing_partial(tmp_path) == []
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_the_last_line_stands_alone_after_a_line_left_open(tmp_path, signum):
+    """A signal while stderr holds an unfinished line (a progress counter; a line whose newline a signal cut off):
+    the line is kept, and the run's last message follows on a line of its own, not glued to it."""
+    ready = tmp_path / "ready"
+    env = ENV | {"STAGE_PAUSE_OPEN_LINE": "  40,000 / 90,000 patients", "STAGE_PAUSE_READY": str(ready)}
+    out = tmp_path / "out"
+    with start("validate", "enter", ["screen", str(demo_extract_dir()), "--out", str(out)], env=env) as run:
+        run.wait_for("STAGE validate enter")
+        until = time.monotonic() + DEADLINE_SECONDS
+        while not ready.exists() and time.monotonic() < until:
+            time.sleep(0.01)
+        exit_code, lines = stopped(run, signum)
+    assert exit_code == {signal.SIGINT: 130, signal.SIGTERM: 143}[signum]
+    from oligo_cohort import interruption
+
+    assert lines == ["  40,000 / 90,000 patients", interruption.ending_message(signum)]
+    assert not out.exists()
+
+
 # Modules the command line loads once its signal handlers are in place (about a tenth of a second of imports): a
 # signal while each is loading. `python -c` with an import hook that announces the module and pauses there.
 LOADING = ("oligo_cohort.cli.running", "oligo_cohort.cli.parser", "oligo_cohort.protocol", "oligo_cohort.destination")

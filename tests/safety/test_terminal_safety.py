@@ -18,6 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oligo_cohort.cli import main
+from oligo_cohort.errors import OligoCohortError
+from oligo_cohort.interruption import Terminated
 from oligo_cohort.problems import Problem
 from oligo_cohort.terminal import EscapingStream, escape_controls, one_line
 from tests.loading.test_bad_input import VALID, write_extract
@@ -106,3 +108,48 @@ def test_the_streams_are_restored_after_a_run(tmp_path, capsys):
     before = sys.stdout, sys.stderr
     main(["dictionary", "--out", str(Path(tmp_path) / "d.md")])
     assert (sys.stdout, sys.stderr) == before
+
+
+# What a run may have left on stderr when it stops: whole lines, a progress counter (`rewrite_line`), or a line whose
+# newline a signal cut off (`print` writes the text, then the newline).
+LEFT_ON_STDERR = st.lists(
+    st.tuples(st.sampled_from(["line", "counter", "cut"]), st.text(st.characters(codec="utf-8"), max_size=8)),
+    max_size=6,
+)
+STOPS = [
+    (KeyboardInterrupt(), "oligo-cohort: interrupted; no output folder or file was left half-written"),
+    (Terminated(), "oligo-cohort: terminated; no output folder or file was left half-written"),
+    (OligoCohortError("the sites file is damaged"), "oligo-cohort: error: the sites file is damaged"),
+    (MemoryError(), "oligo-cohort: error: out of memory."),
+]
+
+
+@given(LEFT_ON_STDERR, st.sampled_from(STOPS))
+def test_the_last_message_stands_on_a_line_of_its_own(left, stop):
+    """However a run left stderr when it stopped, its last message begins a line, and nothing before it is lost."""
+    import argparse
+    import io
+    import sys
+    from unittest import mock
+
+    from oligo_cohort.cli.failures import report_failure
+    from oligo_cohort.terminal import rewrite_line
+
+    exc, message = stop
+    target = io.StringIO()
+    with mock.patch.object(sys, "stderr", EscapingStream(target)):
+        for how, text in left:
+            if how == "line":
+                print(text, file=sys.stderr)
+            elif how == "counter":
+                rewrite_line(text)
+            else:
+                sys.stderr.write(text)
+        before = target.getvalue()
+        report_failure(exc, argparse.Namespace())
+    shown = target.getvalue()
+    assert shown.startswith(before)
+    added = shown[len(before) :]
+    assert added.startswith("\n" if before and not before.endswith("\n") else message[:12])
+    assert added.lstrip("\n").startswith(message) and added.endswith("\n")
+    assert added.count("\n") == (2 if added.startswith("\n") else 1)
