@@ -113,8 +113,10 @@ def start_fresh_line() -> None:
 
     A run stopped while a progress counter was shown, or by a signal that came between a line's text and its
     newline, would otherwise glue its last message to that line (`  300,000 / 400,000 patientsoligo-cohort:
-    interrupted; …`), where a reader, or a script reading the last line, would miss it.
+    interrupted; …`), where a reader, or a script reading the last line, would miss it. stdout's line is ended
+    too when stdout is a terminal, the one both streams then share; a file or a pipe gets nothing it was not sent.
     """
-    if isinstance(sys.stderr, EscapingStream) and sys.stderr.line_open:
-        sys.stderr.write("\n")
-        sys.stderr.flush()
+    for stream, only_on_a_terminal in ((sys.stdout, True), (sys.stderr, False)):
+        if isinstance(stream, EscapingStream) and stream.line_open and (not only_on_a_terminal or stream.isatty()):
+            stream.write("\n")
+            stream.flush()

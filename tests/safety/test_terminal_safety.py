@@ -10,8 +10,12 @@ sees that the value is odd.
 
 from __future__ import annotations
 
+import argparse
+import io
 import re
+import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -110,10 +114,13 @@ def test_the_streams_are_restored_after_a_run(tmp_path, capsys):
     assert (sys.stdout, sys.stderr) == before
 
 
-# What a run may have left on stderr when it stops: whole lines, a progress counter (`rewrite_line`), or a line whose
-# newline a signal cut off (`print` writes the text, then the newline).
-LEFT_ON_STDERR = st.lists(
-    st.tuples(st.sampled_from(["line", "counter", "cut"]), st.text(st.characters(codec="utf-8"), max_size=8)),
+# What a run may have left on its streams when it stops: whole lines, a progress counter (`rewrite_line`), or a line
+# whose newline a signal cut off (`print` writes the text, then the newline), on stderr or on stdout.
+LEFT_OPEN = st.lists(
+    st.tuples(
+        st.sampled_from(["line", "counter", "cut", "stdout line", "stdout cut"]),
+        st.text(st.characters(codec="utf-8"), max_size=8),
+    ),
     max_size=6,
 )
 STOPS = [
@@ -124,32 +131,44 @@ STOPS = [
 ]
 
 
-@given(LEFT_ON_STDERR, st.sampled_from(STOPS))
-def test_the_last_message_stands_on_a_line_of_its_own(left, stop):
-    """However a run left stderr when it stopped, its last message begins a line, and nothing before it is lost."""
-    import argparse
-    import io
-    import sys
-    from unittest import mock
+class _Shown(io.StringIO):
+    """A stream that is, or is not, a terminal."""
 
+    def __init__(self, terminal: bool) -> None:
+        super().__init__()
+        self.terminal = terminal
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+
+def _ended(before: str) -> str:
+    return "\n" if before and not before.endswith("\n") else ""
+
+
+@given(LEFT_OPEN, st.sampled_from(STOPS), st.booleans())
+def test_the_last_message_stands_on_a_line_of_its_own(left, stop, terminal):
+    """However a run left its streams when it stopped, its last message begins a line, and nothing before it is
+    lost. stdout's open line is ended only on a terminal (where it shares the screen with stderr); a file or a pipe
+    gets nothing more than it was sent."""
     from oligo_cohort.cli.failures import report_failure
     from oligo_cohort.terminal import rewrite_line
 
     exc, message = stop
-    target = io.StringIO()
-    with mock.patch.object(sys, "stderr", EscapingStream(target)):
+    out, err = _Shown(terminal), _Shown(terminal)
+    with mock.patch.object(sys, "stdout", EscapingStream(out)), mock.patch.object(sys, "stderr", EscapingStream(err)):
         for how, text in left:
-            if how == "line":
-                print(text, file=sys.stderr)
+            stream = sys.stdout if how.startswith("stdout") else sys.stderr
+            if how.endswith("line"):
+                print(text, file=stream)
             elif how == "counter":
                 rewrite_line(text)
             else:
-                sys.stderr.write(text)
-        before = target.getvalue()
+                stream.write(text)
+        before_out, before_err = out.getvalue(), err.getvalue()
         report_failure(exc, argparse.Namespace())
-    shown = target.getvalue()
-    assert shown.startswith(before)
-    added = shown[len(before) :]
-    assert added.startswith("\n" if before and not before.endswith("\n") else message[:12])
-    assert added.lstrip("\n").startswith(message) and added.endswith("\n")
-    assert added.count("\n") == (2 if added.startswith("\n") else 1)
+    kept = before_err + _ended(before_err)
+    assert err.getvalue().startswith(kept)
+    last = err.getvalue()[len(kept) :]
+    assert last.startswith(message) and last.endswith("\n") and last.count("\n") == 1
+    assert out.getvalue() == before_out + (_ended(before_out) if terminal else "")
