@@ -13,7 +13,8 @@ With STAGE_PAUSE_OPEN_LINE=<text>, the pause begins by leaving `text` on stderr 
 With STAGE_PAUSE_IN_FILE=<name> in the environment, the writing of that file of a screen's result prints
 `WRITING <name>` and then runs a DuckDB query that never ends on the file's own connection, while the other files
 are written beside it (oligo_cohort.outputs): a signal sent then arrives in the middle of the writing, and the
-query stops only when the run interrupts it, as a real write would.
+query stops only when the run interrupts it, as a real write would. With STAGE_PAUSE_IN_MODEL=<table>, the same
+before the DuckDB engine builds that table, on the engine's connection: `BUILDING <table>`, then the endless query.
 """
 
 from __future__ import annotations
@@ -78,11 +79,30 @@ def pause_in_file(name: str) -> None:
     outputs.write_csv = write_csv
 
 
+def pause_in_model(table: str) -> None:
+    """Before the engine builds `table`, print `BUILDING <table>` and run a DuckDB query that never ends on the
+    engine's connection, in the run's main thread: a signal sent then arrives while DuckDB runs a query, however
+    fast the engine's own queries are."""
+    from oligo_cohort.engines import duckdb_engine
+
+    original = duckdb_engine.build_models
+
+    def build_models(con, models=None):
+        if models is not None and table in [model.table for model in models]:
+            announce(f"BUILDING {table}")
+            con.execute("SELECT count(*) FROM range(1000000000000000) AS r(i) WHERE i % 7 = 3").fetchall()
+        original(con, models)
+
+    duckdb_engine.build_models = build_models
+
+
 if __name__ == "__main__":
     pause_at, when, separator, *argv = sys.argv[1:]
     assert separator == "--"
     progress.RunProgress.stage = announcing(pause_at, when)
     if os.environ.get("STAGE_PAUSE_IN_FILE"):
         pause_in_file(os.environ["STAGE_PAUSE_IN_FILE"])
+    if os.environ.get("STAGE_PAUSE_IN_MODEL"):
+        pause_in_model(os.environ["STAGE_PAUSE_IN_MODEL"])
     progress._current.set(progress.RunProgress(quiet=True))
     sys.exit(main(argv))
