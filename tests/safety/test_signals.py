@@ -2,10 +2,11 @@
 
 Each run announces its stages on stderr (tests/safety/stage_pause.py) and pauses at
 a chosen one; the test sends the signal there: while reading, while the
-engine runs (a DuckDB query, on a synthetic extract large enough to be
-interrupted mid-query), once every file is staged but before the folder is
-moved into place, and inside the report's nested screen folder. An earlier
-output at the destination must stay exactly as it was.
+engine's connection runs a DuckDB query (one that never ends, before a chosen
+model), while the files are written side by side, once every file is staged but
+before the folder is moved into place, inside the report's nested screen folder,
+and with a line left unfinished on stderr. An earlier output at the destination
+must stay exactly as it was; the run's last message stands on a line of its own.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def nothing_partial(parent: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory) -> Path:
-    """Large enough that the engine's queries take seconds on one thread."""
+    """Large enough that validation's typing of its Parquet tables, side by side on two threads, takes a moment."""
     return generate_extract(tmp_path_factory.mktemp("signals") / "extract", patients=6000, sites=4, seed=3)
 
 
