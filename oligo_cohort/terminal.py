@@ -99,13 +99,11 @@ def escaped_output() -> Iterator[None]:
 
 def rewrite_line(text: str) -> None:
     """Overwrite the current line of stderr with `text` (a progress counter): the one carriage return allowed."""
-    if isinstance(sys.stderr, EscapingStream):
-        sys.stderr.target.write("\r" + one_line(text))
+    stream = sys.stderr.target if isinstance(sys.stderr, EscapingStream) else sys.stderr
+    stream.write("\r" + one_line(text))
+    stream.flush()
+    if isinstance(sys.stderr, EscapingStream):  # written around it: the stream cannot see that the line is open
         sys.stderr.line_open = True
-        sys.stderr.flush()
-    else:
-        sys.stderr.write("\r" + one_line(text))
-        sys.stderr.flush()
 
 
 def start_fresh_line() -> None:
