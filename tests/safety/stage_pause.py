@@ -29,6 +29,8 @@ from oligo_cohort import progress
 from oligo_cohort.cli import main
 
 PAUSE_SECONDS = 60
+# A DuckDB query that runs until it is interrupted: where a test needs the run inside a query when it signals.
+ENDLESS_QUERY = "SELECT count(*) FROM range(1000000000000000) AS r(i) WHERE i % 7 = 3"
 
 
 def announce(line: str) -> None:
@@ -73,7 +75,7 @@ def pause_in_file(name: str) -> None:
         if path.name == name:
             announce(f"WRITING {name}")
             # Runs until interrupted; on the relation's own connection, as the file's writing would.
-            relation.query("endless", "SELECT count(*) FROM range(1000000000000000) AS r(i) WHERE i % 7 = 3").fetchall()
+            relation.query("endless", ENDLESS_QUERY).fetchall()
         original(relation, path, **kwargs)
 
     outputs.write_csv = write_csv
@@ -90,7 +92,7 @@ def pause_in_model(table: str) -> None:
     def build_models(con, models=None):
         if models is not None and table in [model.table for model in models]:
             announce(f"BUILDING {table}")
-            con.execute("SELECT count(*) FROM range(1000000000000000) AS r(i) WHERE i % 7 = 3").fetchall()
+            con.execute(ENDLESS_QUERY).fetchall()
         original(con, models)
 
     duckdb_engine.build_models = build_models
